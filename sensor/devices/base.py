@@ -1,0 +1,110 @@
+"""What every device profile provides: where bytes become samples.
+
+A profile module (one per sensor family) holds the GATT UUIDs, the set-up commands, a
+``Decoder`` (notification bytes -> SI samples in the device frame) and a ``Peripheral``
+(the inverse: the device's side of the conversation, used by the fake BlueZ and tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:  # bleak is only needed when a real client is used
+    from bleak import BleakClient
+
+    from sensor.samples import Samples
+
+
+@dataclass(slots=True)
+class Decoded:
+    """What one notification decoded to.
+
+    ``imu`` is float32 (n, 6): acc m/s², gyro rad/s, device frame. ``time_s`` holds device
+    clock times in seconds when the profile carries timestamps, else ``None`` (the BLE
+    consumer then assigns times with a rate-locked clock). ``lost`` counts samples known to
+    be missing before these (from sequence numbers); ``bad`` counts malformed frames skipped.
+    """
+
+    imu: np.ndarray
+    time_s: np.ndarray | None = None
+    lost: int = 0
+    bad: int = 0
+
+    @staticmethod
+    def nothing(bad: int = 0) -> "Decoded":
+        return Decoded(np.empty((0, 6), np.float32), None, 0, bad)
+
+
+class Decoder(Protocol):
+    """Stateful: fed every notification of one connection, in arrival order."""
+
+    def decode(self, data: bytes) -> Decoded: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CharacteristicSpec:
+    uuid: str
+    flags: tuple[str, ...]  # BlueZ flag names: "read", "write", "write-without-response", "notify", "indicate"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    uuid: str
+    characteristics: tuple[CharacteristicSpec, ...]
+
+
+class Peripheral(Protocol):
+    """The device side of a profile, driven by samples (the simulated sensor).
+
+    The fake BlueZ calls ``read``/``write`` for GATT requests and sends every
+    ``(characteristic uuid, bytes)`` that ``write`` and ``encode`` return as a notification
+    or indication.
+    """
+
+    services: tuple[ServiceSpec, ...]
+
+    def read(self, char_uuid: str) -> bytes: ...
+
+    def write(self, char_uuid: str, data: bytes) -> list[tuple[str, bytes]]: ...
+
+    @property
+    def streaming(self) -> bool: ...
+
+    @property
+    def rate_hz(self) -> float: ...
+
+    def encode(self, samples: "Samples") -> list[tuple[str, bytes]]: ...
+
+
+@dataclass(frozen=True)
+class DeviceProfile:
+    """A sensor family: how to recognise it, set it up and decode it."""
+
+    name: str  # short id used on the command line and in recordings: "witmotion", "polar", ...
+    label: str  # human name
+    service_uuids: tuple[str, ...]  # any of these advertised -> this profile
+    name_prefixes: tuple[str, ...] = field(default=())  # advertised name prefixes that identify it
+    has_timestamps: bool = False
+    has_sequence: bool = False
+
+    def matches(self, name: str | None, service_uuids: list[str]) -> bool:
+        uuids = {u.lower() for u in service_uuids}
+        if any(u.lower() in uuids for u in self.service_uuids):
+            return True
+        return bool(name) and any(name.startswith(p) for p in self.name_prefixes)
+
+    async def start(
+        self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]
+    ) -> float:  # pragma: no cover - per profile
+        """Configure the connected device, subscribe ``on_data`` to its data notifications
+        and start streaming; return the sample rate it actually runs at."""
+        raise NotImplementedError
+
+    def decoder(self, rate_hz: float) -> Decoder:  # pragma: no cover - per profile
+        raise NotImplementedError
+
+    def peripheral(self, rate_hz: float) -> Peripheral:  # pragma: no cover - per profile
+        raise NotImplementedError

@@ -1,0 +1,102 @@
+"""Events the pipeline reports, and the analysis result (the JSON of ``contract.md``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+RepExercise = Literal["bridge", "back_extension"]
+HoldExercise = Literal["side_plank", "plank"]
+Side = Literal["left", "right"] | None
+Posture = Literal["unknown", "standing", "sitting", "supine", "prone", "side_left", "side_right", "moving"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rep:
+    """One bridge or back-extension repetition."""
+
+    exercise: RepExercise
+    start_s: float  # hips (or chest and legs) start to rise
+    end_s: float  # back down
+    hold_s: float  # time held at the top
+    detected_at_s: float  # stream time at which the pipeline reported it
+    peak_deg: float = 0.0  # pelvis excursion at the top, degrees
+
+
+@dataclass(slots=True)
+class Hold:
+    """One plank or side-plank hold, with its stability."""
+
+    exercise: HoldExercise
+    side: Side
+    start_s: float
+    end_s: float
+    duration_s: float
+    sway_deg: float  # RMS of slow (< 3 Hz) pelvis angle deviation about the hold's trend
+    tremor_dps: float  # RMS pelvis angular rate, 4-15 Hz band, deg/s
+    sag_deg: float  # rotation of the pelvis back toward the floor over the hold
+    detected_at_s: float  # stream time at which the hold was reported as started
+    score: float = 0.0  # 0-100 stability score (100 = rock steady)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldStarted:
+    """A hold has begun (live feedback: start the hold timer)."""
+
+    exercise: HoldExercise
+    side: Side
+    start_s: float
+    detected_at_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class PostureChanged:
+    posture: Posture
+    at_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Samples missing between two times (radio dropout or link loss)."""
+
+    start_s: float
+    end_s: float
+
+
+Event = Rep | Hold | HoldStarted | PostureChanged | Gap
+
+
+@dataclass(slots=True)
+class Analysis:
+    """What ``holdtrack analyze`` reports for one recording."""
+
+    reps: list[Rep] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    calibrated: bool = False
+    duration_s: float = 0.0
+    sample_rate_hz: float = 0.0
+    source: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reps": [asdict(r) for r in self.reps],
+            "holds": [asdict(h) for h in self.holds],
+            "gaps": [asdict(g) for g in self.gaps],
+            "calibrated": self.calibrated,
+            "duration_s": self.duration_s,
+            "sample_rate_hz": self.sample_rate_hz,
+            "source": self.source,
+        }
+
+    @staticmethod
+    def from_json(obj: dict[str, Any]) -> "Analysis":
+        return Analysis(
+            reps=[Rep(**r) for r in obj.get("reps", [])],
+            holds=[Hold(**h) for h in obj.get("holds", [])],
+            gaps=[Gap(**g) for g in obj.get("gaps", [])],
+            calibrated=bool(obj.get("calibrated", False)),
+            duration_s=float(obj.get("duration_s", 0.0)),
+            sample_rate_hz=float(obj.get("sample_rate_hz", 0.0)),
+            source=str(obj.get("source", "")),
+        )

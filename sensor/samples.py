@@ -1,0 +1,67 @@
+"""The sample chunk: what every source (BLE, phone, file, simulated wearer) yields.
+
+Units are SI at this interface: time in seconds, specific force in m/s², angular rate in
+rad/s, all in the device frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+COLUMNS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
+"""Channel order of ``Samples.imu`` (the generic CSV's names)."""
+
+STANDARD_GRAVITY = 9.80665
+
+
+@dataclass(frozen=True, slots=True)
+class Samples:
+    """A chunk of IMU samples.
+
+    ``time_s`` is float64 seconds (any origin, increasing); ``imu`` is float32 with the six
+    channels of ``COLUMNS`` (acc m/s², gyro rad/s). float32 is the storage precision: it
+    is finer than any 16-bit sensor, and keeping it end to end makes recordings lossless.
+    """
+
+    time_s: np.ndarray
+    imu: np.ndarray
+
+    def __post_init__(self) -> None:
+        t = np.ascontiguousarray(self.time_s, dtype=np.float64)
+        x = np.ascontiguousarray(self.imu, dtype=np.float32)
+        if t.ndim != 1 or x.shape != (t.shape[0], 6):
+            raise ValueError(f"Samples need time_s (n,) and imu (n, 6); got {t.shape} and {x.shape}")
+        object.__setattr__(self, "time_s", t)
+        object.__setattr__(self, "imu", x)
+
+    def __len__(self) -> int:
+        return self.time_s.shape[0]
+
+    @property
+    def acc(self) -> np.ndarray:
+        """Specific force, m/s², shape (n, 3)."""
+        return self.imu[:, :3]
+
+    @property
+    def gyro(self) -> np.ndarray:
+        """Angular rate, rad/s, shape (n, 3)."""
+        return self.imu[:, 3:]
+
+    def __getitem__(self, index: slice) -> "Samples":
+        return Samples(self.time_s[index], self.imu[index])
+
+    @staticmethod
+    def empty() -> "Samples":
+        return Samples(np.empty(0), np.empty((0, 6), np.float32))
+
+    @staticmethod
+    def concat(parts: list["Samples"]) -> "Samples":
+        if not parts:
+            return Samples.empty()
+        return Samples(np.concatenate([p.time_s for p in parts]), np.concatenate([p.imu for p in parts]))
+
+    def chunks(self, size: int) -> "list[Samples]":
+        """Split into chunks of ``size`` samples (the last may be shorter)."""
+        return [self[i : i + size] for i in range(0, len(self), size)]
