@@ -1,0 +1,63 @@
+"""Body frame, postures and mounting: the geometry shared by the simulator and the pipeline.
+
+Body (pelvis) frame: x to the wearer's right, y superior (toward the head), z posterior
+(out of the back). The device is worn on the back of the pelvis with its +z roughly
+posterior, rotated anywhere within that plane and tilted up to ~20°.
+
+``up`` below is the unit vector of world "up" expressed in the body frame; at rest the
+accelerometer reads ``g * up`` (specific force), so ``up`` is what the pipeline estimates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# World "up" in the body frame for each resting posture.
+UP_STANDING = np.array([0.0, 1.0, 0.0])
+UP_SUPINE = np.array([0.0, 0.0, -1.0])  # lying on the back: the front faces up
+UP_PRONE = np.array([0.0, 0.0, 1.0])  # face down: the back faces up
+UP_SIDE_LEFT = np.array([1.0, 0.0, 0.0])  # lying on the left side: the right side faces up
+UP_SIDE_RIGHT = np.array([-1.0, 0.0, 0.0])
+
+
+def elevation_axis(up: np.ndarray) -> np.ndarray:
+    """The body axis about which a positive rotation raises the superior (head) end.
+
+    It is ``y × up`` normalised: for an ``up`` perpendicular to y, rotating y about it
+    turns y toward ``up``. Works on (3,) or (n, 3).
+    """
+    k = np.stack([up[..., 2], np.zeros_like(up[..., 0]), -up[..., 0]], axis=-1)
+    return k / np.linalg.norm(k, axis=-1, keepdims=True)
+
+
+def elevation_deg(up: np.ndarray) -> np.ndarray:
+    """Elevation of the superior axis above the horizontal, degrees (n,) or scalar."""
+    return np.degrees(np.arcsin(np.clip(up[..., 1], -1.0, 1.0)))
+
+
+def rotation_matrix(axis: np.ndarray, angle_rad: float) -> np.ndarray:
+    """Rodrigues' formula for one rotation (3, 3)."""
+    a = np.asarray(axis, float)
+    a = a / np.linalg.norm(a)
+    K = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
+    return np.eye(3) + np.sin(angle_rad) * K + (1 - np.cos(angle_rad)) * (K @ K)
+
+
+def mounting_from_standing(up_device: np.ndarray) -> np.ndarray:
+    """Device-to-body rotation ``M`` (body = M @ device) learnt from a still stand.
+
+    Standing, world up is the body's superior axis, so the measured up vector gives body y
+    in device coordinates. Body z is taken as the device z made orthogonal to it (the
+    device face points away from the body); a tilt about the vertical cannot be seen from
+    gravity and stays as a small error, which the pipeline tolerates by measuring
+    everything relative to rest.
+    """
+    y = up_device / np.linalg.norm(up_device)
+    z = np.array([0.0, 0.0, 1.0]) - y[2] * y
+    n = np.linalg.norm(z)
+    if n < 0.3:  # device face almost vertical: the mounting is not as worn; fall back
+        z = np.array([1.0, 0.0, 0.0]) - y[0] * y
+        n = np.linalg.norm(z)
+    z /= n
+    x = np.cross(y, z)
+    return np.stack([x, y, z])  # rows: body axes in device coordinates

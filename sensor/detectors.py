@@ -1,0 +1,383 @@
+"""Where samples become events: rep and hold detection as a streaming state machine.
+
+In each lying posture the pelvis rests at some elevation (tracked slowly while at rest);
+an exercise is an *excursion* away from it: bridges lower the head end of the pelvis
+(supine), back extensions and planks raise it a little or a lot (prone), side planks raise
+it (side-lying). The machine finds excursions with threshold crossings found vectorised
+over each chunk, and only loops over the few crossings. Timing comes from the shape of
+the movement: a rise's 10/50/90 % crossings give its midpoint and length (a min-jerk
+movement spans 52 % of its length between 10 % and 90 %), so start, top and end are
+placed where the movement really begins and ends, not where a threshold was passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import lfilter
+
+from sensor.events import Event, Hold, HoldStarted, Rep
+from sensor.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
+from sensor.stability import measure_stability, stability_score
+
+MINJERK_10_90 = 0.52  # fraction of a min-jerk movement between its 10 % and 90 % points
+MINJERK_50_90 = 0.26  # ... between its 50 % and 90 % points
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """Thresholds in degrees of pelvis elevation away from rest."""
+
+    rest_tau_s: float = 2.0  # how fast the rest level follows slow changes
+    history_s: float = 4.0
+    bridge_start_deg: float = 6.0
+    bridge_min_peak_deg: float = 12.0
+    bridge_end_frac: float = 0.15
+    backext_start_deg: float = 1.4
+    backext_min_peak_deg: float = 2.0
+    backext_end_deg: float = 0.8
+    backext_end_frac: float = 0.3
+    plank_min_deg: float = 8.0
+    side_start_deg: float = 5.0
+    side_min_deg: float = 9.0
+    hold_end_frac: float = 0.25
+    hold_min_s: float = 2.0  # shorter "holds" were a wobble on the way somewhere else
+    hold_end_min_deg: float = 2.5
+    settle_window_s: float = 0.25
+    settle_tol_deg: float = 0.6
+    rep_timeout_s: float = 15.0
+    off_axis_frac: float = 0.6
+
+
+def _crossing(t: np.ndarray, d: np.ndarray, i: int, level: float) -> float:
+    """Time where d crosses ``level`` between samples i and i+1 (linear)."""
+    if i < 0 or i + 1 >= t.size:
+        return float(t[max(0, min(i, t.size - 1))])
+    d0, d1 = d[i], d[i + 1]
+    w = 0.0 if d1 == d0 else float(np.clip((level - d0) / (d1 - d0), 0.0, 1.0))
+    return float(t[i] + w * (t[i + 1] - t[i]))
+
+
+def rise_times(t: np.ndarray, d: np.ndarray, level: float) -> tuple[float, float] | None:
+    """(movement start, movement end) of the first rise to ``level``."""
+    above50 = np.flatnonzero(d >= 0.5 * level)
+    if above50.size == 0 or above50[0] == 0:
+        return None
+    i50 = int(above50[0]) - 1
+    below10 = np.flatnonzero(d[: i50 + 1] < 0.1 * level)
+    i10 = int(below10[-1]) if below10.size else 0
+    above90 = np.flatnonzero(d[i50:] >= 0.9 * level)
+    i90 = i50 + int(above90[0]) - 1 if above90.size else t.size - 2
+    t10, t50, t90 = _crossing(t, d, i10, 0.1 * level), _crossing(t, d, i50, 0.5 * level), _crossing(t, d, i90, 0.9 * level)
+    half = 0.5 * max(t90 - t10, 0.0) / MINJERK_10_90
+    return t50 - half, t50 + half
+
+
+def fall_times(t: np.ndarray, d: np.ndarray, level: float) -> tuple[float, float] | None:
+    """(movement start, movement end) of the last fall from ``level``."""
+    above50 = np.flatnonzero(d >= 0.5 * level)
+    if above50.size == 0:
+        return None
+    i50 = int(above50[-1])
+    above90 = np.flatnonzero(d[: i50 + 1] >= 0.9 * level)
+    i90 = int(above90[-1]) if above90.size else 0
+    t50, t90 = _crossing(t, d, i50, 0.5 * level), _crossing(t, d, i90, 0.9 * level)
+    half = 0.5 * max(t50 - t90, 0.0) / MINJERK_50_90
+    return t50 - half, t50 + half
+
+
+class _Trace:
+    """Growing per-excursion arrays (bounded by the excursion's length)."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, *cols: np.ndarray) -> None:
+        if cols[0].size:
+            self.parts.append(cols)
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return tuple(np.concatenate([p[i] for p in self.parts]) for i in range(len(self.parts[0])))
+
+
+class ExcursionDetector:
+    """Reps and holds in one lying posture at a time; fed grid samples in order."""
+
+    def __init__(self, rate_hz: float, settings: DetectorSettings, calibrated: bool) -> None:
+        self.s = settings
+        self.rate_hz = rate_hz
+        self.calibrated = calibrated
+        self._beta = float(np.exp(-1.0 / (settings.rest_tau_s * rate_hz)))
+        self.posture = -1
+        self.base: float | None = None
+        self._hist: tuple[np.ndarray, ...] | None = None  # t, e, base, up(3), trem(3)
+        self._trace: _Trace | None = None
+        self._frozen = 0.0
+        self._peak = 0.0
+        self._hold: dict | None = None  # confirmed hold in progress
+        self._t0 = 0.0  # when the excursion crossed its start threshold
+        self.last_d = 0.0
+
+    # -- posture plumbing ----------------------------------------------------------
+    @property
+    def sign(self) -> float:
+        return -1.0 if self.posture == SUPINE else 1.0
+
+    def set_posture(self, posture: int, t_now: float) -> list[Event]:
+        events = self._close_hold(t_now) if self._hold else []
+        self.posture = posture
+        self.base = None
+        self._trace = None
+        self._hist = None
+        return events
+
+    @property
+    def active(self) -> bool:
+        return self._trace is not None
+
+    @property
+    def hold_info(self) -> dict | None:
+        return self._hold
+
+    # -- feeding -------------------------------------------------------------------
+    def feed(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, trem: np.ndarray, raw: np.ndarray) -> list[Event]:
+        """Grid samples of one confirmed-posture segment; e in degrees; ``raw`` is the
+        instantaneous posture, which leaves the confirmed one when the wearer rolls."""
+        events: list[Event] = []
+        if self.posture not in (SUPINE, PRONE, SIDE_LEFT, SIDE_RIGHT) or t.size == 0:
+            return events
+        away = np.flatnonzero(raw != self.posture)
+        k = 0
+        n = t.size
+        while k < n:
+            # Rolling out of the posture: whatever was starting is not an exercise, and a
+            # hold in progress ends where the roll began.
+            nxt_away = away[away >= k]
+            limit = int(nxt_away[0]) if nxt_away.size else n
+            if limit == k:
+                if self._hold is not None:
+                    events.extend(self._close_hold(float(t[k])))
+                self._trace = None
+                self.base = None
+                back = np.flatnonzero(raw[k:] == self.posture)
+                k = k + int(back[0]) if back.size else n
+                continue
+            if self._trace is None:
+                k = self._feed_rest(t[:limit], e[:limit], up[:limit], trem[:limit], k)
+            else:
+                k, ev = self._feed_active(t[:limit], e[:limit], up[:limit], trem[:limit], k)
+                events.extend(ev)
+        ref = self._frozen if self._trace is not None else (self.base if self.base is not None else e[-1])
+        self.last_d = float(self.sign * (e[-1] - ref))
+        return events
+
+    def _push_hist(self, t: np.ndarray, e: np.ndarray, base: np.ndarray, up: np.ndarray, trem: np.ndarray) -> None:
+        cols = (t, e, base, up, trem)
+        if self._hist is None:
+            self._hist = cols
+        else:
+            self._hist = tuple(np.concatenate((h, c)) for h, c in zip(self._hist, cols))
+        keep = int(self.s.history_s * self.rate_hz)
+        if self._hist[0].size > keep:
+            self._hist = tuple(h[-keep:] for h in self._hist)
+
+    def _start_thr(self) -> float:
+        if self.posture == SUPINE:
+            return self.s.bridge_start_deg
+        if self.posture == PRONE:
+            return self.s.backext_start_deg
+        return self.s.side_start_deg
+
+    def _feed_rest(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, trem: np.ndarray, k: int) -> int:
+        seg = e[k:]
+        if self.base is None:
+            self.base = float(seg[0])
+        b = self._beta
+        base, _ = lfilter([1.0 - b], [1.0, -b], seg, zi=[b * self.base])
+        d = self.sign * (seg - base)
+        hit = np.flatnonzero(d > self._start_thr())
+        if hit.size == 0:
+            self.base = float(base[-1])
+            self._push_hist(t[k:], seg, base, up[k:], trem[k:])
+            return t.size
+        h = int(hit[0])
+        self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], trem[k : k + h])
+        # Freeze the rest level from before the movement began (0.5 s back).
+        ht, he, hb = self._hist[0], self._hist[1], self._hist[2]
+        if ht.size:
+            j = int(np.searchsorted(ht, t[k + h] - 0.5))
+            self._frozen = float(hb[min(j, hb.size - 1)])
+        else:
+            self._frozen = float(base[h])
+        self.base = self._frozen
+        self._trace = _Trace()
+        if ht.size:
+            self._trace.add(ht, self.sign * (he - self._frozen), self._hist[3], self._hist[4])
+        self._peak = 0.0
+        self._t0 = float(t[k + h])
+        self._hist = None
+        return k + h
+
+    def _feed_active(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, trem: np.ndarray, k: int) -> tuple[int, list[Event]]:
+        events: list[Event] = []
+        d = self.sign * (e[k:] - self._frozen)
+        run_peak = np.maximum.accumulate(np.maximum(d, self._peak))
+        end = np.flatnonzero(d < self._end_thresholds(run_peak))
+        stop = int(end[0]) if end.size else d.size
+        timed_out = False
+        if self._hold is None:
+            late = np.flatnonzero(t[k : k + stop] - self._t0 > self.s.rep_timeout_s)
+            if late.size:
+                stop, timed_out = int(late[0]), True
+        take = stop + (1 if end.size and not timed_out and stop < d.size else 0)
+        self._trace.add(t[k : k + take], d[:take], up[k : k + take], trem[k : k + take])
+        if take:
+            self._peak = float(run_peak[take - 1])
+        if self._hold is None and self._holdable():
+            ev = self._try_confirm_hold()
+            if ev is not None:
+                events.append(ev)
+        if timed_out and self._hold is None:
+            # Neither a rep nor a hold: the wearer settled somewhere new. Re-baseline there.
+            self._trace = None
+            self.base = float(e[k + stop])
+            return k + stop, events
+        if not end.size or (timed_out and stop < int(end[0])):
+            return (k + stop if timed_out else t.size), events
+        events.extend(self._finish())
+        self._trace = None
+        self.base = self._frozen
+        return k + stop + 1, events
+
+    def _end_thresholds(self, run_peak: np.ndarray) -> np.ndarray:
+        s = self.s
+        if self._hold is not None:
+            # Relative to the level the hold started at, not its peak: sway peaks and a
+            # fatigue sag must not end a hold that is still going.
+            return np.full(run_peak.shape, max(s.hold_end_min_deg, s.hold_end_frac * self._hold["level"]))
+        if self.posture in (SIDE_LEFT, SIDE_RIGHT):
+            return np.maximum(s.hold_end_min_deg, s.hold_end_frac * run_peak)
+        if self.posture == SUPINE:
+            return np.maximum(s.bridge_start_deg * 0.5, s.bridge_end_frac * run_peak)
+        return np.where(
+            run_peak >= s.plank_min_deg,
+            np.maximum(s.hold_end_min_deg, s.hold_end_frac * run_peak),
+            np.maximum(s.backext_end_deg, s.backext_end_frac * run_peak),
+        )
+
+    def _holdable(self) -> bool:
+        return self.posture in (PRONE, SIDE_LEFT, SIDE_RIGHT)
+
+    def _hold_min(self) -> float:
+        return self.s.plank_min_deg if self.posture == PRONE else self.s.side_min_deg
+
+    def _try_confirm_hold(self) -> HoldStarted | None:
+        t, d, _, _ = self._trace.arrays()
+        w = max(1, int(self.s.settle_window_s * self.rate_hz))
+        if d.size <= w:
+            return None
+        cur, past = d[w:], d[:-w]
+        tol = np.maximum(self.s.settle_tol_deg, 0.06 * cur)
+        ok = np.flatnonzero((cur >= self._hold_min()) & (np.abs(cur - past) <= tol))
+        if ok.size == 0:
+            return None
+        i = int(ok[0]) + w
+        level = float(np.median(d[max(0, i - w) : i + 1]))
+        rt = rise_times(t[: i + 1], d[: i + 1], level)
+        start = rt[1] if rt else float(t[i])
+        exercise = "plank" if self.posture == PRONE else "side_plank"
+        side = None
+        if exercise == "side_plank" and self.calibrated:
+            side = "left" if self.posture == SIDE_LEFT else "right"
+        self._hold = {"exercise": exercise, "side": side, "start_s": min(start, float(t[i])), "detected_at_s": float(t[i]), "level": level}
+        return HoldStarted(exercise, side, self._hold["start_s"], float(t[i]))
+
+    def _close_hold(self, t_end: float) -> list[Event]:
+        """End a confirmed hold at a posture change (no fall to measure)."""
+        if self._trace is None or self._hold is None:
+            self._hold = None
+            return []
+        t, d, up, trem = self._trace.arrays()
+        ev = self._make_hold(t, d, up, trem, min(t_end, float(t[-1])))
+        self._hold = None
+        self._trace = None
+        return [ev] if ev.duration_s >= self.s.hold_min_s else []
+
+    def _make_hold(self, t: np.ndarray, d: np.ndarray, up: np.ndarray, trem: np.ndarray, end: float) -> Hold:
+        h = self._hold
+        start = h["start_s"]
+        m = (t >= start + 0.5) & (t <= end - 0.5)
+        if m.sum() < 4:
+            m = (t >= start) & (t <= end)
+        sway, tremor, sag = measure_stability(t[m], up[m], trem[m], d[m])
+        return Hold(
+            exercise=h["exercise"],
+            side=h["side"],
+            start_s=round(start, 3),
+            end_s=round(end, 3),
+            duration_s=round(max(0.0, end - start), 3),
+            sway_deg=round(sway, 3),
+            tremor_dps=round(tremor, 3),
+            sag_deg=round(sag, 3),
+            detected_at_s=round(h["detected_at_s"], 3),
+            score=stability_score(sway, tremor, sag),
+        )
+
+    def _finish(self) -> list[Event]:
+        """The excursion fell back below its end threshold: what was it?"""
+        t, d, up, trem = self._trace.arrays()
+        now = float(t[-1])
+        if self._hold is not None:
+            tc = now
+            win = (t >= tc - 2.5) & (t <= tc - 1.0)
+            level = float(np.median(d[win])) if win.any() else float(np.median(d))
+            ft = fall_times(t, d, level)
+            end = ft[0] if ft else tc
+            ev = self._make_hold(t, d, up, trem, max(end, self._hold["start_s"]))
+            self._hold = None
+            return [ev] if ev.duration_s >= self.s.hold_min_s else []
+        peak = float(d.max())
+        s = self.s
+        if self.posture == SUPINE:
+            if peak < s.bridge_min_peak_deg:
+                return []
+            exercise = "bridge"
+        elif self.posture == PRONE:
+            if not (s.backext_min_peak_deg <= peak < s.plank_min_deg):
+                return []
+            exercise = "back_extension"
+        else:
+            return []
+        top = d >= 0.8 * peak
+        level = float(np.median(d[top]))
+        rt = rise_times(t, d, level)
+        ft = fall_times(t, d, level)
+        if rt is None or ft is None:
+            return []
+        start, top_start = rt
+        top_end, end = ft
+        if not (0.5 <= end - start <= s.rep_timeout_s):
+            return []
+        # A real rep turns the pelvis about its left-right axis; a fidget rolls it too.
+        i0 = int(np.searchsorted(t, start))
+        ax = np.array([1.0, 0.0, 0.0]) if self.posture in (SUPINE, PRONE) else np.array([0.0, 0.0, 1.0])
+        off = np.degrees(np.max(np.abs((up[i0:] - up[min(i0, up.shape[0] - 1)]) @ ax)))
+        if off > max(1.5, s.off_axis_frac * peak):
+            return []
+        return [
+            Rep(
+                exercise=exercise,  # type: ignore[arg-type]
+                start_s=round(start, 3),
+                end_s=round(end, 3),
+                hold_s=round(max(0.0, top_end - top_start), 3),
+                detected_at_s=round(now, 3),
+                peak_deg=round(peak, 2),
+            )
+        ]
+
+    def finish(self, t_end: float) -> list[Event]:
+        """End of stream: a hold still going is reported up to the last sample."""
+        if self._hold is not None:
+            return self._close_hold(t_end)
+        return []

@@ -1,0 +1,141 @@
+"""Orientation of the pelvis: calibration from the opening stand, filtering, and a fused
+elevation angle (gyro for speed, accelerometer for drift).
+
+Everything here is a fixed-coefficient linear filter on the pipeline's grid, carried
+across chunks by its state, so it is vectorised over samples and chunking-invariant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, lfilter, sosfilt, sosfilt_zi
+
+from sensor.body import elevation_axis, mounting_from_standing
+from sensor.samples import STANDARD_GRAVITY
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """What the opening stand taught: device-to-body rotation and gyro bias."""
+
+    mounting: np.ndarray  # (3, 3): body = mounting @ device
+    gyro_bias: np.ndarray  # (3,) rad/s, device frame
+    at_s: float  # stream time the stand was complete
+
+    def to_json(self) -> dict[str, object]:
+        return {"mounting": self.mounting.tolist(), "gyro_bias": self.gyro_bias.tolist(), "at_s": self.at_s}
+
+    @staticmethod
+    def from_json(obj: dict[str, object]) -> "Calibration":
+        return Calibration(np.array(obj["mounting"], float), np.array(obj["gyro_bias"], float), float(obj["at_s"]))  # type: ignore[arg-type]
+
+
+class StandCalibrator:
+    """Finds the opening stand: ``still_s`` of stillness with gravity in the device's
+    back plane, before the wearer first lies down and within ``window_s`` of the start."""
+
+    def __init__(self, rate_hz: float, still_s: float = 2.5, window_s: float = 90.0) -> None:
+        self.need = int(round(still_s * rate_hz))
+        self.window_s = window_s
+        self._run = 0
+        self._sum_acc = np.zeros(3)
+        self._sum_gyr = np.zeros(3)
+        self._t0: float | None = None
+        self.done = False  # found, or given up
+
+    def feed(self, t: np.ndarray, x: np.ndarray) -> Calibration | None:
+        if self.done or t.size == 0:
+            return None
+        if self._t0 is None:
+            self._t0 = float(t[0])
+        acc, gyr = x[:, :3], x[:, 3:]
+        norm = np.linalg.norm(acc, axis=1)
+        still = (np.linalg.norm(gyr, axis=1) < 0.12) & (np.abs(norm - STANDARD_GRAVITY) < 0.6)
+        in_plane = np.abs(acc[:, 2]) < 0.6 * norm
+        lying = np.abs(acc[:, 2]) > 0.85 * norm
+        ok = still & in_plane
+        # Give up at the first lying sample or when the window has passed.
+        stop = np.flatnonzero(lying | (t - self._t0 > self.window_s))
+        limit = int(stop[0]) if stop.size else len(t)
+        for i in range(limit):  # runs are long and few; this loop only walks run edges
+            if not ok[i]:
+                self._run = 0
+                self._sum_acc[:] = 0
+                self._sum_gyr[:] = 0
+                continue
+            self._run += 1
+            self._sum_acc += acc[i]
+            self._sum_gyr += gyr[i]
+            if self._run >= self.need:
+                self.done = True
+                up = self._sum_acc / self._run
+                return Calibration(mounting_from_standing(up / np.linalg.norm(up)), self._sum_gyr / self._run, float(t[i]))
+        if stop.size:
+            self.done = True
+        return None
+
+
+class TiltFilter:
+    """Low-passed gravity direction (``up``, body frame), gyro rates and the fused
+    elevation of the superior axis, per grid sample."""
+
+    def __init__(self, rate_hz: float, lp_hz: float = 3.0, fusion_tau_s: float = 0.5) -> None:
+        self.dt = 1.0 / rate_hz
+        self._sos_lp = butter(2, lp_hz, fs=rate_hz, output="sos")
+        self._sos_tremor = butter(2, [4.0, min(15.0, 0.45 * rate_hz)], btype="band", fs=rate_hz, output="sos")
+        self._zi_lp: np.ndarray | None = None
+        self._zi_tr = np.zeros((self._sos_tremor.shape[0], 2, 3))
+        self.alpha = fusion_tau_s / (fusion_tau_s + self.dt)
+        self._zi_fuse: np.ndarray | None = None
+        self._e_acc_prev: float | None = None
+        self.mounting = np.eye(3)
+        self.gyro_bias = np.zeros(3)
+
+    def calibrate(self, cal: Calibration) -> None:
+        self.mounting = cal.mounting
+        self.gyro_bias = cal.gyro_bias
+        self._zi_lp = None  # restart in the body frame
+        self._zi_fuse = None
+
+    def feed(self, x: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``up`` (m, 3), body rates (m, 3) rad/s, tremor-band rates (m, 3) rad/s and
+        fused elevation (m,) radians. ``filled`` marks samples interpolated over a dropout."""
+        M = self.mounting
+        acc = x[:, :3] @ M.T
+        gyr = (x[:, 3:] - self.gyro_bias) @ M.T
+        if self._zi_lp is None:
+            self._zi_lp = sosfilt_zi(self._sos_lp)[:, :, None] * acc[0][None, None, :]
+        acc_lp, self._zi_lp = sosfilt(self._sos_lp, acc, axis=0, zi=self._zi_lp)
+        up = acc_lp / np.linalg.norm(acc_lp, axis=1, keepdims=True)
+        tremor, self._zi_tr = sosfilt(self._sos_tremor, gyr, axis=0, zi=self._zi_tr)
+        # Elevation from the raw accelerometer, and its rate from the gyro about the
+        # horizontal axis perpendicular to the body's long axis: a first-order
+        # complementary filter fuses them without the accelerometer low-pass lag.
+        a_up = acc / np.linalg.norm(acc, axis=1, keepdims=True)
+        e_acc = np.arcsin(np.clip(a_up[:, 1], -1.0, 1.0))
+        horiz = np.hypot(up[:, 0], up[:, 2])
+        k = elevation_axis(np.where(horiz[:, None] > 0.2, up, np.array([0.0, 0.0, 1.0])))
+        e_rate = np.where(horiz > 0.2, np.einsum("ij,ij->i", gyr, k), 0.0)
+        if filled.any():
+            # Across a dropout the interpolated gyro is a guess (integrating it invents
+            # rotation); there the accelerometer's own change of elevation is used.
+            prev = np.concatenate(([self._e_acc_prev if self._e_acc_prev is not None else e_acc[0]], e_acc[:-1]))
+            e_rate = np.where(filled, (e_acc - prev) / self.dt, e_rate)
+        self._e_acc_prev = float(e_acc[-1])
+        a = self.alpha
+        v = a * e_rate * self.dt + (1.0 - a) * e_acc
+        if self._zi_fuse is None:
+            self._zi_fuse = np.array([a * e_acc[0]])
+        elev, self._zi_fuse = lfilter([1.0], [1.0, -a], v, zi=self._zi_fuse)
+        return up, gyr, tremor, elev
+
+
+def angle_between_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle between unit vectors, degrees, row-wise."""
+    return np.degrees(np.arccos(np.clip(np.einsum("ij,ij->i", a, b), -1.0, 1.0)))
+
+
+DEG = math.pi / 180

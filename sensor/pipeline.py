@@ -1,0 +1,189 @@
+"""The pipeline: samples in, events out, live or from a file, by the same code.
+
+``Pipeline.feed(chunk)`` takes any number of samples and returns the events that became
+certain; there is no I/O and no clock of its own (time comes from the samples), which is
+why live capture, replay and ``analyze`` give identical answers for any chunking.
+
+Stages, each in its own module: ``resample`` (onto a 50 Hz grid), ``orientation`` (stand
+calibration, gravity direction, fused elevation, tremor band), ``posture``, ``detectors``
+(reps and holds), ``stability``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sensor.detectors import DetectorSettings, ExcursionDetector
+from sensor.events import Event, Gap, HoldStarted, PostureChanged, Rep
+from sensor.orientation import Calibration, StandCalibrator, TiltFilter
+from sensor.posture import POSTURES, classify_posture
+from sensor.resample import Resampler
+from sensor.samples import Samples
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    grid_hz: float = 50.0  # covers the 4–15 Hz tremor band; 25 Hz sensors are upsampled
+    max_gap_s: float = 1.0  # longer holes are gaps, not interpolated
+    posture_confirm_s: float = 0.8
+    lp_hz: float = 3.0
+    fusion_tau_s: float = 0.5
+    detector: DetectorSettings = field(default_factory=DetectorSettings)
+
+
+@dataclass
+class HoldStatus:
+    exercise: str
+    side: str | None
+    start_s: float
+    elapsed_s: float
+
+
+@dataclass
+class LiveStatus:
+    """What a live view shows, as of the last sample fed."""
+
+    time_s: float = 0.0
+    posture: str = "unknown"
+    pitch_deg: float = 0.0  # elevation of the pelvis' long axis above horizontal
+    excursion_deg: float = 0.0  # away from the current rest level
+    calibrated: bool = False
+    rep_count: int = 0
+    last_rep: Rep | None = None
+    hold: HoldStatus | None = None
+    gaps: int = 0
+
+
+class Pipeline:
+    """Stateful: ``feed`` chunks in time order, ``gap`` for known link losses, ``finish``
+    at the end."""
+
+    def __init__(self, settings: PipelineSettings | None = None, calibration: Calibration | None = None) -> None:
+        s = self.settings = settings or PipelineSettings()
+        self._resampler = Resampler(s.grid_hz, s.max_gap_s)
+        self._calibrator = StandCalibrator(s.grid_hz)
+        self._tilt = TiltFilter(s.grid_hz, s.lp_hz, s.fusion_tau_s)
+        self.calibration: Calibration | None = None
+        if calibration is not None:
+            self._apply_calibration(calibration)
+            self._calibrator.done = True
+        self._detector = ExcursionDetector(s.grid_hz, s.detector, self.calibration is not None)
+        self._confirm_n = int(round(s.posture_confirm_s * s.grid_hz))
+        self._raw_posture = -1
+        self._raw_run = 0
+        self._posture = 0
+        self.status = LiveStatus(calibrated=self.calibration is not None)
+        self.first_time_s: float | None = None
+        self.samples_seen = 0
+
+    def _apply_calibration(self, cal: Calibration) -> None:
+        self.calibration = cal
+        self._tilt.calibrate(cal)
+
+    def gap(self, start_s: float, end_s: float) -> list[Event]:
+        """A known link loss (the resampler also finds holes by itself)."""
+        self.status.gaps += 1
+        return [Gap(start_s, end_s)]
+
+    def feed(self, samples: Samples) -> list[Event]:
+        if len(samples) == 0:
+            return []
+        if self.first_time_s is None:
+            self.first_time_s = float(samples.time_s[0])
+        self.samples_seen += len(samples)
+        t, x, filled, gaps = self._resampler.feed(samples)
+        events: list[Event] = list(gaps)
+        self.status.gaps += len(gaps)
+        if t.size == 0:
+            return events
+        if not self._calibrator.done:
+            cal = self._calibrator.feed(t, x)
+            if cal is not None:
+                # Everything from the end of the stand on is seen in the body frame.
+                i = int(np.searchsorted(t, cal.at_s, side="right"))
+                events.extend(self._process(t[:i], x[:i], filled[:i]))
+                self._apply_calibration(cal)
+                self._detector.calibrated = True
+                self.status.calibrated = True
+                t, x, filled = t[i:], x[i:], filled[i:]
+        events.extend(self._process(t, x, filled))
+        return events
+
+    def _process(self, t: np.ndarray, x: np.ndarray, filled: np.ndarray) -> list[Event]:
+        if t.size == 0:
+            return []
+        events: list[Event] = []
+        up, _gyr, trem, elev = self._tilt.feed(x, filled)
+        e_deg = np.degrees(elev)
+        raw = classify_posture(up, self.calibration is not None)
+        # A posture counts once it has lasted posture_confirm_s: rolling through a
+        # posture on the way to another does not reset anything.
+        change = np.flatnonzero(np.diff(np.concatenate(([self._raw_posture], raw))) != 0)
+        bounds = np.concatenate(([0], change[change > 0], [raw.size]))
+        confirmed = np.empty(raw.size, np.int8)
+        posture = self._posture
+        run = self._raw_run
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            run_before = run if (a == 0 and raw[0] == self._raw_posture) else 0
+            c = a + max(0, self._confirm_n - run_before)
+            if c < b:
+                confirmed[a:c] = posture
+                posture = int(raw[a])
+                confirmed[c:b] = posture
+            else:
+                confirmed[a:b] = posture
+            run = run_before + (b - a)
+        self._raw_posture = int(raw[-1])
+        self._raw_run = run
+        # Feed the detector segment by segment of confirmed posture.
+        cchange = np.flatnonzero(np.diff(np.concatenate(([self._posture], confirmed))) != 0)
+        cb = np.concatenate(([0], cchange, [raw.size]))
+        for a, b in zip(cb[:-1], cb[1:]):
+            if a == b:
+                continue
+            p = int(confirmed[a])
+            if p != self._detector.posture:
+                events.extend(self._detector.set_posture(p, float(t[a])))
+                events.append(PostureChanged(POSTURES[p], float(t[a])))  # type: ignore[arg-type]
+            events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], trem[a:b], raw[a:b]))
+        self._posture = int(confirmed[-1])
+        self._update_status(t, e_deg, events)
+        return events
+
+    def _update_status(self, t: np.ndarray, e_deg: np.ndarray, events: list[Event]) -> None:
+        st = self.status
+        st.time_s = float(t[-1])
+        st.posture = POSTURES[self._posture]
+        st.pitch_deg = float(e_deg[-1])
+        st.excursion_deg = self._detector.last_d
+        for ev in events:
+            if isinstance(ev, Rep):
+                st.rep_count += 1
+                st.last_rep = ev
+            elif isinstance(ev, HoldStarted):
+                pass
+        h = self._detector.hold_info
+        st.hold = HoldStatus(h["exercise"], h["side"], h["start_s"], st.time_s - h["start_s"]) if h else None
+
+    def finish(self) -> list[Event]:
+        """End of stream: close a hold still in progress."""
+        return self._detector.finish(self.status.time_s)
+
+    def process(self, samples: Samples, chunk: int = 4096) -> list[Event]:
+        """Feed a whole stream in chunks and finish (what ``analyze`` does)."""
+        events: list[Event] = []
+        for i in range(0, len(samples), chunk):
+            events.extend(self.feed(samples[i : i + chunk]))
+        events.extend(self.finish())
+        return events
+
+
+def nominal_rate_hz(time_s: np.ndarray) -> float:
+    """The sensor's rate read from its timestamps (median interval, robust to dropouts)."""
+    if time_s.size < 2:
+        return 0.0
+    dt = float(np.median(np.diff(time_s[: min(time_s.size, 20000)])))
+    return 1.0 / dt if dt > 0 and math.isfinite(dt) else 0.0

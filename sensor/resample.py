@@ -1,0 +1,84 @@
+"""Resampling onto a fixed grid: the first step of the pipeline.
+
+Sensors arrive at 25–400 Hz with jittered timestamps and dropouts; everything after this
+step runs on one grid (``k / rate`` for integer ``k``), so its filters have fixed
+coefficients and its output does not depend on how the input was chunked.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sensor.events import Gap
+from sensor.samples import Samples
+
+
+class Resampler:
+    """Linear interpolation onto ``k / rate_hz``; stateful across chunks.
+
+    A hole between two samples longer than ``max_gap_s`` is not bridged: no grid points are
+    produced inside it and it is reported as a ``Gap``. Shorter dropouts are interpolated.
+    """
+
+    def __init__(self, rate_hz: float, max_gap_s: float, hole_s: float = 0.08) -> None:
+        self.rate_hz = rate_hz
+        self.dt = 1.0 / rate_hz
+        self.max_gap_s = max_gap_s
+        self.hole_s = hole_s
+        self._t_prev: float | None = None
+        self._x_prev: np.ndarray | None = None
+        self._k_next = 0  # index of the next grid point to produce
+
+    def feed(self, s: Samples) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Gap]]:
+        """Return grid times (m,), values (m, 6) float64, a mask of points bridged over a
+        dropout longer than ``hole_s`` (their gyro values are guesses), and the gaps found."""
+        if len(s) == 0:
+            return np.empty(0), np.empty((0, 6)), np.empty(0, bool), []
+        if self._t_prev is None:
+            t = s.time_s
+            x = s.imu.astype(np.float64)
+            self._k_next = math.ceil(t[0] * self.rate_hz - 1e-9)
+        else:
+            t = np.concatenate(([self._t_prev], s.time_s))
+            x = np.concatenate((self._x_prev[None, :], s.imu.astype(np.float64)))
+        gaps: list[Gap] = []
+        dts = np.diff(t)
+        big = np.flatnonzero(dts > self.max_gap_s)
+        k_last = math.floor(t[-1] * self.rate_hz + 1e-9)
+        if big.size == 0:
+            grid_k = np.arange(self._k_next, k_last + 1)
+        else:
+            pieces = []
+            k0 = self._k_next
+            for b in big:
+                gaps.append(Gap(float(t[b]), float(t[b + 1])))
+                pieces.append(np.arange(k0, math.floor(t[b] * self.rate_hz + 1e-9) + 1))
+                k0 = math.ceil(t[b + 1] * self.rate_hz - 1e-9)
+            pieces.append(np.arange(k0, k_last + 1))
+            grid_k = np.concatenate(pieces)
+        grid_k = grid_k[grid_k >= self._k_next]
+        g = grid_k * self.dt
+        # Grid points beyond the last sample wait for the next chunk.
+        keep = g <= t[-1]
+        grid_k, g = grid_k[keep], g[keep]
+        if g.size:
+            idx = np.clip(np.searchsorted(t, g, side="right") - 1, 0, len(t) - 2) if len(t) > 1 else np.zeros(g.size, int)
+            if len(t) > 1:
+                t0, t1 = t[idx], t[idx + 1]
+                w = np.clip((g - t0) / (t1 - t0), 0.0, 1.0)[:, None]
+                out = x[idx] * (1.0 - w) + x[idx + 1] * w
+                filled = (t1 - t0) > self.hole_s
+            else:
+                out = np.repeat(x[:1], g.size, axis=0)
+                filled = np.zeros(g.size, bool)
+            self._k_next = int(grid_k[-1]) + 1
+        else:
+            out = np.empty((0, 6))
+            filled = np.empty(0, bool)
+        if big.size and self._k_next <= math.floor(t[big[-1]] * self.rate_hz + 1e-9):
+            self._k_next = math.ceil(t[big[-1] + 1] * self.rate_hz - 1e-9)
+        self._t_prev = float(t[-1])
+        self._x_prev = x[-1].copy()
+        return g, out, filled, gaps
