@@ -37,15 +37,19 @@ def analyze_stream(
         for i in range(0, len(item), CHUNK):
             events.extend(p.feed(item[i : i + CHUNK]))
     events.extend(p.finish())
-    gaps: dict[tuple[float, float], Gap] = {}
-    for e in events:
-        if isinstance(e, Gap):
-            gaps.setdefault((round(e.start_s, 3), round(e.end_s, 3)), e)
+    # A link loss is reported twice, by the source and by the resampler seeing the hole:
+    # merge overlapping ones.
+    gaps: list[Gap] = []
+    for g in sorted((e for e in events if isinstance(e, Gap)), key=lambda g: g.start_s):
+        if gaps and g.start_s <= gaps[-1].end_s:
+            gaps[-1] = Gap(min(gaps[-1].start_s, g.start_s), max(gaps[-1].end_s, g.end_s))
+        else:
+            gaps.append(g)
     return Analysis(
         reps=[e for e in events if isinstance(e, Rep)],
         holds=[e for e in events if isinstance(e, Hold)],
-        gaps=sorted(gaps.values(), key=lambda g: g.start_s),
-        calibrated=p.calibration is not None,
+        gaps=gaps,
+        calibrated=p.calibration is not None and p.calibration.from_stand,
         duration_s=round((last - first) if first is not None and last is not None else 0.0, 3),
         sample_rate_hz=round(rate, 2),
         source=source,

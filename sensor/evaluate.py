@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sensor.events import Analysis, Hold, Rep
-
-SET_PAUSE_S = 15.0  # reps further apart than this start a new set
-
-
-def group_sets(reps: list[Rep]) -> list[list[Rep]]:
-    """Consecutive reps of one exercise, split at pauses longer than ``SET_PAUSE_S``."""
-    sets: list[list[Rep]] = []
-    for r in sorted(reps, key=lambda r: r.start_s):
-        if sets and sets[-1][-1].exercise == r.exercise and r.start_s - sets[-1][-1].end_s <= SET_PAUSE_S:
-            sets[-1].append(r)
-        else:
-            sets.append([r])
-    return sets
-
+from sensor.events import Analysis, Hold
+from sensor.routine import group_sets
 
 def _match(det: list[Any], truth: list[dict[str, Any]], det_span: Any, kind: str) -> list[tuple[int, int]]:
     """Greedy one-to-one matching of overlapping intervals of the same exercise."""
@@ -95,7 +83,7 @@ class Tally:
                 self._inc(self.fn, tr["exercise"])
                 self.misses.append(f"{name}: missed {tr['exercise']} rep at {tr['start_s']:.1f}-{tr['end_s']:.1f}s")
         # Sets: each true set against the detected set that overlaps it most.
-        dsets = group_sets(reps)
+        dsets = [[reps[i] for i in idx] for idx in group_sets(reps)]
         for ts in truth.get("sets", []):
             best = 0
             for ds in dsets:
@@ -226,3 +214,87 @@ def check_targets(summary: dict[str, Any]) -> list[str]:
 
 def hold_from_json(h: dict[str, Any]) -> Hold:
     return Hold(**h)
+
+
+def _score_file(path: str) -> tuple[str, Analysis, dict[str, Any]]:
+    import json
+    from pathlib import Path
+
+    from sensor.analyze import analyze_path
+
+    p = Path(path)
+    truth_file = p.with_name(p.name.removesuffix(".htrec").removesuffix(".csv") + ".truth.json")
+    return p.name, analyze_path(p), json.loads(truth_file.read_text())
+
+
+def _score_seed(seed: int) -> tuple[str, Analysis, dict[str, Any]]:
+    from sensor.analyze import analyze_samples
+    from sensor.simulate import simulate_session
+
+    s = simulate_session(seed)
+    return f"seed {seed}", analyze_samples(s.samples, s.gaps, s.header), s.truth
+
+
+def run_evaluation(
+    folder: "Path | None", *, simulate: int = 0, seed_start: int = 10_000, jobs: int = 2
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Score every recording in ``folder`` that has a truth file, and ``simulate`` fresh
+    simulated sessions; return (summary, targets missed, individual misses).
+
+    Sessions without the calibration stand are scored too; their side planks have
+    ``side: null`` in the truth, as the contract asks.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sensor.errors import InputError
+
+    tally = Tally()
+    files: list[str] = []
+    if folder is not None:
+        if not folder.is_dir():
+            raise InputError(folder, "not a folder")
+        files = sorted(str(p) for p in folder.iterdir() if p.suffix in (".htrec", ".csv") and not p.name.endswith(".truth.json"))
+        files = [f for f in files if Path(f).with_name(Path(f).name.removesuffix(".htrec").removesuffix(".csv") + ".truth.json").exists()]
+        if not files and not simulate:
+            raise InputError(folder, "no recordings with .truth.json files beside them")
+    work: list[Any] = [(_score_file, f) for f in files] + [(_score_seed, s) for s in range(seed_start, seed_start + simulate)]
+    if jobs > 1 and len(work) > 1:
+        with ProcessPoolExecutor(jobs) as ex:
+            results = list(ex.map(_call, work))
+    else:
+        results = [_call(w) for w in work]
+    for name, analysis, truth in results:
+        tally.add(analysis, truth, name)
+    summary = tally.summary()
+    return summary, check_targets(summary), tally.misses
+
+
+def _call(job: tuple[Any, Any]) -> tuple[str, Analysis, dict[str, Any]]:
+    fn, arg = job
+    return fn(arg)
+
+
+def format_evaluation(s: dict[str, Any], bad: list[str], misses: list[str]) -> str:
+    lines = [f"{s['sessions']} sessions, {s['hours']:.2f} h"]
+    lines.append(f"{'exercise':16} {'true':>6} {'found':>6} {'precision':>10} {'recall':>8}")
+    for ex, v in s["per_exercise"].items():
+        if v["true"] or v["detected"]:
+            lines.append(f"{ex:16} {v['true']:>6} {v['detected']:>6} {v['precision'] if v['precision'] is not None else '-':>10} {v['recall'] if v['recall'] is not None else '-':>8}")
+    st = s["sets"]
+    lines.append(f"sets: {st['total']}, exact count {st['exact_fraction']}, within ±1 {st['within_1_fraction']}")
+    h, r = s["hold_duration_error_s"], s["rep_hold_time_error_s"]
+    lines.append(f"hold duration error: median {h['median']} s, p95 {h['p95']} s (n={h['n']})")
+    lines.append(f"rep hold-time error: median {r['median']} s, p95 {r['p95']} s (n={r['n']})")
+    lines.append(f"side accuracy: {s['side_accuracy']}")
+    lines.append(f"rep latency: median {s['rep_latency_s']['median']} s, p95 {s['rep_latency_s']['p95']} s")
+    lines.append(f"hold-start latency: median {s['hold_start_latency_s']['median']} s, p95 {s['hold_start_latency_s']['p95']} s")
+    lines.append(f"false events: {s['false_events']} ({s['false_events_per_hour']} per hour)")
+    sp = s["spearman"]
+    lines.append(f"Spearman rho vs truth: sway {sp['sway']}, sag {sp['sag']}, tremor {sp['tremor']}")
+    lines.append("targets: all met" if not bad else "targets missed: " + "; ".join(bad))
+    if misses:
+        lines.append("misses:")
+        lines.extend(f"  {m}" for m in misses[:30])
+        if len(misses) > 30:
+            lines.append(f"  ... {len(misses) - 30} more")
+    return "\n".join(lines)

@@ -24,25 +24,40 @@ class Calibration:
     mounting: np.ndarray  # (3, 3): body = mounting @ device
     gyro_bias: np.ndarray  # (3,) rad/s, device frame
     at_s: float  # stream time the stand was complete
+    from_stand: bool = True  # False: guessed from walking about (sides stay unknown)
 
     def to_json(self) -> dict[str, object]:
-        return {"mounting": self.mounting.tolist(), "gyro_bias": self.gyro_bias.tolist(), "at_s": self.at_s}
+        return {"mounting": self.mounting.tolist(), "gyro_bias": self.gyro_bias.tolist(), "at_s": self.at_s, "from_stand": self.from_stand}
 
     @staticmethod
     def from_json(obj: dict[str, object]) -> "Calibration":
-        return Calibration(np.array(obj["mounting"], float), np.array(obj["gyro_bias"], float), float(obj["at_s"]))  # type: ignore[arg-type]
+        return Calibration(
+            np.array(obj["mounting"], float), np.array(obj["gyro_bias"], float), float(obj["at_s"]), bool(obj.get("from_stand", True))  # type: ignore[arg-type]
+        )
 
 
 class StandCalibrator:
     """Finds the opening stand: ``still_s`` of stillness with gravity in the device's
-    back plane, before the wearer first lies down and within ``window_s`` of the start."""
+    back plane, beginning within ``start_within_s`` of the start of the stream.
 
-    def __init__(self, rate_hz: float, still_s: float = 2.5, window_s: float = 90.0) -> None:
+    Without a stand, the mean gravity direction of ``upright_s`` or more of being upright
+    (walking to the mat counts) still gives the long axis, so postures and elevations work;
+    the calibration is then marked ``from_stand=False`` and sides stay unknown, as the
+    contract asks (the walking mean is less certain than a still stand).
+    """
+
+    def __init__(
+        self, rate_hz: float, still_s: float = 2.5, window_s: float = 90.0, upright_s: float = 3.0, start_within_s: float = 10.0
+    ) -> None:
+        self.start_within_s = start_within_s
         self.need = int(round(still_s * rate_hz))
+        self.need_upright = int(round(upright_s * rate_hz))
         self.window_s = window_s
         self._run = 0
         self._sum_acc = np.zeros(3)
         self._sum_gyr = np.zeros(3)
+        self._up_n = 0
+        self._up_sum = np.zeros(3)
         self._t0: float | None = None
         self.done = False  # found, or given up
 
@@ -60,22 +75,42 @@ class StandCalibrator:
         # Give up at the first lying sample or when the window has passed.
         stop = np.flatnonzero(lying | (t - self._t0 > self.window_s))
         limit = int(stop[0]) if stop.size else len(t)
-        for i in range(limit):  # runs are long and few; this loop only walks run edges
-            if not ok[i]:
-                self._run = 0
-                self._sum_acc[:] = 0
-                self._sum_gyr[:] = 0
+        # Still runs: cumulative sums reset at every non-still sample.
+        edges = np.flatnonzero(~ok[:limit])
+        seg_starts = np.concatenate(([0], edges + 1))
+        seg_ends = np.concatenate((edges, [limit]))
+        for a, b in zip(seg_starts, seg_ends):
+            if b <= a:
+                self._reset_run()
                 continue
-            self._run += 1
-            self._sum_acc += acc[i]
-            self._sum_gyr += gyr[i]
-            if self._run >= self.need:
+            if a > 0:
+                self._reset_run()
+            if self._run == 0 and t[a] - self._t0 > self.start_within_s:
+                break  # the stand opens the session; a later still moment may be sitting
+            need = self.need - self._run
+            if b - a >= need:
+                z = a + need
+                up = (self._sum_acc + acc[a:z].sum(axis=0)) / self.need
+                bias = (self._sum_gyr + gyr[a:z].sum(axis=0)) / self.need
                 self.done = True
-                up = self._sum_acc / self._run
-                return Calibration(mounting_from_standing(up / np.linalg.norm(up)), self._sum_gyr / self._run, float(t[i]))
+                return Calibration(mounting_from_standing(up / np.linalg.norm(up)), bias, float(t[z - 1]))
+            self._run += b - a
+            self._sum_acc += acc[a:b].sum(axis=0)
+            self._sum_gyr += gyr[a:b].sum(axis=0)
+        upright = in_plane[:limit] & (np.abs(norm[:limit] - STANDARD_GRAVITY) < 3.0)
+        self._up_n += int(upright.sum())
+        self._up_sum += acc[:limit][upright].sum(axis=0)
         if stop.size:
             self.done = True
+            if self._up_n >= self.need_upright:
+                up = self._up_sum / self._up_n
+                return Calibration(mounting_from_standing(up / np.linalg.norm(up)), np.zeros(3), float(t[limit - 1] if limit else t[0]), from_stand=False)
         return None
+
+    def _reset_run(self) -> None:
+        self._run = 0
+        self._sum_acc[:] = 0
+        self._sum_gyr[:] = 0
 
 
 class TiltFilter:

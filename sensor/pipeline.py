@@ -70,12 +70,12 @@ class Pipeline:
         if calibration is not None:
             self._apply_calibration(calibration)
             self._calibrator.done = True
-        self._detector = ExcursionDetector(s.grid_hz, s.detector, self.calibration is not None)
+        self._detector = ExcursionDetector(s.grid_hz, s.detector, self.calibration is not None and self.calibration.from_stand)
         self._confirm_n = int(round(s.posture_confirm_s * s.grid_hz))
         self._raw_posture = -1
         self._raw_run = 0
         self._posture = 0
-        self.status = LiveStatus(calibrated=self.calibration is not None)
+        self.status = LiveStatus(calibrated=self.calibration is not None and self.calibration.from_stand)
         self.first_time_s: float | None = None
         self.samples_seen = 0
 
@@ -106,8 +106,8 @@ class Pipeline:
                 i = int(np.searchsorted(t, cal.at_s, side="right"))
                 events.extend(self._process(t[:i], x[:i], filled[:i]))
                 self._apply_calibration(cal)
-                self._detector.calibrated = True
-                self.status.calibrated = True
+                self._detector.calibrated = cal.from_stand
+                self.status.calibrated = cal.from_stand
                 t, x, filled = t[i:], x[i:], filled[i:]
         events.extend(self._process(t, x, filled))
         return events
@@ -118,7 +118,7 @@ class Pipeline:
         events: list[Event] = []
         up, _gyr, trem, elev = self._tilt.feed(x, filled)
         e_deg = np.degrees(elev)
-        raw = classify_posture(up, self.calibration is not None)
+        raw = classify_posture(up, self.calibration is not None)  # walking-only calibration still knows the axes
         # A posture counts once it has lasted posture_confirm_s: rolling through a
         # posture on the way to another does not reset anything.
         change = np.flatnonzero(np.diff(np.concatenate(([self._raw_posture], raw))) != 0)
@@ -182,8 +182,11 @@ class Pipeline:
 
 
 def nominal_rate_hz(time_s: np.ndarray) -> float:
-    """The sensor's rate read from its timestamps (median interval, robust to dropouts)."""
+    """The sensor's rate read from its timestamps: mean interval, leaving out dropouts."""
     if time_s.size < 2:
         return 0.0
-    dt = float(np.median(np.diff(time_s[: min(time_s.size, 20000)])))
-    return 1.0 / dt if dt > 0 and math.isfinite(dt) else 0.0
+    dt = np.diff(time_s[: min(time_s.size, 20000)])
+    med = float(np.median(dt))
+    if not (med > 0 and math.isfinite(med)):
+        return 0.0
+    return 1.0 / float(np.mean(dt[dt < 1.5 * med]))

@@ -54,21 +54,56 @@ def _unshuffle(b: bytes, dtype: np.dtype, n: int) -> np.ndarray:
     return np.ascontiguousarray(raw.reshape(item, n).T).view(dtype).reshape(n)
 
 
-def encode_samples(s: Samples) -> bytes:
+_BLOCK = struct.Struct("<IB")  # sample count, encoding
+_RAW, _QUANTIZED = 0, 1
+
+
+def _quantize(s: Samples, lsb: np.ndarray | None, time_quantum_s: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer ticks and counts when they reproduce the samples bit for bit, else None.
+
+    Sensors deliver integer counts times a scale, and clocks tick in µs: stored as
+    integers (delta-coded) they compress several times better than floats.
+    """
+    if lsb is None or len(s) == 0:
+        return None
+    ticks = np.round(s.time_s / time_quantum_s)
+    if not np.array_equal(ticks * time_quantum_s, s.time_s) or np.abs(ticks).max() >= 2**62:
+        return None
+    counts = np.round(s.imu.astype(np.float64) / lsb)
+    if np.abs(counts).max() >= 2**31 or not np.array_equal((counts * lsb).astype(np.float32), s.imu):
+        return None
+    return ticks.astype(np.int64), counts.astype(np.int32)
+
+
+def encode_samples(s: Samples, lsb: np.ndarray | None = None, time_quantum_s: float = 1e-6) -> bytes:
+    """One block; quantized when lossless, else shuffled floats."""
     n = len(s)
-    t = _shuffle(s.time_s)
-    x = _shuffle(np.ascontiguousarray(s.imu.T))  # channel-major: each channel compresses alone
-    return struct.pack("<I", n) + zlib.compress(t + x, 6)
+    q = _quantize(s, lsb, time_quantum_s)
+    if q is None:
+        body = _shuffle(s.time_s) + _shuffle(np.ascontiguousarray(s.imu.T))  # channel-major
+        return _BLOCK.pack(n, _RAW) + zlib.compress(body, 6)
+    ticks, counts = q
+    dt = np.diff(ticks, prepend=0)
+    dc = np.diff(counts, axis=0, prepend=np.zeros((1, 6), np.int32))
+    body = struct.pack("<d6d", time_quantum_s, *lsb.tolist()) + _shuffle(dt) + _shuffle(np.ascontiguousarray(dc.T))
+    return _BLOCK.pack(n, _QUANTIZED) + zlib.compress(body, 9)
 
 
 def decode_samples(payload: bytes) -> Samples:
-    (n,) = struct.unpack_from("<I", payload)
-    raw = zlib.decompress(payload[4:])
-    if len(raw) != n * 8 + n * 6 * 4:
-        raise ValueError("sample block has the wrong size")
-    t = _unshuffle(raw[: n * 8], np.float64, n)
-    x = _unshuffle(raw[n * 8 :], np.float32, n * 6).reshape(6, n).T
-    return Samples(t, x)
+    n, enc = _BLOCK.unpack_from(payload)
+    raw = zlib.decompress(payload[_BLOCK.size :])
+    if enc == _RAW:
+        if len(raw) != n * 8 + n * 6 * 4:
+            raise ValueError("sample block has the wrong size")
+        t = _unshuffle(raw[: n * 8], np.float64, n)
+        x = _unshuffle(raw[n * 8 :], np.float32, n * 6).reshape(6, n).T
+        return Samples(t, x)
+    if enc != _QUANTIZED or len(raw) != 56 + n * 8 + n * 6 * 4:
+        raise ValueError("unknown or damaged sample block")
+    quantum, *lsb = struct.unpack_from("<d6d", raw)
+    ticks = np.cumsum(_unshuffle(raw[56 : 56 + n * 8], np.int64, n))
+    counts = np.cumsum(_unshuffle(raw[56 + n * 8 :], np.int32, n * 6).reshape(6, n).T, axis=0, dtype=np.int64)
+    return Samples(ticks * quantum, (counts * np.array(lsb)).astype(np.float32))
 
 
 @dataclass(slots=True)
@@ -143,6 +178,11 @@ class RecordingWriter:
         self._last_flush = time.monotonic()
         self._last_t = -np.inf
         self.samples_written = 0
+        # Quantization hints (from the device profile or simulator): blocks that match them
+        # exactly are stored as integers, others as floats; either way lossless.
+        lsb = header.extra.get("lsb")
+        self._lsb = np.array(lsb, float) if lsb is not None and len(lsb) == 6 else None
+        self._quantum = float(header.extra.get("time_quantum_s", 1e-6))
         self._f.write(MAGIC)
         self._record(b"H", json.dumps(header.to_json()).encode())
         self._sync()
@@ -174,7 +214,7 @@ class RecordingWriter:
             block = Samples.concat(self._pending)
             self._pending.clear()
             self._pending_n = 0
-            self._record(b"S", encode_samples(block))
+            self._record(b"S", encode_samples(block, self._lsb, self._quantum))
             self.samples_written += len(block)
         self._sync()
 

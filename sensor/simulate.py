@@ -567,6 +567,6 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
         sample_rate_hz=rate,
         mount="back",
         source="simulated",
-        extra={"seed": seed, "acc_lsb": ACC_LSB, "gyro_lsb": GYRO_LSB, "time_quantum_s": TIME_QUANTUM_S},
+        extra={"seed": seed, "lsb": [ACC_LSB] * 3 + [GYRO_LSB] * 3, "time_quantum_s": TIME_QUANTUM_S},
     )
     return SimulatedSession(samples, gaps, truth, header)

@@ -1,0 +1,142 @@
+"""``holdtrack``: the command line.
+
+Only argparse is imported up front; each command imports what it needs, so ``analyze``
+never pays for Streamlit or bleak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_INPUT = 2  # bad input file
+EXIT_OTHER = 1
+
+
+def _truth_path(out: Path) -> Path:
+    name = out.name
+    for suffix in (".htrec", ".csv"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return out.with_name(name + ".truth.json")
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from sensor.inputs import write_generic_csv
+    from sensor.recording import write_recording
+    from sensor.simulate import SimOptions, simulate_session
+
+    opt = SimOptions(rate_hz=args.rate, standing_start=not args.no_stand, short=args.short)
+    if args.exercises:
+        opt.exercises = tuple(args.exercises.split(","))
+    sim = simulate_session(args.seed, opt)
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        print(f"holdtrack: error: {out} exists (use --force to replace it)", file=sys.stderr)
+        return EXIT_OTHER
+    if out.exists():
+        out.unlink()
+    if out.suffix == ".csv":
+        write_generic_csv(out, sim.samples)
+    else:
+        write_recording(out, sim.header, sim.samples, sim.gaps)
+    truth = _truth_path(out)
+    truth.write_text(json.dumps(sim.truth, indent=1))
+    t = sim.truth
+    print(
+        f"wrote {out} ({len(sim.samples)} samples at {t['sensor']['rate_hz']:.0f} Hz, {t['duration_s'] / 60:.1f} min: "
+        f"{len(t['reps'])} reps, {len(t['holds'])} holds) and {truth}"
+    )
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from sensor.analyze import analyze_path
+
+    a = analyze_path(args.path)
+    if args.json:
+        print(json.dumps(a.to_json()))
+    else:
+        from sensor.report import format_summary
+
+        print(format_summary(a, Path(args.path).name))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from sensor.evaluate import run_evaluation
+
+    summary, bad, misses = run_evaluation(
+        Path(args.dir) if args.dir else None, simulate=args.simulate, seed_start=args.seed_start, jobs=args.jobs
+    )
+    if args.json:
+        print(json.dumps({"summary": summary, "targets_missed": bad, "misses": misses}, indent=1))
+    else:
+        from sensor.evaluate import format_evaluation
+
+        print(format_evaluation(summary, bad, misses))
+    return 0 if not bad or not args.strict else EXIT_OTHER
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="holdtrack", description="Track back-strengthening workouts from a hip-worn IMU.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("simulate", help="simulate a workout (the synthetic sensor) into a recording")
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--out", required=True, help="output .htrec recording (or .csv for the generic CSV)")
+    s.add_argument("--rate", type=float, help="sample rate in Hz (default: drawn from the seed, 25-400)")
+    s.add_argument("--no-stand", action="store_true", help="skip the opening calibration stand")
+    s.add_argument("--short", action="store_true", help="fewer reps and holds (small files)")
+    s.add_argument("--exercises", help="comma-separated subset of bridge,back_extension,plank,side_plank")
+    s.add_argument("--force", action="store_true", help="replace an existing output file")
+    s.set_defaults(func=cmd_simulate)
+
+    a = sub.add_parser("analyze", help="find reps and holds in a recording, generic CSV or phone export")
+    a.add_argument("path")
+    a.add_argument("--json", action="store_true", help="print the JSON of contract.md")
+    a.set_defaults(func=cmd_analyze)
+
+    e = sub.add_parser("evaluate", help="score analysis against truth files (or fresh simulated sessions)")
+    e.add_argument("dir", nargs="?", help="folder of recordings with .truth.json files beside them")
+    e.add_argument("--simulate", type=int, default=0, metavar="N", help="also score N fresh simulated sessions")
+    e.add_argument("--seed-start", type=int, default=10_000, help="first seed for --simulate")
+    e.add_argument("--jobs", type=int, default=2)
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    e.set_defaults(func=cmd_evaluate)
+
+    for mod in ("sensor.cli_ble", "sensor.cli_store"):
+        try:
+            module = __import__(mod, fromlist=["register"])
+        except ImportError:  # a part not installed in this build
+            continue
+        module.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sensor.errors import DeviceError, HoldTrackError, InputError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as e:
+        print(f"holdtrack: error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except DeviceError as e:
+        print(f"holdtrack: error: {e}", file=sys.stderr)
+        return 3
+    except HoldTrackError as e:
+        print(f"holdtrack: error: {e}", file=sys.stderr)
+        return EXIT_OTHER
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The human-readable session summary that ``holdtrack analyze`` prints."""
+
+from __future__ import annotations
+
+from sensor.events import Analysis
+from sensor.stability import stability_verdict
+
+LABELS = {"bridge": "Hip bridges", "back_extension": "Back extensions", "plank": "Front plank", "side_plank": "Side plank"}
+
+
+def format_summary(a: Analysis, name: str = "") -> str:
+    from sensor.routine import Routine, compare, group_sets
+
+    routine = Routine()
+    out: list[str] = []
+    title = f"Session {name}" if name else "Session"
+    out.append(f"{title}: {a.duration_s / 60:.1f} min at {a.sample_rate_hz:.0f} Hz" + ("" if a.calibrated else " (no standing calibration: sides unknown)"))
+    if a.gaps:
+        out.append(f"  {len(a.gaps)} gap(s) in the data: " + ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f}s" for g in a.gaps[:5]))
+    sets = group_sets(a.reps)
+    for n, idx in enumerate(sets, start=1):
+        reps = [a.reps[i] for i in idx]
+        ex = reps[0].exercise
+        target = routine.rep_target(ex)
+        line = f"  {LABELS[ex]}, set at {reps[0].start_s / 60:.1f} min: {len(reps)} reps (target {target.reps_per_set})"
+        out.append(line)
+        if target.hold_s > 0:
+            holds = " ".join(f"{r.hold_s:.1f}" for r in reps)
+            met = sum(r.hold_s >= target.hold_s - 0.25 for r in reps)
+            out.append(f"    held at the top (s): {holds}  — {met}/{len(reps)} reached {target.hold_s:.0f} s")
+    for h in a.holds:
+        side = f" ({h.side})" if h.exercise == "side_plank" else ""
+        target = routine.hold_target(h.exercise).hold_s
+        out.append(
+            f"  {LABELS[h.exercise]}{side} at {h.start_s / 60:.1f} min: held {h.duration_s:.1f} s of {target:.0f} s; "
+            f"stability {h.score:.0f}/100 ({stability_verdict(h.score)}: sway {h.sway_deg:.1f}°, "
+            f"tremor {h.tremor_dps:.1f}°/s, sag {h.sag_deg:.1f}°)"
+        )
+    if not a.reps and not a.holds:
+        out.append("  no exercises found")
+    out.append("Against the routine:")
+    for row in compare(a, routine):
+        mark = "✓" if row.met else "·"
+        out.append(f"  {mark} {row.label}: {row.done} (target: {row.target})")
+    return "\n".join(out)
