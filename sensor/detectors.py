@@ -290,8 +290,14 @@ class ExcursionDetector:
         side = None
         if exercise == "side_plank" and self.calibrated:
             side = "left" if self.posture == SIDE_LEFT else "right"
-        self._hold = {"exercise": exercise, "side": side, "start_s": min(start, float(t[i])), "detected_at_s": float(t[i]), "level": level}
-        return HoldStarted(exercise, side, self._hold["start_s"], float(t[i]))
+        self._hold = {
+            "exercise": exercise,
+            "side": side,
+            "start_s": round(min(start, float(t[i])), 3),
+            "detected_at_s": round(float(t[i]), 3),
+            "level": level,
+        }
+        return HoldStarted(exercise, side, self._hold["start_s"], self._hold["detected_at_s"])
 
     def _close_hold(self, t_end: float) -> list[Event]:
         """End a confirmed hold at a posture change (no fall to measure)."""

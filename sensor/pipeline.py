@@ -95,10 +95,22 @@ class Pipeline:
             self.first_time_s = float(samples.time_s[0])
         self.samples_seen += len(samples)
         t, x, filled, gaps = self._resampler.feed(samples)
-        events: list[Event] = list(gaps)
         self.status.gaps += len(gaps)
+        events: list[Event] = []
+        # Events leave in stream order: a gap before what follows it.
+        a = 0
+        for g in gaps:
+            b = int(np.searchsorted(t, g.end_s))
+            events.extend(self._run(t[a:b], x[a:b], filled[a:b]))
+            events.append(g)
+            a = b
+        events.extend(self._run(t[a:], x[a:], filled[a:]))
+        return events
+
+    def _run(self, t: np.ndarray, x: np.ndarray, filled: np.ndarray) -> list[Event]:
         if t.size == 0:
-            return events
+            return []
+        events: list[Event] = []
         if not self._calibrator.done:
             cal = self._calibrator.feed(t, x)
             if cal is not None:

@@ -77,8 +77,8 @@ class Resampler:
         else:
             out = np.empty((0, 6))
             filled = np.empty(0, bool)
-        if big.size and self._k_next <= math.floor(t[big[-1]] * self.rate_hz + 1e-9):
-            self._k_next = math.ceil(t[big[-1] + 1] * self.rate_hz - 1e-9)
+        if big.size:  # never fill the hole later, even if no point after it was due yet
+            self._k_next = max(self._k_next, math.ceil(t[big[-1] + 1] * self.rate_hz - 1e-9))
         self._t_prev = float(t[-1])
         self._x_prev = x[-1].copy()
         return g, out, filled, gaps
