@@ -1,0 +1,235 @@
+"""Polar PMD: control point, raw and delta frames built by hand, timestamps, ACC+GYRO merge."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import numpy as np
+import pytest
+
+from sensor.devices import polar as P
+from sensor.errors import DeviceError
+from sensor.samples import STANDARD_GRAVITY as G
+from sensor.samples import Samples
+
+MG = G / 1000.0
+TS0 = 757_382_400 * 10**9  # any device time, ns since 2000
+
+
+def frame(meas: int, ts_ns: int, ftype: int, payload: bytes) -> bytes:
+    return bytes((meas,)) + ts_ns.to_bytes(8, "little") + bytes((ftype,)) + payload
+
+
+class FakeClient:
+    """Routes bleak calls to a peripheral; its replies go to the registered handlers."""
+
+    def __init__(self, peripheral: P.PolarPeripheral) -> None:
+        self.p = peripheral
+        self.handlers: dict[str, object] = {}
+
+    async def start_notify(self, uuid: str, cb: object) -> None:
+        self.handlers[uuid.lower()] = cb
+
+    async def write_gatt_char(self, uuid: str, data: bytes, response: bool | None = None) -> None:
+        for u, b in self.p.write(uuid, bytes(data)):
+            self.handlers[u](None, bytearray(b))  # type: ignore[operator]
+
+    async def read_gatt_char(self, uuid: str) -> bytearray:
+        return bytearray(self.p.read(uuid))
+
+
+# -- control point ---------------------------------------------------------------------------
+
+
+def test_h10_acc_start_command_matches_published_example() -> None:
+    expected = bytes.fromhex("02 02 00 01 C8 00 01 01 10 00 02 01 08 00")
+    assert P.start_command(P.MEAS_ACC, 200, 16, 8) == expected
+    assert P.parse_settings(expected[2:]) == {0: [200], 1: [16], 2: [8]}
+
+
+def test_settings_with_several_values_channels_and_factor() -> None:
+    # Verity-like gyro settings: 52 Hz, 16 bit, ranges 250..2000, 3 channels; then a factor.
+    data = bytes.fromhex("00 01 34 00 01 01 10 00 02 04 FA 00 F4 01 E8 03 D0 07 04 01 03 05 01 00 00 80 3F")
+    got = P.parse_settings(data)
+    assert got[0] == [52] and got[2] == [250, 500, 1000, 2000] and got[4] == [3] and got[5] == [1.0]
+    assert P.encode_settings(got) == data
+    with pytest.raises(P.PolarProtocolError):
+        P.parse_settings(data[:-2])
+
+
+def test_control_point_responses() -> None:
+    ok = P.parse_cp_response(bytes.fromhex("F0 02 02 00 00 05 01 00 00 80 3F"))
+    assert (ok.opcode, ok.measurement, ok.status, ok.more) == (2, 2, 0, False)
+    assert P.parse_settings(ok.params) == {5: [1.0]}
+    ok.raise_for_status()
+    err = P.parse_cp_response(bytes.fromhex("F0 02 02 08"))
+    with pytest.raises(DeviceError, match="start ACC refused: invalid sample rate"):
+        err.raise_for_status()
+    with pytest.raises(P.PolarProtocolError):
+        P.parse_cp_response(b"\x0f\x05")
+    assert P.parse_features(bytes.fromhex("0F 05 00")) == {P.MEAS_ECG, P.MEAS_ACC}
+    assert P.parse_features(P.FEATURES["verity"]) >= {P.MEAS_ACC, P.MEAS_GYRO}
+
+
+# -- data frames -------------------------------------------------------------------------------
+
+
+def test_h10_raw_acc_frame_in_mg() -> None:
+    # type 1 raw: int16 mG. (0, 0, 1000) and (-9, -1, 999).
+    payload = bytes.fromhex("0000 0000 E803" "F7FF FFFF E703")
+    dec = P.PolarDecoder(200.0, has_gyro=False)
+    d = dec.decode(frame(P.MEAS_ACC, TS0, 0x01, payload))
+    np.testing.assert_allclose(d.imu[:, :3], np.array([[0, 0, 1000], [-9, -1, 999]]) * MG, rtol=1e-6)
+    assert np.all(d.imu[:, 3:] == 0)  # H10: no gyroscope, gyro reported as 0
+    # First frame: nominal spacing back from the frame timestamp (the last sample's time).
+    np.testing.assert_allclose(d.time_s, [TS0 / 1e9 - 0.005, TS0 / 1e9], rtol=0, atol=1e-6)
+
+
+def test_delta_frame_built_bit_by_bit() -> None:
+    # Reference (1000, -20, 5) as int16, then one block: width 3 bits, 2 samples,
+    # deltas (+1, -2, +3) and (-4, 0, +1). 3-bit two's complement, LSB first, channel-
+    # interleaved: 001 110 011 100 000 001 -> bit stream 1,0,0, 0,1,1, 1,1,0, 0,0,1,
+    # 0,0,0, 1,0,0 -> bytes 0b11110001 = F1, 0b10001000 = 88, 0b00 = 00.
+    payload = bytes.fromhex("E803 ECFF 0500" "03 02" "F1 88 00")
+    np.testing.assert_array_equal(P.decode_delta(payload, 3, 16), [[1000, -20, 5], [1001, -22, 8], [997, -22, 9]])
+    d = P.PolarDecoder(52.0, has_gyro=False).decode(frame(P.MEAS_ACC, TS0, 0x81, payload))
+    np.testing.assert_allclose(d.imu[:, :3], np.array([[1000, -20, 5], [1001, -22, 8], [997, -22, 9]]) * MG,
+                               rtol=1e-6)
+    assert P.encode_delta(np.array([[1000, -20, 5], [1001, -22, 8], [997, -22, 9]]), 16) == payload
+
+
+def test_polar_sdk_vectors() -> None:
+    # Vectors from polar-ble-sdk's own unit tests (GyrDataTest, AccDataTest).
+    np.testing.assert_array_equal(P.decode_delta(bytes.fromhex("EAFF08000D000301DF00"), 3, 16),
+                                  [[-22, 8, 13], [-23, 11, 16]])
+    np.testing.assert_array_equal(P.decode_delta(bytes.fromhex("F1FF1400F00306017B0F08"), 3, 16),
+                                  [[-15, 20, 1008], [-20, 17, 1008]])
+    floats = P.frame_values(P.MEAS_GYRO, 0x81, bytes.fromhex("0000803F000020410000A0411C010000A001000008CDCCEC0D"),
+                            1.0) / P.DPS
+    np.testing.assert_allclose(floats, [[1, 10, 20], [10, 20, 1.1]], rtol=1e-6)
+
+
+def test_gyro_compressed_type0_uses_factor() -> None:
+    payload = bytes.fromhex("0040 00C0 0000" "00 01")  # width 0: one repeated sample
+    v = P.frame_values(P.MEAS_GYRO, 0x80, payload, 2000 / 32768)
+    np.testing.assert_allclose(v, np.radians([[1000, -1000, 0], [1000, -1000, 0]]), rtol=1e-9)
+
+
+def test_timestamps_spread_between_frames_and_gaps_count_as_lost() -> None:
+    dec = P.PolarDecoder(100.0, has_gyro=False)
+    one = bytes.fromhex("0000 0000 E803") * 4
+    dec.decode(frame(P.MEAS_ACC, TS0, 0x01, one))
+    d = dec.decode(frame(P.MEAS_ACC, TS0 + 44_000_000, 0x01, one))  # 4 samples in 44 ms: 11 ms apart
+    np.testing.assert_allclose(np.diff(np.concatenate([[TS0 / 1e9], d.time_s])), 0.011, atol=1e-6)
+    assert d.lost == 0
+    d = dec.decode(frame(P.MEAS_ACC, TS0 + 44_000_000 + 100_000_000, 0x01, one))  # 100 ms for 4 samples
+    assert d.lost == 6 and len(d.imu) == 4
+    d = dec.decode(frame(P.MEAS_ACC, TS0 + 144_000_000, 0x01, one))  # same timestamp again
+    assert d.bad == 1 and len(d.imu) == 0
+
+
+def test_acc_waits_for_gyro_then_merges() -> None:
+    dec = P.PolarDecoder(52.0, has_gyro=True)
+    acc = frame(P.MEAS_ACC, TS0, 0x81, P.encode_delta(np.array([[0, 0, 1000]] * 3), 16))
+    d = dec.decode(acc)
+    assert len(d.imu) == 0  # held until the gyro frame covering it arrives
+    gyro_counts = np.array([[0, 0, 0], [1000, 0, 0], [2000, 0, 0]])
+    d = dec.decode(frame(P.MEAS_GYRO, TS0, 0x80, P.encode_delta(gyro_counts, 16)))
+    assert len(d.imu) == 3
+    np.testing.assert_allclose(d.imu[:, 3], np.radians(gyro_counts[:, 0] * 2000 / 32768), rtol=1e-5)
+    np.testing.assert_allclose(d.imu[:, 2], G, rtol=1e-6)
+
+
+def test_auto_mode_gives_up_waiting_for_a_gyro() -> None:
+    dec = P.PolarDecoder(50.0, has_gyro=None, max_wait_s=0.1)
+    one = bytes.fromhex("0000 0000 E803") * 5
+    out = [dec.decode(frame(P.MEAS_ACC, TS0 + k * 100_000_000, 0x01, one)) for k in range(3)]
+    assert sum(len(d.imu) for d in out) > 0 and dec.has_gyro is False
+
+
+def test_bad_frames_are_counted_not_raised() -> None:
+    dec = P.PolarDecoder(52.0)
+    for data in (b"", b"\x02" * 10, frame(P.MEAS_ACC, TS0, 0x01, b"\x00" * 5), frame(9, TS0, 0x01, b"\x00" * 6),
+                 frame(P.MEAS_ACC, TS0, 0x81, bytes.fromhex("0000 0000 0000 21 01 00")),
+                 frame(P.MEAS_GYRO, TS0, 0x07, b"\x00" * 6)):
+        assert dec.decode(data).bad == 1
+
+
+# -- peripheral and set-up ---------------------------------------------------------------------------
+
+
+def realistic(n: int, rate: float, seed: int = 2) -> Samples:
+    rng = np.random.default_rng(seed)
+    acc = rng.normal(0.0, 3.0, (n, 3)) + np.array([0.0, 0.0, G])
+    gyro = rng.uniform(-5.0, 5.0, (n, 3))
+    return Samples(np.arange(n) / rate, np.concatenate([acc, gyro], axis=1))
+
+
+def test_peripheral_control_point() -> None:
+    p = P.PolarPeripheral("verity")
+    assert p.read(P.CONTROL_UUID) == P.FEATURES["verity"]
+    [(uuid, resp)] = p.write(P.CONTROL_UUID, bytes((P.OP_GET_SETTINGS, P.MEAS_ACC)))
+    r = P.parse_cp_response(resp)
+    assert uuid == P.CONTROL_UUID and r.status == 0 and P.parse_settings(r.params)[0] == [52]
+    assert P.parse_cp_response(p.write(P.CONTROL_UUID, P.start_command(P.MEAS_ACC, 200, 16, 8))[0][1]).status == 8
+    assert P.parse_cp_response(p.write(P.CONTROL_UUID, P.start_command(P.MEAS_ACC, 52, 16, 8))[0][1]).status == 0
+    assert P.parse_cp_response(p.write(P.CONTROL_UUID, P.start_command(P.MEAS_ACC, 52, 16, 8))[0][1]).status == 6
+    assert P.parse_cp_response(p.write(P.CONTROL_UUID, bytes((P.OP_GET_SETTINGS, P.MEAS_ECG)))[0][1]).status == 2
+    assert p.streaming and p.rate_hz == 52.0
+    p.write(P.CONTROL_UUID, bytes((P.OP_STOP, P.MEAS_ACC)))
+    assert not p.streaming
+
+
+@pytest.mark.parametrize("model, compressed", [("verity", True), ("verity", False), ("h10", False), ("h10", True)])
+def test_round_trip_within_one_lsb(model: str, compressed: bool) -> None:
+    p = P.PolarPeripheral(model, compressed=compressed)
+    client = FakeClient(p)
+    profile = P.PolarProfile("polar", "Polar", (P.SERVICE_UUID,))
+    rate = asyncio.run(profile.start(client, 100.0, lambda d: None))  # type: ignore[arg-type]
+    assert rate == (52.0 if model == "verity" else 100.0)
+    s = realistic(24 * 20, rate)
+    dec = profile.decoder(rate)
+    parts = [dec.decode(b) for _, b in p.encode(s)]
+    got = np.concatenate([d.imu for d in parts])
+    times = np.concatenate([d.time_s for d in parts if d.time_s is not None])
+    assert got.shape == (len(s), 6) and sum(d.bad + d.lost for d in parts) == 0
+    assert np.abs(got[:, :3] - s.acc).max() <= MG
+    if model == "verity":
+        assert np.abs(got[:, 3:] - s.gyro).max() <= math.radians(2000 / 32768)
+    else:
+        assert np.all(got[:, 3:] == 0)
+    np.testing.assert_allclose(times - times[0], s.time_s - s.time_s[0], atol=2e-6)
+
+
+def test_start_reports_refusals_clearly() -> None:
+    class Refusing(P.PolarPeripheral):
+        def write(self, char_uuid: str, data: bytes) -> list[tuple[str, bytes]]:
+            if data[0] == P.OP_START:
+                return [(P.CONTROL_UUID, bytes((P.RESPONSE_CODE, data[0], data[1], 13)))]
+            return super().write(char_uuid, data)
+
+    with pytest.raises(DeviceError, match="device in charger"):
+        asyncio.run(P.PROFILE.start(FakeClient(Refusing("h10")), 100.0, lambda d: None))  # type: ignore[arg-type]
+
+
+def test_a_lone_corrupt_timestamp_is_dropped_but_a_confirmed_jump_is_followed() -> None:
+    dec = P.PolarDecoder(100.0, has_gyro=False)
+    one = bytes.fromhex("0000 0000 E803") * 4
+    dec.decode(frame(P.MEAS_ACC, TS0, 0x01, one))
+    far = TS0 + 3_600 * 10**9
+    assert dec.decode(frame(P.MEAS_ACC, far, 0x01, one)).bad == 1  # alone: suspect
+    d = dec.decode(frame(P.MEAS_ACC, TS0 + 40_000_000, 0x01, one))  # the old time base goes on
+    assert d.bad == 0 and d.lost == 0 and d.time_s[-1] == pytest.approx((TS0 + 40_000_000) / 1e9)
+    assert dec.decode(frame(P.MEAS_ACC, far, 0x01, one)).bad == 1
+    d = dec.decode(frame(P.MEAS_ACC, far + 40_000_000, 0x01, one))  # a second frame confirms it
+    assert d.bad == 0 and d.time_s[-1] == pytest.approx((far + 40_000_000) / 1e9)
+
+
+def test_acc_samples_in_counts_at_the_source() -> None:
+    p = P.PolarPeripheral("verity", samples_per_frame=10)
+    for meas, rng_ in ((P.MEAS_ACC, 8), (P.MEAS_GYRO, 2000)):
+        p.write(P.CONTROL_UUID, P.start_command(meas, 52, 16, rng_))
+    notes = [b for _, b in p.encode(realistic(30, 52.0))]
+    assert [P.acc_samples_in(b) for b in notes] == [10, 0, 10, 0, 10, 0]
+    assert P.acc_samples_in(notes[0][:12]) == 0
