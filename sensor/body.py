@@ -27,7 +27,7 @@ def elevation_axis(up: np.ndarray) -> np.ndarray:
     turns y toward ``up``. Works on (3,) or (n, 3).
     """
     k = np.stack([up[..., 2], np.zeros_like(up[..., 0]), -up[..., 0]], axis=-1)
-    return k / np.linalg.norm(k, axis=-1, keepdims=True)
+    return k / np.sqrt(np.sum(k * k, axis=-1, keepdims=True))
 
 
 def elevation_deg(up: np.ndarray) -> np.ndarray:

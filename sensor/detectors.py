@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
+from scipy.signal import butter, lfilter
 
 from sensor.events import Event, Hold, HoldStarted, Rep
 from sensor.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
@@ -109,9 +109,12 @@ class ExcursionDetector:
         self.rate_hz = rate_hz
         self.calibrated = calibrated
         self._beta = float(np.exp(-1.0 / (settings.rest_tau_s * rate_hz)))
+        # Tremor band, applied to a hold's stored gyro trace when the hold ends (the trace
+        # starts seconds before the hold, so the filter has settled by then).
+        self._tremor_ba = butter(2, [4.0, min(15.0, 0.45 * rate_hz)], btype="band", fs=rate_hz)
         self.posture = -1
         self.base: float | None = None
-        self._hist: tuple[np.ndarray, ...] | None = None  # t, e, base, up(3), trem(3)
+        self._hist: tuple[np.ndarray, ...] | None = None  # t, e, base, up(3), body rates(3)
         self._trace: _Trace | None = None
         self._frozen = 0.0
         self._peak = 0.0
@@ -141,7 +144,7 @@ class ExcursionDetector:
         return self._hold
 
     # -- feeding -------------------------------------------------------------------
-    def feed(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, trem: np.ndarray, raw: np.ndarray) -> list[Event]:
+    def feed(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, raw: np.ndarray) -> list[Event]:
         """Grid samples of one confirmed-posture segment; e in degrees; ``raw`` is the
         instantaneous posture, which leaves the confirmed one when the wearer rolls."""
         events: list[Event] = []
@@ -164,16 +167,16 @@ class ExcursionDetector:
                 k = k + int(back[0]) if back.size else n
                 continue
             if self._trace is None:
-                k = self._feed_rest(t[:limit], e[:limit], up[:limit], trem[:limit], k)
+                k = self._feed_rest(t[:limit], e[:limit], up[:limit], gyr[:limit], k)
             else:
-                k, ev = self._feed_active(t[:limit], e[:limit], up[:limit], trem[:limit], k)
+                k, ev = self._feed_active(t[:limit], e[:limit], up[:limit], gyr[:limit], k)
                 events.extend(ev)
         ref = self._frozen if self._trace is not None else (self.base if self.base is not None else e[-1])
         self.last_d = float(self.sign * (e[-1] - ref))
         return events
 
-    def _push_hist(self, t: np.ndarray, e: np.ndarray, base: np.ndarray, up: np.ndarray, trem: np.ndarray) -> None:
-        cols = (t, e, base, up, trem)
+    def _push_hist(self, t: np.ndarray, e: np.ndarray, base: np.ndarray, up: np.ndarray, gyr: np.ndarray) -> None:
+        cols = (t, e, base, up, gyr)
         if self._hist is None:
             self._hist = cols
         else:
@@ -189,7 +192,7 @@ class ExcursionDetector:
             return self.s.backext_start_deg
         return self.s.side_start_deg
 
-    def _feed_rest(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, trem: np.ndarray, k: int) -> int:
+    def _feed_rest(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, k: int) -> int:
         seg = e[k:]
         if self.base is None:
             self.base = float(seg[0])
@@ -199,10 +202,10 @@ class ExcursionDetector:
         hit = np.flatnonzero(d > self._start_thr())
         if hit.size == 0:
             self.base = float(base[-1])
-            self._push_hist(t[k:], seg, base, up[k:], trem[k:])
+            self._push_hist(t[k:], seg, base, up[k:], gyr[k:])
             return t.size
         h = int(hit[0])
-        self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], trem[k : k + h])
+        self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h])
         # Freeze the rest level from before the movement began (0.5 s back).
         ht, he, hb = self._hist[0], self._hist[1], self._hist[2]
         if ht.size:
@@ -219,7 +222,7 @@ class ExcursionDetector:
         self._hist = None
         return k + h
 
-    def _feed_active(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, trem: np.ndarray, k: int) -> tuple[int, list[Event]]:
+    def _feed_active(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, k: int) -> tuple[int, list[Event]]:
         events: list[Event] = []
         d = self.sign * (e[k:] - self._frozen)
         run_peak = np.maximum.accumulate(np.maximum(d, self._peak))
@@ -231,7 +234,7 @@ class ExcursionDetector:
             if late.size:
                 stop, timed_out = int(late[0]), True
         take = stop + (1 if end.size and not timed_out and stop < d.size else 0)
-        self._trace.add(t[k : k + take], d[:take], up[k : k + take], trem[k : k + take])
+        self._trace.add(t[k : k + take], d[:take], up[k : k + take], gyr[k : k + take])
         if take:
             self._peak = float(run_peak[take - 1])
         if self._hold is None and self._holdable():
@@ -304,19 +307,20 @@ class ExcursionDetector:
         if self._trace is None or self._hold is None:
             self._hold = None
             return []
-        t, d, up, trem = self._trace.arrays()
-        ev = self._make_hold(t, d, up, trem, min(t_end, float(t[-1])))
+        t, d, up, gyr = self._trace.arrays()
+        ev = self._make_hold(t, d, up, gyr, min(t_end, float(t[-1])))
         self._hold = None
         self._trace = None
         return [ev] if ev.duration_s >= self.s.hold_min_s else []
 
-    def _make_hold(self, t: np.ndarray, d: np.ndarray, up: np.ndarray, trem: np.ndarray, end: float) -> Hold:
+    def _make_hold(self, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, end: float) -> Hold:
         h = self._hold
         start = h["start_s"]
         m = (t >= start + 0.5) & (t <= end - 0.5)
         if m.sum() < 4:
             m = (t >= start) & (t <= end)
-        sway, tremor, sag = measure_stability(t[m], up[m], trem[m], d[m])
+        band = lfilter(*self._tremor_ba, gyr, axis=0)
+        sway, tremor, sag = measure_stability(t[m], up[m], band[m], d[m])
         return Hold(
             exercise=h["exercise"],
             side=h["side"],
@@ -332,7 +336,7 @@ class ExcursionDetector:
 
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
-        t, d, up, trem = self._trace.arrays()
+        t, d, up, gyr = self._trace.arrays()
         now = float(t[-1])
         if self._hold is not None:
             tc = now
@@ -340,7 +344,7 @@ class ExcursionDetector:
             level = float(np.median(d[win])) if win.any() else float(np.median(d))
             ft = fall_times(t, d, level)
             end = ft[0] if ft else tc
-            ev = self._make_hold(t, d, up, trem, max(end, self._hold["start_s"]))
+            ev = self._make_hold(t, d, up, gyr, max(end, self._hold["start_s"]))
             self._hold = None
             return [ev] if ev.duration_s >= self.s.hold_min_s else []
         peak = float(d.max())

@@ -5,7 +5,7 @@ certain; there is no I/O and no clock of its own (time comes from the samples), 
 why live capture, replay and ``analyze`` give identical answers for any chunking.
 
 Stages, each in its own module: ``resample`` (onto a 50 Hz grid), ``orientation`` (stand
-calibration, gravity direction, fused elevation, tremor band), ``posture``, ``detectors``
+calibration, gravity direction, fused elevation), ``posture``, ``detectors``
 (reps and holds), ``stability``.
 """
 
@@ -28,6 +28,7 @@ from sensor.samples import Samples
 class PipelineSettings:
     grid_hz: float = 50.0  # covers the 4–15 Hz tremor band; 25 Hz sensors are upsampled
     max_gap_s: float = 1.0  # longer holes are gaps, not interpolated
+    batch_s: float = 0.1  # live chunks are gathered this long before the filters run
     posture_confirm_s: float = 0.8
     lp_hz: float = 3.0
     fusion_tau_s: float = 0.5
@@ -78,6 +79,7 @@ class Pipeline:
         self.status = LiveStatus(calibrated=self.calibration is not None and self.calibration.from_stand)
         self.first_time_s: float | None = None
         self.samples_seen = 0
+        self._pending: list[Samples] = []
 
     def _apply_calibration(self, cal: Calibration) -> None:
         self.calibration = cal
@@ -85,15 +87,33 @@ class Pipeline:
 
     def gap(self, start_s: float, end_s: float) -> list[Event]:
         """A known link loss (the resampler also finds holes by itself)."""
+        events = self._flush()
         self.status.gaps += 1
-        return [Gap(start_s, end_s)]
+        return events + [Gap(start_s, end_s)]
 
     def feed(self, samples: Samples) -> list[Event]:
+        """Take samples; return the events that became certain.
+
+        Live links deliver a few samples at a time; they are gathered for ``batch_s`` of
+        stream time before the filters run, so the fixed cost of a run is paid ten times
+        a second rather than per notification. Events are the same either way: their
+        times come from the samples, not from when they leave.
+        """
         if len(samples) == 0:
             return []
         if self.first_time_s is None:
             self.first_time_s = float(samples.time_s[0])
         self.samples_seen += len(samples)
+        self._pending.append(samples)
+        if float(samples.time_s[-1]) - float(self._pending[0].time_s[0]) < self.settings.batch_s:
+            return []
+        return self._flush()
+
+    def _flush(self) -> list[Event]:
+        if not self._pending:
+            return []
+        samples = self._pending[0] if len(self._pending) == 1 else Samples.concat(self._pending)
+        self._pending = []
         t, x, filled, gaps = self._resampler.feed(samples)
         self.status.gaps += len(gaps)
         events: list[Event] = []
@@ -128,7 +148,7 @@ class Pipeline:
         if t.size == 0:
             return []
         events: list[Event] = []
-        up, _gyr, trem, elev = self._tilt.feed(x, filled)
+        up, gyr, elev = self._tilt.feed(x, filled)
         e_deg = np.degrees(elev)
         raw = classify_posture(up, self.calibration is not None)  # walking-only calibration still knows the axes
         # A posture counts once it has lasted posture_confirm_s: rolling through a
@@ -160,7 +180,7 @@ class Pipeline:
             if p != self._detector.posture:
                 events.extend(self._detector.set_posture(p, float(t[a])))
                 events.append(PostureChanged(POSTURES[p], float(t[a])))  # type: ignore[arg-type]
-            events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], trem[a:b], raw[a:b]))
+            events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], gyr[a:b], raw[a:b]))
         self._posture = int(confirmed[-1])
         self._update_status(t, e_deg, events)
         return events
@@ -181,8 +201,9 @@ class Pipeline:
         st.hold = HoldStatus(h["exercise"], h["side"], h["start_s"], st.time_s - h["start_s"]) if h else None
 
     def finish(self) -> list[Event]:
-        """End of stream: close a hold still in progress."""
-        return self._detector.finish(self.status.time_s)
+        """End of stream: run what is pending and close a hold still in progress."""
+        events = self._flush()
+        return events + self._detector.finish(self.status.time_s)
 
     def process(self, samples: Samples, chunk: int = 4096) -> list[Event]:
         """Feed a whole stream in chunks and finish (what ``analyze`` does)."""

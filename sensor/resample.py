@@ -36,13 +36,15 @@ class Resampler:
         dropout longer than ``hole_s`` (their gyro values are guesses), and the gaps found."""
         if len(s) == 0:
             return np.empty(0), np.empty((0, 6)), np.empty(0, bool), []
+        # Interpolation reads float32 samples; only the (usually fewer) grid points are
+        # made float64.
         if self._t_prev is None:
             t = s.time_s
-            x = s.imu.astype(np.float64)
+            x = s.imu
             self._k_next = math.ceil(t[0] * self.rate_hz - 1e-9)
         else:
             t = np.concatenate(([self._t_prev], s.time_s))
-            x = np.concatenate((self._x_prev[None, :], s.imu.astype(np.float64)))
+            x = np.concatenate((self._x_prev[None, :], s.imu))
         gaps: list[Gap] = []
         dts = np.diff(t)
         big = np.flatnonzero(dts > self.max_gap_s)
@@ -68,10 +70,11 @@ class Resampler:
             if len(t) > 1:
                 t0, t1 = t[idx], t[idx + 1]
                 w = np.clip((g - t0) / (t1 - t0), 0.0, 1.0)[:, None]
-                out = x[idx] * (1.0 - w) + x[idx + 1] * w
+                x0 = x[idx].astype(np.float64)
+                out = x0 + (x[idx + 1] - x0) * w
                 filled = (t1 - t0) > self.hole_s
             else:
-                out = np.repeat(x[:1], g.size, axis=0)
+                out = np.repeat(x[:1].astype(np.float64), g.size, axis=0)
                 filled = np.zeros(g.size, bool)
             self._k_next = int(grid_k[-1]) + 1
         else:

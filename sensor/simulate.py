@@ -71,6 +71,7 @@ class SimulatedSession:
     gaps: list[Gap]
     truth: dict[str, Any]
     header: Header
+    true_up_device: np.ndarray | None = None  # (n, 3) world "up" seen by the device, noise-free
 
 
 @dataclass
@@ -473,6 +474,9 @@ def _sensor(
         t_rep += np.clip(rng.normal(0, 0.12 / rate, n), -0.4 / rate, 0.4 / rate)
     t_rep = np.round(t_rep / TIME_QUANTUM_S) * TIME_QUANTUM_S
     samples = Samples(t_rep, np.hstack([acc_q, gyr_q]).astype(np.float32))
+    # The true gravity direction in the device frame at each sample (for filter benchmarks).
+    up_body = np.stack([np.interp(t_true, np.arange(len(f_b)) / fs, c) for c in R.inv().apply([0.0, 0.0, 1.0]).T], axis=1)
+    b._true_up_device = Q.inv().apply(up_body).astype(np.float32)
     sensor_truth = {
         "mount_rotation_deg": math.degrees(psi) % 360,
         "mount_tilt_deg": math.degrees(tilt),
@@ -569,4 +573,4 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
         source="simulated",
         extra={"seed": seed, "lsb": [ACC_LSB] * 3 + [GYRO_LSB] * 3, "time_quantum_s": TIME_QUANTUM_S},
     )
-    return SimulatedSession(samples, gaps, truth, header)
+    return SimulatedSession(samples, gaps, truth, header, b._true_up_device)

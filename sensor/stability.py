@@ -18,12 +18,14 @@ def measure_stability(t: np.ndarray, up: np.ndarray, tremor: np.ndarray, d_deg: 
     if t.size < 4:
         return 0.0, 0.0, 0.0
     tt = t - t[0]
-    A = np.stack([tt, np.ones_like(tt)], axis=1)
-    coef, *_ = np.linalg.lstsq(A, up, rcond=None)
-    resid = up - A @ coef
-    sway = math.degrees(float(np.sqrt(np.mean(np.sum(resid * resid, axis=1)))))
-    trem = math.degrees(float(np.sqrt(np.mean(np.sum(tremor * tremor, axis=1)))))
-    slope = float(np.polyfit(tt, d_deg, 1)[0])
+    tc = tt - tt.mean()
+    var = float(tc @ tc)
+    # Straight-line fits in closed form (one pass; lstsq/polyfit cost more than the data).
+    uc = up - up.mean(axis=0)
+    resid = uc - np.outer(tc, (tc @ uc) / var)
+    sway = math.degrees(math.sqrt(float(np.einsum("ij,ij->", resid, resid)) / len(t)))
+    trem = math.degrees(math.sqrt(float(np.einsum("ij,ij->", tremor, tremor)) / len(t)))
+    slope = float(tc @ (d_deg - d_deg.mean())) / var
     sag = -slope * float(tt[-1])
     return sway, trem, sag
 
