@@ -125,6 +125,8 @@ class _Builder:
     def _sway(self, m: int, sway_deg: float, tremor_dps: float) -> np.ndarray:
         """Slow sway (< 1 Hz) on the two tilt axes plus tremor (5–12 Hz) on all three."""
         w = np.zeros((m, 3))
+        if m < 8:
+            return w
         # Fade in and out so that segments join without a jump in orientation.
         ramp = np.clip(np.minimum(np.arange(m), m - 1 - np.arange(m)) / (0.3 * self.fs), 0, 1)
         env = 0.5 - 0.5 * np.cos(np.pi * ramp)
@@ -213,7 +215,9 @@ class _Builder:
 
     def move_elev(self, target_deg: float, dur: float, dz: float = 0.0, sway: float = 0.2, tremor: float = 0.5) -> None:
         m = self._samples(dur)
-        s = _min_jerk(m)
+        # People do not move in textbook min-jerk curves: skew each movement (faster start
+        # or faster finish) so the detectors' timing model is tested, not assumed.
+        s = _min_jerk(m) ** self.rng.uniform(0.75, 1.35)
         e0, e1 = self.cur_elev, math.radians(target_deg)
         pos = self.cur_pos + np.outer(s, [0, 0, dz])
         self._emit(self.cur_base, e0 + (e1 - e0) * s, self._sway(m, sway, tremor), pos)
