@@ -450,8 +450,11 @@ def _sensor(
             continue
         a = rng.uniform(a0 + 1, a1 - 5)
         d = rng.uniform(1.0, 3.0)
+        if any(a < g.end_s + 1.0 and g.start_s < a + d + 1.0 for g in gaps):
+            continue  # one loss at a time
         keep &= ~((t_true >= a) & (t_true < a + d))
         gaps.append(Gap(round(a, 6), round(a + d, 6)))
+    gaps.sort(key=lambda g: g.start_s)
     t_true = t_true[keep]
 
     f_s = np.stack([np.interp(t_true, np.arange(len(f_b)) / fs, f_b[:, i]) for i in range(3)], axis=1)
