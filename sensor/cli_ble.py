@@ -1,0 +1,417 @@
+"""The live-capture commands: ``scan``, ``record``, ``export`` and ``fake-sensors``.
+
+``register(subparsers)`` adds them to the main ``holdtrack`` parser; each sets
+``func(args) -> int`` (the exit code). ``python -m sensor.cli_ble ...`` runs them alone.
+Failures print one line to stderr and exit non-zero. bleak, dbus-fast and the pipeline are
+imported inside the commands, so the rest of the CLI does not pay for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sensor.errors import DeviceError, HoldTrackError
+
+PROG = "holdtrack"
+# Sample rates the fake sensors run at: what each family actually offers.
+FAKE_RATES = {"holdtrack": 100.0, "witmotion": 100.0, "thingy52": 100.0, "polar": 52.0}
+FAKE_NAMES = {"holdtrack": "HoldTrack-A1", "witmotion": "WT901BLE68", "thingy52": "Thingy", "polar": "Polar Sense B5A1"}
+
+
+EXIT_OTHER, EXIT_INPUT, EXIT_DEVICE = 1, 2, 3  # as sensor.cli
+
+
+def _fail(message: str, code: int = EXIT_OTHER) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _quiet(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run a command with the BLE libraries' log chatter off (``-v`` turns it on).
+    Errors propagate as ``HoldTrackError``: the caller prints them as one line."""
+
+    def run(args: argparse.Namespace) -> int:
+        _quiet_libraries(getattr(args, "verbose", False))
+        return fn(args)
+
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def _quiet_libraries(verbose: bool) -> None:
+    """bleak warns on stderr about things that are fine here (no ``bluetoothctl``)."""
+    level = logging.DEBUG if verbose else logging.CRITICAL
+    for name in ("bleak", "bleak_retry_connector", "dbus_fast", "bluetooth_adapters"):
+        logging.getLogger(name).setLevel(level)
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``scan``, ``record``, ``export`` and ``fake-sensors`` to a subparsers object."""
+    p = subparsers.add_parser("scan", help="list Bluetooth LE sensors in range")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to listen (default 5)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=_quiet(cmd_scan))
+
+    p = subparsers.add_parser("record", help="record a session live from a sensor (or a phone)")
+    p.add_argument("--device", metavar="ADDRESS_OR_NAME", help="sensor to use (default: the only one in range)")
+    p.add_argument("--out", metavar="PATH", type=Path, help="recording to write (default: holdtrack-<time>.htrec)")
+    p.add_argument("--duration", metavar="SECONDS", type=float, help="stop after this much stream time")
+    p.add_argument(
+        "--phone-push",
+        metavar="HOST:PORT",
+        nargs="?",
+        const="127.0.0.1:8000",
+        help="take Sensor Logger HTTP pushes instead of BLE (default 127.0.0.1:8000)",
+    )
+    p.add_argument("--rate", type=float, default=100.0, help="sample rate to ask the sensor for, Hz (default 100)")
+    p.add_argument("--scan-timeout", type=float, default=8.0, help=argparse.SUPPRESS)
+    p.add_argument("--time-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # sped-up fake sensors
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=_quiet(cmd_record))
+
+    p = subparsers.add_parser("export", help="export a recording as generic CSV")
+    p.add_argument("recording", type=Path)
+    p.add_argument("--csv", metavar="OUT.csv", type=Path, required=True)
+    p.set_defaults(func=_quiet(cmd_export))
+
+    p = subparsers.add_parser("fake-sensors", help="simulated BLE sensors on a private bus (demos)")
+    p.add_argument("--speed", type=float, default=1.0, help="stream speed factor (default 1)")
+    p.add_argument("--feed", choices=("wearer", "synthetic"), default="wearer", help="what the sensors measure")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--duration", type=float, default=None, help="seconds of data per sensor (default endless)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=_quiet(cmd_fake_sensors))
+
+
+# -- scan ------------------------------------------------------------------------------------
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """List devices in range: supported sensors first, with their profile."""
+    from sensor.ble import scan
+
+    found = asyncio.run(scan(args.timeout))
+    supported = [s for s in found if s.supported]
+    others = [s for s in found if not s.supported]
+    if not supported:
+        print(f"no supported sensor in range ({len(others)} other Bluetooth device(s) seen)")
+        return 0
+    for s in supported:
+        print(s.describe())
+    if others:
+        print(f"({len(others)} other Bluetooth device(s) in range: not supported sensors)")
+    return 0
+
+
+# -- record ----------------------------------------------------------------------------------
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """Stream a sensor into the pipeline and a recording until Ctrl-C or --duration."""
+    return asyncio.run(_record(args))
+
+
+async def _open_source(args: argparse.Namespace) -> Any:
+    if args.phone_push is not None:
+        from sensor.phone_push import PhonePushSource, parse_hostport
+
+        host, port = parse_hostport(args.phone_push)
+        source = PhonePushSource(host, port)
+        await source.open()
+        print(f"waiting for Sensor Logger pushes on http://{host}:{source.port}/", flush=True)
+        return source
+    from sensor.ble import BleSource, scan
+
+    if args.device:
+        source = BleSource(args.device, rate_hz=args.rate, scan_timeout_s=args.scan_timeout, time_scale=args.time_scale)
+    else:
+        found = await scan(min(args.scan_timeout, 4.0))
+        supported = [s for s in found if s.supported]
+        if not supported:
+            raise DeviceError("no supported sensor in range: switch it on, or name it with --device")
+        if len(supported) > 1:
+            names = ", ".join(f"{s.name or '?'} ({s.address})" for s in supported)
+            raise DeviceError(f"{len(supported)} sensors in range: {names}; choose one with --device")
+        source = BleSource(supported[0], rate_hz=args.rate, scan_timeout_s=args.scan_timeout, time_scale=args.time_scale)
+    await source.open()
+    dev = source.header.device
+    print(f"connected to {dev.get('name') or dev.get('address')} ({dev.get('label')}), {source.header.sample_rate_hz:g} Hz", flush=True)
+    return source
+
+
+def _default_out() -> Path:
+    from sensor.recording import SUFFIX
+
+    return Path(time.strftime("holdtrack-%Y%m%d-%H%M%S") + SUFFIX)
+
+
+class _StatusLine:
+    """The one-line live status, rewritten in place on a terminal (every 2 s as plain
+    lines otherwise, so logs stay readable)."""
+
+    def __init__(self, stream: Any = sys.stdout) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._last = 0.0
+        self._shown = False
+
+    def show(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < (0.2 if self.tty else 2.0):
+            return
+        self._last = now
+        if self.tty:
+            self.stream.write("\r\x1b[K" + text)
+            self._shown = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        """A line of its own (link events), without losing the status line."""
+        if self.tty and self._shown:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+        self._shown = False
+
+    def done(self) -> None:
+        if self.tty and self._shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _status_text(status: Any, holds: list[Any], elapsed_s: float, link_ok: bool) -> str:
+    from sensor.routine import Routine
+    from sensor.stability import stability_verdict
+
+    routine = Routine()
+    parts = [f"{elapsed_s:6.1f} s"]
+    if status is None:
+        parts.append("waiting for data")
+    else:
+        parts.append(f"posture {status.posture}")
+        if not status.calibrated:
+            parts.append("stand still to calibrate")
+        parts.append(f"reps {status.rep_count}")
+        if status.hold is not None:
+            target = routine.hold_target(status.hold.exercise).hold_s
+            side = f" {status.hold.side}" if status.hold.side else ""
+            parts.append(f"{status.hold.exercise}{side} {status.hold.elapsed_s:4.1f}/{target:g} s")
+        if holds:
+            last = holds[-1]
+            parts.append(f"stability {last.score:.0f} ({stability_verdict(last.score)})")
+    if not link_ok:
+        parts.append("LINK LOST")
+    return " | ".join(parts)
+
+
+async def _record(args: argparse.Namespace) -> int:
+    from sensor.events import Gap, Hold, Rep
+    from sensor.pipeline import Pipeline
+    from sensor.recording import RecordingWriter
+    from sensor.samples import Samples
+    from sensor.sources import LinkStatus
+
+    source = await _open_source(args)
+    out = args.out or _default_out()
+    try:
+        writer = RecordingWriter(out, source.header)
+    except FileExistsError:
+        await source.stop()
+        raise HoldTrackError(f"{out} exists: recordings are never overwritten") from None
+    except OSError as e:
+        await source.stop()
+        raise HoldTrackError(f"cannot write {out}: {e.strerror}") from None
+    print("calibration: stand upright and still for 3 s with the sensor on your back", flush=True)
+
+    loop = asyncio.get_running_loop()
+    stopping = False
+
+    def request_stop() -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            loop.create_task(source.stop())
+            # A second Ctrl-C interrupts for real (the recording is still closed).
+            loop.remove_signal_handler(signal.SIGINT)
+
+    loop.add_signal_handler(signal.SIGINT, request_stop)
+    loop.add_signal_handler(signal.SIGTERM, request_stop)
+    pipeline = Pipeline()
+    line = _StatusLine()
+    events: list[Any] = []
+    gaps: list[Gap] = []
+    links: list[LinkStatus] = []
+    first_t: float | None = None
+    last_t = 0.0
+    samples = 0
+    link_ok = True
+    try:
+        async for item in source.stream():
+            if isinstance(item, Samples):
+                if len(item) == 0:
+                    continue
+                writer.write(item)  # the recording first: analysis trouble never loses data
+                samples += len(item)
+                first_t = float(item.time_s[0]) if first_t is None else first_t
+                last_t = float(item.time_s[-1])
+                events += pipeline.feed(item)
+                holds = [e for e in events if isinstance(e, Hold)]
+                line.show(_status_text(pipeline.status, holds, last_t - first_t, link_ok))
+                if args.duration is not None and last_t - first_t >= args.duration:
+                    request_stop()
+            elif isinstance(item, Gap):
+                writer.mark_gap(item.start_s, item.end_s)
+                gaps.append(item)
+                events += pipeline.gap(item.start_s, item.end_s)
+            elif isinstance(item, LinkStatus):
+                writer.note(link={"connected": item.connected, "at_s": item.at_s, "message": item.message})
+                links.append(item)
+                link_ok = item.connected
+                line.message(f"[{item.at_s:7.1f} s] {'link up' if item.connected else 'link down'}: {item.message}")
+        events += pipeline.finish()
+    finally:
+        writer.close()
+        line.done()
+        _remove_signal_handlers(loop)
+    reps = [e for e in events if isinstance(e, Rep)]
+    holds = [e for e in events if isinstance(e, Hold)]
+    _print_summary(out, samples, (last_t - first_t) if first_t is not None else 0.0, reps, holds, gaps, links)
+    return 0
+
+
+def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+
+
+def _print_summary(
+    out: Path, samples: int, duration_s: float, reps: list[Any], holds: list[Any], gaps: list[Any], links: list[Any]
+) -> None:
+    from sensor.routine import LABELS
+    from sensor.stability import stability_verdict
+
+    rate = (samples - 1) / duration_s if samples > 1 and duration_s > 0 else 0.0
+    missing = sum(g.end_s - g.start_s for g in gaps)
+    drops = sum(1 for link in links if not link.connected)
+    print(f"session: {duration_s:.1f} s, {samples} samples ({rate:.1f} Hz), recording {out}")
+    print(f"link: {drops} interruption(s), {len(gaps)} gap(s), {missing:.1f} s missing")
+    by_exercise: dict[str, list[Any]] = {}
+    for r in reps:
+        by_exercise.setdefault(r.exercise, []).append(r)
+    for exercise, rs in by_exercise.items():
+        mean_hold = sum(r.hold_s for r in rs) / len(rs)
+        print(f"{LABELS.get(exercise, exercise)}: {len(rs)} reps, mean hold {mean_hold:.1f} s")
+    for h in holds:
+        side = f" ({h.side})" if h.side else ""
+        print(
+            f"{LABELS.get(h.exercise, h.exercise)}{side}: {h.duration_s:.1f} s, "
+            f"stability {h.score:.0f} ({stability_verdict(h.score)})"
+        )
+    if not reps and not holds:
+        print("no exercise detected")
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a recording's samples as CSV: time_s, acc_x..z (m/s²), gyro_x..z (rad/s)."""
+    import numpy as np
+
+    from sensor.recording import read_recording
+    from sensor.samples import COLUMNS
+
+    rec = read_recording(args.recording)
+    table = np.column_stack([rec.samples.time_s, rec.samples.imu.astype(np.float64)])
+    try:
+        # 9 significant digits reproduce a float32 exactly; times keep microseconds.
+        np.savetxt(args.csv, table, delimiter=",", fmt=["%.6f"] + ["%.9g"] * 6, header=",".join(("time_s", *COLUMNS)), comments="")
+    except OSError as e:
+        raise HoldTrackError(f"cannot write {args.csv}: {e.strerror}") from None
+    note = " (recording ends in a torn tail: the readable part was exported)" if rec.torn_tail else ""
+    print(f"wrote {len(rec.samples)} samples to {args.csv}{note}")
+    return 0
+
+
+# -- fake-sensors ----------------------------------------------------------------------------
+
+
+def fake_specs(speed: float = 1.0, feed: str = "wearer", seed: int = 1, duration_s: float | None = None) -> list[Any]:
+    """One simulated sensor of every profile."""
+    from sensor.devices import PROFILES
+    from sensor.fake_bluez.sensor_sim import SensorSpec
+
+    specs = []
+    for i, name in enumerate(sorted(PROFILES), start=1):
+        specs.append(
+            SensorSpec(
+                address=f"C0:FF:EE:00:00:{i:02X}",
+                name=FAKE_NAMES.get(name, name),
+                profile=name,
+                rate_hz=FAKE_RATES.get(name, 100.0),
+                speed=speed,
+                seed=seed + i,
+                duration_s=duration_s,
+                feed=feed,
+                rssi=-50 - 6 * i,
+                battery=90 - 7 * i,
+            )
+        )
+    return specs
+
+
+def cmd_fake_sensors(args: argparse.Namespace) -> int:
+    """Run a private bus with the fake BlueZ and one simulated sensor per profile."""
+    from sensor.fake_bluez.process import FakeBluezProcess
+
+    specs = fake_specs(args.speed, args.feed, args.seed, args.duration)
+    stop = {"now": False}
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    with FakeBluezProcess(specs, verbose=args.verbose, start_timeout_s=60.0) as fake:
+        print(f"export DBUS_SYSTEM_BUS_ADDRESS={fake.address}", flush=True)
+        for s in specs:
+            print(f"# {s.name}  {s.address}  {s.profile}  {s.rate_hz:g} Hz", flush=True)
+        print("# Ctrl-C stops the fake sensors", flush=True)
+        while not stop["now"]:
+            if fake.proc is not None and fake.proc.poll() is not None:
+                raise DeviceError("the fake BlueZ exited")
+            time.sleep(0.2)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """These commands alone (``holdtrack`` has them too), with the same exit codes."""
+    from sensor.errors import InputError
+
+    parser = argparse.ArgumentParser(prog=PROG, description="HoldTrack live capture")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except InputError as e:
+        return _fail(str(e), EXIT_INPUT)
+    except DeviceError as e:
+        return _fail(str(e), EXIT_DEVICE)
+    except HoldTrackError as e:
+        return _fail(str(e))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

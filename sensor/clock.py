@@ -1,0 +1,291 @@
+"""Sample clocks for BLE streams: notification arrival times -> sample times on the
+stream clock, with missing samples reported as gaps.
+
+BLE delivers samples late and in batches (connection events every 7.5-50 ms, retransmits,
+host scheduling), so arrival times are a noisy *upper bound* of when a sample was taken.
+Two clocks turn them into sample times:
+
+- ``RateLockedClock`` for devices without timestamps: sample times are *counted* at the
+  device's rate, so batching jitter never reaches them. The rate is re-estimated from the
+  lower envelope of arrivals (the least-delayed packets), because a "100 Hz" module may run
+  at 98.7 Hz. A packet that arrives much later than its count predicts is held until it is
+  clear whether the link only stalled (a burst then catches up: no loss) or samples were
+  lost (arrivals stay late: a gap of that many samples).
+- ``DeviceClock`` for devices with timestamps: device times plus an offset that follows
+  the lower envelope of ``arrival - device time`` with a bounded slew, so device-clock
+  drift is absorbed without ever making times go backwards.
+
+Both return ``Stamped`` packets in arrival order and never drop or duplicate a sample.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from sensor.events import Gap
+
+
+@dataclass(frozen=True, slots=True)
+class Stamped:
+    """One packet's samples with their stream times; ``gap`` marks samples missing just
+    before them."""
+
+    times: np.ndarray
+    imu: np.ndarray
+    gap: Gap | None = None
+
+
+@dataclass(slots=True)
+class _Held:
+    arrival: float
+    imu: np.ndarray
+    lost: int
+
+
+class _WindowMin:
+    """Minimum of values over a sliding window of time (monotonic deque)."""
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self._q: deque[tuple[float, float]] = deque()
+
+    def push(self, t: float, value: float) -> float:
+        q = self._q
+        while q and q[-1][1] >= value:
+            q.pop()
+        q.append((t, value))
+        while q[0][0] < t - self.window_s:
+            q.popleft()
+        return q[0][1]
+
+    def clear(self) -> None:
+        self._q.clear()
+
+
+class RateLockedClock:
+    """Counted sample times for a stream without device timestamps.
+
+    ``push(arrival_s, imu, lost)`` takes each packet in arrival order (``lost`` = samples
+    known missing before it, from sequence numbers) and returns the packets whose times are
+    settled; ``reconnected()`` says the next packet starts a new connection (a gap follows
+    whatever was last stamped); ``flush()`` settles held packets (end of stream or link).
+    """
+
+    def __init__(
+        self,
+        rate_hz: float,
+        *,
+        gap_threshold_s: float | None = None,
+        settle_s: float = 0.3,
+        max_hold_s: float = 3.0,
+        envelope_window_s: float = 1.0,
+        envelope_windows: int = 30,
+        max_rate_error: float = 0.1,
+        floor_window_s: float = 20.0,
+    ) -> None:
+        if rate_hz <= 0:
+            raise ValueError("rate must be positive")
+        self.nominal_period = 1.0 / rate_hz
+        self.period = self.nominal_period
+        # Below this much extra delay a packet is jitter; above it, a stall or a loss.
+        self.gap_threshold_s = gap_threshold_s if gap_threshold_s is not None else max(0.25, 12 * self.period)
+        self.settle_s = settle_s
+        self.max_hold_s = max_hold_s
+        self.max_rate_error = max_rate_error
+        self._env_window_s = envelope_window_s
+        self._env_points: deque[tuple[int, float]] = deque(maxlen=envelope_windows)
+        self._env_current: tuple[float, int, float] | None = None  # (window start, k, arrival)
+        self.last_t: float | None = None
+        self.floor = 0.0  # delay of the least-delayed recent packets (sliding minimum)
+        self._floor = _WindowMin(floor_window_s)
+        self._k = 0  # samples counted in this segment (incl. known losses)
+        self._new_segment = True
+        self._after_link_loss = False
+        self._held: list[_Held] = []
+        self._best_lead = np.inf
+        self._best_at = 0.0
+        self._held_since = 0.0
+
+    @property
+    def rate_hz(self) -> float:
+        return 1.0 / self.period
+
+    def reconnected(self) -> None:
+        """The link was lost and is back: the next packet starts a new segment."""
+        self._new_segment = True
+        self._after_link_loss = True
+
+    def push(self, arrival_s: float, imu: np.ndarray, lost: int = 0) -> list[Stamped]:
+        n = len(imu)
+        if n == 0:
+            return []
+        if self._new_segment:
+            out = self.flush()
+            out.append(self._start_segment(arrival_s, imu))
+            return out
+        if self._held:
+            self._held.append(_Held(arrival_s, imu, lost))
+            return self._resolve(arrival_s)
+        assert self.last_t is not None
+        lead = arrival_s - (self.last_t + (lost + n) * self.period)
+        if lead > self.floor + self.gap_threshold_s:
+            self._held = [_Held(arrival_s, imu, lost)]
+            self._held_since = arrival_s
+            self._best_lead, self._best_at = lead, arrival_s
+            return []
+        self.floor = self._floor.push(arrival_s, lead)
+        return [self._emit(arrival_s, imu, lost, None)]
+
+    def flush(self) -> list[Stamped]:
+        """Settle held packets now: lost samples if they are still late, else none."""
+        if not self._held:
+            return []
+        excess = self._best_lead - self.floor
+        missing = int(round(excess / self.period)) if excess > self.gap_threshold_s else 0
+        return self._release(missing)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _start_segment(self, arrival_s: float, imu: np.ndarray) -> Stamped:
+        n = len(imu)
+        self._new_segment = False
+        self._k = 0
+        self._env_points.clear()
+        self._env_current = None
+        last = arrival_s - self.floor
+        first = last - (n - 1) * self.period
+        gap = None
+        if self.last_t is not None:
+            # Keep the sample grid: the first new sample falls a whole number of periods
+            # after the last one, at least one period.
+            steps = max(1, int(round((first - self.last_t) / self.period)))
+            first = self.last_t + steps * self.period
+            if steps > 1 or self._after_link_loss:
+                gap = Gap(self.last_t, first)
+        self._after_link_loss = False
+        times = first + np.arange(n) * self.period
+        self.last_t = float(times[-1])
+        self.floor = self._floor.push(arrival_s, arrival_s - self.last_t)
+        self._k = n
+        self._envelope(arrival_s)
+        return Stamped(times, imu, gap)
+
+    def _emit(
+        self, arrival_s: float, imu: np.ndarray, lost: int, gap_samples: int | None, on_time: bool = True
+    ) -> Stamped:
+        """Stamp a packet contiguously after the last one (plus known losses); only
+        packets that came on time inform the rate (a released burst came late)."""
+        assert self.last_t is not None
+        n = len(imu)
+        skip = lost + (gap_samples or 0)
+        first = self.last_t + (skip + 1) * self.period
+        gap = Gap(self.last_t, first) if skip > 0 else None
+        times = first + np.arange(n) * self.period
+        self.last_t = float(times[-1])
+        self._k += skip + n
+        if on_time:
+            self._envelope(arrival_s)
+        return Stamped(times, imu, gap)
+
+    def _resolve(self, arrival_s: float) -> list[Stamped]:
+        assert self.last_t is not None
+        total = sum(h.lost + len(h.imu) for h in self._held)
+        lead = arrival_s - (self.last_t + total * self.period)
+        if lead <= self.floor + self.gap_threshold_s:
+            return self._release(0)  # a stall, and the burst has caught up: nothing lost
+        if lead < self._best_lead - 0.5 * self.period:
+            self._best_lead, self._best_at = lead, arrival_s  # still catching up
+        settled = arrival_s - self._best_at >= self.settle_s
+        if settled or arrival_s - self._held_since >= self.max_hold_s:
+            excess = self._best_lead - self.floor
+            return self._release(max(1, int(round(excess / self.period))))
+        return []
+
+    def _release(self, missing: int) -> list[Stamped]:
+        held, self._held = self._held, []
+        self._best_lead = np.inf
+        return [self._emit(h.arrival, h.imu, h.lost, missing if i == 0 else None, False) for i, h in enumerate(held)]
+
+    def _envelope(self, arrival_s: float) -> None:
+        """Keep the least-delayed packet of each window and re-fit the rate on them."""
+        k = self._k
+        score = arrival_s - k * self.nominal_period
+        cur = self._env_current
+        if cur is None or arrival_s - cur[0] >= self._env_window_s:
+            if cur is not None:
+                self._env_points.append((cur[1], cur[2]))
+                self._refit()
+            self._env_current = (arrival_s, k, arrival_s)
+        elif score < cur[2] - cur[1] * self.nominal_period:
+            self._env_current = (cur[0], k, arrival_s)
+
+    def _refit(self) -> None:
+        if len(self._env_points) < 5:
+            return
+        ks = np.array([p[0] for p in self._env_points], float)
+        ts = np.array([p[1] for p in self._env_points], float)
+        if ks[-1] - ks[0] < 2:
+            return
+        slope = float(np.polyfit(ks - ks[0], ts - ts[0], 1)[0])
+        lo, hi = self.nominal_period * (1 - self.max_rate_error), self.nominal_period * (1 + self.max_rate_error)
+        self.period = min(max(slope, lo), hi)
+
+
+class DeviceClock:
+    """Stream times for a stream with device timestamps: ``device time + offset``.
+
+    The offset starts at the first packet's ``arrival - device time`` and then follows the
+    sliding minimum of that difference (the least-delayed packets) at no more than
+    ``max_slew`` seconds per second, which absorbs device-clock drift while sample spacing
+    stays the device's. A device clock that jumps backwards (device reset) re-anchors.
+    """
+
+    def __init__(self, rate_hz: float, *, window_s: float = 10.0, max_slew: float = 2e-3) -> None:
+        if rate_hz <= 0:
+            raise ValueError("rate must be positive")
+        self.period = 1.0 / rate_hz
+        self.max_slew = max_slew
+        self._min = _WindowMin(window_s)
+        self.offset: float | None = None
+        self.last_t: float | None = None
+        self._last_dev: float | None = None
+        self._after_link_loss = False
+
+    def reconnected(self) -> None:
+        """The link was lost and is back: what is missing until the next sample is a gap."""
+        self._after_link_loss = True
+
+    def push(self, arrival_s: float, device_times: np.ndarray, imu: np.ndarray, lost: int = 0) -> list[Stamped]:
+        n = len(imu)
+        if n == 0:
+            return []
+        dev = np.asarray(device_times, float)
+        candidate = arrival_s - float(dev[-1])
+        if self.offset is None or self._last_dev is None or dev[0] < self._last_dev - 1.0:
+            # First packet, or the device clock restarted: anchor on this arrival.
+            self._min.clear()
+            self._min.push(arrival_s, candidate)
+            self.offset = candidate
+        else:
+            target = self._min.push(arrival_s, candidate)
+            step = self.max_slew * max(0.0, float(dev[-1]) - self._last_dev)
+            self.offset += min(max(target - self.offset, -step), step)
+        times = dev + self.offset
+        gap = None
+        if self.last_t is not None:
+            if times[0] <= self.last_t:
+                # Overlap (a re-anchored clock or a device timestamp glitch): keep order by
+                # moving this packet just after the last sample.
+                times = times + (self.last_t + self.period - times[0])
+            if lost > 0 or self._after_link_loss or times[0] - self.last_t > 1.75 * self.period:
+                gap = Gap(self.last_t, float(times[0]))
+        self._after_link_loss = False
+        self.last_t = float(times[-1])
+        self._last_dev = float(dev[-1])
+        return [Stamped(times, imu, gap)]
+
+    def flush(self) -> list[Stamped]:
+        return []
