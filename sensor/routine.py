@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +86,8 @@ class Routine:
 def _known(cls: type, part: Any) -> dict[str, Any]:
     if not isinstance(part, dict):
         return {}
-    types = {"hold_s": float}
-    return {k: types.get(k, int)(v) for k, v in part.items() if k in cls.__slots__}
+    names = {f.name for f in fields(cls)}
+    return {k: (float if k == "hold_s" else int)(v) for k, v in part.items() if k in names}
 
 
 def load_routine(data_dir: str | Path) -> Routine:
@@ -216,7 +216,7 @@ def compare(analysis: Analysis, routine: Routine | None = None) -> list[CompareR
                     "side_plank",
                     "Side plank (side unknown)",
                     "stand still 3 s at the start to tell the sides",
-                    f"{len(unknown)} holds ({', '.join(_fmt_s(h.duration_s) for h in unknown)})",
+                    f"{len(unknown)} hold{'' if len(unknown) == 1 else 's'} ({', '.join(_fmt_s(h.duration_s) for h in unknown)})",
                     False,
                 )
             )

@@ -1,0 +1,50 @@
+"""HoldTrack dashboard: the entry script (``streamlit run dashboard/app.py``).
+
+Run it with ``holdtrack dashboard``, which picks the data folder, imports the demo data on
+a first start and keeps the server on this computer unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run` puts only dashboard/ on sys.path; the pages import `sensor` and `dashboard`.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from dashboard import data, ui  # noqa: E402
+from sensor.errors import StoreError  # noqa: E402
+
+st.set_page_config(page_title="HoldTrack", page_icon=":material/accessibility_new:", layout="wide")
+ui.style()
+
+PAGES = {
+    "Progress": [
+        st.Page("views/history.py", title="History", icon=":material/calendar_month:", url_path="history", default=True),
+        st.Page("views/session.py", title="Session", icon=":material/monitoring:", url_path="session"),
+    ],
+    "Workout": [
+        st.Page("views/live.py", title="Live", icon=":material/sensors:", url_path="live"),
+        st.Page("views/replay.py", title="Replay", icon=":material/replay:", url_path="replay"),
+    ],
+    "Setup": [st.Page("views/settings.py", title="Settings", icon=":material/tune:", url_path="settings")],
+}
+
+page = st.navigation(PAGES)
+
+with st.sidebar:
+    st.markdown("### HoldTrack")
+    st.caption("Bridges, back extensions and planks, measured at the hip.")
+    try:
+        n = data.store().session_count()
+        n_demo = n - data.store().session_count(include_demo=False)
+        st.caption(f"{n} sessions" + (f" ({n_demo} demo)" if n_demo else "") + f" · data in `{data.folder()}`")
+    except StoreError as e:
+        st.error(str(e))
+        st.stop()
+
+page.run()

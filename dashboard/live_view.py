@@ -1,0 +1,219 @@
+"""The live view shared by the Live and Replay pages: it only reads a ``LiveSnapshot``.
+
+It is an ``st.fragment`` that reruns itself every ``REFRESH_S`` while the session runs,
+so the page around it (pickers, buttons) is not rerun 5 times a second.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import ui
+from sensor.events import Hold, Rep
+from sensor.live import LiveSession, LiveSnapshot
+from sensor.routine import Routine
+
+REFRESH_S = 0.2  # 5 updates a second
+WINDOW_S = 60.0  # seconds of pelvis angle on screen
+CARD_PX = 270  # one height for the three cards, so the row does not jump as contents change
+SWAY_ZONES = ((0.0, 1.0, "steady", "#3B8B5A"), (1.0, 2.5, "some wobble", "#F2B705"), (2.5, 5.0, "shaky", "#C73E1D"))
+
+POSTURE_WORDS = {
+    "unknown": "Waiting for data",
+    "standing": "Standing",
+    "sitting": "Sitting",
+    "supine": "Lying on the back",
+    "prone": "Lying face down",
+    "side_left": "On the left side",
+    "side_right": "On the right side",
+    "moving": "Moving",
+}
+
+
+def show(key: str, routine: Routine) -> None:
+    """Draw the live view of ``st.session_state[key]`` (a LiveSession), refreshing while it runs."""
+    session: LiveSession | None = st.session_state.get(key)
+    running = session is not None and session.snapshot().running
+
+    @st.fragment(run_every=REFRESH_S if running else None)
+    def view() -> None:
+        sess: LiveSession | None = st.session_state.get(key)
+        if sess is None:
+            return
+        snap = sess.snapshot()
+        _render(snap, sess, routine, key)
+        # The run ended by itself (end of a replay, sensor gone): redraw the whole page
+        # once so its buttons match, and stop refreshing.
+        if running and not snap.running:
+            st.rerun()
+
+    view()
+
+
+def _status_line(snap: LiveSnapshot) -> None:
+    if snap.phase == "connecting":
+        color, words = "#607D8B", "Connecting…"
+    elif snap.running and snap.link is not None and not snap.link.connected:
+        color, words = "#C73E1D", f"Connection lost: {snap.link.message}"
+    elif snap.running:
+        color, words = "#3B8B5A", "Connected"
+    elif snap.phase == "failed":
+        color, words = "#C73E1D", "Stopped with an error"
+    else:
+        color, words = "#607D8B", "Finished" if snap.phase == "finished" else "Stopped"
+    pills = [f'<span class="ht-pill" style="background:{color};color:white">● {words}</span>']
+    if snap.samples:
+        pills.append(f'<span class="ht-pill" style="background:#eceff1">{snap.rate_hz:.0f} Hz</span>')
+        m, s = divmod(int(snap.elapsed_s), 60)
+        pills.append(f'<span class="ht-pill" style="background:#eceff1">{m}:{s:02d} elapsed</span>')
+    if snap.gaps:
+        lost = sum(g.end_s - g.start_s for g in snap.gaps)
+        word = "gap" if len(snap.gaps) == 1 else "gaps"
+        pills.append(f'<span class="ht-pill" style="background:#fdecea;color:#C73E1D">{len(snap.gaps)} {word} · {lost:.1f} s lost</span>')
+    st.html("".join(pills))
+
+
+def _render(snap: LiveSnapshot, sess: LiveSession, routine: Routine, key: str) -> None:
+    _status_line(snap)
+    if snap.error:
+        st.error(snap.error)
+    if snap.saved:
+        st.success(snap.saved, icon=":material/save:")
+    status = snap.status
+    if snap.running and snap.calibration == "waiting":
+        with st.container(border=True):
+            st.markdown("#### :material/accessibility_new: Stand upright and still for 3 seconds")
+            st.caption("HoldTrack learns how the sensor sits on you from this stand. Skip it and side planks "
+                       "are counted without their side.")
+            if st.button("Skip calibration", key=f"{key}_skip"):
+                sess.skip_calibration()
+    elif snap.calibration == "done":
+        st.caption(":material/check_circle: Calibrated from the opening stand.")
+
+    c1, c2, c3 = st.columns([1, 1.2, 1.4], gap="medium")
+    posture = getattr(status, "posture", "unknown") if status is not None else "unknown"
+    with c1, st.container(border=True, height=CARD_PX):
+        st.caption("Posture")
+        st.markdown(f'<div class="ht-big" style="font-size:1.9rem">{POSTURE_WORDS.get(posture, posture)}</div>',
+                    unsafe_allow_html=True)
+        pitch = getattr(status, "pitch_deg", None) if status is not None else None
+        st.markdown(f'<div class="ht-sub">pelvis angle {pitch:+.1f}°</div>' if pitch is not None else "",
+                    unsafe_allow_html=True)
+    with c2, st.container(border=True, height=CARD_PX):
+        _reps_card(snap, routine)
+    with c3, st.container(border=True, height=CARD_PX):
+        _hold_card(snap, routine)
+
+    st.altair_chart(_trace_chart(snap), width="stretch")
+    _recent(snap, routine)
+
+
+def _reps_card(snap: LiveSnapshot, routine: Routine) -> None:
+    reps = snap.reps
+    st.caption("Reps")
+    st.markdown(f'<div class="ht-big" data-testid="ht-rep-count">{len(reps)}</div>', unsafe_allow_html=True)
+    if not reps:
+        st.markdown('<div class="ht-sub">no rep yet</div>', unsafe_allow_html=True)
+        return
+    last = reps[-1]
+    target = routine.rep_target(last.exercise)
+    same = 0
+    for r in reversed(reps):  # reps of the current exercise in a row: "set progress"
+        if r.exercise != last.exercise:
+            break
+        same += 1
+    st.markdown(f'<div class="ht-sub">{ui.label(last.exercise)} · {same} of {target.reps_per_set} in this run</div>',
+                unsafe_allow_html=True)
+    if target.hold_s > 0:
+        ok = last.hold_s >= target.hold_s
+        st.progress(min(1.0, last.hold_s / target.hold_s),
+                    text=f"Last rep held {last.hold_s:.1f} s of {target.hold_s:.0f} s {'✓' if ok else '— hold a little longer'}")
+    else:
+        st.markdown(f'<div class="ht-sub">last rep: {last.hold_s:.1f} s at the top</div>', unsafe_allow_html=True)
+
+
+def _hold_card(snap: LiveSnapshot, routine: Routine) -> None:
+    hold = getattr(snap.status, "hold", None) if snap.status is not None else None
+    st.caption("Hold timer")
+    if hold is not None and snap.running:
+        target = routine.hold_target(hold.exercise).hold_s
+        st.markdown(f'<div class="ht-big">{hold.elapsed_s:.0f}<span style="font-size:1.4rem"> / {target:.0f} s</span></div>',
+                    unsafe_allow_html=True)
+        st.progress(min(1.0, hold.elapsed_s / target), text=f"{ui.hold_label(hold.exercise, hold.side)}"
+                    + (" · target reached!" if hold.elapsed_s >= target else ""))
+        sway = getattr(hold, "sway_deg", None)
+        if sway is not None:
+            st.altair_chart(_sway_gauge(float(sway)), width="stretch")
+        return
+    if snap.holds:
+        h = snap.holds[-1]
+        target = routine.hold_target(h.exercise).hold_s
+        st.markdown(f'<div class="ht-big" style="font-size:2.2rem">{h.duration_s:.0f} s</div>', unsafe_allow_html=True)
+        st.markdown(f'<div class="ht-sub">last hold: {ui.hold_label(h.exercise, h.side)}, target {target:.0f} s '
+                    f'{"✓" if h.duration_s >= target else ""}</div>', unsafe_allow_html=True)
+        st.altair_chart(_sway_gauge(h.sway_deg, h.score), width="stretch")
+        return
+    st.markdown('<div class="ht-sub">starts when you hold a plank or side plank</div>', unsafe_allow_html=True)
+
+
+def _sway_gauge(sway_deg: float, score: float | None = None) -> alt.LayerChart | alt.FacetChart:
+    """A bullet gauge of sway: green steady, amber some wobble, red shaky, a mark at the value."""
+    zones = pd.DataFrame([{"a": a, "b": b, "zone": z, "c": c, "row": "sway"} for a, b, z, c in SWAY_ZONES])
+    # A rect needs a y extent to be drawn: one constant band row gives it.
+    y = alt.Y("row:N", title=None, axis=None)
+    band = alt.Chart(zones).mark_bar(opacity=0.45, height=18).encode(
+        x=alt.X("a:Q", scale=alt.Scale(domain=[0, 5], clamp=True), title=None,
+                axis=alt.Axis(values=[0, 1, 2.5, 5], format=".1~f", labelFontSize=10, ticks=False, domain=False)),
+        x2="b:Q", y=y, color=alt.Color("c:N", scale=None), tooltip=["zone"])
+    mark = alt.Chart(pd.DataFrame({"v": [min(sway_deg, 5.0)], "row": ["sway"]})).mark_tick(
+        thickness=4, size=26, color="#212121").encode(x="v:Q", y=y)
+    title = f"sway {sway_deg:.1f}°" + (f" · stability {score:.0f}/100" if score is not None else "")
+    return alt.layer(band, mark).properties(title=alt.TitleParams(title, fontSize=13, anchor="start", fontWeight="normal"))
+
+
+def _trace_chart(snap: LiveSnapshot) -> alt.LayerChart | alt.FacetChart:
+    now = snap.stream_time_s
+    lo = now - WINDOW_S
+    pts = [(t, d) for t, d in snap.trace if t >= lo]
+    df = pd.DataFrame(pts, columns=["t", "deg"]) if pts else pd.DataFrame({"t": [lo, now], "deg": [None, None]})
+    df["ago"] = df["t"] - now
+    line = alt.Chart(df).mark_line(color=ui.TRACE_COLOR, strokeWidth=2).encode(
+        x=alt.X("ago:Q", title="seconds ago", scale=alt.Scale(domain=[-WINDOW_S, 0])),
+        y=alt.Y("deg:Q", title="pelvis angle (°)", scale=alt.Scale(zero=False)),
+    )
+    layers: list[alt.Chart] = []
+    marks = [{"a": max(g.start_s, lo) - now, "b": g.end_s - now} for g in snap.gaps if g.end_s >= lo]
+    if snap.running and snap.link is not None and not snap.link.connected:
+        marks.append({"a": max(snap.link.at_s, lo) - now, "b": 0.0})
+    if marks:
+        layers.append(alt.Chart(pd.DataFrame(marks)).mark_rect(color="#C73E1D", opacity=0.18).encode(x="a:Q", x2="b:Q"))
+    finished: list[Rep | Hold] = [*snap.reps, *snap.holds]
+    done = [{"a": max(e.start_s, lo) - now, "b": e.end_s - now, "c": ui.COLORS[e.exercise]} for e in finished if e.end_s >= lo]
+    hold = getattr(snap.status, "hold", None) if snap.status is not None and snap.running else None
+    if hold is not None:  # the hold in progress, up to now
+        done.append({"a": max(hold.start_s, lo) - now, "b": 0.0, "c": ui.COLORS.get(hold.exercise, "#9E9E9E")})
+    if done:
+        layers.append(alt.Chart(pd.DataFrame(done)).mark_rect(opacity=0.18).encode(
+            x="a:Q", x2="b:Q", color=alt.Color("c:N", scale=None)))
+    return alt.layer(*layers, line).properties(height=220)
+
+
+def _recent(snap: LiveSnapshot, routine: Routine) -> None:
+    finished: list[Rep | Hold] = [*snap.reps, *snap.holds]
+    done = sorted(finished, key=lambda e: e.end_s)[-6:]
+    if not done:
+        return
+    st.caption("Just done")
+    lines = []
+    for e in reversed(done):
+        if isinstance(e, Rep):
+            t = routine.rep_target(e.exercise).hold_s
+            mark = "✓" if t <= 0 or e.hold_s >= t else "·"
+            lines.append(f"{mark} {ui.label(e.exercise)} rep, held {e.hold_s:.1f} s")
+        else:
+            t = routine.hold_target(e.exercise).hold_s
+            mark = "✓" if e.duration_s >= t else "·"
+            lines.append(f"{mark} {ui.hold_label(e.exercise, e.side)} {e.duration_s:.0f} s, stability {e.score:.0f}/100")
+    st.markdown("  \n".join(lines))

@@ -1,0 +1,128 @@
+"""Sensor choices for the Live page and starting a ``LiveSession`` that saves to the store.
+
+The simulated wearer is always offered; Bluetooth sensors appear after a scan when the BLE
+client (``sensor.ble``) is installed and an adapter is present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from dashboard import data
+from sensor.live import LiveSession, event_loop
+from sensor.sources import SimulatedSource, Source
+
+SCAN_S = 5.0
+
+
+@dataclass
+class Choice:
+    label: str
+    kind: str  # "sim" or "ble"
+    make: Callable[[dict[str, Any]], Source]
+    options_ui: Callable[[], dict[str, Any]] = field(default=lambda: {})
+
+
+def _sim_options() -> dict[str, Any]:
+    c1, c2 = st.columns(2)
+    seed = c1.number_input("Wearer", 1, 9999, 7, help="Each number is a different simulated person and session",
+                           key="sim_seed")
+    speed = c2.select_slider("Speed", [1, 2, 5, 10, 20, 50], value=1, format_func=lambda v: f"{v}×", key="sim_speed",
+                             help="1× is real time; faster to see a whole session quickly")
+    return {"seed": int(seed), "speed": float(speed)}
+
+
+def choices() -> dict[str, Choice]:
+    out = {
+        "sim": Choice(
+            "Simulated wearer (no hardware needed)",
+            "sim",
+            lambda o: SimulatedSource(o["seed"], o["speed"]),
+            _sim_options,
+        )
+    }
+    for dev in st.session_state.get("ble_found", []):
+        battery = f" · battery {dev['battery']}%" if dev.get("battery") is not None else ""
+        out[f"ble:{dev['address']}"] = Choice(
+            f"{dev['name'] or dev['label'] or 'Sensor'} ({dev['label']}) · {dev['address']} · {dev['rssi']} dBm{battery}",
+            "ble",
+            _ble_maker(dev),
+        )
+    return out
+
+
+def _ble_module() -> tuple[Any | None, str]:
+    """The BLE client if it can be used here, else None and why not."""
+    try:
+        from sensor import ble
+    except ImportError as e:
+        return None, f"the Bluetooth client is not installed ({e.name})"
+    return ble, ""
+
+
+def _ble_maker(dev: dict[str, Any]) -> Callable[[dict[str, Any]], Source]:
+    return lambda _options: _ble_source(dev)
+
+
+def _ble_source(dev: dict[str, Any]) -> Source:
+    ble, why = _ble_module()
+    if ble is None:
+        raise RuntimeError(why)
+    src = ble.BleSource(dev["address"])
+    src.header.mount = data.routine().mount  # where the user says the sensor is worn (Settings)
+    return src
+
+
+def scan_ui() -> None:
+    """A scan button for Bluetooth sensors (results go into the sensor list)."""
+    ble, why = _ble_module()
+    if ble is None:
+        st.caption(f":material/bluetooth_disabled: Bluetooth sensors: unavailable, {why}.")
+        return
+    if st.button("Scan for Bluetooth sensors", icon=":material/bluetooth_searching:", key="ble_scan"):
+        import asyncio
+
+        with st.spinner(f"Scanning for {SCAN_S:.0f} s…"):
+            try:
+                found = asyncio.run_coroutine_threadsafe(ble.scan(SCAN_S), event_loop()).result(SCAN_S + 10)
+            except Exception as e:  # noqa: BLE001 - no adapter, adapter off: shown as is
+                st.error(f"Scan failed: {e}")
+                return
+        # Only sensors HoldTrack can read are offered (a scan also sees phones, headphones...).
+        st.session_state["ble_found"] = [_device_dict(d) for d in found if d.profile is not None]
+        st.rerun()
+    if "ble_found" in st.session_state and not st.session_state["ble_found"]:
+        st.caption("No supported sensor found. Is it on, charged and close by?")
+
+
+def _device_dict(d: Any) -> dict[str, Any]:
+    """What the page keeps of a ``sensor.ble.FoundSensor`` (plain data survives reruns)."""
+    return {"address": d.address, "name": d.name or "", "rssi": d.rssi, "profile": d.profile,
+            "label": d.label, "battery": d.battery}
+
+
+def start(source: Source, *, record: bool, key: str = "live_session") -> LiveSession:
+    """Start a live session; when ``record``, its recording is saved into the store at the end."""
+    store = data.store()  # taken here: the finish callback runs outside any page run
+    saved = st.session_state.setdefault(f"{key}_saved", {})
+    saved.clear()
+
+    def on_finished(path: Path) -> str:
+        result = store.import_recording(path)
+        if result.status == "failed":
+            raise RuntimeError(result.message)
+        saved["session_id"] = result.session_id
+        return f"Saved as session {result.session_id}."
+
+    session = LiveSession(
+        source,
+        recordings_dir=store.recordings_dir if record else None,
+        on_finished=on_finished if record else None,
+    )
+    session.start()
+    return session

@@ -1,0 +1,108 @@
+"""Shared look and words of the dashboard: colours, labels, verdicts, small widgets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import streamlit as st
+
+from sensor.routine import LABELS
+
+# One colour per exercise everywhere (charts, badges), colour-blind friendly pairs.
+COLORS = {
+    "bridge": "#2E86AB",
+    "back_extension": "#8E6C8A",
+    "side_plank": "#F18F01",
+    "plank": "#3B8B5A",
+}
+SIDE_COLORS = {"left": "#F18F01", "right": "#C73E1D", "unknown": "#9E9E9E"}
+OK, SHORT = "#3B8B5A", "#C73E1D"
+TRACE_COLOR = "#37474F"
+
+CSS = """
+<style>
+  div[data-testid="stMetricValue"] { font-variant-numeric: tabular-nums; }
+  .ht-big { font-size: 3.4rem; font-weight: 700; line-height: 1.05; font-variant-numeric: tabular-nums; }
+  .ht-sub { color: #5f6b73; font-size: 0.95rem; }
+  .ht-pill { display: inline-block; padding: 0.15rem 0.65rem; border-radius: 999px; font-size: 0.85rem;
+             font-weight: 600; margin-right: 0.4rem; }
+</style>
+"""
+
+
+def style() -> None:
+    st.html(CSS)
+
+
+def label(exercise: str) -> str:
+    return LABELS.get(exercise, exercise.replace("_", " ").capitalize())
+
+
+def hold_label(exercise: str, side: str | None) -> str:
+    if exercise == "side_plank":
+        return f"Side plank ({side or 'side unknown'})"
+    return label(exercise)
+
+
+def secs(x: float | None) -> str:
+    if x is None:
+        return "–"
+    if x >= 90:
+        m, s = divmod(int(round(x)), 60)
+        return f"{m} min {s:02d} s"
+    return f"{x:.1f} s"
+
+
+def duration(x: float) -> str:
+    m, s = divmod(int(round(x)), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s"
+
+
+def day(d: date | str) -> str:
+    d = date.fromisoformat(d) if isinstance(d, str) else d
+    return d.strftime("%a %d %b %Y")
+
+
+def week_labels(starts: list[date]) -> dict[date, str]:
+    """Short labels for weeks by their Monday ("03 Mar"), with the year when they span years."""
+    years = {d.year for d in starts}
+    fmt = "%d %b" if len(years) <= 1 else "%d %b %Y"
+    return {d: d.strftime(fmt) for d in starts}
+
+
+def when(utc_iso: str) -> str:
+    """A stored UTC time in the user's local time."""
+    try:
+        t = datetime.strptime(utc_iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return utc_iso
+    return t.astimezone().strftime("%a %d %b %Y, %H:%M")
+
+
+def verdict(score: float, sway_deg: float, sag_deg: float) -> str:
+    """Plain words for a hold's stability (the score and measures come from the pipeline)."""
+    if score >= 80:
+        words = "Rock steady"
+    elif score >= 60:
+        words = "Steady, a little sway"
+    elif score >= 40:
+        words = "Wobbly: brace the abdominals and breathe"
+    else:
+        words = "Shaky: try a shorter hold, or knees down"
+    if sag_deg >= 5:
+        words += f"; hips sank {sag_deg:.0f}° toward the end, lift them back into a line"
+    return words
+
+
+def demo_notice(n_demo: int, n_total: int) -> None:
+    if n_demo:
+        st.info(
+            f"**Demo data.** {n_demo} of {n_total} sessions come from the bundled sample recordings "
+            "(the simulated wearer), not from you. Remove them in Settings once you have your own.",
+            icon=":material/science:",
+        )
+
+
+def demo_badge() -> None:
+    st.badge("Demo data", icon=":material/science:", color="violet")

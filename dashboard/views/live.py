@@ -1,0 +1,56 @@
+"""Live: pick a sensor, stand still to calibrate, record; see reps and holds as they happen."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, live_view, sensors
+
+KEY = "live_session"
+
+st.title("Live")
+r = data.routine()
+session = st.session_state.get(KEY)
+snap = session.snapshot() if session is not None else None
+
+if snap is None or not snap.running:
+    with st.container(border=True):
+        st.subheader("Sensor")
+        choices = sensors.choices()
+        pick = st.selectbox("Sensor", list(choices), format_func=lambda k: choices[k].label, key="live_sensor",
+                            label_visibility="collapsed")
+        chosen = choices[pick]
+        opts = chosen.options_ui()
+        if chosen.kind == "ble":
+            st.caption("Wear it on the back of the pelvis, face pointing away from you.")
+        c1, c2, _ = st.columns([1, 1, 3], vertical_alignment="bottom")
+        record = c2.toggle("Save the session", value=True, key="live_record",
+                           help="Record the samples and add the session to your history")
+        if c1.button("Start", type="primary", icon=":material/play_arrow:", key="live_start"):
+            try:
+                src = chosen.make(opts)
+            except Exception as e:  # noqa: BLE001 - a sensor that cannot be opened: say why
+                st.error(f"Cannot start: {e}")
+            else:
+                st.session_state[KEY] = sensors.start(src, record=record)
+                st.rerun()
+        sensors.scan_ui()
+else:
+    c1, c2 = st.columns([1, 5], vertical_alignment="center")
+    if c1.button("Stop", type="primary", icon=":material/stop:", key="live_stop"):
+        with st.spinner("Closing the recording and saving the session…"):
+            session.stop()
+        st.rerun()
+    c2.caption("Recording: the session goes into your history when you stop." if session.recordings_dir
+               else "Not saving this session.")
+
+if session is not None:
+    snap = session.snapshot()
+    if not snap.running and snap.phase != "idle":
+        sid = st.session_state.get(f"{KEY}_saved", {}).get("session_id")
+        if sid is not None and st.button("Open the session", icon=":material/monitoring:"):
+            st.switch_page("views/session.py", query_params={"id": str(sid)})
+    live_view.show(KEY, r)
+else:
+    st.info("Choose a sensor and press **Start**. The simulated wearer needs no hardware: it does a whole "
+            "session of the routine in front of you.", icon=":material/info:")

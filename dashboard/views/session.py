@@ -1,0 +1,224 @@
+"""One session: timeline, reps per set, holds per side, stability, routine, export."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, ui
+from sensor.routine import compare
+
+rows = data.sessions(include_demo=True)
+st.title("Session")
+if not rows:
+    st.info("No sessions yet. Record one on the **Live** page or import recordings.", icon=":material/info:")
+    st.stop()
+
+ids = [s.id for s in rows]
+by_id = {s.id: s for s in rows}
+wanted = st.query_params.get("id") or st.session_state.get("session_id")
+try:
+    index = ids.index(int(wanted)) if wanted is not None else 0
+except ValueError:
+    index = 0
+
+
+def _option(sid: int) -> str:
+    s = by_id[sid]
+    what = f"{s.reps} reps, {s.holds} holds"
+    return f"{ui.day(s.local_date)} · {what}" + (" · demo" if s.demo else "")
+
+
+sid = st.selectbox("Session", ids, index=index, format_func=_option, key="session_pick")
+st.query_params["id"] = str(sid)
+st.session_state["session_id"] = sid
+d = data.detail(sid)
+if d is None:
+    st.error(f"Session {sid} is no longer in the store.")
+    st.stop()
+s = d.session
+r = data.routine()
+row = by_id[sid]
+
+head = st.container(horizontal=True, vertical_alignment="center")
+head.markdown(f"**{ui.when(s['started_utc'])}** · {ui.duration(s['duration_s'])} · {s['source'] or s['kind']}")
+if s["demo"]:
+    with head:
+        ui.demo_badge()
+if not s["calibrated"]:
+    with head:
+        st.badge("No standing calibration: side-plank sides unknown", icon=":material/warning:", color="orange")
+
+m = st.columns(5)
+m[0].metric("Hip bridge reps", row.bridge_reps, border=True, help=f"in {row.bridge_sets} sets")
+m[1].metric("Back extension reps", row.back_extension_reps, border=True, help=f"in {row.back_extension_sets} sets")
+m[2].metric("Side plank holds", f"{row.side_left} L · {row.side_right} R" + (f" · {row.side_unknown} ?" if row.side_unknown else ""), border=True)
+m[3].metric("Front plank holds", row.planks, border=True)
+m[4].metric("Stability", "–" if row.mean_score is None else f"{row.mean_score:.0f} / 100", border=True,
+            help="Mean stability score of the holds (100 = rock steady)")
+
+# -- timeline ------------------------------------------------------------------------------
+st.subheader("Timeline")
+layers: list[alt.Chart] = []
+bands = [
+    {"start": x["start_s"], "end": x["end_s"], "what": ui.label(x["exercise"]),
+     "detail": f"{ui.label(x['exercise'])} rep {x['rep_in_set']} of set {x['set_idx'] + 1}: held {x['hold_s']:.1f} s"}
+    for x in d.reps
+] + [
+    {"start": x["start_s"], "end": x["end_s"], "what": ui.label(x["exercise"]),
+     "detail": f"{ui.hold_label(x['exercise'], x['side'])}: {x['duration_s']:.0f} s, score {x['score']:.0f}"}
+    for x in d.holds
+]
+domain = [ui.label(e) for e in ui.COLORS]
+colors = alt.Scale(domain=domain, range=list(ui.COLORS.values()))
+mmss = "floor(datum.value / 60) + ':' + (datum.value % 60 < 10 ? '0' : '') + floor(datum.value % 60)"
+x_axis = alt.X("start:Q", title="time in the recording (min:s)", axis=alt.Axis(labelExpr=mmss))
+if bands:
+    layers.append(
+        alt.Chart(pd.DataFrame(bands))
+        .mark_rect(opacity=0.28)
+        .encode(x=x_axis, x2="end:Q", color=alt.Color("what:N", scale=colors, title=None, legend=alt.Legend(orient="top")),
+                tooltip=[alt.Tooltip("detail:N", title="")])
+    )
+if d.gaps:
+    layers.append(
+        alt.Chart(pd.DataFrame([{"start": g["start_s"], "end": g["end_s"], "detail": f"no data for {g['end_s'] - g['start_s']:.1f} s (link lost)"} for g in d.gaps]))
+        .mark_rect(color="#bdbdbd", opacity=0.6)
+        .encode(x=x_axis, x2="end:Q", tooltip=[alt.Tooltip("detail:N", title="")])
+    )
+if "_trace_t" in s:
+    tr = pd.DataFrame({"start": s["_trace_t"], "deg": s["_trace_deg"]})
+    layers.append(
+        alt.Chart(tr)
+        .mark_line(color=ui.TRACE_COLOR, strokeWidth=1.4)
+        .encode(x=x_axis, y=alt.Y("deg:Q", title="pelvis angle (°)"))
+    )
+if "_trace_t" in s:
+    st.altair_chart(alt.layer(*layers).properties(height=260).interactive(bind_y=False), width="stretch")
+    st.caption("Shaded: reps and holds as detected; grey: no data (link lost). Drag to pan, scroll to zoom.")
+elif bands:
+    # No angle trace (e.g. an import without one): the events as lanes, one per exercise.
+    lanes = alt.Chart(pd.DataFrame(bands)).mark_bar(height=20, cornerRadius=3).encode(
+        x=x_axis, x2="end:Q", y=alt.Y("what:N", title=None), color=alt.Color("what:N", scale=colors, legend=None),
+        tooltip=[alt.Tooltip("detail:N", title="")])
+    st.altair_chart(lanes.interactive(bind_y=False), width="stretch")
+    st.caption("Reps and holds as detected (no pelvis-angle trace was stored for this session).")
+else:
+    st.caption("Nothing was detected in this session.")
+
+# -- against the routine -------------------------------------------------------------------
+st.subheader("Against your routine")
+cmp = compare(d.analysis, r)
+st.dataframe(
+    pd.DataFrame([{"": "✓ on target" if c.met else "✗ not yet", "Exercise": c.label, "Target": c.target, "Done": c.done}
+                  for c in cmp]),
+    hide_index=True,
+    width="stretch",
+)
+
+# -- reps ------------------------------------------------------------------------------------
+for ex in ("bridge", "back_extension"):
+    reps = [x for x in d.reps if x["exercise"] == ex]
+    if not reps:
+        continue
+    target = r.rep_target(ex)
+    st.subheader(f"{ui.label(ex)}: time held at the top, per rep")
+    df = pd.DataFrame(
+        {
+            "set": [f"Set {x['set_idx'] + 1 - min(y['set_idx'] for y in reps)}" for x in reps],
+            "rep": [x["rep_in_set"] for x in reps],
+            "hold_s": [x["hold_s"] for x in reps],
+            "ok": ["reached the target" if target.hold_s <= 0 or x["hold_s"] >= target.hold_s else "short" for x in reps],
+        }
+    )
+    if target.hold_s > 0:
+        color = alt.Color("ok:N", scale=alt.Scale(domain=["reached the target", "short"], range=[ui.OK, ui.SHORT]),
+                          title=None, legend=alt.Legend(orient="top"))
+    else:  # no hold target (back extensions by default): nothing to judge, one colour
+        color = alt.value(ui.COLORS[ex])
+    bars = alt.Chart().mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
+        x=alt.X("rep:O", title="rep", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("hold_s:Q", title="held (s)"),
+        color=color,
+        tooltip=["set", "rep", alt.Tooltip("hold_s:Q", title="held (s)", format=".1f")],
+    )
+    chart = alt.layer(bars, data=df)
+    if target.hold_s > 0:
+        rule = alt.Chart().mark_rule(strokeDash=[6, 4], color="#616161", size=2).encode(y=alt.datum(target.hold_s))
+        chart = alt.layer(bars, rule, data=df)
+    sets = df["set"].nunique()
+    st.altair_chart(
+        chart.properties(height=200, width=max(120, min(420, 900 // max(1, sets)))).facet(column=alt.Column("set:N", title=None)),
+    )
+    held = int((df["ok"] == "reached the target").sum())
+    if target.hold_s > 0:
+        st.caption(f"{held} of {len(df)} reps held {target.hold_s:.0f} s or more (dashed line: your target). "
+                   f"{target.reps_per_set} reps make a set.")
+    else:
+        st.caption(f"{len(df)} reps in {sets} {'set' if sets == 1 else 'sets'}; "
+                   f"target {target.sets_per_session} × {target.reps_per_set}.")
+
+# -- holds -----------------------------------------------------------------------------------
+if d.holds:
+    st.subheader("Holds against the target")
+    hd = pd.DataFrame(
+        [
+            {
+                "hold": f"#{i + 1} {ui.hold_label(h['exercise'], h['side'])}",
+                "kind": ui.hold_label(h["exercise"], h["side"]),
+                "duration_s": h["duration_s"],
+                "target_s": r.hold_target(h["exercise"]).hold_s,
+            }
+            for i, h in enumerate(d.holds)
+        ]
+    )
+    kinds = list(dict.fromkeys(hd["kind"]))
+    palette = {"Side plank (left)": ui.SIDE_COLORS["left"], "Side plank (right)": ui.SIDE_COLORS["right"],
+               "Side plank (side unknown)": ui.SIDE_COLORS["unknown"], "Front plank": ui.COLORS["plank"]}
+    base = alt.Chart(hd).encode(y=alt.Y("hold:N", title=None, sort=None, axis=alt.Axis(labelLimit=220)))
+    bars = base.mark_bar(cornerRadiusEnd=4).encode(
+        x=alt.X("duration_s:Q", title="held (s)"),
+        color=alt.Color("kind:N", scale=alt.Scale(domain=kinds, range=[palette.get(k, "#607D8B") for k in kinds]), title=None,
+                        legend=alt.Legend(orient="top")),
+        tooltip=["hold", alt.Tooltip("duration_s:Q", title="held (s)", format=".1f"), alt.Tooltip("target_s:Q", title="target (s)")],
+    )
+    ticks = base.mark_tick(color="#212121", thickness=3).encode(x="target_s:Q")
+    st.altair_chart((bars + ticks).properties(height=alt.Step(34)), width="stretch")
+    st.caption("Black mark: the target for that hold.")
+
+    st.subheader("Stability of each hold")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Hold": f"#{i + 1} {ui.hold_label(h['exercise'], h['side'])}",
+                    "Held": round(h["duration_s"], 1),
+                    "Sway (°)": round(h["sway_deg"], 2),
+                    "Tremor (°/s)": round(h["tremor_dps"], 2),
+                    "Sag (°)": round(h["sag_deg"], 1),
+                    "Score": h["score"],
+                    "Verdict": ui.verdict(h["score"], h["sway_deg"], h["sag_deg"]),
+                }
+                for i, h in enumerate(d.holds)
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Held": st.column_config.NumberColumn(format="%.1f s"),
+            "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f"),
+            "Verdict": st.column_config.TextColumn(width="large"),
+        },
+    )
+    st.caption("Sway: slow wobble of the pelvis about its trend. Tremor: fast shaking (4–15 Hz). "
+               "Sag: how far the hips sank over the hold.")
+
+# -- export ----------------------------------------------------------------------------------
+st.subheader("Export")
+stem = f"holdtrack-session-{sid}-{row.local_date.isoformat()}"
+c1, c2, _ = st.columns([1, 1, 4])
+c1.download_button("Download CSV", data.export_csv(d), file_name=f"{stem}.csv", mime="text/csv", icon=":material/table:",
+                   on_click="ignore")
+c2.download_button("Download JSON", data.export_json(d), file_name=f"{stem}.json", mime="application/json",
+                   icon=":material/data_object:", on_click="ignore")

@@ -1,0 +1,182 @@
+"""``holdtrack import`` and ``holdtrack dashboard``.
+
+Imports stay light at module level (no streamlit, pandas or the pipeline) so that
+``holdtrack --help`` and the other commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:  # for annotations only: the store is imported when a command runs
+    from sensor.store import ImportResult, Store
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = REPO_ROOT / "recordings"
+APP = REPO_ROOT / "dashboard" / "app.py"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``import`` and ``dashboard`` commands; each sets ``func`` (args -> exit code)."""
+    p = subparsers.add_parser("import", help="add recordings and CSV/phone exports to the session store")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders to search for .htrec and .csv files")
+    p.add_argument("--data-dir", help="data folder (default: $HOLDTRACK_DATA_DIR or the per-user data folder)")
+    p.add_argument("--demo", action="store_true", help="label the sessions as demo data")
+    p.add_argument("--quiet", action="store_true", help="print only errors and the summary")
+    p.set_defaults(func=cmd_import)
+
+    d = subparsers.add_parser("dashboard", help="open the dashboard (Streamlit) in the browser")
+    d.add_argument("--data-dir", help="data folder (default: $HOLDTRACK_DATA_DIR or the per-user data folder)")
+    d.add_argument("--port", type=int, default=8501)
+    d.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this computer only)")
+    d.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --host to be an address other computers can reach (the dashboard has no login)",
+    )
+    d.add_argument("--no-demo", action="store_true", help="do not import the demo recordings into an empty store")
+    d.set_defaults(func=cmd_dashboard)
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (only when stderr is a terminal and there are
+    enough files for it to help)."""
+
+    def __init__(self, stream: TextIO | None = None, *, min_files: int = 5) -> None:
+        self.stream: TextIO = stream or sys.stderr
+        self.min_files = min_files
+        self.active = False
+
+    def __call__(self, done: int, total: int, result: ImportResult) -> None:
+        if total < self.min_files or not self.stream.isatty():
+            return
+        width = 30
+        filled = int(width * done / total)
+        name = result.path.name[:40]
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name:<40}")
+        self.active = done < total
+        if done == total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Exit 0 when every file was added or already there, 1 if any failed, 2 if the
+    store cannot be used."""
+    from sensor.errors import StoreError
+    from sensor.store import Store
+
+    try:
+        store = Store(args.data_dir)
+        bar = ProgressBar()
+        report = store.import_paths(args.paths, bar)
+    except StoreError as e:
+        print(f"holdtrack import: {e}", file=sys.stderr)
+        return 2
+    for r in report.results:
+        if r.status == "failed":
+            print(f"error: {r.message}", file=sys.stderr)
+        elif not args.quiet:
+            print(r.message)
+    if not report.results:
+        print("holdtrack import: no .htrec or .csv files found", file=sys.stderr)
+        return 1
+    print(report.summary(), file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def ensure_demo(store: Store, demo_dir: Path = DEMO_DIR) -> str | None:
+    """On a first start (empty store), import the bundled recordings as demo data."""
+    if store.session_count() > 0 or not demo_dir.is_dir():
+        return None
+    files = sorted(demo_dir.glob("*.htrec"))
+    if not files:
+        return None
+    report = store.import_paths(files, ProgressBar(), demo=True)
+    for r in report.failed:
+        print(f"demo data: {r.message}", file=sys.stderr)
+    return f"imported {report.count('added')} demo sessions from {demo_dir} (labelled as demo)"
+
+
+def streamlit_command(data_dir: Path, host: str, port: int) -> tuple[list[str], dict[str, str]]:
+    """The ``streamlit run`` command line and its environment."""
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.headless", "true",
+        "--server.address", host,
+        "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+        "--theme.base", "light",
+        "--theme.primaryColor", "#2E86AB",
+    ]  # fmt: skip
+    env = {**os.environ, "HOLDTRACK_DATA_DIR": str(data_dir)}
+    # The app imports `sensor` and `dashboard` from the repo even when not installed.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
+    return cmd, env
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from sensor.errors import StoreError
+    from sensor.store import Store
+
+    if not is_loopback(args.host) and not args.allow_remote:
+        print(
+            f"holdtrack dashboard: --host {args.host} would let other computers open your sessions "
+            "(there is no login); add --allow-remote if that is what you want",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        store = Store(args.data_dir)
+        if not args.no_demo:
+            msg = ensure_demo(store)
+            if msg:
+                print(msg, file=sys.stderr)
+    except StoreError as e:
+        print(f"holdtrack dashboard: {e}", file=sys.stderr)
+        return 2
+    cmd, env = streamlit_command(store.data_dir, args.host, args.port)
+    print(f"HoldTrack dashboard: http://{args.host}:{args.port}  (data: {store.data_dir})", file=sys.stderr)
+    proc = subprocess.Popen(cmd, env=env)
+    # Stopping `holdtrack dashboard` stops the server too (no orphaned Streamlit).
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _frame: proc.send_signal(signum))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            return proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run these commands alone (``python -m sensor.cli_store``), e.g. before they are
+    wired into ``holdtrack``."""
+    parser = argparse.ArgumentParser(prog="holdtrack")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

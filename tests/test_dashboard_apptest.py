@@ -1,0 +1,202 @@
+"""Every dashboard page run server-side (Streamlit AppTest) on known data: the numbers shown."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from store_builders import analysis, hold, reps, session, sim_recording
+from streamlit.testing.v1 import AppTest
+
+from sensor.analyze import analyze_path
+from sensor.queries import recording_paths, week_start
+from sensor.routine import load_routine
+from sensor.store import Store
+
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+TIMEOUT = 30
+
+
+def noon(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, 12, tzinfo=timezone.utc)
+
+
+def full_back_extensions() -> list:
+    return [r for k in range(3) for r in reps("back_extension", 10, start=k * 160, every=4)]
+
+
+@pytest.fixture()
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """This week: Mon full back extensions + 12 bridges + side planks both sides; Tue full
+    back extensions. Last week: 10 bridges (short of a set). Plus one demo session."""
+    monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path))
+    st = Store(tmp_path)
+    mon = week_start(date.today())
+    a = session(st, noon(mon), analysis(
+        full_back_extensions() + reps("bridge", 12, start=600, every=8, hold=5.5),
+        [hold("side_plank", "left", 800, 32.0, 86.0, 0.6), hold("side_plank", "left", 900, 31.0, 84.0, 0.7),
+         hold("side_plank", "right", 1000, 33.0, 62.0, 1.6), hold("side_plank", "right", 1100, 25.0, 38.0, 3.1)],
+        duration=1200.0))
+    b = session(st, noon(mon + timedelta(days=1)), analysis(full_back_extensions(), duration=700.0))
+    c = session(st, noon(mon - timedelta(days=6)), analysis(reps("bridge", 10, hold=4.0), duration=300.0))
+    d = session(st, noon(mon - timedelta(days=20)), analysis(reps("bridge", 12, hold=6.0)), demo=True)
+    return {"dir": tmp_path, "store": st, "a": a, "b": b, "c": c, "demo": d}
+
+
+def app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def rep_count(at: AppTest) -> int | None:
+    for m in at.markdown:
+        found = re.search(r'data-testid="ht-rep-count">(\d+)<', m.value)
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def test_history_page(data: dict[str, object]) -> None:
+    at = app()  # History is the home page
+    assert at.title[0].value == "History"
+    assert any("Demo data" in i.value for i in at.info)
+    assert not at.toggle(key="history_demo").value  # real sessions exist: demo hidden by default
+    m = metrics(at)
+    # This week: back extensions 2 of 3 days, bridges 1 of 3; side planks 0 of 3 (only one
+    # of the two right-side holds reached 30 s).
+    assert m["Back extension: days"] == "2 / 3"
+    assert m["Hip bridge: days"] == "1 / 3"
+    assert m["Side plank: days"] == "0 / 3"
+    assert m["Weekly targets met"] == "33%"
+    sessions = at.dataframe[-1].value
+    assert list(sessions["Bridge reps"]) == [0, 12, 10]
+    assert list(sessions["Back ext. reps"]) == [30, 30, 0]
+    assert list(sessions["Back ext. sets"]) == [3, 3, 0]
+    assert list(sessions["Side plank L"]) == [0, 2, 0] and list(sessions["Side plank R"]) == [0, 2, 0]
+    table = at.dataframe[0].value  # adherence as a table: weeks as columns
+    this_week = table.columns[-1]
+    assert table.loc["Back extension", this_week] == "2/3"
+    assert table.loc["Hip bridge", table.columns[-2]] == "0/3"  # last week: 10 of 12 reps
+    # With demo data: its week appears and its session is listed.
+    at.toggle(key="history_demo").set_value(True).run()
+    assert len(at.dataframe[-1].value) == 4
+
+
+def test_session_page(data: dict[str, object]) -> None:
+    at = app()
+    at.switch_page("views/session.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="session_pick").set_value(data["a"]).run()
+    m = metrics(at)
+    assert m["Hip bridge reps"] == "12"
+    assert m["Back extension reps"] == "30"
+    assert m["Side plank holds"] == "2 L · 2 R"
+    assert m["Stability"] == "68 / 100"  # mean of 86, 84, 62, 38 (rounded)
+    routine = {r["Exercise"]: r for r in at.dataframe[0].value.to_dict("records")}
+    assert routine["Back extension: sets"]["Done"] == "3 sets (10, 10, 10 reps); 3 full"
+    assert routine["Back extension: sets"][""] == "✓ on target"
+    assert routine["Hip bridge: hold at the top"]["Done"] == "12 of 12 reps held 5.0 s or more (average 5.5 s)"
+    assert routine["Side plank (right)"]["Done"] == "2 done (33 s, 25 s); 1 reached the target"
+    assert routine["Side plank (right)"][""] == "✗ not yet"
+    stability = at.dataframe[1].value
+    assert list(stability["Held"]) == [32.0, 31.0, 33.0, 25.0]
+    assert list(stability["Score"]) == [86.0, 84.0, 62.0, 38.0]
+    assert stability["Verdict"][0] == "Rock steady"
+    assert stability["Verdict"][3].startswith("Shaky")
+    downloads = at.get("download_button")
+    assert len(downloads) == 2
+    # The exports carry the same numbers.
+    from dashboard import data as dash_data
+
+    detail = dash_data.detail(data["a"])
+    exported = json.loads(dash_data.export_json(detail))
+    assert len(exported["reps"]) == 42 and [h["duration_s"] for h in exported["holds"]] == [32.0, 31.0, 33.0, 25.0]
+    csv_lines = dash_data.export_csv(detail).splitlines()
+    assert csv_lines[0].startswith("kind,exercise,side,set,rep_in_set") and len(csv_lines) == 1 + 42 + 4
+
+
+def test_session_page_follows_the_query_parameter(data: dict[str, object]) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["id"] = str(data["c"])
+    at.run()
+    at.switch_page("views/session.py").run()
+    assert at.selectbox(key="session_pick").value == data["c"]
+    assert metrics(at)["Hip bridge reps"] == "10"
+
+
+def test_settings_page_saves_targets(data: dict[str, object]) -> None:
+    at = app()
+    at.switch_page("views/settings.py").run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="b_hold").value == 5.0
+    assert at.number_input(key="e_sets").value == 3 and at.number_input(key="e_reps").value == 10
+    assert at.number_input(key="s_hold").value == 30.0 and at.number_input(key="s_n").value == 2
+    at.number_input(key="b_hold").set_value(6.0)
+    at.number_input(key="e_week").set_value(2)
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception, at.exception
+    saved = load_routine(data["dir"])
+    assert saved.bridge.hold_s == 6.0 and saved.back_extension.sessions_per_week == 2
+    assert any("Saved to" in s.value for s in at.success)
+    # History now judges against the new targets: 2 of 2 back-extension days this week.
+    at.switch_page("views/history.py").run()
+    assert metrics(at)["Back extension: days"] == "2 / 2"
+
+
+def test_live_page_runs_the_simulated_wearer_and_saves_the_session(data: dict[str, object]) -> None:
+    at = app()
+    at.switch_page("views/live.py").run()
+    assert not at.exception, at.exception
+    assert "Simulated wearer" in at.selectbox(key="live_sensor").format_func(at.selectbox(key="live_sensor").value)
+    at.select_slider(key="sim_speed").set_value(50)
+    at.button(key="live_start").click().run()
+    deadline = time.monotonic() + 40
+    count = 0
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        at.run()
+        assert not at.exception, at.exception
+        count = rep_count(at) or 0
+        if count >= 2:
+            break
+    assert count >= 2, "no reps counted live"
+    at.button(key="live_stop").click().run(timeout=60)
+    assert not at.exception, at.exception
+    st: Store = data["store"]  # type: ignore[assignment]
+    assert st.session_count() == 5
+    live = at.session_state["live_session"].snapshot()
+    assert live.phase == "stopped" and live.saved.startswith("Saved as session 5")
+    assert any("Saved as session 5" in s.value for s in at.success)
+
+
+def test_replay_page_counts_every_rep_of_the_recording(data: dict[str, object]) -> None:
+    st: Store = data["store"]  # type: ignore[assignment]
+    rec = sim_recording(data["dir"], 21)  # type: ignore[arg-type]
+    expected = len(analyze_path(rec).reps)
+    sid = st.import_paths([rec]).results[0].session_id
+    at = app()
+    at.switch_page("views/replay.py").run()
+    assert not at.exception, at.exception
+    kept = next(path for i, _, path, _ in recording_paths(st) if i == sid)
+    picker = at.selectbox(key="replay_path")
+    assert any(f"Session {sid}" in o for o in picker.options)
+    picker.set_value(kept)  # the widget holds paths and shows labels
+    at.slider(key="replay_speed").set_value(50)
+    at.button(key="replay_play").click().run()
+    session = at.session_state["replay_session"]
+    assert session.wait(30)
+    at.run()
+    assert not at.exception, at.exception
+    assert rep_count(at) == expected > 0
+    assert session.snapshot().recording is None  # replays are not saved again
+    assert st.session_count() == 5

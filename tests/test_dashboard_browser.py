@@ -1,0 +1,190 @@
+"""The real dashboard (``holdtrack dashboard``) in headless Chromium: every page, charts drawn,
+a replay that moves the rep counter. Screenshots go to ``artifacts/screenshots/``.
+
+Needs Debian's Chromium at /usr/bin/chromium (``apt-get install chromium``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from store_builders import analysis, hold, reps, session, sim_recording
+
+from sensor.queries import week_start
+from sensor.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+CHARTS = ".vega-embed canvas, .vega-embed svg"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def noon(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, 12, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``holdtrack dashboard`` on a free localhost port over a temp data folder; killed at the end."""
+    folder = tmp_path_factory.mktemp("dashboard-data")
+    st = Store(folder)
+    mon = week_start(date.today())
+    for k in range(4):  # a few weeks of history
+        day = mon - timedelta(days=7 * k)
+        ext = [r for j in range(3) for r in reps("back_extension", 10, start=j * 160, every=4)]
+        session(st, noon(day), analysis(ext + reps("bridge", 12, start=600, every=8, hold=4.5 + k * 0.3),
+                                        [hold("side_plank", "left", 800, 25 + 3 * k), hold("side_plank", "right", 900, 24 + 3 * k)],
+                                        duration=1000.0))
+    rec = sim_recording(folder.parent, 21)
+    assert st.import_paths([rec]).results[0].status == "added"
+    port = free_port()
+    log = open(folder.parent / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,  # its own group: streamlit is a child
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (folder.parent / "server.log").read_text()
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "dashboard did not start"
+            time.sleep(0.3)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        except ProcessLookupError:
+            pass
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (apt-get install chromium)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1600})
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+def open_page(page: Page, url: str, heading: str) -> None:
+    page.goto(url)
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def wait_charts(page: Page, n: int, timeout_s: float = 20.0) -> None:
+    """Wait until at least ``n`` Vega charts are drawn (they render after the page text)."""
+    drawn = page.locator(CHARTS)
+    deadline = time.monotonic() + timeout_s
+    while drawn.count() < n and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert drawn.count() >= n, f"{drawn.count()} charts drawn, expected {n}"
+
+
+def no_errors(page: Page) -> None:
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.get_by_text("Traceback").count() == 0
+
+
+def test_history_page(server: str, page: Page) -> None:
+    open_page(page, server, "History")
+    expect(page.get_by_text("Adherence per week")).to_be_visible()
+    expect(page.get_by_text("Back extension: days")).to_be_visible()
+    wait_charts(page, 4)  # heatmap + three trends
+    expect(page.get_by_test_id("stDataFrame").last).to_be_visible()  # the first is in a closed expander
+    page.wait_for_timeout(1000)  # the table grid draws after it appears
+    shot(page, "history")
+    no_errors(page)
+
+
+def test_session_page(server: str, page: Page) -> None:
+    open_page(page, f"{server}/session", "Session")
+    for text in ("Timeline", "Against your routine", "Stability of each hold", "Export"):
+        expect(page.get_by_text(text, exact=True)).to_be_visible(timeout=20_000)
+    wait_charts(page, 3)  # timeline, reps, holds
+    expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
+    expect(page.get_by_role("button", name="Download JSON")).to_be_visible()
+    page.wait_for_timeout(1000)  # the table grids draw after they appear
+    shot(page, "session")
+    no_errors(page)
+
+
+def test_settings_and_live_pages(server: str, page: Page) -> None:
+    open_page(page, f"{server}/settings", "Settings")
+    expect(page.get_by_text("Hold at the top (s)")).to_be_visible()
+    expect(page.get_by_role("button", name="Save settings")).to_be_visible()
+    shot(page, "settings")
+    no_errors(page)
+    open_page(page, f"{server}/live", "Live")
+    expect(page.get_by_role("combobox", name="Sensor")).to_have_value("Simulated wearer (no hardware needed)")
+    expect(page.get_by_role("button", name="Start")).to_be_visible()
+    shot(page, "live")
+    no_errors(page)
+
+
+def rep_counter(page: Page) -> int:
+    return int(page.locator("[data-testid=ht-rep-count]").inner_text())
+
+
+def test_replay_moves_the_rep_counter(server: str, page: Page) -> None:
+    open_page(page, f"{server}/replay", "Replay")
+    slider = page.get_by_role("slider")
+    slider.focus()
+    slider.press("End")  # 50x
+    expect(page.get_by_test_id("stSliderThumbValue")).to_have_text("50×")
+    page.get_by_role("button", name="Play").click()
+    expect(page.locator("[data-testid=ht-rep-count]")).to_be_visible(timeout=20_000)
+    first = rep_counter(page)
+    deadline = time.monotonic() + 20
+    while rep_counter(page) <= first and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert rep_counter(page) > first, "the rep counter did not move during the replay"
+    expect(page.locator(CHARTS).first).to_be_visible()
+    shot(page, "replay")
+    no_errors(page)

@@ -1,0 +1,241 @@
+"""The live runner and the paced sources (replay, simulated wearer)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from store_builders import sim_recording
+
+from sensor.analyze import analyze_path
+from sensor.events import Gap, Rep
+from sensor.live import TRACE_HZ, LiveSession, event_loop
+from sensor.recording import Header, read_recording
+from sensor.samples import Samples
+from sensor.sources import LinkStatus, ReplaySource, SimulatedSource, SourceItem, interleave
+from sensor.store import Store
+
+
+def run_to_end(session: LiveSession, timeout_s: float = 60.0) -> None:
+    session.start()
+    assert session.wait(timeout_s), "the live session did not end"
+
+
+def test_simulated_wearer_live_gives_what_analyze_gives_on_its_recording(tmp_path: Path) -> None:
+    finished: list[Path] = []
+
+    def on_finished(path: Path) -> str:
+        finished.append(path)
+        return "saved"
+
+    src = SimulatedSource(11, speed=50, short=True, link_losses=2)
+    live = LiveSession(src, recordings_dir=tmp_path, on_finished=on_finished)
+    run_to_end(live)
+    snap = live.snapshot()
+    assert snap.phase == "finished" and snap.error is None and snap.saved == "saved"
+    assert snap.calibration == "done"  # the simulated wearer stands still first
+    rec = read_recording(snap.recording)
+    assert rec.complete and not rec.torn_tail and finished == [snap.recording]
+    # The recorder got every sample the source produced, in order, untouched.
+    assert len(rec.samples) == snap.samples
+    # The live events are the pipeline's answer for this stream: the same as analyzing the file.
+    a = analyze_path(snap.recording)
+    assert [(r.exercise, r.start_s, r.hold_s) for r in snap.reps] == [(r.exercise, r.start_s, r.hold_s) for r in a.reps]
+    assert [(h.exercise, h.side, h.duration_s) for h in snap.holds] == [(h.exercise, h.side, h.duration_s) for h in a.holds]
+    assert len(snap.reps) == len(src.truth["reps"])
+    # Link losses: marked in the recording, shown as gaps and as link news.
+    assert [(g.start_s, g.end_s) for g in snap.gaps] == [(g["start_s"], g["end_s"]) for g in src.truth["gaps"]]
+    assert [(g.start_s, g.end_s) for g in rec.gaps] == [(g.start_s, g.end_s) for g in snap.gaps]
+    lost = [e for e in snap.link_log if not e.connected and e.message == "connection lost"]
+    assert len(lost) == len(snap.gaps) > 0
+    assert any("link" in n for n in rec.notes) and any("calibrated_at_s" in n for n in rec.notes)
+    # The angle trace is downsampled to TRACE_HZ and covers the end of the stream.
+    t = np.array([p[0] for p in snap.trace])
+    assert np.all(np.diff(t) >= 1 / TRACE_HZ * 0.999)
+    assert t[-1] == pytest.approx(snap.stream_time_s, abs=0.2)
+
+
+def test_stop_closes_the_recording_and_the_store_import_works(tmp_path: Path) -> None:
+    store = Store(tmp_path / "data")
+    live = LiveSession(
+        SimulatedSource(12, speed=5, short=True),
+        recordings_dir=store.recordings_dir,
+        on_finished=lambda p: store.import_recording(p).message,
+    )
+    live.start()
+    deadline = time.monotonic() + 20
+    while live.snapshot().samples < 2000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    snap = live.stop(timeout_s=10)
+    assert time.monotonic() - t0 < 5
+    assert snap.phase == "stopped" and not snap.running
+    assert read_recording(snap.recording).complete
+    assert snap.saved is not None and "added as session 1" in snap.saved
+    assert store.session_count() == 1
+
+
+def test_snapshots_are_consistent_while_running(tmp_path: Path) -> None:
+    live = LiveSession(SimulatedSource(13, speed=50, short=True))
+    live.start()
+    seen: dict[int, list[int]] = {i: [] for i in range(3)}
+    errors: list[BaseException] = []
+
+    def reader(i: int) -> None:
+        try:
+            while True:
+                s = live.snapshot()
+                # Each snapshot is one consistent state: its reps are its events' reps.
+                assert len(s.reps) == sum(isinstance(e, Rep) for e in s.events)
+                seen[i].append(s.samples)
+                if not s.running:
+                    return
+                time.sleep(0.01)
+        except BaseException as e:  # noqa: BLE001 - handed to the test thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=reader, args=(i,)) for i in range(3)]
+    for th in threads:
+        th.start()
+    assert live.wait(60)
+    for th in threads:
+        th.join(10)
+    assert not errors
+    total = live.snapshot().samples
+    for counts in seen.values():
+        assert len(counts) > 10 and counts == sorted(counts) and counts[-1] == total
+    assert live.snapshot().recording is None  # nothing recorded when no folder is given
+
+
+def test_all_sessions_share_one_long_lived_loop_thread() -> None:
+    loop = event_loop()
+    assert loop is event_loop() and loop.is_running()
+    names = [t.name for t in threading.enumerate()]
+    assert names.count("holdtrack-live-loop") == 1
+
+
+class StubbornSource:
+    """Yields one chunk, then hangs and ignores stop(): the runner must still end."""
+
+    def __init__(self) -> None:
+        self.header = Header(source="stubborn")
+
+    async def stream(self) -> AsyncIterator[SourceItem]:
+        yield Samples(np.arange(100) / 100.0, np.tile([0, 9.81, 0, 0, 0, 0], (100, 1)))
+        await asyncio.sleep(3600)
+
+    async def stop(self) -> None:
+        return None
+
+
+def test_a_source_that_ignores_stop_is_cancelled_and_the_recording_closed(tmp_path: Path) -> None:
+    live = LiveSession(StubbornSource(), recordings_dir=tmp_path)
+    live.start()
+    deadline = time.monotonic() + 10
+    while live.snapshot().samples == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    snap = live.stop(timeout_s=1)
+    assert snap.phase == "stopped"
+    rec = read_recording(snap.recording)
+    assert rec.complete and len(rec.samples) == 100
+
+
+class FailingSource(StubbornSource):
+    async def stream(self) -> AsyncIterator[SourceItem]:
+        yield Samples(np.arange(10) / 100.0, np.tile([0, 9.81, 0, 0, 0, 0], (10, 1)))
+        raise OSError("adapter unplugged")
+
+
+def test_a_failing_source_is_reported_and_its_data_kept(tmp_path: Path) -> None:
+    live = LiveSession(FailingSource(), recordings_dir=tmp_path)
+    run_to_end(live, 10)
+    snap = live.snapshot()
+    assert snap.phase == "failed" and "adapter unplugged" in (snap.error or "")
+    assert len(read_recording(snap.recording).samples) == 10
+
+
+def test_replay_gives_the_recorded_bits_at_speed(tmp_path: Path) -> None:
+    path = sim_recording(tmp_path, 14)
+    rec = read_recording(path)
+    src = ReplaySource(path, speed=50)
+    assert src.header.source == "replay" and src.header.extra["replay_of"] == str(path)
+
+    async def collect() -> tuple[list[SourceItem], float]:
+        t0 = time.monotonic()
+        items = [it async for it in src.stream()]
+        return items, time.monotonic() - t0
+
+    items, wall = asyncio.run(collect())
+    samples = Samples.concat([i for i in items if isinstance(i, Samples)])
+    assert np.array_equal(samples.time_s, rec.samples.time_s) and np.array_equal(samples.imu, rec.samples.imu)
+    assert [i for i in items if isinstance(i, Gap)] == rec.gaps
+    span = float(rec.samples.time_s[-1] - rec.samples.time_s[0])
+    assert span / 50 * 0.8 < wall < span / 50 + 2.0  # paced at 50x, not dumped at once
+    links = [i for i in items if isinstance(i, LinkStatus)]
+    assert links[0].connected and not links[-1].connected and links[-1].message == "end of data"
+
+
+def test_replay_checks_speed_and_file(tmp_path: Path) -> None:
+    path = sim_recording(tmp_path, 14)
+    for bad in (0.5, 51, 0):
+        with pytest.raises(ValueError, match="between 1 and 50"):
+            ReplaySource(path, speed=bad)
+    junk = tmp_path / "junk.htrec"
+    junk.write_bytes(b"nope")
+    from sensor.errors import RecordingError
+
+    with pytest.raises(RecordingError, match="bad magic"):
+        ReplaySource(junk)
+
+
+def test_interleave_puts_gaps_before_the_samples_after_them() -> None:
+    s = Samples(np.arange(10.0), np.zeros((10, 6)))
+    items = list(interleave(s, [Gap(6.5, 7.0), Gap(2.2, 3.0)]))
+    kinds = [type(i).__name__ for i in items]
+    assert kinds == ["Samples", "Gap", "Samples", "Gap", "Samples"]
+    assert [len(i) for i in items if isinstance(i, Samples)] == [3, 4, 3]
+
+
+def test_a_bluetooth_sensor_through_the_fake_bluez_recorded_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real BLE client (bleak on BlueZ's D-Bus API, here the fake BlueZ) on the live
+    loop: the wearer's samples are recorded, a dropped link shows as a gap and link news."""
+    from sensor.ble import BleSource
+    from sensor.fake_bluez.control import FakeControl
+    from sensor.fake_bluez.process import FakeBluezProcess
+    from sensor.fake_bluez.testing import RATES, spec_for
+
+    speed = 10.0
+    spec = spec_for("witmotion", feed="wearer", seed=7, speed=speed, duration_s=120.0)
+    with FakeBluezProcess() as fake:
+        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
+
+        async def control(method: str, *args: object) -> object:
+            async with FakeControl(fake.address) as ctl:
+                return await getattr(ctl, method)(*args)
+
+        def call(method: str, *args: object) -> object:
+            return asyncio.run_coroutine_threadsafe(control(method, *args), event_loop()).result(20)
+
+        call("add_sensor", spec)
+        live = LiveSession(BleSource(spec.name, rate_hz=RATES["witmotion"], time_scale=speed), recordings_dir=tmp_path)
+        live.start()
+        deadline = time.monotonic() + 30
+        while live.snapshot().calibration != "done" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert live.snapshot().calibration == "done", live.snapshot().error
+        call("drop_link", spec.address, 0.5)
+        while not (live.snapshot().gaps and live.snapshot().link.connected) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        snap = live.stop(timeout_s=15)
+    assert snap.phase == "stopped" and snap.error is None
+    assert snap.gaps, "the dropped link was not marked as a gap"
+    assert [e.connected for e in snap.link_log][:3] == [True, False, True]  # connected, dropped, back
+    rec = read_recording(snap.recording)
+    assert rec.complete and len(rec.samples) == snap.samples > 0
+    assert rec.header.device["profile"] == "witmotion" and rec.header.source == "ble"
+    assert [(g.start_s, g.end_s) for g in rec.gaps] == [(g.start_s, g.end_s) for g in snap.gaps]
