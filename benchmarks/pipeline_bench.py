@@ -37,7 +37,8 @@ def long_session(minutes: float, rate: float = 100.0) -> Samples:
     """Whole simulated sessions back to back (times shifted), about ``minutes`` long."""
     parts, t0, seed = [], 0.0, 500
     while t0 < minutes * 60:
-        s = simulate_session(seed, rate_hz=rate).samples
+        # One wearer, one strap: the same mounting all hour.
+        s = simulate_session(seed, rate_hz=rate, mount_rotation_deg=30.0, mount_tilt_deg=10.0).samples
         parts.append(Samples(s.time_s - s.time_s[0] + t0, s.imu))
         t0 = parts[-1].time_s[-1] + 1.0 / rate
         seed += 1

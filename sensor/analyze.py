@@ -21,6 +21,7 @@ def analyze_stream(
 ) -> Analysis:
     """Run the pipeline over sample chunks and gaps in stream order."""
     p = Pipeline(settings)
+    keep_trace = p.settings.trace_hz is not None
     events: list[Event] = []
     first = last = None
     rate = 0.0
@@ -53,6 +54,7 @@ def analyze_stream(
         duration_s=round((last - first) if first is not None and last is not None else 0.0, 3),
         sample_rate_hz=round(rate, 2),
         source=source,
+        trace=p.display_trace() if keep_trace else None,
     )
 
 

@@ -302,6 +302,17 @@ class ExcursionDetector:
         }
         return HoldStarted(exercise, side, self._hold["start_s"], self._hold["detected_at_s"])
 
+    def stability_so_far(self) -> tuple[float, float, float] | None:
+        """(sway, tremor, sag) of the hold in progress, once it has lasted a second."""
+        if self._hold is None or self._trace is None:
+            return None
+        t, d, up, gyr = self._trace.arrays()
+        m = t >= self._hold["start_s"] + 0.5
+        if m.sum() < int(self.rate_hz):
+            return None
+        band = lfilter(*self._tremor_ba, gyr, axis=0)
+        return measure_stability(t[m], up[m], band[m], d[m])
+
     def _close_hold(self, t_end: float) -> list[Event]:
         """End a confirmed hold at a posture change (no fall to measure)."""
         if self._trace is None or self._hold is None:

@@ -77,6 +77,8 @@ class Analysis:
     duration_s: float = 0.0
     sample_rate_hz: float = 0.0
     source: str = ""
+    # (time_s, pelvis elevation deg) at a low rate for charts; not part of the JSON.
+    trace: tuple[Any, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

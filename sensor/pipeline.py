@@ -22,6 +22,7 @@ from sensor.orientation import Calibration, StandCalibrator, TiltFilter
 from sensor.posture import POSTURES, classify_posture
 from sensor.resample import Resampler
 from sensor.samples import Samples
+from sensor.stability import stability_score
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class PipelineSettings:
     grid_hz: float = 50.0  # covers the 4–15 Hz tremor band; 25 Hz sensors are upsampled
     max_gap_s: float = 1.0  # longer holes are gaps, not interpolated
     batch_s: float = 0.1  # live chunks are gathered this long before the filters run
+    trace_hz: float | None = None  # keep the pelvis angle at this rate for display (None: keep nothing)
     posture_confirm_s: float = 0.8
     lp_hz: float = 3.0
     fusion_tau_s: float = 0.5
@@ -41,6 +43,8 @@ class HoldStatus:
     side: str | None
     start_s: float
     elapsed_s: float
+    sway_deg: float | None = None  # so far (None in the first second)
+    score: float | None = None  # stability so far, 0-100
 
 
 @dataclass
@@ -80,6 +84,10 @@ class Pipeline:
         self.first_time_s: float | None = None
         self.samples_seen = 0
         self._pending: list[Samples] = []
+        # Display trace: every n-th grid point's elevation (grid points are k / grid_hz).
+        self._trace_step = int(round(s.grid_hz / s.trace_hz)) if s.trace_hz else 0
+        self._trace_t: list[np.ndarray] = []
+        self._trace_deg: list[np.ndarray] = []
 
     def _apply_calibration(self, cal: Calibration) -> None:
         self.calibration = cal
@@ -182,6 +190,10 @@ class Pipeline:
                 events.append(PostureChanged(POSTURES[p], float(t[a])))  # type: ignore[arg-type]
             events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], gyr[a:b], raw[a:b]))
         self._posture = int(confirmed[-1])
+        if self._trace_step:
+            keep = np.round(t * self.settings.grid_hz).astype(np.int64) % self._trace_step == 0
+            self._trace_t.append(t[keep])
+            self._trace_deg.append(e_deg[keep].astype(np.float32))
         self._update_status(t, e_deg, events)
         return events
 
@@ -198,12 +210,25 @@ class Pipeline:
             elif isinstance(ev, HoldStarted):
                 pass
         h = self._detector.hold_info
-        st.hold = HoldStatus(h["exercise"], h["side"], h["start_s"], st.time_s - h["start_s"]) if h else None
+        if h is None:
+            st.hold = None
+        else:
+            stab = self._detector.stability_so_far()
+            st.hold = HoldStatus(
+                h["exercise"], h["side"], h["start_s"], st.time_s - h["start_s"],
+                stab[0] if stab else None, stability_score(*stab) if stab else None,
+            )
 
     def finish(self) -> list[Event]:
         """End of stream: run what is pending and close a hold still in progress."""
         events = self._flush()
         return events + self._detector.finish(self.status.time_s)
+
+    def display_trace(self) -> tuple[np.ndarray, np.ndarray]:
+        """(time_s, elevation deg) at ``trace_hz`` so far (empty unless asked for)."""
+        if not self._trace_t:
+            return np.empty(0), np.empty(0, np.float32)
+        return np.concatenate(self._trace_t), np.concatenate(self._trace_deg)
 
     def process(self, samples: Samples, chunk: int = 4096) -> list[Event]:
         """Feed a whole stream in chunks and finish (what ``analyze`` does)."""

@@ -620,13 +620,16 @@ def analyze_file(path: Path) -> tuple[Analysis, Trace | None]:
     read of the file (the same code as ``holdtrack analyze``)."""
     from sensor.analyze import analyze_samples
     from sensor.inputs import read_samples
-    from sensor.trace import pelvis_trace
+    from sensor.pipeline import PipelineSettings
+    from sensor.trace import TRACE_HZ, regular_trace
 
     header, samples, gaps = read_samples(path)
-    analysis = analyze_samples(samples, gaps, header)
+    analysis = analyze_samples(samples, gaps, header, PipelineSettings(trace_hz=TRACE_HZ))
     if not analysis.source:
         analysis.source = header.source
-    return analysis, pelvis_trace(samples, gaps)
+    trace = regular_trace(*analysis.trace, TRACE_HZ) if analysis.trace is not None else None
+    analysis.trace = None
+    return analysis, trace
 
 
 def rows_to_analysis(session: sqlite3.Row | dict[str, Any], reps: Sequence[Any], holds: Sequence[Any], gaps: Sequence[Any]) -> Analysis:
