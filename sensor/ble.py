@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from bleak import BleakClient
     from bleak.backends.device import BLEDevice
 
-    from sensor.devices.base import Decoder, DeviceProfile
+    from sensor.devices.base import Decoder, DeviceProfile, Started
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ class BleStats:
 class _Up:
     epoch: int
     at: float
-    rate_hz: float
+    started: "Started"  # what this connection negotiated: its decoder is built from it
     message: str
 
 
@@ -286,6 +286,7 @@ class BleSource:
         self.header = Header(device={"address": self.identifier}, sample_rate_hz=rate_hz, source="ble")
         self.stats = BleStats()
         self.profile: DeviceProfile | None = None
+        self.started: Started | None = None  # what the latest connection's set-up negotiated
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._t0 = 0.0
         self._client: BleakClient | None = None
@@ -322,10 +323,10 @@ class BleSource:
             source="ble",
         )
         try:
-            rate = await self._connect(found.device, self._epoch)
+            started = await self._connect(found.device, self._epoch)
         except Exception as e:
             raise self._as_device_error(e) from None
-        self.header.sample_rate_hz = rate
+        self.header.sample_rate_hz = started.rate_hz
         self._opened = True
 
     async def stream(self) -> AsyncIterator[SourceItem]:
@@ -366,10 +367,13 @@ class BleSource:
 
         return on_data
 
-    async def _connect(self, device: "BLEDevice", epoch: int) -> float:
-        """One connection: establish (with retries) and start the profile; the rate."""
+    async def _connect(self, device: "BLEDevice", epoch: int) -> "Started":
+        """One connection: establish (with retries) and start the profile; what the set-up
+        negotiated (the consumer builds this connection's decoder from it)."""
         from bleak import BleakClient
         from bleak_retry_connector import establish_connection
+
+        from sensor.devices.base import Started
 
         assert self.profile is not None and self._found is not None
         await check_adapter()
@@ -396,14 +400,15 @@ class BleSource:
         self._client = client
         try:
             with bluetooth_errors():
-                rate = float(await self.profile.start(client, self.rate_hz, self._callback(epoch)))
+                started = await self.profile.start(client, self.rate_hz, self._callback(epoch))
         except BaseException:
             self._queue.put_nowait(_Failed(epoch))
             await self._disconnect()
             raise
         self.stats.connects += 1
-        self._queue.put_nowait(_Up(epoch, time.monotonic(), rate, f"connected to {self._found.name or self._found.address}"))
-        return rate
+        self.started = started
+        self._queue.put_nowait(_Up(epoch, time.monotonic(), started, f"connected to {self._found.name or self._found.address}"))
+        return started
 
     async def _disconnect(self) -> None:
         client, self._client = self._client, None
@@ -552,8 +557,8 @@ class BleSource:
                     yield out
                 stamped = []
                 if isinstance(item, _Up):
-                    rate = item.rate_hz
-                    decoder, epoch_ready = profile.decoder(rate), item.epoch
+                    rate = item.started.rate_hz
+                    decoder, epoch_ready = profile.decoder_for(item.started), item.epoch
                     if connected_once:
                         relink()
                     connected_once = True
@@ -564,7 +569,7 @@ class BleSource:
                         stamped += decode(w, decoder)
                 elif isinstance(item, _Failed):
                     # Data from a set-up that failed half-way is still data: decode it
-                    # with the rate we asked for.
+                    # with the last rate and no negotiated parameters (none came back).
                     mine = [w for w in waiting if w[0] == item.epoch]
                     waiting = [w for w in waiting if w[0] != item.epoch]
                     if mine and connected_once:

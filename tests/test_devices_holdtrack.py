@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from sensor.devices import holdtrack_gatt as H
+from sensor.devices.base import Started
 from sensor.errors import DeviceError
 from sensor.samples import STANDARD_GRAVITY as G
 from sensor.samples import Samples
@@ -151,9 +152,22 @@ def test_config_and_info() -> None:
 
 def test_start_configures_and_reads_back_rate() -> None:
     p = H.HoldTrackPeripheral(50.0)
-    rate = asyncio.run(H.PROFILE.start(FakeClient(p), 400.0, lambda d: None))  # type: ignore[arg-type]
-    assert rate == 400.0 and p.streaming and (p.acc_range_g, p.gyro_range_dps) == (8, 1000)
+    started = asyncio.run(H.PROFILE.start(FakeClient(p), 400.0, lambda d: None))  # type: ignore[arg-type]
+    assert started == Started(400.0, {}) and p.streaming and (p.acc_range_g, p.gyro_range_dps) == (8, 1000)
     p2 = H.HoldTrackPeripheral(50.0)
     p2.read = lambda uuid: b"\x09" + bytes(4) if uuid == H.INFO_UUID else H.HoldTrackPeripheral.read(p2, uuid)  # type: ignore[method-assign]
     with pytest.raises(DeviceError, match="protocol"):
         asyncio.run(H.PROFILE.start(FakeClient(p2), 100.0, lambda d: None))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mtu, per_packet", [(247, 19), (65, 4), (23, 1)])
+def test_profile_peripheral_batches_to_the_mtu(mtu: int, per_packet: int) -> None:
+    p = H.PROFILE.peripheral(400.0, mtu=mtu)
+    assert isinstance(p, H.HoldTrackPeripheral) and p.samples_per_packet == per_packet
+    p.write(H.CONFIG_UUID, bytes((1,)))
+    s = realistic(per_packet * 10, 400.0)
+    notes = [b for _, b in p.encode(s)]
+    assert len(notes) == 10 and max(len(b) for b in notes) <= mtu - 3
+    dec = H.PROFILE.decoder_for(Started(400.0))
+    got = np.concatenate([dec.decode(b).imu for b in notes])
+    assert np.abs(got[:, :3] - s.acc).max() <= 8 * G / 32768

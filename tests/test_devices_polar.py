@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from sensor.devices import polar as P
+from sensor.devices.base import Started
 from sensor.errors import DeviceError
+from sensor.fake_bluez.control import FakeControl
+from sensor.fake_bluez.process import FakeBluezProcess
+from sensor.fake_bluez.sensor_sim import SensorSpec
+from sensor.fake_bluez.testing import assert_same_samples, delivered_samples, new_address, spec_for
 from sensor.samples import STANDARD_GRAVITY as G
 from sensor.samples import Samples
 
@@ -186,10 +193,12 @@ def test_round_trip_within_one_lsb(model: str, compressed: bool) -> None:
     p = P.PolarPeripheral(model, compressed=compressed)
     client = FakeClient(p)
     profile = P.PolarProfile("polar", "Polar", (P.SERVICE_UUID,))
-    rate = asyncio.run(profile.start(client, 100.0, lambda d: None))  # type: ignore[arg-type]
+    started = asyncio.run(profile.start(client, 100.0, lambda d: None))  # type: ignore[arg-type]
+    rate = started.rate_hz
     assert rate == (52.0 if model == "verity" else 100.0)
+    assert started.decoder_params["has_gyro"] is (model == "verity")
     s = realistic(24 * 20, rate)
-    dec = profile.decoder(rate)
+    dec = profile.decoder_for(started)
     parts = [dec.decode(b) for _, b in p.encode(s)]
     got = np.concatenate([d.imu for d in parts])
     times = np.concatenate([d.time_s for d in parts if d.time_s is not None])
@@ -233,3 +242,108 @@ def test_acc_samples_in_counts_at_the_source() -> None:
     notes = [b for _, b in p.encode(realistic(30, 52.0))]
     assert [P.acc_samples_in(b) for b in notes] == [10, 0, 10, 0, 10, 0]
     assert P.acc_samples_in(notes[0][:12]) == 0
+
+
+def test_profile_peripheral_frames_fit_the_mtu() -> None:
+    for mtu, per_frame in ((247, 24), (100, 13), (23, 1)):
+        p = P.PROFILE.peripheral(52.0, mtu=mtu)
+        assert isinstance(p, P.PolarPeripheral) and p.samples_per_frame == per_frame
+        for meas, rng_ in ((P.MEAS_ACC, 8), (P.MEAS_GYRO, 2000)):
+            p.write(P.CONTROL_UUID, P.start_command(meas, 52, 16, rng_))
+        notes = [b for _, b in p.encode(realistic(per_frame * 4, 52.0))]
+        assert len(notes) == 8 and max(len(b) for b in notes) <= mtu - 3
+
+
+# -- several sensors at once ---------------------------------------------------------------------
+
+
+def test_two_sensors_started_at_once_keep_their_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile object is shared: each connection's settings come back in its own
+    ``Started`` and its decoder uses those, whichever set-up finished last."""
+    narrow = {P.MEAS_ACC: P.MODELS["verity"][P.MEAS_ACC],
+              P.MEAS_GYRO: {**P.MODELS["verity"][P.MEAS_GYRO], P.SET_RANGE: [250]}}
+    monkeypatch.setitem(P.MODELS, "verity-250", narrow)  # a Verity whose gyro offers ±250 °/s only
+    monkeypatch.setitem(P.FEATURES, "verity-250", P.FEATURES["verity"])
+    verity, h10 = P.PolarPeripheral("verity-250"), P.PolarPeripheral("h10")
+
+    async def start_both() -> list[Started]:
+        return list(await asyncio.gather(P.PROFILE.start(FakeClient(verity), 52.0, lambda d: None),  # type: ignore[arg-type]
+                                         P.PROFILE.start(FakeClient(h10), 100.0, lambda d: None)))  # type: ignore[arg-type]
+
+    sv, sh = asyncio.run(start_both())
+    assert sv == Started(52.0, {"has_gyro": True, "gyro_rate_hz": 52,
+                                "factors": {P.MEAS_ACC: 1.0, P.MEAS_GYRO: pytest.approx(250 / 32768)}})
+    assert sh == Started(100.0, {"has_gyro": False, "gyro_rate_hz": None, "factors": {P.MEAS_ACC: 1.0}})
+    dv, dh = P.PROFILE.decoder_for(sv), P.PROFILE.decoder_for(sh)
+    s_v, s_h = realistic(24 * 10, 52.0, seed=5), realistic(24 * 10, 100.0, seed=6)
+    s_v = Samples(s_v.time_s, np.concatenate([s_v.acc, s_v.gyro * 0.5], axis=1))  # within ±250 °/s
+    notes_v, notes_h = [b for _, b in verity.encode(s_v)], [b for _, b in h10.encode(s_h)]
+    got_v: list[np.ndarray] = []
+    got_h: list[np.ndarray] = []
+    for k in range(max(len(notes_v), len(notes_h))):  # the two streams' notifications interleaved
+        if k < len(notes_v):
+            got_v.append(dv.decode(notes_v[k]).imu)
+        if k < len(notes_h):
+            got_h.append(dh.decode(notes_h[k]).imu)
+    v, h = np.concatenate(got_v), np.concatenate(got_h)
+    assert v.shape == (len(s_v), 6) and h.shape == (len(s_h), 6)
+    assert np.abs(v[:, :3] - s_v.acc).max() <= MG and np.abs(h[:, :3] - s_h.acc).max() <= MG
+    assert np.abs(v[:, 3:] - s_v.gyro).max() <= math.radians(250 / 32768)
+    assert np.all(h[:, 3:] == 0)
+
+
+@pytest.fixture(scope="module")
+def bus() -> Iterator[str]:
+    """A private system bus with the fake BlueZ; bleak in this process talks to it."""
+    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+    with FakeBluezProcess() as fake:
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = fake.address
+        try:
+            yield fake.address
+        finally:
+            if old is None:
+                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+            else:
+                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
+
+
+def test_a_verity_and_an_h10_stream_at_once_through_bleak(bus: str) -> None:
+    """Two Polar sensors, one shared profile, different settings (52 Hz ACC+GYRO, 100 Hz
+    ACC only), streamed at once by two ``BleSource``: neither decodes with the other's."""
+    from sensor.ble import BleSource
+    from sensor.fake_bluez.testing import stream_through_fake
+
+    speed = 6.0
+    verity = spec_for("polar", duration_s=8.0, speed=speed, seed=21)
+    address = new_address()
+    h10 = SensorSpec(address=address, name=f"Polar H10 {address[-8:].replace(':', '')}",
+                     profile="sensor.devices.polar:SIMULATED_H10", rate_hz=100.0, duration_s=8.0, speed=speed, seed=22)
+
+    async def run():  # type: ignore[no-untyped-def]
+        async with FakeControl(bus) as ctl:
+            for spec in (verity, h10):
+                await ctl.add_sensor(spec)
+            sources = [BleSource(verity.address, rate_hz=52.0, time_scale=speed),
+                       BleSource(h10.address, rate_hz=100.0, time_scale=speed)]
+            # Both set-ups finish before either stream decodes anything: a decoder built
+            # from settings kept on the shared profile would get the last sensor's.
+            await asyncio.gather(*(src.open() for src in sources))
+            got = await asyncio.gather(*(stream_through_fake(src, ctl, spec.address)
+                                         for src, spec in zip(sources, (verity, h10))))
+        return sources, got
+
+    (src_v, src_h), (got_v, got_h) = asyncio.run(run())
+    assert src_v.started is not None and src_h.started is not None
+    assert src_v.started.rate_hz == 52.0 and src_v.started.decoder_params["has_gyro"] is True
+    assert src_h.started.rate_hz == 100.0 and src_h.started.decoder_params["has_gyro"] is False
+    for got, rate in ((got_v, 52.0), (got_h, 100.0)):
+        assert got.fake_stats["connects"] == 1 and got.fake_stats["samples_delivered"] > 0.8 * 8.0 * rate
+        assert np.median(np.diff(got.samples.time_s)) == pytest.approx(1.0 / rate, rel=0.01)
+    assert abs(got_v.wall_s - got_h.wall_s) < 2.0  # both ran at the same time
+    assert_same_samples(got_v.samples, delivered_samples(verity, got_v.fake_stats["delivered_runs"]), "polar")
+    # The H10: every sample delivered (none held back waiting for a gyro), ACC within 1 mG,
+    # gyro the 0 rad/s placeholder.
+    sent_h = delivered_samples(h10, got_h.fake_stats["delivered_runs"])
+    assert len(got_h.samples) == len(sent_h)
+    assert np.abs(got_h.samples.acc - sent_h.acc).max() <= MG + 1e-5
+    assert np.all(got_h.samples.gyro == 0)

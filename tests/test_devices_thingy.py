@@ -68,7 +68,7 @@ def test_config_validation_like_the_firmware() -> None:
 def test_start_keeps_other_fields_and_sets_motion_frequency() -> None:
     p = T.ThingyPeripheral()
     p.config = T.pack_config((2000, 1000, 800, 10, 0))
-    rate = asyncio.run(T.PROFILE.start(FakeClient(p), 100.0, lambda d: None))  # type: ignore[arg-type]
+    rate = asyncio.run(T.PROFILE.start(FakeClient(p), 100.0, lambda d: None)).rate_hz  # type: ignore[arg-type]
     assert rate == 100.0 and T.unpack_config(p.config) == (2000, 1000, 800, 100, 0)
     assert T.with_rate(b"junk", 500.0)[1] == 200  # clamped to the firmware's maximum
 

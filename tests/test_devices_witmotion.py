@@ -112,7 +112,7 @@ def test_start_sets_rate_and_reads_it_back(monkeypatch: pytest.MonkeyPatch) -> N
     p = W.WitMotionPeripheral()
     client = FakeClient(p)
     seen: list[bytes] = []
-    rate = asyncio.run(W.PROFILE.start(client, 100.0, lambda d: seen.append(bytes(d))))  # type: ignore[arg-type]
+    rate = asyncio.run(W.PROFILE.start(client, 100.0, lambda d: seen.append(bytes(d)))).rate_hz  # type: ignore[arg-type]
     assert rate == 100.0 and p.rate_hz == 100.0
     assert client.writes[:3] == [bytes.fromhex("ffaa6988b5"), bytes.fromhex("ffaa030900"), bytes.fromhex("ffaa000000")]
     assert seen and seen[-1][:4] == bytes.fromhex("55710300")  # the read-back reached on_data too

@@ -3,12 +3,16 @@
 A profile module (one per sensor family) holds the GATT UUIDs, the set-up commands, a
 ``Decoder`` (notification bytes -> SI samples in the device frame) and a ``Peripheral``
 (the inverse: the device's side of the conversation, used by the fake BlueZ and tests).
+
+A profile object is shared by every connection to that kind of sensor, so it holds no
+per-connection state: ``start`` returns what it negotiated as ``Started``, and each
+connection builds its own decoder from that (``DeviceProfile.decoder_for``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
 
@@ -79,6 +83,19 @@ class Peripheral(Protocol):
     def encode(self, samples: "Samples") -> list[tuple[str, bytes]]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Started:
+    """What ``DeviceProfile.start`` negotiated on one connection: the sample rate the device
+    runs at and the keyword arguments ``DeviceProfile.decoder`` needs for this connection's
+    data (empty when the data describes itself)."""
+
+    rate_hz: float
+    decoder_params: dict[str, Any] = field(default_factory=dict)
+
+
+DEFAULT_MTU = 247  # ATT MTU of the fake BlueZ and of most phones/adapters after the exchange
+
+
 @dataclass(frozen=True)
 class DeviceProfile:
     """A sensor family: how to recognise it, set it up and decode it."""
@@ -98,13 +115,20 @@ class DeviceProfile:
 
     async def start(
         self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]
-    ) -> float:  # pragma: no cover - per profile
+    ) -> "Started":  # pragma: no cover - per profile
         """Configure the connected device, subscribe ``on_data`` to its data notifications
-        and start streaming; return the sample rate it actually runs at."""
+        and start streaming; return what was negotiated. Must not store anything on the
+        profile: it is shared by every connection."""
         raise NotImplementedError
 
-    def decoder(self, rate_hz: float) -> Decoder:  # pragma: no cover - per profile
+    def decoder(self, rate_hz: float, **params: Any) -> Decoder:  # pragma: no cover - per profile
+        """A fresh decoder for one connection; ``params`` are its ``Started.decoder_params``."""
         raise NotImplementedError
 
-    def peripheral(self, rate_hz: float) -> Peripheral:  # pragma: no cover - per profile
+    def peripheral(self, rate_hz: float, mtu: int = DEFAULT_MTU) -> Peripheral:  # pragma: no cover - per profile
+        """The device side, batching notifications to fit ``mtu`` (the ATT MTU)."""
         raise NotImplementedError
+
+    def decoder_for(self, started: "Started") -> Decoder:
+        """The decoder for a connection whose ``start`` returned ``started``."""
+        return self.decoder(started.rate_hz, **started.decoder_params)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from sensor.devices.base import CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec
+from sensor.devices.base import DEFAULT_MTU, CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec, Started
 from sensor.errors import DeviceError
 from sensor.samples import STANDARD_GRAVITY
 
@@ -259,7 +259,9 @@ def _nearest(options: tuple[int, ...], value: float) -> int:
 class HoldTrackProfile(DeviceProfile):
     """Boards running HoldTrack reference firmware (or anything speaking the profile)."""
 
-    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> float:
+    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
+        """Check the protocol version, subscribe, ask for ``rate_hz`` at ±8 g / ±1000 °/s and
+        start; the rate is read back. Packets carry their ranges: no decoder parameters."""
         info = bytes(await client.read_gatt_char(INFO_UUID))
         if len(info) < INFO.size or info[0] != VERSION:
             raise DeviceError(f"HoldTrack board speaks protocol {info[:1].hex() or '?'}, this app speaks {VERSION}")
@@ -268,13 +270,14 @@ class HoldTrackProfile(DeviceProfile):
         rate, _acc, _gyro, streaming = CONFIG.unpack(bytes(await client.read_gatt_char(CONFIG_UUID))[: CONFIG.size])
         if not streaming:
             raise DeviceError("HoldTrack board did not start streaming")
-        return float(rate)
+        return Started(float(rate))
 
     def decoder(self, rate_hz: float) -> HoldTrackDecoder:
         return HoldTrackDecoder(rate_hz)
 
-    def peripheral(self, rate_hz: float) -> HoldTrackPeripheral:
-        return HoldTrackPeripheral(rate_hz)
+    def peripheral(self, rate_hz: float, mtu: int = DEFAULT_MTU) -> HoldTrackPeripheral:
+        """A reference board whose notifications are filled to the ``mtu`` negotiated."""
+        return HoldTrackPeripheral(rate_hz, mtu=mtu)
 
 
 PROFILE = HoldTrackProfile(

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import math
 import struct
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from sensor.devices.base import CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec
+from sensor.devices.base import DEFAULT_MTU, CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec, Started
 from sensor.errors import DeviceError
 from sensor.samples import STANDARD_GRAVITY
 
@@ -475,6 +475,17 @@ class PolarPeripheral:
         return bytes((MEAS_GYRO,)) + ts.to_bytes(8, "little") + bytes((ftype,)) + body
 
 
+def frame_capacity(mtu: int, most: int = 24) -> int:
+    """Samples per frame (at most ``most``) whose worst case fits one notification of an
+    ``mtu``-byte ATT MTU: 10-byte header, then raw int16 xyz (6 bytes a sample) or a
+    delta frame (6-byte reference, 2-byte block header, 17-bit deltas of int16 values)."""
+    room = mtu - 3 - 10
+    n = max(1, most)
+    while n > 1 and max(6 * n, 6 + 2 + -(-17 * 3 * (n - 1) // 8)) > room:
+        n -= 1
+    return n
+
+
 def encode_delta(values: np.ndarray, ref_bits: int) -> bytes:
     """(n, channels) ints -> reference sample + one block per ≤255 deltas, minimal bit width."""
     ref_bytes = -(-ref_bits // 8)
@@ -493,12 +504,13 @@ def encode_delta(values: np.ndarray, ref_bits: int) -> bytes:
 
 @dataclass(frozen=True)
 class PolarProfile(DeviceProfile):
-    """Polar PMD sensors. ``start`` records the negotiated factors and whether GYRO runs, and
-    ``decoder`` uses them (the interface has no other way to hand them over)."""
+    """Polar PMD sensors. ``start`` returns the negotiated factors and whether GYRO runs as
+    decoder parameters of that connection; ``sim_model`` is the model ``peripheral``
+    simulates ("verity" or "h10")."""
 
-    negotiated: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    sim_model: str = "verity"
 
-    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> float:
+    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
         responses: asyncio.Queue[bytes] = asyncio.Queue()
         await client.start_notify(CONTROL_UUID, lambda _c, d: responses.put_nowait(bytes(d)))
         await client.start_notify(DATA_UUID, lambda _c, d: on_data(d))
@@ -542,16 +554,17 @@ class PolarProfile(DeviceProfile):
             gyro_rate, gyro_factor = await start_one(MEAS_GYRO, acc_rate, 2000)
             if gyro_factor is not None:
                 factors[MEAS_GYRO] = gyro_factor
-        self.negotiated.clear()
-        self.negotiated.update(has_gyro=MEAS_GYRO in features, gyro_rate_hz=gyro_rate, factors=factors)
-        return float(acc_rate)
+        params = {"has_gyro": MEAS_GYRO in features, "gyro_rate_hz": gyro_rate, "factors": factors}
+        return Started(float(acc_rate), params)
 
-    def decoder(self, rate_hz: float) -> PolarDecoder:
-        n = self.negotiated
-        return PolarDecoder(rate_hz, n.get("has_gyro"), n.get("gyro_rate_hz"), dict(n.get("factors", {})))
+    def decoder(self, rate_hz: float, *, has_gyro: bool | None = None, gyro_rate_hz: float | None = None,
+                factors: dict[int, float] | None = None) -> PolarDecoder:
+        """Without parameters (a connection whose set-up was not seen) the decoder waits for
+        a first GYRO frame and uses the default factors."""
+        return PolarDecoder(rate_hz, has_gyro, gyro_rate_hz, dict(factors or {}))
 
-    def peripheral(self, rate_hz: float) -> PolarPeripheral:
-        return PolarPeripheral("verity")
+    def peripheral(self, rate_hz: float, mtu: int = DEFAULT_MTU) -> PolarPeripheral:
+        return PolarPeripheral(self.sim_model, samples_per_frame=frame_capacity(mtu))
 
 
 PROFILE = PolarProfile(
@@ -561,3 +574,14 @@ PROFILE = PolarProfile(
     name_prefixes=("Polar Sense", "Polar H10", "Polar OH1", "Polar"),
     has_timestamps=True,
 )
+
+SIMULATED_H10 = PolarProfile(
+    name="polar",
+    label="Polar H10 (simulated, ACC only)",
+    service_uuids=(SERVICE_UUID,),
+    name_prefixes=PROFILE.name_prefixes,
+    has_timestamps=True,
+    sim_model="h10",
+)
+"""For the fake BlueZ: ``SensorSpec(profile="sensor.devices.polar:SIMULATED_H10")`` serves an
+H10. Clients still use ``PROFILE``: both advertise the PMD service."""

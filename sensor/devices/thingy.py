@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from sensor.devices.base import CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec
+from sensor.devices.base import DEFAULT_MTU, CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec, Started
 from sensor.samples import STANDARD_GRAVITY
 
 if TYPE_CHECKING:
@@ -153,16 +153,17 @@ class ThingyPeripheral:
 class ThingyProfile(DeviceProfile):
     """Nordic Thingy:52 with the stock firmware."""
 
-    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> float:
+    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
         config, rate = with_rate(bytes(await client.read_gatt_char(CONFIG_UUID)), rate_hz)
         await client.write_gatt_char(CONFIG_UUID, config, response=True)
         await client.start_notify(RAW_UUID, lambda _c, d: on_data(d))
-        return float(rate)
+        return Started(float(rate))
 
-    def decoder(self, rate_hz: float) -> ThingyDecoder:
+    def decoder(self, rate_hz: float, **params: Any) -> ThingyDecoder:
         return ThingyDecoder()
 
-    def peripheral(self, rate_hz: float) -> ThingyPeripheral:
+    def peripheral(self, rate_hz: float, mtu: int = DEFAULT_MTU) -> ThingyPeripheral:
+        """18-byte raw-motion notifications, one sample each (fits any MTU)."""
         return ThingyPeripheral(rate_hz)
 
 

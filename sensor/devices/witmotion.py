@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from sensor.devices.base import CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec
+from sensor.devices.base import DEFAULT_MTU, CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec, Started
 from sensor.samples import STANDARD_GRAVITY
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def _quantize(counts: np.ndarray) -> np.ndarray:
 class WitMotionProfile(DeviceProfile):
     """Profile of the WitMotion BLE modules (no timestamps, no sequence numbers)."""
 
-    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> float:
+    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
         """Subscribe, then unlock, set the output rate, save; read the rate back to check."""
         rate, code = setup_rate(rate_hz)
         reply: asyncio.Future[dict[int, int]] = asyncio.get_running_loop().create_future()
@@ -248,13 +248,14 @@ class WitMotionProfile(DeviceProfile):
         try:
             regs = await asyncio.wait_for(reply, timeout=2.0)
         except asyncio.TimeoutError:
-            return rate  # older firmware may not answer reads; trust the write
-        return CODE_RATES.get(regs.get(REG_RATE, code), rate)
+            return Started(rate)  # older firmware may not answer reads; trust the write
+        return Started(CODE_RATES.get(regs.get(REG_RATE, code), rate))
 
-    def decoder(self, rate_hz: float) -> WitMotionDecoder:
+    def decoder(self, rate_hz: float, **params: Any) -> WitMotionDecoder:
         return WitMotionDecoder()
 
-    def peripheral(self, rate_hz: float) -> WitMotionPeripheral:
+    def peripheral(self, rate_hz: float, mtu: int = DEFAULT_MTU) -> WitMotionPeripheral:
+        """20-byte frames, one per notification, as the module sends (fits any MTU)."""
         return WitMotionPeripheral(rate_hz)
 
 

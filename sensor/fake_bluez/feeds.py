@@ -5,11 +5,14 @@ feed's settings and ``i``, so a test can rebuild exactly what a fake sensor was 
   noise is many LSBs of every profile, so a duplicated, missing or swapped sample never
   looks like its neighbour). Endless; 1 s blocks seeded by ``(seed, block)``.
 - ``wearer``: ``sensor.simulate.simulate_session(seed)`` (the simulated wearer), looped.
+- ``samples``: an explicit ``Samples`` stream saved with ``save_samples_feed`` (a test's
+  own workout), played once with its own sample times.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -104,9 +107,54 @@ class WearerFeed:
         return Samples(idx / self.rate_hz, self._imu[idx % len(self._imu)])
 
 
-def make_feed(kind: str, rate_hz: float, seed: int = 0, duration_s: float | None = None) -> Feed:
+def save_samples_feed(path: str | Path, samples: Samples, rate_hz: float) -> str:
+    """Write ``samples`` (taken at ``rate_hz``) for a ``samples`` feed; returns the path
+    to put in ``SensorSpec.samples_path``. Times and values are kept bit for bit."""
+    path = Path(path)
+    with open(path, "wb") as f:  # np.savez would append ".npz" to a path without it
+        np.savez(f, time_s=samples.time_s, imu=samples.imu, rate_hz=np.float64(rate_hz))
+    return str(path)
+
+
+@dataclass
+class SamplesFeed:
+    """An explicit stream from ``save_samples_feed``: sample ``i`` is the file's sample ``i``
+    at its own time. Played once; the device must run at the rate it was taken at."""
+
+    rate_hz: float
+    path: str
+    duration_s: float | None = None
+    length: int | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        try:
+            with np.load(self.path) as z:
+                self._t = np.asarray(z["time_s"], np.float64)
+                self._imu = np.asarray(z["imu"], np.float32)
+                file_rate = float(z["rate_hz"])
+        except (OSError, KeyError) as e:
+            raise ValueError(f"cannot read samples feed {self.path}: {e}") from None
+        if abs(file_rate - self.rate_hz) > 1e-6 * self.rate_hz:
+            raise ValueError(f"samples feed {self.path} was taken at {file_rate:g} Hz, the device runs at {self.rate_hz:g} Hz")
+        n = len(self._t)
+        self.length = n if self.duration_s is None else min(n, int(round(self.duration_s * self.rate_hz)))
+
+    def samples(self, start: int, stop: int) -> Samples:
+        assert self.length is not None
+        stop = min(stop, self.length)
+        if stop <= start:
+            return Samples.empty()
+        return Samples(self._t[start:stop], self._imu[start:stop])
+
+
+def make_feed(kind: str, rate_hz: float, seed: int = 0, duration_s: float | None = None, path: str = "") -> Feed:
+    """The feed named ``kind``; ``path`` is the file of a ``samples`` feed."""
     if kind == "synthetic":
         return SyntheticFeed(rate_hz, seed, duration_s)
     if kind == "wearer":
         return WearerFeed(rate_hz, seed, duration_s)
-    raise ValueError(f"unknown feed {kind!r} (synthetic or wearer)")
+    if kind == "samples":
+        if not path:
+            raise ValueError("feed 'samples' needs a samples_path")
+        return SamplesFeed(rate_hz, path, duration_s)
+    raise ValueError(f"unknown feed {kind!r} (synthetic, wearer or samples)")

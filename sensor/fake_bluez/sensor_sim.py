@@ -41,7 +41,8 @@ class SensorSpec:
     speed: float = 1.0
     seed: int = 0
     duration_s: float | None = None  # None: endless
-    feed: str = "synthetic"  # or "wearer" (the simulated wearer)
+    feed: str = "synthetic"  # or "wearer" (the simulated wearer), or "samples" (``samples_path``)
+    samples_path: str = ""  # for feed "samples": a file written by ``feeds.save_samples_feed``
     rssi: int = -60
     battery: int | None = None  # advertised as Battery Service data when set
     uuids: tuple[str, ...] = ()  # extra advertised service UUIDs
@@ -120,9 +121,12 @@ class SimulatedSensor:
         self.profile = profile
         self.stats = SensorStats()
         self.feed: Feed | None = None  # set when streaming first starts, at the device's rate
-        # The simulated wearer takes seconds to compute: do it now, not in the stream.
+        # The simulated wearer takes seconds to compute, a samples file is read: do it now,
+        # not in the stream (a bad file fails when the sensor is added).
         self._prepared: Feed | None = (
-            make_feed(spec.feed, spec.rate_hz, spec.seed, spec.duration_s) if profile and spec.feed == "wearer" else None
+            make_feed(spec.feed, spec.rate_hz, spec.seed, spec.duration_s, spec.samples_path)
+            if profile and spec.feed in ("wearer", "samples")
+            else None
         )
         self.connected = False
         self.present = True  # advertising and reachable
@@ -149,7 +153,8 @@ class SimulatedSensor:
         self.stats.connects += 1
         self._fed.clear()
         if self.profile is not None:  # a device we do not support has no GATT of ours
-            self.peripheral = self.profile.peripheral(self.spec.rate_hz)
+            self.peripheral = self.profile.peripheral(self.spec.rate_hz, mtu=self.spec.mtu)
+            # The monitor only counts samples: the profile's decoder without parameters.
             self._monitor = self.profile.decoder(self.spec.rate_hz)
 
     def link_down(self) -> None:
@@ -218,7 +223,7 @@ class SimulatedSensor:
             if self._prepared is not None and self._prepared.rate_hz == rate:
                 self.feed = self._prepared
             else:
-                self.feed = make_feed(self.spec.feed, rate, self.spec.seed, self.spec.duration_s)
+                self.feed = make_feed(self.spec.feed, rate, self.spec.seed, self.spec.duration_s, self.spec.samples_path)
             self._prepared = None
             self._t0 = now
         assert self._t0 is not None
