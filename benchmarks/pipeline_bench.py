@@ -167,7 +167,7 @@ def accuracy() -> None:
         tf = TiltFilter(50.0)
         tf.calibrate(cal)
         t0 = time.perf_counter()
-        _, _, _, elev = tf.feed(xg, filled)
+        _, _, elev = tf.feed(xg, filled)
         ours_time = time.perf_counter() - t0 + 1e-9
         ours_e.append(np.degrees(elev))
         dt_if, grav = imufusion_loop(s, 100.0)
