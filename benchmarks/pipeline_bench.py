@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 import tracemalloc
@@ -27,7 +26,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sensor.analyze import analyze_samples  # noqa: E402
-from sensor.body import mounting_from_standing  # noqa: E402
 from sensor.pipeline import Pipeline  # noqa: E402
 from sensor.samples import STANDARD_GRAVITY, Samples  # noqa: E402
 from sensor.simulate import SimulatedSession, simulate_session  # noqa: E402

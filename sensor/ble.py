@@ -27,7 +27,6 @@ import numpy as np
 
 from sensor.clock import DeviceClock, RateLockedClock, Stamped
 from sensor.errors import DeviceError, DeviceNotFoundError
-from sensor.events import Gap
 from sensor.recording import Header
 from sensor.samples import Samples
 from sensor.sources import LinkStatus, SourceItem
@@ -373,8 +372,6 @@ class BleSource:
         from bleak import BleakClient
         from bleak_retry_connector import establish_connection
 
-        from sensor.devices.base import Started
-
         assert self.profile is not None and self._found is not None
         await check_adapter()
         self._lost_link = asyncio.Event()
@@ -541,7 +538,6 @@ class BleSource:
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             stamped: list[Stamped] = []
-            events: list[SourceItem] = []
             end = False
             for item in batch:
                 if isinstance(item, tuple):

@@ -12,7 +12,7 @@ with its timing and stability — is written next to the samples.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np

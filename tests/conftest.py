@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -22,3 +24,21 @@ def sim(seed: int, **kw: object) -> SimulatedSession:
 @pytest.fixture(scope="session")
 def short_session() -> SimulatedSession:
     return sim(7, short=True, rate_hz=100.0)
+
+
+@pytest.fixture(scope="module")
+def bus() -> Iterator[str]:
+    """A private system bus with the fake BlueZ (one per test module); bleak in this
+    process talks to it through DBUS_SYSTEM_BUS_ADDRESS."""
+    from sensor.fake_bluez.process import FakeBluezProcess
+
+    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+    with FakeBluezProcess() as fake:
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = fake.address
+        try:
+            yield fake.address
+        finally:
+            if old is None:
+                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+            else:
+                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old

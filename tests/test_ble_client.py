@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -26,21 +25,6 @@ from sensor.fake_bluez.testing import (
 
 PROFILES = ("holdtrack", "witmotion", "thingy52", "polar")
 SPEED = 6.0
-
-
-@pytest.fixture(scope="module")
-def bus() -> Iterator[str]:
-    """A private system bus with the fake BlueZ; bleak in this process talks to it."""
-    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-    with FakeBluezProcess() as fake:
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = fake.address
-        try:
-            yield fake.address
-        finally:
-            if old is None:
-                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-            else:
-                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
 
 
 async def _add(bus: str, *specs: SensorSpec) -> None:

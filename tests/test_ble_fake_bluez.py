@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,20 +18,6 @@ from sensor.fake_bluez.control import FakeControl, FakeControlError
 from sensor.fake_bluez.process import FakeBluezProcess
 from sensor.fake_bluez.service import device_path
 from sensor.fake_bluez.testing import spec_for
-
-
-@pytest.fixture(scope="module")
-def bus() -> Iterator[str]:
-    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-    with FakeBluezProcess() as fake:
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = fake.address
-        try:
-            yield fake.address
-        finally:
-            if old is None:
-                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-            else:
-                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
 
 
 def _alive(pid: int) -> bool:

@@ -4,15 +4,12 @@ sample arrives exactly once and in order, and what was lost is marked as a gap."
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from sensor.fake_bluez.control import FakeControl
-from sensor.fake_bluez.process import FakeBluezProcess
 from sensor.fake_bluez.sensor_sim import SensorSpec
 from sensor.fake_bluez.testing import (
     RATES,
@@ -25,20 +22,6 @@ from sensor.fake_bluez.testing import (
 )
 
 PROFILES = ("holdtrack", "witmotion", "thingy52", "polar")
-
-
-@pytest.fixture(scope="module")
-def bus() -> Iterator[str]:
-    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-    with FakeBluezProcess() as fake:
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = fake.address
-        try:
-            yield fake.address
-        finally:
-            if old is None:
-                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-            else:
-                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
 
 
 async def _wait_for(cond, timeout_s: float = 20.0) -> None:  # type: ignore[no-untyped-def]

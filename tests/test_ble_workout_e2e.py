@@ -18,9 +18,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
-import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -34,7 +33,6 @@ from sensor.devices import polar
 from sensor.events import Analysis, Event, Gap, Hold, Rep
 from sensor.fake_bluez.control import FakeControl
 from sensor.fake_bluez.feeds import save_samples_feed
-from sensor.fake_bluez.process import FakeBluezProcess
 from sensor.fake_bluez.sensor_sim import SensorSpec
 from sensor.fake_bluez.testing import LSB, NAME_PREFIX, Collected, new_address, stream_through_fake
 from sensor.pipeline import Pipeline
@@ -77,21 +75,6 @@ def workout(rate_hz: float) -> SimulatedSession:
 def expected_analysis(rate_hz: float) -> Analysis:
     s = workout(rate_hz)
     return analyze_samples(s.samples, s.gaps)
-
-
-@pytest.fixture(scope="module")
-def bus() -> Iterator[str]:
-    """A private system bus with the fake BlueZ; bleak in this process talks to it."""
-    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-    with FakeBluezProcess() as fake:
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = fake.address
-        try:
-            yield fake.address
-        finally:
-            if old is None:
-                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-            else:
-                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
 
 
 @dataclass

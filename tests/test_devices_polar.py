@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -14,7 +12,6 @@ from sensor.devices import polar as P
 from sensor.devices.base import Started
 from sensor.errors import DeviceError
 from sensor.fake_bluez.control import FakeControl
-from sensor.fake_bluez.process import FakeBluezProcess
 from sensor.fake_bluez.sensor_sim import SensorSpec
 from sensor.fake_bluez.testing import assert_same_samples, delivered_samples, new_address, spec_for
 from sensor.samples import STANDARD_GRAVITY as G
@@ -290,21 +287,6 @@ def test_two_sensors_started_at_once_keep_their_own_settings(monkeypatch: pytest
     assert np.abs(v[:, :3] - s_v.acc).max() <= MG and np.abs(h[:, :3] - s_h.acc).max() <= MG
     assert np.abs(v[:, 3:] - s_v.gyro).max() <= math.radians(250 / 32768)
     assert np.all(h[:, 3:] == 0)
-
-
-@pytest.fixture(scope="module")
-def bus() -> Iterator[str]:
-    """A private system bus with the fake BlueZ; bleak in this process talks to it."""
-    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-    with FakeBluezProcess() as fake:
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = fake.address
-        try:
-            yield fake.address
-        finally:
-            if old is None:
-                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-            else:
-                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
 
 
 def test_a_verity_and_an_h10_stream_at_once_through_bleak(bus: str) -> None:

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from sensor.errors import RecordingError
-from sensor.events import Gap
 from sensor.recording import Header, RecordingReader, RecordingWriter, read_recording, write_recording
 from sensor.samples import Samples
 from tests.conftest import sim
