@@ -18,9 +18,11 @@ def analyze_stream(
     *,
     settings: PipelineSettings | None = None,
     source: str = "",
+    mount: str = "back",
 ) -> Analysis:
-    """Run the pipeline over sample chunks and gaps in stream order."""
-    p = Pipeline(settings)
+    """Run the pipeline over sample chunks and gaps in stream order (``mount`` applies
+    when no settings are given)."""
+    p = Pipeline(settings or PipelineSettings(mount=mount))
     keep_trace = p.settings.trace_hz is not None
     events: list[Event] = []
     first = last = None
@@ -73,12 +75,15 @@ def analyze_samples(
         items.append(g)
         pos = cut
     items.append(samples[pos:])
-    return analyze_stream(items, settings=settings, source=header.source if header else "")
+    return analyze_stream(
+        items, settings=settings, source=header.source if header else "", mount=header.mount if header else "back"
+    )
 
 
-def analyze_path(path: str | Path, settings: PipelineSettings | None = None) -> Analysis:
-    """Analyze any supported input file (see ``sensor.inputs``)."""
+def analyze_path(path: str | Path, settings: PipelineSettings | None = None, mount: str | None = None) -> Analysis:
+    """Analyze any supported input file (see ``sensor.inputs``). The mounting comes from
+    ``mount``, else the recording's header, else the default (back)."""
     from sensor.inputs import open_input
 
     header, items = open_input(path)
-    return analyze_stream(items, settings=settings, source=str(path))
+    return analyze_stream(items, settings=settings, source=str(path), mount=mount or header.mount or "back")

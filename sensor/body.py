@@ -43,21 +43,48 @@ def rotation_matrix(axis: np.ndarray, angle_rad: float) -> np.ndarray:
     return np.eye(3) + np.sin(angle_rad) * K + (1 - np.cos(angle_rad)) * (K @ K)
 
 
-def mounting_from_standing(up_device: np.ndarray) -> np.ndarray:
+# Where the sensor can be worn: the body axis its face (device +z) points along.
+MOUNT_FACE = {
+    "back": np.array([0.0, 0.0, 1.0]),  # back of the pelvis, face posterior (the default)
+    "front": np.array([0.0, 0.0, -1.0]),  # front of the belt, face anterior
+    "left": np.array([-1.0, 0.0, 0.0]),  # left hip, face to the left
+    "right": np.array([1.0, 0.0, 0.0]),  # right hip, face to the right
+}
+MOUNTS = tuple(MOUNT_FACE)
+
+
+def _frame(y: np.ndarray, face: np.ndarray, mount: str) -> np.ndarray:
+    """Rows = body axes in device coordinates, from body y and the face direction (both
+    in device coordinates)."""
+    f = face - (face @ y) * y
+    f /= np.linalg.norm(f)
+    axis = MOUNT_FACE[mount]
+    if axis[2]:  # face along body ±z
+        z = f * axis[2]
+        x = np.cross(y, z)
+    else:  # face along body ±x
+        x = f * axis[0]
+        z = np.cross(x, y)
+    return np.stack([x, y, z])
+
+
+def default_mounting(mount: str = "back") -> np.ndarray:
+    """Device-to-body rotation before any calibration: the face as worn, device y taken as
+    up (the rotation within the mounting plane is unknown until the stand)."""
+    return _frame(np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]), mount)
+
+
+def mounting_from_standing(up_device: np.ndarray, mount: str = "back") -> np.ndarray:
     """Device-to-body rotation ``M`` (body = M @ device) learnt from a still stand.
 
     Standing, world up is the body's superior axis, so the measured up vector gives body y
-    in device coordinates. Body z is taken as the device z made orthogonal to it (the
-    device face points away from the body); a tilt about the vertical cannot be seen from
+    in device coordinates. The device face (+z) made orthogonal to it gives the body axis
+    it is worn along (``MOUNT_FACE``); a tilt about the vertical cannot be seen from
     gravity and stays as a small error, which the pipeline tolerates by measuring
     everything relative to rest.
     """
     y = up_device / np.linalg.norm(up_device)
-    z = np.array([0.0, 0.0, 1.0]) - y[2] * y
-    n = np.linalg.norm(z)
-    if n < 0.3:  # device face almost vertical: the mounting is not as worn; fall back
-        z = np.array([1.0, 0.0, 0.0]) - y[0] * y
-        n = np.linalg.norm(z)
-    z /= n
-    x = np.cross(y, z)
-    return np.stack([x, y, z])  # rows: body axes in device coordinates
+    face = np.array([0.0, 0.0, 1.0])
+    if np.linalg.norm(face - y[2] * y) < 0.3:  # face almost vertical: not as worn; fall back
+        face = np.array([1.0, 0.0, 0.0])
+    return _frame(y, face, mount)

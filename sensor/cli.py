@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+MOUNTS = ("back", "front", "left", "right")  # sensor.body.MOUNTS, without importing numpy here
 EXIT_INPUT = 2  # bad input file
 EXIT_OTHER = 1
 
@@ -28,7 +29,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from sensor.recording import write_recording
     from sensor.simulate import SimOptions, simulate_session
 
-    opt = SimOptions(rate_hz=args.rate, standing_start=not args.no_stand, short=args.short)
+    opt = SimOptions(rate_hz=args.rate, standing_start=not args.no_stand, short=args.short, mount=args.mount)
     if args.exercises:
         opt.exercises = tuple(args.exercises.split(","))
     sim = simulate_session(args.seed, opt)
@@ -55,7 +56,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from sensor.analyze import analyze_path
 
-    a = analyze_path(args.path)
+    a = analyze_path(args.path, mount=args.mount)
     if args.json:
         print(json.dumps(a.to_json()))
     else:
@@ -92,11 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--short", action="store_true", help="fewer reps and holds (small files)")
     s.add_argument("--exercises", help="comma-separated subset of bridge,back_extension,plank,side_plank")
     s.add_argument("--force", action="store_true", help="replace an existing output file")
+    s.add_argument("--mount", choices=MOUNTS, default="back", help="where the sensor is worn (default: back)")
     s.set_defaults(func=cmd_simulate)
 
     a = sub.add_parser("analyze", help="find reps and holds in a recording, generic CSV or phone export")
     a.add_argument("path")
     a.add_argument("--json", action="store_true", help="print the JSON of contract.md")
+    a.add_argument("--mount", choices=MOUNTS, help="where the sensor was worn (default: from the recording, else back)")
     a.set_defaults(func=cmd_analyze)
 
     e = sub.add_parser("evaluate", help="score analysis against truth files (or fresh simulated sessions)")

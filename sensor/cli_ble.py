@@ -74,6 +74,9 @@ def register(subparsers: Any) -> None:
         help="take Sensor Logger HTTP pushes instead of BLE (default 127.0.0.1:8000)",
     )
     p.add_argument("--rate", type=float, default=100.0, help="sample rate to ask the sensor for, Hz (default 100)")
+    p.add_argument(
+        "--mount", choices=("back", "front", "left", "right"), default="back", help="where the sensor is worn (default: back)"
+    )
     p.add_argument("--scan-timeout", type=float, default=8.0, help=argparse.SUPPRESS)
     p.add_argument("--time-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # sped-up fake sensors
     p.add_argument("-v", "--verbose", action="store_true")
@@ -218,12 +221,13 @@ def _status_text(status: Any, holds: list[Any], elapsed_s: float, link_ok: bool)
 
 async def _record(args: argparse.Namespace) -> int:
     from sensor.events import Gap, Hold, Rep
-    from sensor.pipeline import Pipeline
+    from sensor.pipeline import Pipeline, PipelineSettings
     from sensor.recording import RecordingWriter
     from sensor.samples import Samples
     from sensor.sources import LinkStatus
 
     source = await _open_source(args)
+    source.header.mount = args.mount
     out = args.out or _default_out()
     try:
         writer = RecordingWriter(out, source.header)
@@ -248,7 +252,7 @@ async def _record(args: argparse.Namespace) -> int:
 
     loop.add_signal_handler(signal.SIGINT, request_stop)
     loop.add_signal_handler(signal.SIGTERM, request_stop)
-    pipeline = Pipeline()
+    pipeline = Pipeline(PipelineSettings(mount=args.mount))
     line = _StatusLine()
     events: list[Any] = []
     gaps: list[Gap] = []

@@ -103,10 +103,10 @@ class _State:
     started_wall: float = 0.0
 
 
-def _default_pipeline() -> Any:
-    from sensor.pipeline import Pipeline  # numpy/scipy work: loaded when a session starts
+def _default_pipeline(mount: str = "back") -> Any:
+    from sensor.pipeline import Pipeline, PipelineSettings  # numpy/scipy work: loaded when a session starts
 
-    return Pipeline()
+    return Pipeline(PipelineSettings(mount=mount))
 
 
 class LiveSession:
@@ -120,7 +120,7 @@ class LiveSession:
         source: Source,
         *,
         recordings_dir: Path | None = None,
-        pipeline_factory: Callable[[], Any] | None = None,
+        pipeline_factory: Callable[[str], Any] | None = None,
         on_finished: Callable[[Path], str] | None = None,
         trace_hz: float = TRACE_HZ,
     ) -> None:
@@ -220,7 +220,7 @@ class LiveSession:
     async def _consume(self) -> None:
         phase = "finished"
         try:
-            self._pipe = self._pipeline_factory()
+            self._pipe = self._pipeline_factory(self.source.header.mount or "back")
             async for item in self.source.stream():
                 self._handle(item)
             if self._stop_requested:

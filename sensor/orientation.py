@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, lfilter, lfilter_zi
 
-from sensor.body import elevation_axis, mounting_from_standing
+from sensor.body import default_mounting, elevation_axis, mounting_from_standing
 from sensor.samples import STANDARD_GRAVITY
 
 
@@ -47,8 +47,15 @@ class StandCalibrator:
     """
 
     def __init__(
-        self, rate_hz: float, still_s: float = 2.5, window_s: float = 90.0, upright_s: float = 3.0, start_within_s: float = 10.0
+        self,
+        rate_hz: float,
+        still_s: float = 2.5,
+        window_s: float = 90.0,
+        upright_s: float = 3.0,
+        start_within_s: float = 10.0,
+        mount: str = "back",
     ) -> None:
+        self.mount = mount
         self.start_within_s = start_within_s
         self.need = int(round(still_s * rate_hz))
         self.need_upright = int(round(upright_s * rate_hz))
@@ -93,7 +100,7 @@ class StandCalibrator:
                 up = (self._sum_acc + acc[a:z].sum(axis=0)) / self.need
                 bias = (self._sum_gyr + gyr[a:z].sum(axis=0)) / self.need
                 self.done = True
-                return Calibration(mounting_from_standing(up / np.linalg.norm(up)), bias, float(t[z - 1]))
+                return Calibration(mounting_from_standing(up / np.linalg.norm(up), self.mount), bias, float(t[z - 1]))
             self._run += b - a
             self._sum_acc += acc[a:b].sum(axis=0)
             self._sum_gyr += gyr[a:b].sum(axis=0)
@@ -104,7 +111,12 @@ class StandCalibrator:
             self.done = True
             if self._up_n >= self.need_upright:
                 up = self._up_sum / self._up_n
-                return Calibration(mounting_from_standing(up / np.linalg.norm(up)), np.zeros(3), float(t[limit - 1] if limit else t[0]), from_stand=False)
+                return Calibration(
+                    mounting_from_standing(up / np.linalg.norm(up), self.mount),
+                    np.zeros(3),
+                    float(t[limit - 1] if limit else t[0]),
+                    from_stand=False,
+                )
         return None
 
     def _reset_run(self) -> None:
@@ -117,7 +129,7 @@ class TiltFilter:
     """Low-passed gravity direction (``up``, body frame), gyro rates and the fused
     elevation of the superior axis, per grid sample."""
 
-    def __init__(self, rate_hz: float, lp_hz: float = 3.0, fusion_tau_s: float = 0.5) -> None:
+    def __init__(self, rate_hz: float, lp_hz: float = 3.0, fusion_tau_s: float = 0.5, mount: str = "back") -> None:
         self.dt = 1.0 / rate_hz
         # Transfer-function form: low orders at 50 Hz are well conditioned, and lfilter
         # costs far less per call than sosfilt on the few samples of a live chunk.
@@ -126,7 +138,7 @@ class TiltFilter:
         self.alpha = fusion_tau_s / (fusion_tau_s + self.dt)
         self._zi_fuse: np.ndarray | None = None
         self._e_acc_prev: float | None = None
-        self.mounting = np.eye(3)
+        self.mounting = default_mounting(mount)
         self.gyro_bias = np.zeros(3)
 
     def calibrate(self, cal: Calibration) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sensor.body import MOUNTS
 from sensor.detectors import DetectorSettings, ExcursionDetector
 from sensor.events import Event, Gap, HoldStarted, PostureChanged, Rep
 from sensor.orientation import Calibration, StandCalibrator, TiltFilter
@@ -31,6 +32,7 @@ class PipelineSettings:
     max_gap_s: float = 1.0  # longer holes are gaps, not interpolated
     batch_s: float = 0.1  # live chunks are gathered this long before the filters run
     trace_hz: float | None = None  # keep the pelvis angle at this rate for display (None: keep nothing)
+    mount: str = "back"  # where the sensor is worn: back, front, left or right (sensor.body.MOUNTS)
     posture_confirm_s: float = 0.8
     lp_hz: float = 3.0
     fusion_tau_s: float = 0.5
@@ -69,8 +71,10 @@ class Pipeline:
     def __init__(self, settings: PipelineSettings | None = None, calibration: Calibration | None = None) -> None:
         s = self.settings = settings or PipelineSettings()
         self._resampler = Resampler(s.grid_hz, s.max_gap_s)
-        self._calibrator = StandCalibrator(s.grid_hz)
-        self._tilt = TiltFilter(s.grid_hz, s.lp_hz, s.fusion_tau_s)
+        if s.mount not in MOUNTS:
+            raise ValueError(f"unknown mount {s.mount!r}; expected one of {', '.join(MOUNTS)}")
+        self._calibrator = StandCalibrator(s.grid_hz, mount=s.mount)
+        self._tilt = TiltFilter(s.grid_hz, s.lp_hz, s.fusion_tau_s, mount=s.mount)
         self.calibration: Calibration | None = None
         if calibration is not None:
             self._apply_calibration(calibration)
@@ -158,7 +162,8 @@ class Pipeline:
         events: list[Event] = []
         up, gyr, elev = self._tilt.feed(x, filled)
         e_deg = np.degrees(elev)
-        raw = classify_posture(up, self.calibration is not None)  # walking-only calibration still knows the axes
+        # A walking-only calibration still knows the axes.
+        raw = classify_posture(up, self.calibration is not None, self.settings.mount)
         # A posture counts once it has lasted posture_confirm_s: rolling through a
         # posture on the way to another does not reset anything.
         change = np.flatnonzero(np.diff(np.concatenate(([self._raw_posture], raw))) != 0)

@@ -63,6 +63,7 @@ class SimOptions:
     exercises: tuple[str, ...] = ("bridge", "back_extension", "plank", "side_plank")
     shuffle: bool = True
     short: bool = False  # fewer reps and holds: small recordings for the repo
+    mount: str = "back"  # where the device is worn (sensor.body.MOUNT_FACE)
 
 
 @dataclass
@@ -430,6 +431,12 @@ def _sensor(
     tilt = math.radians(opt.mount_tilt_deg if opt.mount_tilt_deg is not None else rng.uniform(0, 20))
     tilt_axis = rng.uniform(0, 2 * math.pi)
     Q = Rotation.from_rotvec(tilt * np.array([math.cos(tilt_axis), math.sin(tilt_axis), 0])) * Rotation.from_rotvec([0, 0, psi])
+    # Worn elsewhere than the back: turn the whole device so its face points along that axis.
+    face = body.MOUNT_FACE[opt.mount]
+    if face[2] < 0:
+        Q = Rotation.from_rotvec([0.0, math.pi, 0.0]) * Q
+    elif face[0]:
+        Q = Rotation.from_rotvec([0.0, math.copysign(math.pi / 2, face[0]), 0.0]) * Q
 
     # Device sample instants: a steady clock, with radio dropouts cut out.
     T = (len(elev) - 1) / fs
@@ -576,7 +583,7 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
     header = Header(
         device={"profile": "simulated", "name": f"Simulated wearer #{seed}", "address": f"sim:{seed}"},
         sample_rate_hz=rate,
-        mount="back",
+        mount=opt.mount,
         source="simulated",
         extra={"seed": seed, "lsb": [ACC_LSB] * 3 + [GYRO_LSB] * 3, "time_quantum_s": TIME_QUANTUM_S},
     )

@@ -624,7 +624,7 @@ def analyze_file(path: Path) -> tuple[Analysis, Trace | None]:
     from sensor.trace import TRACE_HZ, regular_trace
 
     header, samples, gaps = read_samples(path)
-    analysis = analyze_samples(samples, gaps, header, PipelineSettings(trace_hz=TRACE_HZ))
+    analysis = analyze_samples(samples, gaps, header, PipelineSettings(trace_hz=TRACE_HZ, mount=header.mount or "back"))
     if not analysis.source:
         analysis.source = header.source
     trace = regular_trace(*analysis.trace, TRACE_HZ) if analysis.trace is not None else None

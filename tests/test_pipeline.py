@@ -158,3 +158,19 @@ def test_rest_without_samples_is_not_interpolated_over_long_holes() -> None:
 
     gaps = [e for e in p.feed(Samples(t, x)) if isinstance(e, Gap)]
     assert len(gaps) == 1 and 3.98 <= gaps[0].start_s <= 4.0 and 6.0 <= gaps[0].end_s <= 6.01
+
+
+@pytest.mark.parametrize("mount", ["front", "left", "right"])
+def test_other_mountings_work_when_said(mount: str, tmp_path) -> None:
+    """Worn on the front of the belt or on a hip: the recording says so and analysis
+    follows it; told the wrong mounting, sides come out wrong."""
+    from sensor.analyze import analyze_path
+    from sensor.recording import write_recording
+
+    s = sim(77, short=True, rate_hz=100.0, mount=mount)
+    p = tmp_path / f"{mount}.htrec"
+    write_recording(p, s.header, s.samples, s.gaps)
+    a = analyze_path(p)
+    assert counts([*a.reps, *a.holds]) == truth_counts(s.truth)
+    wrong = analyze_path(p, mount="back")
+    assert counts([*wrong.reps, *wrong.holds]) != truth_counts(s.truth)
