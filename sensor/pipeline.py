@@ -121,6 +121,11 @@ class Pipeline:
             return []
         return self._flush()
 
+    @property
+    def pending_samples(self) -> int:
+        """Samples fed but not yet run through the filters (see ``batch_s``)."""
+        return sum(len(p) for p in self._pending)
+
     def _flush(self) -> list[Event]:
         if not self._pending:
             return []
