@@ -211,9 +211,11 @@ def _status_text(status: Any, holds: list[Any], elapsed_s: float, link_ok: bool)
             target = routine.hold_target(status.hold.exercise).hold_s
             side = f" {status.hold.side}" if status.hold.side else ""
             parts.append(f"{status.hold.exercise}{side} {status.hold.elapsed_s:4.1f}/{target:g} s")
-        if holds:
+            if status.hold.score is not None:  # the hold in progress, so far
+                parts.append(f"sway {status.hold.sway_deg:.1f}°, stability {status.hold.score:.0f} ({stability_verdict(status.hold.score)})")
+        elif holds:
             last = holds[-1]
-            parts.append(f"stability {last.score:.0f} ({stability_verdict(last.score)})")
+            parts.append(f"last hold: stability {last.score:.0f} ({stability_verdict(last.score)})")
     if not link_ok:
         parts.append("LINK LOST")
     return " | ".join(parts)
