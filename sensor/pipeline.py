@@ -18,7 +18,7 @@ import numpy as np
 
 from sensor.body import MOUNTS
 from sensor.detectors import DetectorSettings, ExcursionDetector
-from sensor.events import Event, Gap, HoldStarted, PostureChanged, Rep
+from sensor.events import Event, Gap, PostureChanged, Rep
 from sensor.orientation import Calibration, StandCalibrator, TiltFilter
 from sensor.posture import POSTURES, classify_posture
 from sensor.resample import Resampler
@@ -217,8 +217,6 @@ class Pipeline:
             if isinstance(ev, Rep):
                 st.rep_count += 1
                 st.last_rep = ev
-            elif isinstance(ev, HoldStarted):
-                pass
         h = self._detector.hold_info
         if h is None:
             st.hold = None
