@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, lfilter
 
-from sensor.events import Event, Hold, HoldStarted, Rep
+from sensor.events import Event, Hold, HoldExercise, HoldStarted, Rep, Side
 from sensor.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
 from sensor.stability import measure_stability, stability_score
 
@@ -87,6 +87,17 @@ def fall_times(t: np.ndarray, d: np.ndarray, level: float) -> tuple[float, float
     return t50 - half, t50 + half
 
 
+@dataclass
+class ActiveHold:
+    """A hold confirmed and still going."""
+
+    exercise: HoldExercise
+    side: Side
+    start_s: float
+    detected_at_s: float
+    level: float  # elevation above rest when it was confirmed, degrees
+
+
 class _Trace:
     """Growing per-excursion arrays (bounded by the excursion's length)."""
 
@@ -118,7 +129,7 @@ class ExcursionDetector:
         self._trace: _Trace | None = None
         self._frozen = 0.0
         self._peak = 0.0
-        self._hold: dict | None = None  # confirmed hold in progress
+        self._hold: ActiveHold | None = None
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0
 
@@ -140,7 +151,7 @@ class ExcursionDetector:
         return self._trace is not None
 
     @property
-    def hold_info(self) -> dict | None:
+    def hold_info(self) -> ActiveHold | None:
         return self._hold
 
     # -- feeding -------------------------------------------------------------------
@@ -258,7 +269,7 @@ class ExcursionDetector:
         if self._hold is not None:
             # Relative to the level the hold started at, not its peak: sway peaks and a
             # fatigue sag must not end a hold that is still going.
-            return np.full(run_peak.shape, max(s.hold_end_min_deg, s.hold_end_frac * self._hold["level"]))
+            return np.full(run_peak.shape, max(s.hold_end_min_deg, s.hold_end_frac * self._hold.level))
         if self.posture in (SIDE_LEFT, SIDE_RIGHT):
             return np.maximum(s.hold_end_min_deg, s.hold_end_frac * run_peak)
         if self.posture == SUPINE:
@@ -289,25 +300,19 @@ class ExcursionDetector:
         level = float(np.median(d[max(0, i - w) : i + 1]))
         rt = rise_times(t[: i + 1], d[: i + 1], level)
         start = rt[1] if rt else float(t[i])
-        exercise = "plank" if self.posture == PRONE else "side_plank"
-        side = None
+        exercise: HoldExercise = "plank" if self.posture == PRONE else "side_plank"
+        side: Side = None
         if exercise == "side_plank" and self.calibrated:
             side = "left" if self.posture == SIDE_LEFT else "right"
-        self._hold = {
-            "exercise": exercise,
-            "side": side,
-            "start_s": round(min(start, float(t[i])), 3),
-            "detected_at_s": round(float(t[i]), 3),
-            "level": level,
-        }
-        return HoldStarted(exercise, side, self._hold["start_s"], self._hold["detected_at_s"])
+        h = self._hold = ActiveHold(exercise, side, round(min(start, float(t[i])), 3), round(float(t[i]), 3), level)
+        return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
 
     def stability_so_far(self) -> tuple[float, float, float] | None:
         """(sway, tremor, sag) of the hold in progress, once it has lasted a second."""
         if self._hold is None or self._trace is None:
             return None
         t, d, up, gyr = self._trace.arrays()
-        m = t >= self._hold["start_s"] + 0.5
+        m = t >= self._hold.start_s + 0.5
         if m.sum() < int(self.rate_hz):
             return None
         band = lfilter(*self._tremor_ba, gyr, axis=0)
@@ -326,22 +331,23 @@ class ExcursionDetector:
 
     def _make_hold(self, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, end: float) -> Hold:
         h = self._hold
-        start = h["start_s"]
+        assert h is not None
+        start = h.start_s
         m = (t >= start + 0.5) & (t <= end - 0.5)
         if m.sum() < 4:
             m = (t >= start) & (t <= end)
         band = lfilter(*self._tremor_ba, gyr, axis=0)
         sway, tremor, sag = measure_stability(t[m], up[m], band[m], d[m])
         return Hold(
-            exercise=h["exercise"],
-            side=h["side"],
+            exercise=h.exercise,
+            side=h.side,
             start_s=round(start, 3),
             end_s=round(end, 3),
             duration_s=round(max(0.0, end - start), 3),
             sway_deg=round(sway, 3),
             tremor_dps=round(tremor, 3),
             sag_deg=round(sag, 3),
-            detected_at_s=round(h["detected_at_s"], 3),
+            detected_at_s=round(h.detected_at_s, 3),
             score=stability_score(sway, tremor, sag),
         )
 
@@ -355,7 +361,7 @@ class ExcursionDetector:
             level = float(np.median(d[win])) if win.any() else float(np.median(d))
             ft = fall_times(t, d, level)
             end = ft[0] if ft else tc
-            ev = self._make_hold(t, d, up, gyr, max(end, self._hold["start_s"]))
+            ev = self._make_hold(t, d, up, gyr, max(end, self._hold.start_s))
             self._hold = None
             return [ev] if ev.duration_s >= self.s.hold_min_s else []
         peak = float(d.max())

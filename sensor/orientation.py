@@ -147,7 +147,7 @@ class TiltFilter:
         self._zi_lp = None  # restart in the body frame
         self._zi_fuse = None
 
-    def feed(self, x: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def feed(self, x: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return ``up`` (m, 3), body rates (m, 3) rad/s and fused elevation (m,) radians.
         ``filled`` marks samples interpolated over a dropout."""
         M = self.mounting

@@ -223,7 +223,7 @@ class Pipeline:
         else:
             stab = self._detector.stability_so_far()
             st.hold = HoldStatus(
-                h["exercise"], h["side"], h["start_s"], st.time_s - h["start_s"],
+                h.exercise, h.side, h.start_s, st.time_s - h.start_s,
                 stab[0] if stab else None, stability_score(*stab) if stab else None,
             )
 

@@ -20,7 +20,7 @@ import os
 import struct
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -346,7 +346,7 @@ def read_recording(path: str | Path) -> Recording:
     return RecordingReader(path).read()
 
 
-def write_recording(path: str | Path, header: Header, samples: Samples, gaps: list[Gap] = ()) -> None:
+def write_recording(path: str | Path, header: Header, samples: Samples, gaps: "Sequence[Gap]" = ()) -> None:
     """Write a whole recording at once (simulator, imports); gaps go in stream order."""
     with RecordingWriter(path, header, block_s=10.0, flush_interval_s=1e9) as w:
         t = samples.time_s

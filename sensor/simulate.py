@@ -105,6 +105,7 @@ class _Builder:
         self.cur_pos = np.array([0.0, 0.0, 1.0])
         self.heading = 0.0
         self.posture = "standing"
+        self._true_up_device: np.ndarray | None = None  # filled in by the sensor model
         self.truth: dict[str, list[dict[str, Any]]] = {"reps": [], "holds": [], "partials": [], "fidgets": [], "sets": []}
 
     @property
