@@ -11,9 +11,10 @@ Two clocks turn them into sample times:
   at 98.7 Hz. A packet that arrives much later than its count predicts is held until it is
   clear whether the link only stalled (a burst then catches up: no loss) or samples were
   lost (arrivals stay late: a gap of that many samples).
-- ``DeviceClock`` for devices with timestamps: device times plus an offset that follows
-  the lower envelope of ``arrival - device time`` with a bounded slew, so device-clock
-  drift is absorbed without ever making times go backwards.
+- ``DeviceClock`` for devices with timestamps: device times plus an offset anchored on the
+  least-delayed packet of the first second, then following the lower envelope of
+  ``arrival - device time`` with a bounded slew, so device-clock drift is absorbed without
+  ever making times go backwards.
 
 Both return ``Stamped`` packets in arrival order and never drop or duplicate a sample.
 """
@@ -237,41 +238,64 @@ class RateLockedClock:
 class DeviceClock:
     """Stream times for a stream with device timestamps: ``device time + offset``.
 
-    The offset starts at the first packet's ``arrival - device time`` and then follows the
-    sliding minimum of that difference (the least-delayed packets) at no more than
-    ``max_slew`` seconds per second, which absorbs device-clock drift while sample spacing
-    stays the device's. A device clock that jumps backwards (device reset) re-anchors.
+    The first ``anchor_s`` of device time is held back and the offset anchored on its
+    least-delayed packet (the first packet alone may arrive a connection interval or a
+    whole burst late). After that the offset follows the sliding minimum of ``arrival -
+    device time`` at no more than ``max_slew`` seconds per second, which absorbs
+    device-clock drift while sample spacing stays the device's. A device clock that jumps
+    backwards (device reset) re-anchors.
     """
 
-    def __init__(self, rate_hz: float, *, window_s: float = 10.0, max_slew: float = 2e-3) -> None:
+    def __init__(self, rate_hz: float, *, window_s: float = 10.0, max_slew: float = 2e-3, anchor_s: float = 1.0) -> None:
         if rate_hz <= 0:
             raise ValueError("rate must be positive")
         self.period = 1.0 / rate_hz
         self.max_slew = max_slew
+        self.anchor_s = anchor_s
         self._min = _WindowMin(window_s)
         self.offset: float | None = None
         self.last_t: float | None = None
         self._last_dev: float | None = None
         self._after_link_loss = False
+        self._held: list[tuple[float, np.ndarray, np.ndarray, int]] = []
 
     def reconnected(self) -> None:
         """The link was lost and is back: what is missing until the next sample is a gap."""
         self._after_link_loss = True
 
     def push(self, arrival_s: float, device_times: np.ndarray, imu: np.ndarray, lost: int = 0) -> list[Stamped]:
-        n = len(imu)
-        if n == 0:
+        if len(imu) == 0:
             return []
         dev = np.asarray(device_times, float)
-        candidate = arrival_s - float(dev[-1])
-        if self.offset is None or self._last_dev is None or dev[0] < self._last_dev - 1.0:
-            # First packet, or the device clock restarted: anchor on this arrival.
-            self._min.clear()
-            self._min.push(arrival_s, candidate)
-            self.offset = candidate
-        else:
-            target = self._min.push(arrival_s, candidate)
-            step = self.max_slew * max(0.0, float(dev[-1]) - self._last_dev)
+        out: list[Stamped] = []
+        if self._last_dev is not None and dev[0] < self._last_dev - 1.0:
+            # The device clock restarted: stamp what is held, then anchor afresh.
+            out = self._release()
+            self.offset = None
+        if self.offset is None:
+            self._held.append((arrival_s, dev, imu, lost))
+            self._last_dev = float(dev[-1])
+            if float(dev[-1]) - float(self._held[0][1][0]) >= self.anchor_s:
+                out += self._release()
+            return out
+        return out + [self._stamp(arrival_s, dev, imu, lost)]
+
+    def _release(self) -> list[Stamped]:
+        """Anchor on the least-delayed held packet, then stamp every held packet."""
+        held, self._held = self._held, []
+        if not held:
+            return []
+        self._min.clear()
+        for a, d, _, _ in held:
+            self._min.push(a, a - float(d[-1]))
+        self.offset = min(a - float(d[-1]) for a, d, _, _ in held)
+        return [self._stamp(a, d, x, n, anchored=True) for a, d, x, n in held]
+
+    def _stamp(self, arrival_s: float, dev: np.ndarray, imu: np.ndarray, lost: int, anchored: bool = False) -> Stamped:
+        assert self.offset is not None
+        if not anchored:
+            target = self._min.push(arrival_s, arrival_s - float(dev[-1]))
+            step = self.max_slew * max(0.0, float(dev[-1]) - (self._last_dev if self._last_dev is not None else float(dev[-1])))
             self.offset += min(max(target - self.offset, -step), step)
         times = dev + self.offset
         gap = None
@@ -285,7 +309,8 @@ class DeviceClock:
         self._after_link_loss = False
         self.last_t = float(times[-1])
         self._last_dev = float(dev[-1])
-        return [Stamped(times, imu, gap)]
+        return Stamped(times, imu, gap)
 
     def flush(self) -> list[Stamped]:
-        return []
+        """End of stream or link: anything held back for anchoring is stamped now."""
+        return self._release()

@@ -127,7 +127,7 @@ def test_device_clock_keeps_device_spacing_and_absorbs_drift() -> None:
 
 
 def test_device_clock_marks_missing_packets_and_reconnects() -> None:
-    clock = DeviceClock(100.0)
+    clock = DeviceClock(100.0, anchor_s=0.0)  # stamp from the first packet on
     first = clock.push(1.0, np.arange(5) / 100.0 + 10.0, np.zeros((5, 6), np.float32))
     skipped = clock.push(1.2, np.arange(5) / 100.0 + 10.15, np.zeros((5, 6), np.float32))
     assert first[0].gap is None
@@ -139,12 +139,30 @@ def test_device_clock_marks_missing_packets_and_reconnects() -> None:
 
 
 def test_device_clock_reset_keeps_times_increasing() -> None:
-    clock = DeviceClock(100.0)
+    clock = DeviceClock(100.0, anchor_s=0.0)
     a = clock.push(5.0, np.arange(5) / 100.0 + 100.0, np.zeros((5, 6), np.float32))
     # The device rebooted: its clock starts again at 0.
     b = clock.push(6.0, np.arange(5) / 100.0, np.zeros((5, 6), np.float32))
     assert b[0].times[0] > a[0].times[-1]
     assert b[0].times[-1] == pytest.approx(6.0, abs=0.05)
+
+
+def test_device_clock_anchors_on_the_least_delayed_packet_not_the_first() -> None:
+    """A first packet that arrives late (a burst, a long connection interval) must not
+    shift the whole stream: the first second is held and anchored on its best packet."""
+    clock = DeviceClock(100.0)
+    out: list[Stamped] = []
+    for k in range(40):  # 5 samples a packet, 2 s
+        dev = (k * 5 + np.arange(5)) / 100.0
+        delay = 0.150 if k == 0 else 0.004 + 0.002 * (k % 3)
+        got = clock.push(dev[-1] + delay, dev, np.zeros((5, 6), np.float32))
+        if k < 19:
+            assert got == []  # still inside the anchoring second
+        out += got
+    out += clock.flush()
+    t = _times(out)
+    assert len(t) == 200 and np.all(np.diff(t) > 0)
+    assert np.max(np.abs(t - np.arange(200) / 100.0)) < 0.01  # not 150 ms late
 
 
 def test_bad_rate_is_refused() -> None:
