@@ -123,6 +123,7 @@ def streamlit_command(data_dir: Path, host: str, port: int) -> tuple[list[str], 
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
+        "--client.toolbarMode", "viewer",  # no "Deploy" button: this is an app, not a notebook
         "--theme.base", "light",
         "--theme.primaryColor", "#2E86AB",
     ]  # fmt: skip

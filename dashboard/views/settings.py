@@ -15,9 +15,9 @@ r = data.routine()
 
 MOUNT_WORDS = {
     "back": "Back of the pelvis (sacrum, back of the belt), face pointing away from the body",
-    "front": "Front of the hip",
-    "left": "Left hip",
-    "right": "Right hip",
+    "front": "Front of the belt (below the navel), face pointing forward",
+    "left": "Left hip, face pointing out to the left",
+    "right": "Right hip, face pointing out to the right",
 }
 
 with st.form("targets"):
