@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sensor.clock import DeviceClock, RateLockedClock, Stamped
+from sensor.clock import MAX_HOLD_S, SETTLE_S, DeviceClock, RateLockedClock, Stamped
 from sensor.errors import DeviceError, DeviceNotFoundError
 from sensor.recording import Header
 from sensor.samples import Samples
@@ -437,9 +437,11 @@ class BleSource:
             try:
                 await asyncio.wait_for(self._lost_link.wait(), 0.25)
             except asyncio.TimeoutError:
+                # Silence is judged in wall seconds at any speed-up: a host that stalls
+                # for a moment must not read as a dead sensor.
                 idle = time.monotonic() - self._last_arrival
-                if self._queue.empty() and idle * self.time_scale > self.stall_timeout_s:
-                    return f"no data for {idle * self.time_scale:.1f} s"
+                if self._queue.empty() and idle > self.stall_timeout_s:
+                    return f"no data for {idle:.1f} s"
                 continue
             return "link lost" if self._dropped else "stopped"
 
@@ -522,7 +524,12 @@ class BleSource:
             if d.time_s is not None:
                 dev_clock = dev_clock or DeviceClock(rate)
                 return dev_clock.push(t, np.asarray(d.time_s), d.imu, d.lost)
-            rate_clock = rate_clock or RateLockedClock(rate)
+            if rate_clock is None:
+                # How long a burst may take to catch up after a stall is a property of the
+                # host (scheduling), so that patience is in wall seconds: a sped-up stream
+                # must not read a busy host as lost samples.
+                wall = max(1.0, self.time_scale)
+                rate_clock = RateLockedClock(rate, settle_s=SETTLE_S * wall, max_hold_s=MAX_HOLD_S * wall)
             return rate_clock.push(t, d.imu, d.lost)
 
         def relink() -> None:

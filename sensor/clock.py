@@ -66,6 +66,11 @@ class _WindowMin:
         self._q.clear()
 
 
+# How long a packet that came late waits for the rest of a burst, and at most (seconds).
+SETTLE_S = 0.3
+MAX_HOLD_S = 3.0
+
+
 class RateLockedClock:
     """Counted sample times for a stream without device timestamps.
 
@@ -80,8 +85,8 @@ class RateLockedClock:
         rate_hz: float,
         *,
         gap_threshold_s: float | None = None,
-        settle_s: float = 0.3,
-        max_hold_s: float = 3.0,
+        settle_s: float = SETTLE_S,
+        max_hold_s: float = MAX_HOLD_S,
         envelope_window_s: float = 1.0,
         envelope_windows: int = 30,
         max_rate_error: float = 0.1,

@@ -254,6 +254,9 @@ class _Clock:
         return ts_ns - (n - 1 - idx) * self.period_ns, lost
 
 
+GYRO_START_WAIT_NS = 5e9  # how long ACC waits for a known gyroscope's first frame
+
+
 class PolarDecoder:
     """PMD data frames -> 6-channel samples on the device clock (seconds since 2000-01-01).
 
@@ -326,8 +329,11 @@ class PolarDecoder:
             k = n_acc
         else:
             ready = self._gyro_t[-1] if len(self._gyro_t) else -np.inf
+            # GYRO starts a control-point round trip after ACC (longer on a busy host):
+            # until its first frame, ACC waits longer rather than go out with no gyro.
+            wait = self._max_wait_ns if len(self._gyro_t) else max(self._max_wait_ns, GYRO_START_WAIT_NS)
             k = max(int(np.searchsorted(self._acc_t, ready, "right")),
-                    int(np.searchsorted(self._acc_t, newest - self._max_wait_ns, "right")))
+                    int(np.searchsorted(self._acc_t, newest - wait, "right")))
         if k == 0:
             return Decoded(np.empty((0, 6), np.float32), None, lost, bad)
         t, acc = self._acc_t[:k], self._acc_v[:k]

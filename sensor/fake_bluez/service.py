@@ -72,6 +72,37 @@ def _att_error(e: Exception) -> DBusError:
     return _err("Failed", f"Operation failed with ATT error: 0x{code:02x}")
 
 
+class _FullSocketTolerant:
+    """The bus socket as dbus-fast's writer sees it, with a full send buffer reported as
+    "0 bytes written" (then it waits until writable) instead of ``BlockingIOError``, which
+    dbus-fast's asyncio writer takes for a dead connection (dbus-next issue 153). A fake
+    that streams fast on a busy host fills its socket; that must delay, not kill, it."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+
+    def send(self, data: Any) -> int:
+        try:
+            return int(self._sock.send(data))
+        except BlockingIOError:
+            return 0
+
+    def sendmsg(self, buffers: Any, ancdata: Any = ()) -> int:
+        try:
+            return int(self._sock.sendmsg(buffers, ancdata))
+        except BlockingIOError:
+            return 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _survive_full_socket(bus: MessageBus) -> None:
+    writer = getattr(bus, "_writer", None)
+    if writer is not None and hasattr(writer, "sock"):
+        writer.sock = _FullSocketTolerant(writer.sock)
+
+
 class Adapter(ServiceInterface):
     """``org.bluez.Adapter1``."""
 
@@ -494,6 +525,7 @@ class FakeBlueZ:
     async def start(self, bus_address: str | None = None) -> None:
         bus = MessageBus(bus_address=bus_address) if bus_address else MessageBus(bus_type=BusType.SYSTEM)
         self.bus = await bus.connect()
+        _survive_full_socket(self.bus)
         self.bus.export(CONTROL_PATH, self.control)
         if self.has_adapter:
             self.bus.export(ADAPTER_PATH, self.adapter)
@@ -683,7 +715,7 @@ class FakeBlueZ:
             ["org.bluez.GattCharacteristic1", {"Value": Variant("ay", data)}, []],
         )
         # The future resolves once dbus-fast has written the message: counting the
-        # outstanding ones is our back-pressure (a full socket is fatal to its writer).
+        # outstanding ones is our back-pressure.
         self._pending += 1
         self.bus.send(msg).add_done_callback(self._sent)
         return True
