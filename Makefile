@@ -1,14 +1,25 @@
-# The two commands of the README. Both set up a fresh machine first (.ci/setup).
+# The two commands of the README (`make run`, `make test`) and the edit-test loop
+# (`make check`). Each sets up a fresh machine first (.ci/setup); `make run` installs only
+# what running needs, the others add the dev group (pytest, playwright, ruff, mypy).
 # uv is used from PATH, or as a module when .ci/setup just installed it with pip.
 UV = $(shell command -v uv >/dev/null 2>&1 && echo uv || echo python3 -m uv)
 
-.PHONY: run test setup setup-test
+.PHONY: run test check lint setup setup-test
 
 run: setup
-	$(UV) run --frozen holdtrack dashboard
+	$(UV) run --frozen --no-dev holdtrack dashboard
 
 test: setup-test
 	$(UV) run --frozen pytest
+
+# The fast set: no Bluetooth stack, no browser, nothing marked slow.
+check: setup-test
+	$(UV) run --frozen pytest -q -m "not slow and not ble and not browser"
+
+lint: setup-test
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
 
 setup:
 	bash .ci/setup

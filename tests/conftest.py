@@ -42,3 +42,16 @@ def bus() -> Iterator[str]:
                 os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
             else:
                 os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what needs a D-Bus (``ble``) or Chromium (``browser``) by what it uses, so a
+    new test cannot slip into ``make check`` by forgetting a marker."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = item.module.__name__ if getattr(item, "module", None) else ""
+        if module.startswith("test_ble_") or fixtures & {"bus", "one_sensor", "all_profiles"}:
+            item.add_marker(pytest.mark.ble)
+        uses_playwright = any(getattr(v, "__module__", "").startswith("playwright") for v in vars(item.module).values()) if module else False
+        if "browser" in module or uses_playwright or fixtures & {"browser", "page"}:
+            item.add_marker(pytest.mark.browser)

@@ -130,10 +130,27 @@ def _start_record(fake: FakeBluezProcess, out: Path) -> subprocess.Popen[str]:
     return proc
 
 
+def _wait_recorded(out: Path, n: int, timeout_s: float = 60.0) -> int:
+    """Wait until the recording being written holds at least ``n`` samples (a condition,
+    not a sleep: a busy host records more slowly, not less correctly)."""
+    deadline = time.monotonic() + timeout_s
+    got = 0
+    while time.monotonic() < deadline:
+        if out.exists():
+            try:
+                got = len(read_recording(out).samples)
+            except Exception:  # the header may not be flushed yet
+                got = 0
+            if got >= n:
+                return got
+        time.sleep(0.1)
+    raise AssertionError(f"{out} holds {got} samples after {timeout_s} s, expected {n}")
+
+
 def test_ctrl_c_stops_cleanly_and_closes_the_recording(one_sensor: FakeBluezProcess, tmp_path: Path) -> None:
     out = tmp_path / "c.htrec"
     proc = _start_record(one_sensor, out)
-    time.sleep(2.5)
+    _wait_recorded(out, 200)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
@@ -145,7 +162,7 @@ def test_ctrl_c_stops_cleanly_and_closes_the_recording(one_sensor: FakeBluezProc
 def test_kill_9_keeps_all_but_the_last_second(one_sensor: FakeBluezProcess, tmp_path: Path) -> None:
     out = tmp_path / "k.htrec"
     proc = _start_record(one_sensor, out)
-    time.sleep(3.0)
+    _wait_recorded(out, 200)
     proc.kill()  # SIGKILL: no clean-up at all
     # The fake does not notice a dead client (nor does BlueZ): read what it had delivered
     # by the time of the kill right away.
@@ -248,7 +265,7 @@ def test_record_from_sensor_logger_pushes(tmp_path: Path) -> None:
             assert status == 200
         status, text = _push(port, {"messageId": 9, "payload": "nope"})
         assert status == 400 and "payload" in text
-        time.sleep(0.5)
+        _wait_recorded(out, 300)
     finally:
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
@@ -266,7 +283,7 @@ def test_record_again_after_a_crash_leaves_the_sensor_connected(one_sensor: Fake
     # advertise, yet recording from it by address must work.
     out = tmp_path / "a.htrec"
     proc = _start_record(one_sensor, out)
-    time.sleep(1.0)
+    _wait_recorded(out, 20)
     proc.kill()
     proc.communicate(timeout=30)
     assert control(one_sensor.address, "stats", ONLY.address)["connected"]
