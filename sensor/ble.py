@@ -537,8 +537,8 @@ class BleSource:
                 if c is not None:
                     c.reconnected()
 
-        def flushed() -> list[Stamped]:
-            return (rate_clock.flush() if rate_clock else []) + (dev_clock.flush() if dev_clock else [])
+        def flushed(final: bool = False) -> list[Stamped]:
+            return (rate_clock.flush(final=final) if rate_clock else []) + (dev_clock.flush() if dev_clock else [])
 
         while True:
             batch = [await self._queue.get()]
@@ -593,7 +593,7 @@ class BleSource:
                 elif isinstance(item, _End):
                     end = True
             if end:
-                stamped += flushed()
+                stamped += flushed(final=True)
             for out in self._emit(stamped):
                 yield out
             if end:

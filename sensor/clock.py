@@ -145,12 +145,15 @@ class RateLockedClock:
         self.floor = self._floor.push(arrival_s, lead)
         return [self._emit(arrival_s, imu, lost, None)]
 
-    def flush(self) -> list[Stamped]:
-        """Settle held packets now: lost samples if they are still late, else none."""
+    def flush(self, *, final: bool = False) -> list[Stamped]:
+        """Settle held packets now: lost samples if they are still late, else none. At the
+        ``final`` end of a stream no later packet can show whether a late burst lost
+        samples or the host stalled, so it is taken as complete: a guessed gap would
+        mis-time the last samples as much as a missed one."""
         if not self._held:
             return []
         excess = self._best_lead - self.floor
-        missing = int(round(excess / self.period)) if excess > self.gap_threshold_s else 0
+        missing = int(round(excess / self.period)) if excess > self.gap_threshold_s and not final else 0
         return self._release(missing)
 
     # -- internals ------------------------------------------------------------------------
