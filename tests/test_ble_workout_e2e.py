@@ -247,8 +247,7 @@ def test_workout_streams_records_and_analyses_the_same(bus: str, tmp_path: Path,
         for g, w in zip([*live_reps, *live_holds], [*want.reps, *want.holds])
     )
     first_aligned = max(
-        abs((g.start_s - live.first_time_s) - (w.start_s - t0_sim))
-        for g, w in zip([*live_reps, *live_holds], [*want.reps, *want.holds])
+        abs((g.start_s - live.first_time_s) - (w.start_s - t0_sim)) for g, w in zip([*live_reps, *live_holds], [*want.reps, *want.holds])
     )
 
     # (c) Replay = live: the recording analysed again gives the same events.
@@ -256,6 +255,8 @@ def test_workout_streams_records_and_analyses_the_same(bus: str, tmp_path: Path,
     assert [replace(r, detected_at_s=0.0) for r in replay.reps] == [replace(r, detected_at_s=0.0) for r in live_reps]
     assert [replace(h, detected_at_s=0.0) for h in replay.holds] == [replace(h, detected_at_s=0.0) for h in live_holds]
 
-    print(f"\n{profile}: {n_sent} samples, {len(live_reps)} reps, {len(live_holds)} holds, "
-          f"clock dev max {dev.max() * 1e3:.1f} ms ({np.max(dev / bound):.0%} of its bound), "
-          f"event diff {mapped * 1e3:.0f} ms (first-sample-aligned {first_aligned * 1e3:.0f} ms), wall {wall_s:.1f} s")
+    print(
+        f"\n{profile}: {n_sent} samples, {len(live_reps)} reps, {len(live_holds)} holds, "
+        f"clock dev max {dev.max() * 1e3:.1f} ms ({np.max(dev / bound):.0%} of its bound), "
+        f"event diff {mapped * 1e3:.0f} ms (first-sample-aligned {first_aligned * 1e3:.0f} ms), wall {wall_s:.1f} s"
+    )
