@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -105,7 +106,7 @@ def test_device_errors_are_one_clear_line(one_sensor: FakeBluezProcess, tmp_path
     [({"adapter": False}, "no Bluetooth LE adapter"), ({"bluez": False}, "bluetoothd) is not running")],
 )
 def test_no_adapter_and_no_bluetoothd(kwargs: dict[str, bool], fragment: str) -> None:
-    with FakeBluezProcess(**kwargs) as fake:
+    with FakeBluezProcess((), **kwargs) as fake:
         _one_error_line(_run(["scan", "--timeout", "1"], fake.env()), fragment)
         _one_error_line(_run(["record", "--device", "AA:BB:CC:DD:EE:FF"], fake.env()), fragment)
 
@@ -220,7 +221,7 @@ def test_fake_sensors_command_serves_every_profile_and_cleans_up() -> None:
     assert not socket_dir.exists()  # the private bus is gone
 
 
-def _push(port: int, body: dict, query: str = "") -> tuple[int, str]:
+def _push(port: int, body: dict[str, Any], query: str = "") -> tuple[int, str]:
     import json
     import urllib.error
     import urllib.request

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -114,7 +114,7 @@ def test_gatt_objects_have_bluez_paths_and_handles(bus: str) -> None:
 def test_requests_and_notifications_are_counted(bus: str) -> None:
     from bleak.exc import BleakGATTProtocolError
 
-    async def run() -> tuple[list[bytes], dict, bytes]:
+    async def run() -> tuple[list[bytes], dict[str, Any], bytes]:
         spec, client, _ = await _connected(bus, duration_s=1.0, speed=2.0)
         got: list[bytes] = []
         info = bytes(await client.read_gatt_char(ht.INFO_UUID))
@@ -140,7 +140,7 @@ def test_requests_and_notifications_are_counted(bus: str) -> None:
 
 
 def test_device_side_disconnect_and_reconnect(bus: str) -> None:
-    async def run() -> tuple[float, dict]:
+    async def run() -> tuple[float, dict[str, Any]]:
         spec, client, lost = await _connected(bus)
         async with FakeControl(bus) as ctl:
             await ctl.drop_link(spec.address, 0.3)

@@ -42,6 +42,7 @@ def test_hand_written_packet() -> None:
     d = H.HoldTrackDecoder(100.0).decode(pkt)
     assert d.bad == 0 and d.lost == 0 and d.imu.dtype == np.float32
     np.testing.assert_allclose(d.imu[0], [G, 0, -G, math.radians(1000 * 32767 / 32768), 0, -math.radians(500)], rtol=1e-6)
+    assert d.time_s is not None
     np.testing.assert_allclose(d.time_s, [1.0, 1.01])
 
 
@@ -98,7 +99,9 @@ def test_dropped_packets_are_counted_as_lost_samples() -> None:
     assert sum(d.lost for d in parts) == 15 and parts[3].lost == 15
     assert sum(d.bad for d in parts) == 0
     # Times after the gap stay on the device clock.
-    np.testing.assert_allclose(parts[3].time_s[0], 0.30, atol=1e-6)
+    t_after = parts[3].time_s
+    assert t_after is not None
+    np.testing.assert_allclose(t_after[0], 0.30, atol=1e-6)
 
 
 def test_duplicates_and_reordering_are_bad_not_fatal() -> None:
