@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from sensor.events import Analysis, Hold, Rep  # noqa: E402
+from sensor.events import Analysis, Hold, Rep, RepExercise, Side  # noqa: E402
 from sensor.store import SessionInfo, Store, Trace  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
@@ -37,17 +37,17 @@ def hour_session(rng: np.random.Generator) -> tuple[Analysis, Trace]:
     t = 30.0
     for _block in range(6):
         for _ in range(4):  # 2 bridge sets, 2 back-extension sets
-            ex = "bridge" if len(reps) // 12 % 2 == 0 else "back_extension"
+            ex: RepExercise = "bridge" if len(reps) // 12 % 2 == 0 else "back_extension"
             n = 12 if ex == "bridge" else 10
             for _ in range(n):
                 hold_s = float(rng.normal(5.2 if ex == "bridge" else 1.0, 0.6))
                 reps.append(Rep(ex, t, t + hold_s + 2.5, hold_s, t + hold_s + 3.0, 22.0))
                 t += hold_s + 4.0
             t += 75.0  # rest between sets
-        for side in ("left", "right", "left", "right"):
+        sides: tuple[Side, ...] = ("left", "right", "left", "right")
+        for side in sides:
             d = float(rng.normal(30, 4))
-            holds.append(Hold("side_plank", side, t, t + d, d, float(rng.uniform(0.4, 2.5)), 3.0, 2.0, t + 0.3,
-                              float(rng.uniform(40, 95))))
+            holds.append(Hold("side_plank", side, t, t + d, d, float(rng.uniform(0.4, 2.5)), 3.0, 2.0, t + 0.3, float(rng.uniform(40, 95))))
             t += d + 45.0
     t = max(t, 3600.0)
     n = int(t * 5)
@@ -58,8 +58,11 @@ def hour_session(rng: np.random.Generator) -> tuple[Analysis, Trace]:
 def small_session(rng: np.random.Generator) -> Analysis:
     reps = [Rep("back_extension", 10 + i * 5, 13 + i * 5, 1.0, 13.5 + i * 5) for i in range(30)]
     reps += [Rep("bridge", 400 + i * 9, 407 + i * 9, float(rng.normal(5, 0.7)), 407.5 + i * 9) for i in range(12)]
-    holds = [Hold("side_plank", s, 600 + k * 60, 630 + k * 60, 30.0, 1.0, 3.0, 2.0, 600.3 + k * 60, float(rng.uniform(40, 95)))
-             for k, s in enumerate(("left", "right", "left", "right"))]
+    sides: tuple[Side, ...] = ("left", "right", "left", "right")
+    holds = [
+        Hold("side_plank", s, 600 + k * 60, 630 + k * 60, 30.0, 1.0, 3.0, 2.0, 600.3 + k * 60, float(rng.uniform(40, 95)))
+        for k, s in enumerate(sides)
+    ]
     return Analysis(reps, holds, [], True, 900.0, 100.0, "bench")
 
 
@@ -68,15 +71,18 @@ def build(folder: Path) -> tuple[Path, Path, int]:
     one = folder / "one-hour"
     st = Store(one)
     a, tr = hour_session(rng)
-    sid = st.add_session(a, SessionInfo(datetime.now(timezone.utc), "/bench/hour.htrec", "recordings/hour.htrec", "hour"), tr)
+    sid = st.add_session(a, SessionInfo(datetime.now(UTC), "/bench/hour.htrec", "recordings/hour.htrec", "hour"), tr)
     many = folder / "thousand"
     st = Store(many)
     day = date.today() - timedelta(days=1000 * 7 // 3)
     for i in range(1000):
         d = day + timedelta(days=(i * 7) // 3)
-        when = datetime(d.year, d.month, d.day, 12, tzinfo=timezone.utc)
-        st.add_session(small_session(rng), SessionInfo(when, f"/bench/{i}.htrec", f"recordings/{i}.htrec", f"h{i}"),
-                       Trace(0.0, 5.0, np.zeros(4500, np.float32)))
+        when = datetime(d.year, d.month, d.day, 12, tzinfo=UTC)
+        st.add_session(
+            small_session(rng),
+            SessionInfo(when, f"/bench/{i}.htrec", f"recordings/{i}.htrec", f"h{i}"),
+            Trace(0.0, 5.0, np.zeros(4500, np.float32)),
+        )
     return one, many, sid
 
 
@@ -129,7 +135,7 @@ def main() -> None:
         one, many, sid = build(Path(tmp))
         print(f"built stores in {time.perf_counter() - t0:.1f} s")
         base = baseline(args.runs)
-        rows = [("empty page (baseline)", None, base)]
+        rows: list[tuple[str, float | None, float]] = [("empty page (baseline)", None, base)]
         cold, warm = page_times(one, "views/session.py", args.runs, sid)
         rows.append(("session page, 1-hour session", cold, warm))
         cold, warm = page_times(many, None, args.runs)

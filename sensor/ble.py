@@ -117,7 +117,7 @@ async def check_adapter() -> None:
 # -- scanning -----------------------------------------------------------------------------
 
 
-def _found(device: "BLEDevice", adv: Any) -> FoundSensor:
+def _found(device: BLEDevice, adv: Any) -> FoundSensor:
     from sensor.devices import profile_for_advertisement
 
     name = adv.local_name or device.name
@@ -188,7 +188,7 @@ async def find(identifier: str, timeout: float = 10.0) -> FoundSensor:
     if connected is not None:
         return connected
 
-    def match(device: "BLEDevice", adv: Any) -> bool:
+    def match(device: BLEDevice, adv: Any) -> bool:
         return device.address.upper() == wanted.upper() or wanted in (adv.local_name, device.name)
 
     with bluetooth_errors(), contextlib.suppress(TimeoutError):
@@ -219,7 +219,7 @@ class BleStats:
 class _Up:
     epoch: int
     at: float
-    started: "Started"  # what this connection negotiated: its decoder is built from it
+    started: Started  # what this connection negotiated: its decoder is built from it
     message: str
 
 
@@ -265,7 +265,7 @@ class BleSource:
 
     def __init__(
         self,
-        device: "str | FoundSensor",
+        device: str | FoundSensor,
         *,
         rate_hz: float = 100.0,
         scan_timeout_s: float = 10.0,
@@ -366,7 +366,7 @@ class BleSource:
 
         return on_data
 
-    async def _connect(self, device: "BLEDevice", epoch: int) -> "Started":
+    async def _connect(self, device: BLEDevice, epoch: int) -> Started:
         """One connection: establish (with retries) and start the profile; what the set-up
         negotiated (the consumer builds this connection's decoder from it)."""
         from bleak import BleakClient
@@ -378,7 +378,7 @@ class BleSource:
         self._dropped = False
         lost = self._lost_link
 
-        def on_disconnect(_client: "BleakClient") -> None:
+        def on_disconnect(_client: BleakClient) -> None:
             # bleak calls this for our own disconnect too: only a loss we did not ask for
             # is a dropped link.
             if not self._stopping.is_set():
@@ -413,7 +413,7 @@ class BleSource:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.disconnect(), 10.0)
 
-    async def _resolve(self) -> "BLEDevice":
+    async def _resolve(self) -> BLEDevice:
         """The device to reconnect to: BlueZ's known object, else scan for it."""
         from bleak import BleakScanner
         from bleak_retry_connector import get_device
@@ -436,7 +436,7 @@ class BleSource:
         while True:
             try:
                 await asyncio.wait_for(self._lost_link.wait(), 0.25)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # Silence is judged in wall seconds at any speed-up: a host that stalls
                 # for a moment must not read as a dead sensor.
                 idle = time.monotonic() - self._last_arrival
@@ -493,7 +493,7 @@ class BleSource:
         if task is not None and not task.done():
             try:
                 await asyncio.wait_for(asyncio.shield(task), 15.0)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
         await self._disconnect()
 
@@ -510,7 +510,7 @@ class BleSource:
         dev_clock: DeviceClock | None = None
         connected_once = False
 
-        def decode(item: tuple[int, float, bytes], dec: "Decoder") -> list[Stamped]:
+        def decode(item: tuple[int, float, bytes], dec: Decoder) -> list[Stamped]:
             nonlocal rate_clock, dev_clock
             _, arrival, data = item
             self._last_arrival = arrival

@@ -74,9 +74,7 @@ def register(subparsers: Any) -> None:
         help="take Sensor Logger HTTP pushes instead of BLE (default 127.0.0.1:8000)",
     )
     p.add_argument("--rate", type=float, default=100.0, help="sample rate to ask the sensor for, Hz (default 100)")
-    p.add_argument(
-        "--mount", choices=("back", "front", "left", "right"), default="back", help="where the sensor is worn (default: back)"
-    )
+    p.add_argument("--mount", choices=("back", "front", "left", "right"), default="back", help="where the sensor is worn (default: back)")
     p.add_argument("--scan-timeout", type=float, default=8.0, help=argparse.SUPPRESS)
     p.add_argument("--time-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # sped-up fake sensors
     p.add_argument("-v", "--verbose", action="store_true")
@@ -129,10 +127,10 @@ async def _open_source(args: argparse.Namespace) -> Any:
         from sensor.phone_push import PhonePushSource, parse_hostport
 
         host, port = parse_hostport(args.phone_push)
-        source = PhonePushSource(host, port)
-        await source.open()
-        print(f"waiting for Sensor Logger pushes on http://{host}:{source.port}/", flush=True)
-        return source
+        push = PhonePushSource(host, port)
+        await push.open()
+        print(f"waiting for Sensor Logger pushes on http://{host}:{push.port}/", flush=True)
+        return push
     from sensor.ble import BleSource, scan
 
     if args.device:
@@ -212,7 +210,9 @@ def _status_text(status: Any, holds: list[Any], elapsed_s: float, link_ok: bool)
             side = f" {status.hold.side}" if status.hold.side else ""
             parts.append(f"{status.hold.exercise}{side} {status.hold.elapsed_s:4.1f}/{target:g} s")
             if status.hold.score is not None:  # the hold in progress, so far
-                parts.append(f"sway {status.hold.sway_deg:.1f}°, stability {status.hold.score:.0f} ({stability_verdict(status.hold.score)})")
+                parts.append(
+                    f"sway {status.hold.sway_deg:.1f}°, stability {status.hold.score:.0f} ({stability_verdict(status.hold.score)})"
+                )
         elif holds:
             last = holds[-1]
             parts.append(f"last hold: stability {last.score:.0f} ({stability_verdict(last.score)})")
@@ -242,13 +242,11 @@ async def _record(args: argparse.Namespace) -> int:
     print("calibration: stand upright and still for 3 s with the sensor on your back", flush=True)
 
     loop = asyncio.get_running_loop()
-    stopping = False
+    stopping: list[asyncio.Task[None]] = []  # the stop task, kept referenced until it is done
 
     def request_stop() -> None:
-        nonlocal stopping
         if not stopping:
-            stopping = True
-            loop.create_task(source.stop())
+            stopping.append(loop.create_task(source.stop()))
             # A second Ctrl-C interrupts for real (the recording is still closed).
             loop.remove_signal_handler(signal.SIGINT)
 
@@ -321,10 +319,7 @@ def _print_summary(
         print(f"{LABELS.get(exercise, exercise)}: {len(rs)} reps, mean hold {mean_hold:.1f} s")
     for h in holds:
         side = f" ({h.side})" if h.side else ""
-        print(
-            f"{LABELS.get(h.exercise, h.exercise)}{side}: {h.duration_s:.1f} s, "
-            f"stability {h.score:.0f} ({stability_verdict(h.score)})"
-        )
+        print(f"{LABELS.get(h.exercise, h.exercise)}{side}: {h.duration_s:.1f} s, stability {h.score:.0f} ({stability_verdict(h.score)})")
     if not reps and not holds:
         print("no exercise detected")
 

@@ -153,7 +153,7 @@ class RateLockedClock:
         if not self._held:
             return []
         excess = self._best_lead - self.floor
-        missing = int(round(excess / self.period)) if excess > self.gap_threshold_s and not final else 0
+        missing = round(excess / self.period) if excess > self.gap_threshold_s and not final else 0
         return self._release(missing)
 
     # -- internals ------------------------------------------------------------------------
@@ -170,7 +170,7 @@ class RateLockedClock:
         if self.last_t is not None:
             # Keep the sample grid: the first new sample falls a whole number of periods
             # after the last one, at least one period.
-            steps = max(1, int(round((first - self.last_t) / self.period)))
+            steps = max(1, round((first - self.last_t) / self.period))
             first = self.last_t + steps * self.period
             if steps > 1 or self._after_link_loss:
                 gap = Gap(self.last_t, first)
@@ -182,9 +182,7 @@ class RateLockedClock:
         self._envelope(arrival_s)
         return Stamped(times, imu, gap)
 
-    def _emit(
-        self, arrival_s: float, imu: np.ndarray, lost: int, gap_samples: int | None, on_time: bool = True
-    ) -> Stamped:
+    def _emit(self, arrival_s: float, imu: np.ndarray, lost: int, gap_samples: int | None, on_time: bool = True) -> Stamped:
         """Stamp a packet contiguously after the last one (plus known losses); only
         packets that came on time inform the rate (a released burst came late)."""
         assert self.last_t is not None
@@ -210,7 +208,7 @@ class RateLockedClock:
         settled = arrival_s - self._best_at >= self.settle_s
         if settled or arrival_s - self._held_since >= self.max_hold_s:
             excess = self._best_lead - self.floor
-            return self._release(max(1, int(round(excess / self.period))))
+            return self._release(max(1, round(excess / self.period)))
         return []
 
     def _release(self, missing: int) -> list[Stamped]:
@@ -286,7 +284,7 @@ class DeviceClock:
             if float(dev[-1]) - float(self._held[0][1][0]) >= self.anchor_s:
                 out += self._release()
             return out
-        return out + [self._stamp(arrival_s, dev, imu, lost)]
+        return [*out, self._stamp(arrival_s, dev, imu, lost)]
 
     def _release(self) -> list[Stamped]:
         """Anchor on the least-delayed held packet, then stamp every held packet."""

@@ -92,7 +92,7 @@ class Analysis:
         }
 
     @staticmethod
-    def from_json(obj: dict[str, Any]) -> "Analysis":
+    def from_json(obj: dict[str, Any]) -> Analysis:
         return Analysis(
             reps=[Rep(**r) for r in obj.get("reps", [])],
             holds=[Hold(**h) for h in obj.get("holds", [])],

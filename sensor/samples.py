@@ -37,7 +37,7 @@ class Samples:
         object.__setattr__(self, "imu", x)
 
     def __len__(self) -> int:
-        return self.time_s.shape[0]
+        return len(self.time_s)
 
     @property
     def acc(self) -> np.ndarray:
@@ -49,19 +49,19 @@ class Samples:
         """Angular rate, rad/s, shape (n, 3)."""
         return self.imu[:, 3:]
 
-    def __getitem__(self, index: slice) -> "Samples":
+    def __getitem__(self, index: slice) -> Samples:
         return Samples(self.time_s[index], self.imu[index])
 
     @staticmethod
-    def empty() -> "Samples":
+    def empty() -> Samples:
         return Samples(np.empty(0), np.empty((0, 6), np.float32))
 
     @staticmethod
-    def concat(parts: list["Samples"]) -> "Samples":
+    def concat(parts: list[Samples]) -> Samples:
         if not parts:
             return Samples.empty()
         return Samples(np.concatenate([p.time_s for p in parts]), np.concatenate([p.imu for p in parts]))
 
-    def chunks(self, size: int) -> "list[Samples]":
+    def chunks(self, size: int) -> list[Samples]:
         """Split into chunks of ``size`` samples (the last may be shorter)."""
         return [self[i : i + size] for i in range(0, len(self), size)]

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,7 +42,7 @@ def one_sensor() -> Iterator[FakeBluezProcess]:
 @pytest.fixture(scope="module")
 def all_profiles() -> Iterator[tuple[FakeBluezProcess, list[SensorSpec]]]:
     specs = [spec_for(p) for p in ("holdtrack", "witmotion", "thingy52", "polar")]
-    with FakeBluezProcess(specs + [OTHER]) as fake:
+    with FakeBluezProcess([*specs, OTHER]) as fake:
         yield fake, specs
 
 
@@ -105,7 +106,7 @@ def test_device_errors_are_one_clear_line(one_sensor: FakeBluezProcess, tmp_path
     [({"adapter": False}, "no Bluetooth LE adapter"), ({"bluez": False}, "bluetoothd) is not running")],
 )
 def test_no_adapter_and_no_bluetoothd(kwargs: dict[str, bool], fragment: str) -> None:
-    with FakeBluezProcess(**kwargs) as fake:
+    with FakeBluezProcess((), **kwargs) as fake:
         _one_error_line(_run(["scan", "--timeout", "1"], fake.env()), fragment)
         _one_error_line(_run(["record", "--device", "AA:BB:CC:DD:EE:FF"], fake.env()), fragment)
 
@@ -117,7 +118,7 @@ def test_no_system_bus_at_all(tmp_path: Path) -> None:
 
 def _start_record(fake: FakeBluezProcess, out: Path) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        CLI + ["record", "--device", ONLY.address, "--out", str(out)],
+        [*CLI, "record", "--device", ONLY.address, "--out", str(out)],
         env=fake.env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -197,7 +198,7 @@ def test_export_writes_the_generic_csv(tmp_path: Path) -> None:
 
 def test_fake_sensors_command_serves_every_profile_and_cleans_up() -> None:
     proc = subprocess.Popen(
-        CLI + ["fake-sensors", "--feed", "synthetic", "--speed", "2"],
+        [*CLI, "fake-sensors", "--feed", "synthetic", "--speed", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -220,7 +221,7 @@ def test_fake_sensors_command_serves_every_profile_and_cleans_up() -> None:
     assert not socket_dir.exists()  # the private bus is gone
 
 
-def _push(port: int, body: dict, query: str = "") -> tuple[int, str]:
+def _push(port: int, body: dict[str, Any], query: str = "") -> tuple[int, str]:
     import json
     import urllib.error
     import urllib.request
@@ -238,7 +239,7 @@ def _push(port: int, body: dict, query: str = "") -> tuple[int, str]:
 def test_record_from_sensor_logger_pushes(tmp_path: Path) -> None:
     out = tmp_path / "p.htrec"
     proc = subprocess.Popen(
-        CLI + ["record", "--phone-push", "127.0.0.1:0", "--out", str(out)],
+        [*CLI, "record", "--phone-push", "127.0.0.1:0", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -256,7 +257,7 @@ def test_record_from_sensor_logger_pushes(tmp_path: Path) -> None:
             payload = []
             for i in range(batch * 100, batch * 100 + 100):
                 t = t0 + i * 10_000_000
-                acc = rng.normal(0, 1, 3) + (0, 0, 9.81)
+                acc = rng.normal(0, 1, 3) + np.array([0.0, 0.0, 9.81])
                 gyro = rng.normal(0, 0.1, 3)
                 sent.append((acc, gyro))
                 payload.append({"name": "totalacceleration", "time": t, "values": dict(zip("xyz", acc))})
@@ -268,7 +269,7 @@ def test_record_from_sensor_logger_pushes(tmp_path: Path) -> None:
         _wait_recorded(out, 300)
     finally:
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
+        _stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
     rec = read_recording(out)
     assert rec.complete and rec.header.source == "phone-push"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import zlib
 import asyncio
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -17,12 +18,16 @@ from sensor.fake_bluez.process import FakeBluezProcess
 from sensor.fake_bluez.sensor_sim import SensorSpec
 from sensor.fake_bluez.testing import (
     RATES,
+    Collected,
     assert_same_samples,
     delivered_samples,
     new_address,
     spec_for,
     stream_through_fake,
 )
+
+if TYPE_CHECKING:
+    from sensor.ble import BleSource, FoundSensor
 
 PROFILES = ("holdtrack", "witmotion", "thingy52", "polar")
 SPEED = 6.0
@@ -40,7 +45,7 @@ def test_scan_finds_every_profile_with_its_name_and_battery(bus: str) -> None:
     specs = [spec_for(p, battery=50 + i) for i, p in enumerate(PROFILES)]
     other = SensorSpec(address=new_address(), name="HR strap", profile="", uuids=("0000180d-0000-1000-8000-00805f9b34fb",))
 
-    async def run() -> list:
+    async def run() -> list[FoundSensor]:
         await _add(bus, *specs, other)
         return await scan(1.0)
 
@@ -61,7 +66,7 @@ def test_stream_arrives_as_the_same_samples_in_order(bus: str, profile: str) -> 
 
     spec = spec_for(profile, duration_s=12.0, speed=SPEED, seed=zlib.crc32(profile.encode()) % 1000)  # stable across processes (str hash is salted)
 
-    async def run():
+    async def run() -> tuple[BleSource, Collected]:
         await _add(bus, spec)
         src = BleSource(spec.name, rate_hz=RATES[profile], time_scale=SPEED)
         async with FakeControl(bus) as ctl:
@@ -88,7 +93,7 @@ def test_several_sensors_at_once(bus: str) -> None:
 
     specs = [spec_for("holdtrack", duration_s=8.0, speed=SPEED, seed=7), spec_for("witmotion", duration_s=8.0, speed=SPEED, seed=8)]
 
-    async def run():
+    async def run() -> list[Collected]:
         await _add(bus, *specs)
         async with FakeControl(bus) as ctl:
             sources = [BleSource(s.address, rate_hz=RATES[s.profile], time_scale=SPEED) for s in specs]
@@ -114,7 +119,7 @@ def test_damaged_packets_are_counted_not_fatal(bus: str, profile: str) -> None:
     spec = spec_for(profile, duration_s=10.0, speed=SPEED, seed=11)
     injected = {"n": 0}
 
-    async def run():
+    async def run() -> tuple[BleSource, Collected]:
         await _add(bus, spec)
         src = BleSource(spec.address, rate_hz=RATES[profile], time_scale=SPEED)
         async with FakeControl(bus) as ctl:
@@ -206,7 +211,7 @@ def test_bus_without_bluetoothd_and_without_adapter() -> None:
     errors = []
     try:
         for kwargs in ({"bluez": False}, {"adapter": False}):
-            with FakeBluezProcess(**kwargs) as fake:
+            with FakeBluezProcess((), **kwargs) as fake:
                 os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = fake.address
                 with pytest.raises(DeviceError) as e:
                     asyncio.run(scan(0.5))

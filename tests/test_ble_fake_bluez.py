@@ -4,12 +4,14 @@ requests, notifications, faults, counters, and a tear-down that leaves no proces
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,6 +20,11 @@ from sensor.fake_bluez.control import FakeControl, FakeControlError
 from sensor.fake_bluez.process import FakeBluezProcess
 from sensor.fake_bluez.service import device_path
 from sensor.fake_bluez.testing import spec_for
+
+if TYPE_CHECKING:
+    from bleak import BleakClient
+
+    from sensor.fake_bluez.sensor_sim import SensorSpec
 
 
 def _alive(pid: int) -> bool:
@@ -62,7 +69,7 @@ def test_processes_die_with_a_killed_parent() -> None:
     assert not any(_alive(p) for p in pids)
 
 
-async def _connected(bus: str, **spec_kw: object):  # type: ignore[no-untyped-def]
+async def _connected(bus: str, **spec_kw: object) -> tuple[SensorSpec, BleakClient, asyncio.Event]:
     from bleak import BleakClient, BleakScanner
 
     spec = spec_for("holdtrack", **spec_kw)
@@ -107,7 +114,7 @@ def test_gatt_objects_have_bluez_paths_and_handles(bus: str) -> None:
 def test_requests_and_notifications_are_counted(bus: str) -> None:
     from bleak.exc import BleakGATTProtocolError
 
-    async def run() -> tuple[list[bytes], dict, bytes]:
+    async def run() -> tuple[list[bytes], dict[str, Any], bytes]:
         spec, client, _ = await _connected(bus, duration_s=1.0, speed=2.0)
         got: list[bytes] = []
         info = bytes(await client.read_gatt_char(ht.INFO_UUID))
@@ -133,7 +140,7 @@ def test_requests_and_notifications_are_counted(bus: str) -> None:
 
 
 def test_device_side_disconnect_and_reconnect(bus: str) -> None:
-    async def run() -> tuple[float, dict]:
+    async def run() -> tuple[float, dict[str, Any]]:
         spec, client, lost = await _connected(bus)
         async with FakeControl(bus) as ctl:
             await ctl.drop_link(spec.address, 0.3)
@@ -165,7 +172,7 @@ def test_stall_then_flush_arrives_as_a_burst(bus: str) -> None:
         return arrivals
 
     arrivals = asyncio.run(run())
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     k = max(range(len(gaps)), key=gaps.__getitem__)
     assert gaps[k] >= 0.4  # nothing while stalled...
     assert arrivals[k + 9] - arrivals[k + 1] < 0.02  # ...then the held packets at once
@@ -184,7 +191,7 @@ def test_vanish_removes_the_device_object(bus: str) -> None:
         return set(reply.body[0])
 
     async def run() -> tuple[set[str], set[str], str]:
-        spec, client, lost = await _connected(bus)
+        spec, _client, lost = await _connected(bus)
         before = await managed(bus)
         async with FakeControl(bus) as ctl:
             await ctl.vanish(spec.address)
@@ -202,7 +209,7 @@ def test_power_off_drops_links_and_refuses_connections(bus: str) -> None:
     from bleak.exc import BleakError
 
     async def run() -> None:
-        spec, client, lost = await _connected(bus)
+        _spec, client, lost = await _connected(bus)
         async with FakeControl(bus) as ctl:
             await ctl.set_powered(False)
             try:

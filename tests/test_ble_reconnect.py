@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -21,10 +23,13 @@ from sensor.fake_bluez.testing import (
     stream_through_fake,
 )
 
+if TYPE_CHECKING:
+    from sensor.ble import BleSource
+
 PROFILES = ("holdtrack", "witmotion", "thingy52", "polar")
 
 
-async def _wait_for(cond, timeout_s: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+async def _wait_for(cond: Callable[[], bool], timeout_s: float = 20.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while not cond():
@@ -35,7 +40,7 @@ async def _wait_for(cond, timeout_s: float = 20.0) -> None:  # type: ignore[no-u
 
 async def _drops(
     bus: str, spec: SensorSpec, count: int, speed: float, rng: random.Random, *, up_s: tuple[float, float], down_s: tuple[float, float]
-) -> tuple[Collected, object]:
+) -> tuple[Collected, BleSource]:
     """Stream ``spec`` and drop its link ``count`` times at random moments (each time once
     the client is streaming again), then make it vanish for good and collect the rest."""
     from sensor.ble import BleSource
@@ -44,14 +49,16 @@ async def _drops(
         await ctl.add_sensor(spec)
         src = BleSource(spec.address, rate_hz=RATES[spec.profile], time_scale=speed)
 
+        def streaming_again(connects: int, after: int) -> Callable[[], bool]:
+            """Connected ``connects`` times, and samples arrived beyond ``after``."""
+            return lambda: src.stats.connects == connects and src.stats.samples > after
+
         async def faults() -> None:
             for i in range(count):
-                received = src.stats.samples
-                await _wait_for(lambda: src.stats.connects == i + 1 and src.stats.samples > received)
+                await _wait_for(streaming_again(i + 1, src.stats.samples))
                 await asyncio.sleep(rng.uniform(*up_s))
                 await ctl.drop_link(spec.address, rng.uniform(*down_s))
-            received = src.stats.samples
-            await _wait_for(lambda: src.stats.connects == count + 1 and src.stats.samples > received)
+            await _wait_for(streaming_again(count + 1, src.stats.samples))
             await asyncio.sleep(up_s[1])
             await ctl.drop_link(spec.address, -1.0)  # gone: what it sent so far is all there is
 
@@ -92,7 +99,7 @@ def test_fifty_disconnects_during_a_sped_up_stream(bus: str) -> None:
     got, src = asyncio.run(_drops(bus, spec, 50, speed, random.Random(50), up_s=(0.1, 0.35), down_s=(0.02, 0.12)))
     # HoldTrack packets carry device timestamps: gaps are exact.
     _check(got, spec, 50, gap_tolerance=0.0)
-    assert src.stats.reconnects == 50  # type: ignore[attr-defined]
+    assert src.stats.reconnects == 50
     assert got.wall_s < 60
 
 
@@ -106,7 +113,9 @@ def test_reconnects_for_every_profile(bus: str, profile: str) -> None:
     _check(got, spec, 6, gap_tolerance=0.0 if timed else 0.25)
 
 
-async def _with_fault(bus: str, spec: SensorSpec, speed: float, fault) -> tuple[Collected, object]:  # type: ignore[no-untyped-def]
+async def _with_fault(
+    bus: str, spec: SensorSpec, speed: float, fault: Callable[[FakeControl, str], Awaitable[None]]
+) -> tuple[Collected, BleSource]:
     from sensor.ble import BleSource
 
     async with FakeControl(bus) as ctl:
@@ -134,7 +143,7 @@ def test_stall_then_burst_loses_nothing(bus: str, profile: str) -> None:
         await asyncio.sleep(0.6)
         await ctl.burst(address, 40)
 
-    got, src = asyncio.run(_with_fault(bus, spec, speed, stall))
+    got, _src = asyncio.run(_with_fault(bus, spec, speed, stall))
     assert_same_samples(got.samples, delivered_samples(spec, got.fake_stats["delivered_runs"]), profile)
     assert len(got.fake_stats["delivered_runs"]) == 1  # the device lost nothing...
     assert not got.gaps  # ...and the client saw no loss
@@ -170,7 +179,7 @@ def test_vanished_device_is_found_again(bus: str) -> None:
         await ctl.vanish(address, 0.5)
 
     got, src = asyncio.run(_with_fault(bus, spec, speed, vanish))
-    assert src.stats.reconnects == 1  # type: ignore[attr-defined]
+    assert src.stats.reconnects == 1
     assert_same_samples(got.samples, delivered_samples(spec, got.fake_stats["delivered_runs"]), "thingy52")
     assert len(got.gaps) == 1
 
@@ -185,7 +194,7 @@ def test_adapter_power_cycle_mid_stream(bus: str) -> None:
         await ctl.set_powered(True)
 
     got, src = asyncio.run(_with_fault(bus, spec, speed, power_cycle))
-    assert src.stats.reconnects == 1  # type: ignore[attr-defined]
+    assert src.stats.reconnects == 1
     assert any("adapter is off" in link.message for link in got.links)
     assert_same_samples(got.samples, delivered_samples(spec, got.fake_stats["delivered_runs"]), "holdtrack")
     assert len(got.gaps) == 1

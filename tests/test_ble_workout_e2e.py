@@ -22,6 +22,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
@@ -116,7 +117,10 @@ class LiveRun:
         await self.source.stop()
 
 
-def shifted(events: list[Rep] | list[Hold], t0: float) -> list[Rep | Hold]:
+_RepOrHold = TypeVar("_RepOrHold", Rep, Hold)
+
+
+def shifted(events: list[_RepOrHold], t0: float) -> list[_RepOrHold]:
     return [replace(e, start_s=e.start_s - t0, end_s=e.end_s - t0) for e in events]
 
 
@@ -129,10 +133,10 @@ def assert_same_events(got_reps: list[Rep], got_holds: list[Hold], want: Analysi
         assert abs(g.start_s - w.start_s) <= EVENT_TIME_TOL_S, f"{what}: rep start {g.start_s:.3f} vs {w.start_s:.3f}"
         assert abs(g.end_s - w.end_s) <= EVENT_TIME_TOL_S, f"{what}: rep end {g.end_s:.3f} vs {w.end_s:.3f}"
         assert abs(g.hold_s - w.hold_s) <= EVENT_TIME_TOL_S, f"{what}: rep top {g.hold_s:.3f} vs {w.hold_s:.3f}"
-    for g, w in zip(got_holds, want.holds):
-        assert abs(g.start_s - w.start_s) <= EVENT_TIME_TOL_S, f"{what}: hold start {g.start_s:.3f} vs {w.start_s:.3f}"
-        assert abs(g.end_s - w.end_s) <= EVENT_TIME_TOL_S, f"{what}: hold end {g.end_s:.3f} vs {w.end_s:.3f}"
-        assert abs(g.duration_s - w.duration_s) <= HOLD_DURATION_TOL_S, f"{what}: hold {g.duration_s:.2f} s vs {w.duration_s:.2f} s"
+    for gh, wh in zip(got_holds, want.holds):
+        assert abs(gh.start_s - wh.start_s) <= EVENT_TIME_TOL_S, f"{what}: hold start {gh.start_s:.3f} vs {wh.start_s:.3f}"
+        assert abs(gh.end_s - wh.end_s) <= EVENT_TIME_TOL_S, f"{what}: hold end {gh.end_s:.3f} vs {wh.end_s:.3f}"
+        assert abs(gh.duration_s - wh.duration_s) <= HOLD_DURATION_TOL_S, f"{what}: hold {gh.duration_s:.2f} s vs {wh.duration_s:.2f} s"
 
 
 def quantum(profile: str, source: BleSource) -> np.ndarray:
@@ -242,20 +246,23 @@ def test_workout_streams_records_and_analyses_the_same(bus: str, tmp_path: Path,
         "live",
     )
     # For the log (pytest -s): how far the events are, mapped and rebased on the first sample only.
+    got_events: list[Rep | Hold] = [*live_reps, *live_holds]
+    want_events: list[Rep | Hold] = [*want.reps, *want.holds]
     mapped = max(
         max(abs(to_device(g.start_s) - (w.start_s - t0_sim)), abs(to_device(g.end_s) - (w.end_s - t0_sim)))
-        for g, w in zip([*live_reps, *live_holds], [*want.reps, *want.holds])
+        for g, w in zip(got_events, want_events)
     )
-    first_aligned = max(
-        abs((g.start_s - live.first_time_s) - (w.start_s - t0_sim))
-        for g, w in zip([*live_reps, *live_holds], [*want.reps, *want.holds])
-    )
+    first_s = live.first_time_s
+    assert first_s is not None
+    first_aligned = max(abs((g.start_s - first_s) - (w.start_s - t0_sim)) for g, w in zip(got_events, want_events))
 
     # (c) Replay = live: the recording analysed again gives the same events.
     replay = analyze_path(rec_path)
     assert [replace(r, detected_at_s=0.0) for r in replay.reps] == [replace(r, detected_at_s=0.0) for r in live_reps]
     assert [replace(h, detected_at_s=0.0) for h in replay.holds] == [replace(h, detected_at_s=0.0) for h in live_holds]
 
-    print(f"\n{profile}: {n_sent} samples, {len(live_reps)} reps, {len(live_holds)} holds, "
-          f"clock dev max {dev.max() * 1e3:.1f} ms ({np.max(dev / bound):.0%} of its bound), "
-          f"event diff {mapped * 1e3:.0f} ms (first-sample-aligned {first_aligned * 1e3:.0f} ms), wall {wall_s:.1f} s")
+    print(
+        f"\n{profile}: {n_sent} samples, {len(live_reps)} reps, {len(live_holds)} holds, "
+        f"clock dev max {dev.max() * 1e3:.1f} ms ({np.max(dev / bound):.0%} of its bound), "
+        f"event diff {mapped * 1e3:.0f} ms (first-sample-aligned {first_aligned * 1e3:.0f} ms), wall {wall_s:.1f} s"
+    )

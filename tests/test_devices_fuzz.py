@@ -14,7 +14,7 @@ from sensor.devices import holdtrack_gatt as H
 from sensor.devices import polar as P
 from sensor.devices import thingy as T
 from sensor.devices import witmotion as W
-from sensor.devices.base import Decoded
+from sensor.devices.base import Decoded, Decoder
 from sensor.samples import STANDARD_GRAVITY, Samples
 
 N_FUZZ = 100_000
@@ -45,10 +45,14 @@ def holdtrack_corpus() -> list[bytes]:
     return out
 
 
-CASES: dict[str, tuple[Callable[[], object], Callable[[], list[bytes]]]] = {
-    "witmotion": (W.WitMotionDecoder,
-                  lambda: [b for _, b in W.WitMotionPeripheral(50.0, frames_per_notification=2).encode(realistic(200, 50.0))]
-                  + [W.WitMotionPeripheral().write(W.WRITE_UUID, W.read_command(0x64))[0][1]]),
+CASES: dict[str, tuple[Callable[[], Decoder], Callable[[], list[bytes]]]] = {
+    "witmotion": (
+        W.WitMotionDecoder,
+        lambda: (
+            [b for _, b in W.WitMotionPeripheral(50.0, frames_per_notification=2).encode(realistic(200, 50.0))]
+            + [W.WitMotionPeripheral().write(W.WRITE_UUID, W.read_command(0x64))[0][1]]
+        ),
+    ),
     "polar": (lambda: P.PolarDecoder(52.0, has_gyro=None), polar_corpus),
     "thingy52": (T.ThingyDecoder, lambda: [b for _, b in T.ThingyPeripheral(100.0).encode(realistic(100, 100.0))]),
     "holdtrack": (lambda: H.HoldTrackDecoder(200.0), holdtrack_corpus),
@@ -105,7 +109,7 @@ def test_decoder_survives_100k_mutated_notifications(name: str) -> None:
     times: list[np.ndarray] = []
     bad = 0
     for data in mutations(corpus, N_FUZZ, seed=sum(map(ord, name))):
-        d = decoder.decode(data)  # type: ignore[attr-defined]
+        d = decoder.decode(data)
         check(d, parts, times)
         bad += d.bad
     imu = np.concatenate(parts)
@@ -123,5 +127,5 @@ def test_decoder_survives_100k_mutated_notifications(name: str) -> None:
 def test_decoder_never_raises_on_arbitrary_bytes(name: str, chunks: list[bytes]) -> None:
     decoder = CASES[name][0]()
     for data in chunks:
-        d = decoder.decode(data)  # type: ignore[attr-defined]
+        d = decoder.decode(data)
         assert np.all(np.isfinite(d.imu)) and d.bad >= 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import math
 import struct
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,9 +21,9 @@ from sensor.samples import Samples
 class FakeClient:
     def __init__(self, peripheral: H.HoldTrackPeripheral) -> None:
         self.p = peripheral
-        self.handlers: dict[str, object] = {}
+        self.handlers: dict[str, Callable[[Any, bytearray], None]] = {}
 
-    async def start_notify(self, uuid: str, cb: object) -> None:
+    async def start_notify(self, uuid: str, cb: Callable[[Any, bytearray], None]) -> None:
         self.handlers[uuid.lower()] = cb
 
     async def write_gatt_char(self, uuid: str, data: bytes, response: bool | None = None) -> None:
@@ -35,13 +37,12 @@ def test_hand_written_packet() -> None:
     # version 1, flags: acc range code 2 (8 g) << 2, gyro code 3 (1000 °/s) << 4 = 0x38;
     # seq 7, t0 = 1_000_000 µs, count 2; samples (4096, 0, -4096, 32767, 0, -16384) and zeros.
     flags = (2 << 2) | (3 << 4)
-    pkt = struct.pack("<BBHIB", 1, flags, 7, 1_000_000, 2) + struct.pack("<12h", 4096, 0, -4096, 32767, 0, -16384,
-                                                                         *([0] * 6))
+    pkt = struct.pack("<BBHIB", 1, flags, 7, 1_000_000, 2) + struct.pack("<12h", 4096, 0, -4096, 32767, 0, -16384, *([0] * 6))
     assert len(pkt) == 9 + 24 and flags == H.range_flags(8, 1000)
     d = H.HoldTrackDecoder(100.0).decode(pkt)
     assert d.bad == 0 and d.lost == 0 and d.imu.dtype == np.float32
-    np.testing.assert_allclose(d.imu[0], [G, 0, -G, math.radians(1000 * 32767 / 32768), 0, -math.radians(500)],
-                               rtol=1e-6)
+    np.testing.assert_allclose(d.imu[0], [G, 0, -G, math.radians(1000 * 32767 / 32768), 0, -math.radians(500)], rtol=1e-6)
+    assert d.time_s is not None
     np.testing.assert_allclose(d.time_s, [1.0, 1.01])
 
 
@@ -98,7 +99,9 @@ def test_dropped_packets_are_counted_as_lost_samples() -> None:
     assert sum(d.lost for d in parts) == 15 and parts[3].lost == 15
     assert sum(d.bad for d in parts) == 0
     # Times after the gap stay on the device clock.
-    np.testing.assert_allclose(parts[3].time_s[0], 0.30, atol=1e-6)
+    t_after = parts[3].time_s
+    assert t_after is not None
+    np.testing.assert_allclose(t_after[0], 0.30, atol=1e-6)
 
 
 def test_duplicates_and_reordering_are_bad_not_fatal() -> None:
@@ -135,8 +138,15 @@ def test_u32_microsecond_clock_unwraps() -> None:
 def test_bad_packets() -> None:
     dec = H.HoldTrackDecoder(100.0)
     good = packets(10)[0]
-    for b in (b"", good[:8], good[:-1], bytes((2,)) + good[1:], bytes((1, good[1] | 0x80)) + good[2:],
-              bytes((1, 0x70)) + good[2:], good[:8] + b"\x00" + good[9:]):
+    for b in (
+        b"",
+        good[:8],
+        good[:-1],
+        bytes((2,)) + good[1:],
+        bytes((1, good[1] | 0x80)) + good[2:],
+        bytes((1, 0x70)) + good[2:],
+        good[:8] + b"\x00" + good[9:],
+    ):
         assert dec.decode(b).bad == 1
 
 
@@ -152,12 +162,17 @@ def test_config_and_info() -> None:
 
 def test_start_configures_and_reads_back_rate() -> None:
     p = H.HoldTrackPeripheral(50.0)
-    started = asyncio.run(H.PROFILE.start(FakeClient(p), 400.0, lambda d: None))  # type: ignore[arg-type]
+    started = asyncio.run(H.PROFILE.start(FakeClient(p), 400.0, lambda d: None))
     assert started == Started(400.0, {}) and p.streaming and (p.acc_range_g, p.gyro_range_dps) == (8, 1000)
-    p2 = H.HoldTrackPeripheral(50.0)
-    p2.read = lambda uuid: b"\x09" + bytes(4) if uuid == H.INFO_UUID else H.HoldTrackPeripheral.read(p2, uuid)  # type: ignore[method-assign]
+
+    class FutureBoard(H.HoldTrackPeripheral):
+        """A board that reports protocol version 9."""
+
+        def read(self, char_uuid: str) -> bytes:
+            return b"\x09" + bytes(4) if char_uuid == H.INFO_UUID else super().read(char_uuid)
+
     with pytest.raises(DeviceError, match="protocol"):
-        asyncio.run(H.PROFILE.start(FakeClient(p2), 100.0, lambda d: None))  # type: ignore[arg-type]
+        asyncio.run(H.PROFILE.start(FakeClient(FutureBoard(50.0)), 100.0, lambda d: None))
 
 
 @pytest.mark.parametrize("mtu, per_packet", [(247, 19), (65, 4), (23, 1)])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import math
 import struct
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,9 +19,9 @@ from sensor.samples import Samples
 class FakeClient:
     def __init__(self, peripheral: T.ThingyPeripheral) -> None:
         self.p = peripheral
-        self.handlers: dict[str, object] = {}
+        self.handlers: dict[str, Callable[[Any, bytearray], None]] = {}
 
-    async def start_notify(self, uuid: str, cb: object) -> None:
+    async def start_notify(self, uuid: str, cb: Callable[[Any, bytearray], None]) -> None:
         self.handlers[uuid.lower()] = cb
 
     async def write_gatt_char(self, uuid: str, data: bytes, response: bool | None = None) -> None:
@@ -55,8 +57,12 @@ def test_wrong_lengths_are_bad(n: int) -> None:
 def test_config_validation_like_the_firmware() -> None:
     ok = T.pack_config((1000, 500, 500, 100, 1))
     assert len(ok) == 9 and T.unpack_config(ok) == (1000, 500, 500, 100, 1)
-    for bad in (T.pack_config((1000, 500, 500, 0, 1)), T.pack_config((1000, 500, 500, 201, 1)),
-                T.pack_config((50, 500, 500, 100, 1)), ok[:8]):
+    for bad in (
+        T.pack_config((1000, 500, 500, 0, 1)),
+        T.pack_config((1000, 500, 500, 201, 1)),
+        T.pack_config((50, 500, 500, 100, 1)),
+        ok[:8],
+    ):
         with pytest.raises(ValueError):
             T.unpack_config(bad)
     p = T.ThingyPeripheral()
@@ -68,7 +74,7 @@ def test_config_validation_like_the_firmware() -> None:
 def test_start_keeps_other_fields_and_sets_motion_frequency() -> None:
     p = T.ThingyPeripheral()
     p.config = T.pack_config((2000, 1000, 800, 10, 0))
-    rate = asyncio.run(T.PROFILE.start(FakeClient(p), 100.0, lambda d: None)).rate_hz  # type: ignore[arg-type]
+    rate = asyncio.run(T.PROFILE.start(FakeClient(p), 100.0, lambda d: None)).rate_hz
     assert rate == 100.0 and T.unpack_config(p.config) == (2000, 1000, 800, 100, 0)
     assert T.with_rate(b"junk", 500.0)[1] == 200  # clamped to the firmware's maximum
 
@@ -91,9 +97,7 @@ def test_round_trip_within_one_lsb() -> None:
 
 def test_encoder_saturates_like_the_firmware() -> None:
     # Accel at the MPU-9250's ±2 g; gyro at the Q11.5 integer limit: 1023 °/s up, -1024 down.
-    s = Samples(np.zeros(2), np.array([[3 * G, 0, 0, math.radians(1500), 0, 0],
-                                       [-3 * G, 0, 0, -math.radians(1500), 0, 0]]))
+    s = Samples(np.zeros(2), np.array([[3 * G, 0, 0, math.radians(1500), 0, 0], [-3 * G, 0, 0, -math.radians(1500), 0, 0]]))
     dec, p = T.ThingyDecoder(), T.ThingyPeripheral()
     got = np.concatenate([dec.decode(b).imu for _, b in p.encode(s)])
-    np.testing.assert_allclose(got[:, [0, 3]], [[2 * G, math.radians(1023)], [-2 * G, -math.radians(1024)]],
-                               rtol=1e-6)
+    np.testing.assert_allclose(got[:, [0, 3]], [[2 * G, math.radians(1023)], [-2 * G, -math.radians(1024)]], rtol=1e-6)

@@ -4,38 +4,41 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
 
 from sensor.devices import witmotion as W
+from sensor.devices.base import Peripheral
 from sensor.samples import STANDARD_GRAVITY as G
 from sensor.samples import Samples
 
 # ax=2048 (1 g), ay=-1024 (-0.5 g), az=32767, wx=16384 (1000 °/s), wy=-8192 (-500 °/s), wz=0,
 # roll=16384 (90°), pitch=0, yaw=-32768 (-180°); little-endian int16 after 55 61.
-FRAME = bytes.fromhex("5561" "0008" "00fc" "ff7f" "0040" "00e0" "0000" "0040" "0000" "0080")
+FRAME = bytes.fromhex("5561000800fcff7f004000e00000004000000080")
 EXPECTED = np.array([G, -0.5 * G, 32767 / 32768 * 16 * G, math.radians(1000), math.radians(-500), 0.0])
 
 
 class FakeClient:
     """Routes bleak calls to a peripheral, delivering its replies to the notify handler."""
 
-    def __init__(self, peripheral: object) -> None:
+    def __init__(self, peripheral: Peripheral) -> None:
         self.p = peripheral
-        self.handlers: dict[str, object] = {}
+        self.handlers: dict[str, Callable[[Any, bytearray], None]] = {}
         self.writes: list[bytes] = []
 
-    async def start_notify(self, uuid: str, cb: object) -> None:
+    async def start_notify(self, uuid: str, cb: Callable[[Any, bytearray], None]) -> None:
         self.handlers[uuid.lower()] = cb
 
     async def write_gatt_char(self, uuid: str, data: bytes, response: bool | None = None) -> None:
         self.writes.append(bytes(data))
-        for u, b in self.p.write(uuid, bytes(data)):  # type: ignore[attr-defined]
-            self.handlers[u](None, bytearray(b))  # type: ignore[operator]
+        for u, b in self.p.write(uuid, bytes(data)):
+            self.handlers[u](None, bytearray(b))
 
     async def read_gatt_char(self, uuid: str) -> bytearray:
-        return bytearray(self.p.read(uuid))  # type: ignore[attr-defined]
+        return bytearray(self.p.read(uuid))
 
 
 def test_hand_written_frame_to_si() -> None:
@@ -73,7 +76,7 @@ def test_orphan_partial_frame_is_dropped_when_a_whole_frame_arrives() -> None:
 
 def test_register_reply_is_not_a_sample() -> None:
     dec = W.WitMotionDecoder()
-    reply = bytes.fromhex("5571" "6400" "8c01") + bytes(14)  # register 0x64 = 396
+    reply = bytes.fromhex("557164008c01") + bytes(14)  # register 0x64 = 396
     d = dec.decode(reply + FRAME)
     assert len(d.imu) == 1 and d.bad == 0
     assert dec.registers[0x64] == 396 and dec.registers[0x65] == 0
@@ -94,8 +97,7 @@ def test_peripheral_needs_unlock_to_change_rate() -> None:
     assert p.rate_hz == 10.0
     p.write(W.WRITE_UUID, W.write_command(W.REG_RATE, 0x09))
     assert p.rate_hz == 10.0  # locked: ignored
-    for cmd in (W.write_command(W.REG_UNLOCK, W.UNLOCK_VALUE), W.write_command(W.REG_RATE, 0x09),
-                W.write_command(W.REG_SAVE, 0)):
+    for cmd in (W.write_command(W.REG_UNLOCK, W.UNLOCK_VALUE), W.write_command(W.REG_RATE, 0x09), W.write_command(W.REG_SAVE, 0)):
         assert p.write(W.WRITE_UUID, cmd) == []
     assert p.rate_hz == 100.0 and not p.unlocked and p.saved[W.REG_RATE] == 0x09
 
@@ -112,7 +114,7 @@ def test_start_sets_rate_and_reads_it_back(monkeypatch: pytest.MonkeyPatch) -> N
     p = W.WitMotionPeripheral()
     client = FakeClient(p)
     seen: list[bytes] = []
-    rate = asyncio.run(W.PROFILE.start(client, 100.0, lambda d: seen.append(bytes(d)))).rate_hz  # type: ignore[arg-type]
+    rate = asyncio.run(W.PROFILE.start(client, 100.0, lambda d: seen.append(bytes(d)))).rate_hz
     assert rate == 100.0 and p.rate_hz == 100.0
     assert client.writes[:3] == [bytes.fromhex("ffaa6988b5"), bytes.fromhex("ffaa030900"), bytes.fromhex("ffaa000000")]
     assert seen and seen[-1][:4] == bytes.fromhex("55710300")  # the read-back reached on_data too

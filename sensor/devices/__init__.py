@@ -5,9 +5,7 @@ from __future__ import annotations
 from sensor.devices import holdtrack_gatt, polar, thingy, witmotion
 from sensor.devices.base import DeviceProfile
 
-PROFILES: dict[str, DeviceProfile] = {
-    p.name: p for p in (witmotion.PROFILE, polar.PROFILE, thingy.PROFILE, holdtrack_gatt.PROFILE)
-}
+PROFILES: dict[str, DeviceProfile] = {p.name: p for p in (witmotion.PROFILE, polar.PROFILE, thingy.PROFILE, holdtrack_gatt.PROFILE)}
 """Keyed by profile name: "witmotion", "polar", "thingy52", "holdtrack"."""
 
 # Service UUIDs are unambiguous, names less so ("WT" is a short prefix): try the profiles

@@ -11,8 +11,9 @@ connection builds its own decoder from that (``DeviceProfile.decoder_for``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class Decoded:
     bad: int = 0
 
     @staticmethod
-    def nothing(bad: int = 0) -> "Decoded":
+    def nothing(bad: int = 0) -> Decoded:
         return Decoded(np.empty((0, 6), np.float32), None, 0, bad)
 
 
@@ -46,6 +47,17 @@ class Decoder(Protocol):
     """Stateful: fed every notification of one connection, in arrival order."""
 
     def decode(self, data: bytes) -> Decoded: ...
+
+
+class GattClient(Protocol):
+    """The part of ``BleakClient`` a profile's ``start`` uses; tests drive a profile with a
+    fake that has just these."""
+
+    async def start_notify(self, char_uuid: str, callback: Callable[[Any, bytearray], None], /) -> None: ...
+
+    async def write_gatt_char(self, char_uuid: str, data: bytes, /, response: bool | None = None) -> None: ...
+
+    async def read_gatt_char(self, char_uuid: str, /) -> bytearray: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +80,8 @@ class Peripheral(Protocol):
     or indication.
     """
 
-    services: tuple[ServiceSpec, ...]
+    @property
+    def services(self) -> tuple[ServiceSpec, ...]: ...  # read-only, so a class attribute fits
 
     def read(self, char_uuid: str) -> bytes: ...
 
@@ -80,7 +93,7 @@ class Peripheral(Protocol):
     @property
     def rate_hz(self) -> float: ...
 
-    def encode(self, samples: "Samples") -> list[tuple[str, bytes]]: ...
+    def encode(self, samples: Samples) -> list[tuple[str, bytes]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,24 +124,28 @@ class DeviceProfile:
         uuids = {u.lower() for u in service_uuids}
         if any(u.lower() in uuids for u in self.service_uuids):
             return True
-        return bool(name) and any(name.startswith(p) for p in self.name_prefixes)
+        if not name:
+            return False
+        return any(name.startswith(p) for p in self.name_prefixes)
 
     async def start(
-        self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]
-    ) -> "Started":  # pragma: no cover - per profile
+        self, client: BleakClient, rate_hz: float, on_data: Callable[[bytearray], None]
+    ) -> Started:  # pragma: no cover - per profile
         """Configure the connected device, subscribe ``on_data`` to its data notifications
         and start streaming; return what was negotiated. Must not store anything on the
-        profile: it is shared by every connection."""
+        profile: it is shared by every connection. A profile may take any ``GattClient``
+        (a ``BleakClient`` is one), so that tests can drive it with a fake."""
         raise NotImplementedError
 
-    def decoder(self, rate_hz: float, **params: Any) -> Decoder:  # pragma: no cover - per profile
-        """A fresh decoder for one connection; ``params`` are its ``Started.decoder_params``."""
+    def decoder(self, rate_hz: float) -> Decoder:  # pragma: no cover - per profile
+        """A fresh decoder for one connection. A profile whose ``Started.decoder_params`` are
+        not empty adds them here as keyword parameters with defaults."""
         raise NotImplementedError
 
     def peripheral(self, rate_hz: float, mtu: int = DEFAULT_MTU) -> Peripheral:  # pragma: no cover - per profile
         """The device side, batching notifications to fit ``mtu`` (the ATT MTU)."""
         raise NotImplementedError
 
-    def decoder_for(self, started: "Started") -> Decoder:
+    def decoder_for(self, started: Started) -> Decoder:
         """The decoder for a connection whose ``start`` returned ``started``."""
         return self.decoder(started.rate_hz, **started.decoder_params)

@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sensor.devices.base import DEFAULT_MTU, CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec, Started
+from sensor.devices.base import DEFAULT_MTU, CharacteristicSpec, Decoded, DeviceProfile, GattClient, ServiceSpec, Started
 from sensor.errors import DeviceError
 from sensor.samples import STANDARD_GRAVITY
 
 if TYPE_CHECKING:
-    from bleak import BleakClient
-
     from sensor.samples import Samples
 
 
@@ -169,9 +168,16 @@ class HoldTrackPeripheral:
         ),
     )
 
-    def __init__(self, rate_hz: float = 100.0, mtu: int = 247, max_latency_s: float = 0.05,
-                 acc_range_g: int = 8, gyro_range_dps: int = 1000, board: str = "HoldTrack sim",
-                 battery_pct: int = 255) -> None:
+    def __init__(
+        self,
+        rate_hz: float = 100.0,
+        mtu: int = 247,
+        max_latency_s: float = 0.05,
+        acc_range_g: int = 8,
+        gyro_range_dps: int = 1000,
+        board: str = "HoldTrack sim",
+        battery_pct: int = 255,
+    ) -> None:
         self.capacity = packet_capacity(mtu - 3)
         self.compact = mtu - 3 < FULL_HEADER.size + SAMPLE_BYTES
         self.max_latency_s = max_latency_s
@@ -230,21 +236,20 @@ class HoldTrackPeripheral:
         self._streaming = bool(stream)
         return []
 
-    def encode(self, samples: "Samples") -> list[tuple[str, bytes]]:
+    def encode(self, samples: Samples) -> list[tuple[str, bytes]]:
         if not self._streaming or len(samples) == 0:
             return []
         self._pending_t = np.concatenate([self._pending_t, samples.time_s])
         self._pending = np.concatenate([self._pending, samples.imu.astype(np.float64)])
         per = 1 if self.compact else self.samples_per_packet
         n = per * (len(self._pending_t) // per)
-        scale = np.array([32768.0 / (self.acc_range_g * STANDARD_GRAVITY)] * 3
-                         + [32768.0 / math.radians(self.gyro_range_dps)] * 3)
+        scale = np.array([32768.0 / (self.acc_range_g * STANDARD_GRAVITY)] * 3 + [32768.0 / math.radians(self.gyro_range_dps)] * 3)
         counts = np.clip(np.rint(self._pending[:n] * scale), -32768, 32767).astype(np.int16)
         base_flags = range_flags(self.acc_range_g, self.gyro_range_dps) | (FLAG_COMPACT if self.compact else 0)
         out: list[tuple[str, bytes]] = []
         for k in range(0, n, per):
             flags = base_flags | (FLAG_RESYNC if self._resync else 0)
-            t0_us = int(round(float(self._pending_t[k]) * 1e6))
+            t0_us = round(float(self._pending_t[k]) * 1e6)
             out.append((DATA_UUID, encode_packet(self._seq, t0_us, counts[k : k + per], flags)))
             self._seq, self._resync = (self._seq + 1) & 0xFFFF, False
         self._pending_t, self._pending = self._pending_t[n:], self._pending[n:]
@@ -259,14 +264,14 @@ def _nearest(options: tuple[int, ...], value: float) -> int:
 class HoldTrackProfile(DeviceProfile):
     """Boards running HoldTrack reference firmware (or anything speaking the profile)."""
 
-    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
+    async def start(self, client: GattClient, rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
         """Check the protocol version, subscribe, ask for ``rate_hz`` at ±8 g / ±1000 °/s and
         start; the rate is read back. Packets carry their ranges: no decoder parameters."""
         info = bytes(await client.read_gatt_char(INFO_UUID))
         if len(info) < INFO.size or info[0] != VERSION:
             raise DeviceError(f"HoldTrack board speaks protocol {info[:1].hex() or '?'}, this app speaks {VERSION}")
         await client.start_notify(DATA_UUID, lambda _c, d: on_data(d))
-        await client.write_gatt_char(CONFIG_UUID, CONFIG.pack(int(round(rate_hz)), 8, 1000, 1), response=True)
+        await client.write_gatt_char(CONFIG_UUID, CONFIG.pack(round(rate_hz), 8, 1000, 1), response=True)
         rate, _acc, _gyro, streaming = CONFIG.unpack(bytes(await client.read_gatt_char(CONFIG_UUID))[: CONFIG.size])
         if not streaming:
             raise DeviceError("HoldTrack board did not start streaming")

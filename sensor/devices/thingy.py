@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sensor.devices.base import DEFAULT_MTU, CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec, Started
+from sensor.devices.base import DEFAULT_MTU, CharacteristicSpec, Decoded, DeviceProfile, GattClient, ServiceSpec, Started
 from sensor.samples import STANDARD_GRAVITY
 
 if TYPE_CHECKING:
-    from bleak import BleakClient
-
     from sensor.samples import Samples
 
 
@@ -63,17 +62,18 @@ def unpack_config(data: bytes) -> tuple[int, int, int, int, int]:
     for v, (lo, hi) in zip(values, CONFIG_LIMITS):
         if not lo <= v <= hi:
             raise ValueError(f"Thingy motion config field {v} outside {lo}-{hi}")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def with_rate(config: bytes, rate_hz: float) -> tuple[bytes, int]:
     """Read-modify-write: the firmware rejects a write whose other fields are out of range."""
     try:
-        values = list(unpack_config(config))
+        values = unpack_config(config)
     except ValueError:
-        values = list(DEFAULT_CONFIG)
-    values[3] = int(min(200, max(1, round(rate_hz))))
-    return pack_config(tuple(values)), values[3]  # type: ignore[arg-type]
+        values = DEFAULT_CONFIG
+    rate = int(min(200, max(1, round(rate_hz))))
+    a, b, c, _old_rate, e = values
+    return pack_config((a, b, c, rate, e)), rate
 
 
 class ThingyDecoder:
@@ -131,7 +131,7 @@ class ThingyPeripheral:
         self.config = bytes(data)
         return []
 
-    def encode(self, samples: "Samples") -> list[tuple[str, bytes]]:
+    def encode(self, samples: Samples) -> list[tuple[str, bytes]]:
         n = len(samples)
         if n == 0:
             return []
@@ -153,7 +153,7 @@ class ThingyPeripheral:
 class ThingyProfile(DeviceProfile):
     """Nordic Thingy:52 with the stock firmware."""
 
-    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
+    async def start(self, client: GattClient, rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
         config, rate = with_rate(bytes(await client.read_gatt_char(CONFIG_UUID)), rate_hz)
         await client.write_gatt_char(CONFIG_UUID, config, response=True)
         await client.start_notify(RAW_UUID, lambda _c, d: on_data(d))

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sensor.devices.base import DEFAULT_MTU, CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec, Started
+from sensor.devices.base import DEFAULT_MTU, CharacteristicSpec, Decoded, DeviceProfile, GattClient, ServiceSpec, Started
 from sensor.samples import STANDARD_GRAVITY
 
 if TYPE_CHECKING:
-    from bleak import BleakClient
-
     from sensor.samples import Samples
 
 # The base ends in 9a34fb, not the SIG base 9b34fb: always the full strings.
@@ -48,8 +47,18 @@ REG_UNLOCK = 0x69
 UNLOCK_VALUE = 0xB588
 
 # Output-rate codes of register 0x03 (WIT standard protocol).
-RATE_CODES: dict[float, int] = {0.2: 0x01, 0.5: 0x02, 1.0: 0x03, 2.0: 0x04, 5.0: 0x05, 10.0: 0x06,
-                                20.0: 0x07, 50.0: 0x08, 100.0: 0x09, 200.0: 0x0B}
+RATE_CODES: dict[float, int] = {
+    0.2: 0x01,
+    0.5: 0x02,
+    1.0: 0x03,
+    2.0: 0x04,
+    5.0: 0x05,
+    10.0: 0x06,
+    20.0: 0x07,
+    50.0: 0x08,
+    100.0: 0x09,
+    200.0: 0x0B,
+}
 CODE_RATES: dict[int, float] = {code: rate for rate, code in RATE_CODES.items()}
 SETUP_RATES = (50.0, 100.0, 200.0)  # what HoldTrack asks for: 10 Hz (the default) is too slow
 STEP_DELAY_S = 0.1  # the vendor SDK waits 100 ms between unlock, write and save
@@ -146,8 +155,7 @@ class WitMotionPeripheral:
 
     def __init__(self, rate_hz: float = 10.0, battery: int = 396, frames_per_notification: int = 1) -> None:
         nearest = min(RATE_CODES, key=lambda r: abs(r - rate_hz))
-        self.registers: dict[int, int] = {REG_RATE: RATE_CODES[nearest], REG_BATTERY: battery,
-                                          REG_TEMPERATURE: 2500, REG_QUATERNION: 32767}
+        self.registers: dict[int, int] = {REG_RATE: RATE_CODES[nearest], REG_BATTERY: battery, REG_TEMPERATURE: 2500, REG_QUATERNION: 32767}
         self.unlocked = False
         self.saved: dict[int, int] = dict(self.registers)
         self.frames_per_notification = frames_per_notification
@@ -184,16 +192,15 @@ class WitMotionPeripheral:
                 if value == 0:
                     self.saved = dict(self.registers)
                 self.unlocked = False
-            elif self.unlocked:
-                if reg != REG_RATE or value in CODE_RATES:
-                    self.registers[reg] = value
+            elif self.unlocked and (reg != REG_RATE or value in CODE_RATES):
+                self.registers[reg] = value
         return out
 
     def _register_reply(self, start: int) -> bytes:
         values = [self.registers.get(start + i, 0) for i in range(8)]
         return bytes((0x55, REGISTER_TYPE, start, 0)) + np.array(values, "<i2").tobytes()
 
-    def encode(self, samples: "Samples") -> list[tuple[str, bytes]]:
+    def encode(self, samples: Samples) -> list[tuple[str, bytes]]:
         """One 20-byte frame per sample (``frames_per_notification`` per notification)."""
         n = len(samples)
         if n == 0:
@@ -221,14 +228,15 @@ class WitMotionPeripheral:
 
 def _quantize(counts: np.ndarray) -> np.ndarray:
     """Round to the nearest count and clip to int16, as a 16-bit register saturates."""
-    return np.clip(np.rint(counts), -32768, 32767).astype(np.int16)
+    rounded: np.ndarray = np.rint(counts)
+    return rounded.clip(-32768, 32767).astype(np.int16)
 
 
 @dataclass(frozen=True)
 class WitMotionProfile(DeviceProfile):
     """Profile of the WitMotion BLE modules (no timestamps, no sequence numbers)."""
 
-    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
+    async def start(self, client: GattClient, rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
         """Subscribe, then unlock, set the output rate, save; read the rate back to check."""
         rate, code = setup_rate(rate_hz)
         reply: asyncio.Future[dict[int, int]] = asyncio.get_running_loop().create_future()
@@ -247,7 +255,7 @@ class WitMotionProfile(DeviceProfile):
         await client.write_gatt_char(WRITE_UUID, read_command(REG_RATE), response=False)
         try:
             regs = await asyncio.wait_for(reply, timeout=2.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return Started(rate)  # older firmware may not answer reads; trust the write
         return Started(CODE_RATES.get(regs.get(REG_RATE, code), rate))
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from sensor.fake_bluez.control import FakeControl, control
-    from sensor.fake_bluez.process import FakeBluezProcess
-    from sensor.fake_bluez.sensor_sim import SensorSpec
-    from sensor.fake_bluez.service import FakeBlueZ
+if TYPE_CHECKING:  # redundant aliases: re-exported names; at run time __getattr__ imports them lazily
+    from sensor.fake_bluez.control import FakeControl as FakeControl
+    from sensor.fake_bluez.control import control as control
+    from sensor.fake_bluez.process import FakeBluezProcess as FakeBluezProcess
+    from sensor.fake_bluez.sensor_sim import SensorSpec as SensorSpec
+    from sensor.fake_bluez.service import FakeBlueZ as FakeBlueZ
 
 _EXPORTS = {
     "FakeControl": "sensor.fake_bluez.control",

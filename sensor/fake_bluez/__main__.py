@@ -12,13 +12,11 @@ import signal
 import sys
 
 from sensor.fake_bluez.sensor_sim import SensorSpec
-from sensor.fake_bluez.service import FakeBlueZ
+from sensor.fake_bluez.service import FakeBlueZ, disconnected
 
 
 async def _run(args: argparse.Namespace) -> None:
-    fake = FakeBlueZ(
-        [SensorSpec.from_json(s) for s in args.sensor], adapter=not args.no_adapter, powered=not args.powered_off
-    )
+    fake = FakeBlueZ([SensorSpec.from_json(s) for s in args.sensor], adapter=not args.no_adapter, powered=not args.powered_off)
     await fake.start(args.bus)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -28,7 +26,7 @@ async def _run(args: argparse.Namespace) -> None:
     bus = fake.bus
     assert bus is not None
     # Serve until told to stop, or until the bus goes away (the daemon was killed).
-    ended = asyncio.ensure_future(bus.wait_for_disconnect())
+    ended = asyncio.ensure_future(disconnected(bus))
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait([ended, stopping], return_when=asyncio.FIRST_COMPLETED)
     stopping.cancel()

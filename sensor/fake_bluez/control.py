@@ -25,7 +25,7 @@ class FakeControl:
         self.bus_address = bus_address
         self._bus: MessageBus | None = None
 
-    async def __aenter__(self) -> "FakeControl":
+    async def __aenter__(self) -> FakeControl:
         self._bus = await MessageBus(bus_address=self.bus_address).connect()
         return self
 
@@ -51,7 +51,7 @@ class FakeControl:
         return reply.body[0] if reply.body else None
 
     async def add_sensor(self, spec: SensorSpec) -> str:
-        return await self._call("AddSensor", "s", spec.to_json())
+        return str(await self._call("AddSensor", "s", spec.to_json()))
 
     async def drop_link(self, address: str, down_s: float) -> None:
         await self._call("DropLink", "sd", address, float(down_s))
@@ -80,10 +80,11 @@ class FakeControl:
     async def take_trace(self, address: str) -> list[tuple[float, int]]:
         """(time.monotonic() at send, samples) of each data notification since the last call
         (sensors added with ``trace=True``)."""
-        return [tuple(x) for x in json.loads(await self._call("TakeTrace", "s", address))]  # type: ignore[misc]
+        return [tuple(x) for x in json.loads(await self._call("TakeTrace", "s", address))]
 
     async def stats(self, address: str) -> dict[str, Any]:
-        return json.loads(await self._call("Stats", "s", address))
+        stats: dict[str, Any] = json.loads(await self._call("Stats", "s", address))
+        return stats
 
 
 def control(bus_address: str, method: str, *args: Any) -> Any:

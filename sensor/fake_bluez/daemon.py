@@ -7,6 +7,7 @@ The daemon listens on a unix socket in a temporary directory, accepts EXTERNAL a
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
@@ -48,10 +49,8 @@ _PR_SET_PDEATHSIG = 1
 def die_with_parent() -> None:
     """``preexec_fn``: the child gets SIGKILL when the process that started it dies, so
     a crashed or killed test run leaves no daemon behind (Linux only; a no-op elsewhere)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
 
 
 def stop_process(proc: subprocess.Popen[bytes], grace_s: float = 2.0) -> None:
@@ -121,11 +120,9 @@ class PrivateBus:
         """A copy of ``os.environ`` with this bus as the system bus."""
         return {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": self.address}
 
-    def __enter__(self) -> "PrivateBus":
+    def __enter__(self) -> PrivateBus:
         self.start()
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()

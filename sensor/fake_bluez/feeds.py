@@ -41,8 +41,8 @@ class SyntheticFeed:
     length: int | None = field(init=False)
 
     def __post_init__(self) -> None:
-        self.length = None if self.duration_s is None else int(round(self.duration_s * self.rate_hz))
-        self._block = max(1, int(round(self.rate_hz)))
+        self.length = None if self.duration_s is None else round(self.duration_s * self.rate_hz)
+        self._block = max(1, round(self.rate_hz))
         self._cache: dict[int, np.ndarray] = {}
 
     def _block_noise(self, b: int) -> np.ndarray:
@@ -96,7 +96,7 @@ class WearerFeed:
         session = simulate_session(self.seed, rate_hz=self.rate_hz, jitter=False, dropouts=False, link_losses=0)
         imu = session.samples.imu
         self._imu = imu
-        self.length = None if self.duration_s is None else int(round(self.duration_s * self.rate_hz))
+        self.length = None if self.duration_s is None else round(self.duration_s * self.rate_hz)
 
     def samples(self, start: int, stop: int) -> Samples:
         if self.length is not None:
@@ -137,7 +137,7 @@ class SamplesFeed:
         if abs(file_rate - self.rate_hz) > 1e-6 * self.rate_hz:
             raise ValueError(f"samples feed {self.path} was taken at {file_rate:g} Hz, the device runs at {self.rate_hz:g} Hz")
         n = len(self._t)
-        self.length = n if self.duration_s is None else min(n, int(round(self.duration_s * self.rate_hz)))
+        self.length = n if self.duration_s is None else min(n, round(self.duration_s * self.rate_hz))
 
     def samples(self, start: int, stop: int) -> Samples:
         assert self.length is not None

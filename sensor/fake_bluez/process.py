@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
@@ -61,9 +61,7 @@ class FakeBluezProcess:
             cmd.append("--powered-off")
         if self.verbose:
             cmd.append("--verbose")
-        self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, env=self.env(), preexec_fn=die_with_parent, cwd=_REPO_ROOT
-        )
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=self.env(), preexec_fn=die_with_parent, cwd=_REPO_ROOT)
         ready = threading.Event()
         line: list[bytes] = []
 
@@ -86,11 +84,9 @@ class FakeBluezProcess:
             self.proc = None
         self.bus.stop()
 
-    def __enter__(self) -> "FakeBluezProcess":
+    def __enter__(self) -> FakeBluezProcess:
         self.start()
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()

@@ -55,7 +55,7 @@ class SensorSpec:
         return json.dumps(asdict(self))
 
     @staticmethod
-    def from_json(text: str | dict[str, Any]) -> "SensorSpec":
+    def from_json(text: str | dict[str, Any]) -> SensorSpec:
         obj = json.loads(text) if isinstance(text, str) else dict(text)
         obj["uuids"] = tuple(obj.get("uuids") or ())
         return SensorSpec(**obj)
@@ -67,7 +67,8 @@ def resolve_profile(ref: str) -> DeviceProfile | None:
         return None
     if ":" in ref:
         module, attr = ref.split(":", 1)
-        return getattr(importlib.import_module(module), attr)
+        profile: DeviceProfile = getattr(importlib.import_module(module), attr)
+        return profile
     from sensor.devices import PROFILES
 
     try:

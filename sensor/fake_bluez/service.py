@@ -15,10 +15,12 @@ Faults and counters are reachable in-process (``FakeBlueZ`` methods) and over th
 """
 
 import asyncio
-from collections.abc import Iterable
+import contextlib
+import functools
 import json
 import logging
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated, Any, TypeVar
 
 from dbus_fast import BusType, DBusError, Message, Variant
 from dbus_fast.aio import MessageBus
@@ -41,6 +43,7 @@ from sensor.devices.base import CharacteristicSpec, ServiceSpec
 from sensor.fake_bluez.sensor_sim import BATTERY_SERVICE, SensorSpec, SimulatedSensor, resolve_profile
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 BLUEZ = "org.bluez"
 ADAPTER_PATH = "/org/bluez/hci0"
@@ -55,6 +58,12 @@ DBusStrList = Annotated[list[str], DBusSignature("as")]
 DBusManufacturerData = Annotated[dict[int, Variant], DBusSignature("a{qv}")]
 
 _PROPS = "org.freedesktop.DBus.Properties"
+
+
+def disconnected(bus: MessageBus) -> Awaitable[None]:
+    """``bus.wait_for_disconnect()`` with its type (dbus-fast leaves it unannotated)."""
+    wait: Callable[[], Awaitable[None]] = bus.wait_for_disconnect
+    return wait()
 
 
 def device_path(address: str) -> str:
@@ -154,7 +163,9 @@ class Adapter(ServiceInterface):
     def Powered(self) -> DBusBool:
         return self.powered
 
-    @Powered.setter
+    # mypy knows the setter idiom for builtin property only; the name must stay "Powered"
+    # because dbus-fast applies a Set by setattr with the setter's __name__.
+    @Powered.setter  # type: ignore[no-redef]
     def Powered(self, value: DBusBool) -> None:
         self._fake.set_powered(bool(value))
 
@@ -207,7 +218,7 @@ class Device(ServiceInterface):
         self.services_resolved = False
         self.exported = False
         self.gatt: list[tuple[str, ServiceInterface]] = []  # exported GATT objects
-        self.chars: dict[str, "Characteristic"] = {}  # by uuid
+        self.chars: dict[str, Characteristic] = {}  # by uuid
 
     @property
     def uuids(self) -> list[str]:
@@ -448,7 +459,7 @@ class Control(ServiceInterface):
         super().__init__(CONTROL_INTERFACE)
         self._fake = fake
 
-    def _call(self, fn: Any, *args: Any) -> Any:
+    def _call(self, fn: Callable[..., _T], *args: Any) -> _T:
         try:
             return fn(*args)
         except (KeyError, ValueError) as e:
@@ -541,10 +552,8 @@ class FakeBlueZ:
         if self.bus:
             bus, self.bus = self.bus, None
             bus.disconnect()
-            try:
-                await asyncio.wait_for(bus.wait_for_disconnect(), 2.0)
-            except Exception:  # the bus may already be gone (daemon killed): nothing to close
-                pass
+            with contextlib.suppress(Exception):  # the bus may already be gone (daemon killed): nothing to close
+                await asyncio.wait_for(disconnected(bus), 2.0)
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -571,7 +580,7 @@ class FakeBlueZ:
             raise ValueError(f"sensor {spec.address} exists")
         sensor = SimulatedSensor(spec, resolve_profile(spec.profile))
         dev = Device(self, sensor)
-        sensor.transmit = lambda uuid, data, dev=dev: self._notify(dev, uuid, data)
+        sensor.transmit = functools.partial(self._notify, dev)
         self.devices[key] = dev
         if self.adapter.discovering:
             self._advertise(dev)

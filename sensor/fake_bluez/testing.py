@@ -121,9 +121,8 @@ async def stream_through_fake(
                 st = await ctl.stats(address)
                 if source.stats.samples != seen:
                     seen, quiet_since = source.stats.samples, time.monotonic()
-                if st["finished"] or not st["present"]:
-                    if seen >= st["samples_delivered"] or time.monotonic() - quiet_since > 1.0:
-                        break
+                if (st["finished"] or not st["present"]) and (seen >= st["samples_delivered"] or time.monotonic() - quiet_since > 1.0):
+                    break
                 await asyncio.sleep(0.05)
         finally:
             await source.stop()
@@ -143,4 +142,4 @@ async def stream_through_fake(
 
 def missing_runs(runs: list[list[int]]) -> list[int]:
     """Samples missing between consecutive delivered runs."""
-    return [b[0] - (a[0] + a[1]) for a, b in zip(runs, runs[1:])]
+    return [b[0] - (a[0] + a[1]) for a, b in itertools.pairwise(runs)]
