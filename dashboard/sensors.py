@@ -6,6 +6,7 @@ client (``sensor.ble``) is installed and an adapter is present.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import data
+from sensor.coach import Coach
 from sensor.live import LiveSession, event_loop
 from sensor.sources import SimulatedSource, Source
 
@@ -106,6 +108,20 @@ def _device_dict(d: Any) -> dict[str, Any]:
             "label": d.label, "battery": d.battery}
 
 
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Import the analysis and the simulator in the background while the user picks a
+    sensor, so Start shows data at once (scipy's import alone takes a second or more)."""
+
+    def load() -> None:
+        import sensor.pipeline  # noqa: F401
+        import sensor.simulate  # noqa: F401
+
+    th = threading.Thread(target=load, name="holdtrack-warm-up", daemon=True)
+    th.start()
+    return th
+
+
 def start(source: Source, *, record: bool, key: str = "live_session") -> LiveSession:
     """Start a live session; when ``record``, its recording is saved into the store at the end."""
     store = data.store()  # taken here: the finish callback runs outside any page run
@@ -123,6 +139,7 @@ def start(source: Source, *, record: bool, key: str = "live_session") -> LiveSes
         source,
         recordings_dir=store.recordings_dir if record else None,
         on_finished=on_finished if record else None,
+        coach=Coach(data.routine()),
     )
     session.start()
     return session
