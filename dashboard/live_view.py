@@ -21,6 +21,14 @@ WINDOW_S = 60.0  # seconds of pelvis angle on screen
 CARD_PX = 270  # one height for the three cards, so the row does not jump as contents change
 SWAY_ZONES = ((0.0, 1.0, "steady", "#3B8B5A"), (1.0, 2.5, "some wobble", "#F2B705"), (2.5, 5.0, "shaky", "#C73E1D"))
 
+# On a phone the cards stack: no fixed height (no empty space), reps first, big numbers.
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  [class*="st-key-ht-card"], [class*="st-key-ht-card"] > div { height: auto !important; min-height: 0 !important; }
+  .ht-big { font-size: 4rem; }
+}
+</style>"""
+
 POSTURE_WORDS = {
     "unknown": "Waiting for data",
     "standing": "Standing",
@@ -100,19 +108,20 @@ def _render(snap: LiveSnapshot, sess: LiveSession, routine: Routine, key: str, r
     elif snap.calibration == "done":
         st.caption(":material/check_circle: Calibrated from the opening stand.")
 
+    st.html(PHONE_CSS)
     c1, c2, c3 = st.columns([1, 1.2, 1.4], gap="medium")
     posture = getattr(status, "posture", "unknown") if status is not None else "unknown"
-    with c1, st.container(border=True, height=CARD_PX):
+    with c1, st.container(border=True, height=CARD_PX, key="ht-card-posture"):
         st.caption("Posture")
         st.markdown(f'<div class="ht-big" style="font-size:1.9rem">{POSTURE_WORDS.get(posture, posture)}</div>',
                     unsafe_allow_html=True)
         pitch = getattr(status, "pitch_deg", None) if status is not None else None
         st.markdown(f'<div class="ht-sub">pelvis angle {pitch:+.1f}°</div>' if pitch is not None else "",
                     unsafe_allow_html=True)
-    with c2, st.container(border=True, height=CARD_PX):
+    with c2, st.container(border=True, height=CARD_PX, key="ht-card-reps"):
         _reps_card(snap, routine)
         _next_line(snap, routine)
-    with c3, st.container(border=True, height=CARD_PX):
+    with c3, st.container(border=True, height=CARD_PX, key="ht-card-hold"):
         _hold_card(snap, routine)
 
     st.altair_chart(_trace_chart(snap), width="stretch")

@@ -32,10 +32,13 @@ class Choice:
 
 def _sim_options() -> dict[str, Any]:
     c1, c2 = st.columns(2)
-    seed = c1.number_input("Wearer", 1, 9999, 7, help="Each number is a different simulated person and session",
-                           key="sim_seed")
-    speed = c2.select_slider("Speed", [1, 2, 5, 10, 20, 50], value=1, format_func=lambda v: f"{v}×", key="sim_speed",
-                             help="1× is real time; faster to see a whole session quickly")
+    # Widgets hidden during a run lose their state: keep the last choice beside them.
+    last = st.session_state.setdefault("sim_last", {"seed": 7, "speed": 1})
+    seed = c1.number_input("Wearer", 1, 9999, int(last["seed"]), key="sim_seed",
+                           help="Each number is a different simulated person and session")
+    speed = c2.select_slider("Speed", [1, 2, 5, 10, 20, 50], value=int(last["speed"]), format_func=lambda v: f"{v}×",
+                             key="sim_speed", help="1× is real time; faster to see a whole session quickly")
+    last.update(seed=int(seed), speed=int(speed))
     return {"seed": int(seed), "speed": float(speed)}
 
 

@@ -14,6 +14,18 @@ r = data.routine()
 session = st.session_state.get(KEY)
 snap = session.snapshot() if session is not None else None
 
+# The session that just ended: open it (first thing on the page, above a new start).
+if snap is not None and not snap.active and snap.phase != "idle":
+    sid = st.session_state.get(f"{KEY}_saved", {}).get("session_id")
+    if sid is not None:
+        with st.container(border=True):
+            st.markdown(f"#### :material/check_circle: Session {sid} is saved in your history")
+            c1, c2 = st.columns([1, 2], vertical_alignment="center")
+            if c1.button("Open the session", type="primary", icon=":material/monitoring:", key="live_open"):
+                st.switch_page("views/session.py", query_params={"id": str(sid)})
+            c2.page_link("views/session.py", label=f"Session {sid}", icon=":material/link:",
+                         query_params={"id": str(sid)})
+
 if snap is None or not snap.active:
     with st.container(border=True):
         st.subheader("Sensor")
@@ -46,17 +58,6 @@ else:
                else "Not saving this session.")
 
 if session is not None:
-    snap = session.snapshot()
-    if not snap.active and snap.phase != "idle":
-        sid = st.session_state.get(f"{KEY}_saved", {}).get("session_id")
-        if sid is not None:
-            with st.container(border=True):
-                st.markdown(f"#### :material/check_circle: Session {sid} is saved in your history")
-                c1, c2 = st.columns([1, 2], vertical_alignment="center")
-                if c1.button("Open the session", type="primary", icon=":material/monitoring:", key="live_open"):
-                    st.switch_page("views/session.py", query_params={"id": str(sid)})
-                c2.page_link("views/session.py", label=f"Session {sid}", icon=":material/link:",
-                             query_params={"id": str(sid)})
     live_view.show(KEY, r)
 else:
     st.info("Choose a sensor and press **Start**. The simulated wearer needs no hardware: it does a whole "
