@@ -124,7 +124,8 @@ def _render(snap: LiveSnapshot, sess: LiveSession, routine: Routine, key: str, r
     with c3, st.container(border=True, height=CARD_PX, key="ht-card-hold"):
         _hold_card(snap, routine)
 
-    st.altair_chart(_trace_chart(snap), width="stretch")
+    if snap.trace:  # (an empty chart before the first samples only slows the first draw)
+        st.altair_chart(_trace_chart(snap), width="stretch")
     _recent(snap, routine)
 
 

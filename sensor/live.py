@@ -147,6 +147,7 @@ class LiveSession:
         self._last_trace_t = -1e18
         self._stop_requested = False
         self._done = threading.Event()
+        self._first_data = threading.Condition(self._lock)
 
     # -- control (any thread) ------------------------------------------------------------
 
@@ -181,6 +182,12 @@ class LiveSession:
         if self._future is None:
             return True
         return self._done.wait(timeout_s)
+
+    def wait_for_data(self, timeout_s: float) -> bool:
+        """Wait until the first samples are in (or the run ended); True if samples came."""
+        with self._first_data:
+            self._first_data.wait_for(lambda: self._state.samples > 0 or self._done.is_set(), timeout_s)
+            return self._state.samples > 0
 
     def skip_calibration(self) -> None:
         """The user chose not to stand still: go on uncalibrated (side planks' side unknown)."""
@@ -227,6 +234,8 @@ class LiveSession:
             await self._consume()
         finally:
             self._done.set()
+            with self._first_data:
+                self._first_data.notify_all()
 
     async def _consume(self) -> None:
         phase = "finished"
@@ -319,6 +328,7 @@ class LiveSession:
                 if st.samples == 0:
                     st.first_time_s = float(t[0])
                     st.phase = "running"
+                    self._first_data.notify_all()
                 st.samples += b - a
                 st.stream_time_s = t_end
                 st.status = status

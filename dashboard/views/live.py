@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import data, live_view, sensors
 
 KEY = "live_session"
+FIRST_DATA_WAIT_S = 1.5  # a sensor still connecting after this shows "Connecting…" meanwhile
 
 st.title("Live")
 sensors.warm_up()
@@ -45,7 +46,8 @@ if snap is None or not snap.active:
             except Exception as e:  # noqa: BLE001 - a sensor that cannot be opened: say why
                 st.error(f"Cannot start: {e}")
             else:
-                st.session_state[KEY] = sensors.start(src, record=record)
+                st.session_state[KEY] = started = sensors.start(src, record=record)
+                started.wait_for_data(FIRST_DATA_WAIT_S)  # so the page drawn next already shows it
                 st.rerun()
         sensors.scan_ui()
 else:
