@@ -56,8 +56,13 @@ def _played(page: Page) -> list[dict[str, Any]]:
 
 
 def _no_sideways_scroll(page: Page) -> None:
+    """Neither the page nor its main column nor any chart is wider than the phone."""
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1, f"the page is {width} px wide at {PHONE['width']} px"
+    main = page.evaluate("(() => { const m = document.querySelector('[data-testid=stMain]'); return m ? m.scrollWidth : 0; })()")
+    assert main <= PHONE["width"] + 1, f"the main column scrolls sideways ({main} px)"
+    charts = page.evaluate("[...document.querySelectorAll('.vega-embed')].map(e => e.getBoundingClientRect().right)")
+    assert all(right <= PHONE["width"] + 1 for right in charts), charts
 
 
 def test_live_coach_at_phone_width(server: str, phone: Page) -> None:  # noqa: F811
