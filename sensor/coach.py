@@ -50,12 +50,15 @@ class SetProgress:
         return f"set {self.set_no} · {self.reps} of {self.target}"
 
 
-def set_progress(reps: Sequence[Rep], now_s: float, routine: Routine) -> SetProgress | None:
+def set_progress(
+    reps: Sequence[Rep], now_s: float, routine: Routine, sets: list[list[int]] | None = None
+) -> SetProgress | None:
     """The last set so far; over once ``SET_PAUSE_S`` passed without a rep (a later rep
-    starts a new set, by ``group_sets``) or once its target is reached."""
+    starts a new set, by ``group_sets``) or once its target is reached. ``sets``:
+    ``group_sets(reps)`` when the caller has it already."""
     if not reps:
         return None
-    sets = group_sets(reps)
+    sets = sets if sets is not None else group_sets(reps)
     last = [reps[i] for i in sets[-1]]
     ex = last[-1].exercise
     target = routine.rep_target(ex)
@@ -111,6 +114,7 @@ class Coach:
     routine: Routine = field(default_factory=Routine)
     cues: list[Cue] = field(default_factory=list)
     _reps: list[Rep] = field(default_factory=list)
+    _sets: list[list[int]] = field(default_factory=list)  # group_sets(_reps), redone when a rep comes
     _holds: list[Hold] = field(default_factory=list)
     _hold_marks: int = 0  # 10-s marks said for the hold in progress
     _hold_target_said: bool = False
@@ -132,6 +136,7 @@ class Coach:
         for e in events:
             if isinstance(e, Rep):
                 self._reps.append(e)
+                self._sets = group_sets(self._reps)
                 out.append(self._cue("rep", e.detected_at_s, tone="rep"))
             elif isinstance(e, HoldStarted):
                 self._hold_key, self._hold_marks = e.start_s, 0
@@ -146,11 +151,11 @@ class Coach:
         return out
 
     def _set_cues(self, now_s: float) -> list[Cue]:
-        p = set_progress(self._reps, now_s, self.routine)
+        p = set_progress(self._reps, now_s, self.routine, self._sets)
         if p is None or p.resting_s is None:
             return []
         # A set is known by its first rep: announced once, even if reps past the target join it.
-        key = self._reps[group_sets(self._reps)[-1][0]].start_s
+        key = self._reps[self._sets[-1][0]].start_s
         out: list[Cue] = []
         if self._set_done_for != key:
             self._set_done_for = key

@@ -95,6 +95,7 @@ class PacedSource:
         self._changed: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._anchor: tuple[float, float] | None = None  # (stream time, monotonic wall time)
+        self._last_t = 0.0  # stream time of the last item yielded
 
     async def _aitems(self) -> AsyncIterator[Samples | Gap]:
         raise NotImplementedError
