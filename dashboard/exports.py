@@ -51,11 +51,22 @@ def history_csv(store: Store, include_demo: bool = False) -> str:
 
 def session_fit(d: queries.SessionDetail) -> bytes:
     """The session as a FIT strength-training activity (the same file as ``holdtrack export --fit``)."""
-    from sensor.export_fit import fit_bytes
+    from sensor.export_fit import first_sample_time, fit_bytes
 
     started = datetime.strptime(str(d.session["started_utc"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    t0 = float(d.trace.t0_s) if d.trace is not None else 0.0  # the recording's first sample time
+    # The session started at the recording's first sample; without the file, the trace's start is close.
+    path = _file(d)
+    t0 = first_sample_time(path) if path is not None else None
+    if t0 is None:
+        t0 = float(d.trace.t0_s) if d.trace is not None else 0.0
     return fit_bytes(d.analysis, t0, started)
+
+
+def _file(d: queries.SessionDetail) -> Path | None:
+    """The session's file in the data folder, if it is there."""
+    name = d.session.get("file_path")
+    path = data.store().resolve(str(name)) if name else None
+    return Path(path) if path is not None and Path(path).is_file() else None
 
 
 def history_buttons(include_demo: bool) -> None:
@@ -75,8 +86,8 @@ def session_buttons(d: queries.SessionDetail, stem: str) -> None:
     c1.download_button("Download FIT", lambda: session_fit(d), file_name=f"{stem}.fit", mime="application/vnd.ant.fit",
                        icon=":material/directions_run:", on_click="ignore", key="export_session_fit",
                        help="A strength-training activity with its sets and reps, for Garmin Connect or Strava")
-    path = Path(str(d.session.get("file_path") or ""))
-    if path.is_file():
+    path = _file(d)
+    if path is not None:
         c2.download_button("Raw recording", lambda: path.read_bytes(), file_name=path.name,
                            mime="application/octet-stream", icon=":material/download:", on_click="ignore",
                            key="export_session_raw", help="The samples as recorded (.htrec, or the imported file)")

@@ -83,6 +83,21 @@ def analyze_for_export(path: Path) -> tuple[Analysis, float, datetime]:
     return analysis, t0, start
 
 
+def first_sample_time(path: Path) -> float | None:
+    """The time of a recording's first sample (None if it has none or cannot be read)."""
+    from sensor.errors import HoldTrackError as _Err
+    from sensor.inputs import open_input
+
+    try:
+        _, items = open_input(path)
+        for item in items:
+            if isinstance(item, Samples) and len(item):
+                return float(item.time_s[0])
+    except (_Err, OSError):
+        return None
+    return None
+
+
 def fit_bytes(analysis: Analysis, t0_s: float, start_utc: datetime) -> bytes:
     """The FIT file of an analysis whose time axis starts (``t0_s``) at ``start_utc``."""
     from fit_tool.fit_file_builder import FitFileBuilder

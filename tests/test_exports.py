@@ -6,6 +6,7 @@ import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -61,3 +62,26 @@ def test_a_stored_session_as_fit_has_its_sets(store: Store, tmp_path: Path) -> N
     assert [(s["category"], s.get("repetitions")) for s in active] == [("hyperextension", 10), ("hyperextension", 10), ("plank", None)]
     assert m["session_mesgs"][0]["start_time"] == datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
     assert active[-1]["duration"] == pytest.approx(31.0, abs=1e-3)
+
+
+def test_the_session_page_fit_is_the_cli_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same sets, reps, durations and start times from the store as from the recording."""
+    from store_builders import sim_recording
+
+    from sensor.cli import main
+
+    monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path / "data"))
+    rec = sim_recording(tmp_path, 808)
+    st = Store(tmp_path / "data")
+    res = st.import_recording(rec)
+    d = queries.session_detail(st, res.session_id)
+    assert d is not None
+    (tmp_path / "page.fit").write_bytes(exports.session_fit(d))
+    assert main(["export", str(rec), "--fit", str(tmp_path / "cli.fit")]) == 0
+
+    def sets(name: str) -> list[tuple[Any, ...]]:
+        m, errors = Decoder(Stream.from_file(str(tmp_path / name))).read()
+        assert errors == []
+        return [(s["set_type"], s["start_time"], s.get("category"), s.get("repetitions"), round(s["duration"], 2)) for s in m["set_mesgs"]]
+
+    assert sets("page.fit") == sets("cli.fit") and len(sets("cli.fit")) >= 3
