@@ -24,7 +24,9 @@ SWAY_ZONES = ((0.0, 1.0, "steady", "#3B8B5A"), (1.0, 2.5, "some wobble", "#F2B70
 # On a phone the cards stack: no fixed height (no empty space), reps first, big numbers.
 PHONE_CSS = """<style>
 @media (max-width: 640px) {
-  [class*="st-key-ht-card"], [class*="st-key-ht-card"] > div { height: auto !important; min-height: 0 !important; }
+  [class*="st-key-ht-card"], div:has(> [class*="st-key-ht-card"]) {
+    height: auto !important; max-height: none !important; flex: 0 0 auto !important; }
+  [class*="st-key-ht-card"] { padding-bottom: 0.6rem; }
   .ht-big { font-size: 4rem; }
 }
 </style>"""
