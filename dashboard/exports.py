@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
@@ -46,14 +46,14 @@ def history_csv(store: Store, include_demo: bool = False) -> str:
         parts.append(df)
     if not parts:
         return "session,date,started_utc\n"
-    return pd.concat(parts, ignore_index=True).to_csv(index=False, float_format="%.3f")
+    return str(pd.concat(parts, ignore_index=True).to_csv(index=False, float_format="%.3f"))
 
 
 def session_fit(d: queries.SessionDetail) -> bytes:
     """The session as a FIT strength-training activity (the same file as ``holdtrack export --fit``)."""
     from sensor.export_fit import first_sample_time, fit_bytes
 
-    started = datetime.strptime(str(d.session["started_utc"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    started = datetime.strptime(str(d.session["started_utc"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     # The session started at the recording's first sample; without the file, the trace's start is close.
     path = _file(d)
     t0 = first_sample_time(path) if path is not None else None
@@ -74,20 +74,48 @@ def history_buttons(include_demo: bool) -> None:
     store = data.store()
     stamp = datetime.now().strftime("%Y-%m-%d")
     c1, c2, _ = st.columns([1, 1, 2])
-    c1.download_button("All sessions (CSV)", lambda: history_csv(store, include_demo), file_name=f"holdtrack-history-{stamp}.csv",
-                       mime="text/csv", icon=":material/table:", on_click="ignore", key="export_history_csv")
-    c2.download_button("All sessions (JSON)", lambda: history_json(store, include_demo), file_name=f"holdtrack-history-{stamp}.json",
-                       mime="application/json", icon=":material/data_object:", on_click="ignore", key="export_history_json")
+    c1.download_button(
+        "All sessions (CSV)",
+        lambda: history_csv(store, include_demo),
+        file_name=f"holdtrack-history-{stamp}.csv",
+        mime="text/csv",
+        icon=":material/table:",
+        on_click="ignore",
+        key="export_history_csv",
+    )
+    c2.download_button(
+        "All sessions (JSON)",
+        lambda: history_json(store, include_demo),
+        file_name=f"holdtrack-history-{stamp}.json",
+        mime="application/json",
+        icon=":material/data_object:",
+        on_click="ignore",
+        key="export_history_json",
+    )
 
 
 def session_buttons(d: queries.SessionDetail, stem: str) -> None:
     """The session as FIT (Garmin Connect, Strava) and its raw recording."""
     c1, c2, _ = st.columns([1, 1, 2])
-    c1.download_button("Download FIT", lambda: session_fit(d), file_name=f"{stem}.fit", mime="application/vnd.ant.fit",
-                       icon=":material/directions_run:", on_click="ignore", key="export_session_fit",
-                       help="A strength-training activity with its sets and reps, for Garmin Connect or Strava")
+    c1.download_button(
+        "Download FIT",
+        lambda: session_fit(d),
+        file_name=f"{stem}.fit",
+        mime="application/vnd.ant.fit",
+        icon=":material/directions_run:",
+        on_click="ignore",
+        key="export_session_fit",
+        help="A strength-training activity with its sets and reps, for Garmin Connect or Strava",
+    )
     path = _file(d)
     if path is not None:
-        c2.download_button("Raw recording", lambda: path.read_bytes(), file_name=path.name,
-                           mime="application/octet-stream", icon=":material/download:", on_click="ignore",
-                           key="export_session_raw", help="The samples as recorded (.htrec, or the imported file)")
+        c2.download_button(
+            "Raw recording",
+            lambda: path.read_bytes(),
+            file_name=path.name,
+            mime="application/octet-stream",
+            icon=":material/download:",
+            on_click="ignore",
+            key="export_session_raw",
+            help="The samples as recorded (.htrec, or the imported file)",
+        )

@@ -50,9 +50,7 @@ class SetProgress:
         return f"set {self.set_no} · {self.reps} of {self.target}"
 
 
-def set_progress(
-    reps: Sequence[Rep], now_s: float, routine: Routine, sets: list[list[int]] | None = None
-) -> SetProgress | None:
+def set_progress(reps: Sequence[Rep], now_s: float, routine: Routine, sets: list[list[int]] | None = None) -> SetProgress | None:
     """The last set so far; over once ``SET_PAUSE_S`` passed without a rep (a later rep
     starts a new set, by ``group_sets``) or once its target is reached. ``sets``:
     ``group_sets(reps)`` when the caller has it already."""
@@ -84,14 +82,12 @@ def _steps(routine: Routine) -> list[tuple[str, str | None, int]]:
     return steps
 
 
-def next_step(
-    reps: Sequence[Rep], holds: Sequence[Hold], routine: Routine, holding: tuple[str, str | None] | None = None
-) -> str:
+def next_step(reps: Sequence[Rep], holds: Sequence[Hold], routine: Routine, holding: tuple[str, str | None] | None = None) -> str:
     """The routine's first step not done yet, in words ("side plank, left"); "" when all
     is done. The set in progress counts as done, and so does ``holding`` (the hold in
     progress): "next" is what comes after them."""
-    sets = Counter(reps[s[0]].exercise for s in group_sets(reps))
-    held = Counter((h.exercise, h.side if h.exercise == "side_plank" else None) for h in holds)
+    sets: Counter[str] = Counter(reps[s[0]].exercise for s in group_sets(reps))
+    held: Counter[tuple[str, str | None]] = Counter((h.exercise, h.side if h.exercise == "side_plank" else None) for h in holds)
     if holding is not None:
         held[holding] += 1
     for ex, side, n in _steps(routine):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sensor.errors import HoldTrackError
@@ -75,11 +75,11 @@ def analyze_for_export(path: Path) -> tuple[Analysis, float, datetime]:
     analysis = analyze_stream(watch(items), source=str(path), mount=header.mount or "back")
     t0 = first[0] if first else 0.0
     if t0 >= UNIX_TIME_MIN_S:
-        start = datetime.fromtimestamp(t0, timezone.utc)
+        start = datetime.fromtimestamp(t0, UTC)
     elif header.created_utc:
-        start = datetime.strptime(header.created_utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        start = datetime.strptime(header.created_utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     else:  # a CSV with relative times: the file's time is the best it says (as the store does)
-        start = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        start = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     return analysis, t0, start
 
 
@@ -112,7 +112,7 @@ def fit_bytes(analysis: Analysis, t0_s: float, start_utc: datetime) -> bytes:
     base_ms = start_utc.timestamp() * 1000.0
 
     def ms(t_s: float) -> int:  # fit-tool takes Unix milliseconds (and stores FIT seconds)
-        return int(round(base_ms + (t_s - t0_s) * 1000.0))
+        return round(base_ms + (t_s - t0_s) * 1000.0)
 
     end_s = t0_s + max(analysis.duration_s, 0.0)
     sets = fit_sets(analysis)

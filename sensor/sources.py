@@ -193,9 +193,10 @@ class PacedSource:
             a = 0
             n = len(t)
             while a < n and not self._stopping:
-                if self._skipping(float(t[a])):
+                skip_to = self.skip_to_s
+                if skip_to is not None and float(t[a]) < skip_to:
                     # Skipped stretch: everything before the seek target in one piece.
-                    b = int(np.searchsorted(t, self.skip_to_s, side="left"))
+                    b = int(np.searchsorted(t, skip_to, side="left"))
                     b = max(b, a + 1)
                     self._anchor = None
                 else:
@@ -245,7 +246,7 @@ class SimulatedSource(PacedSource):
     simulated while the arrival streams. Both parts share one sensor: rate and mounting.
     """
 
-    def __init__(self, seed: int, speed: float = 1.0, **options: object) -> None:
+    def __init__(self, seed: int, speed: float = 1.0, **options: Any) -> None:
         from sensor.simulate import RATES_HZ
 
         self.seed = seed
@@ -253,21 +254,21 @@ class SimulatedSource(PacedSource):
         rng = np.random.default_rng([seed, 11])  # the session-wide sensor choices
         rate = options.pop("rate_hz", None) or float(rng.choice(RATES_HZ))
         rotation = options.pop("mount_rotation_deg", None)
-        sensor = {
-            "rate_hz": float(rate),  # type: ignore[arg-type]
-            "mount_rotation_deg": float(rotation if rotation is not None else rng.uniform(0, 360)),  # type: ignore[arg-type]
+        sensor: dict[str, Any] = {
+            "rate_hz": float(rate),
+            "mount_rotation_deg": float(rotation if rotation is not None else rng.uniform(0, 360)),
             # The simulator draws the tilt's axis per call: untilted, both parts sit the same way.
-            "mount_tilt_deg": float(options.pop("mount_tilt_deg", None) or 0.0),  # type: ignore[arg-type]
+            "mount_tilt_deg": float(options.pop("mount_tilt_deg", None) or 0.0),
         }
         standing = bool(options.pop("standing_start", True))
-        common = {k: options[k] for k in ("mount", "jitter", "dropouts") if k in options}
-        self._arrival_opts = {**sensor, **common, "standing_start": standing, "exercises": (), "link_losses": 0}
-        self._routine_opts = {**sensor, **options, "standing_start": False}
+        common: dict[str, Any] = {k: options[k] for k in ("mount", "jitter", "dropouts") if k in options}
+        self._arrival_opts: dict[str, Any] = {**sensor, **common, "standing_start": standing, "exercises": (), "link_losses": 0}
+        self._routine_opts: dict[str, Any] = {**sensor, **options, "standing_start": False}
         self._arrival_seed = [seed, 7]
         super().__init__(
             Header(
                 device={"profile": "simulated", "name": f"Simulated wearer #{seed}", "address": f"sim:{seed}"},
-                sample_rate_hz=float(rate),  # type: ignore[arg-type]
+                sample_rate_hz=float(rate),
                 mount=str(options.get("mount", "back")),
                 source="simulated",
                 extra={"seed": seed},

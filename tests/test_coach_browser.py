@@ -150,9 +150,9 @@ def test_live_coach_at_phone_width(server: str, phone: Page) -> None:  # noqa: F
     assert len({r["set_idx"] for r in reps if r["exercise"] == "back_extension"}) == 3
 
 
-def _data_dir(page: Page, server: str) -> str:
+def _data_dir(page: Page, url: str) -> str:
     """The server's data folder, as its Settings page shows it."""
-    open_page(page, f"{server}/settings", "Settings")
+    open_page(page, f"{url}/settings", "Settings")
     return page.get_by_test_id("stCode").first.inner_text().strip()
 
 
@@ -175,9 +175,7 @@ def test_replay_controls_at_phone_width(server: str, phone: Page) -> None:  # no
     shot(page, "phone-replay-paused")
     page.get_by_role("button", name="Resume").click()
     expect(status.get_by_text("Replaying ")).to_be_visible(timeout=10_000)
-    page.wait_for_function(
-        "([el, before]) => el.innerText !== before", arg=[status.element_handle(), elapsed], timeout=10_000
-    )
+    page.wait_for_function("([el, before]) => el.innerText !== before", arg=[status.element_handle(), elapsed], timeout=10_000)
     # Jump to the end: the elapsed time leaps there (the skipped part is analysed, not shown).
     position = page.get_by_role("slider", name="Position")
     position.focus()
@@ -188,7 +186,8 @@ def test_replay_controls_at_phone_width(server: str, phone: Page) -> None:  # no
         """(min) => { const el = document.querySelector('[data-testid=ht-status]');
                       const m = el && el.innerText.match(/(\\d+):(\\d\\d) elapsed/);
                       return m && +m[1] * 60 + +m[2] >= min; }""",
-        arg=max(0, last - 15), timeout=15_000,
+        arg=max(0, last - 15),
+        timeout=15_000,
     )
     no_errors(page)
     _no_sideways_scroll(page)

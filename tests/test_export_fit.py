@@ -3,7 +3,8 @@ a different code base from the writer), the file holds the sets and reps ``analy
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,8 @@ from store_builders import sim_recording
 
 from sensor.analyze import analyze_path
 from sensor.cli import main
-from sensor.store import read_header
 from sensor.routine import group_sets
+from sensor.store import read_header
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "recordings").glob("*.htrec"))[:2]
@@ -41,7 +42,7 @@ def expected_sets(rec: Path) -> list[tuple[str, int | None, float]]:
     return [r[1:] for r in sorted(rows)]
 
 
-@pytest.mark.parametrize("rec", SAMPLES + [None], ids=[p.stem for p in SAMPLES] + ["fresh-sim"])
+@pytest.mark.parametrize("rec", [*SAMPLES, None], ids=[p.stem for p in SAMPLES] + ["fresh-sim"])
 def test_fit_decodes_into_the_sets_and_reps_analyze_finds(rec: Path | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rec = rec or sim_recording(tmp_path, 31337)  # a seed never used for tuning
     out = tmp_path / "session.fit"
@@ -57,13 +58,13 @@ def test_fit_decodes_into_the_sets_and_reps_analyze_finds(rec: Path | None, tmp_
     assert sum(1 for w in want if w[1] is not None) >= 2 and any(w[1] is None for w in want)
     # Rests fill the time between sets; each set starts where the one before it (or its rest) ended.
     kinds = [s["set_type"] for s in m["set_mesgs"]]
-    assert all(a != b for a, b in zip(kinds, kinds[1:]))  # active and rest alternate
+    assert all(a != b for a, b in pairwise(kinds))  # active and rest alternate
     assert [s["message_index"] for s in m["set_mesgs"]] == list(range(len(kinds)))
     (session,) = m["session_mesgs"]
     assert (session["sport"], session["sub_sport"]) == ("training", "strength_training")
     assert session["total_reps"] == len(analyze_path(rec).reps)
     # Dated by the recording's header; the first set starts after the session does.
-    start = datetime.strptime(read_header(rec).created_utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    start = datetime.strptime(read_header(rec).created_utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert session["start_time"] == start
     assert session["start_time"] <= active[0]["start_time"] <= active[-1]["timestamp"] <= session["timestamp"]
     assert m["activity_mesgs"][0]["num_sessions"] == 1

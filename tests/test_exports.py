@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,9 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path))
     st = Store(tmp_path)
     ext = [r for k in range(2) for r in reps("back_extension", 10, start=10 + 100 * k, every=4)]
-    session(st, datetime(2026, 3, 2, 9, tzinfo=timezone.utc), analysis(ext, [hold("side_plank", "left", 300, 31)]), tag="a")
-    session(st, datetime(2026, 3, 4, 9, tzinfo=timezone.utc), analysis(reps("bridge", 12), []), tag="b")
-    session(st, datetime(2026, 3, 5, 9, tzinfo=timezone.utc), analysis(reps("bridge", 5), []), demo=True, tag="demo")
+    session(st, datetime(2026, 3, 2, 9, tzinfo=UTC), analysis(ext, [hold("side_plank", "left", 300, 31)]), tag="a")
+    session(st, datetime(2026, 3, 4, 9, tzinfo=UTC), analysis(reps("bridge", 12), []), tag="b")
+    session(st, datetime(2026, 3, 5, 9, tzinfo=UTC), analysis(reps("bridge", 5), []), demo=True, tag="demo")
     return st
 
 
@@ -60,7 +60,7 @@ def test_a_stored_session_as_fit_has_its_sets(store: Store, tmp_path: Path) -> N
     assert errors == []
     active = [s for s in m["set_mesgs"] if s["set_type"] == "active"]
     assert [(s["category"], s.get("repetitions")) for s in active] == [("hyperextension", 10), ("hyperextension", 10), ("plank", None)]
-    assert m["session_mesgs"][0]["start_time"] == datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    assert m["session_mesgs"][0]["start_time"] == datetime(2026, 3, 2, 9, tzinfo=UTC)
     assert active[-1]["duration"] == pytest.approx(31.0, abs=1e-3)
 
 

@@ -249,7 +249,7 @@ def test_the_simulated_wearer_sends_its_first_samples_within_a_second(tmp_path: 
     for seed in (101, 202):
         src = SimulatedSource(seed, speed=1)
 
-        async def first() -> float:
+        async def first(src: SimulatedSource = src) -> float:
             t0 = time.monotonic()
             async for item in src.stream():
                 if isinstance(item, Samples):
@@ -332,7 +332,7 @@ def test_replay_seek_forward_and_start_later_give_every_sample_and_the_same_even
             src.seek(target)
 
     start = time.monotonic()
-    items, marks = _replay_times(ReplaySource(path, speed=5), control)
+    items, _ = _replay_times(ReplaySource(path, speed=5), control)
     wall = time.monotonic() - start
     samples = Samples.concat([i for i in items if isinstance(i, Samples)])
     assert np.array_equal(samples.time_s, rec.samples.time_s)

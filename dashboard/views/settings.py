@@ -68,7 +68,7 @@ with st.form("audio"):
     st.caption("Tones and spoken cues during a live session: a tone per rep, hold marks, set done, rest over.")
     a1, a2, a3 = st.columns([1, 2, 2], vertical_alignment="bottom")
     audio_on = a1.toggle("Sound on", value=r.audio.on, key="audio_on")
-    volume = a2.slider("Volume", 0, 100, int(round(r.audio.volume * 100)), 5, format="%d%%", key="audio_volume")
+    volume = a2.slider("Volume", 0, 100, round(r.audio.volume * 100), 5, format="%d%%", key="audio_volume")
     rest = a3.number_input("Rest between sets (s)", 0, 600, int(r.audio.rest_s), 5, key="audio_rest")
     if st.form_submit_button("Save sound settings"):
         data.save_settings(replace(data.routine(), audio=AudioSettings(bool(audio_on), volume / 100.0, float(rest))))
