@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +37,25 @@ INSTRUMENT = """
 })();
 """
 SEED = 21  # a full routine: three sets of back extensions, a set of bridges, planks
+
+
+class _OwnFolder:
+    """A ``tmp_path_factory`` whose folders sit in a folder of their own, so the server
+    fixture borrowed from test_dashboard_browser (which writes beside its data folder)
+    does not collide with that module's own server in the same run."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+
+    def mktemp(self, name: str) -> Path:
+        path = self.base / name
+        path.mkdir()
+        return path
+
+
+@pytest.fixture(scope="module")
+def tmp_path_factory(tmp_path_factory: pytest.TempPathFactory) -> _OwnFolder:
+    return _OwnFolder(tmp_path_factory.mktemp("coach-browser"))
 
 
 @pytest.fixture()
