@@ -175,8 +175,9 @@ def _hold_card(snap: LiveSnapshot, routine: Routine) -> None:
         target = routine.hold_target(hold.exercise).hold_s
         st.markdown(f'<div class="ht-big">{hold.elapsed_s:.0f}<span style="font-size:1.4rem"> / {target:.0f} s</span></div>',
                     unsafe_allow_html=True)
+        left = target - hold.elapsed_s
         st.progress(min(1.0, hold.elapsed_s / target), text=f"{ui.hold_label(hold.exercise, hold.side)}"
-                    + (" · target reached!" if hold.elapsed_s >= target else ""))
+                    + (" · target reached!" if left <= 0 else f" · {left:.0f} s to go"))
         sway = getattr(hold, "sway_deg", None)
         if sway is not None:
             st.altair_chart(_sway_gauge(float(sway)), width="stretch")
