@@ -16,11 +16,12 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from dashboard import data, ui  # noqa: E402
+from dashboard import data, phone, ui  # noqa: E402
 from sensor.errors import StoreError  # noqa: E402
 
 st.set_page_config(page_title="HoldTrack", page_icon=":material/accessibility_new:", layout="wide")
 ui.style()
+phone.style()  # 390 px screens (dashboard/phone.py)
 
 PAGES = {
     "Progress": [

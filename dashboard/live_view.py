@@ -10,7 +10,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import ui
+from dashboard import audio, ui
+from sensor.coach import next_step, set_progress
 from sensor.events import Hold, Rep
 from sensor.live import LiveSession, LiveSnapshot
 from sensor.routine import Routine
@@ -19,6 +20,16 @@ REFRESH_S = 0.2  # 5 updates a second
 WINDOW_S = 60.0  # seconds of pelvis angle on screen
 CARD_PX = 270  # one height for the three cards, so the row does not jump as contents change
 SWAY_ZONES = ((0.0, 1.0, "steady", "#3B8B5A"), (1.0, 2.5, "some wobble", "#F2B705"), (2.5, 5.0, "shaky", "#C73E1D"))
+
+# On a phone the cards stack: no fixed height (no empty space), reps first, big numbers.
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  [class*="st-key-ht-card"], div:has(> [class*="st-key-ht-card"]) {
+    height: auto !important; max-height: none !important; flex: 0 0 auto !important; }
+  [class*="st-key-ht-card"] { padding-bottom: 0.6rem; }
+  .ht-big { font-size: 4rem; }
+}
+</style>"""
 
 POSTURE_WORDS = {
     "unknown": "Waiting for data",
@@ -32,33 +43,38 @@ POSTURE_WORDS = {
 }
 
 
-def show(key: str, routine: Routine) -> None:
-    """Draw the live view of ``st.session_state[key]`` (a LiveSession), refreshing while it runs."""
+def show(key: str, routine: Routine, replaying: str | None = None) -> None:
+    """Draw the live view of ``st.session_state[key]`` (a LiveSession), refreshing while it
+    runs or is being saved. ``replaying``: the recording's name when this is a replay."""
     session: LiveSession | None = st.session_state.get(key)
-    running = session is not None and session.snapshot().running
+    active = session is not None and session.snapshot().active
 
-    @st.fragment(run_every=REFRESH_S if running else None)
+    @st.fragment(run_every=REFRESH_S if active else None)
     def view() -> None:
         sess: LiveSession | None = st.session_state.get(key)
         if sess is None:
             return
         snap = sess.snapshot()
-        _render(snap, sess, routine, key)
-        # The run ended by itself (end of a replay, sensor gone): redraw the whole page
-        # once so its buttons match, and stop refreshing.
-        if running and not snap.running:
+        _render(snap, sess, routine, key, replaying)
+        # The run ended by itself (end of a replay, sensor gone) and is saved: redraw the
+        # whole page once so its buttons and the sidebar's counts match, stop refreshing.
+        if active and not snap.active:
             st.rerun()
 
     view()
 
 
-def _status_line(snap: LiveSnapshot) -> None:
+def _status_line(snap: LiveSnapshot, replaying: str | None, paused: bool) -> None:
     if snap.phase == "connecting":
-        color, words = "#607D8B", "Connecting…"
+        color, words = "#607D8B", "Opening the recording…" if replaying else "Connecting…"
+    elif snap.running and replaying:
+        color, words = ("#F2B705", f"Paused: {replaying}") if paused else ("#2E86AB", f"Replaying {replaying}")
     elif snap.running and snap.link is not None and not snap.link.connected:
         color, words = "#C73E1D", f"Connection lost: {snap.link.message}"
     elif snap.running:
         color, words = "#3B8B5A", "Connected"
+    elif snap.phase == "saving":
+        color, words = "#607D8B", "Saving the session…"
     elif snap.phase == "failed":
         color, words = "#C73E1D", "Stopped with an error"
     else:
@@ -72,11 +88,13 @@ def _status_line(snap: LiveSnapshot) -> None:
         lost = sum(g.end_s - g.start_s for g in snap.gaps)
         word = "gap" if len(snap.gaps) == 1 else "gaps"
         pills.append(f'<span class="ht-pill" style="background:#fdecea;color:#C73E1D">{len(snap.gaps)} {word} · {lost:.1f} s lost</span>')
-    st.html("".join(pills))
+    st.html(f'<div data-testid="ht-status">{"".join(pills)}</div>')
 
 
-def _render(snap: LiveSnapshot, sess: LiveSession, routine: Routine, key: str) -> None:
-    _status_line(snap)
+def _render(snap: LiveSnapshot, sess: LiveSession, routine: Routine, key: str, replaying: str | None) -> None:
+    _status_line(snap, replaying, bool(getattr(sess.source, "paused", False)))
+    if routine.audio.on and snap.cues:
+        audio.render(snap.cues, routine.audio.volume, f"{key}-{snap.started_wall:.6f}")
     if snap.error:
         st.error(snap.error)
     if snap.saved:
@@ -92,21 +110,24 @@ def _render(snap: LiveSnapshot, sess: LiveSession, routine: Routine, key: str) -
     elif snap.calibration == "done":
         st.caption(":material/check_circle: Calibrated from the opening stand.")
 
+    st.html(PHONE_CSS)
     c1, c2, c3 = st.columns([1, 1.2, 1.4], gap="medium")
     posture = getattr(status, "posture", "unknown") if status is not None else "unknown"
-    with c1, st.container(border=True, height=CARD_PX):
+    with c1, st.container(border=True, height=CARD_PX, key="ht-card-posture"):
         st.caption("Posture")
         st.markdown(f'<div class="ht-big" style="font-size:1.9rem">{POSTURE_WORDS.get(posture, posture)}</div>',
                     unsafe_allow_html=True)
         pitch = getattr(status, "pitch_deg", None) if status is not None else None
         st.markdown(f'<div class="ht-sub">pelvis angle {pitch:+.1f}°</div>' if pitch is not None else "",
                     unsafe_allow_html=True)
-    with c2, st.container(border=True, height=CARD_PX):
+    with c2, st.container(border=True, height=CARD_PX, key="ht-card-reps"):
         _reps_card(snap, routine)
-    with c3, st.container(border=True, height=CARD_PX):
+        _next_line(snap, routine)
+    with c3, st.container(border=True, height=CARD_PX, key="ht-card-hold"):
         _hold_card(snap, routine)
 
-    st.altair_chart(_trace_chart(snap), width="stretch")
+    if snap.trace:  # (an empty chart before the first samples only slows the first draw)
+        st.altair_chart(_trace_chart(snap), width="stretch")
     _recent(snap, routine)
 
 
@@ -119,19 +140,32 @@ def _reps_card(snap: LiveSnapshot, routine: Routine) -> None:
         return
     last = reps[-1]
     target = routine.rep_target(last.exercise)
-    same = 0
-    for r in reversed(reps):  # reps of the current exercise in a row: "set progress"
-        if r.exercise != last.exercise:
-            break
-        same += 1
-    st.markdown(f'<div class="ht-sub">{ui.label(last.exercise)} · {same} of {target.reps_per_set} in this run</div>',
+    p = set_progress(reps, snap.stream_time_s, routine)
+    assert p is not None
+    st.markdown(f'<div class="ht-sub" data-testid="ht-set"><b>{ui.label(last.exercise)} · {p.words}</b></div>',
                 unsafe_allow_html=True)
-    if target.hold_s > 0:
+    if p.resting_s is not None and p.set_no < p.sets_target and snap.active:
+        rest = routine.audio.rest_s
+        m, s = divmod(int(p.resting_s), 60)
+        over = p.resting_s >= rest
+        st.progress(min(1.0, p.resting_s / rest) if rest > 0 else 1.0,
+                    text=f"Rest {m}:{s:02d}" + (" · rest over, next set when ready" if over else f" of {rest:.0f} s"))
+    elif target.hold_s > 0:
         ok = last.hold_s >= target.hold_s
         st.progress(min(1.0, last.hold_s / target.hold_s),
                     text=f"Last rep held {last.hold_s:.1f} s of {target.hold_s:.0f} s {'✓' if ok else '— hold a little longer'}")
     else:
         st.markdown(f'<div class="ht-sub">last rep: {last.hold_s:.1f} s at the top</div>', unsafe_allow_html=True)
+
+
+def _next_line(snap: LiveSnapshot, routine: Routine) -> None:
+    """The routine's next step (the set or hold in progress counts as done)."""
+    hold = getattr(snap.status, "hold", None) if snap.status is not None and snap.running else None
+    holding = (hold.exercise, hold.side if hold.exercise == "side_plank" else None) if hold is not None else None
+    nxt = next_step(snap.reps, snap.holds, routine, holding)
+    if snap.samples:
+        words = f"next: {nxt}" if nxt else "routine done ✓"
+        st.markdown(f'<div class="ht-sub" data-testid="ht-next">{words}</div>', unsafe_allow_html=True)
 
 
 def _hold_card(snap: LiveSnapshot, routine: Routine) -> None:
@@ -141,8 +175,9 @@ def _hold_card(snap: LiveSnapshot, routine: Routine) -> None:
         target = routine.hold_target(hold.exercise).hold_s
         st.markdown(f'<div class="ht-big">{hold.elapsed_s:.0f}<span style="font-size:1.4rem"> / {target:.0f} s</span></div>',
                     unsafe_allow_html=True)
+        left = target - hold.elapsed_s
         st.progress(min(1.0, hold.elapsed_s / target), text=f"{ui.hold_label(hold.exercise, hold.side)}"
-                    + (" · target reached!" if hold.elapsed_s >= target else ""))
+                    + (" · target reached!" if left <= 0 else f" · {left:.0f} s to go"))
         sway = getattr(hold, "sway_deg", None)
         if sway is not None:
             st.altair_chart(_sway_gauge(float(sway)), width="stretch")

@@ -6,6 +6,7 @@ client (``sensor.ble``) is installed and an adapter is present.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import data
+from sensor.coach import Coach
 from sensor.live import LiveSession, event_loop
 from sensor.sources import SimulatedSource, Source
 
@@ -30,10 +32,13 @@ class Choice:
 
 def _sim_options() -> dict[str, Any]:
     c1, c2 = st.columns(2)
-    seed = c1.number_input("Wearer", 1, 9999, 7, help="Each number is a different simulated person and session",
-                           key="sim_seed")
-    speed = c2.select_slider("Speed", [1, 2, 5, 10, 20, 50], value=1, format_func=lambda v: f"{v}×", key="sim_speed",
-                             help="1× is real time; faster to see a whole session quickly")
+    # Widgets hidden during a run lose their state: keep the last choice beside them.
+    last = st.session_state.setdefault("sim_last", {"seed": 7, "speed": 1})
+    seed = c1.number_input("Wearer", 1, 9999, int(last["seed"]), key="sim_seed",
+                           help="Each number is a different simulated person and session")
+    speed = c2.select_slider("Speed", [1, 2, 5, 10, 20, 50], value=int(last["speed"]), format_func=lambda v: f"{v}×",
+                             key="sim_speed", help="1× is real time; faster to see a whole session quickly")
+    last.update(seed=int(seed), speed=int(speed))
     return {"seed": int(seed), "speed": float(speed)}
 
 
@@ -106,6 +111,20 @@ def _device_dict(d: Any) -> dict[str, Any]:
             "label": d.label, "battery": d.battery}
 
 
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Import the analysis and the simulator in the background while the user picks a
+    sensor, so Start shows data at once (scipy's import alone takes a second or more)."""
+
+    def load() -> None:
+        import sensor.pipeline  # noqa: F401
+        import sensor.simulate  # noqa: F401
+
+    th = threading.Thread(target=load, name="holdtrack-warm-up", daemon=True)
+    th.start()
+    return th
+
+
 def start(source: Source, *, record: bool, key: str = "live_session") -> LiveSession:
     """Start a live session; when ``record``, its recording is saved into the store at the end."""
     store = data.store()  # taken here: the finish callback runs outside any page run
@@ -123,6 +142,7 @@ def start(source: Source, *, record: bool, key: str = "live_session") -> LiveSes
         source,
         recordings_dir=store.recordings_dir if record else None,
         on_finished=on_finished if record else None,
+        coach=Coach(data.routine()),
     )
     session.start()
     return session

@@ -80,9 +80,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=_quiet(cmd_record))
 
-    p = subparsers.add_parser("export", help="export a recording as generic CSV")
+    p = subparsers.add_parser("export", help="export a recording as generic CSV and/or a FIT activity")
     p.add_argument("recording", type=Path)
-    p.add_argument("--csv", metavar="OUT.csv", type=Path, required=True)
+    p.add_argument("--csv", metavar="OUT.csv", type=Path, help="the samples as the generic CSV")
+    p.add_argument("--fit", metavar="OUT.fit", type=Path, help="the session as a FIT strength-training activity")
     p.set_defaults(func=_quiet(cmd_export))
 
     p = subparsers.add_parser("fake-sensors", help="simulated BLE sensors on a private bus (demos)")
@@ -328,7 +329,18 @@ def _print_summary(
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write a recording's samples as CSV: time_s, acc_x..z (m/s²), gyro_x..z (rad/s)."""
+    """Write a recording's samples as CSV (time_s, acc_x..z m/s², gyro_x..z rad/s) and/or
+    its sets and holds as a FIT activity."""
+    if args.csv is None and args.fit is None:
+        raise HoldTrackError("export: say what to write: --csv OUT.csv and/or --fit OUT.fit")
+    if args.fit is not None:
+        from sensor.export_fit import export_fit
+
+        sets = export_fit(args.recording, args.fit)
+        n_reps = sum(s.reps or 0 for s in sets)
+        print(f"wrote {len(sets)} sets ({n_reps} reps, {sum(s.reps is None for s in sets)} holds) to {args.fit}")
+    if args.csv is None:
+        return 0
     import numpy as np
 
     from sensor.recording import read_recording

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from sensor.coach import Coach, Cue
 from sensor.events import Event, Gap, Hold, HoldStarted, Rep
 from sensor.samples import Samples
 from sensor.sources import LinkStatus, Source
@@ -52,7 +53,7 @@ def event_loop() -> asyncio.AbstractEventLoop:
 class LiveSnapshot:
     """A consistent copy of the live state, safe to read from any thread."""
 
-    phase: str  # idle, connecting, running, finished, stopped, failed
+    phase: str  # idle, connecting, running, saving (source ended, finish callback running), finished, stopped, failed
     calibration: str  # waiting (prompt shown), done, skipped
     status: Any  # the pipeline's LiveStatus (a copy), None before the first samples
     trace: tuple[tuple[float, float], ...]  # (stream time s, pelvis angle deg), downsampled
@@ -71,10 +72,16 @@ class LiveSnapshot:
     error: str | None
     saved: str | None  # what the finish callback said (e.g. "saved as session 12")
     started_wall: float
+    cues: tuple[Cue, ...] = ()  # the coach's cues so far, in order (empty without a coach)
 
     @property
     def running(self) -> bool:
         return self.phase in ("connecting", "running")
+
+    @property
+    def active(self) -> bool:
+        """Running, or ended and still being saved: a view keeps refreshing."""
+        return self.running or self.phase == "saving"
 
     @property
     def elapsed_s(self) -> float:
@@ -101,6 +108,7 @@ class _State:
     error: str | None = None
     saved: str | None = None
     started_wall: float = 0.0
+    cues: list[Cue] = field(default_factory=list)
 
 
 def _default_pipeline(mount: str = "back") -> Any:
@@ -123,8 +131,10 @@ class LiveSession:
         pipeline_factory: Callable[[str], Any] | None = None,
         on_finished: Callable[[Path], str] | None = None,
         trace_hz: float = TRACE_HZ,
+        coach: Coach | None = None,
     ) -> None:
         self.source = source
+        self.coach = coach
         self.recordings_dir = recordings_dir
         self._pipeline_factory = pipeline_factory or _default_pipeline
         self._on_finished = on_finished
@@ -137,6 +147,7 @@ class LiveSession:
         self._last_trace_t = -1e18
         self._stop_requested = False
         self._done = threading.Event()
+        self._first_data = threading.Condition(self._lock)
 
     # -- control (any thread) ------------------------------------------------------------
 
@@ -172,6 +183,12 @@ class LiveSession:
             return True
         return self._done.wait(timeout_s)
 
+    def wait_for_data(self, timeout_s: float) -> bool:
+        """Wait until the first samples are in (or the run ended); True if samples came."""
+        with self._first_data:
+            self._first_data.wait_for(lambda: self._state.samples > 0 or self._done.is_set(), timeout_s)
+            return self._state.samples > 0
+
     def skip_calibration(self) -> None:
         """The user chose not to stand still: go on uncalibrated (side planks' side unknown)."""
         with self._lock:
@@ -202,6 +219,7 @@ class LiveSession:
                 error=s.error,
                 saved=s.saved,
                 started_wall=s.started_wall,
+                cues=tuple(s.cues),
             )
 
     def _set(self, **fields: Any) -> None:
@@ -216,6 +234,8 @@ class LiveSession:
             await self._consume()
         finally:
             self._done.set()
+            with self._first_data:
+                self._first_data.notify_all()
 
     async def _consume(self) -> None:
         phase = "finished"
@@ -225,7 +245,7 @@ class LiveSession:
                 self._handle(item)
             if self._stop_requested:
                 phase = "stopped"
-            self._publish(self._pipe.finish())
+            self._publish(self._pipe.finish(), self._state.stream_time_s)
         except asyncio.CancelledError:
             phase = "stopped"  # stop() gave up waiting for the source: end here, cleanly
         except Exception as e:  # noqa: BLE001 - any failure becomes a message on screen
@@ -233,13 +253,17 @@ class LiveSession:
             self._set(error=f"{type(e).__name__}: {e}")
         finally:
             path = self._close_writer()
-            self._set(phase=phase)
-        if path is not None and self._on_finished is not None:
+            saving = path is not None and self._on_finished is not None
+            self._set(phase="saving" if saving else phase)
+        if saving:
+            assert path is not None and self._on_finished is not None
             try:
                 msg = await asyncio.get_running_loop().run_in_executor(None, self._on_finished, path)
                 self._set(saved=msg)
             except Exception as e:  # noqa: BLE001
                 self._set(error=f"saving the session failed: {e}")
+            finally:
+                self._set(phase=phase)
 
     def _open_writer(self) -> None:
         """Open the recording at the first samples: by then the source has filled in its
@@ -280,7 +304,7 @@ class LiveSession:
                 self._writer.mark_gap(item.start_s, item.end_s)
             with self._lock:
                 self._state.gaps.append(item)
-            self._publish(self._pipe.gap(item.start_s, item.end_s))
+            self._publish(self._pipe.gap(item.start_s, item.end_s), item.end_s)
         elif isinstance(item, LinkStatus):
             if self._writer is not None:
                 self._writer.note(link={"connected": item.connected, "at_s": item.at_s, "message": item.message})
@@ -304,6 +328,7 @@ class LiveSession:
                 if st.samples == 0:
                     st.first_time_s = float(t[0])
                     st.phase = "running"
+                    self._first_data.notify_all()
                 st.samples += b - a
                 st.stream_time_s = t_end
                 st.status = status
@@ -315,14 +340,16 @@ class LiveSession:
                     st.calibration = "done"
             if calibrated_now and self._writer is not None:
                 self._writer.note(calibrated_at_s=t_end)
-            self._publish(events)
+            self._publish(events, t_end, status)
             a = b
 
-    def _publish(self, events: list[Event]) -> None:
-        if not events:
+    def _publish(self, events: list[Event], now_s: float, status: Any = None) -> None:
+        cues = self.coach.update(status, events, now_s) if self.coach is not None else []
+        if not events and not cues:
             return
         with self._lock:
             st = self._state
+            st.cues.extend(cues)
             for e in events:
                 st.events.append(e)
                 if isinstance(e, Rep):

@@ -50,6 +50,15 @@ class HoldTarget:
 
 
 @dataclass(slots=True)
+class AudioSettings:
+    """The live coach's sound (tones and spoken cues in the browser)."""
+
+    on: bool = True
+    volume: float = 0.8  # 0-1
+    rest_s: float = 30.0  # rest between sets before the "rest over" cue
+
+
+@dataclass(slots=True)
 class Routine:
     """All targets plus the sensor placement; what the settings page edits."""
 
@@ -60,6 +69,7 @@ class Routine:
     # The guide only compares with the front plank: tracked, not expected every week.
     plank: HoldTarget = field(default_factory=lambda: HoldTarget(30.0, 1, 0))
     mount: str = "back"
+    audio: AudioSettings = field(default_factory=AudioSettings)
 
     def rep_target(self, exercise: str) -> RepTarget:
         return self.bridge if exercise == "bridge" else self.back_extension
@@ -80,7 +90,18 @@ class Routine:
         for name in ("side_plank", "plank"):
             out[name] = replace(getattr(base, name), **_known(HoldTarget, obj.get(name)))
         mount = str(obj.get("mount", base.mount))
-        return Routine(**out, mount=mount if mount in MOUNTS else base.mount)
+        return Routine(**out, mount=mount if mount in MOUNTS else base.mount, audio=_audio(obj.get("audio")))
+
+
+def _audio(part: Any) -> AudioSettings:
+    if not isinstance(part, dict):
+        return AudioSettings()
+    a = AudioSettings()
+    return AudioSettings(
+        on=bool(part.get("on", a.on)),
+        volume=min(1.0, max(0.0, float(part.get("volume", a.volume)))),
+        rest_s=max(0.0, float(part.get("rest_s", a.rest_s))),
+    )
 
 
 def _known(cls: type, part: Any) -> dict[str, Any]:

@@ -239,3 +239,134 @@ def test_a_bluetooth_sensor_through_the_fake_bluez_recorded_live(tmp_path: Path,
     assert rec.complete and len(rec.samples) == snap.samples > 0
     assert rec.header.device["profile"] == "witmotion" and rec.header.source == "ble"
     assert [(g.start_s, g.end_s) for g in rec.gaps] == [(g.start_s, g.end_s) for g in snap.gaps]
+
+
+# -- start-up, replay controls, the coach and the saving phase (issue 11) ----------------------
+
+
+def test_the_simulated_wearer_sends_its_first_samples_within_a_second(tmp_path: Path) -> None:
+    """The arrival is simulated first and streams while the routine is simulated."""
+    for seed in (101, 202):
+        src = SimulatedSource(seed, speed=1)
+
+        async def first(src: SimulatedSource = src) -> float:
+            t0 = time.monotonic()
+            async for item in src.stream():
+                if isinstance(item, Samples):
+                    await src.stop()
+                    return time.monotonic() - t0
+            raise AssertionError("no samples")
+
+        assert asyncio.run(first()) < 2.0  # a loaded CI machine; ~0.3 s when idle
+
+
+def test_the_simulated_wearer_is_one_continuous_sensor() -> None:
+    src = SimulatedSource(55, speed=50, short=True, link_losses=0)
+
+    async def collect() -> list[SourceItem]:
+        return [it async for it in src.stream()]
+
+    samples = Samples.concat([i for i in asyncio.run(collect()) if isinstance(i, Samples)])
+    dt = np.diff(samples.time_s)
+    rate = src.header.sample_rate_hz
+    assert np.all(dt > 0) and np.median(dt) == pytest.approx(1 / rate, rel=0.05)
+    assert dt.max() < 1.0  # arrival and routine joined without a hole (dropouts are < 0.5 s)
+    # The routine's truth sits on the stream's time axis, after the arrival.
+    arrival = float(src.truth["arrival_s"])  # type: ignore[arg-type]
+    assert all(r["start_s"] > arrival for r in src.truth["reps"])  # type: ignore[union-attr]
+
+
+def _replay_times(src: ReplaySource, control: object = None) -> tuple[list[SourceItem], list[tuple[float, float]]]:
+    """Items and (wall time, stream time) of each sample chunk; ``control(src, t_stream)``
+    may pause, seek or change the speed (called after each chunk, on the loop thread)."""
+
+    async def collect() -> tuple[list[SourceItem], list[tuple[float, float]]]:
+        items: list[SourceItem] = []
+        marks: list[tuple[float, float]] = []
+        async for it in src.stream():
+            items.append(it)
+            if isinstance(it, Samples):
+                marks.append((time.monotonic(), float(it.time_s[-1])))
+                if control is not None:
+                    await control(src, float(it.time_s[-1]))  # type: ignore[operator]
+        return items, marks
+
+    return asyncio.run(collect())
+
+
+def test_replay_pause_resume_and_speed(tmp_path: Path) -> None:
+    path = sim_recording(tmp_path, 14)
+    rec = read_recording(path)
+    t_first = float(rec.samples.time_s[0])
+    state = {"paused_at": None, "sped": False}
+
+    async def control(src: ReplaySource, t: float) -> None:
+        if state["paused_at"] is None and t > t_first + 10:
+            src.pause()
+            state["paused_at"] = time.monotonic()
+            threading.Timer(1.0, src.resume).start()  # another thread resumes, as the UI does
+        elif not state["sped"] and t > t_first + 20:
+            src.set_speed(50)
+            state["sped"] = True
+
+    items, marks = _replay_times(ReplaySource(path, speed=10), control)
+    samples = Samples.concat([i for i in items if isinstance(i, Samples)])
+    assert np.array_equal(samples.time_s, rec.samples.time_s)  # nothing lost or repeated
+    walls = np.array([m[0] for m in marks])
+    ts = np.array([m[1] for m in marks])
+    k = int(np.argmax(walls > state["paused_at"]))  # first chunk after the pause
+    assert walls[k] - state["paused_at"] >= 0.95  # nothing came while paused
+    fast = (ts > t_first + 25) & (ts < ts[-1] - 5)
+    rate = np.polyfit(walls[fast], ts[fast], 1)[0]
+    assert rate == pytest.approx(50, rel=0.25)  # stream seconds per wall second after set_speed(50)
+
+
+def test_replay_seek_forward_and_start_later_give_every_sample_and_the_same_events(tmp_path: Path) -> None:
+    path = sim_recording(tmp_path, 15)
+    rec = read_recording(path)
+    t0, t1 = float(rec.samples.time_s[0]), float(rec.samples.time_s[-1])
+    target = t0 + 0.8 * (t1 - t0)
+
+    async def control(src: ReplaySource, t: float) -> None:
+        if t < target and src.skip_to_s is None:
+            src.seek(target)
+
+    start = time.monotonic()
+    items, _ = _replay_times(ReplaySource(path, speed=5), control)
+    wall = time.monotonic() - start
+    samples = Samples.concat([i for i in items if isinstance(i, Samples)])
+    assert np.array_equal(samples.time_s, rec.samples.time_s)
+    assert (t1 - target) / 5 * 0.8 < wall < (t1 - t0) / 5 * 0.5  # only the last 20 % was paced
+    # A replay started later (how the page goes back in time) feeds the same stream to the pipeline.
+    live = LiveSession(ReplaySource(path, speed=50, start_s=target))
+    run_to_end(live, 60)
+    a = analyze_path(path)
+    assert [(r.exercise, r.start_s) for r in live.snapshot().reps] == [(r.exercise, r.start_s) for r in a.reps]
+
+
+def test_the_coach_cues_every_rep_and_the_session_is_saving_until_stored(tmp_path: Path) -> None:
+    from sensor.coach import Coach
+    from sensor.routine import Routine
+
+    release = threading.Event()
+    phases: list[str] = []
+
+    def on_finished(path: Path) -> str:
+        release.wait(20)
+        return "saved"
+
+    live = LiveSession(SimulatedSource(16, speed=50, short=True), recordings_dir=tmp_path, on_finished=on_finished,
+                       coach=Coach(Routine()))
+    live.start()
+    deadline = time.monotonic() + 60
+    while live.snapshot().phase != "saving" and time.monotonic() < deadline:
+        phases.append(live.snapshot().phase)
+        time.sleep(0.02)
+    snap = live.snapshot()
+    assert snap.phase == "saving" and snap.active and not snap.running and snap.saved is None
+    release.set()
+    assert live.wait(20)
+    snap = live.snapshot()
+    assert snap.phase == "finished" and not snap.active and snap.saved == "saved"
+    assert [c.at_s for c in snap.cues if c.kind == "rep"] == [r.detected_at_s for r in snap.reps]
+    assert len(snap.reps) > 3 and [c.seq for c in snap.cues] == list(range(1, len(snap.cues) + 1))

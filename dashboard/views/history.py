@@ -194,3 +194,9 @@ sel = picked.selection.rows if picked is not None and hasattr(picked, "selection
 if sel:
     st.session_state["session_id"] = int(table.iloc[sel[0]]["id"])
     st.switch_page("views/session.py", query_params={"id": str(int(table.iloc[sel[0]]["id"]))})
+
+# -- exports people take elsewhere (dashboard/exports.py) ---------------------------------------
+from dashboard import exports  # noqa: E402
+
+st.subheader("Export")
+exports.history_buttons(include_demo)

@@ -222,3 +222,7 @@ c1.download_button("Download CSV", data.export_csv(d), file_name=f"{stem}.csv", 
                    on_click="ignore")
 c2.download_button("Download JSON", data.export_json(d), file_name=f"{stem}.json", mime="application/json",
                    icon=":material/data_object:", on_click="ignore")
+# -- exports people take elsewhere (dashboard/exports.py) ---------------------------------------
+from dashboard import exports  # noqa: E402
+
+exports.session_buttons(d, stem)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data
-from sensor.routine import MOUNTS, HoldTarget, RepTarget, Routine
+from dashboard import audio, data
+from sensor.routine import MOUNTS, AudioSettings, HoldTarget, RepTarget, Routine
 
 st.title("Settings")
 r = data.routine()
@@ -56,9 +57,24 @@ with st.form("targets"):
             side_plank=HoldTarget(float(s_hold), int(s_n), int(s_week)),
             plank=HoldTarget(float(p_hold), int(p_n), int(p_week)),
             mount=str(mount),
+            audio=r.audio,
         )
         path = data.save_settings(new)
         st.success(f"Saved to {path}.", icon=":material/check:")
+
+# -- the live coach's sound (dashboard/audio.py) ------------------------------------------------
+with st.form("audio"):
+    st.subheader("Live coach sound")
+    st.caption("Tones and spoken cues during a live session: a tone per rep, hold marks, set done, rest over.")
+    a1, a2, a3 = st.columns([1, 2, 2], vertical_alignment="bottom")
+    audio_on = a1.toggle("Sound on", value=r.audio.on, key="audio_on")
+    volume = a2.slider("Volume", 0, 100, round(r.audio.volume * 100), 5, format="%d%%", key="audio_volume")
+    rest = a3.number_input("Rest between sets (s)", 0, 600, int(r.audio.rest_s), 5, key="audio_rest")
+    if st.form_submit_button("Save sound settings"):
+        data.save_settings(replace(data.routine(), audio=AudioSettings(bool(audio_on), volume / 100.0, float(rest))))
+        st.success("Sound settings saved.", icon=":material/check:")
+
+audio.test_button(data.routine().audio.volume)
 
 st.subheader("Data folder")
 st.code(str(data.folder()), language=None)
