@@ -77,7 +77,7 @@ def test_history_page(data: dict[str, object]) -> None:
     assert m["Back extension: days"] == "2 / 3"
     assert m["Hip bridge: days"] == "1 / 3"
     assert m["Side plank: days"] == "0 / 3"
-    assert m["Weekly targets met"] == "33%"
+    assert m["Weekly goals met"] == "0 of 3"  # no exercise reached its 3 days yet
     sessions = at.dataframe[-1].value
     assert list(sessions["Bridge reps"]) == [0, 12, 10]
     assert list(sessions["Back ext. reps"]) == [30, 30, 0]
@@ -103,9 +103,9 @@ def test_session_page(data: dict[str, object]) -> None:
     assert m["Side plank holds"] == "2 L · 2 R"
     assert m["Stability"] == "68 / 100"  # mean of 86, 84, 62, 38 (rounded)
     routine = {r["Exercise"]: r for r in at.dataframe[0].value.to_dict("records")}
-    assert routine["Back extension: sets"]["Done"] == "3 sets (10, 10, 10 reps); 3 full"
-    assert routine["Back extension: sets"][""] == "✓ on target"
-    assert routine["Hip bridge: hold at the top"]["Done"] == "12 of 12 reps held 5.0 s or more (average 5.5 s)"
+    assert routine["Back extension"]["Done"] == "3 sets (10, 10, 10 reps); 3 to target"
+    assert routine["Back extension"][""] == "✓ done to target"
+    assert routine["Hip bridge"]["Done"] == "1 set (12 reps); 12 of 12 reps held 5.0 s or more (average 5.5 s); 1 to target"
     assert routine["Side plank (right)"]["Done"] == "2 done (33 s, 25 s); 1 reached the target"
     assert routine["Side plank (right)"][""] == "✗ not yet"
     stability = at.dataframe[1].value
