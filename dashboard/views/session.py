@@ -214,12 +214,12 @@ if d.holds:
                 {
                     "Hold": f"#{i + 1} {ui.hold_label(h.exercise, h.side)}",
                     "Held": round(h.duration_s, 1),
+                    "Corrected": session_edit.hold_fix_words(d, i),
                     "Sway (°)": round(h.sway_deg, 2),
                     "Tremor (°/s)": round(h.tremor_dps, 2),
                     "Sag (°)": round(h.sag_deg, 1),
                     "Score": h.score,
                     "Verdict": ui.verdict(h.score, h.sway_deg, h.sag_deg),
-                    "Corrected": session_edit.hold_fix_words(d, i),
                 }
                 for i, h in enumerate(d.analysis.holds)
             ]
