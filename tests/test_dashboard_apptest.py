@@ -200,3 +200,61 @@ def test_replay_page_counts_every_rep_of_the_recording(data: dict[str, object]) 
     assert rep_count(at) == expected > 0
     assert session.snapshot().recording is None  # replays are not saved again
     assert st.session_count() == 5
+
+
+def test_session_page_deletes_with_a_confirmation_and_an_undo(data: dict[str, object]) -> None:
+    st: Store = data["store"]  # type: ignore[assignment]
+    at = app()
+    at.switch_page("views/session.py").run()
+    at.selectbox(key="session_pick").set_value(data["c"]).run()
+    at.button(key="delete_ask").click().run()
+    assert not at.exception, at.exception
+    assert st.session_count() == 4  # asked, not done
+    assert any(f"Delete session {data['c']}?" in w.value for w in at.warning)
+    at.button(key="delete_confirm_yes").click().run()
+    assert not at.exception, at.exception
+    assert st.session_count() == 3 and at.selectbox(key="session_pick").value != data["c"]
+    assert any(f"Session {data['c']} moved to the bin" in w.value for w in at.warning)
+    at.button(key="undo_delete").click().run()
+    assert not at.exception, at.exception
+    assert st.session_count() == 4 and at.selectbox(key="session_pick").value == data["c"]
+
+
+def test_unknown_session_id_says_so(data: dict[str, object]) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["id"] = "999"
+    at.run()
+    at.switch_page("views/session.py").run()
+    assert not at.exception, at.exception
+    assert any("There is no session 999." in e.value for e in at.error)
+    assert not at.metric  # no other session shown in its place
+
+
+def test_removing_demo_data_asks_first(data: dict[str, object]) -> None:
+    st: Store = data["store"]  # type: ignore[assignment]
+    at = app()
+    at.switch_page("views/settings.py").run()
+    at.button(key="demo_ask").click().run()
+    assert st.session_count() == 4 and any("Remove the 1 demo sessions?" in w.value for w in at.warning)
+    at.button(key="demo_no").click().run()
+    assert st.session_count() == 4
+    at.button(key="demo_ask").click().run()
+    at.button(key="demo_yes").click().run()
+    assert not at.exception, at.exception
+    assert st.session_count() == 3 and st.session_count(include_demo=False) == 3
+    assert any("Removed 1 demo sessions." in s.value for s in at.success)
+
+
+def test_csv_export_writes_integers_and_sets_per_exercise(data: dict[str, object]) -> None:
+    import csv
+    import io
+
+    from dashboard import data as dash_data
+
+    rows = list(csv.DictReader(io.StringIO(dash_data.export_csv(dash_data.detail(data["a"])))))
+    ext = [r for r in rows if r["exercise"] == "back_extension"]
+    bridge = [r for r in rows if r["exercise"] == "bridge"]
+    assert sorted({r["set"] for r in ext}) == ["1", "2", "3"]  # integers, not 1.000
+    assert {r["set"] for r in bridge} == {"1"}  # the bridge's own first set, not the session's fourth
+    assert bridge[-1]["rep_in_set"] == "12"
+    assert all(r["set"] == "" for r in rows if r["kind"] == "hold")

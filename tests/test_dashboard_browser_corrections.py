@@ -140,3 +140,18 @@ def test_an_unknown_session_id_says_so(served: tuple[str, Store, int], page: Pag
     page.get_by_role("button", name="Open the newest session").click()
     expect(page.get_by_text("Correct what was counted", exact=True)).to_be_visible(timeout=20_000)
     no_errors(page)
+
+
+def test_clicking_a_history_row_opens_its_session(served: tuple[str, Store, int], page: Page) -> None:
+    url, _, sid = served
+    open_page(page, url, "History")
+    table = page.get_by_test_id("stDataFrame").last
+    expect(table).to_be_visible(timeout=20_000)
+    page.wait_for_timeout(1000)  # the grid draws after it appears
+    box = table.bounding_box()
+    assert box is not None
+    # A cell in the middle of the first data row (the header row is about 35 px high).
+    page.mouse.click(box["x"] + box["width"] / 3, box["y"] + 35 + 17)
+    expect(page.get_by_role("heading", name="Session", exact=True)).to_be_visible(timeout=20_000)
+    wait_until(lambda: f"id={sid}" in page.url)
+    no_errors(page)
