@@ -129,8 +129,8 @@ def verdict(score: float, sway_deg: float, sag_deg: float) -> str:
 def demo_notice(n_demo: int, n_total: int) -> None:
     if n_demo:
         st.info(
-            f"**Demo data.** {n_demo} of {n_total} sessions come from the bundled sample recordings "
-            "(the simulated wearer), not from you. Remove them in Settings once you have your own.",
+            f"**Demo data.** {n_demo} of {n_total} sessions are a simulated person following the routine "
+            "for eight weeks, not you. Remove them in Settings once you have your own.",
             icon=":material/science:",
         )
 

@@ -186,7 +186,7 @@ picked = st.dataframe(
     column_config={
         "Date": st.column_config.DateColumn(format="ddd D MMM YYYY"),
         "Stability": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f"),
-        "Demo": st.column_config.CheckboxColumn(help="from the bundled sample recordings"),
+        "Demo": st.column_config.CheckboxColumn(help="demo data: a simulated person, not you"),
     },
     on_select="rerun",
     selection_mode=["single-row", "single-cell"],  # a click anywhere on a row opens it
