@@ -80,8 +80,9 @@ def demo_plan(today: date, weeks: int = DEMO_WEEKS, seed: int = DEMO_SEED, now: 
             stand = not (w == weeks - 3 and k == 0)  # forgot the opening stand once
             short = beginner or rng.random() < 0.1
             s = seed * 1000 + w * 10 + k
-            if GOOD_SEEDS and not (beginner or skip_sides or short or not stand) and rng.random() < practised:
-                s, good = GOOD_SEEDS[good % len(GOOD_SEEDS)], good + 1
+            # Each good seed once: the same seed twice would be the same samples (a duplicate).
+            if good < len(GOOD_SEEDS) and not (beginner or skip_sides or short or not stand) and rng.random() < practised:
+                s, good = GOOD_SEEDS[good], good + 1
             plan.append(DemoSession(datetime(day.year, day.month, day.day, hour, int(rng.integers(0, 60))),
                                     s, exercises, short, stand))
     return plan

@@ -23,9 +23,6 @@ from sensor import edits, queries
 from sensor.queries import week_start
 from sensor.store import Store
 
-pytest_plugins: list[str] = []
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store, int]]:
     """``holdtrack dashboard`` over one session: 11 bridges (one set) and two side planks
@@ -68,12 +65,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Stor
 
 
 @pytest.fixture()
-def page(browser_ctx: Page) -> Page:
-    return browser_ctx
-
-
-@pytest.fixture()
-def browser_ctx() -> Iterator[Page]:
+def page() -> Iterator[Page]:
     from playwright.sync_api import sync_playwright
     from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
 
