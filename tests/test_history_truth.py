@@ -135,6 +135,9 @@ def check_all_agree(week: dict[str, object], capsys: pytest.CaptureFixture[str],
     assert m["Weekly goals met"] == "0 of 3"
     table = app.dataframe[-1].value
     assert sorted(table["id"]) == sorted(want_sessions)
+    words = {"bridge": "bridge", "back_extension": "back ext.", "side_plank": "side plank"}
+    for sid, shown in zip(table["id"], table["Done to target"], strict=True):
+        assert shown == (", ".join(w for p, w in words.items() if p in want_sessions[sid]) or "–"), sid
     adherence = app.dataframe[0].value  # "Adherence as a table"
     this_col = adherence.columns[-1]
     assert adherence.loc["Hip bridge", this_col] == "2/3"

@@ -163,6 +163,7 @@ table = pd.DataFrame(
             "id": s.id,
             "Date": s.local_date,
             "Duration": ui.duration(s.duration_s),
+            "Done to target": ", ".join(ui.short(ex) for ex in ui.EXERCISES if s.outcomes[ex].met) or "–",
             "Bridge reps": s.bridge_reps,
             "Bridge sets": s.bridge_sets,
             "Back ext. reps": s.back_extension_reps,
@@ -171,7 +172,6 @@ table = pd.DataFrame(
             "Side plank R": s.side_right,
             "Planks": s.planks,
             "Stability": s.mean_score,
-            "To target": ", ".join(ui.short(ex) for ex in ui.EXERCISES if s.outcomes[ex].met) or "–",
             "Note": ui.session_note(s),
             "Demo": s.demo,
         }
