@@ -30,12 +30,12 @@ DEMO_SEED = 2024
 FULL = ("bridge", "back_extension", "side_plank", "plank")
 
 
-# Seeds whose simulated session (25 Hz, the whole routine, opening stand) reaches most of the
-# default targets: found once by simulating seeds 7000-7059 and keeping those where the
-# back extensions and both sides of the side plank reach their targets (the simulated
-# wearer's bridge holds vary too much to reach 12 × 5 s often). They make the later,
-# practised weeks; any other seed makes an ordinary session.
-GOOD_SEEDS: tuple[int, ...] = ()
+# Seeds whose simulated session (25 Hz, the whole routine, opening stand) reaches more of the
+# default targets: found once by simulating seeds 7000-7097 and keeping those where the
+# back extensions and at least one side of the side plank reach their targets (the
+# simulated wearer's bridge holds vary too much to reach 12 × 5 s: none of the 98 did).
+# They make the practised weeks; any other seed makes an ordinary session.
+GOOD_SEEDS: tuple[int, ...] = (7003, 7008, 7013, 7018, 7060, 7077, 7084, 7086)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +60,12 @@ def demo_plan(today: date, weeks: int = DEMO_WEEKS, seed: int = DEMO_SEED, now: 
         days = [d + int(rng.integers(0, 2)) for d in days]  # ...or the day after
         if w == weeks // 2 - 1:
             days = days[:1]  # a busy week
-        elif rng.random() < 0.3:
-            days.pop(int(rng.integers(0, 3)))  # a missed session
+        elif rng.random() < (0.4 if w < weeks - 3 else 0.15):
+            days.pop(int(rng.integers(0, 3)))  # a missed session (fewer once it is a habit)
         if w == weeks - 1 and min(days) + monday.toordinal() > today.toordinal():
             days = [today.weekday()]  # this week so far: today
         beginner = w < 2
-        practised = 0.35 + 0.1 * w  # the chance a session of week w reaches the targets
+        practised = 0.25 if w < weeks - 3 else 1.0  # the chance a session reaches more of the targets
         for k, d in enumerate(days):
             day = monday + timedelta(days=d)
             if day > today:
