@@ -67,7 +67,8 @@ def format_history(obj: dict[str, Any]) -> str:
         cells = []
         for ex in LABELS:
             e = w["exercises"][ex]
-            cells.append(f"{e['to_target_days']}/{e['goal_days']} ({e['done_days']} done)".rjust(14))
+            goal = f"/{e['goal_days']}" if e["goal_days"] else " no goal"
+            cells.append(f"{e['to_target_days']}{goal} ({e['done_days']} done)".rjust(14))
         out.append(f"{w['week_start']}  {w['goals_met']}/{w['goals']}    " + "  ".join(cells))
     out.append("(days done to target / days a week asked, and days done at all)")
     out.append("")

@@ -190,3 +190,15 @@ def test_analyze_uses_the_saved_targets_and_one_wording(tmp_path: Path, capsys: 
     held = sum(int(re.search(r"— (\d+) of", ln).group(1)) for ln in per_set)  # type: ignore[union-attr]
     assert f"{held} of " in summary[0]
     assert "target: 1 set of 4 reps, each held 3.0 s" in summary[0]
+
+
+def test_history_text_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    st = Store(tmp_path)
+    assert main(["history", "--data-dir", str(tmp_path)]) == 0
+    assert "no sessions yet" in capsys.readouterr().out
+    session(st, T0, analysis([r for k in range(3) for r in reps("back_extension", 10, start=k * 150, every=4)]))
+    assert main(["history", "--data-dir", str(tmp_path), "--no-demo"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    week = next(ln for ln in out if ln.startswith("2025-10-13"))
+    assert "1/3 (1 done)" in week and "0 no goal (0 done)" in week  # back extensions; the front plank
+    assert any(ln.startswith("#1") and "to target: Back extension" in ln for ln in out)
