@@ -543,9 +543,21 @@ class Store:
             os.replace(tmp, target)
         return target
 
-    def import_recording(self, path: Path, *, demo: bool = False) -> ImportResult:
-        """Import a recording written by the live runner (already in the data folder)."""
-        return self.import_file(path, demo=demo)
+    def import_recording(self, path: Path, *, demo: bool = False, keep_empty: bool = True) -> ImportResult:
+        """Import a recording written by the live runner (already in the data folder).
+        ``keep_empty=False``: a recording in which nothing was detected (a Stop after a few
+        seconds) is not saved as a session; status ``empty``, the file stays for the user
+        to import if they want it."""
+        if keep_empty:
+            return self.import_file(path, demo=demo)
+        try:
+            analysis, trace = analyze_file(Path(path))
+        except HoldTrackError as e:
+            return ImportResult(Path(path), "failed", str(e))
+        if not analysis.reps and not analysis.holds:
+            return ImportResult(Path(path), "empty", f"nothing was detected in {analysis.duration_s:.0f} s: not saved as a "
+                                f"session (holdtrack import {path} keeps it)")
+        return self.import_file(path, demo=demo, analyzer=lambda _p: (analysis, trace))
 
     def session_count(self, *, include_demo: bool = True) -> int:
         with self.connect() as con:

@@ -202,3 +202,20 @@ def test_history_text_output(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     week = next(ln for ln in out if ln.startswith("2025-10-13"))
     assert "1/3 (1 done)" in week and "0 no goal (0 done)" in week  # back extensions; the front plank
     assert any(ln.startswith("#1") and "to target: Back extension" in ln for ln in out)
+
+
+def test_an_empty_recording_is_saved_only_when_asked(tmp_path: Path) -> None:
+    from sensor.recording import write_recording
+    from sensor.simulate import simulate_session
+
+    st = Store(tmp_path / "data")
+    sim = simulate_session(4, short=True)
+    cut = sim.samples[: int(9 * sim.header.sample_rate_hz)]  # a Stop after 9 s: standing, nothing done
+    path = st.recordings_dir / "stopped.htrec"
+    write_recording(path, sim.header, cut)
+    result = st.import_recording(path, keep_empty=False)
+    assert result.status == "empty" and result.session_id is None and "not saved" in result.message
+    assert st.session_count() == 0 and path.exists()  # the file stays: nothing lost
+    assert st.import_recording(path).status == "added"  # asked for: kept
+    full = sim_recording(tmp_path, 5)
+    assert st.import_recording(full, keep_empty=False).status == "added"
