@@ -258,3 +258,25 @@ def test_csv_export_writes_integers_and_sets_per_exercise(data: dict[str, object
     assert {r["set"] for r in bridge} == {"1"}  # the bridge's own first set, not the session's fourth
     assert bridge[-1]["rep_in_set"] == "12"
     assert all(r["set"] == "" for r in rows if r["kind"] == "hold")
+
+
+def test_cli_routine_table_and_chart_judge_holds_alike(data: dict[str, object]) -> None:
+    """A 4.9 s hold against 5 s is within the tolerance: every place counts it as held."""
+    from dataclasses import replace
+
+    from sensor.report import format_summary
+
+    st: Store = data["store"]  # type: ignore[assignment]
+    rs = reps("bridge", 12, hold=5.5)
+    rs = rs[:10] + [replace(rs[10], hold_s=4.9), replace(rs[11], hold_s=4.5)]
+    a = analysis(rs)
+    sid = session(st, noon(date.today()), a, tag="tolerance")
+    at = app()
+    at.switch_page("views/session.py").run()
+    at.selectbox(key="session_pick").set_value(sid).run()
+    assert not at.exception, at.exception
+    row = next(r for r in at.dataframe[0].value.to_dict("records") if r["Exercise"] == "Hip bridge")
+    assert "11 of 12 reps held 5.0 s or more" in row["Done"]
+    assert any(c.value.startswith("11 of 12 reps held 5.0 s or more") for c in at.caption)
+    cli = format_summary(a)
+    assert "— 11 of 12 reps held 5.0 s or more" in cli and "Hip bridge: 1 set (12 reps); 11 of 12 reps held" in cli

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, session_edit, ui
-from sensor.routine import compare
+from sensor.routine import compare, reaches
 
 rows = data.sessions(include_demo=True)
 st.title("Session")
@@ -148,7 +148,7 @@ for ex in ("bridge", "back_extension"):
             "set": [f"Set {x['set_idx'] + 1 - min(y['set_idx'] for y in reps)}" for x in reps],
             "rep": [x["rep_in_set"] for x in reps],
             "hold_s": [x["hold_s"] for x in reps],
-            "ok": ["reached the target" if target.hold_s <= 0 or x["hold_s"] >= target.hold_s else "short" for x in reps],
+            "ok": ["reached the target" if reaches(x["hold_s"], target.hold_s) else "short" for x in reps],
         }
     )
     if target.hold_s > 0:
