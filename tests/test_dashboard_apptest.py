@@ -280,3 +280,21 @@ def test_cli_routine_table_and_chart_judge_holds_alike(data: dict[str, object]) 
     assert any(c.value.startswith("11 of 12 reps held 5.0 s or more") for c in at.caption)
     cli = format_summary(a)
     assert "— 11 of 12 reps held 5.0 s or more" in cli and "Hip bridge: 1 set (12 reps); 11 of 12 reps held" in cli
+
+
+def test_a_duplicate_is_shown_uncounted_and_merged_from_its_page(data: dict[str, object]) -> None:
+    from sensor import edits
+
+    st: Store = data["store"]  # type: ignore[assignment]
+    edits.mark_duplicate(st, data["b"], data["a"])  # as "Find duplicates" would
+    at = app()
+    assert metrics(at)["Back extension: days"] == "1 / 3"  # Tuesday's copy is not counted
+    table = at.dataframe[-1].value
+    assert "duplicate of session" in table.set_index("id").loc[data["b"], "Note"]
+    at.switch_page("views/session.py").run()
+    at.selectbox(key="session_pick").set_value(data["b"]).run()
+    assert any(f"same samples as session {data['a']}; it is not counted" in i.value for i in at.info)
+    at.button(key="dup_merge").click().run()
+    assert not at.exception, at.exception
+    assert st.session_count() == 3 and at.selectbox(key="session_pick").value == data["a"]
+    assert any(f"Session {data['b']} moved to the bin" in w.value for w in at.warning)
