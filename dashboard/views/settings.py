@@ -81,6 +81,11 @@ if files and st.button("Import", icon=":material/upload:"):
         report = data.store().import_paths(paths, lambda done, total, res: bar.progress(done / total, text=res.path.name))
     for res in report.results:
         (st.error if res.status == "failed" else st.success)(res.message.replace(str(res.path.parent) + "/", ""))
+        d = data.detail(res.session_id) if res.status == "added" and res.session_id is not None else None
+        if d is not None and d.session["date_source"] == "file time":
+            # The file holds no date (relative times, no metadata): say so rather than guess quietly.
+            st.warning(f"{res.path.name} does not say when it was recorded: session {res.session_id} is dated today. "
+                       f"Set its date on its [session page](/session?id={res.session_id}).", icon=":material/event:")
     st.info(report.summary())
 
 st.subheader("Duplicates")
