@@ -83,9 +83,9 @@ bands = [
      "detail": f"{ui.label(x['exercise'])} rep {x['rep_in_set']} of set {x['set_idx'] + 1}: held {x['hold_s']:.1f} s"}
     for x in d.reps
 ] + [
-    {"start": x["start_s"], "end": x["end_s"], "what": ui.label(x["exercise"]),
-     "detail": f"{ui.hold_label(x['exercise'], x['side'])}: {x['duration_s']:.0f} s, score {x['score']:.0f}"}
-    for x in d.holds
+    {"start": h.start_s, "end": h.end_s, "what": ui.label(h.exercise),
+     "detail": f"{ui.hold_label(h.exercise, h.side)}: {h.duration_s:.0f} s, score {h.score:.0f}"}
+    for h in d.analysis.holds  # as the user corrected them
 ]
 domain = [ui.label(e) for e in ui.COLORS]
 colors = alt.Scale(domain=domain, range=list(ui.COLORS.values()))
