@@ -4,7 +4,7 @@ and reads the store again (its cache key changes with every edit)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -67,9 +67,12 @@ def _set_names(d: SessionDetail) -> list[tuple[int, str, int]]:
 
 
 def corrected_sets_words(d: SessionDetail, exercise: str) -> str:
-    """" Set 1: 11 counted, 12 by you." for the caption under an exercise's chart."""
-    words = [f"{name.split(', ')[1].capitalize()}: {n} counted, {d.counts[k]} by you"
-             for k, name, n in _set_names(d) if k in d.counts and name.startswith(ui.label(exercise))]
+    """ " Set 1: 11 counted, 12 by you." for the caption under an exercise's chart."""
+    words = [
+        f"{name.split(', ')[1].capitalize()}: {n} counted, {d.counts[k]} by you"
+        for k, name, n in _set_names(d)
+        if k in d.counts and name.startswith(ui.label(exercise))
+    ]
     return (" " + "; ".join(words) + ".") if words else ""
 
 
@@ -89,11 +92,14 @@ def hold_fix_words(d: SessionDetail, i: int) -> str:
 def corrections_panel(d: SessionDetail, sid: int) -> None:
     """Correct a set's rep count or a hold's start, end or side; kept beside the detected values."""
     st.subheader("Correct what was counted")
-    st.caption("Your corrections are kept beside what was detected (never over it): history counts your numbers, "
-               "and `holdtrack evaluate --labels` scores the detector against them.")
+    st.caption(
+        "Your corrections are kept beside what was detected (never over it): history counts your numbers, "
+        "and `holdtrack evaluate --labels` scores the detector against them."
+    )
     items: list[tuple[str, int, str]] = [("set", k, f"{name}: {n} reps counted") for k, name, n in _set_names(d)]
-    items += [("hold", i, f"Hold {i + 1}, {ui.hold_label(h.exercise, h.side)}: {h.duration_s:.1f} s")
-              for i, h in enumerate(d.detected.holds)]
+    items += [
+        ("hold", i, f"Hold {i + 1}, {ui.hold_label(h.exercise, h.side)}: {h.duration_s:.1f} s") for i, h in enumerate(d.detected.holds)
+    ]
     if not items:
         st.caption("Nothing was detected in this session.")
         return
@@ -110,28 +116,40 @@ def corrections_panel(d: SessionDetail, sid: int) -> None:
             st.rerun()
     else:
         h, cur = d.detected.holds[idx], d.analysis.holds[idx]
-        start = c[0].number_input("Start (s)", 0.0, float(d.detected.duration_s) + 60.0, float(round(cur.start_s, 1)), 0.5,
-                                  key=f"fix_start_{sid}_{idx}")
-        end = c[1].number_input("End (s)", 0.0, float(d.detected.duration_s) + 60.0, float(round(cur.end_s, 1)), 0.5,
-                                key=f"fix_end_{sid}_{idx}")
+        start = c[0].number_input(
+            "Start (s)", 0.0, float(d.detected.duration_s) + 60.0, float(round(cur.start_s, 1)), 0.5, key=f"fix_start_{sid}_{idx}"
+        )
+        end = c[1].number_input(
+            "End (s)", 0.0, float(d.detected.duration_s) + 60.0, float(round(cur.end_s, 1)), 0.5, key=f"fix_end_{sid}_{idx}"
+        )
         side = None
         if h.exercise == "side_plank":
-            side = c[2].selectbox("Side (resting on)", ["left", "right"],
-                                  index=None if cur.side is None else ["left", "right"].index(cur.side),
-                                  placeholder="unknown", key=f"fix_side_{sid}_{idx}")
+            side = c[2].selectbox(
+                "Side (resting on)",
+                ["left", "right"],
+                index=None if cur.side is None else ["left", "right"].index(cur.side),
+                placeholder="unknown",
+                key=f"fix_side_{sid}_{idx}",
+            )
         if c[3].button("Save correction", key="fix_save", type="primary"):
             if end <= start:
                 st.error(f"A hold must end after it starts ({start:.1f} s to {end:.1f} s).")
             else:
                 moved = abs(start - round(h.start_s, 1)) > 1e-9 or abs(end - round(h.end_s, 1)) > 1e-9
-                edits.correct_hold(data.store(), sid, idx, start_s=start if moved else None, end_s=end if moved else None,
-                                   side=side if side != h.side else None)
+                edits.correct_hold(
+                    data.store(),
+                    sid,
+                    idx,
+                    start_s=start if moved else None,
+                    end_s=end if moved else None,
+                    side=side if side != h.side else None,
+                )
                 st.toast("Saved")
                 st.rerun()
-    if any(x.target == target and x.idx == idx for x in d.corrections):
-        if st.button("Back to what was detected", key="fix_clear", icon=":material/undo:"):
-            edits.clear_corrections(data.store(), sid, target, idx)
-            st.rerun()
+    fixed = any(x.target == target and x.idx == idx for x in d.corrections)
+    if fixed and st.button("Back to what was detected", key="fix_clear", icon=":material/undo:"):
+        edits.clear_corrections(data.store(), sid, target, idx)
+        st.rerun()
 
 
 def _confirm(key: str, question: str) -> bool:
@@ -153,15 +171,20 @@ def edit_panel(d: SessionDetail, row: SessionRow, rows: list[SessionRow]) -> Non
     """Date and time, sides of unknown side planks, duplicates, delete."""
     sid = row.id
     st.subheader("Edit this session")
-    local = datetime.strptime(d.session["started_utc"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).astimezone()
+    local = datetime.strptime(d.session["started_utc"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).astimezone()
     c = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
     day = c[0].date_input("Date", local.date(), key=f"edit_day_{sid}")
     at = c[1].time_input("Time", local.time().replace(second=0, microsecond=0), key=f"edit_time_{sid}")
     if c[2].button("Save date", key="edit_date_save"):
         edits.set_started(data.store(), sid, datetime.combine(day, at))
         st.rerun()
-    c[3].caption({"recording": "Date from the recording.", "edited": "Date set by you.",
-                  "file time": "The file said nothing: this is its modification time."}.get(row.date_source, ""))
+    c[3].caption(
+        {
+            "recording": "Date from the recording.",
+            "edited": "Date set by you.",
+            "file time": "The file said nothing: this is its modification time.",
+        }.get(row.date_source, "")
+    )
 
     unknown = [i for i, h in enumerate(d.detected.holds) if h.exercise == "side_plank" and h.side is None]
     if unknown:
@@ -171,8 +194,8 @@ def edit_panel(d: SessionDetail, row: SessionRow, rows: list[SessionRow]) -> Non
         for n, i in enumerate(unknown):
             cur = d.analysis.holds[i].side
             v = cols[n % len(cols)].segmented_control(
-                f"Hold {i + 1} ({d.detected.holds[i].duration_s:.0f} s)", ["left", "right"], default=cur,
-                key=f"edit_side_{sid}_{i}")
+                f"Hold {i + 1} ({d.detected.holds[i].duration_s:.0f} s)", ["left", "right"], default=cur, key=f"edit_side_{sid}_{i}"
+            )
             if v:
                 chosen[i] = str(v)
         if st.button("Save sides", key="edit_sides_save", disabled=not chosen):

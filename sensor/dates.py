@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 EPOCH_MIN_S = 946_684_800.0  # 2000-01-01: smaller "times" are seconds since the start
@@ -23,7 +23,7 @@ def epoch_to_utc(value: float) -> datetime | None:
     for scale in (1.0, 1e3, 1e6, 1e9):
         s = value / scale
         if EPOCH_MIN_S <= s <= EPOCH_MAX_S:
-            return datetime.fromtimestamp(s, timezone.utc)
+            return datetime.fromtimestamp(s, UTC)
     return None
 
 
@@ -85,7 +85,7 @@ def recording_start(path: Path, kind: str) -> datetime | None:
             from sensor.store import read_header
 
             created = read_header(path).created_utc
-            return datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) if created else None
+            return datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if created else None
         if path.is_dir():
             return _from_members({str(f.relative_to(path)): _read_head(f) for f in path.rglob("*.csv")})
         if zipfile.is_zipfile(path):

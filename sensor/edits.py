@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ SIDES = ("left", "right")
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- duplicates by content ---------------------------------------------------------------
@@ -57,7 +57,7 @@ def fingerprint_file(path: Path) -> str | None:
 
     try:
         _, samples, _ = read_samples(path)
-    except Exception:  # noqa: BLE001 - the analysis step reports the file's problem
+    except Exception:
         return None
     return fingerprint_samples(samples.time_s, samples.imu)
 
@@ -133,8 +133,7 @@ def merge_duplicate(store: Store, session_id: int) -> int:
     an edited date move over where the original has none; the copy goes to the bin (undo
     restores it). Returns the original's id."""
     with store.transaction() as con:
-        row = con.execute("SELECT duplicate_of, started_utc, local_date, date_source FROM sessions WHERE id = ?",
-                          (session_id,)).fetchone()
+        row = con.execute("SELECT duplicate_of, started_utc, local_date, date_source FROM sessions WHERE id = ?", (session_id,)).fetchone()
         if row is None or row["duplicate_of"] is None:
             raise StoreError(f"session {session_id} is not marked as a duplicate")
         original = int(row["duplicate_of"])
@@ -187,7 +186,7 @@ def set_started(store: Store, session_id: int, started: datetime) -> None:
     """Change when a session took place (naive times are the user's local time)."""
     _exists(store, session_id)
     local = started.astimezone() if started.tzinfo is None else started
-    utc = local.astimezone(timezone.utc)
+    utc = local.astimezone(UTC)
     with store.transaction() as con:
         con.execute(
             "UPDATE sessions SET started_utc = ?, local_date = ?, date_source = 'edited' WHERE id = ?",
@@ -208,8 +207,11 @@ class Correction:
 
 def _put(store: Store, session_id: int, target: str, idx: int, field: str, value: Any) -> None:
     with store.transaction() as con:
-        sql = "SELECT 1 FROM sets WHERE session_id = ? AND idx = ?" if target == "set" else (
-            "SELECT 1 FROM holds WHERE session_id = ? AND idx = ?")
+        sql = (
+            "SELECT 1 FROM sets WHERE session_id = ? AND idx = ?"
+            if target == "set"
+            else ("SELECT 1 FROM holds WHERE session_id = ? AND idx = ?")
+        )
         if con.execute(sql, (session_id, idx)).fetchone() is None:
             raise StoreError(f"session {session_id} has no {target} {idx + 1}")
         con.execute(
@@ -221,14 +223,19 @@ def _put(store: Store, session_id: int, target: str, idx: int, field: str, value
 
 
 def correct_set(store: Store, session_id: int, set_idx: int, reps: int) -> None:
-    """"I did 12, it counted 11": the set's true rep count."""
+    """ "I did 12, it counted 11": the set's true rep count."""
     if not 0 <= int(reps) <= 500:
         raise StoreError(f"a set of {reps} reps is not possible")
     _put(store, session_id, "set", set_idx, "rep_count", int(reps))
 
 
 def correct_hold(
-    store: Store, session_id: int, hold_idx: int, *, start_s: float | None = None, end_s: float | None = None,
+    store: Store,
+    session_id: int,
+    hold_idx: int,
+    *,
+    start_s: float | None = None,
+    end_s: float | None = None,
     side: str | None = None,
 ) -> None:
     """A hold's true start, end (seconds in the recording) or side (the side the body rests on)."""
@@ -284,6 +291,11 @@ def apply_corrections(a: Analysis, fixes: Sequence[Correction]) -> tuple[Analysi
         if 0 <= i < len(holds):
             h = holds[i]
             start, end = float(f.get("start_s", h.start_s)), float(f.get("end_s", h.end_s))
-            holds[i] = replace(h, side=f.get("side", h.side), start_s=start, end_s=end,
-                               duration_s=round(max(0.0, end - start), 3) if ("start_s" in f or "end_s" in f) else h.duration_s)
+            holds[i] = replace(
+                h,
+                side=f.get("side", h.side),
+                start_s=start,
+                end_s=end,
+                duration_s=round(max(0.0, end - start), 3) if ("start_s" in f or "end_s" in f) else h.duration_s,
+            )
     return replace(a, holds=holds), counts

@@ -23,10 +23,14 @@ def session_json(r: queries.SessionRow) -> dict[str, Any]:
         "duplicate_of": r.duplicate_of,
         "corrected": r.corrected,
         "bridge": {"reps": r.bridge_reps, "sets": r.bridge_sets, "sets_to_target": r.bridge_full_sets},
-        "back_extension": {"reps": r.back_extension_reps, "sets": r.back_extension_sets,
-                           "sets_to_target": r.back_extension_full_sets},
-        "side_plank": {"left": r.side_left, "right": r.side_right, "unknown": r.side_unknown,
-                       "left_to_target": r.side_left_ok, "right_to_target": r.side_right_ok},
+        "back_extension": {"reps": r.back_extension_reps, "sets": r.back_extension_sets, "sets_to_target": r.back_extension_full_sets},
+        "side_plank": {
+            "left": r.side_left,
+            "right": r.side_right,
+            "unknown": r.side_unknown,
+            "left_to_target": r.side_left_ok,
+            "right_to_target": r.side_right_ok,
+        },
         "plank": {"holds": r.planks, "to_target": r.planks_ok},
         "outcomes": {p: {"done": r.outcomes[p].done, "to_target": r.outcomes[p].met} for p in PARTS},
     }
@@ -73,8 +77,11 @@ def format_history(obj: dict[str, Any]) -> str:
     out.append("(days done to target / days a week asked, and days done at all)")
     out.append("")
     for s in obj["sessions"]:
-        flags = [f for f, on in (("demo", s["demo"]), (f"duplicate of {s['duplicate_of']}", s["duplicate_of"]),
-                                 ("corrected", s["corrected"])) if on]
+        flags = [
+            f
+            for f, on in (("demo", s["demo"]), (f"duplicate of {s['duplicate_of']}", s["duplicate_of"]), ("corrected", s["corrected"]))
+            if on
+        ]
         met = [LABELS[ex] for ex in LABELS if s["outcomes"][ex]["to_target"]]
         out.append(
             f"#{s['id']:<4} {s['date']}  bridge {s['bridge']['reps']} reps, back ext. {s['back_extension']['reps']} reps, "

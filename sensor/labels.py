@@ -63,22 +63,29 @@ def evaluate_labels(store: Store, *, include_demo: bool = False) -> dict[str, An
                     misses.append(f"session {sid}: hold {i + 1} side {h.side or 'unknown'}, you said {t.side}")
     return {
         "sessions": len(ids),
-        "sets": {"total": sets_total, "exact": sets_exact,
-                 "exact_fraction": round(sets_exact / sets_total, 4) if sets_total else None,
-                 "reps_detected": reps_detected, "reps_labelled": reps_labelled,
-                 "rep_count_error_mean": round(float(np.mean(count_err)), 3) if count_err else None},
-        "holds": {"total": holds_total, "start_error_s": {"median": _pct(start_err, 50), "p95": _pct(start_err, 95)},
-                  "end_error_s": {"median": _pct(end_err, 50), "p95": _pct(end_err, 95)},
-                  "sides": sides_total, "sides_right": sides_ok,
-                  "side_fraction": round(sides_ok / sides_total, 4) if sides_total else None},
+        "sets": {
+            "total": sets_total,
+            "exact": sets_exact,
+            "exact_fraction": round(sets_exact / sets_total, 4) if sets_total else None,
+            "reps_detected": reps_detected,
+            "reps_labelled": reps_labelled,
+            "rep_count_error_mean": round(float(np.mean(count_err)), 3) if count_err else None,
+        },
+        "holds": {
+            "total": holds_total,
+            "start_error_s": {"median": _pct(start_err, 50), "p95": _pct(start_err, 95)},
+            "end_error_s": {"median": _pct(end_err, 50), "p95": _pct(end_err, 95)},
+            "sides": sides_total,
+            "sides_right": sides_ok,
+            "side_fraction": round(sides_ok / sides_total, 4) if sides_total else None,
+        },
         "misses": misses,
     }
 
 
 def format_labels(s: dict[str, Any]) -> str:
     if not s["sessions"]:
-        return ("no labelled sessions yet: correct a set's rep count or a hold on a session page "
-                "(holdtrack dashboard), then run this again")
+        return "no labelled sessions yet: correct a set's rep count or a hold on a session page (holdtrack dashboard), then run this again"
     st, h = s["sets"], s["holds"]
     frac = "–" if st["exact_fraction"] is None else f"{st['exact_fraction']:.0%}"
     out = [
@@ -99,20 +106,34 @@ def _truth(d: queries.SessionDetail) -> dict[str, Any]:
     sets, truth_reps = [], []
     for k, idx in enumerate(group_sets(reps)):
         rs = [reps[i] for i in idx]
-        sets.append({"exercise": rs[0].exercise, "set": k + 1, "reps": d.counts.get(k, len(rs)),
-                     "start_s": rs[0].start_s, "end_s": rs[-1].end_s})
-        truth_reps += [{"exercise": r.exercise, "start_s": r.start_s, "end_s": r.end_s, "hold_s": r.hold_s,
-                        "peak_deg": r.peak_deg, "set": k + 1} for r in rs]
+        sets.append(
+            {"exercise": rs[0].exercise, "set": k + 1, "reps": d.counts.get(k, len(rs)), "start_s": rs[0].start_s, "end_s": rs[-1].end_s}
+        )
+        truth_reps += [
+            {"exercise": r.exercise, "start_s": r.start_s, "end_s": r.end_s, "hold_s": r.hold_s, "peak_deg": r.peak_deg, "set": k + 1}
+            for r in rs
+        ]
     return {
         "labels": "user",
         "note": "reps are the detected reps the user confirmed; sets[].reps is the user's count; holds carry the "
-                "user's start, end and side; stability values are the detector's (no truth for them)",
+        "user's start, end and side; stability values are the detector's (no truth for them)",
         "session_id": d.session["id"],
         "started_utc": d.session["started_utc"],
         "reps": truth_reps,
-        "holds": [{"exercise": h.exercise, "side": h.side, "start_s": h.start_s, "end_s": h.end_s,
-                   "duration_s": h.duration_s, "knees": False, "sway_deg": h.sway_deg, "tremor_dps": h.tremor_dps,
-                   "sag_deg": h.sag_deg} for h in holds],
+        "holds": [
+            {
+                "exercise": h.exercise,
+                "side": h.side,
+                "start_s": h.start_s,
+                "end_s": h.end_s,
+                "duration_s": h.duration_s,
+                "knees": False,
+                "sway_deg": h.sway_deg,
+                "tremor_dps": h.tremor_dps,
+                "sag_deg": h.sag_deg,
+            }
+            for h in holds
+        ],
         "sets": sets,
         "partials": [],
         "fidgets": [],

@@ -23,20 +23,31 @@ from sensor import edits, queries
 from sensor.queries import week_start
 from sensor.store import Store
 
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store, int]]:
     """``holdtrack dashboard`` over one session: 11 bridges (one set) and two side planks
     of unknown side (no opening stand)."""
     folder = tmp_path_factory.mktemp("corrections-data")
     st = Store(folder)
-    sid = session(st, noon(week_start(date.today()) - timedelta(days=7)),
-                  analysis(reps("bridge", 11, hold=5.5), [hold("side_plank", None, 200, 32.0), hold("side_plank", None, 300, 31.0)],
-                           duration=400.0, calibrated=False))
+    sid = session(
+        st,
+        noon(week_start(date.today()) - timedelta(days=7)),
+        analysis(
+            reps("bridge", 11, hold=5.5),
+            [hold("side_plank", None, 200, 32.0), hold("side_plank", None, 300, 31.0)],
+            duration=400.0,
+            calibrated=False,
+        ),
+    )
     port = free_port()
-    log = open(folder.parent / "corrections-server.log", "w")
+    log = open(folder.parent / "corrections-server.log", "w")  # noqa: SIM115 - open for the server's life
     proc = subprocess.Popen(
         [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:

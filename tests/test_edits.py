@@ -4,7 +4,7 @@ corrections kept beside detections, and ``holdtrack evaluate --labels`` on them.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from sensor.inputs import read_samples, write_generic_csv
 from sensor.routine import RepTarget, Routine, save_routine
 from sensor.store import SessionInfo, Store
 
-T0 = datetime(2025, 10, 13, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 10, 13, 9, 0, tzinfo=UTC)
 VECTORS = Path(__file__).resolve().parent.parent.parent / "shared" / "vectors"
 
 
@@ -89,15 +89,16 @@ def test_dates_come_from_the_recording(tmp_path: Path) -> None:
     st = Store(tmp_path / "data")
     rec = sim_recording(tmp_path, 7)
     # A CSV with absolute times (ms since 1970 here) is dated by its first timestamp.
-    first = datetime(2025, 6, 19, 20, 33, 26, tzinfo=timezone.utc).timestamp()
+    first = datetime(2025, 6, 19, 20, 33, 26, tzinfo=UTC).timestamp()
     csv = csv_export(rec, tmp_path / "abs.csv", epoch=first * 1000.0)
-    assert recording_start(csv, "csv") == datetime(2025, 6, 19, 20, 33, 26, tzinfo=timezone.utc)
+    assert recording_start(csv, "csv") == datetime(2025, 6, 19, 20, 33, 26, tzinfo=UTC)
     assert epoch_to_utc(12.5) is None and epoch_to_utc(1.7e18).year == 2023  # relative seconds; ns
     # phyphox keeps the start in meta/time.csv (system time, s).
     folder = tmp_path / "phyphox"
     (folder / "meta").mkdir(parents=True)
     (folder / "meta" / "time.csv").write_text(
-        '"event";"experiment time";"system time";"system time text"\n"START";0.0E0;1.750379606798499E9;"x"\n')
+        '"event";"experiment time";"system time";"system time text"\n"START";0.0E0;1.750379606798499E9;"x"\n'
+    )
     (folder / "Accelerometer.csv").write_text('"Time (s)";"X (m/s^2)"\n0.01;0.1\n')
     assert recording_start(folder, "phone").date().isoformat() == "2025-06-20"  # 00:33 UTC
     if (VECTORS / "sensor_logger").is_dir():  # a real Sensor Logger export: epoch ns in "time"
@@ -137,9 +138,7 @@ def test_corrections_sit_beside_the_detected_events(tmp_path: Path) -> None:
     assert queries.sessions(st)[0].side_unknown == 1
 
 
-def test_evaluate_labels_scores_the_detector_against_the_users_word(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_evaluate_labels_scores_the_detector_against_the_users_word(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
     st = Store(data)
     rec = sim_recording(tmp_path, 11)
@@ -158,7 +157,8 @@ def test_evaluate_labels_scores_the_detector_against_the_users_word(
     assert out["sets"]["reps_labelled"] == out["sets"]["reps_detected"] + 1
     assert out["holds"]["total"] == n_holds
     assert out["holds"]["end_error_s"]["p95"] == pytest.approx(
-        float(__import__("numpy").percentile([2.0] + [0.0] * (n_holds - 1), 95)), abs=1e-3)
+        float(__import__("numpy").percentile([2.0] + [0.0] * (n_holds - 1), 95)), abs=1e-3
+    )
     assert any("counted" in m and f"you said {first + 1}" in m for m in out["misses"])
     # The export is a labelled folder that `holdtrack evaluate DIR` reads like recordings/.
     truth = json.loads((tmp_path / "labels" / f"session-{sid}.truth.json").read_text())

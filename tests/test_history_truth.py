@@ -6,7 +6,7 @@ session page must all say the same — before and after the user's edits."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,13 +20,18 @@ from sensor.store import Store
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 MON = week_start(date.today())
-PARTS_OF_ROWS = {"Hip bridge": "bridge", "Back extension": "back_extension", "Side plank (left)": "side_left",
-                 "Side plank (right)": "side_right", "Front plank": "plank"}
+PARTS_OF_ROWS = {
+    "Hip bridge": "bridge",
+    "Back extension": "back_extension",
+    "Side plank (left)": "side_left",
+    "Side plank (right)": "side_right",
+    "Front plank": "plank",
+}
 
 
 def at(d: date, hour: int) -> datetime:
     # Local date = d in every time zone from UTC-9 to UTC+11 at these hours.
-    return datetime(d.year, d.month, d.day, hour, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, hour, tzinfo=UTC)
 
 
 def ext_sets(*sizes: int, start: float = 0.0) -> list:
@@ -51,17 +56,24 @@ def week(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
 
     monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path / "data"))
     st = Store(tmp_path / "data")
-    sides = [hold("side_plank", "left", 900, 32), hold("side_plank", "left", 1000, 33),
-             hold("side_plank", "right", 1100, 31), hold("side_plank", "right", 1200, 30)]
+    sides = [
+        hold("side_plank", "left", 900, 32),
+        hold("side_plank", "left", 1000, 33),
+        hold("side_plank", "right", 1100, 31),
+        hold("side_plank", "right", 1200, 30),
+    ]
     ids = {
-        "S1": session(st, at(MON, 10), analysis(reps("bridge", 12, start=600, hold=5.5) + ext_sets(10, 10, 10), sides,
-                                                 duration=1300)),
+        "S1": session(st, at(MON, 10), analysis(reps("bridge", 12, start=600, hold=5.5) + ext_sets(10, 10, 10), sides, duration=1300)),
         "S2": session(st, at(MON, 18), analysis(reps("bridge", 12, start=600, hold=4.0) + ext_sets(10, 10)), tag="pm"),
         "S3": session(st, at(MON + timedelta(days=2), 10), analysis(ext_sets(10, 10, 9))),
         "S4": session(st, at(MON + timedelta(days=2), 15), analysis(ext_sets(10)), tag="pm"),
-        "S5": session(st, at(MON + timedelta(days=3), 12), analysis(
-            reps("bridge", 12, start=600, hold=5.2),
-            [hold("side_plank", None, 100 + 100 * k, 35) for k in range(4)], calibrated=False)),
+        "S5": session(
+            st,
+            at(MON + timedelta(days=3), 12),
+            analysis(
+                reps("bridge", 12, start=600, hold=5.2), [hold("side_plank", None, 100 + 100 * k, 35) for k in range(4)], calibrated=False
+            ),
+        ),
     }
     sim = simulate_session(3, short=True, exercises=("bridge",))
     sim.header.created_utc = f"{MON + timedelta(days=4)}T12:00:00Z"
