@@ -58,7 +58,8 @@ def unknown_session(wanted: str, newest: int) -> None:
 
 def _set_names(d: SessionDetail) -> list[tuple[int, str, int]]:
     """(set index, its name on this page, detected reps) for every set of the session."""
-    out, seen = [], {}
+    out: list[tuple[int, str, int]] = []
+    seen: dict[str, int] = {}
     for k, idx in enumerate(group_sets(d.detected.reps)):
         ex = d.detected.reps[idx[0]].exercise
         seen[ex] = seen.get(ex, 0) + 1
@@ -203,14 +204,14 @@ def edit_panel(d: SessionDetail, row: SessionRow, rows: list[SessionRow]) -> Non
             st.rerun()
 
     if row.duplicate_of is not None:
-        c = st.container(horizontal=True, vertical_alignment="center")
-        c.info(f"This session holds the same samples as session {row.duplicate_of}; it is not counted.")
-        if c.button(f"Merge into session {row.duplicate_of}", key="dup_merge"):
+        box = st.container(horizontal=True, vertical_alignment="center")
+        box.info(f"This session holds the same samples as session {row.duplicate_of}; it is not counted.")
+        if box.button(f"Merge into session {row.duplicate_of}", key="dup_merge"):
             original = edits.merge_duplicate(data.store(), sid)
             st.session_state["deleted_session"] = sid
             _open(original)
             st.rerun()
-        if c.button("Not a duplicate", key="dup_unmark"):
+        if box.button("Not a duplicate", key="dup_unmark"):
             edits.mark_duplicate(data.store(), sid, None)
             st.rerun()
     else:

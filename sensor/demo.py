@@ -72,7 +72,7 @@ def demo_plan(today: date, weeks: int = DEMO_WEEKS, seed: int = DEMO_SEED, now: 
             hour = int(rng.integers(7, 20))
             if day == today and now is not None:
                 hour = min(hour, max(0, now.hour - 1))
-            exercises = ("bridge", "back_extension") if beginner else FULL
+            exercises: tuple[str, ...] = ("bridge", "back_extension") if beginner else FULL
             skip_sides = not beginner and rng.random() < 0.2 and day != today  # today: the whole routine
             if skip_sides:
                 exercises = ("bridge", "back_extension", "plank")  # no time for side planks

@@ -32,9 +32,9 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
             out.append(f"    held at the top (s): {holds}  — {held_words(met, len(reps), target.hold_s)}")
     for h in a.holds:
         side = f" ({h.side})" if h.exercise == "side_plank" else ""
-        target = routine.hold_target(h.exercise).hold_s
+        target_s = routine.hold_target(h.exercise).hold_s
         out.append(
-            f"  {LABELS[h.exercise]}{side} at {h.start_s / 60:.1f} min: held {h.duration_s:.1f} s of {target:.0f} s; "
+            f"  {LABELS[h.exercise]}{side} at {h.start_s / 60:.1f} min: held {h.duration_s:.1f} s of {target_s:.0f} s; "
             f"stability {h.score:.0f}/100 ({stability_verdict(h.score)}: sway {h.sway_deg:.1f}°, "
             f"tremor {h.tremor_dps:.1f}°/s, sag {h.sag_deg:.1f}°)"
         )

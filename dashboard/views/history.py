@@ -39,7 +39,7 @@ if not rows:
 
 # -- this week --------------------------------------------------------------------------
 this = weeks[-1]
-tracked = [(ex, w) for ex, w in this.exercises.items() if w.target_days > 0]
+tracked = [(ex, e) for ex, e in this.exercises.items() if e.target_days > 0]
 st.subheader(f"This week ({ui.week_of(this.start)})")
 cols = st.columns(len(tracked) + 1)
 cols[0].metric(
@@ -49,14 +49,14 @@ cols[0].metric(
     help="Exercises done to target on as many days as your routine asks this week",
 )
 cols[0].caption(f"{this.sessions} session{'' if this.sessions == 1 else 's'} this week")
-for col, (ex, w) in zip(cols[1:], tracked, strict=True):
+for col, (ex, ew) in zip(cols[1:], tracked, strict=True):
     col.metric(
         f"{ui.label(ex)}: days",
-        f"{w.complete_days} / {w.target_days}",
+        f"{ew.complete_days} / {ew.target_days}",
         border=True,
         help="Days on which one session reached the target (sessions of a day are not added up)",
     )
-    col.caption(f"done to target on {w.complete_days} of {w.target_days} days asked; done at all on {w.done_days}",
+    col.caption(f"done to target on {ew.complete_days} of {ew.target_days} days asked; done at all on {ew.done_days}",
                 help=None)
 
 # -- adherence heatmap ------------------------------------------------------------------

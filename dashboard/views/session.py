@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -152,7 +154,7 @@ for ex in ("bridge", "back_extension"):
         }
     )
     if target.hold_s > 0:
-        color = alt.Color("ok:N", scale=alt.Scale(domain=["reached the target", "short"], range=[ui.OK, ui.SHORT]),
+        color: Any = alt.Color("ok:N", scale=alt.Scale(domain=["reached the target", "short"], range=[ui.OK, ui.SHORT]),
                           title=None, legend=alt.Legend(orient="top"))
     else:  # no hold target (back extensions by default): nothing to judge, one colour
         color = alt.value(ui.COLORS[ex])

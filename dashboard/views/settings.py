@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import data, ui
 from sensor import edits
 from sensor.routine import MOUNTS, HoldTarget, RepTarget, Routine
+from sensor.store import ImportResult
 
 st.title("Settings")
 r = data.routine()
@@ -78,7 +79,10 @@ if files and st.button("Import", icon=":material/upload:"):
             p.write_bytes(f.getbuffer())
             paths.append(p)
         bar = st.progress(0.0, text="Importing…")
-        report = data.store().import_paths(paths, lambda done, total, res: bar.progress(done / total, text=res.path.name))
+        def _progress(done: int, total: int, res: ImportResult) -> None:
+            bar.progress(done / total, text=res.path.name)
+
+        report = data.store().import_paths(paths, _progress)
     for res in report.results:
         (st.error if res.status == "failed" else st.success)(res.message.replace(str(res.path.parent) + "/", ""))
         d = data.detail(res.session_id) if res.status == "added" and res.session_id is not None else None
