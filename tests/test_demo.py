@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from sensor import queries
 from sensor.demo import DEMO_WEEKS, demo_plan, generate_demo
 from sensor.history import history
@@ -28,6 +30,7 @@ def test_the_plan_tells_a_story_of_eight_weeks() -> None:
     assert demo_plan(date(2026, 11, 30)) == demo_plan(date(2026, 11, 30))  # the same story every first start
 
 
+@pytest.mark.slow
 def test_generated_sessions_are_real_labelled_demo_recordings(tmp_path: Path) -> None:
     st = Store(tmp_path)
     today = date(2026, 11, 30)

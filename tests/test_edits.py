@@ -138,6 +138,7 @@ def test_corrections_sit_beside_the_detected_events(tmp_path: Path) -> None:
     assert queries.sessions(st)[0].side_unknown == 1
 
 
+@pytest.mark.slow
 def test_evaluate_labels_scores_the_detector_against_the_users_word(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
     st = Store(data)

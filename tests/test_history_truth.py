@@ -18,6 +18,8 @@ from sensor.cli import main
 from sensor.queries import week_start
 from sensor.store import Store
 
+pytestmark = pytest.mark.slow  # the whole dashboard, several times per test
+
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 MON = week_start(date.today())
 PARTS_OF_ROWS = {
