@@ -6,7 +6,12 @@ from datetime import date, datetime, timezone
 
 import streamlit as st
 
-from sensor.routine import LABELS
+from sensor.routine import HOLD_TOLERANCE_S as TOLERANCE_S  # noqa: F401 - shown on the pages
+from sensor.routine import LABELS, held_words  # noqa: F401 - the CLI's words, on the pages
+from sensor.words import stability_words
+
+EXERCISES = tuple(LABELS)
+SHORT_NAMES = {"bridge": "bridge", "back_extension": "back ext.", "side_plank": "side plank", "plank": "plank"}
 
 # One colour per exercise everywhere (charts, badges), colour-blind friendly pairs.
 COLORS = {
@@ -64,6 +69,41 @@ def day(d: date | str) -> str:
     return d.strftime("%a %d %b %Y")
 
 
+def week_of(start: date) -> str:
+    """A week by its Monday, in words ("week of 12 Oct")."""
+    return f"week of {start.day} {start.strftime('%b')}" + (f" {start.year}" if start.year != date.today().year else "")
+
+
+def short(exercise: str) -> str:
+    return SHORT_NAMES.get(exercise, exercise)
+
+
+def session_note(s: object) -> str:
+    """What the history table says about a session besides its numbers."""
+    notes = []
+    if getattr(s, "duplicate_of", None) is not None:
+        notes.append(f"duplicate of session {s.duplicate_of}: not counted")  # type: ignore[attr-defined]
+    if getattr(s, "corrected", False):
+        notes.append("corrected by you")
+    if getattr(s, "date_source", "") == "file time":
+        notes.append("date from the file's time: check it")
+    if getattr(s, "side_unknown", 0):
+        notes.append("side-plank sides unknown")
+    return "; ".join(notes)
+
+
+def picked_row(event: object) -> int | None:
+    """The row clicked in a dataframe whose selection is rows or cells, else None."""
+    sel = getattr(event, "selection", None)
+    if sel is None:
+        return None
+    rows = list(getattr(sel, "rows", []) or [])
+    if rows:
+        return int(rows[0])
+    cells = list(getattr(sel, "cells", []) or [])
+    return int(cells[0][0]) if cells else None
+
+
 def week_labels(starts: list[date]) -> dict[date, str]:
     """Short labels for weeks by their Monday ("03 Mar"), with the year when they span years."""
     years = {d.year for d in starts}
@@ -81,25 +121,16 @@ def when(utc_iso: str) -> str:
 
 
 def verdict(score: float, sway_deg: float, sag_deg: float) -> str:
-    """Plain words for a hold's stability (the score and measures come from the pipeline)."""
-    if score >= 80:
-        words = "Rock steady"
-    elif score >= 60:
-        words = "Steady, a little sway"
-    elif score >= 40:
-        words = "Wobbly: brace the abdominals and breathe"
-    else:
-        words = "Shaky: try a shorter hold, or knees down"
-    if sag_deg >= 5:
-        words += f"; hips sank {sag_deg:.0f}° toward the end, lift them back into a line"
-    return words
+    """Plain words for a hold's stability: the one vocabulary (``sensor.words``) of the CLI,
+    this page and the live view."""
+    return stability_words(score, sag_deg)
 
 
 def demo_notice(n_demo: int, n_total: int) -> None:
     if n_demo:
         st.info(
-            f"**Demo data.** {n_demo} of {n_total} sessions come from the bundled sample recordings "
-            "(the simulated wearer), not from you. Remove them in Settings once you have your own.",
+            f"**Demo data.** {n_demo} of {n_total} sessions are a simulated person following the routine "
+            "for eight weeks, not you. Remove them in Settings once you have your own.",
             icon=":material/science:",
         )
 

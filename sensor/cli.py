@@ -61,12 +61,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(json.dumps(a.to_json()))
     else:
         from sensor.report import format_summary
+        from sensor.routine import load_routine
+        from sensor.store import data_dir
 
-        print(format_summary(a, Path(args.path).name))
+        # The targets saved in the dashboard's Settings (defaults when none were saved).
+        print(format_summary(a, Path(args.path).name, load_routine(data_dir(args.data_dir))))
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.labels:
+        from sensor.cli_history import cmd_evaluate_labels
+
+        return cmd_evaluate_labels(args)
     from sensor.evaluate import run_evaluation
 
     summary, bad, misses = run_evaluation(
@@ -100,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("path")
     a.add_argument("--json", action="store_true", help="print the JSON of contract.md")
     a.add_argument("--mount", choices=MOUNTS, help="where the sensor was worn (default: from the recording, else back)")
+    a.add_argument("--data-dir", help="data folder whose settings hold your targets (default: as the dashboard)")
     a.set_defaults(func=cmd_analyze)
 
     e = sub.add_parser("evaluate", help="score analysis against truth files (or fresh simulated sessions)")
@@ -109,9 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--jobs", type=int, default=2)
     e.add_argument("--json", action="store_true")
     e.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    e.add_argument("--labels", action="store_true", help="score against your own corrections in the session store")
+    e.add_argument("--export-labels", metavar="DIR", help="with --labels: write the labelled sessions as recordings + truth JSON")
+    e.add_argument("--include-demo", action="store_true", help="with --labels: count demo sessions too")
+    e.add_argument("--data-dir", help="with --labels: data folder (default: $HOLDTRACK_DATA_DIR or the per-user one)")
     e.set_defaults(func=cmd_evaluate)
 
-    for mod in ("sensor.cli_ble", "sensor.cli_store"):
+    for mod in ("sensor.cli_ble", "sensor.cli_store", "sensor.cli_history"):
         try:
             module = __import__(mod, fromlist=["register"])
         except ImportError:  # a part not installed in this build

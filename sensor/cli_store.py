@@ -101,11 +101,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def ensure_demo(store: Store, demo_dir: Path = DEMO_DIR) -> str | None:
-    """On a first start (empty store), import the bundled recordings as demo data."""
-    if store.session_count() > 0 or not demo_dir.is_dir():
+def ensure_demo(store: Store, demo_dir: Path | None = None) -> str | None:
+    """On a first start (empty store), add demo data: a simulated person following the
+    routine for eight weeks (``sensor.demo``), or the recordings in ``demo_dir`` if given."""
+    if store.session_count() > 0:
         return None
-    files = sorted(demo_dir.glob("*.htrec"))
+    if demo_dir is None:
+        from sensor.demo import generate_demo
+
+        print("first start: simulating eight weeks of demo sessions (labelled as demo)…", file=sys.stderr)
+        results = generate_demo(store, progress=ProgressBar())
+        for r in results:
+            if r.status == "failed":
+                print(f"demo data: {r.message}", file=sys.stderr)
+        added = sum(r.status == "added" for r in results)
+        return f"added {added} demo sessions: a simulated person following the routine (labelled as demo)"
+    files = sorted(demo_dir.glob("*.htrec")) if demo_dir.is_dir() else []
     if not files:
         return None
     report = store.import_paths(files, ProgressBar(), demo=True)

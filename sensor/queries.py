@@ -1,7 +1,9 @@
 """The read side of the store: what the dashboard pages ask, as plain dataclasses.
 
-Pages never write SQL; they call these. Aggregates are computed in SQL per session (one
-query, however many sessions) and folded into ISO weeks here.
+Pages never write SQL; they call these. Each table is read in one query, however many
+sessions; what counts as done to target is ``sensor.routine.outcomes`` (the one definition),
+applied per session to the analysis as the user corrected it, then combined per day and
+per week (Monday to Sunday) here.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from sensor import edits
 from sensor.events import Analysis
-from sensor.routine import Routine
+from sensor.routine import PARTS, Outcome, RepSet, Routine, outcomes, reaches, rep_sets
 from sensor.store import Store, Trace, rows_to_analysis
 
 EXERCISES = ("bridge", "back_extension", "side_plank", "plank")
@@ -22,7 +25,7 @@ EXERCISES = ("bridge", "back_extension", "side_plank", "plank")
 
 @dataclass(frozen=True, slots=True)
 class SessionRow:
-    """One session with its totals (the history table)."""
+    """One session with its totals (the history table), the user's corrections applied."""
 
     id: int
     started_utc: str
@@ -33,18 +36,18 @@ class SessionRow:
     source: str
     kind: str
     file_path: str
-    bridge_reps: int
+    bridge_reps: int  # counted (a corrected set counts as the user says)
     back_extension_reps: int
     bridge_sets: int
     back_extension_sets: int
-    bridge_full_sets: int  # sets with at least the target number of reps
+    bridge_full_sets: int  # sets done to target (routine.RepSet.to_target)
     back_extension_full_sets: int
-    bridge_hold_sum_s: float
+    bridge_hold_sum_s: float  # over the detected reps (a hold the user only added has no time)
     back_extension_hold_sum_s: float
     side_left: int  # side-plank holds on each side
     side_right: int
     side_unknown: int
-    side_left_ok: int  # ... of them reaching the target time
+    side_left_ok: int  # ... of them reaching the target time (routine.reaches)
     side_right_ok: int
     side_hold_sum_s: float
     planks: int
@@ -52,6 +55,12 @@ class SessionRow:
     plank_hold_sum_s: float
     score_sum: float  # over all holds
     sway_sum: float
+    bridge_timed: int = 0  # detected reps (the hold sums' denominators)
+    back_extension_timed: int = 0
+    duplicate_of: int | None = None  # the same samples as that session: not counted
+    date_source: str = "recording"
+    corrected: bool = False
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # done / to target per routine part
 
     @property
     def holds(self) -> int:
@@ -67,58 +76,67 @@ class SessionRow:
 
     @property
     def bridge_mean_hold_s(self) -> float | None:
-        return self.bridge_hold_sum_s / self.bridge_reps if self.bridge_reps else None
+        return self.bridge_hold_sum_s / self.bridge_timed if self.bridge_timed else None
 
 
 _SESSIONS_SQL = """
-WITH r AS (
-    SELECT session_id,
-           sum(exercise = 'bridge') AS bridge_reps,
-           sum(exercise = 'back_extension') AS ext_reps,
-           total(CASE WHEN exercise = 'bridge' THEN hold_s END) AS bridge_hold,
-           total(CASE WHEN exercise = 'back_extension' THEN hold_s END) AS ext_hold
-    FROM reps GROUP BY session_id
-), st AS (
-    SELECT session_id,
-           sum(exercise = 'bridge') AS bridge_sets,
-           sum(exercise = 'back_extension') AS ext_sets,
-           sum(exercise = 'bridge' AND rep_count >= :bridge_reps) AS bridge_full,
-           sum(exercise = 'back_extension' AND rep_count >= :ext_reps) AS ext_full
-    FROM sets GROUP BY session_id
-), h AS (
-    SELECT session_id,
-           sum(exercise = 'side_plank' AND side = 'left') AS side_left,
-           sum(exercise = 'side_plank' AND side = 'right') AS side_right,
-           sum(exercise = 'side_plank' AND side IS NULL) AS side_unknown,
-           sum(exercise = 'side_plank' AND side = 'left' AND duration_s >= :side_s) AS side_left_ok,
-           sum(exercise = 'side_plank' AND side = 'right' AND duration_s >= :side_s) AS side_right_ok,
-           total(CASE WHEN exercise = 'side_plank' THEN duration_s END) AS side_hold,
-           sum(exercise = 'plank') AS planks,
-           sum(exercise = 'plank' AND duration_s >= :plank_s) AS planks_ok,
-           total(CASE WHEN exercise = 'plank' THEN duration_s END) AS plank_hold,
-           total(score) AS score_sum,
-           total(sway_deg) AS sway_sum
-    FROM holds GROUP BY session_id
-)
-SELECT s.id, s.started_utc, s.local_date, s.duration_s, s.demo, s.calibrated, s.source, s.kind,
-       s.file_path,
-       coalesce(r.bridge_reps, 0), coalesce(r.ext_reps, 0),
-       coalesce(st.bridge_sets, 0), coalesce(st.ext_sets, 0),
-       coalesce(st.bridge_full, 0), coalesce(st.ext_full, 0),
-       coalesce(r.bridge_hold, 0), coalesce(r.ext_hold, 0),
-       coalesce(h.side_left, 0), coalesce(h.side_right, 0), coalesce(h.side_unknown, 0),
-       coalesce(h.side_left_ok, 0), coalesce(h.side_right_ok, 0), coalesce(h.side_hold, 0),
-       coalesce(h.planks, 0), coalesce(h.planks_ok, 0), coalesce(h.plank_hold, 0),
-       coalesce(h.score_sum, 0), coalesce(h.sway_sum, 0)
-FROM sessions s
-LEFT JOIN r ON r.session_id = s.id
-LEFT JOIN st ON st.session_id = s.id
-LEFT JOIN h ON h.session_id = s.id
-WHERE (:demo OR s.demo = 0)
-  AND (:since IS NULL OR s.local_date >= :since)
-  AND (:until IS NULL OR s.local_date <= :until)
-ORDER BY s.started_utc DESC, s.id DESC
+SELECT * FROM sessions
+WHERE deleted_utc IS NULL AND (:demo OR demo = 0)
+  AND (:since IS NULL OR local_date >= :since)
+  AND (:until IS NULL OR local_date <= :until)
+ORDER BY started_utc DESC, id DESC
 """
+
+
+_EVENTS_SQL = {
+    "reps": "SELECT * FROM reps ORDER BY session_id, idx",
+    "holds": "SELECT * FROM holds ORDER BY session_id, idx",
+}
+
+
+def _grouped(con: Any, table: str, ids: list[int]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = defaultdict(list)
+    wanted = set(ids)
+    for row in con.execute(_EVENTS_SQL[table]):  # one query per table, however many sessions
+        if row["session_id"] in wanted:
+            out[row["session_id"]].append(row)
+    return out
+
+
+def _row(s: Any, a: Analysis, counts: dict[int, int], routine: Routine, corrected: bool) -> SessionRow:
+    sets = rep_sets(a.reps, routine, counts)
+
+    def of(ex: str) -> list[RepSet]:
+        return [x for x in sets if x.exercise == ex and x.reps > 0]
+
+    def rep_hold(ex: str) -> float:
+        return float(sum(r.hold_s for r in a.reps if r.exercise == ex))
+
+    side = [h for h in a.holds if h.exercise == "side_plank"]
+    planks = [h for h in a.holds if h.exercise == "plank"]
+    ok = routine.side_plank.hold_s
+    return SessionRow(
+        id=int(s["id"]), started_utc=s["started_utc"], local_date=date.fromisoformat(s["local_date"]),
+        duration_s=float(s["duration_s"]), demo=bool(s["demo"]), calibrated=bool(s["calibrated"]), source=s["source"],
+        kind=s["kind"], file_path=s["file_path"],
+        bridge_reps=sum(x.reps for x in of("bridge")), back_extension_reps=sum(x.reps for x in of("back_extension")),
+        bridge_sets=len(of("bridge")), back_extension_sets=len(of("back_extension")),
+        bridge_full_sets=sum(x.to_target(routine.bridge) for x in of("bridge")),
+        back_extension_full_sets=sum(x.to_target(routine.back_extension) for x in of("back_extension")),
+        bridge_hold_sum_s=rep_hold("bridge"), back_extension_hold_sum_s=rep_hold("back_extension"),
+        side_left=sum(h.side == "left" for h in side), side_right=sum(h.side == "right" for h in side),
+        side_unknown=sum(h.side is None for h in side),
+        side_left_ok=sum(h.side == "left" and reaches(h.duration_s, ok) for h in side),
+        side_right_ok=sum(h.side == "right" and reaches(h.duration_s, ok) for h in side),
+        side_hold_sum_s=float(sum(h.duration_s for h in side)), planks=len(planks),
+        planks_ok=sum(reaches(h.duration_s, routine.plank.hold_s) for h in planks),
+        plank_hold_sum_s=float(sum(h.duration_s for h in planks)),
+        score_sum=float(sum(h.score for h in a.holds)), sway_sum=float(sum(h.sway_deg for h in a.holds)),
+        bridge_timed=sum(r.exercise == "bridge" for r in a.reps),
+        back_extension_timed=sum(r.exercise == "back_extension" for r in a.reps),
+        duplicate_of=None if s["duplicate_of"] is None else int(s["duplicate_of"]),
+        date_source=str(s["date_source"]), corrected=corrected, outcomes=outcomes(a, routine, counts),
+    )
 
 
 def sessions(
@@ -129,26 +147,24 @@ def sessions(
     since: date | None = None,
     until: date | None = None,
 ) -> list[SessionRow]:
-    """All sessions (newest first) with their totals; ``routine`` decides what counts as
-    a full set or a hold reaching its target."""
+    """All kept sessions (newest first) with their totals, as the user corrected them;
+    ``routine`` decides what counts as a set or a hold done to target (``sensor.routine``)."""
     routine = routine or Routine()
     params: dict[str, Any] = {
-        "bridge_reps": routine.bridge.reps_per_set,
-        "ext_reps": routine.back_extension.reps_per_set,
-        "side_s": routine.side_plank.hold_s,
-        "plank_s": routine.plank.hold_s,
         "demo": int(include_demo),
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
     }
     with store.connect() as con:
         rows = con.execute(_SESSIONS_SQL, params).fetchall()
+        ids = [int(r["id"]) for r in rows]
+        reps, holds = _grouped(con, "reps", ids), _grouped(con, "holds", ids)
+    fixes = edits.corrections(store, ids)
     out = []
-    for row in rows:
-        v = list(row)
-        v[2] = date.fromisoformat(v[2])
-        v[4], v[5] = bool(v[4]), bool(v[5])
-        out.append(SessionRow(*v))
+    for s in rows:
+        sid = int(s["id"])
+        a, counts = edits.apply_corrections(rows_to_analysis(s, reps.get(sid, []), holds.get(sid, []), []), fixes.get(sid, []))
+        out.append(_row(s, a, counts, routine, sid in fixes))
     return out
 
 
@@ -158,15 +174,19 @@ class SessionDetail:
 
     session: dict[str, Any]
     reps: list[dict[str, Any]]  # with set index and rep number within its set
-    holds: list[dict[str, Any]]
-    sets: list[dict[str, Any]]
+    holds: list[dict[str, Any]]  # as detected
+    sets: list[dict[str, Any]]  # as detected
     gaps: list[dict[str, Any]]
     trace: Trace | None
-    analysis: Analysis = field(default_factory=Analysis)
+    analysis: Analysis = field(default_factory=Analysis)  # with the user's corrections
+    detected: Analysis = field(default_factory=Analysis)  # as the pipeline found it
+    counts: dict[int, int] = field(default_factory=dict)  # corrected rep counts by set index
+    corrections: list[edits.Correction] = field(default_factory=list)
 
 
 def session_detail(store: Store, session_id: int) -> SessionDetail | None:
-    """One session's reps, holds, sets, gaps and display trace; None if it does not exist."""
+    """One session's reps, holds, sets, gaps, display trace and corrections; None if it
+    does not exist (a session in the bin is returned, with ``deleted_utc`` set)."""
     with store.connect() as con:
         s = con.execute(
             """SELECT s.*, d.name AS device_name, d.profile AS device_profile
@@ -191,7 +211,10 @@ def session_detail(store: Store, session_id: int) -> SessionDetail | None:
         t = con.execute("SELECT t0_s, hz, deg FROM traces WHERE session_id = ?", (session_id,)).fetchone()
     trace = Trace(t["t0_s"], t["hz"], np.frombuffer(t["deg"], "<f4")) if t else None
     session = dict(s)
-    return SessionDetail(session, reps, holds, sets, gaps, trace, rows_to_analysis(session, reps, holds, gaps))
+    detected = rows_to_analysis(session, reps, holds, gaps)
+    fixes = edits.corrections(store, [session_id]).get(session_id, [])
+    effective, counts = edits.apply_corrections(detected, fixes)
+    return SessionDetail(session, reps, holds, sets, gaps, trace, effective, detected, counts, fixes)
 
 
 def iso_week(d: date) -> str:
@@ -208,32 +231,32 @@ class ExerciseWeek:
     """One exercise in one week: on how many days it was done, and done to target."""
 
     done_days: int = 0
-    complete_days: int = 0
-    target_days: int = 0
+    complete_days: int = 0  # days done to target
+    target_days: int = 0  # the routine's days a week (0: not a weekly goal)
 
     @property
     def met(self) -> bool:
         return self.target_days > 0 and self.complete_days >= self.target_days
 
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.complete_days / self.target_days) if self.target_days else 1.0
-
 
 @dataclass(slots=True)
 class WeekAdherence:
-    week: str  # ISO week, e.g. "2025-W07"
+    week: str  # ISO week, e.g. "2025-W07" (a key for scripts; the dashboard shows the Monday)
     start: date  # its Monday
-    sessions: int
+    sessions: int  # counted sessions (duplicates left out)
     exercises: dict[str, ExerciseWeek]
     side_left_days: int  # days with the side-plank target met on the left side
     side_right_days: int
 
     @property
-    def score(self) -> float:
-        """Share of the week's targets met (0-1) over the exercises with a weekly target."""
-        tracked = [e for e in self.exercises.values() if e.target_days > 0]
-        return sum(e.fraction for e in tracked) / len(tracked) if tracked else 1.0
+    def goals(self) -> int:
+        """Exercises with a weekly goal."""
+        return sum(1 for e in self.exercises.values() if e.target_days > 0)
+
+    @property
+    def goals_met(self) -> int:
+        """Exercises done to target on as many days as the goal asks."""
+        return sum(1 for e in self.exercises.values() if e.met)
 
 
 def _weeks(first: date, last: date) -> list[date]:
@@ -244,52 +267,52 @@ def _weeks(first: date, last: date) -> list[date]:
     return out
 
 
-def weekly_adherence(
-    store: Store, routine: Routine | None = None, *, include_demo: bool = True, today: date | None = None
-) -> list[WeekAdherence]:
-    """Adherence per ISO week, oldest first, from the first session's week to this week
-    (weeks without any session are listed too: a missed week is information).
+def day_outcomes(rows: list[SessionRow]) -> dict[date, dict[str, Outcome]]:
+    """Per day and routine part: done in any counted session, done to target in any one
+    session (sessions are never added up, so a duplicate or a second session of the day
+    cannot make a target). Sessions marked as duplicates are left out."""
+    by_day: dict[date, dict[str, Outcome]] = {}
+    for r in rows:
+        if r.duplicate_of is not None:
+            continue
+        day = by_day.setdefault(r.local_date, {p: Outcome(False, False) for p in PARTS})
+        for p in PARTS:
+            o = r.outcomes[p]
+            day[p] = Outcome(day[p].done or o.done, day[p].met or o.met)
+    return by_day
 
-    A day counts for an exercise when its sessions reached the per-session target: full
-    sets for bridges and back extensions, target-length holds on each side for side
-    planks, target-length holds for the plank. The weekly target is a number of such days.
+
+def weekly_adherence(
+    store: Store, routine: Routine | None = None, *, include_demo: bool = True, today: date | None = None,
+    rows: list[SessionRow] | None = None,
+) -> list[WeekAdherence]:
+    """Adherence per week (Monday to Sunday), oldest first, from the first session's week
+    to this week (weeks without any session are listed too: a missed week is information).
+
+    A day counts for an exercise when one of its sessions did it to target (``day_outcomes``,
+    ``sensor.routine.outcomes``); the weekly goal is a number of such days.
     """
     routine = routine or Routine()
-    rows = sessions(store, routine, include_demo=include_demo)
-    if not rows:
+    rows = sessions(store, routine, include_demo=include_demo) if rows is None else rows
+    days = day_outcomes(rows)
+    if not days:
         return []
-    by_day: dict[date, list[SessionRow]] = defaultdict(list)
-    for r in rows:
-        by_day[r.local_date].append(r)
-    end = max(max(by_day), today or date.today())
-    weeks = {ws: WeekAdherence(iso_week(ws), ws, 0, {}, 0, 0) for ws in _weeks(min(by_day), end)}
+    end = max(max(days), today or date.today())
+    weeks = {ws: WeekAdherence(iso_week(ws), ws, 0, {}, 0, 0) for ws in _weeks(min(days), end)}
     for w in weeks.values():
         for ex in EXERCISES:
             target = (routine.rep_target(ex) if ex in ("bridge", "back_extension") else routine.hold_target(ex)).sessions_per_week
             w.exercises[ex] = ExerciseWeek(target_days=target)
-    for day, rs in by_day.items():
+    for r in rows:
+        if r.duplicate_of is None:
+            weeks[week_start(r.local_date)].sessions += 1
+    for day, o in days.items():
         w = weeks[week_start(day)]
-        w.sessions += len(rs)
-        done = {
-            "bridge": sum(r.bridge_reps for r in rs) > 0,
-            "back_extension": sum(r.back_extension_reps for r in rs) > 0,
-            "side_plank": sum(r.side_left + r.side_right + r.side_unknown for r in rs) > 0,
-            "plank": sum(r.planks for r in rs) > 0,
-        }
-        left_ok = sum(r.side_left_ok for r in rs) >= routine.side_plank.holds
-        right_ok = sum(r.side_right_ok for r in rs) >= routine.side_plank.holds
-        complete = {
-            "bridge": sum(r.bridge_full_sets for r in rs) >= routine.bridge.sets_per_session,
-            "back_extension": sum(r.back_extension_full_sets for r in rs) >= routine.back_extension.sets_per_session,
-            "side_plank": left_ok and right_ok,
-            "plank": sum(r.planks_ok for r in rs) >= routine.plank.holds,
-        }
         for ex in EXERCISES:
-            if done[ex]:
-                w.exercises[ex].done_days += 1
-                w.exercises[ex].complete_days += int(complete[ex])
-        w.side_left_days += int(left_ok)
-        w.side_right_days += int(right_ok)
+            w.exercises[ex].done_days += int(o[ex].done)
+            w.exercises[ex].complete_days += int(o[ex].met)
+        w.side_left_days += int(o["side_left"].met)
+        w.side_right_days += int(o["side_right"].met)
     return [weeks[k] for k in sorted(weeks)]
 
 
@@ -313,15 +336,17 @@ def weekly_trends(store: Store, *, include_demo: bool = True) -> list[WeekTrend]
     rows = sessions(store, include_demo=include_demo)
     acc: dict[date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for r in rows:
+        if r.duplicate_of is not None:
+            continue
         a = acc[week_start(r.local_date)]
         sides = r.side_left + r.side_right + r.side_unknown
         a["side_n"] += sides
         a["side_s"] += r.side_hold_sum_s
         a["plank_n"] += r.planks
         a["plank_s"] += r.plank_hold_sum_s
-        a["bridge_n"] += r.bridge_reps
+        a["bridge_n"] += r.bridge_timed
         a["bridge_s"] += r.bridge_hold_sum_s
-        a["ext_n"] += r.back_extension_reps
+        a["ext_n"] += r.back_extension_timed
         a["ext_s"] += r.back_extension_hold_sum_s
         a["hold_n"] += r.holds
         a["score"] += r.score_sum
@@ -349,6 +374,7 @@ def recording_paths(store: Store) -> list[tuple[int, str, str, bool]]:
     """(session id, date, recording path, demo) of sessions whose file is a recording."""
     with store.connect() as con:
         rows = con.execute(
-            "SELECT id, local_date, file_path, demo FROM sessions WHERE kind = 'htrec' ORDER BY started_utc DESC"
+            "SELECT id, local_date, file_path, demo FROM sessions WHERE kind = 'htrec' AND deleted_utc IS NULL "
+            "ORDER BY started_utc DESC"
         ).fetchall()
     return [(int(r[0]), str(r[1]), str(store.resolve(r[2])), bool(r[3])) for r in rows]

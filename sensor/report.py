@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from sensor.events import Analysis
+from sensor.routine import Routine
 from sensor.stability import stability_verdict
 
 LABELS = {"bridge": "Hip bridges", "back_extension": "Back extensions", "plank": "Front plank", "side_plank": "Side plank"}
 
 
-def format_summary(a: Analysis, name: str = "") -> str:
-    from sensor.routine import Routine, compare, group_sets
+def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) -> str:
+    """``routine``: the user's targets (the store's settings); the defaults when None."""
+    from sensor.routine import compare, group_sets, held_words, reaches
 
-    routine = Routine()
+    routine = routine or Routine()
     out: list[str] = []
     title = f"Session {name}" if name else "Session"
     out.append(f"{title}: {a.duration_s / 60:.1f} min at {a.sample_rate_hz:.0f} Hz" + ("" if a.calibrated else " (no standing calibration: sides unknown)"))
@@ -26,13 +28,13 @@ def format_summary(a: Analysis, name: str = "") -> str:
         out.append(line)
         if target.hold_s > 0:
             holds = " ".join(f"{r.hold_s:.1f}" for r in reps)
-            met = sum(r.hold_s >= target.hold_s - 0.25 for r in reps)
-            out.append(f"    held at the top (s): {holds}  — {met}/{len(reps)} reached {target.hold_s:.0f} s")
+            met = sum(reaches(r.hold_s, target.hold_s) for r in reps)
+            out.append(f"    held at the top (s): {holds}  — {held_words(met, len(reps), target.hold_s)}")
     for h in a.holds:
         side = f" ({h.side})" if h.exercise == "side_plank" else ""
-        target = routine.hold_target(h.exercise).hold_s
+        target_s = routine.hold_target(h.exercise).hold_s
         out.append(
-            f"  {LABELS[h.exercise]}{side} at {h.start_s / 60:.1f} min: held {h.duration_s:.1f} s of {target:.0f} s; "
+            f"  {LABELS[h.exercise]}{side} at {h.start_s / 60:.1f} min: held {h.duration_s:.1f} s of {target_s:.0f} s; "
             f"stability {h.score:.0f}/100 ({stability_verdict(h.score)}: sway {h.sway_deg:.1f}°, "
             f"tremor {h.tremor_dps:.1f}°/s, sag {h.sag_deg:.1f}°)"
         )

@@ -38,11 +38,7 @@ def stability_score(sway_deg: float, tremor_dps: float, sag_deg: float) -> float
 
 
 def stability_verdict(score: float) -> str:
-    """Plain words for a score."""
-    if score >= 80:
-        return "rock steady"
-    if score >= 60:
-        return "steady"
-    if score >= 40:
-        return "some wobble: brace the abdominals"
-    return "shaky: shorten the hold and keep the hips level"
+    """Plain words for a score (the one vocabulary lives in ``sensor.words``)."""
+    from sensor.words import stability_label
+
+    return stability_label(score)

@@ -133,6 +133,26 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sessions_date ON sessions (local_date);
     """,
+    # 3: editing (sensor/edits.py): a bin with undo, duplicates found by content, where the
+    # date came from, and the user's corrections kept beside the detected events
+    """
+    ALTER TABLE sessions ADD COLUMN deleted_utc TEXT;
+    ALTER TABLE sessions ADD COLUMN duplicate_of INTEGER;
+    ALTER TABLE sessions ADD COLUMN fingerprint TEXT;
+    ALTER TABLE sessions ADD COLUMN date_source TEXT NOT NULL DEFAULT 'recording';
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        target TEXT NOT NULL,               -- set or hold
+        idx INTEGER NOT NULL,               -- sets.idx or holds.idx
+        field TEXT NOT NULL,                -- rep_count, start_s, end_s, side
+        value TEXT NOT NULL,                -- JSON
+        created_utc TEXT NOT NULL,
+        UNIQUE (session_id, target, idx, field)
+    );
+    CREATE INDEX corrections_session ON corrections (session_id);
+    CREATE INDEX sessions_fingerprint ON sessions (fingerprint);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -164,6 +184,8 @@ class SessionInfo:
     mount: str = "back"
     device: dict[str, Any] = field(default_factory=dict)
     app_version: str = ""
+    fingerprint: str | None = None  # the samples' signature (sensor.edits): duplicates by content
+    date_source: str = "recording"  # recording, file time (nothing in the file said), edited
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,8 +361,8 @@ class Store:
         cur = con.execute(
             """INSERT INTO sessions (started_utc, local_date, duration_s, source_path, file_path,
                    content_hash, kind, source, demo, calibrated, sample_rate_hz, mount, device_id,
-                   app_version, imported_utc)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   app_version, imported_utc, fingerprint, date_source)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 started.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 started.astimezone().date().isoformat(),
@@ -357,6 +379,8 @@ class Store:
                 device_id,
                 info.app_version,
                 _utc_now(),
+                info.fingerprint,
+                info.date_source,
             ),
         )
         sid = int(cur.lastrowid)  # type: ignore[arg-type]
@@ -455,9 +479,16 @@ class Store:
         digest = content_hash(path)
         existing = self.has_hash(digest)
         if existing is not None:
-            return ImportResult(path, "already", f"{path}: already in the store (session {existing})", existing)
+            return self._already(path, existing)
+        from sensor.edits import find_by_fingerprint, fingerprint_file
+
+        fingerprint = fingerprint_file(path)
+        same = find_by_fingerprint(self, fingerprint)
+        if same is not None:  # the same samples in another file (e.g. a recording's CSV export)
+            return ImportResult(path, "already", f"{path}: already in the store (session {same}, the same samples)", same)
         analysis, trace = (analyzer or analyze_file)(path)
         info = _describe(path, kind, digest, demo)
+        info.fingerprint = fingerprint
         copy = self._keep(path, info)
         try:
             sid = self.add_session(analysis, info, trace)
@@ -475,6 +506,14 @@ class Store:
             raise
         what = f"{len(analysis.reps)} reps, {len(analysis.holds)} hold{'' if len(analysis.holds) == 1 else 's'}"
         return ImportResult(path, "added", f"{path}: added as session {sid} ({what})", sid)
+
+    def _already(self, path: Path, sid: int) -> ImportResult:
+        """A file imported before; if its session is in the bin, importing it restores it."""
+        with self.transaction() as con:
+            restored = con.execute("UPDATE sessions SET deleted_utc = NULL WHERE id = ? AND deleted_utc IS NOT NULL", (sid,)).rowcount
+        if restored:
+            return ImportResult(path, "added", f"{path}: restored session {sid} from the bin", sid)
+        return ImportResult(path, "already", f"{path}: already in the store (session {sid})", sid)
 
     def _keep(self, path: Path, info: SessionInfo) -> Path | None:
         """Copy the file into the data folder (unless it already lives there) so the
@@ -504,20 +543,38 @@ class Store:
             os.replace(tmp, target)
         return target
 
-    def import_recording(self, path: Path, *, demo: bool = False) -> ImportResult:
-        """Import a recording written by the live runner (already in the data folder)."""
-        return self.import_file(path, demo=demo)
+    def import_recording(self, path: Path, *, demo: bool = False, keep_empty: bool = True) -> ImportResult:
+        """Import a recording written by the live runner (already in the data folder).
+        ``keep_empty=False``: a recording in which nothing was detected (a Stop after a few
+        seconds) is not saved as a session; status ``empty``, the file stays for the user
+        to import if they want it."""
+        if keep_empty:
+            return self.import_file(path, demo=demo)
+        try:
+            analysis, trace = analyze_file(Path(path))
+        except HoldTrackError as e:
+            return ImportResult(Path(path), "failed", str(e))
+        if not analysis.reps and not analysis.holds:
+            return ImportResult(Path(path), "empty", f"nothing was detected in {analysis.duration_s:.0f} s: not saved as a "
+                                f"session (holdtrack import {path} keeps it)")
+        return self.import_file(path, demo=demo, analyzer=lambda _p: (analysis, trace))
 
     def session_count(self, *, include_demo: bool = True) -> int:
         with self.connect() as con:
-            q = "SELECT count(*) FROM sessions" + ("" if include_demo else " WHERE demo = 0")
+            q = "SELECT count(*) FROM sessions WHERE deleted_utc IS NULL" + ("" if include_demo else " AND demo = 0")
             return int(con.execute(q).fetchone()[0])
 
     def revision(self) -> tuple[int, int, str]:
-        """Changes whenever sessions are added or removed (a cache key for the dashboard)."""
+        """Changes whenever sessions are added, removed or edited (a cache key for the dashboard)."""
         with self.connect() as con:
-            row = con.execute("SELECT count(*), coalesce(max(id), 0), coalesce(max(imported_utc), '') FROM sessions").fetchone()
-        return int(row[0]), int(row[1]), str(row[2])
+            row = con.execute(
+                "SELECT count(*), coalesce(max(id), 0), coalesce(max(imported_utc), ''), "
+                "(SELECT coalesce(group_concat(session_id || target || idx || field || value), '') FROM corrections) || ':' || "
+                "coalesce(group_concat(coalesce(deleted_utc, '') || coalesce(duplicate_of, '') || started_utc, ','), '') "
+                "FROM sessions"
+            ).fetchone()
+        # Edits (bin, dates, duplicates, corrections) change no count: hash what they change.
+        return int(row[0]), int(row[1]), str(row[2]) + hashlib.sha1(str(row[3]).encode()).hexdigest()[:12]
 
 
 def _statements(script: str) -> list[str]:
@@ -586,16 +643,14 @@ def detect_kind(path: Path) -> str:
 
 def _describe(path: Path, kind: str, digest: str, demo: bool) -> SessionInfo:
     """Session facts from the file: the header of a recording, the file time otherwise."""
-    started = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)  # the best a CSV can say
-    info = SessionInfo(started, str(path.resolve()), "", digest, kind=kind, demo=demo)
+    from sensor.dates import recording_start
+
+    started = recording_start(path, kind)  # the header, the export's metadata or first timestamp
+    info = SessionInfo(started or datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), str(path.resolve()), "",
+                       digest, kind=kind, demo=demo, date_source="recording" if started else "file time")
     if kind != "htrec":
         return info
     h = read_header(path)
-    if h.created_utc:
-        try:
-            info.started_utc = datetime.strptime(h.created_utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-        except ValueError:
-            pass
     info.source = h.source
     info.mount = h.mount
     info.device = dict(h.device)

@@ -19,7 +19,7 @@ T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
 
 
 def count(st: Store, table: str) -> int:
-    assert table in {"sessions", "reps", "holds", "sets", "gaps", "traces", "devices"}
+    assert table in {"sessions", "reps", "holds", "sets", "gaps", "traces", "devices", "corrections"}
     with st.connect() as con:
         return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
@@ -47,14 +47,16 @@ def test_migration_from_version_1_keeps_the_data(tmp_path: Path) -> None:
     con.close()
 
     st = Store(tmp_path)
-    assert st.schema_version() == 2
+    assert st.schema_version() == store_mod.SCHEMA_VERSION == 3
     assert count(st, "sessions") == 1
     assert count(st, "traces") == 0  # the table step 2 added exists and is usable
     with st.connect() as con:
         names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "sessions_date" in names
+    # Step 3: the old session is kept, counted, with no corrections.
+    assert count(st, "corrections") == 0 and st.session_count() == 1
     # Opening again is a no-op.
-    assert Store(tmp_path).schema_version() == 2
+    assert Store(tmp_path).schema_version() == 3
 
 
 def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:
@@ -176,7 +178,7 @@ def test_file_names_are_data_not_sql(tmp_path: Path) -> None:
 
 def test_sql_is_parameterized_in_the_store_and_query_layer() -> None:
     """No SQL is built from values: the only formatted statements are our own constants."""
-    for mod in ("store.py", "queries.py"):
+    for mod in ("store.py", "queries.py", "edits.py"):
         src = (Path(store_mod.__file__).parent / mod).read_text()
         formatted = re.findall(r'execute\w*\(\s*f"([^"]*)"', src)
         assert all(s.startswith("PRAGMA user_version") for s in formatted), formatted

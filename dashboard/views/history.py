@@ -1,4 +1,4 @@
-"""History: sessions by date, adherence per ISO week, trends over weeks."""
+"""History: sessions by date, adherence per week (Monday to Sunday), trends over weeks."""
 
 from __future__ import annotations
 
@@ -39,25 +39,25 @@ if not rows:
 
 # -- this week --------------------------------------------------------------------------
 this = weeks[-1]
-tracked = [(ex, w) for ex, w in this.exercises.items() if w.target_days > 0]
-st.subheader(f"This week ({this.week})")
+tracked = [(ex, e) for ex, e in this.exercises.items() if e.target_days > 0]
+st.subheader(f"This week ({ui.week_of(this.start)})")
 cols = st.columns(len(tracked) + 1)
-prev = weeks[-2] if len(weeks) > 1 else None
 cols[0].metric(
-    "Weekly targets met",
-    f"{this.score:.0%}",
-    delta=f"{(this.score - prev.score) * 100:+.0f} points vs last week" if prev and round(this.score, 2) != round(prev.score, 2) else None,
+    "Weekly goals met",
+    f"{this.goals_met} of {this.goals}",
     border=True,
-    help="Share of the days asked by the routine, averaged over the exercises",
+    help="Exercises done to target on as many days as your routine asks this week",
 )
-for col, (ex, w) in zip(cols[1:], tracked, strict=True):
+cols[0].caption(f"{this.sessions} session{'' if this.sessions == 1 else 's'} this week")
+for col, (ex, ew) in zip(cols[1:], tracked, strict=True):
     col.metric(
         f"{ui.label(ex)}: days",
-        f"{w.complete_days} / {w.target_days}",
+        f"{ew.complete_days} / {ew.target_days}",
         border=True,
-        help="Days on which the session target was reached (done on "
-        f"{w.done_days} days)",
+        help="Days on which one session reached the target (sessions of a day are not added up)",
     )
+    col.caption(f"done to target on {ew.complete_days} of {ew.target_days} days asked; done at all on {ew.done_days}",
+                help=None)
 
 # -- adherence heatmap ------------------------------------------------------------------
 st.subheader("Adherence per week")
@@ -82,7 +82,7 @@ for w in recent:
         p = w.exercises["plank"]
         lines.append(("plank", ui.label("plank"), p.complete_days, p.target_days, p.done_days))
     for _ex, name, done, target, any_days in lines:
-        cells.append({"week": labels[w.start], "iso": w.week, "order": w.start.toordinal(), "part": name, "done": done, "target": target,
+        cells.append({"week": labels[w.start], "iso": ui.week_of(w.start), "order": w.start.toordinal(), "part": name, "done": done, "target": target,
                       "share": min(1.0, done / target), "text": f"{done}/{target}", "days with any": any_days})
 adh = pd.DataFrame(cells)
 order = list(dict.fromkeys(adh["part"]))
@@ -100,7 +100,8 @@ text = base.mark_text(fontSize=13, fontWeight="bold").encode(
 st.altair_chart((heat + text).properties(height=44 * len(order) + 30), width="stretch")
 with st.expander("Adherence as a table"):
     st.dataframe(
-        adh.pivot(index="part", columns="iso", values="text").reindex(order),
+        adh.pivot(index="part", columns="order", values="text").reindex(order).rename(
+            columns={w.start.toordinal(): labels[w.start] for w in recent}),
         width="stretch",
     )
 
@@ -108,7 +109,7 @@ with st.expander("Adherence as a table"):
 st.subheader("Progress over the weeks")
 st.caption("Weekly averages, by the week's Monday. Dashed line: your target.")
 trend_labels = ui.week_labels([t.start for t in trends])
-tr = pd.DataFrame([{**asdict(t), "week": trend_labels[t.start], "iso": t.week, "order": t.start.toordinal()}
+tr = pd.DataFrame([{**asdict(t), "week": trend_labels[t.start], "iso": ui.week_of(t.start), "order": t.start.toordinal()}
                    for t in trends])
 
 
@@ -162,6 +163,7 @@ table = pd.DataFrame(
             "id": s.id,
             "Date": s.local_date,
             "Duration": ui.duration(s.duration_s),
+            "Done to target": ", ".join(ui.short(ex) for ex in ui.EXERCISES if s.outcomes[ex].met) or "–",
             "Bridge reps": s.bridge_reps,
             "Bridge sets": s.bridge_sets,
             "Back ext. reps": s.back_extension_reps,
@@ -170,6 +172,7 @@ table = pd.DataFrame(
             "Side plank R": s.side_right,
             "Planks": s.planks,
             "Stability": s.mean_score,
+            "Note": ui.session_note(s),
             "Demo": s.demo,
         }
         for s in rows
@@ -183,17 +186,18 @@ picked = st.dataframe(
     column_config={
         "Date": st.column_config.DateColumn(format="ddd D MMM YYYY"),
         "Stability": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f"),
-        "Demo": st.column_config.CheckboxColumn(help="from the bundled sample recordings"),
+        "Demo": st.column_config.CheckboxColumn(help="demo data: a simulated person, not you"),
     },
     on_select="rerun",
-    selection_mode="single-row",
+    selection_mode=["single-row", "single-cell"],  # a click anywhere on a row opens it
     key="history_table",
 )
-st.caption("Select a row to open the session.")
-sel = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
-if sel:
-    st.session_state["session_id"] = int(table.iloc[sel[0]]["id"])
-    st.switch_page("views/session.py", query_params={"id": str(int(table.iloc[sel[0]]["id"]))})
+st.caption("Click a session to open it.")
+chosen = ui.picked_row(picked)
+if chosen is not None:
+    sid = int(table.iloc[chosen]["id"])
+    st.session_state["session_id"] = sid
+    st.switch_page("views/session.py", query_params={"id": str(sid)})
 
 # -- exports people take elsewhere (dashboard/exports.py) ---------------------------------------
 from dashboard import exports  # noqa: E402

@@ -1,16 +1,19 @@
-"""One session: timeline, reps per set, holds per side, stability, routine, export."""
+"""One session: timeline, reps per set, holds per side, stability, routine, editing, export."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
-from sensor.routine import compare
+from dashboard import data, session_edit, ui
+from sensor.routine import compare, reaches
 
 rows = data.sessions(include_demo=True)
 st.title("Session")
+session_edit.bin_notice()
 if not rows:
     st.info("No sessions yet. Record one on the **Live** page or import recordings.", icon=":material/info:")
     st.stop()
@@ -18,10 +21,12 @@ if not rows:
 ids = [s.id for s in rows]
 by_id = {s.id: s for s in rows}
 wanted = st.query_params.get("id") or st.session_state.get("session_id")
-try:
-    index = ids.index(int(wanted)) if wanted is not None else 0
-except ValueError:
-    index = 0
+index = 0
+if wanted is not None:
+    try:
+        index = ids.index(int(wanted))
+    except ValueError:
+        session_edit.unknown_session(str(wanted), ids[0])  # says so, and stops
 
 
 def _option(sid: int) -> str:
@@ -30,6 +35,8 @@ def _option(sid: int) -> str:
     return f"{ui.day(s.local_date)} · {what}" + (" · demo" if s.demo else "")
 
 
+if st.session_state.get("session_pick") not in ids:
+    st.session_state.pop("session_pick", None)  # a session just deleted or merged
 sid = st.selectbox("Session", ids, index=index, format_func=_option, key="session_pick")
 st.query_params["id"] = str(sid)
 st.session_state["session_id"] = sid
@@ -46,14 +53,26 @@ head.markdown(f"**{ui.when(s['started_utc'])}** · {ui.duration(s['duration_s'])
 if s["demo"]:
     with head:
         ui.demo_badge()
-if not s["calibrated"]:
+if d.corrections:
     with head:
-        st.badge("No standing calibration: side-plank sides unknown", icon=":material/warning:", color="orange")
+        st.badge("Corrected by you", icon=":material/edit:", color="blue")
+if row.duplicate_of is not None:
+    with head:
+        st.badge(f"Duplicate of session {row.duplicate_of}: not counted", icon=":material/content_copy:", color="gray")
+if row.date_source == "file time":
+    with head:
+        st.badge("Date from the file's time: check it below", icon=":material/event:", color="orange")
+if not s["calibrated"] and row.side_unknown:
+    with head:
+        st.badge("No standing calibration: set the side-plank sides below", icon=":material/warning:", color="orange")
 
 m = st.columns(5)
 m[0].metric("Hip bridge reps", row.bridge_reps, border=True, help=f"in {row.bridge_sets} sets")
 m[1].metric("Back extension reps", row.back_extension_reps, border=True, help=f"in {row.back_extension_sets} sets")
-m[2].metric("Side plank holds", f"{row.side_left} L · {row.side_right} R" + (f" · {row.side_unknown} ?" if row.side_unknown else ""), border=True)
+sides = f"{row.side_left} L · {row.side_right} R" if not row.side_unknown else (
+    f"{row.side_unknown} side ?" if not row.side_left + row.side_right else f"{row.side_left}L {row.side_right}R {row.side_unknown}?")
+m[2].metric("Side plank holds", sides, border=True,
+            help="left / right: the side the body rests on" + ("; ?: side unknown, set it below" if row.side_unknown else ""))
 m[3].metric("Front plank holds", row.planks, border=True)
 m[4].metric("Stability", "–" if row.mean_score is None else f"{row.mean_score:.0f} / 100", border=True,
             help="Mean stability score of the holds (100 = rock steady)")
@@ -66,9 +85,9 @@ bands = [
      "detail": f"{ui.label(x['exercise'])} rep {x['rep_in_set']} of set {x['set_idx'] + 1}: held {x['hold_s']:.1f} s"}
     for x in d.reps
 ] + [
-    {"start": x["start_s"], "end": x["end_s"], "what": ui.label(x["exercise"]),
-     "detail": f"{ui.hold_label(x['exercise'], x['side'])}: {x['duration_s']:.0f} s, score {x['score']:.0f}"}
-    for x in d.holds
+    {"start": h.start_s, "end": h.end_s, "what": ui.label(h.exercise),
+     "detail": f"{ui.hold_label(h.exercise, h.side)}: {h.duration_s:.0f} s, score {h.score:.0f}"}
+    for h in d.analysis.holds  # as the user corrected them
 ]
 domain = [ui.label(e) for e in ui.COLORS]
 colors = alt.Scale(domain=domain, range=list(ui.COLORS.values()))
@@ -109,13 +128,15 @@ else:
 
 # -- against the routine -------------------------------------------------------------------
 st.subheader("Against your routine")
-cmp = compare(d.analysis, r)
+cmp = compare(d.analysis, r, d.counts)
 st.dataframe(
-    pd.DataFrame([{"": "✓ on target" if c.met else "✗ not yet", "Exercise": c.label, "Target": c.target, "Done": c.done}
+    pd.DataFrame([{"": "✓ done to target" if c.met else "✗ not yet", "Exercise": c.label, "Target": c.target, "Done": c.done}
                   for c in cmp]),
     hide_index=True,
     width="stretch",
 )
+st.caption(f"A rep or hold reaching its target time within {ui.TOLERANCE_S:.2f} s counts as reaching it. "
+           "History counts a day for an exercise when one session of that day was done to target.")
 
 # -- reps ------------------------------------------------------------------------------------
 for ex in ("bridge", "back_extension"):
@@ -129,11 +150,11 @@ for ex in ("bridge", "back_extension"):
             "set": [f"Set {x['set_idx'] + 1 - min(y['set_idx'] for y in reps)}" for x in reps],
             "rep": [x["rep_in_set"] for x in reps],
             "hold_s": [x["hold_s"] for x in reps],
-            "ok": ["reached the target" if target.hold_s <= 0 or x["hold_s"] >= target.hold_s else "short" for x in reps],
+            "ok": ["reached the target" if reaches(x["hold_s"], target.hold_s) else "short" for x in reps],
         }
     )
     if target.hold_s > 0:
-        color = alt.Color("ok:N", scale=alt.Scale(domain=["reached the target", "short"], range=[ui.OK, ui.SHORT]),
+        color: Any = alt.Color("ok:N", scale=alt.Scale(domain=["reached the target", "short"], range=[ui.OK, ui.SHORT]),
                           title=None, legend=alt.Legend(orient="top"))
     else:  # no hold target (back extensions by default): nothing to judge, one colour
         color = alt.value(ui.COLORS[ex])
@@ -152,12 +173,13 @@ for ex in ("bridge", "back_extension"):
         chart.properties(height=200, width=max(120, min(420, 900 // max(1, sets)))).facet(column=alt.Column("set:N", title=None)),
     )
     held = int((df["ok"] == "reached the target").sum())
+    fixed = session_edit.corrected_sets_words(d, ex)
     if target.hold_s > 0:
-        st.caption(f"{held} of {len(df)} reps held {target.hold_s:.0f} s or more (dashed line: your target). "
-                   f"{target.reps_per_set} reps make a set.")
+        st.caption(f"{ui.held_words(held, len(df), target.hold_s)} (dashed line: your target). "
+                   f"{target.reps_per_set} reps make a set.{fixed}")
     else:
         st.caption(f"{len(df)} reps in {sets} {'set' if sets == 1 else 'sets'}; "
-                   f"target {target.sets_per_session} × {target.reps_per_set}.")
+                   f"target {target.sets_per_session} × {target.reps_per_set}.{fixed}")
 
 # -- holds -----------------------------------------------------------------------------------
 if d.holds:
@@ -165,12 +187,12 @@ if d.holds:
     hd = pd.DataFrame(
         [
             {
-                "hold": f"#{i + 1} {ui.hold_label(h['exercise'], h['side'])}",
-                "kind": ui.hold_label(h["exercise"], h["side"]),
-                "duration_s": h["duration_s"],
-                "target_s": r.hold_target(h["exercise"]).hold_s,
+                "hold": f"#{i + 1} {ui.hold_label(h.exercise, h.side)}",
+                "kind": ui.hold_label(h.exercise, h.side),
+                "duration_s": h.duration_s,
+                "target_s": r.hold_target(h.exercise).hold_s,
             }
-            for i, h in enumerate(d.holds)
+            for i, h in enumerate(d.analysis.holds)
         ]
     )
     kinds = list(dict.fromkeys(hd["kind"]))
@@ -192,15 +214,16 @@ if d.holds:
         pd.DataFrame(
             [
                 {
-                    "Hold": f"#{i + 1} {ui.hold_label(h['exercise'], h['side'])}",
-                    "Held": round(h["duration_s"], 1),
-                    "Sway (°)": round(h["sway_deg"], 2),
-                    "Tremor (°/s)": round(h["tremor_dps"], 2),
-                    "Sag (°)": round(h["sag_deg"], 1),
-                    "Score": h["score"],
-                    "Verdict": ui.verdict(h["score"], h["sway_deg"], h["sag_deg"]),
+                    "Hold": f"#{i + 1} {ui.hold_label(h.exercise, h.side)}",
+                    "Held": round(h.duration_s, 1),
+                    "Corrected": session_edit.hold_fix_words(d, i),
+                    "Sway (°)": round(h.sway_deg, 2),
+                    "Tremor (°/s)": round(h.tremor_dps, 2),
+                    "Sag (°)": round(h.sag_deg, 1),
+                    "Score": h.score,
+                    "Verdict": ui.verdict(h.score, h.sway_deg, h.sag_deg),
                 }
-                for i, h in enumerate(d.holds)
+                for i, h in enumerate(d.analysis.holds)
             ]
         ),
         hide_index=True,
@@ -213,6 +236,10 @@ if d.holds:
     )
     st.caption("Sway: slow wobble of the pelvis about its trend. Tremor: fast shaking (4–15 Hz). "
                "Sag: how far the hips sank over the hold.")
+
+# -- editing -----------------------------------------------------------------------------------
+session_edit.corrections_panel(d, sid)
+session_edit.edit_panel(d, row, rows)
 
 # -- export ----------------------------------------------------------------------------------
 st.subheader("Export")

@@ -1,4 +1,4 @@
-"""Settings: routine targets, sensor placement, data folder, imports and demo data."""
+"""Settings: routine targets, sensor placement, data folder, imports, duplicates, the bin and demo data."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import audio, data
+from dashboard import audio, data, ui
+from sensor import edits
 from sensor.routine import MOUNTS, AudioSettings, HoldTarget, RepTarget, Routine
+from sensor.store import ImportResult
 
 st.title("Settings")
 r = data.routine()
@@ -93,16 +95,57 @@ if files and st.button("Import", icon=":material/upload:"):
             p.write_bytes(f.getbuffer())
             paths.append(p)
         bar = st.progress(0.0, text="Importing…")
-        report = data.store().import_paths(paths, lambda done, total, res: bar.progress(done / total, text=res.path.name))
+        def _progress(done: int, total: int, res: ImportResult) -> None:
+            bar.progress(done / total, text=res.path.name)
+
+        report = data.store().import_paths(paths, _progress)
     for res in report.results:
         (st.error if res.status == "failed" else st.success)(res.message.replace(str(res.path.parent) + "/", ""))
+        d = data.detail(res.session_id) if res.status == "added" and res.session_id is not None else None
+        if d is not None and d.session["date_source"] == "file time":
+            # The file holds no date (relative times, no metadata): say so rather than guess quietly.
+            st.warning(f"{res.path.name} does not say when it was recorded: session {res.session_id} is dated today. "
+                       f"Set its date on its [session page](/session?id={res.session_id}).", icon=":material/event:")
     st.info(report.summary())
+
+st.subheader("Duplicates")
+st.caption("The same workout imported twice (say as a recording and as its CSV export) is found by its samples, "
+           "whatever the file format, and not counted twice.")
+if st.button("Find duplicates", icon=":material/content_copy:", key="find_dups"):
+    found = edits.find_duplicates(data.store())
+    if found:
+        st.warning("; ".join(f"session {a} holds the same samples as session {b}" for a, b in found)
+                   + ". They are marked and left out of history; merge or unmark them on their session pages.")
+    else:
+        st.success("No duplicates.")
+
+gone = edits.deleted_sessions(data.store())
+if gone:
+    st.subheader("Bin")
+    st.caption("Deleted sessions count nowhere; restore one to bring it back.")
+    for sid, day, when in gone[:20]:
+        c = st.container(horizontal=True, vertical_alignment="center")
+        c.markdown(f"Session {sid} of {ui.day(day)} (deleted {ui.when(when)})")
+        if c.button("Restore", key=f"restore_{sid}", icon=":material/restore_from_trash:"):
+            edits.undo_delete(data.store(), sid)
+            st.rerun()
 
 demo = data.store().session_count() - data.store().session_count(include_demo=False)
 if demo:
     st.subheader("Demo data")
-    st.caption(f"{demo} sessions come from the bundled sample recordings.")
-    if st.button("Remove demo sessions", icon=":material/delete:"):
-        n = data.store().delete_demo()
-        st.success(f"Removed {n} demo sessions.")
-        st.rerun()
+    st.caption(f"{demo} sessions are demo data (a simulated person), not yours.")
+    if st.button("Remove demo sessions…", icon=":material/delete:", key="demo_ask"):
+        st.session_state["demo_confirm"] = True
+    if st.session_state.get("demo_confirm"):
+        c = st.container(horizontal=True, vertical_alignment="center")
+        c.warning(f"Remove the {demo} demo sessions? This cannot be undone (your own sessions stay).", icon=":material/warning:")
+        if c.button("Yes, remove them", key="demo_yes", type="primary"):
+            n = data.store().delete_demo()
+            st.session_state["demo_confirm"] = False
+            st.session_state["demo_removed"] = n
+            st.rerun()
+        if c.button("Cancel", key="demo_no"):
+            st.session_state["demo_confirm"] = False
+            st.rerun()
+if st.session_state.get("demo_removed"):
+    st.success(f"Removed {st.session_state.pop('demo_removed')} demo sessions.")

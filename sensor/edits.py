@@ -1,0 +1,301 @@
+"""Editing stored sessions: the bin (delete with undo), dates, duplicates by content, and
+the user's corrections, kept beside (never over) the detected events.
+
+A correction is one row ``(session, target, idx, field, value)``: ``target`` is ``set``
+(field ``rep_count``) or ``hold`` (fields ``start_s``, ``end_s``, ``side``); ``idx`` is the
+set's or hold's index in its session. ``apply_corrections`` gives the analysis as the user
+says it was; the detected rows stay as they were, so the detector can be scored against
+the user's word (``holdtrack evaluate --labels``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sensor.errors import StoreError
+from sensor.events import Analysis
+from sensor.store import Store
+
+SIGNATURE_SEGMENTS = 32
+SIGNATURE_TOL_MPS2 = 0.02  # two files hold the same samples when every segment mean agrees this well
+HOLD_FIELDS = ("start_s", "end_s", "side")
+SIDES = ("left", "right")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- duplicates by content ---------------------------------------------------------------
+
+
+def fingerprint_samples(time_s: np.ndarray, imu: np.ndarray) -> str:
+    """The samples' signature, whatever file they came in: sample count, duration and the
+    mean acceleration magnitude over 32 equal parts (JSON text). A recording and its CSV
+    export give the same signature; another session of the same length does not."""
+    n = len(time_s)
+    if n == 0:
+        return json.dumps({"n": 0, "t": 0.0, "sig": []})
+    mag = np.linalg.norm(np.asarray(imu[:, :3], dtype=np.float64), axis=1)
+    mag = np.where(np.isfinite(mag), mag, 0.0)
+    parts = np.array_split(mag, min(SIGNATURE_SEGMENTS, n))
+    sig = [round(float(p.mean()), 4) for p in parts]
+    return json.dumps({"n": int(n), "t": round(float(time_s[-1] - time_s[0]), 3), "sig": sig})
+
+
+def fingerprint_file(path: Path) -> str | None:
+    """The signature of any supported input, or None when it cannot be read (the import
+    reports the file's own error)."""
+    from sensor.inputs import read_samples
+
+    try:
+        _, samples, _ = read_samples(path)
+    except Exception:
+        return None
+    return fingerprint_samples(samples.time_s, samples.imu)
+
+
+def same_samples(a: str | None, b: str | None) -> bool:
+    """Whether two signatures describe the same samples."""
+    if not a or not b:
+        return False
+    x, y = json.loads(a), json.loads(b)
+    if abs(x["n"] - y["n"]) > 1 or abs(x["t"] - y["t"]) > 0.05 or len(x["sig"]) != len(y["sig"]) or not x["n"]:
+        return False
+    return bool(np.max(np.abs(np.subtract(x["sig"], y["sig"]))) <= SIGNATURE_TOL_MPS2)
+
+
+def find_by_fingerprint(store: Store, fp: str | None) -> int | None:
+    """A kept (not deleted) session holding the same samples, else None."""
+    if not fp:
+        return None
+    n = json.loads(fp)["n"]
+    with store.connect() as con:
+        rows = con.execute(
+            "SELECT id, fingerprint FROM sessions WHERE fingerprint IS NOT NULL AND deleted_utc IS NULL ORDER BY id"
+        ).fetchall()
+    for row in rows:
+        if abs(json.loads(row[1])["n"] - n) <= 1 and same_samples(fp, row[1]):
+            return int(row[0])
+    return None
+
+
+def set_fingerprint(store: Store, session_id: int, fp: str | None) -> None:
+    with store.transaction() as con:
+        con.execute("UPDATE sessions SET fingerprint = ? WHERE id = ?", (fp, session_id))
+
+
+def find_duplicates(store: Store) -> list[tuple[int, int]]:
+    """Mark sessions whose samples another (older) session already holds; sessions stored
+    before signatures existed are read once to get theirs. Returns (duplicate, original)."""
+    with store.connect() as con:
+        rows = con.execute("SELECT id, file_path, fingerprint FROM sessions WHERE deleted_utc IS NULL ORDER BY id").fetchall()
+    fps: list[tuple[int, str | None]] = []
+    for r in rows:
+        fp = r["fingerprint"]
+        if fp is None:
+            path = store.resolve(r["file_path"])
+            fp = fingerprint_file(path) if path.exists() else None
+            if fp is not None:
+                set_fingerprint(store, int(r["id"]), fp)
+        fps.append((int(r["id"]), fp))
+    found: list[tuple[int, int]] = []
+    for k, (sid, fp) in enumerate(fps):
+        original = next((o for o, ofp in fps[:k] if same_samples(fp, ofp)), None)
+        if original is not None:
+            found.append((sid, original))
+    with store.transaction() as con:
+        for sid, original in found:
+            con.execute("UPDATE sessions SET duplicate_of = ? WHERE id = ? AND duplicate_of IS NULL", (original, sid))
+    return found
+
+
+def mark_duplicate(store: Store, session_id: int, of: int | None) -> None:
+    """Mark ``session_id`` as a copy of ``of`` (not counted in history), or unmark it (None)."""
+    if of == session_id:
+        raise StoreError(f"session {session_id} cannot be a duplicate of itself")
+    _exists(store, session_id)
+    if of is not None:
+        _exists(store, of)
+    with store.transaction() as con:
+        con.execute("UPDATE sessions SET duplicate_of = ? WHERE id = ?", (of, session_id))
+
+
+def merge_duplicate(store: Store, session_id: int) -> int:
+    """Merge a session marked as a duplicate into its original: the user's corrections and
+    an edited date move over where the original has none; the copy goes to the bin (undo
+    restores it). Returns the original's id."""
+    with store.transaction() as con:
+        row = con.execute("SELECT duplicate_of, started_utc, local_date, date_source FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None or row["duplicate_of"] is None:
+            raise StoreError(f"session {session_id} is not marked as a duplicate")
+        original = int(row["duplicate_of"])
+        con.execute(
+            """INSERT OR IGNORE INTO corrections (session_id, target, idx, field, value, created_utc)
+               SELECT ?, target, idx, field, value, created_utc FROM corrections WHERE session_id = ?""",
+            (original, session_id),
+        )
+        if row["date_source"] == "edited":
+            con.execute(
+                "UPDATE sessions SET started_utc = ?, local_date = ?, date_source = 'edited' WHERE id = ? AND date_source != 'edited'",
+                (row["started_utc"], row["local_date"], original),
+            )
+        con.execute("UPDATE sessions SET deleted_utc = ? WHERE id = ?", (_now(), session_id))
+    return original
+
+
+# -- the bin and dates ---------------------------------------------------------------------
+
+
+def _exists(store: Store, session_id: int) -> None:
+    with store.connect() as con:
+        if con.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+            raise StoreError(f"there is no session {session_id}")
+
+
+def delete_session(store: Store, session_id: int) -> None:
+    """Move a session to the bin: gone from every page and total, restorable by ``undo_delete``."""
+    _exists(store, session_id)
+    with store.transaction() as con:
+        con.execute("UPDATE sessions SET deleted_utc = ? WHERE id = ? AND deleted_utc IS NULL", (_now(), session_id))
+
+
+def undo_delete(store: Store, session_id: int) -> None:
+    _exists(store, session_id)
+    with store.transaction() as con:
+        con.execute("UPDATE sessions SET deleted_utc = NULL WHERE id = ?", (session_id,))
+
+
+def deleted_sessions(store: Store) -> list[tuple[int, str, str]]:
+    """(id, local date, deleted at) of the sessions in the bin, last deleted first."""
+    with store.connect() as con:
+        rows = con.execute(
+            "SELECT id, local_date, deleted_utc FROM sessions WHERE deleted_utc IS NOT NULL ORDER BY deleted_utc DESC, id DESC"
+        ).fetchall()
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def set_started(store: Store, session_id: int, started: datetime) -> None:
+    """Change when a session took place (naive times are the user's local time)."""
+    _exists(store, session_id)
+    local = started.astimezone() if started.tzinfo is None else started
+    utc = local.astimezone(UTC)
+    with store.transaction() as con:
+        con.execute(
+            "UPDATE sessions SET started_utc = ?, local_date = ?, date_source = 'edited' WHERE id = ?",
+            (utc.strftime("%Y-%m-%dT%H:%M:%SZ"), local.date().isoformat(), session_id),
+        )
+
+
+# -- corrections ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    target: str  # set or hold
+    idx: int
+    field: str
+    value: Any
+
+
+def _put(store: Store, session_id: int, target: str, idx: int, field: str, value: Any) -> None:
+    with store.transaction() as con:
+        sql = (
+            "SELECT 1 FROM sets WHERE session_id = ? AND idx = ?"
+            if target == "set"
+            else ("SELECT 1 FROM holds WHERE session_id = ? AND idx = ?")
+        )
+        if con.execute(sql, (session_id, idx)).fetchone() is None:
+            raise StoreError(f"session {session_id} has no {target} {idx + 1}")
+        con.execute(
+            """INSERT INTO corrections (session_id, target, idx, field, value, created_utc) VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (session_id, target, idx, field) DO UPDATE SET value = excluded.value,
+               created_utc = excluded.created_utc""",
+            (session_id, target, idx, field, json.dumps(value), _now()),
+        )
+
+
+def correct_set(store: Store, session_id: int, set_idx: int, reps: int) -> None:
+    """ "I did 12, it counted 11": the set's true rep count."""
+    if not 0 <= int(reps) <= 500:
+        raise StoreError(f"a set of {reps} reps is not possible")
+    _put(store, session_id, "set", set_idx, "rep_count", int(reps))
+
+
+def correct_hold(
+    store: Store,
+    session_id: int,
+    hold_idx: int,
+    *,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    side: str | None = None,
+) -> None:
+    """A hold's true start, end (seconds in the recording) or side (the side the body rests on)."""
+    if side is not None and side not in SIDES:
+        raise StoreError(f"side must be left or right, not {side!r}")
+    if start_s is not None and end_s is not None and end_s <= start_s:
+        raise StoreError(f"a hold must end after it starts ({start_s:.1f} s to {end_s:.1f} s)")
+    for field, value in (("start_s", start_s), ("end_s", end_s), ("side", side)):
+        if value is not None:
+            _put(store, session_id, "hold", hold_idx, field, float(value) if field != "side" else value)
+
+
+def set_sides(store: Store, session_id: int, sides: dict[int, str]) -> None:
+    """The side of side planks whose side could not be known (no opening stand)."""
+    for idx, side in sides.items():
+        correct_hold(store, session_id, idx, side=side)
+
+
+def clear_corrections(store: Store, session_id: int, target: str | None = None, idx: int | None = None) -> int:
+    """Forget corrections (all of a session, or of one set or hold); returns how many."""
+    with store.transaction() as con:
+        cur = con.execute(
+            """DELETE FROM corrections WHERE session_id = ? AND (? IS NULL OR target = ?) AND (? IS NULL OR idx = ?)""",
+            (session_id, target, target, idx, idx),
+        )
+        return int(cur.rowcount)
+
+
+def corrections(store: Store, session_ids: Iterable[int] | None = None) -> dict[int, list[Correction]]:
+    """Corrections by session (all sessions when ``session_ids`` is None)."""
+    with store.connect() as con:
+        rows = con.execute("SELECT session_id, target, idx, field, value FROM corrections ORDER BY id").fetchall()
+    wanted = None if session_ids is None else set(session_ids)
+    out: dict[int, list[Correction]] = {}
+    for r in rows:
+        if wanted is None or r[0] in wanted:
+            out.setdefault(int(r[0]), []).append(Correction(r[1], int(r[2]), r[3], json.loads(r[4])))
+    return out
+
+
+def apply_corrections(a: Analysis, fixes: Sequence[Correction]) -> tuple[Analysis, dict[int, int]]:
+    """The analysis as the user says it was, and the corrected rep counts by set index
+    (``sensor.routine.outcomes`` takes both). ``a`` is left unchanged."""
+    counts = {c.idx: int(c.value) for c in fixes if c.target == "set" and c.field == "rep_count"}
+    by_hold: dict[int, dict[str, Any]] = {}
+    for c in fixes:
+        if c.target == "hold" and c.field in HOLD_FIELDS:
+            by_hold.setdefault(c.idx, {})[c.field] = c.value
+    if not by_hold:
+        return a, counts
+    holds = list(a.holds)
+    for i, f in by_hold.items():
+        if 0 <= i < len(holds):
+            h = holds[i]
+            start, end = float(f.get("start_s", h.start_s)), float(f.get("end_s", h.end_s))
+            holds[i] = replace(
+                h,
+                side=f.get("side", h.side),
+                start_s=start,
+                end_s=end,
+                duration_s=round(max(0.0, end - start), 3) if ("start_s" in f or "end_s" in f) else h.duration_s,
+            )
+    return replace(a, holds=holds), counts
