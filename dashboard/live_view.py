@@ -14,7 +14,8 @@ from dashboard import audio, ui
 from sensor.coach import next_step, set_progress
 from sensor.events import Hold, Rep
 from sensor.live import LiveSession, LiveSnapshot
-from sensor.routine import Routine
+from sensor.routine import Routine, reaches
+from sensor.words import stability_label
 
 REFRESH_S = 0.2  # 5 updates a second
 WINDOW_S = 60.0  # seconds of pelvis angle on screen
@@ -151,7 +152,7 @@ def _reps_card(snap: LiveSnapshot, routine: Routine) -> None:
         st.progress(min(1.0, p.resting_s / rest) if rest > 0 else 1.0,
                     text=f"Rest {m}:{s:02d}" + (" · rest over, next set when ready" if over else f" of {rest:.0f} s"))
     elif target.hold_s > 0:
-        ok = last.hold_s >= target.hold_s
+        ok = reaches(last.hold_s, target.hold_s)
         st.progress(min(1.0, last.hold_s / target.hold_s),
                     text=f"Last rep held {last.hold_s:.1f} s of {target.hold_s:.0f} s {'✓' if ok else '— hold a little longer'}")
     else:
@@ -187,7 +188,7 @@ def _hold_card(snap: LiveSnapshot, routine: Routine) -> None:
         target = routine.hold_target(h.exercise).hold_s
         st.markdown(f'<div class="ht-big" style="font-size:2.2rem">{h.duration_s:.0f} s</div>', unsafe_allow_html=True)
         st.markdown(f'<div class="ht-sub">last hold: {ui.hold_label(h.exercise, h.side)}, target {target:.0f} s '
-                    f'{"✓" if h.duration_s >= target else ""}</div>', unsafe_allow_html=True)
+                    f'{"✓" if reaches(h.duration_s, target) else ""}</div>', unsafe_allow_html=True)
         st.altair_chart(_sway_gauge(h.sway_deg, h.score), width="stretch")
         return
     st.markdown('<div class="ht-sub">starts when you hold a plank or side plank</div>', unsafe_allow_html=True)
@@ -204,7 +205,7 @@ def _sway_gauge(sway_deg: float, score: float | None = None) -> alt.LayerChart |
         x2="b:Q", y=y, color=alt.Color("c:N", scale=None), tooltip=["zone"])
     mark = alt.Chart(pd.DataFrame({"v": [min(sway_deg, 5.0)], "row": ["sway"]})).mark_tick(
         thickness=4, size=26, color="#212121").encode(x="v:Q", y=y)
-    title = f"sway {sway_deg:.1f}°" + (f" · stability {score:.0f}/100" if score is not None else "")
+    title = f"sway {sway_deg:.1f}°" + (f" · {stability_label(score)} ({score:.0f}/100)" if score is not None else "")
     return alt.layer(band, mark).properties(title=alt.TitleParams(title, fontSize=13, anchor="start", fontWeight="normal"))
 
 

@@ -132,9 +132,11 @@ def start(source: Source, *, record: bool, key: str = "live_session") -> LiveSes
     saved.clear()
 
     def on_finished(path: Path) -> str:
-        result = store.import_recording(path)
+        result = store.import_recording(path, keep_empty=False)  # a Stop after a few seconds saves nothing
         if result.status == "failed":
             raise RuntimeError(result.message)
+        if result.status == "empty":
+            return result.message
         saved["session_id"] = result.session_id
         return f"Saved as session {result.session_id}."
 
