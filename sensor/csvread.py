@@ -1,0 +1,238 @@
+"""Numeric CSV tables at C speed, streamed in blocks, with one-line errors naming the row.
+
+pyarrow's streaming CSV reader (already installed with the dashboard; measured 4x faster
+than ``numpy.loadtxt`` and ~2 s cheaper to import than pandas) parses blocks into columns
+that are copied straight into preallocated arrays, so memory is the result plus one block.
+When the fast path refuses a file, a slow Python scan finds the offending row and says what
+is wrong with it. Sources are plain files or zip members; anything else (a FIFO, a device,
+binary data, a table beyond ``MAX_ROWS``) is refused in one line, never read without bound.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from sensor.errors import InputError
+
+MAX_ROWS = 6_000_000  # 16.7 h at 100 Hz; bounds memory at ~200 MB for any file
+MAX_HEADER_BYTES = 64 * 1024
+MAX_MEMBER_BYTES = 2 * 1024**3  # uncompressed bytes read from one zip member (bomb bound)
+BLOCK_BYTES = 4 * 1024 * 1024
+_NULLS = ["", "nan", "NaN", "NAN", "NA", "null", "-nan"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A plain file or a member of a zip archive, read as bytes."""
+
+    path: Path
+    member: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.path}:{self.member}" if self.member else str(self.path)
+
+    @property
+    def base(self) -> str:
+        """Lower-case file name without folders."""
+        return (self.member or self.path.name).rsplit("/", 1)[-1].lower()
+
+    def open(self) -> IO[bytes]:
+        """A binary stream; zip members are capped at ``MAX_MEMBER_BYTES`` uncompressed."""
+        try:
+            if self.member is None:
+                check_regular(self.path)
+                return open(self.path, "rb")
+            z = zipfile.ZipFile(self.path)
+            return _Capped(z.open(self.member), MAX_MEMBER_BYTES, self.name, z)
+        except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError) as e:
+            raise InputError(self.name, f"cannot read: {e}") from None
+
+    def size(self) -> int:
+        try:
+            if self.member is None:
+                return self.path.stat().st_size
+            with zipfile.ZipFile(self.path) as z:
+                return z.getinfo(self.member).file_size
+        except (OSError, zipfile.BadZipFile, KeyError):
+            return 0
+
+
+class _Capped(io.RawIOBase):
+    """A read-only stream that refuses to yield more than ``limit`` bytes."""
+
+    def __init__(self, f: IO[bytes], limit: int, name: str, owner: zipfile.ZipFile) -> None:
+        self._f, self._left, self._name, self._owner = f, limit, name, owner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        try:
+            data = self._f.read(min(len(b), self._left + 1))
+        except (OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+            raise InputError(self._name, f"damaged zip member: {e}") from None
+        if len(data) > self._left:
+            raise InputError(self._name, f"expands beyond {MAX_MEMBER_BYTES >> 30} GiB: refused (a zip bomb?)")
+        self._left -= len(data)
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._f.close()
+        self._owner.close()
+        super().close()
+
+
+def check_regular(path: Path) -> None:
+    """Refuse what is not a regular file before opening it (a FIFO would block forever)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror or e}") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(path, "not a regular file (a pipe, device or socket cannot be analysed)")
+
+
+@dataclass(frozen=True)
+class Head:
+    """The header line of a CSV: separator, column names as written, decimal comma or not."""
+
+    sep: str
+    names: list[str]
+    decimal_comma: bool
+
+
+def read_head(src: Source) -> Head:
+    """Header and dialect from the first two lines (bounded read; binary refused)."""
+    with src.open() as f:
+        head = f.read(MAX_HEADER_BYTES)
+    if not head.strip():
+        raise InputError(src.name, "empty file")
+    if b"\x00" in head:
+        raise InputError(src.name, "binary data, not a CSV text file")
+    lines = head.split(b"\n", 2)
+    if len(lines) == 1 and len(head) == MAX_HEADER_BYTES:
+        raise InputError(src.name, f"first line longer than {MAX_HEADER_BYTES // 1024} KB: not a CSV header", row=1)
+    try:
+        first = lines[0].decode("utf-8-sig").rstrip("\r")
+        second = lines[1].decode("utf-8", "replace") if len(lines) > 1 else ""
+    except UnicodeDecodeError:
+        raise InputError(src.name, "not UTF-8 text (a spreadsheet? export as CSV)", row=1) from None
+    sep = "\t" if "\t" in first else ";" if ";" in first else ","
+    try:
+        names = [n.strip() for n in next(csv.reader([first], delimiter=sep))]
+    except (csv.Error, StopIteration):
+        raise InputError(src.name, "unreadable header line", row=1) from None
+    return Head(sep, names, sep != "," and "," in second)
+
+
+def read_numeric(
+    src: Source, head: Head, cols: list[int], max_rows: int = MAX_ROWS, dtypes: tuple[type, type] = (np.float64, np.float32)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Columns ``cols`` of the data rows: the first as a (n,) ``dtypes[0]`` array, the rest
+    as (n, k) ``dtypes[1]``. Empty cells and NaN read as NaN; blank lines are skipped."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    names = [f"c{i}" for i in range(len(head.names))]
+    kind = pa.string() if head.decimal_comma else pa.float64()
+    opts = dict(
+        read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, block_size=BLOCK_BYTES, use_threads=True),
+        parse_options=pcsv.ParseOptions(delimiter=head.sep),
+        convert_options=pcsv.ConvertOptions(
+            include_columns=[names[c] for c in cols],
+            column_types={names[c]: kind for c in cols},
+            null_values=_NULLS,
+            strings_can_be_null=True,
+        ),
+    )
+    cap = int(min(max_rows, src.size() // 8 + 16))  # untouched pages cost no memory
+    t = np.empty(cap, dtypes[0])
+    x = np.empty((cap, len(cols) - 1), dtypes[1])
+    n = 0
+    try:
+        with src.open() as f:
+            for batch in pcsv.open_csv(f, **opts):
+                m = batch.num_rows
+                if n + m > cap:
+                    if n + m > max_rows:
+                        raise InputError(src.name, f"more than {max_rows:,} rows: split the file")
+                    cap = min(max_rows, max(n + m, cap * 3 // 2))
+                    t = np.resize(t, cap)
+                    x = np.resize(x, (cap, x.shape[1]))
+                for j in range(len(cols)):
+                    col = batch.column(j)
+                    if head.decimal_comma:
+                        col = _decimal_comma(col)
+                    v = col.to_numpy(zero_copy_only=False)
+                    if j == 0:
+                        t[n : n + m] = v
+                    else:
+                        x[n : n + m, j - 1] = v
+                n += m
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, pa.ArrowException) as e:
+        _locate(src, head, cols, str(e))
+    return t[:n], x[:n]
+
+
+def _decimal_comma(col: object) -> object:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.replace_substring(col, ",", ".").cast(pa.float64())  # type: ignore[arg-type]
+
+
+def _rows(src: Source, head: Head) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of every non-blank data row, by the slow but precise csv module."""
+    with src.open() as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+        reader = csv.reader(text, delimiter=head.sep)
+        try:
+            next(reader)
+            for cells in reader:
+                if cells and any(c.strip() for c in cells):
+                    yield reader.line_num, cells
+        except csv.Error as e:
+            raise InputError(src.name, f"malformed CSV: {e}", row=reader.line_num) from None
+        except UnicodeDecodeError:
+            raise InputError(src.name, "not UTF-8 text", row=reader.line_num + 1) from None
+
+
+def _locate(src: Source, head: Head, cols: list[int], fast_error: str) -> None:
+    """Find and raise the first row the fast reader refused."""
+    for line, cells in _rows(src, head):
+        if len(cells) != len(head.names):
+            raise InputError(src.name, f"{len(cells)} columns where the header has {len(head.names)}", row=line)
+        for c in cols:
+            cell = cells[c].strip()
+            if cell in _NULLS:
+                continue
+            try:
+                float(cell.replace(",", ".") if head.decimal_comma else cell)
+            except ValueError:
+                raise InputError(src.name, f"non-numeric value {cell[:20]!r} in column {head.names[c]}", row=line) from None
+    raise InputError(src.name, f"cannot parse as CSV: {fast_error.splitlines()[0][:200]}")
+
+
+def line_of(src: Source, head: Head) -> Callable[[int], int]:
+    """data row index -> file line number (blank lines skipped as the fast reader does);
+    reads the file again, so only called to name a row in an error."""
+
+    def find(index: int) -> int:
+        for k, (line, _) in enumerate(_rows(src, head)):
+            if k == index:
+                return line
+        return index + 2
+
+    return find
