@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     e.set_defaults(func=cmd_evaluate)
 
-    for mod in ("sensor.cli_ble", "sensor.cli_store"):
+    for mod in ("sensor.cli_ble", "sensor.cli_store", "sensor.cli_convert"):
         try:
             module = __import__(mod, fromlist=["register"])
         except ImportError:  # a part not installed in this build

@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -83,7 +83,7 @@ class _Capped(io.RawIOBase):
         except (OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
             raise InputError(self._name, f"damaged zip member: {e}") from None
         if len(data) > self._left:
-            raise InputError(self._name, f"expands beyond {MAX_MEMBER_BYTES >> 30} GiB: refused (a zip bomb?)")
+            raise InputError(self._name, f"expands beyond {MAX_MEMBER_BYTES / 2**20:,.0f} MB: refused (a zip bomb?)")
         self._left -= len(data)
         b[: len(data)] = data
         return len(data)
@@ -140,8 +140,21 @@ def read_head(src: Source) -> Head:
 def read_numeric(
     src: Source, head: Head, cols: list[int], max_rows: int = MAX_ROWS, dtypes: tuple[type, type] = (np.float64, np.float32)
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Columns ``cols`` of the data rows: the first as a (n,) ``dtypes[0]`` array, the rest
-    as (n, k) ``dtypes[1]``. Empty cells and NaN read as NaN; blank lines are skipped."""
+    """Columns ``cols`` of all data rows at once (see ``iter_numeric``)."""
+    parts = list(iter_numeric(src, head, cols, max_rows, dtypes))
+    if not parts:
+        return np.empty(0, dtypes[0]), np.empty((0, len(cols) - 1), dtypes[1])
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def iter_numeric(
+    src: Source, head: Head, cols: list[int], max_rows: int = MAX_ROWS, dtypes: tuple[type, type] = (np.float64, np.float32)
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Columns ``cols`` of the data rows, block by block: the first as a (n,) ``dtypes[0]``
+    array, the rest as (n, k) ``dtypes[1]``. Empty cells and NaN read as NaN; blank lines
+    are skipped. More than ``max_rows`` rows, or a row the parser refuses, raise ``InputError``."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -157,40 +170,55 @@ def read_numeric(
             strings_can_be_null=True,
         ),
     )
-    cap = int(min(max_rows, src.size() // 8 + 16))  # untouched pages cost no memory
-    t = np.empty(cap, dtypes[0])
-    x = np.empty((cap, len(cols) - 1), dtypes[1])
     n = 0
+    failed = ""
     try:
         with src.open() as f:
-            for batch in pcsv.open_csv(f, **opts):
-                m = batch.num_rows
-                if n + m > cap:
-                    if n + m > max_rows:
+            reader = pcsv.open_csv(f, **opts)
+            try:
+                for batch in reader:
+                    m = batch.num_rows
+                    n += m
+                    if n > max_rows:
                         raise InputError(src.name, f"more than {max_rows:,} rows: split the file")
-                    cap = min(max_rows, max(n + m, cap * 3 // 2))
-                    t = np.resize(t, cap)
-                    x = np.resize(x, (cap, x.shape[1]))
-                for j in range(len(cols)):
-                    col = batch.column(j)
-                    if head.decimal_comma:
-                        col = _decimal_comma(col)
-                    v = col.to_numpy(zero_copy_only=False)
-                    if j == 0:
-                        t[n : n + m] = v
-                    else:
-                        x[n : n + m, j - 1] = v
-                n += m
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, pa.ArrowException) as e:
-        _locate(src, head, cols, str(e))
-    return t[:n], x[:n]
+                    t = np.empty(m, dtypes[0])
+                    x = np.empty((m, len(cols) - 1), dtypes[1])
+                    for j in range(len(cols)):
+                        col = batch.column(j)
+                        if head.decimal_comma:
+                            col = _decimal_comma(col)
+                        if j == 0:
+                            t[:] = _floats(col)
+                        else:
+                            x[:, j - 1] = _floats(col)
+                    del batch
+                    yield t, x
+            finally:
+                reader.close()  # stop read-ahead before the file closes
+                del reader
+    except pa.ArrowException as e:
+        failed = str(e)
+    if failed:
+        _locate(src, head, cols, failed)  # outside the handler: no arrow state kept alive by the traceback
+
+
+def _floats(arr: Any) -> np.ndarray:
+    """A float64 arrow array as numpy, nulls as NaN, without pyarrow's pandas-based
+    conversion (importing pandas would cost more than reading an hour of data)."""
+    n, off = len(arr), arr.offset
+    valid, data = arr.buffers()[:2]
+    v = np.frombuffer(data, np.float64, count=n, offset=off * 8)
+    if arr.null_count:
+        bits = np.unpackbits(np.frombuffer(valid, np.uint8), bitorder="little")[off : off + n]
+        v = np.where(bits.astype(bool), v, np.nan)
+    return v
 
 
 def _decimal_comma(col: object) -> object:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    return pc.replace_substring(col, ",", ".").cast(pa.float64())  # type: ignore[arg-type]
+    return pc.replace_substring(pc.utf8_trim_whitespace(col), ",", ".").cast(pa.float64())  # type: ignore[arg-type]
 
 
 def _rows(src: Source, head: Head) -> Iterator[tuple[int, list[str]]]:
@@ -198,13 +226,18 @@ def _rows(src: Source, head: Head) -> Iterator[tuple[int, list[str]]]:
     with src.open() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
         reader = csv.reader(text, delimiter=head.sep)
+        start = 1
         try:
             next(reader)
+            start = reader.line_num + 1
             for cells in reader:
+                if any("\n" in c or "\r" in c for c in cells):
+                    raise InputError(src.name, "unterminated quote (a field runs over several lines)", row=start)
                 if cells and any(c.strip() for c in cells):
                     yield reader.line_num, cells
+                start = reader.line_num + 1
         except csv.Error as e:
-            raise InputError(src.name, f"malformed CSV: {e}", row=reader.line_num) from None
+            raise InputError(src.name, f"malformed CSV: {e}", row=start) from None
         except UnicodeDecodeError:
             raise InputError(src.name, "not UTF-8 text", row=reader.line_num + 1) from None
 

@@ -14,15 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-from sensor.csvread import Source, check_regular, line_of, read_head, read_numeric
+from sensor.csvread import Head, Source, check_regular, iter_numeric, line_of, read_head
 from sensor.errors import InputError
 from sensor.events import Gap
 from sensor.recording import MAGIC, Header, RecordingReader
 from sensor.samples import COLUMNS, STANDARD_GRAVITY, Samples
-from sensor.timecheck import regularize
+from sensor.validate import SampleChecker, check_units, validate_samples
+
+__all__ = ["CSV_COLUMNS", "check_units", "open_input", "read_generic_csv", "read_samples", "sniff_kind",
+           "validate_samples", "write_generic_csv"]
 
 CSV_COLUMNS = ("time_s",) + COLUMNS
-MAX_NAN_RUN = 2  # isolated blank rows are dropouts; longer runs mean broken data
 CHUNK = 65536  # samples per chunk handed to the pipeline
 
 # Units a header may carry (``acc_x_mps2``, ``acc_x (m/s^2)``, ``gyro_x [deg/s]``), as factors to SI.
@@ -56,19 +58,35 @@ def _header_columns(names: list[str], where: str) -> tuple[list[int], np.ndarray
 
 
 def read_generic_csv(path: str | Path) -> Samples:
-    """The generic IMU CSV of ``contract.md``, validated (comma, semicolon or tab separated;
-    units in the header are converted)."""
+    """The generic IMU CSV of ``contract.md``, validated, in memory."""
+    return Samples.concat(list(iter_generic_csv(path)))
+
+
+def iter_generic_csv(path: str | Path) -> Iterator[Samples]:
+    """The generic IMU CSV, validated block by block (comma, semicolon or tab separated;
+    units in the header converted). The header is checked before the first block."""
     src = Source(Path(path))
     head = read_head(src)
     cols, scale = _header_columns(head.names, src.name)
-    t, x = read_numeric(src, head, cols)
-    if not len(t):
+    return _csv_blocks(src, head, cols, scale)
+
+
+def _csv_blocks(src: Source, head: Head, cols: list[int], scale: np.ndarray) -> Iterator[Samples]:
+    checker = SampleChecker(src.name, line_of(src, head))
+    x_scale = scale[1:].astype(np.float32) if np.any(scale[1:] != 1.0) else None
+    empty = True
+    for t, x in iter_numeric(src, head, cols):
+        empty = empty and not len(t)
+        if scale[0] != 1.0:
+            t *= scale[0]
+        if x_scale is not None:
+            x *= x_scale
+        for b in checker.push(t, x):
+            yield Samples(*b)
+    if empty:
         raise InputError(src.name, "no samples after the header")
-    if scale[0] != 1.0:
-        t *= scale[0]
-    if np.any(scale[1:] != 1.0):
-        x *= scale[1:].astype(np.float32)
-    return validate_samples(t, x, src.name, line_of(src, head))
+    for b in checker.finish():
+        yield Samples(*b)
 
 
 def parse_generic_csv(text: str, path: str | Path = "<csv>") -> Samples:
@@ -82,86 +100,6 @@ def parse_generic_csv(text: str, path: str | Path = "<csv>") -> Samples:
             return read_generic_csv(p)
         except InputError as e:
             raise InputError(path, e.message, e.row) from None
-
-
-def validate_samples(
-    t: np.ndarray, x: np.ndarray, path: str | Path, lines: np.ndarray | Callable[[int], int] | None = None,
-    csv_time: bool = True,
-) -> Samples:
-    """Checks shared by every tabular input; returns clean samples (``lines`` maps a sample
-    index to its file line for messages)."""
-    if lines is None:
-        line: Callable[[int], int] = lambda i: i + 1  # noqa: E731
-    elif callable(lines):
-        line = lines
-    else:
-        arr = np.asarray(lines)
-        line = lambda i: int(arr[i])  # noqa: E731
-    if not np.all(np.isfinite(t)):
-        bad = int(np.flatnonzero(~np.isfinite(t))[0])
-        raise InputError(path, "time_s is missing or not a number", row=line(bad))
-    inf = np.isinf(x)
-    if inf.any():
-        raise InputError(path, "infinite value", row=line(int(np.flatnonzero(inf.any(axis=1))[0])))
-    nan_row = np.isnan(x).any(axis=1)
-    if nan_row.any():
-        # Find runs of NaN rows; short ones are dropped as dropouts.
-        edges = np.diff(np.concatenate(([0], nan_row.astype(np.int8), [0])))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        long = np.flatnonzero(ends - starts > MAX_NAN_RUN)
-        if long.size:
-            a, b = starts[long[0]], ends[long[0]]
-            raise InputError(path, f"run of {b - a} rows with missing or NaN values", row=line(int(a)))
-        keep = np.flatnonzero(~nan_row)
-        t, x = t[keep], x[keep]
-        line = _skipping(line, keep)
-    t = regularize(np.asarray(t, np.float64), path, line, csv_time=csv_time)
-    check_units(t, x, path)
-    return Samples(t, x)
-
-
-def _skipping(line: Callable[[int], int], keep: np.ndarray) -> Callable[[int], int]:
-    return lambda i: line(int(keep[i]))
-
-
-def check_units(t: np.ndarray, x: np.ndarray, path: str | Path) -> None:
-    """Catch the two common unit mistakes: acceleration in g, angular rate in deg/s."""
-    acc_norm = np.linalg.norm(x[:, :3], axis=1)
-    med = float(np.median(acc_norm))
-    del acc_norm
-    if 0.5 <= med <= 1.6:
-        raise InputError(path, f"acceleration looks like g (median |acc| {med:.2f}); expected m/s² (×{STANDARD_GRAVITY})")
-    if not 5.0 <= med <= 15.0:
-        raise InputError(path, f"median |acc| is {med:.3g}; expected about 9.81 m/s² (specific force, gravity included)")
-    if float(np.percentile(np.linalg.norm(x[:, 3:], axis=1), 99.5)) > 25.0:
-        raise InputError(path, "angular rate looks like deg/s (values above 25); expected rad/s")
-    if _gyro_to_tilt_ratio(t, x) > 8.0:
-        raise InputError(path, "angular rate looks like deg/s (≈57× the rotation the accelerometer shows); expected rad/s")
-
-
-def _gyro_to_tilt_ratio(t: np.ndarray, x: np.ndarray) -> float:
-    """Median of (integrated |gyro|) / (change of gravity direction) between consecutive
-    1-s blocks in which the tilt clearly changed: about 1 for rad/s, about 57 for deg/s.
-    Block means by reshaping, so memory stays a small fraction of the samples."""
-    n = len(t)
-    rate = 1.0 / float(np.median(np.diff(t)))
-    w = max(2, int(rate))
-    if n < 3 * w:
-        return 1.0
-    nb = n // w
-    sm = x[: nb * w, :3].reshape(nb, w, 3).mean(axis=1, dtype=np.float64)
-    sm /= np.linalg.norm(sm, axis=1, keepdims=True)
-    a, b = sm[:-1], sm[1:]
-    m = nb - 1  # the last window ends at (nb - 1) * w + w // 2 <= n
-    tilt = np.arccos(np.clip(np.sum(a * b, axis=1), -1, 1))
-    # window j covers samples [j*w + w//2, j*w + w + w//2)
-    lo = w // 2
-    g = np.linalg.norm(x[lo : lo + m * w, 3:], axis=1) * np.diff(t, append=t[-1])[lo : lo + m * w]
-    integ = g.reshape(m, w).sum(axis=1)
-    sel = tilt > math.radians(10)
-    if sel.sum() < 3:
-        return 1.0
-    return float(np.median(integ[sel] / tilt[sel]))
 
 
 _PHONE_HEADER = re.compile(r"time \(s\)|acceleration x|gyroscope x|linear acceleration|seconds_elapsed", re.I)
@@ -202,6 +140,8 @@ def open_input(path: str | Path) -> tuple[Header, Iterable[Samples | Gap]]:
     if kind == "recording":
         reader = RecordingReader(path)
         return reader.header, _checked_recording(reader)
+    if kind == "csv":  # streamed: memory is one block, whatever the file's length
+        return Header(source="csv", device={"profile": "csv"}), iter_generic_csv(path)
     header, samples = _read_table_input(path, kind)
     return header, samples.chunks(CHUNK)  # views, not copies
 

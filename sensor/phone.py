@@ -24,7 +24,7 @@ import numpy as np
 from sensor.csvread import Head, Source, line_of, read_head, read_numeric
 from sensor.errors import InputError
 from sensor.samples import Samples
-from sensor.timecheck import regularize
+from sensor.validate import regularize, validate_samples
 
 Platform = Literal["android", "ios"]
 Stream = tuple[np.ndarray, np.ndarray]  # times (n,) seconds, values (n, 3)
@@ -249,13 +249,10 @@ def _stream(files: _Files, base: str, cols: list[int], time_scale: float = 1.0) 
     if keep.size < len(t):
         t, v = t[keep], v[keep]
     lines = line_of(src, head)
-    t = regularize(t, src.name, lambda i: lines(int(keep[i])), csv_time=False)
-    return t, v
+    return regularize(t, v, src.name, lambda i: lines(int(keep[i])), csv_time=False)
 
 
 def _finish(where: str, s: Samples) -> Samples:
-    from sensor.inputs import validate_samples
-
     med = float(np.median(np.linalg.norm(s.acc, axis=1)))
     if med < 3.0:
         raise InputError(where, f"the acceleration lacks gravity (median |acc| {med:.2g} m/s²): "

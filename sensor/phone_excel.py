@@ -19,7 +19,7 @@ MAX_XLS_BYTES = 64 * 1024 * 1024  # xlrd holds the whole workbook; .xls sheets e
 def read(path: Path) -> Samples:
     """Acceleration (with g) and gyroscope sheets of a phyphox ``.xls``, merged."""
     from sensor.phone import Stream, _merge, _phyphox_column
-    from sensor.timecheck import regularize
+    from sensor.validate import regularize
 
     if path.suffix.lower() != ".xls":
         raise InputError(path, "only phyphox's .xls Excel export can be read: export CSV instead")
@@ -55,8 +55,7 @@ def read(path: Path) -> Samples:
             block = block[~np.isnan(block).any(axis=1)]
             if not np.isfinite(block).all():
                 raise InputError(where, "infinite value")
-            t = regularize(block[:, 0], where, lambda i: i + 2, csv_time=False)
-            found[kind] = (t, block[:, 1:])
+            found[kind] = regularize(block[:, 0], block[:, 1:], where, lambda i: i + 2, csv_time=False)
     if "acc" not in found or "gyro" not in found:
         raise InputError(path, "this Excel export lacks acceleration with g or the gyroscope: record both and export CSV")
     return _merge(str(path), found["acc"], found["gyro"])
