@@ -59,19 +59,23 @@ class SampleChecker:
         where, line = self.where, self.line
         if not np.isfinite(t).all():
             raise InputError(where, "time_s is missing or not a number", row=line(base + int(np.flatnonzero(~np.isfinite(t))[0])))
-        inf = np.isinf(x).any(axis=1)
-        if inf.any():
-            raise InputError(where, "infinite value", row=line(base + int(np.flatnonzero(inf)[0])))
-        nan_row = np.isnan(x).any(axis=1)
-        if nan_row.any():
+        clean = bool(np.isfinite(x).all())  # the common case: no scans, no copies below
+        if not clean:
+            inf = np.isinf(x).any(axis=1)
+            if inf.any():
+                raise InputError(where, "infinite value", row=line(base + int(np.flatnonzero(inf)[0])))
+            nan_row = np.isnan(x).any(axis=1)
             edges = np.diff(np.concatenate(([0], nan_row.astype(np.int8), [0])))
             starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
             long = np.flatnonzero(ends - starts > MAX_NAN_RUN)
             if long.size:
                 a, b = starts[long[0]], ends[long[0]]
                 raise InputError(where, f"run of {b - a} rows with missing or NaN values", row=line(base + int(a)))
-        good = np.flatnonzero(~nan_row)
-        tg = t[good]
+            good = np.flatnonzero(~nan_row)
+            tg = t[good]
+        else:
+            good = np.arange(n)
+            tg = t
         if self._period == 0.0:
             if len(tg) < 2 and not final:
                 return self._carry(t, x, 0, [])
@@ -123,7 +127,7 @@ class SampleChecker:
             last = int(ai[-1])
             if last < upto - 1:  # a tie at the very end of the file: continue at the nominal rate
                 ts[last + 1 :] = at[-1] + period * np.arange(1, upto - last)
-        out = [(ts, x[good[:upto]])] if upto else []
+        out = [(ts, x[:upto] if clean else x[good[:upto]])] if upto else []
         if upto:
             self._top = float(ts[-1])
         cut = int(good[upto - 1]) + 1 if upto else 0
