@@ -227,14 +227,14 @@ class _Files:
         return [n.strip().strip('"').lower() for n in self.head(base).names]
 
 
-def _stream(files: _Files, base: str, cols: list[int], time_scale: float = 1.0) -> Stream:
+def _stream(files: _Files, base: str, cols: list[int], time_ns: bool = False) -> Stream:
     """(time s, xyz) from columns ``cols`` (time first) of one table: rows with an empty cell
     dropped only where sets of unequal length end (phyphox), exact repeats dropped, ties and
     jitter re-spaced, larger steps back refused naming the row."""
     src, head = files.sources[base], files.head(base)
     t, v = read_numeric(src, head, cols, dtypes=(np.float64, np.float64))
-    if time_scale != 1.0:
-        t = t * time_scale
+    if time_ns:
+        t = t / 1e9
     empty = np.isnan(t) | np.isnan(v).any(axis=1)
     if empty.any():
         last = np.flatnonzero(~empty)
@@ -273,7 +273,7 @@ def _sensor_logger_stream(files: _Files, base: str) -> Stream | None:
     names = files.names(base)
     if not _is_sensor_logger(names):
         raise InputError(files.sources[base].name, f"needs columns time, x, y, z; has {', '.join(names)}", row=1)
-    return _stream(files, base, [names.index(c) for c in _SL_COLUMNS], time_scale=1e-9)
+    return _stream(files, base, [names.index(c) for c in _SL_COLUMNS], time_ns=True)
 
 
 def _metadata(files: _Files) -> dict[str, str]:
