@@ -138,7 +138,7 @@ def read_head(src: Source) -> Head:
 
 
 def read_numeric(
-    src: Source, head: Head, cols: list[int], max_rows: int = MAX_ROWS, dtypes: tuple[type, type] = (np.float64, np.float32)
+    src: Source, head: Head, cols: list[int], max_rows: int | None = None, dtypes: tuple[type, type] = (np.float64, np.float32)
 ) -> tuple[np.ndarray, np.ndarray]:
     """Columns ``cols`` of all data rows at once (see ``iter_numeric``)."""
     parts = list(iter_numeric(src, head, cols, max_rows, dtypes))
@@ -150,7 +150,7 @@ def read_numeric(
 
 
 def iter_numeric(
-    src: Source, head: Head, cols: list[int], max_rows: int = MAX_ROWS, dtypes: tuple[type, type] = (np.float64, np.float32)
+    src: Source, head: Head, cols: list[int], max_rows: int | None = None, dtypes: tuple[type, type] = (np.float64, np.float32)
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Columns ``cols`` of the data rows, block by block: the first as a (n,) ``dtypes[0]``
     array, the rest as (n, k) ``dtypes[1]``. Empty cells and NaN read as NaN; blank lines
@@ -158,6 +158,7 @@ def iter_numeric(
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
+    max_rows = MAX_ROWS if max_rows is None else max_rows
     names = [f"c{i}" for i in range(len(head.names))]
     kind = pa.string() if head.decimal_comma else pa.float64()
     opts = dict(
