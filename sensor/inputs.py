@@ -126,7 +126,7 @@ def sniff_kind(path: Path) -> str:
         return "csv"
     if _PHONE_HEADER.search(first):
         return "phone_export"
-    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+    if path.suffix.lower() in (".csv", ".tsv"):
         return "csv"  # let the CSV reader say what is missing
     raise InputError(path, "unknown format (expected a .htrec recording, the generic IMU CSV, or a phone export)")
 
