@@ -138,10 +138,11 @@ def read_head(src: Source) -> Head:
 
 
 def read_numeric(
-    src: Source, head: Head, cols: list[int], max_rows: int | None = None, dtypes: tuple[type, type] = (np.float64, np.float32)
+    src: Source, head: Head, cols: list[int], max_rows: int | None = None, dtypes: tuple[type, type] = (np.float64, np.float32),
+    clock_time: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Columns ``cols`` of all data rows at once (see ``iter_numeric``)."""
-    parts = list(iter_numeric(src, head, cols, max_rows, dtypes))
+    parts = list(iter_numeric(src, head, cols, max_rows, dtypes, clock_time))
     if not parts:
         return np.empty(0, dtypes[0]), np.empty((0, len(cols) - 1), dtypes[1])
     if len(parts) == 1:
@@ -150,11 +151,14 @@ def read_numeric(
 
 
 def iter_numeric(
-    src: Source, head: Head, cols: list[int], max_rows: int | None = None, dtypes: tuple[type, type] = (np.float64, np.float32)
+    src: Source, head: Head, cols: list[int], max_rows: int | None = None, dtypes: tuple[type, type] = (np.float64, np.float32),
+    clock_time: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Columns ``cols`` of the data rows, block by block: the first as a (n,) ``dtypes[0]``
     array, the rest as (n, k) ``dtypes[1]``. Empty cells and NaN read as NaN; blank lines
-    are skipped. More than ``max_rows`` rows, or a row the parser refuses, raise ``InputError``."""
+    are skipped. More than ``max_rows`` rows, or a row the parser refuses, raise ``InputError``.
+    ``clock_time``: the first column is a local date and time (``2025-6-29 18:44:41.290``,
+    see ``_clock_seconds``), returned as seconds since 1970 on that wall clock."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -166,7 +170,7 @@ def iter_numeric(
         parse_options=pcsv.ParseOptions(delimiter=head.sep),
         convert_options=pcsv.ConvertOptions(
             include_columns=[names[c] for c in cols],
-            column_types={names[c]: kind for c in cols},
+            column_types={names[c]: pa.string() if clock_time and c == cols[0] else kind for c in cols},
             null_values=_NULLS,
             strings_can_be_null=True,
         ),
@@ -188,6 +192,9 @@ def iter_numeric(
                     x = np.empty((m, len(cols) - 1), dtypes[1])
                     for j in range(len(cols)):
                         col = batch.column(j)
+                        if j == 0 and clock_time:
+                            t[:] = _clock_seconds(col, src.name)
+                            continue
                         if head.decimal_comma:
                             col = _decimal_comma(col)
                         if j == 0:
@@ -215,6 +222,37 @@ def _floats(arr: Any) -> np.ndarray:
         bits = np.unpackbits(np.frombuffer(valid, np.uint8), bitorder="little")[off : off + n]
         v = np.where(bits.astype(bool), v, np.nan)
     return v
+
+
+def _clock_seconds(col: Any, where: str) -> np.ndarray:
+    """``Y-M-D H:M:S.ms`` strings (fields not zero-padded) -> seconds since 1970 on that wall
+    clock, vectorized: each distinct date is parsed once, times of day by splitting."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = pc.split_pattern(pc.utf8_trim_whitespace(col), " ", max_splits=1)
+    if pc.any(pc.not_equal(pc.list_value_length(parts), 2)).as_py():
+        raise InputError(where, "time column is not 'date time' (e.g. 2025-6-29 18:44:41.290)")
+    date = pc.list_element(parts, 0)
+    hms = pc.split_pattern(pc.list_element(parts, 1), ":")
+    if pc.any(pc.not_equal(pc.list_value_length(hms), 3)).as_py():
+        raise InputError(where, "time of day is not H:M:S")
+    h, m = (_floats(pc.list_element(hms, k).cast(pa.float64())) for k in range(2))
+    # Seconds as the WitMotion app writes them: "38.90" is 38 s + 90 ms (milliseconds not
+    # zero-padded), so the fraction is read as an integer count of milliseconds.
+    s_ms = pc.split_pattern(pc.list_element(hms, 2), ".", max_splits=1)
+    whole = _floats(pc.list_element(s_ms, 0).cast(pa.float64()))
+    frac = pc.list_element(s_ms, 1) if pc.min(pc.list_value_length(s_ms)).as_py() == 2 else None
+    sec = whole + (_floats(frac.cast(pa.float64())) / 1000.0 if frac is not None else 0.0)
+    coded = date.dictionary_encode()  # (arrow's to_numpy of strings would import pandas)
+    days, inverse = coded.dictionary.to_pylist(), np.frombuffer(coded.indices.buffers()[1], np.int32, len(coded), coded.offset * 4)
+    try:
+        base = np.array([dt.datetime.strptime(d, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp() for d in days])
+    except ValueError:
+        raise InputError(where, "date is not Y-M-D") from None
+    return base[inverse] + h * 3600.0 + m * 60.0 + sec
 
 
 def _decimal_comma(col: object) -> object:

@@ -102,7 +102,7 @@ def parse_generic_csv(text: str, path: str | Path = "<csv>") -> Samples:
             raise InputError(path, e.message, e.row) from None
 
 
-_PHONE_HEADER = re.compile(r"time \(s\)|acceleration x|gyroscope x|linear acceleration|seconds_elapsed", re.I)
+_PHONE_HEADER = re.compile(r"time \(s\)|acceleration x|gyroscope x|linear acceleration|seconds_elapsed|accx\(g\)", re.I)
 
 
 def sniff_kind(path: Path) -> str:

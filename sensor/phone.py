@@ -403,8 +403,8 @@ def _excel(files: _Files) -> Samples:
 
 
 def read_export(path: str | Path | list[Path], ios_standardised: bool | None = None) -> Samples:
-    """Sensor Logger or phyphox export (file, folder, zip, or several files of one export),
-    told apart by the columns of its tables, validated."""
+    """Sensor Logger, phyphox or WitMotion-app export (file, folder, zip, or several files of
+    one export), told apart by the columns of its tables, validated."""
     files = _Files([Path(p) for p in path] if isinstance(path, list) else Path(path))
     if not files.sources and files.excel:
         return _finish(files.path, _excel(files))
@@ -416,6 +416,11 @@ def read_export(path: str | Path | list[Path], ios_standardised: bool | None = N
             except InputError as e:
                 if "empty file" not in e.message:
                     raise
+    from sensor.app_export import is_witmotion, read_witmotion
+
+    for base, names in headers.items():
+        if is_witmotion(names):
+            return read_witmotion(files.sources[base])
     if any(_is_sensor_logger(names) for names in headers.values()):
         return _finish(files.path, _sensor_logger(files, ios_standardised))
     if any(_phyphox_column(n, b) is not None and _phyphox_column(n, b) != ("time", "") for b, names in headers.items() for n in names):

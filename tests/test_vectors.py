@@ -219,3 +219,29 @@ def test_polar_default_gyro_factor_is_the_real_devices() -> None:
     v = decode_case(case, None)
     for i, want in case["expected"]["samples"].items():
         np.testing.assert_allclose(v[int(i)], want, rtol=1e-6)
+
+
+# -- WitMotion app export ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["app_export_coffee_table_head1200.txt", "app_export_moving_head4000.txt"])
+def test_witmotion_app_export(name: str) -> None:
+    import datetime as dt
+    import math
+
+    path = VECTORS / "witmotion" / name
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8")), delimiter="\t"))
+    head, body = [h.lower() for h in rows[0]], [r for r in rows[1:] if r]
+    cols = [head.index(c) for c in ("accx(g)", "accy(g)", "accz(g)", "asx(°/s)", "asy(°/s)", "asz(°/s)")]
+    want = np.array([[float(r[c]) for c in cols] for r in body])
+    s = read_export(path)
+    assert len(s) == len(body) and np.all(np.diff(s.time_s) > 0)  # arrival ties re-spaced, order kept
+    np.testing.assert_allclose(s.imu[:, :3], want[:, :3] * STANDARD_GRAVITY, **F32)
+    np.testing.assert_allclose(s.imu[:, 3:], np.radians(want[:, 3:]), **F32)
+    date, clock = body[0][0].split(" ")
+    hh, mm, ss = clock.split(":")
+    sec, ms = ss.split(".")  # the app writes milliseconds unpadded: "38.90" is 38.090 s
+    t0 = dt.datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp()
+    assert s.time_s[0] == pytest.approx(t0 + int(hh) * 3600 + int(mm) * 60 + int(sec) + int(ms) / 1000, abs=1e-6)
+    span = s.time_s[-1] - s.time_s[0]
+    assert math.isclose(len(s) / span, 195, rel_tol=0.1)  # ~200 rows/s, as SOURCE.txt says
