@@ -26,6 +26,7 @@ from sensor.errors import InputError
 
 MAX_ROWS = 6_000_000  # 16.7 h at 100 Hz; bounds memory at ~200 MB for any file
 MAX_HEADER_BYTES = 64 * 1024
+MAX_LINE_CHARS = 1024 * 1024  # the slow scan's bound on one line
 MAX_MEMBER_BYTES = 2 * 1024**3  # uncompressed bytes read from one zip member (bomb bound)
 BLOCK_BYTES = 1024 * 1024  # larger blocks make pyarrow read ahead more: +54 MB peak at 1 MB, +190 MB at 4 MB
 _NULLS = ["", "nan", "NaN", "NAN", "NA", "null", "-nan"]
@@ -266,7 +267,7 @@ def _rows(src: Source, head: Head) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) of every non-blank data row, by the slow but precise csv module."""
     with src.open() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
-        reader = csv.reader(text, delimiter=head.sep)
+        reader = csv.reader(_bounded_lines(text, src.name), delimiter=head.sep)
         start = 1
         try:
             next(reader)
@@ -281,6 +282,17 @@ def _rows(src: Source, head: Head) -> Iterator[tuple[int, list[str]]]:
             raise InputError(src.name, f"malformed CSV: {e}", row=start) from None
         except UnicodeDecodeError:
             raise InputError(src.name, "not UTF-8 text", row=reader.line_num + 1) from None
+
+
+def _bounded_lines(text: IO[str], name: str) -> Iterator[str]:
+    """Lines of at most ``MAX_LINE_CHARS``: a file without line breaks is refused, not
+    read whole into memory."""
+    n = 0
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        n += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise InputError(name, f"line longer than {MAX_LINE_CHARS // 1024} KB: not an IMU CSV row", row=n)
+        yield line
 
 
 def _locate(src: Source, head: Head, cols: list[int], fast_error: str) -> None:

@@ -124,6 +124,7 @@ def test_dialects_real_tools_write(tmp_path: Path) -> None:
     (lambda p: p.write_text(HEADER + body(np.arange(100) * 10.0)), "is time_s in seconds", None),
     (lambda p: p.write_text(HEADER + body(np.arange(100) * 0.5)), "recorded at 2 Hz", None),
     (lambda p: p.write_text(HEADER + "1,2,3\n" * 5), "3 columns where the header has 7", 2),
+    (lambda p: p.write_text(HEADER + body(np.arange(50) * 0.01) + "1," * 3_000_000), "line longer than 1024 KB", 52),
 ])
 def test_refused_in_one_line_naming_the_row(tmp_path: Path, make, match: str, row: int | None) -> None:  # type: ignore[no-untyped-def]
     p = tmp_path / "bad.csv"
