@@ -13,17 +13,20 @@ from __future__ import annotations
 import csv
 import io
 import os
+import queue
 import stat
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
 from sensor.errors import InputError
 
+T = TypeVar("T")
 MAX_ROWS = 6_000_000  # 16.7 h at 100 Hz; bounds memory at ~200 MB for any file
 MAX_HEADER_BYTES = 64 * 1024
 MAX_LINE_CHARS = 1024 * 1024  # the slow scan's bound on one line
@@ -211,6 +214,51 @@ def iter_numeric(
         failed = str(e)
     if failed:
         _locate(src, head, cols, failed)  # outside the handler: no arrow state kept alive by the traceback
+
+
+def prefetched(items: Iterator[T], depth: int = 4) -> Iterator[T]:
+    """``items`` produced by a background thread up to ``depth`` ahead, so that parsing (arrow
+    and numpy release the GIL) overlaps whatever consumes the blocks. An exception in the
+    producer is raised here, in order; closing this generator stops the producer."""
+    q: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((done, None))
+        except BaseException as e:  # handed to the consumer, raised there
+            put((None, e))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=work, name="csv-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, err = q.get()
+            if err is not None:
+                raise err
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _floats(arr: Any) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sensor.csvread import Head, Source, check_regular, iter_numeric, line_of, read_head
+from sensor.csvread import Head, Source, check_regular, iter_numeric, line_of, prefetched, read_head
 from sensor.errors import InputError
 from sensor.events import Gap
 from sensor.recording import MAGIC, Header, RecordingReader
@@ -75,7 +75,7 @@ def _csv_blocks(src: Source, head: Head, cols: list[int], scale: np.ndarray) -> 
     checker = SampleChecker(src.name, line_of(src, head))
     x_scale = scale[1:].astype(np.float32) if np.any(scale[1:] != 1.0) else None
     empty = True
-    for t, x in iter_numeric(src, head, cols):
+    for t, x in prefetched(iter_numeric(src, head, cols)):
         empty = empty and not len(t)
         if scale[0] != 1.0:
             t *= scale[0]

@@ -179,3 +179,32 @@ def test_ten_hour_csv_stays_in_bounded_memory(tmp_path: Path) -> None:
     code, kb = r.stdout.split()
     assert code == "0"
     assert int(kb) / 1024 <= 300, f"peak RSS {int(kb) / 1024:.0f} MB"
+
+
+def test_prefetched_keeps_order_raises_in_place_and_stops_when_closed() -> None:
+    import threading
+
+    def items():  # type: ignore[no-untyped-def]
+        for i in range(5):
+            yield i
+        raise InputError("f.csv", "broken", row=7)
+
+    got = []
+    with pytest.raises(InputError, match="row 7: broken"):
+        for v in csvread.prefetched(items(), depth=2):
+            got.append(v)
+    assert got == [0, 1, 2, 3, 4]
+    produced = []
+
+    def endless():  # type: ignore[no-untyped-def]
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    gen = csvread.prefetched(endless(), depth=2)
+    assert next(gen) == 0
+    gen.close()  # joins the producer: it must have stopped, not run on
+    assert not any(t.name == "csv-reader" for t in threading.enumerate())
+    assert len(produced) <= 5
