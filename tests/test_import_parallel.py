@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from store_builders import sim_recording
 
 from sensor.store import Store
@@ -15,6 +16,7 @@ from sensor.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_parallel_import_keeps_order_and_survives_bad_files(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()

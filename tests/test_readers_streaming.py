@@ -158,6 +158,7 @@ def test_row_cap_and_zip_bomb_are_refused(tmp_path: Path, monkeypatch: pytest.Mo
         read_samples(z)
 
 
+@pytest.mark.slow
 def test_ten_hour_csv_stays_in_bounded_memory(tmp_path: Path) -> None:
     """Peak RSS of a whole ``analyze`` on 10 h at 100 Hz (3.6 M rows) ≤ 300 MB."""
     s = sim(7, short=True, rate_hz=100.0).samples
