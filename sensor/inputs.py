@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sensor.csvread import Head, Source, check_regular, iter_numeric, line_of, prefetched, read_head
+from sensor.csvread import MAX_ROWS, Head, Source, check_regular, iter_numeric, line_of, prefetched, read_head
 from sensor.errors import InputError
 from sensor.events import Gap
 from sensor.recording import MAGIC, Header, RecordingReader
@@ -57,9 +57,24 @@ def _header_columns(names: list[str], where: str) -> tuple[list[int], np.ndarray
     return [found[c][0] for c in CSV_COLUMNS], np.array([found[c][1] for c in CSV_COLUMNS])
 
 
+MIN_ROW_BYTES = len("0,0,0,0,0,0,0\n")
+
+
 def read_generic_csv(path: str | Path) -> Samples:
-    """The generic IMU CSV of ``contract.md``, validated, in memory."""
-    return Samples.concat(list(iter_generic_csv(path)))
+    """The generic IMU CSV of ``contract.md``, validated, in memory. Blocks are copied into
+    arrays sized for the most rows the file could hold: pages never written cost no memory,
+    so the peak is the samples plus one block (not twice the samples, as joining would)."""
+    blocks = iter_generic_csv(path)
+    cap = min(MAX_ROWS, Path(path).stat().st_size // MIN_ROW_BYTES + 2)
+    t, x, n = np.empty(cap), np.empty((cap, 6), np.float32), 0
+    for s in blocks:
+        m = len(s)
+        if n + m > cap:  # cannot happen for a file of whole rows; kept safe anyway
+            cap = n + m
+            t, x = np.resize(t, cap), np.resize(x, (cap, 6))
+        t[n : n + m], x[n : n + m] = s.time_s, s.imu
+        n += m
+    return Samples(t[:n], x[:n])
 
 
 def iter_generic_csv(path: str | Path) -> Iterator[Samples]:
