@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data-dir", help="with --labels: data folder (default: $HOLDTRACK_DATA_DIR or the per-user one)")
     e.set_defaults(func=cmd_evaluate)
 
-    for mod in ("sensor.cli_ble", "sensor.cli_store", "sensor.cli_history"):
+    for mod in ("sensor.cli_ble", "sensor.cli_store", "sensor.cli_history", "sensor.cli_convert"):
         try:
             module = __import__(mod, fromlist=["register"])
         except ImportError:  # a part not installed in this build

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # for annotations only: the store is imported when a command runs
@@ -30,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--data-dir", help="data folder (default: $HOLDTRACK_DATA_DIR or the per-user data folder)")
     p.add_argument("--demo", action="store_true", help="label the sessions as demo data")
     p.add_argument("--quiet", action="store_true", help="print only errors and the summary")
+    p.add_argument("--jobs", type=int, help="files analysed at once (default: one per core)")
     p.set_defaults(func=cmd_import)
 
     d = subparsers.add_parser("dashboard", help="open the dashboard (Streamlit) in the browser")
@@ -69,27 +71,111 @@ class ProgressBar:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Exit 0 when every file was added or already there, 1 if any failed, 2 if the
-    store cannot be used."""
+    store cannot be used. Files are analysed in parallel (one process per core); the
+    store is written from this process, in the order the files were given."""
     from sensor.errors import StoreError
-    from sensor.store import Store
+    from sensor.store import ImportReport, Store, expand_paths
 
     try:
         store = Store(args.data_dir)
+        files = expand_paths(args.paths)
         bar = ProgressBar()
-        report = store.import_paths(args.paths, bar)
+        report = ImportReport()
+        jobs = max(1, args.jobs or os.cpu_count() or 1)
+        for n, (path, outcome) in enumerate(analyses(store, files, jobs), 1):
+            result = store.import_file(path, demo=args.demo, analyzer=outcome.analyzer)
+            report.results.append(result)
+            bar(n, len(files), result)
+            if result.status == "failed":
+                print(f"error: {result.message}", file=sys.stderr)
+            elif not args.quiet:
+                print(result.message)
     except StoreError as e:
         print(f"holdtrack import: {e}", file=sys.stderr)
         return 2
-    for r in report.results:
-        if r.status == "failed":
-            print(f"error: {r.message}", file=sys.stderr)
-        elif not args.quiet:
-            print(r.message)
     if not report.results:
         print("holdtrack import: no .htrec or .csv files found", file=sys.stderr)
         return 1
     print(report.summary(), file=sys.stderr)
     return 1 if report.failed else 0
+
+
+class Outcome:
+    """One file's analysis from a worker, or the one-line reason it failed."""
+
+    def __init__(self, value: object = None, error: str | None = None) -> None:
+        self.value, self.error = value, error
+
+    def analyzer(self, path: Path) -> object:
+        from sensor.errors import HoldTrackError
+
+        if self.error is not None:
+            raise HoldTrackError(self.error)
+        if self.value is None:  # not analysed in advance (already in the store): do it now
+            from sensor.store import analyze_file
+
+            return analyze_file(path)
+        return self.value
+
+
+def analyze_job(path: Path) -> Outcome:
+    """Run in a worker: never raises, so one bad file cannot stop the batch."""
+    from sensor.errors import HoldTrackError
+
+    try:
+        from sensor.store import analyze_file
+
+        return Outcome(analyze_file(path))
+    except HoldTrackError as e:
+        return Outcome(error=str(e))
+    except MemoryError:
+        return Outcome(error=f"{path}: too large to analyse in memory")
+    except Exception as e:  # a reader that tripped: still this file's problem only
+        return Outcome(error=f"{path}: cannot be read ({type(e).__name__}: {e})")
+
+
+def analyses(store: Store, files: list[Path], jobs: int) -> Iterator[tuple[Path, Outcome]]:
+    """(path, outcome) in the order of ``files``, analysed ``jobs`` at a time ahead of the
+    store writes. Files already in the store are not analysed. A worker that dies (killed,
+    out of memory) fails its file only: the pool is started again for the rest."""
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from sensor.store import content_hash
+
+    def known(p: Path) -> bool:
+        try:
+            return store.has_hash(content_hash(p)) is not None
+        except OSError:
+            return False
+
+    if jobs <= 1 or len(files) <= 1:
+        for p in files:
+            yield p, (Outcome() if known(p) else analyze_job(p))
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    pending: dict[int, Future[Outcome] | None] = {}
+    nxt = 0
+    try:
+        for i, p in enumerate(files):
+            while nxt < len(files) and nxt < i + 2 * jobs:  # a bounded window ahead
+                pending[nxt] = None if known(files[nxt]) else pool.submit(analyze_job, files[nxt])
+                nxt += 1
+            fut = pending.pop(i)
+            if fut is None:
+                yield p, Outcome()
+                continue
+            try:
+                yield p, fut.result()
+            except BrokenProcessPool:
+                yield p, Outcome(error=f"{p}: the analysis process died (out of memory?)")
+                pool.shutdown(cancel_futures=True)
+                pool = ProcessPoolExecutor(max_workers=jobs)
+                for k, f in list(pending.items()):
+                    if f is not None:
+                        pending[k] = pool.submit(analyze_job, files[k])
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def is_loopback(host: str) -> bool:

@@ -1,146 +1,130 @@
 """Reading input files: HoldTrack recordings, the generic IMU CSV, phone exports.
 
 Every reader validates what it reads and raises ``InputError`` naming the file and row,
-so the CLI can print one clear line and exit 2.
+so the CLI can print one clear line and exit 2. Tables are parsed by ``sensor.csvread``
+(vectorized, streamed in blocks) and timestamps checked by ``sensor.timecheck``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from sensor.csvread import MAX_ROWS, Head, Source, check_regular, iter_numeric, line_of, prefetched, read_head
 from sensor.errors import InputError
 from sensor.events import Gap
 from sensor.recording import MAGIC, Header, RecordingReader
 from sensor.samples import COLUMNS, STANDARD_GRAVITY, Samples
+from sensor.validate import SampleChecker, check_units, validate_samples
+
+__all__ = ["CSV_COLUMNS", "check_units", "open_input", "read_generic_csv", "read_samples", "sniff_kind",
+           "validate_samples", "write_generic_csv"]
 
 CSV_COLUMNS = ("time_s",) + COLUMNS
-MAX_NAN_RUN = 2  # isolated blank rows are dropouts; longer runs mean broken data
+CHUNK = 65536  # samples per chunk handed to the pipeline
+
+# Units a header may carry (``acc_x_mps2``, ``acc_x (m/s^2)``, ``gyro_x [deg/s]``), as factors to SI.
+_UNITS: dict[str, dict[str, float]] = {
+    "time": {"": 1.0, "s": 1.0, "sec": 1.0, "ms": 1e-3},
+    "acc": {"": 1.0, "mps2": 1.0, "m/s^2": 1.0, "m/s2": 1.0, "m/s²": 1.0, "ms2": 1.0, "ms^-2": 1.0, "g": STANDARD_GRAVITY},
+    "gyro": {"": 1.0, "rad/s": 1.0, "rads": 1.0, "radps": 1.0, "rad_s": 1.0, "dps": math.pi / 180, "deg/s": math.pi / 180,
+             "°/s": math.pi / 180, "degps": math.pi / 180},
+}
+_NAME = re.compile(r"^(time|acc_[xyz]|gyro_[xyz])(?:_s\b)?[\s_]*[(\[]?\s*([^)\]]*?)\s*[)\]]?$")
+
+
+def _header_columns(names: list[str], where: str) -> tuple[list[int], np.ndarray]:
+    """Indices of time_s and the six channels in the header, and their factors to SI."""
+    found: dict[str, tuple[int, float]] = {}
+    for i, raw in enumerate(names):
+        m = _NAME.match(raw.strip().lower())
+        if not m:
+            continue
+        base, unit = m.group(1), m.group(2)
+        if base == "time" and raw.strip().lower().startswith("time_s"):
+            unit = unit or "s"
+        kind = base.split("_")[0]
+        if unit not in _UNITS[kind]:
+            raise InputError(where, f"unknown unit {unit!r} in column {raw.strip()!r}", row=1)
+        found.setdefault("time_s" if base == "time" else base, (i, _UNITS[kind][unit]))
+    missing = [c for c in CSV_COLUMNS if c not in found]
+    if missing:
+        raise InputError(where, f"missing column(s) {', '.join(missing)}; expected header {','.join(CSV_COLUMNS)}", row=1)
+    return [found[c][0] for c in CSV_COLUMNS], np.array([found[c][1] for c in CSV_COLUMNS])
+
+
+MIN_ROW_BYTES = len("0,0,0,0,0,0,0\n")
 
 
 def read_generic_csv(path: str | Path) -> Samples:
-    """The generic IMU CSV of ``contract.md``, validated."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(path, f"cannot read: {e}") from None
-    return parse_generic_csv(text, path)
+    """The generic IMU CSV of ``contract.md``, validated, in memory. Blocks are copied into
+    arrays sized for the most rows the file could hold: pages never written cost no memory,
+    so the peak is the samples plus one block (not twice the samples, as joining would)."""
+    blocks = iter_generic_csv(path)
+    cap = min(MAX_ROWS, Path(path).stat().st_size // MIN_ROW_BYTES + 2)
+    t, x, n = np.empty(cap), np.empty((cap, 6), np.float32), 0
+    for s in blocks:
+        m = len(s)
+        if n + m > cap:  # cannot happen for a file of whole rows; kept safe anyway
+            cap = n + m
+            t, x = np.resize(t, cap), np.resize(x, (cap, 6))
+        t[n : n + m], x[n : n + m] = s.time_s, s.imu
+        n += m
+    return Samples(t[:n], x[:n])
+
+
+def iter_generic_csv(path: str | Path) -> Iterator[Samples]:
+    """The generic IMU CSV, validated block by block (comma, semicolon or tab separated;
+    units in the header converted). The header is checked before the first block."""
+    src = Source(Path(path))
+    head = read_head(src)
+    cols, scale = _header_columns(head.names, src.name)
+    return _csv_blocks(src, head, cols, scale)
+
+
+def _csv_blocks(src: Source, head: Head, cols: list[int], scale: np.ndarray) -> Iterator[Samples]:
+    checker = SampleChecker(src.name, line_of(src, head))
+    x_scale = scale[1:].astype(np.float32) if np.any(scale[1:] != 1.0) else None
+    empty = True
+    for t, x in prefetched(iter_numeric(src, head, cols)):
+        empty = empty and not len(t)
+        if scale[0] != 1.0:
+            t *= scale[0]
+        if x_scale is not None:
+            x *= x_scale
+        for b in checker.push(t, x):
+            yield Samples(*b)
+    if empty:
+        raise InputError(src.name, "no samples after the header")
+    for b in checker.finish():
+        yield Samples(*b)
 
 
 def parse_generic_csv(text: str, path: str | Path = "<csv>") -> Samples:
-    if not text.strip():
-        raise InputError(path, "empty file")
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader)]
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}; expected header {','.join(CSV_COLUMNS)}", row=1)
-    idx = [header.index(c) for c in CSV_COLUMNS]
-    rows: list[list[float]] = []
-    for line_no, row in enumerate(reader, start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        vals = []
-        for name, i in zip(CSV_COLUMNS, idx):
-            cell = row[i].strip() if i < len(row) else ""
-            if cell == "" or cell.lower() == "nan":
-                vals.append(math.nan)
-                continue
-            try:
-                vals.append(float(cell))
-            except ValueError:
-                raise InputError(path, f"non-numeric value {cell[:20]!r} in column {name}", row=line_no) from None
-        rows.append(vals)
-    if not rows:
-        raise InputError(path, "no samples after the header")
-    data = np.array(rows, dtype=np.float64)
-    lines = np.arange(2, 2 + len(rows))  # approximate when blank lines were skipped
-    return validate_samples(data[:, 0], data[:, 1:], path, lines)
+    """The generic CSV from a string (tests, uploads): written to a temporary file and read."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "input.csv"
+        p.write_text(text, encoding="utf-8")
+        try:
+            return read_generic_csv(p)
+        except InputError as e:
+            raise InputError(path, e.message, e.row) from None
 
 
-def validate_samples(t: np.ndarray, x: np.ndarray, path: str | Path, lines: np.ndarray | None = None) -> Samples:
-    """Checks shared by every tabular input; returns clean samples."""
-    if lines is None:
-        lines = np.arange(1, len(t) + 1)
-    if not np.all(np.isfinite(t)):
-        bad = int(np.flatnonzero(~np.isfinite(t))[0])
-        raise InputError(path, "time_s is missing or not a number", row=int(lines[bad]))
-    nan_row = ~np.all(np.isfinite(x), axis=1)
-    if nan_row.any():
-        # Find runs of NaN rows; short ones are dropped as dropouts.
-        edges = np.diff(np.concatenate(([0], nan_row.astype(np.int8), [0])))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        long = np.flatnonzero(ends - starts > MAX_NAN_RUN)
-        if long.size:
-            a, b = starts[long[0]], ends[long[0]]
-            raise InputError(path, f"run of {b - a} rows with missing or NaN values", row=int(lines[a]))
-        t, x, lines = t[~nan_row], x[~nan_row], lines[~nan_row]
-    if len(t) < 2:
-        raise InputError(path, "fewer than 2 samples")
-    dt = np.diff(t)
-    back = np.flatnonzero(dt <= 0)
-    if back.size:
-        i = int(back[0]) + 1
-        what = "goes backwards" if dt[back[0]] < 0 else "repeats"
-        raise InputError(path, f"time {what} ({t[i - 1]:.6f} then {t[i]:.6f})", row=int(lines[i]))
-    rate = 1.0 / float(np.median(dt))
-    if not 10.0 <= rate <= 2000.0:
-        raise InputError(path, f"sample rate {rate:.3g} Hz read from time_s is not usable (is time_s in seconds?)")
-    check_units(t, x, path)
-    return Samples(t, x.astype(np.float32))
-
-
-def check_units(t: np.ndarray, x: np.ndarray, path: str | Path) -> None:
-    """Catch the two common unit mistakes: acceleration in g, angular rate in deg/s."""
-    acc_norm = np.linalg.norm(x[:, :3], axis=1)
-    med = float(np.median(acc_norm))
-    if 0.5 <= med <= 1.6:
-        raise InputError(path, f"acceleration looks like g (median |acc| {med:.2f}); expected m/s² (×{STANDARD_GRAVITY})")
-    if not 5.0 <= med <= 15.0:
-        raise InputError(path, f"median |acc| is {med:.3g}; expected about 9.81 m/s² (specific force, gravity included)")
-    gyro = x[:, 3:]
-    if float(np.percentile(np.linalg.norm(gyro, axis=1), 99.5)) > 25.0:
-        raise InputError(path, "angular rate looks like deg/s (values above 25); expected rad/s")
-    if _gyro_to_tilt_ratio(t, x) > 8.0:
-        raise InputError(path, "angular rate looks like deg/s (≈57× the rotation the accelerometer shows); expected rad/s")
-
-
-def _gyro_to_tilt_ratio(t: np.ndarray, x: np.ndarray) -> float:
-    """Median of (integrated |gyro|) / (change of gravity direction) over 1-s windows in
-    which the tilt clearly changed: about 1 for rad/s, about 57 for deg/s."""
-    n = len(t)
-    rate = 1.0 / float(np.median(np.diff(t)))
-    w = max(2, int(rate))
-    if n < 3 * w:
-        return 1.0
-    acc = x[:, :3]
-    k = np.ones(w) / w
-    sm = np.stack([np.convolve(acc[:, i], k, mode="valid") for i in range(3)], axis=1)
-    sm /= np.linalg.norm(sm, axis=1, keepdims=True)
-    a, b = sm[:-w:w], sm[w::w]
-    m = min(len(a), len(b))
-    tilt = np.arccos(np.clip(np.sum(a[:m] * b[:m], axis=1), -1, 1))
-    gnorm = np.linalg.norm(x[:, 3:], axis=1) * np.concatenate((np.diff(t), [0.0]))
-    cum = np.concatenate(([0.0], np.cumsum(gnorm)))
-    # window j covers samples [j*w + w//2, j*w + w + w//2)
-    starts = np.arange(m) * w + w // 2
-    integ = cum[np.minimum(starts + w, n)] - cum[np.minimum(starts, n)]
-    sel = tilt > math.radians(10)
-    if sel.sum() < 3:
-        return 1.0
-    return float(np.median(integ[sel] / tilt[sel]))
+_PHONE_HEADER = re.compile(r"time \(s\)|acceleration x|gyroscope x|linear acceleration|seconds_elapsed|accx\(g\)", re.I)
 
 
 def sniff_kind(path: Path) -> str:
-    """'recording', 'csv', 'phyphox', 'sensor_logger' or raise."""
-    if path.is_dir() or path.suffix.lower() == ".zip":
+    """'recording', 'csv' or 'phone_export'; raise for anything else."""
+    if path.is_dir() or path.suffix.lower() in (".zip", ".xls", ".xlsx"):
         return "phone_export"
+    check_regular(path)
     try:
         with open(path, "rb") as f:
             head = f.read(512)
@@ -148,14 +132,16 @@ def sniff_kind(path: Path) -> str:
         raise InputError(path, f"cannot read: {e.strerror}") from None
     if head.startswith(MAGIC):
         return "recording"
-    if not head:
+    if not head.strip():
         raise InputError(path, "empty file")
-    first = head.decode("utf-8", "replace").lstrip("\ufeff").splitlines()[0] if head else ""
-    if "time_s" in first and "acc_x" in first:
-        return "csv"
-    if "Acceleration x" in first or "Gyroscope x" in first or "Linear Acceleration x" in first:
+    if head.startswith(b"PK\x03\x04"):
         return "phone_export"
-    if path.suffix.lower() == ".csv":
+    first = head.decode("utf-8", "replace").lstrip("\ufeff").splitlines()[0]
+    if "time_s" in first.lower() and "acc_x" in first.lower():
+        return "csv"
+    if _PHONE_HEADER.search(first):
+        return "phone_export"
+    if path.suffix.lower() in (".csv", ".tsv"):
         return "csv"  # let the CSV reader say what is missing
     raise InputError(path, "unknown format (expected a .htrec recording, the generic IMU CSV, or a phone export)")
 
@@ -169,13 +155,18 @@ def open_input(path: str | Path) -> tuple[Header, Iterable[Samples | Gap]]:
     if kind == "recording":
         reader = RecordingReader(path)
         return reader.header, _checked_recording(reader)
+    if kind == "csv":  # streamed: memory is one block, whatever the file's length
+        return Header(source="csv", device={"profile": "csv"}), iter_generic_csv(path)
+    header, samples = _read_table_input(path, kind)
+    return header, samples.chunks(CHUNK)  # views, not copies
+
+
+def _read_table_input(path: Path, kind: str) -> tuple[Header, Samples]:
     if kind == "csv":
-        return Header(source="csv", device={"profile": "csv"}), [read_generic_csv(path)]
+        return Header(source="csv", device={"profile": "csv"}), read_generic_csv(path)
     from sensor.phone import read_export
 
-    samples = read_export(path)
-    samples = validate_samples(samples.time_s, samples.imu.astype(np.float64), path)
-    return Header(source="phone-export", device={"profile": "phone"}), [samples]
+    return Header(source="phone-export", device={"profile": "phone"}), read_export(path)
 
 
 def _checked_recording(reader: RecordingReader) -> Iterator[Samples | Gap]:
@@ -190,6 +181,13 @@ def _checked_recording(reader: RecordingReader) -> Iterator[Samples | Gap]:
 
 def read_samples(path: str | Path) -> tuple[Header, Samples, list[Gap]]:
     """Everything in an input file, in memory."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file")
+    kind = sniff_kind(path)
+    if kind != "recording":
+        header, samples = _read_table_input(path, kind)
+        return header, samples, []
     header, items = open_input(path)
     parts: list[Samples] = []
     gaps: list[Gap] = []

@@ -141,7 +141,7 @@ def test_acc_waits_for_gyro_then_merges() -> None:
     gyro_counts = np.array([[0, 0, 0], [1000, 0, 0], [2000, 0, 0]])
     d = dec.decode(frame(P.MEAS_GYRO, TS0, 0x80, P.encode_delta(gyro_counts, 16)))
     assert len(d.imu) == 3
-    np.testing.assert_allclose(d.imu[:, 3], np.radians(gyro_counts[:, 0] * 2000 / 32768), rtol=1e-5)
+    np.testing.assert_allclose(d.imu[:, 3], np.radians(gyro_counts[:, 0] * P.GYRO_DPS_PER_COUNT[2000]), rtol=1e-5)
     np.testing.assert_allclose(d.imu[:, 2], G, rtol=1e-6)
 
 
@@ -202,7 +202,7 @@ def test_round_trip_within_one_lsb(model: str, compressed: bool) -> None:
     assert got.shape == (len(s), 6) and sum(d.bad + d.lost for d in parts) == 0
     assert np.abs(got[:, :3] - s.acc).max() <= MG
     if model == "verity":
-        assert np.abs(got[:, 3:] - s.gyro).max() <= math.radians(2000 / 32768)
+        assert np.abs(got[:, 3:] - s.gyro).max() <= math.radians(P.GYRO_DPS_PER_COUNT[2000])
     else:
         assert np.all(got[:, 3:] == 0)
     np.testing.assert_allclose(times - times[0], s.time_s - s.time_s[0], atol=2e-6)
@@ -269,7 +269,7 @@ def test_two_sensors_started_at_once_keep_their_own_settings(monkeypatch: pytest
 
     sv, sh = asyncio.run(start_both())
     assert sv == Started(52.0, {"has_gyro": True, "gyro_rate_hz": 52,
-                                "factors": {P.MEAS_ACC: 1.0, P.MEAS_GYRO: pytest.approx(250 / 32768)}})
+                                "factors": {P.MEAS_ACC: 1.0, P.MEAS_GYRO: pytest.approx(0.00875)}})
     assert sh == Started(100.0, {"has_gyro": False, "gyro_rate_hz": None, "factors": {P.MEAS_ACC: 1.0}})
     dv, dh = P.PROFILE.decoder_for(sv), P.PROFILE.decoder_for(sh)
     s_v, s_h = realistic(24 * 10, 52.0, seed=5), realistic(24 * 10, 100.0, seed=6)

@@ -86,14 +86,15 @@ st.caption(
 )
 
 st.subheader("Import recordings")
-files = st.file_uploader("HoldTrack recordings (.htrec) or IMU CSV files", type=["htrec", "csv"], accept_multiple_files=True)
+files = st.file_uploader(
+    "HoldTrack recordings (.htrec), IMU CSV files, or phone exports (a zip, or all the CSV files of one export)",
+    type=["htrec", "csv", "zip", "xls"], accept_multiple_files=True,
+)
 if files and st.button("Import", icon=":material/upload:"):
+    from sensor.uploads import stage_uploads
+
     with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for f in files:
-            p = Path(tmp) / Path(f.name).name
-            p.write_bytes(f.getbuffer())
-            paths.append(p)
+        paths = stage_uploads(((f.name, f.getvalue()) for f in files), Path(tmp))
         bar = st.progress(0.0, text="Importing…")
         def _progress(done: int, total: int, res: ImportResult) -> None:
             bar.progress(done / total, text=res.path.name)

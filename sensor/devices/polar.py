@@ -216,10 +216,18 @@ def acc_samples_in(data: bytes) -> int:
         return 0
 
 
-DEFAULT_FACTORS = {MEAS_ACC: {0: 8.0 / 32768.0, 1: 1.0}, MEAS_GYRO: {0: 2000.0 / 32768.0, 1: 1.0}}
-"""Factors used when the start response gave none: range / 32768 for the scaled int types
-(2.44e-4 g/LSB at ±8 g is the value in Polar's own ACC test), 1.0 where the ints are
-already mG or the floats already °/s."""
+GYRO_DPS_PER_COUNT = {250: 0.00875, 500: 0.0175, 1000: 0.035, 2000: 0.07}
+"""Verity Sense gyroscope factor per range, °/s per count. A real Verity Sense start response
+says 0.07 at ±2000 °/s (Polar SDK test data: ``GyroOfflineMockData``, settings factor
+0x3D8F5C29); the other ranges scale with it (the sensor's 8.75/17.5/35/70 mdps sensitivities).
+Not range / 32768: that reads 12.8 % low."""
+
+DEFAULT_FACTORS = {MEAS_ACC: {0: 8.0 / 32768.0, 1: 1.0}, MEAS_GYRO: {0: GYRO_DPS_PER_COUNT[2000], 1: 1.0}}
+"""Factors used when the start response gave none (the decoder's last resort; ``start``
+fills in the per-range value itself): ±8 g / 32768 for compressed ACC type 0 (2.44e-4 g/LSB,
+the value in Polar's own ACC test), the Verity Sense's ±2000 °/s factor for GYRO type 0
+(the Verity Sense is Polar's sensor that streams GYRO), 1.0 where the ints are already mG
+or the floats already °/s."""
 
 
 @dataclass
@@ -391,7 +399,7 @@ class PolarPeripheral:
     def factor(self, meas: int) -> float:
         """What the start response reports: mG/LSB for ACC (type 1 frames), °/s/LSB for GYRO."""
         if meas == MEAS_GYRO:
-            return self.active.get(MEAS_GYRO, {}).get(SET_RANGE, 2000) / 32768.0
+            return GYRO_DPS_PER_COUNT[self.active.get(MEAS_GYRO, {}).get(SET_RANGE, 2000)]
         return 1.0
 
     def read(self, char_uuid: str) -> bytes:
@@ -536,7 +544,7 @@ class PolarProfile(DeviceProfile):
                 params += resp.params
             return CpResponse(resp.opcode, resp.measurement, resp.status, False, params) if resp.status == 0 else resp
 
-        async def start_one(meas: int, want_rate: float, want_range: int) -> tuple[int, float | None]:
+        async def start_one(meas: int, want_rate: float, want_range: int) -> tuple[int, float | None, int]:
             got = await command(bytes((OP_GET_SETTINGS, meas)))
             got.raise_for_status()
             avail = parse_settings(got.params)
@@ -549,15 +557,17 @@ class PolarProfile(DeviceProfile):
                 resp = await command(start_command(meas, rate, res, rng))
             resp.raise_for_status()
             factor = parse_settings(resp.params).get(SET_FACTOR) if resp.params else None
-            return rate, (float(factor[0]) if factor else None)
+            return rate, (float(factor[0]) if factor else None), rng
 
-        acc_rate, acc_factor = await start_one(MEAS_ACC, rate_hz, 8)
+        acc_rate, acc_factor, _ = await start_one(MEAS_ACC, rate_hz, 8)
         factors: dict[int, float] = {}
         if acc_factor is not None:
             factors[MEAS_ACC] = acc_factor
         gyro_rate = None
         if MEAS_GYRO in features:
-            gyro_rate, gyro_factor = await start_one(MEAS_GYRO, acc_rate, 2000)
+            gyro_rate, gyro_factor, gyro_range = await start_one(MEAS_GYRO, acc_rate, 2000)
+            if gyro_factor is None:  # no factor in the response: the documented one for the range
+                gyro_factor = GYRO_DPS_PER_COUNT.get(gyro_range)
             if gyro_factor is not None:
                 factors[MEAS_GYRO] = gyro_factor
         params = {"has_gyro": MEAS_GYRO in features, "gyro_rate_hz": gyro_rate, "factors": factors}
