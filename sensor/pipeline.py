@@ -19,7 +19,7 @@ import numpy as np
 from sensor.body import MOUNTS
 from sensor.detectors import DetectorSettings, ExcursionDetector
 from sensor.events import Event, Gap, PostureChanged, Rep
-from sensor.orientation import Calibration, StandCalibrator, TiltFilter
+from sensor.orientation import Calibration, StandCalibrator, TiltFilter, row_norm
 from sensor.posture import POSTURES, classify_posture
 from sensor.resample import Resampler
 from sensor.samples import Samples
@@ -167,6 +167,7 @@ class Pipeline:
         events: list[Event] = []
         up, gyr, elev = self._tilt.feed(x, filled)
         e_deg = np.degrees(elev)
+        acc_norm = row_norm(x[:, :3])  # |specific force|: the detector integrates it for lifts
         # A walking-only calibration still knows the axes.
         raw = classify_posture(up, self.calibration is not None, self.settings.mount)
         # A posture counts once it has lasted posture_confirm_s: rolling through a
@@ -198,7 +199,7 @@ class Pipeline:
             if p != self._detector.posture:
                 events.extend(self._detector.set_posture(p, float(t[a])))
                 events.append(PostureChanged(POSTURES[p], float(t[a])))  # type: ignore[arg-type]
-            events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], gyr[a:b], raw[a:b]))
+            events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], gyr[a:b], raw[a:b], acc_norm[a:b]))
         self._posture = int(confirmed[-1])
         if self._trace_step:
             keep = np.round(t * self.settings.grid_hz).astype(np.int64) % self._trace_step == 0

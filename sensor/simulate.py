@@ -12,13 +12,14 @@ with its timing and stability — is written next to the samples.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
 from sensor import body
+from sensor.technique import Technique, draw_mount, draw_technique, move_time, set_direction
 from sensor.events import Gap
 from sensor.recording import Header
 from sensor.samples import STANDARD_GRAVITY, Samples
@@ -63,7 +64,8 @@ class SimOptions:
     exercises: tuple[str, ...] = ("bridge", "back_extension", "plank", "side_plank")
     shuffle: bool = True
     short: bool = False  # fewer reps and holds: small recordings for the repo
-    mount: str = "back"  # where the device is worn (sensor.body.MOUNT_FACE)
+    mount: str | None = "back"  # where the device is worn (sensor.body.MOUNT_FACE); None: drawn
+    daily_life: bool | None = False  # a session of daily life, no exercises; None: drawn (1 in 5)
 
 
 @dataclass
@@ -73,20 +75,6 @@ class SimulatedSession:
     truth: dict[str, Any]
     header: Header
     true_up_device: np.ndarray | None = None  # (n, 3) world "up" seen by the device, noise-free
-
-
-@dataclass
-class _Wearer:
-    """Per-person traits drawn once per session."""
-
-    bridge_amp_deg: float
-    backext_amp_deg: float
-    plank_elev_deg: float
-    side_elev_deg: float
-    tempo: float  # multiplies movement durations
-    steadiness: float  # multiplies sway and tremor
-    knee_side_plank: bool
-    standing_tilt_deg: float  # the person's own pelvic tilt standing
 
 
 class _Builder:
@@ -283,68 +271,101 @@ class _Builder:
         self.truth["fidgets"].append({"kind": str(kind), "start_s": t0, "end_s": self.t, "posture": self.posture})
 
     # -- exercises --------------------------------------------------------------------
-    def rep(self, exercise: str, amp_deg: float, rise: float, hold: float, lower: float, dz: float, *, partial: bool, set_no: int) -> None:
+    def rep(
+        self, exercise: str, amp_deg: float, rise: float, hold: float, lower: float, dz: float,
+        *, partial: bool, set_no: int, sign: float = 1.0, variant: str = "",
+    ) -> None:
+        """One rep: the pelvis pitches by ``sign * amp_deg`` (bridges: head end down)."""
         t0 = self.t
         e0 = math.degrees(self.cur_elev)
-        sign = -1.0 if exercise == "bridge" else 1.0  # bridge: the head end of the pelvis goes down
         self.move_elev(e0 + sign * amp_deg, rise, dz, sway=0.2, tremor=1.0)
         t_top = self.t
         self.hold(hold, self.rng.uniform(0.1, 0.5), self.rng.uniform(0.5, 2.0), 0.0)
         t_down = self.t
         self.move_elev(e0, lower, -dz, sway=0.2, tremor=1.0)
-        rec = {"exercise": exercise, "start_s": t0, "end_s": self.t, "hold_s": t_down - t_top, "peak_deg": amp_deg, "set": set_no}
+        rec = {"exercise": exercise, "start_s": t0, "end_s": self.t, "hold_s": t_down - t_top, "peak_deg": amp_deg, "set": set_no, "variant": variant}
         (self.truth["partials"] if partial else self.truth["reps"]).append(rec)
 
-    def hold_exercise(self, exercise: str, side: str | None, elev_deg: float, dur: float, w: _Wearer, *, knees: bool) -> None:
+    def hold_exercise(
+        self, exercise: str, side: str | None, elev_deg: float, lift_m: float, dur: float, w: Technique, *, knees: bool, variant: str
+    ) -> None:
         rng = self.rng
         e0 = math.degrees(self.cur_elev)
-        self.move_elev(e0 + elev_deg, rng.uniform(0.8, 1.6) * w.tempo, 0.25, sway=0.3, tremor=2.0)
+        self.move_elev(e0 + elev_deg, rng.uniform(0.8, 1.6) * w.tempo_factor, lift_m, sway=0.3, tremor=2.0)
         start = self.t
-        sway = rng.uniform(0.2, 1.6) * w.steadiness
+        sway = rng.uniform(0.15, 0.8) * w.steadiness
         tremor = rng.uniform(0.8, 8.0) * w.steadiness
-        sag = rng.uniform(0.0, 6.0)
+        sag = rng.uniform(0.0, min(6.0, 0.3 * elev_deg))
         stab = self.hold(dur, sway, tremor, sag)
         end = self.t
-        self.move_elev(e0, rng.uniform(0.8, 1.6) * w.tempo, -0.25, sway=0.3, tremor=2.0)
+        self.move_elev(e0, rng.uniform(0.8, 1.6) * w.tempo_factor, -lift_m, sway=0.3, tremor=2.0)
         self.truth["holds"].append(
-            {"exercise": exercise, "side": side, "start_s": start, "end_s": end, "duration_s": end - start, "knees": knees, **stab}
+            {"exercise": exercise, "side": side, "start_s": start, "end_s": end, "duration_s": end - start, "knees": knees, "variant": variant, **stab}
         )
 
+    def prone_pose(self, deg: float, dur: float, sway: float = 0.3) -> None:
+        """Daily life: settle into another prone pose (propped on the elbows, or back down)."""
+        self.move_elev(deg, dur, 0.0, sway=sway, tremor=0.5)
 
-def _session(b: _Builder, w: _Wearer, opt: SimOptions) -> None:
+
+def _opening(b: _Builder, w: Technique, opt: SimOptions) -> None:
     rng = b.rng
-    short = opt.short
     if opt.standing_start:
         b.still(rng.uniform(3.5, 6.0), sway_deg=0.1, tremor_dps=0.2)
     b.walk(rng.uniform(5, 12))
     b.turn(rng.uniform(-math.pi, math.pi), rng.uniform(1.0, 2.0))
     b.still(rng.uniform(0.5, 1.5))
-    b.change_posture("sitting", rng.uniform(1.2, 2.0) * w.tempo, 0.45)
+    b.change_posture("sitting", rng.uniform(1.2, 2.0) * w.tempo_factor, 0.45)
     b.still(rng.uniform(1.0, 3.0), sway_deg=0.4, tremor_dps=1.0)
-    b.change_posture("supine", rng.uniform(1.5, 2.5) * w.tempo, 0.12)
+    b.change_posture("supine", rng.uniform(1.5, 2.5) * w.tempo_factor, 0.12)
     b.still(rng.uniform(2.0, 4.0))
 
+
+def _closing(b: _Builder, w: Technique) -> None:
+    rng = b.rng
+    _go(b, "supine", w)
+    b.change_posture("sitting", rng.uniform(1.5, 2.5) * w.tempo_factor, 0.45)
+    b.still(rng.uniform(1, 2), sway_deg=0.4, tremor_dps=1.0)
+    b.change_posture("standing", rng.uniform(1.2, 2.0) * w.tempo_factor, 1.0)
+    b.still(rng.uniform(1, 3))
+    b.walk(rng.uniform(4, 8))
+
+
+def _hold_time(rng: np.random.Generator, lo: float, hi: float) -> tuple[float, str]:
+    """A hold's duration and variant: a quarter of holds are cut short."""
+    if rng.random() < 0.25:
+        return float(rng.uniform(5.0, 10.0)), "cut_short"
+    return float(rng.uniform(lo, hi)), "full"
+
+
+def _session(b: _Builder, w: Technique, opt: SimOptions) -> None:
+    rng = b.rng
+    short = opt.short
+    _opening(b, w, opt)
     blocks = list(opt.exercises)
     if opt.shuffle:
         rng.shuffle(blocks)
     for block in blocks:
         if block == "bridge":
             _go(b, "supine", w)
-            n = int(rng.integers(4, 6)) if short else int(rng.integers(10, 15))
+            n = int(rng.integers(4, 6)) if short else int(rng.integers(8, 15))
             for i in range(n):
                 if rng.random() < 0.08:  # a half-hearted lift that is not a rep
-                    b.rep("bridge", rng.uniform(3, 8), rng.uniform(0.5, 1.0), rng.uniform(0.0, 1.0), rng.uniform(0.5, 1.0), 0.03, partial=True, set_no=0)
+                    b.rep("bridge", rng.uniform(2, 5), rng.uniform(0.5, 1.0), rng.uniform(0.0, 1.0), rng.uniform(0.5, 1.0), 0.02, partial=True, set_no=0, sign=-1.0)
                     b.still(rng.uniform(1.0, 2.0))
                 fatigue = i / max(n - 1, 1)
+                amp = float(np.clip(w.bridge_amp_deg + rng.uniform(-3, 3), 10, 35))
                 b.rep(
                     "bridge",
-                    w.bridge_amp_deg + rng.uniform(-3, 3),
-                    rng.uniform(0.7, 1.4) * w.tempo,
-                    max(1.0, rng.normal(5.0 - 1.2 * fatigue, 0.8)),
-                    rng.uniform(0.7, 1.4) * w.tempo,
-                    0.2,
+                    amp,
+                    rng.uniform(0.7, 1.4) * w.tempo_factor,
+                    float(np.clip(rng.normal(5.0 - 1.2 * fatigue, 0.8), 1.0, 7.0)),
+                    rng.uniform(0.7, 1.4) * w.tempo_factor,
+                    w.bridge_lift_m * amp / w.bridge_amp_deg,
                     partial=False,
                     set_no=1,
+                    sign=-1.0,
+                    variant="low" if w.bridge_amp_deg < 20 else "high",  # per session: a set is one variant
                 )
                 b.still(rng.uniform(0.8, 2.5))
             _rest(b, rng.uniform(4, 10))
@@ -352,45 +373,79 @@ def _session(b: _Builder, w: _Wearer, opt: SimOptions) -> None:
             _go(b, "prone", w)
             sets = 1 if short else 3
             for s in range(1, sets + 1):
-                n = int(rng.integers(4, 6)) if short else int(rng.integers(8, 13))
+                direction = set_direction(rng, w)
+                sign = 1.0 if direction == "head_up" else -1.0
+                n = int(rng.integers(4, 7)) if short else int(rng.integers(6, 16))
                 for _ in range(n):
                     b.rep(
                         "back_extension",
-                        float(np.clip(w.backext_amp_deg + rng.uniform(-0.8, 0.8), 2.5, 6.5)),
-                        rng.uniform(0.5, 1.0) * w.tempo,
-                        rng.uniform(0.5, 2.0),
-                        rng.uniform(0.5, 1.0) * w.tempo,
-                        0.02,
+                        float(np.clip(w.backext_amp_deg + rng.uniform(-1, 1), 3.0, 15.0)),
+                        move_time(rng, w.backext_move_s, w),
+                        float(rng.uniform(0.0, w.backext_hold_max_s)),
+                        move_time(rng, w.backext_move_s, w),
+                        w.backext_rise_m,
                         partial=False,
                         set_no=s,
+                        sign=sign,
+                        variant=direction,
                     )
-                    b.still(rng.uniform(1.0, 2.5))
+                    b.still(rng.uniform(0.5, 3.0))
                 if s < sets:
-                    _rest(b, rng.uniform(20, 45))
+                    _rest(b, rng.uniform(20, 60))
             _rest(b, rng.uniform(4, 10))
         elif block == "plank":
             _go(b, "prone", w)
-            b.hold_exercise("plank", None, w.plank_elev_deg, rng.uniform(12, 25) if short else rng.uniform(20, 60), w, knees=False)
+            dur, variant = _hold_time(rng, 12, 25) if short else _hold_time(rng, 20, 60)
+            b.hold_exercise("plank", None, w.plank_elev_deg + rng.uniform(-1, 1), w.plank_lift_m, dur, w, knees=False, variant=variant)
             _rest(b, rng.uniform(5, 12))
         elif block == "side_plank":
             sides = ["right", "left"] if short else ["right", "left", "right", "left"]
             for side in sides:
                 _go(b, f"side_{side}", w)
                 b.still(rng.uniform(2.0, 4.0))
-                elev = w.side_elev_deg - (4.0 if w.knee_side_plank else 0.0) + rng.uniform(-2, 2)
-                b.hold_exercise("side_plank", side, elev, rng.uniform(12, 20) if short else rng.uniform(15, 40), w, knees=w.knee_side_plank)
+                elev = float(np.clip(w.side_elev_deg + rng.uniform(-1.5, 1.5), 8, 20))
+                dur, cut = _hold_time(rng, 12, 20) if short else _hold_time(rng, 15, 40)
+                variant = ("knees" if w.knee_side_plank else "straight") + ("_cut_short" if cut == "cut_short" else "")
+                b.hold_exercise("side_plank", side, elev, w.side_lift_m, dur, w, knees=w.knee_side_plank, variant=variant)
                 _rest(b, rng.uniform(4, 10))
-    _go(b, "supine", w)
-    b.change_posture("sitting", rng.uniform(1.5, 2.5) * w.tempo, 0.45)
-    b.still(rng.uniform(1, 2), sway_deg=0.4, tremor_dps=1.0)
-    b.change_posture("standing", rng.uniform(1.2, 2.0) * w.tempo, 1.0)
-    b.still(rng.uniform(1, 3))
-    b.walk(rng.uniform(4, 8))
+    _closing(b, w)
 
 
-def _go(b: _Builder, posture: str, w: _Wearer) -> None:
+def _daily_life(b: _Builder, w: Technique, opt: SimOptions) -> None:
+    """Lying about without exercising: on the stomach with a phone, propped on the elbows,
+    turning over, on a side. Nothing here is an exercise."""
+    rng = b.rng
+    _opening(b, w, opt)
+    for _ in range(int(rng.integers(3, 7))):
+        what = rng.choice(["phone", "propped", "turn", "side"])
+        if what in ("phone", "propped"):
+            _go(b, "prone", w)
+            if what == "propped":  # up on the elbows: the pelvis settles tilted, either way
+                b.prone_pose(float(rng.choice([-1, 1]) * rng.uniform(2, 8)), rng.uniform(1.0, 3.0))
+            left = rng.uniform(10, 90)
+            while left > 0:
+                piece = min(left, rng.uniform(3, 12))
+                b.still(piece, sway_deg=0.3, tremor_dps=0.5)
+                left -= piece
+                if rng.random() < 0.5:
+                    b.fidget()
+            b.prone_pose(0.0, rng.uniform(1.0, 3.0))
+            b.still(rng.uniform(2, 5))
+        elif what == "turn":  # over to the back and back again
+            _go(b, "prone", w)
+            _go(b, "supine", w)
+            _rest(b, rng.uniform(5, 20))
+            _go(b, "prone", w)
+            _rest(b, rng.uniform(5, 20))
+        else:
+            _go(b, f"side_{rng.choice(['left', 'right'])}", w)
+            _rest(b, rng.uniform(10, 60))
+    _closing(b, w)
+
+
+def _go(b: _Builder, posture: str, w: Technique) -> None:
     if b.posture != posture:
-        b.change_posture(posture, b.rng.uniform(1.5, 3.0) * w.tempo, 0.12)
+        b.change_posture(posture, b.rng.uniform(1.5, 3.0) * w.tempo_factor, 0.12)
         b.still(b.rng.uniform(2.0, 4.0))
 
 
@@ -537,7 +592,9 @@ def _sets(reps: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out[-1]["reps"] += 1
             out[-1]["end_s"] = r["end_s"]
         else:
-            out.append({"exercise": r["exercise"], "set": r["set"], "reps": 1, "start_s": r["start_s"], "end_s": r["end_s"]})
+            out.append(
+                {"exercise": r["exercise"], "set": r["set"], "reps": 1, "start_s": r["start_s"], "end_s": r["end_s"], "variant": r.get("variant", "")}
+            )
     return out
 
 
@@ -551,21 +608,18 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
         setattr(opt, k, v)
     rng = np.random.default_rng(seed)
     rate = opt.rate_hz if opt.rate_hz is not None else float(rng.choice(RATES_HZ))
-    w = _Wearer(
-        bridge_amp_deg=rng.uniform(20, 32),
-        backext_amp_deg=rng.uniform(3.0, 5.5),
-        plank_elev_deg=rng.uniform(10, 16),
-        side_elev_deg=rng.uniform(16, 26),
-        tempo=rng.uniform(0.8, 1.25),
-        steadiness=rng.uniform(0.7, 1.3),
-        knee_side_plank=bool(rng.random() < 0.35),
-        standing_tilt_deg=rng.uniform(-5, 5),
+    # Drawn choices go into a copy: the caller's options stay as given.
+    opt = replace(
+        opt,
+        mount=opt.mount if opt.mount is not None else draw_mount(rng),
+        daily_life=opt.daily_life if opt.daily_life is not None else bool(rng.random() < 0.2),
     )
+    w = draw_technique(rng)
     b = _Builder(rng, SIM_RATE_HZ)
-    b._stand_tilt = w.standing_tilt_deg
+    b._stand_tilt = standing_tilt = float(rng.uniform(-5, 5))  # the person's own pelvic tilt standing
     b.heading = rng.uniform(-math.pi, math.pi)
     b.cur_base = b.base_for("standing")
-    _session(b, w, opt)
+    (_daily_life if opt.daily_life else _session)(b, w, opt)
     samples, gaps, sensor_truth = _sensor(b, rng, opt, rate)
     t = b.truth
     truth = {
@@ -577,7 +631,9 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
         "partials": t["partials"],
         "fidgets": t["fidgets"],
         "gaps": [{"start_s": g.start_s, "end_s": g.end_s} for g in gaps],
-        "wearer": w.__dict__,
+        "wearer": {**w.__dict__, "standing_tilt_deg": standing_tilt},
+        "mount": opt.mount,
+        "kind": "daily_life" if opt.daily_life else "routine",
         "sensor": sensor_truth,
         "duration_s": float(samples.time_s[-1] - samples.time_s[0]),
     }
