@@ -27,6 +27,8 @@ from sensor.events import Event, Hold, HoldExercise, HoldStarted, Rep, Side
 from sensor.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
 from sensor.stability import measure_stability, stability_score
 
+STATES = ("rest", "excursion", "hold")  # detector states, as traces name them
+STATE_REST, STATE_EXCURSION, STATE_HOLD = range(3)
 MINJERK_10_90 = 0.52  # fraction of a min-jerk movement between its 10 % and 90 % points
 MINJERK_50_90 = 0.26  # ... between its 50 % and 90 % points
 
@@ -190,6 +192,8 @@ class ExcursionDetector:
         self._e_prev: float | None = None
         self._dir = 1.0  # direction of the excursion in progress (+1: head end up)
         self._lift_tried_t = -np.inf  # last settle point where a lift was looked for
+        # Per-sample (time, rest level, state) for ``analyze --trace``; None: not kept.
+        self.recorder: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self.posture = -1
         self.base: float | None = None
         self._hist: tuple[np.ndarray, ...] | None = None  # t, e, base, up(3), body rates(3)
@@ -217,6 +221,11 @@ class ExcursionDetector:
         sm, self._quiet_zi = lfilter([1.0 - a], [1.0, -a], rate, zi=self._quiet_zi)
         self._e_prev = float(e[-1])
         return np.abs(sm) < self.s.quiet_dps
+
+    def _record(self, t: np.ndarray, rest: "np.ndarray | float | None", state: int) -> None:
+        if self.recorder is not None and t.size:
+            r = np.nan if rest is None else rest
+            self.recorder.append((t, np.broadcast_to(np.asarray(r, float), t.shape).copy(), np.full(t.size, state, np.int8)))
 
     @property
     def state(self) -> str:
@@ -268,12 +277,17 @@ class ExcursionDetector:
                 self._trace = None
                 self.base = None
                 back = np.flatnonzero(raw[k:] == self.posture)
-                k = k + int(back[0]) if back.size else n
+                k2 = k + int(back[0]) if back.size else n
+                self._record(t[k:k2], None, STATE_REST)
+                k = k2
                 continue
             if self._trace is None:
                 k = self._feed_rest(t[:limit], e[:limit], up[:limit], gyr[:limit], acc_norm[:limit], quiet[:limit], k)
             else:
-                k, ev = self._feed_active(t[:limit], e[:limit], up[:limit], gyr[:limit], acc_norm[:limit], quiet[:limit], k)
+                state, frozen = (STATE_HOLD if self._hold is not None else STATE_EXCURSION), self._frozen
+                k2, ev = self._feed_active(t[:limit], e[:limit], up[:limit], gyr[:limit], acc_norm[:limit], quiet[:limit], k)
+                self._record(t[k:k2], frozen, state)
+                k = k2
                 events.extend(ev)
         if self._trace is not None:
             self.last_d = float(self._dir * (e[-1] - self._frozen))
@@ -315,6 +329,7 @@ class ExcursionDetector:
             first = np.flatnonzero(q)
             if first.size == 0:
                 self._push_hist(t[k:], seg, seg, up[k:], gyr[k:], fn[k:], qf[k:])
+                self._record(t[k:], None, STATE_REST)
                 return t.size
             self.base = float(seg[first[0]])
         b = self._beta
@@ -334,10 +349,12 @@ class ExcursionDetector:
         if hit.size == 0:
             self.base = float(base[-1])
             self._push_hist(t[k:], seg, base, up[k:], gyr[k:], fn[k:], qf[k:])
+            self._record(t[k:], base, STATE_REST)
             return t.size
         h = int(hit[0])
         self._dir = float(np.sign(dev[h])) if self.posture == PRONE else self.sign
         self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[k : k + h])
+        self._record(t[k : k + h], base[:h], STATE_REST)
         # Freeze the rest level from before the movement began (0.5 s back).
         ht, he, hb = self._hist[0], self._hist[1], self._hist[2]
         if ht.size:

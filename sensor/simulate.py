@@ -66,6 +66,7 @@ class SimOptions:
     short: bool = False  # fewer reps and holds: small recordings for the repo
     mount: str | None = "back"  # where the device is worn (sensor.body.MOUNT_FACE); None: drawn
     daily_life: bool | None = False  # a session of daily life, no exercises; None: drawn (1 in 5)
+    technique: dict[str, Any] | None = None  # fields of sensor.technique.Technique to force
 
 
 @dataclass
@@ -615,6 +616,8 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
         daily_life=opt.daily_life if opt.daily_life is not None else bool(rng.random() < 0.2),
     )
     w = draw_technique(rng)
+    if opt.technique:
+        w = replace(w, **opt.technique)
     b = _Builder(rng, SIM_RATE_HZ)
     b._stand_tilt = standing_tilt = float(rng.uniform(-5, 5))  # the person's own pelvic tilt standing
     b.heading = rng.uniform(-math.pi, math.pi)

@@ -65,6 +65,7 @@ class Technique:
     side_lift_m: float
     knee_side_plank: bool
     steadiness: float
+    backext_switch_p: float = 0.3  # chance that a set goes the other way
 
     @property
     def tempo_factor(self) -> float:
@@ -94,7 +95,7 @@ def draw_technique(rng: np.random.Generator) -> Technique:
 
 def set_direction(rng: np.random.Generator, tech: Technique) -> str:
     """The direction the pelvis rocks in one set of back extensions."""
-    if rng.random() < 0.3:
+    if rng.random() < tech.backext_switch_p:
         return "head_up" if tech.backext_dir == "head_down" else "head_down"
     return tech.backext_dir
 
