@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
+from sensor.dsp import butter, lfilter
 
 from sensor.events import Event, Hold, HoldExercise, HoldStarted, Rep, Side
 from sensor.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
@@ -184,8 +184,6 @@ class ExcursionDetector:
         self._beta = float(np.exp(-1.0 / (settings.rest_tau_s * rate_hz)))
         # Tremor band, applied to a hold's stored gyro trace when the hold ends (the trace
         # starts seconds before the hold, so the filter has settled by then).
-        from scipy.signal import butter
-
         self._tremor_ba = butter(2, [4.0, min(15.0, 0.45 * rate_hz)], btype="band", fs=rate_hz)
         self._quiet_a = float(np.exp(-1.0 / (settings.quiet_tau_s * rate_hz)))
         self._quiet_zi: np.ndarray | None = None
@@ -515,11 +513,17 @@ class ExcursionDetector:
 
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
-        t, d, up, gyr, _, _ = self._trace.arrays()
+        t, d, up, gyr, _, q = self._trace.arrays()
         now = float(t[-1])
         if self._hold is not None:
             tc = now
-            win = (t >= tc - 2.5) & (t <= tc - 1.0)
+            # The level the lowering starts from: just before the last quiet moment ahead
+            # of the fall (a fatigue sag earlier in the hold must not move the end).
+            qi = np.flatnonzero((q > 0.5) & (t >= tc - 2.5) & (t < tc))
+            if qi.size:
+                win = (t >= t[qi[-1]] - 0.5) & (t <= t[qi[-1]])
+            else:
+                win = (t >= tc - 2.5) & (t <= tc - 1.0)
             level = float(np.median(d[win])) if win.any() else float(np.median(d))
             ft = fall_times(t, d, level)
             end = ft[0] if ft else tc
