@@ -18,6 +18,7 @@ placed where the movement really begins and ends, not where a threshold was pass
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,12 +46,16 @@ class DetectorSettings:
     bridge_min_peak_deg: float = 7.0
     bridge_end_frac: float = 0.15
     backext_start_deg: float = 1.4
-    backext_min_peak_deg: float = 2.2
+    backext_min_peak_deg: float = 2.4
     backext_max_peak_deg: float = 30.0
     backext_end_deg: float = 0.8
     backext_end_frac: float = 0.3
     backext_timeout_s: float = 9.0  # a rep is at most 1.5 + 3 + 1.5 s; longer is a new pose
-    plank_min_deg: float = 3.0
+    backext_min_s: float = 0.8  # a lift and a lowering take 0.5 s each at the briskest
+    backext_max_s: float = 7.5
+    backext_max_hold_s: float = 4.5  # people hold a back extension 0-3 s at the top
+    backext_max_move_s: float = 2.0  # lifting or lowering takes 0.5-1.5 s; slower is settling into a pose
+    plank_min_deg: float = 2.5  # either way: the lift, not the angle, makes a plank
     plank_min_lift_m: float = 0.08  # a plank lifts the pelvis 15-30 cm; a back extension 0-2 cm
     plank_end_frac: float = 0.3  # not above the rep rule (backext_end_*): chunk invariance
     plank_end_min_deg: float = 0.8
@@ -58,11 +63,13 @@ class DetectorSettings:
     side_min_deg: float = 5.5
     side_min_lift_m: float = 0.06
     lift_window_s: float = 2.5  # how far before the start crossing the lift is integrated from
+    lift_settle_s: float = 3.0  # a lift settles within this long of the start crossing
     hold_end_frac: float = 0.25
     hold_min_s: float = 2.0  # shorter "holds" were a wobble on the way somewhere else
     hold_end_min_deg: float = 2.5
     settle_window_s: float = 0.25
     settle_tol_deg: float = 0.6
+    settle_turn_deg: float = 1.5  # the gravity direction may turn this much over the settle window
     rep_timeout_s: float = 15.0
     off_axis_frac: float = 0.6
 
@@ -434,19 +441,22 @@ class ExcursionDetector:
         return self.s.plank_min_deg if self.posture == PRONE else self.s.side_min_deg
 
     def _try_confirm_hold(self) -> HoldStarted | None:
-        if self.posture == PRONE and self._dir < 0:
-            return None  # a plank raises the head end; a head-down excursion is a rep
-        t, d, _, _, fn, q = self._trace.arrays()
+        t, d, up, _, fn, q = self._trace.arrays()
         w = max(1, int(self.s.settle_window_s * self.rate_hz))
         if d.size <= w:
             return None
         cur, past = d[w:], d[:-w]
         tol = np.maximum(self.s.settle_tol_deg, 0.06 * cur)
-        ok = np.flatnonzero((cur >= self._hold_min()) & (np.abs(cur - past) <= tol))
+        # Still about every axis, not only in pitch: rolling over to a side is no hold.
+        cos_turn = np.einsum("ij,ij->i", up[w:], up[:-w])
+        still = cos_turn >= math.cos(math.radians(self.s.settle_turn_deg))
+        ok = np.flatnonzero((cur >= self._hold_min()) & (np.abs(cur - past) <= tol) & still)
         i = -1
         for c in ok + w:
             # Settled: did getting here lift the pelvis off the floor? (Checked at most
             # every half second; a back extension held at the top settles too.)
+            if t[c] > self._t0 + self.s.lift_settle_s:
+                break  # settling this late is a slow change of pose (and the integral drifts)
             if t[c] < self._lift_tried_t + 0.5:
                 continue
             self._lift_tried_t = float(t[c])
@@ -552,6 +562,12 @@ class ExcursionDetector:
         top_end, end = ft
         if not (0.5 <= end - start <= s.rep_timeout_s):
             return []
+        if exercise == "back_extension" and not (
+            s.backext_min_s <= end - start <= s.backext_max_s
+            and top_end - top_start <= s.backext_max_hold_s
+            and max(top_start - start, end - top_end) <= s.backext_max_move_s
+        ):
+            return []  # too quick to be a lift and a lowering, or a new pose held a while
         # A real rep turns the pelvis about its left-right axis; a fidget rolls it too.
         i0 = int(np.searchsorted(t, start))
         ax = np.array([1.0, 0.0, 0.0]) if self.posture in (SUPINE, PRONE) else np.array([0.0, 0.0, 1.0])
