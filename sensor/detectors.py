@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sensor.dsp import butter, lfilter
+from sensor.movement import Trace, fall_times, lift_m, rise_times, still_before
 
 from sensor.events import Event, Hold, HoldExercise, HoldStarted, Rep, Side
 from sensor.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
@@ -30,8 +31,6 @@ from sensor.stability import measure_stability, stability_score
 
 STATES = ("rest", "excursion", "hold")  # detector states, as traces name them
 STATE_REST, STATE_EXCURSION, STATE_HOLD = range(3)
-MINJERK_10_90 = 0.52  # fraction of a min-jerk movement between its 10 % and 90 % points
-MINJERK_50_90 = 0.26  # ... between its 50 % and 90 % points
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ class DetectorSettings:
     side_min_deg: float = 5.5
     side_min_lift_m: float = 0.06
     lift_window_s: float = 2.5  # how far before the start crossing the lift is integrated from
-    lift_settle_s: float = 3.0  # a lift settles within this long of the start crossing
+    lift_settle_s: float = 4.0  # a lift settles within this long of the start crossing (longer: the integral drifts)
     hold_end_frac: float = 0.25
     hold_min_s: float = 2.0  # shorter "holds" were a wobble on the way somewhere else
     hold_end_min_deg: float = 2.5
@@ -72,77 +71,6 @@ class DetectorSettings:
     settle_turn_deg: float = 1.5  # the gravity direction may turn this much over the settle window
     rep_timeout_s: float = 15.0
     off_axis_frac: float = 0.6
-
-
-def _crossing(t: np.ndarray, d: np.ndarray, i: int, level: float) -> float:
-    """Time where d crosses ``level`` between samples i and i+1 (linear)."""
-    if i < 0 or i + 1 >= t.size:
-        return float(t[max(0, min(i, t.size - 1))])
-    d0, d1 = d[i], d[i + 1]
-    w = 0.0 if d1 == d0 else float(np.clip((level - d0) / (d1 - d0), 0.0, 1.0))
-    return float(t[i] + w * (t[i + 1] - t[i]))
-
-
-def rise_times(t: np.ndarray, d: np.ndarray, level: float) -> tuple[float, float] | None:
-    """(movement start, movement end) of the first rise to ``level``."""
-    above50 = np.flatnonzero(d >= 0.5 * level)
-    if above50.size == 0 or above50[0] == 0:
-        return None
-    i50 = int(above50[0]) - 1
-    below10 = np.flatnonzero(d[: i50 + 1] < 0.1 * level)
-    i10 = int(below10[-1]) if below10.size else 0
-    above90 = np.flatnonzero(d[i50:] >= 0.9 * level)
-    i90 = i50 + int(above90[0]) - 1 if above90.size else t.size - 2
-    t10, t50, t90 = _crossing(t, d, i10, 0.1 * level), _crossing(t, d, i50, 0.5 * level), _crossing(t, d, i90, 0.9 * level)
-    half = 0.5 * max(t90 - t10, 0.0) / MINJERK_10_90
-    return t50 - half, t50 + half
-
-
-def fall_times(t: np.ndarray, d: np.ndarray, level: float) -> tuple[float, float] | None:
-    """(movement start, movement end) of the last fall from ``level``."""
-    above50 = np.flatnonzero(d >= 0.5 * level)
-    if above50.size == 0:
-        return None
-    i50 = int(above50[-1])
-    above90 = np.flatnonzero(d[: i50 + 1] >= 0.9 * level)
-    i90 = int(above90[-1]) if above90.size else 0
-    t50, t90 = _crossing(t, d, i50, 0.5 * level), _crossing(t, d, i90, 0.9 * level)
-    half = 0.5 * max(t50 - t90, 0.0) / MINJERK_50_90
-    return t50 - half, t50 + half
-
-
-def _still_before(t: np.ndarray, quiet: np.ndarray, t0: float, window_s: float, run: int) -> int:
-    """A still moment before ``t0``: well inside the last quiet stretch of ``run`` samples
-    or more that ends before it (so the previous rep's lowering is not counted as still)."""
-    a = int(np.searchsorted(t, t0 - window_s))
-    z = int(np.searchsorted(t, t0))
-    q = quiet[a:z] > 0.5
-    if q.size == 0:
-        return a
-    # Length of the quiet run ending at each sample.
-    idx = np.arange(q.size)
-    last_break = np.maximum.accumulate(np.where(~q, idx, -1))
-    runlen = idx - last_break
-    ok = np.flatnonzero(runlen >= run)
-    return a + int(ok[-1]) - run + 1 if ok.size else a
-
-
-def lift_m(t: np.ndarray, acc_norm: np.ndarray, i0: int, i1: int) -> float:
-    """Vertical displacement (m, up positive) between two still moments i0 < i1.
-
-    Integrates |specific force| minus gravity twice; the velocity is zero at both ends,
-    so its linear drift (an offset in the gravity estimate, accelerometer bias) is removed
-    exactly. |f| is used because it does not depend on the orientation estimate; the
-    horizontal part of the acceleration enters only to second order.
-    """
-    if i1 - i0 < 3:
-        return 0.0
-    tt = t[i0 : i1 + 1]
-    dt = np.diff(tt)
-    a = acc_norm[i0 : i1 + 1] - acc_norm[i0]
-    v = np.concatenate(([0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)))
-    v -= v[-1] * (tt - tt[0]) / max(tt[-1] - tt[0], 1e-9)
-    return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt))
 
 
 @dataclass
@@ -154,31 +82,6 @@ class ActiveHold:
     start_s: float
     detected_at_s: float
     level: float  # elevation above rest when it was confirmed, degrees
-
-
-class _Trace:
-    """Growing per-excursion arrays (bounded by the excursion's length)."""
-
-    def __init__(self) -> None:
-        self.parts: list[tuple[np.ndarray, ...]] = []
-
-    def add(self, *cols: np.ndarray) -> None:
-        if cols[0].size:
-            self.parts.append(cols)
-
-    def drop_last(self, n: int) -> None:
-        """Forget the last ``n`` samples."""
-        while n > 0 and self.parts:
-            m = self.parts[-1][0].size
-            if m <= n:
-                self.parts.pop()
-                n -= m
-            else:
-                self.parts[-1] = tuple(c[: m - n] for c in self.parts[-1])
-                n = 0
-
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        return tuple(np.concatenate([p[i] for p in self.parts]) for i in range(len(self.parts[0])))
 
 
 class ExcursionDetector:
@@ -202,7 +105,7 @@ class ExcursionDetector:
         self.posture = -1
         self.base: float | None = None
         self._hist: tuple[np.ndarray, ...] | None = None  # t, e, base, up(3), body rates(3)
-        self._trace: _Trace | None = None
+        self._trace: Trace | None = None
         self._frozen = 0.0
         self._peak = 0.0
         self._hold: ActiveHold | None = None
@@ -368,7 +271,7 @@ class ExcursionDetector:
         else:
             self._frozen = float(base[h])
         self.base = self._frozen
-        self._trace = _Trace()
+        self._trace = Trace()
         if ht.size:
             self._trace.add(ht, self._dir * (he - self._frozen), *self._hist[3:])
         self._peak = 0.0
@@ -460,7 +363,7 @@ class ExcursionDetector:
             if t[c] < self._lift_tried_t + 0.5:
                 continue
             self._lift_tried_t = float(t[c])
-            i0 = _still_before(t, q, self._t0, self.s.lift_window_s, int(0.3 * self.rate_hz))
+            i0 = still_before(t, q, self._t0, self.s.lift_window_s, int(0.3 * self.rate_hz))
             min_lift = self.s.plank_min_lift_m if self.posture == PRONE else self.s.side_min_lift_m
             if lift_m(t, fn, i0, int(c)) >= min_lift:
                 i = int(c)
