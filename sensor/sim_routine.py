@@ -123,8 +123,12 @@ def daily_life(b: _Builder, w: Technique, opt: SimOptions) -> None:
     turning over, on a side. Nothing here is an exercise."""
     rng = b.rng
     _opening(b, w, opt)
-    for _ in range(int(rng.integers(3, 7))):
-        what = rng.choice(["phone", "propped", "turn", "side"])
+    # Always some time on the stomach and on a side, then a few more of anything.
+    kinds = ["phone", "propped", "turn", "side"]
+    acts = [str(rng.choice(["phone", "propped"])), "side", *rng.choice(kinds, int(rng.integers(1, 5))).tolist()]
+    rng.shuffle(acts)
+    for what in acts:
+        t0 = b.t
         if what in ("phone", "propped"):
             _go(b, "prone", w)
             if what == "propped":  # up on the elbows: the pelvis settles tilted, either way
@@ -147,6 +151,7 @@ def daily_life(b: _Builder, w: Technique, opt: SimOptions) -> None:
         else:
             _go(b, f"side_{rng.choice(['left', 'right'])}", w)
             _rest(b, rng.uniform(10, 60))
+        b.truth["activities"].append({"kind": what, "start_s": t0, "end_s": b.t})
     _closing(b, w)
 
 

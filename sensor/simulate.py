@@ -95,7 +95,7 @@ class _Builder:
         self.heading = 0.0
         self.posture = "standing"
         self._true_up_device: np.ndarray | None = None  # filled in by the sensor model
-        self.truth: dict[str, list[dict[str, Any]]] = {"reps": [], "holds": [], "partials": [], "fidgets": [], "sets": []}
+        self.truth: dict[str, list[dict[str, Any]]] = {"reps": [], "holds": [], "partials": [], "fidgets": [], "sets": [], "activities": []}
 
     @property
     def t(self) -> float:
@@ -481,6 +481,7 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
         "sets": _sets(t["reps"]),
         "partials": t["partials"],
         "fidgets": t["fidgets"],
+        "activities": t["activities"],  # daily life: what the wearer was doing when
         "gaps": [{"start_s": g.start_s, "end_s": g.end_s} for g in gaps],
         "wearer": {**w.__dict__, "standing_tilt_deg": standing_tilt},
         "mount": opt.mount,
