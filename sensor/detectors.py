@@ -52,8 +52,8 @@ class DetectorSettings:
     backext_timeout_s: float = 9.0  # a rep is at most 1.5 + 3 + 1.5 s; longer is a new pose
     backext_min_s: float = 0.8  # a lift and a lowering take 0.5 s each at the briskest
     backext_max_s: float = 7.5
-    backext_max_hold_s: float = 4.5  # people hold a back extension 0-3 s at the top
-    backext_max_move_s: float = 2.0  # lifting or lowering takes 0.5-1.5 s; slower is settling into a pose
+    backext_max_hold_s: float = 3.6  # people hold a back extension 0-3 s at the top
+    backext_max_move_s: float = 1.8  # lifting or lowering takes 0.5-1.5 s; slower is settling into a pose
     plank_min_deg: float = 2.5  # either way: the lift, not the angle, makes a plank
     plank_min_lift_m: float = 0.08  # a plank lifts the pelvis 15-30 cm; a back extension 0-2 cm
     plank_end_frac: float = 0.3  # not above the rep rule (backext_end_*): chunk invariance
@@ -353,7 +353,9 @@ class ExcursionDetector:
         # Still about every axis, not only in pitch: rolling over to a side is no hold.
         cos_turn = np.einsum("ij,ij->i", up[w:], up[:-w])
         still = cos_turn >= math.cos(math.radians(self.s.settle_turn_deg))
-        ok = np.flatnonzero((cur >= self._hold_min()) & (np.abs(cur - past) <= tol) & still)
+        # ... and the angle not changing at that moment (the start of a quick lowering can
+        # look settled over the window; the lift integral needs the pelvis at rest there).
+        ok = np.flatnonzero((cur >= self._hold_min()) & (np.abs(cur - past) <= tol) & still & (q[w:] > 0.5))
         i = -1
         for c in ok + w:
             # Settled: did getting here lift the pelvis off the floor? (Checked at most
