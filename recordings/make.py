@@ -16,19 +16,19 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sensor.recording import write_recording  # noqa: E402
-from sensor.simulate import SimOptions, simulate_session  # noqa: E402
+from sensor.recording import write_recording
+from sensor.simulate import SimOptions, simulate_session
 
 HERE = Path(__file__).resolve().parent
 RATES = (25.0, 50.0, 52.0, 100.0, 104.0, 200.0, 400.0)
 MOUNTS = ("back", "back", "front", "back", "left", "back", "right")  # mostly the default
 DAILY_LIFE = (11, 19)  # sessions of lying about, nothing to report
-FIRST_DAY = datetime(2026, 9, 28, 7, 30, tzinfo=timezone.utc)
+FIRST_DAY = datetime(2026, 9, 28, 7, 30, tzinfo=UTC)
 
 
 def plan() -> list[tuple[str, int, SimOptions, datetime]]:

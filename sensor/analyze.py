@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from sensor.events import Analysis, Event, Gap, Hold, Rep
 from sensor.pipeline import Pipeline, PipelineSettings, nominal_rate_hz
 from sensor.recording import Header
@@ -103,11 +105,9 @@ def analyze_path(
 SIGNAL_COLUMNS = ("time_s", "elevation_deg", "excursion_deg", "rest_deg", "posture", "state")
 
 
-def write_signals_csv(path: Path, sig: dict[str, "np.ndarray"]) -> None:
+def write_signals_csv(path: Path, sig: dict[str, np.ndarray]) -> None:
     """The pipeline's intermediate signals, one row per grid sample (50 Hz): what to look
     at when a rep was missed. Empty cells where there is no rest level (not lying)."""
-    import numpy as np
-
     def num(x: np.ndarray, fmt: str) -> np.ndarray:
         out = np.char.mod(fmt, np.nan_to_num(x))
         return np.where(np.isnan(x), "", out)

@@ -22,10 +22,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from sensor.dsp import butter, lfilter
-from sensor.movement import Trace, fall_times, lift_m, rise_times, still_before
+from scipy.signal import butter, lfilter
 
 from sensor.events import Event, Hold, HoldExercise, HoldStarted, Rep, Side
+from sensor.movement import Trace, fall_times, lift_m, rise_times, still_before
 from sensor.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
 from sensor.stability import measure_stability, stability_score
 
@@ -128,9 +128,9 @@ class ExcursionDetector:
             self._quiet_zi = np.array([a * rate[0]])
         sm, self._quiet_zi = lfilter([1.0 - a], [1.0, -a], rate, zi=self._quiet_zi)
         self._e_prev = float(e[-1])
-        return np.abs(sm) < self.s.quiet_dps
+        return np.asarray(np.abs(sm) < self.s.quiet_dps)
 
-    def _record(self, t: np.ndarray, rest: "np.ndarray | float | None", state: int) -> None:
+    def _record(self, t: np.ndarray, rest: np.ndarray | float | None, state: int) -> None:
         if self.recorder is not None and t.size:
             r = np.nan if rest is None else rest
             self.recorder.append((t, np.broadcast_to(np.asarray(r, float), t.shape).copy(), np.full(t.size, state, np.int8)))
@@ -264,6 +264,7 @@ class ExcursionDetector:
         self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[k : k + h])
         self._record(t[k : k + h], base[:h], STATE_REST)
         # Freeze the rest level from before the movement began (0.5 s back).
+        assert self._hist is not None
         ht, he, hb = self._hist[0], self._hist[1], self._hist[2]
         if ht.size:
             j = int(np.searchsorted(ht, t[k + h] - 0.5))
@@ -284,6 +285,7 @@ class ExcursionDetector:
         self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, k: int
     ) -> tuple[int, list[Event]]:
         events: list[Event] = []
+        assert self._trace is not None
         d = self._dir * (e[k:] - self._frozen)
         run_peak = np.maximum.accumulate(np.maximum(d, self._peak))
         end = np.flatnonzero(d < self._end_thresholds(run_peak))
@@ -344,6 +346,7 @@ class ExcursionDetector:
         return self.s.plank_min_deg if self.posture == PRONE else self.s.side_min_deg
 
     def _try_confirm_hold(self) -> HoldStarted | None:
+        assert self._trace is not None
         t, d, up, _, fn, q = self._trace.arrays()
         w = max(1, int(self.s.settle_window_s * self.rate_hz))
         if d.size <= w:
@@ -390,7 +393,7 @@ class ExcursionDetector:
         m = t >= self._hold.start_s + 0.5
         if m.sum() < int(self.rate_hz):
             return None
-        band = lfilter(*self._tremor_ba, gyr, axis=0)
+        band = lfilter(self._tremor_ba[0], self._tremor_ba[1], gyr, axis=0)
         return measure_stability(t[m], up[m], band[m], d[m])
 
     def _close_hold(self, t_end: float) -> list[Event]:
@@ -411,7 +414,7 @@ class ExcursionDetector:
         m = (t >= start + 0.5) & (t <= end - 0.5)
         if m.sum() < 4:
             m = (t >= start) & (t <= end)
-        band = lfilter(*self._tremor_ba, gyr, axis=0)
+        band = lfilter(self._tremor_ba[0], self._tremor_ba[1], gyr, axis=0)
         sway, tremor, sag = measure_stability(t[m], up[m], band[m], d[m])
         return Hold(
             exercise=h.exercise,
@@ -428,6 +431,7 @@ class ExcursionDetector:
 
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
+        assert self._trace is not None
         t, d, up, gyr, _, q = self._trace.arrays()
         now = float(t[-1])
         if self._hold is not None:

@@ -37,7 +37,7 @@ def variant_groups(analysis: Analysis, truth: dict[str, Any]) -> dict[str, tuple
         sets = [st for st in truth.get("sets", []) if key(st) == (ex, v)]
         spans = [(x["start_s"] - SPAN_MARGIN_S, x["end_s"] + SPAN_MARGIN_S) for x in (*sets, *holds)]
 
-        def near(a: float, b: float) -> bool:
+        def near(a: float, b: float, spans: list[tuple[float, float]] = spans) -> bool:
             return any(a < z and b > y for y, z in spans)
 
         sub = replace(
@@ -266,9 +266,7 @@ def _score_file(path: str) -> tuple[str, Analysis, dict[str, Any]]:
 
 def _score_seed(seed: int) -> tuple[str, Analysis, dict[str, Any]]:
     from sensor.analyze import analyze_samples
-    from sensor.simulate import simulate_session
-
-    from sensor.simulate import SimOptions
+    from sensor.simulate import SimOptions, simulate_session
 
     # The whole catalogue: mounting and daily life drawn from the seed, like the technique.
     s = simulate_session(seed, SimOptions(mount=None, daily_life=None))
@@ -276,7 +274,7 @@ def _score_seed(seed: int) -> tuple[str, Analysis, dict[str, Any]]:
 
 
 def run_evaluation(
-    folder: "Path | None", *, simulate: int = 0, seed_start: int = 10_000, jobs: int = 2
+    folder: Path | None, *, simulate: int = 0, seed_start: int = 10_000, jobs: int = 2
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """Score every recording in ``folder`` that has a truth file, and ``simulate`` fresh
     simulated sessions; return (summary, targets missed, individual misses).

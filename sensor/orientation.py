@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from sensor.dsp import butter, lfilter, lfilter_zi
+from scipy.signal import butter, lfilter, lfilter_zi
 
 from sensor.body import default_mounting, elevation_axis, mounting_from_standing
 from sensor.samples import STANDARD_GRAVITY

@@ -19,10 +19,10 @@ import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
 from sensor import body
-from sensor.technique import Technique, draw_mount, draw_technique
 from sensor.events import Gap
 from sensor.recording import Header
 from sensor.samples import STANDARD_GRAVITY, Samples
+from sensor.technique import Technique, draw_mount, draw_technique
 
 SIM_RATE_HZ = 500.0  # the physical model's grid; samples are read off it at the device times
 ACC_LSB = 16 * STANDARD_GRAVITY / 32768  # ±16 g over int16, as WitMotion
@@ -335,7 +335,7 @@ def _sensor(
     tilt_axis = rng.uniform(0, 2 * math.pi)
     Q = Rotation.from_rotvec(tilt * np.array([math.cos(tilt_axis), math.sin(tilt_axis), 0])) * Rotation.from_rotvec([0, 0, psi])
     # Worn elsewhere than the back: turn the whole device so its face points along that axis.
-    face = body.MOUNT_FACE[opt.mount]
+    face = body.MOUNT_FACE[opt.mount or "back"]
     if face[2] < 0:
         Q = Rotation.from_rotvec([0.0, math.pi, 0.0]) * Q
     elif face[0]:
@@ -427,7 +427,7 @@ def _quiet_spans(truth: dict[str, list[dict[str, Any]]], T: float) -> list[tuple
         if a > t:
             spans.append((t, a))
         t = max(t, z)
-    if T - 10 > t:
+    if t < T - 10:
         spans.append((t, T - 10))
     return spans
 
@@ -492,7 +492,7 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
     header = Header(
         device={"profile": "simulated", "name": f"Simulated wearer #{seed}", "address": f"sim:{seed}"},
         sample_rate_hz=rate,
-        mount=opt.mount,
+        mount=opt.mount or "back",
         source="simulated",
         extra={"seed": seed, "lsb": [ACC_LSB] * 3 + [GYRO_LSB] * 3, "time_quantum_s": TIME_QUANTUM_S},
     )
