@@ -6,7 +6,9 @@ Each session is the simulated wearer (``sensor.simulate``) written in HoldTrack'
 recording format, with its truth beside it. The set covers every exercise, both sides,
 every supported rate from 25 to 400 Hz, mountings rotated all the way round and tilted up
 to 20°, sensor bias, dropouts and link losses, and sessions without the calibration
-stand. Dates are spread over seven weeks so the dashboard's history has something to
+stand; the technique catalogue (``sensor.technique``: back extensions rocking the pelvis
+either way, cut-short holds, tempo, knee side planks) is drawn from each seed, and a few
+sessions are worn on the front or a hip, or are daily life (lying prone and on a side). Dates are spread over seven weeks so the dashboard's history has something to
 show.
 """
 
@@ -14,17 +16,19 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sensor.recording import write_recording  # noqa: E402
-from sensor.simulate import SimOptions, simulate_session  # noqa: E402
+from sensor.recording import write_recording
+from sensor.simulate import SimOptions, simulate_session
 
 HERE = Path(__file__).resolve().parent
 RATES = (25.0, 50.0, 52.0, 100.0, 104.0, 200.0, 400.0)
-FIRST_DAY = datetime(2026, 9, 28, 7, 30, tzinfo=timezone.utc)
+MOUNTS = ("back", "back", "front", "back", "left", "back", "right")  # mostly the default
+DAILY_LIFE = (11, 19)  # sessions of lying about, nothing to report
+FIRST_DAY = datetime(2026, 9, 28, 7, 30, tzinfo=UTC)
 
 
 def plan() -> list[tuple[str, int, SimOptions, datetime]]:
@@ -35,16 +39,19 @@ def plan() -> list[tuple[str, int, SimOptions, datetime]]:
         rate = RATES[i % len(RATES)]
         # Most sessions are short (small files); a few at low rates are the whole routine.
         full = i % 7 == 0 or i == 8
-        opt = SimOptions(rate_hz=rate, short=not full, mount_rotation_deg=(i * 47) % 360, mount_tilt_deg=(i * 7) % 21)
+        mount = MOUNTS[i % len(MOUNTS)]
+        opt = SimOptions(rate_hz=rate, short=not full, mount_rotation_deg=(i * 47) % 360, mount_tilt_deg=(i * 7) % 21, mount=mount)
         if i % 8 == 5:
             opt.standing_start = False
         if full:
             pass
+        elif i in DAILY_LIFE:
+            opt.daily_life = True
         elif i % 6 == 3:
             opt.exercises = ("bridge", "side_plank")
         elif i % 6 == 4:
             opt.exercises = ("back_extension", "plank")
-        name = f"session-{i + 1:02d}-{int(rate)}hz" + ("-nostand" if not opt.standing_start else "")
+        name = f"session-{i + 1:02d}-{int(rate)}hz" + ("-nostand" if not opt.standing_start else "") + ("-daily" if opt.daily_life else "")
         out.append((name, seed, opt, day))
         day += timedelta(days=(2, 2, 3)[i % 3], hours=(i % 5) - 2)
     return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from sensor.events import Analysis, Event, Gap, Hold, Rep
 from sensor.pipeline import Pipeline, PipelineSettings, nominal_rate_hz
 from sensor.recording import Header
@@ -19,10 +21,17 @@ def analyze_stream(
     settings: PipelineSettings | None = None,
     source: str = "",
     mount: str = "back",
+    signals_out: Path | None = None,
 ) -> Analysis:
     """Run the pipeline over sample chunks and gaps in stream order (``mount`` applies
-    when no settings are given)."""
-    p = Pipeline(settings or PipelineSettings(mount=mount))
+    when no settings are given); ``signals_out``: also write the intermediate signals
+    there as CSV (see ``write_signals_csv``)."""
+    s = settings or PipelineSettings(mount=mount)
+    if signals_out is not None and not s.keep_signals:
+        from dataclasses import replace
+
+        s = replace(s, keep_signals=True)
+    p = Pipeline(s)
     keep_trace = p.settings.trace_hz is not None
     events: list[Event] = []
     first = last = None
@@ -40,6 +49,8 @@ def analyze_stream(
         for i in range(0, len(item), CHUNK):
             events.extend(p.feed(item[i : i + CHUNK]))
     events.extend(p.finish())
+    if signals_out is not None:
+        write_signals_csv(signals_out, p.signals())
     # A link loss is reported twice, by the source and by the resampler seeing the hole:
     # merge overlapping ones.
     gaps: list[Gap] = []
@@ -80,10 +91,39 @@ def analyze_samples(
     )
 
 
-def analyze_path(path: str | Path, settings: PipelineSettings | None = None, mount: str | None = None) -> Analysis:
+def analyze_path(
+    path: str | Path, settings: PipelineSettings | None = None, mount: str | None = None, signals_out: Path | None = None
+) -> Analysis:
     """Analyze any supported input file (see ``sensor.inputs``). The mounting comes from
     ``mount``, else the recording's header, else the default (back)."""
     from sensor.inputs import open_input
 
     header, items = open_input(path)
-    return analyze_stream(items, settings=settings, source=str(path), mount=mount or header.mount or "back")
+    return analyze_stream(items, settings=settings, source=str(path), mount=mount or header.mount or "back", signals_out=signals_out)
+
+
+SIGNAL_COLUMNS = ("time_s", "elevation_deg", "excursion_deg", "rest_deg", "posture", "state")
+
+
+def write_signals_csv(path: Path, sig: dict[str, np.ndarray]) -> None:
+    """The pipeline's intermediate signals, one row per grid sample (50 Hz): what to look
+    at when a rep was missed. Empty cells where there is no rest level (not lying)."""
+    def num(x: np.ndarray, fmt: str) -> np.ndarray:
+        out = np.char.mod(fmt, np.nan_to_num(x))
+        return np.where(np.isnan(x), "", out)
+
+    cols = [
+        num(sig["time_s"], "%.3f"),
+        num(sig["elevation_deg"], "%.3f"),
+        num(sig["excursion_deg"], "%.3f"),
+        num(sig["rest_deg"], "%.3f"),
+        sig["posture"].astype(str),
+        sig["state"].astype(str),
+    ]
+    rows = cols[0]
+    for c in cols[1:]:
+        rows = np.char.add(np.char.add(rows, ","), c)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(",".join(SIGNAL_COLUMNS) + "\n")
+        if rows.size:
+            f.write("\n".join(rows.tolist()) + "\n")

@@ -56,7 +56,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from sensor.analyze import analyze_path
 
-    a = analyze_path(args.path, mount=args.mount)
+    a = analyze_path(args.path, mount=args.mount, signals_out=Path(args.trace) if args.trace else None)
     if args.json:
         print(json.dumps(a.to_json()))
     else:
@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the JSON of contract.md")
     a.add_argument("--mount", choices=MOUNTS, help="where the sensor was worn (default: from the recording, else back)")
     a.add_argument("--data-dir", help="data folder whose settings hold your targets (default: as the dashboard)")
+    a.add_argument(
+        "--trace", metavar="OUT.csv",
+        help="also write the pipeline's signals at the 50 Hz grid rate (time, elevation, excursion, rest level, posture, state)",
+    )
     a.set_defaults(func=cmd_analyze)
 
     e = sub.add_parser("evaluate", help="score analysis against truth files (or fresh simulated sessions)")

@@ -19,7 +19,7 @@ import numpy as np
 from sensor.body import MOUNTS
 from sensor.detectors import DetectorSettings, ExcursionDetector
 from sensor.events import Event, Gap, PostureChanged, Rep
-from sensor.orientation import Calibration, StandCalibrator, TiltFilter
+from sensor.orientation import Calibration, StandCalibrator, TiltFilter, row_norm
 from sensor.posture import POSTURES, classify_posture
 from sensor.resample import Resampler
 from sensor.samples import Samples
@@ -33,6 +33,7 @@ class PipelineSettings:
     batch_s: float = 0.1  # live chunks are gathered this long before the filters run
     trace_hz: float | None = None  # keep the pelvis angle at this rate for display (None: keep nothing)
     mount: str = "back"  # where the sensor is worn: back, front, left or right (sensor.body.MOUNTS)
+    keep_signals: bool = False  # keep every grid sample's intermediate signals (``signals()``)
     posture_confirm_s: float = 0.8
     lp_hz: float = 3.0
     fusion_tau_s: float = 0.5
@@ -92,6 +93,9 @@ class Pipeline:
         self._trace_step = int(round(s.grid_hz / s.trace_hz)) if s.trace_hz else 0
         self._trace_t: list[np.ndarray] = []
         self._trace_deg: list[np.ndarray] = []
+        self._signals: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        if s.keep_signals:
+            self._detector.recorder = []
 
     def _apply_calibration(self, cal: Calibration) -> None:
         self.calibration = cal
@@ -167,6 +171,7 @@ class Pipeline:
         events: list[Event] = []
         up, gyr, elev = self._tilt.feed(x, filled)
         e_deg = np.degrees(elev)
+        acc_norm = row_norm(x[:, :3])  # |specific force|: the detector integrates it for lifts
         # A walking-only calibration still knows the axes.
         raw = classify_posture(up, self.calibration is not None, self.settings.mount)
         # A posture counts once it has lasted posture_confirm_s: rolling through a
@@ -198,8 +203,10 @@ class Pipeline:
             if p != self._detector.posture:
                 events.extend(self._detector.set_posture(p, float(t[a])))
                 events.append(PostureChanged(POSTURES[p], float(t[a])))  # type: ignore[arg-type]
-            events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], gyr[a:b], raw[a:b]))
+            events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], gyr[a:b], raw[a:b], acc_norm[a:b]))
         self._posture = int(confirmed[-1])
+        if self.settings.keep_signals:
+            self._signals.append((t, e_deg, confirmed))
         if self._trace_step:
             keep = np.round(t * self.settings.grid_hz).astype(np.int64) % self._trace_step == 0
             self._trace_t.append(t[keep])
@@ -237,6 +244,37 @@ class Pipeline:
         if not self._trace_t:
             return np.empty(0), np.empty(0, np.float32)
         return np.concatenate(self._trace_t), np.concatenate(self._trace_deg)
+
+    def signals(self) -> dict[str, np.ndarray]:
+        """Every grid sample's intermediate signals so far (``keep_signals``): time_s,
+        elevation_deg (pelvis long axis above horizontal), rest_deg (the detector's rest
+        level, NaN when none), excursion_deg (elevation minus rest, head end up positive),
+        posture and state (rest, excursion, hold) as strings."""
+        from sensor.detectors import STATES
+
+        if not self._signals:
+            t = np.empty(0)
+            return {"time_s": t, "elevation_deg": t, "rest_deg": t, "excursion_deg": t, "posture": t.astype(str), "state": t.astype(str)}
+        t = np.concatenate([x[0] for x in self._signals])
+        e = np.concatenate([x[1] for x in self._signals])
+        p = np.concatenate([x[2] for x in self._signals])
+        rest = np.full(t.size, np.nan)
+        state = np.zeros(t.size, np.int8)
+        rec = self._detector.recorder or []
+        if rec:
+            rt = np.concatenate([r[0] for r in rec])
+            i = np.clip(np.searchsorted(t, rt), 0, t.size - 1)
+            ok = t[i] == rt  # the detector sees the same grid times
+            rest[i[ok]] = np.concatenate([r[1] for r in rec])[ok]
+            state[i[ok]] = np.concatenate([r[2] for r in rec])[ok]
+        return {
+            "time_s": t,
+            "elevation_deg": e,
+            "rest_deg": rest,
+            "excursion_deg": e - rest,
+            "posture": np.asarray(POSTURES)[p],
+            "state": np.asarray(STATES)[state],
+        }
 
     def process(self, samples: Samples, chunk: int = 4096) -> list[Event]:
         """Feed a whole stream in chunks and finish (what ``analyze`` does)."""

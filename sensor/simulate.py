@@ -12,7 +12,7 @@ with its timing and stability — is written next to the samples.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from sensor import body
 from sensor.events import Gap
 from sensor.recording import Header
 from sensor.samples import STANDARD_GRAVITY, Samples
+from sensor.technique import Technique, draw_mount, draw_technique
 
 SIM_RATE_HZ = 500.0  # the physical model's grid; samples are read off it at the device times
 ACC_LSB = 16 * STANDARD_GRAVITY / 32768  # ±16 g over int16, as WitMotion
@@ -63,7 +64,9 @@ class SimOptions:
     exercises: tuple[str, ...] = ("bridge", "back_extension", "plank", "side_plank")
     shuffle: bool = True
     short: bool = False  # fewer reps and holds: small recordings for the repo
-    mount: str = "back"  # where the device is worn (sensor.body.MOUNT_FACE)
+    mount: str | None = "back"  # where the device is worn (sensor.body.MOUNT_FACE); None: drawn
+    daily_life: bool | None = False  # a session of daily life, no exercises; None: drawn (1 in 5)
+    technique: dict[str, Any] | None = None  # fields of sensor.technique.Technique to force
 
 
 @dataclass
@@ -73,20 +76,6 @@ class SimulatedSession:
     truth: dict[str, Any]
     header: Header
     true_up_device: np.ndarray | None = None  # (n, 3) world "up" seen by the device, noise-free
-
-
-@dataclass
-class _Wearer:
-    """Per-person traits drawn once per session."""
-
-    bridge_amp_deg: float
-    backext_amp_deg: float
-    plank_elev_deg: float
-    side_elev_deg: float
-    tempo: float  # multiplies movement durations
-    steadiness: float  # multiplies sway and tremor
-    knee_side_plank: bool
-    standing_tilt_deg: float  # the person's own pelvic tilt standing
 
 
 class _Builder:
@@ -106,7 +95,7 @@ class _Builder:
         self.heading = 0.0
         self.posture = "standing"
         self._true_up_device: np.ndarray | None = None  # filled in by the sensor model
-        self.truth: dict[str, list[dict[str, Any]]] = {"reps": [], "holds": [], "partials": [], "fidgets": [], "sets": []}
+        self.truth: dict[str, list[dict[str, Any]]] = {"reps": [], "holds": [], "partials": [], "fidgets": [], "sets": [], "activities": []}
 
     @property
     def t(self) -> float:
@@ -283,128 +272,41 @@ class _Builder:
         self.truth["fidgets"].append({"kind": str(kind), "start_s": t0, "end_s": self.t, "posture": self.posture})
 
     # -- exercises --------------------------------------------------------------------
-    def rep(self, exercise: str, amp_deg: float, rise: float, hold: float, lower: float, dz: float, *, partial: bool, set_no: int) -> None:
+    def rep(
+        self, exercise: str, amp_deg: float, rise: float, hold: float, lower: float, dz: float,
+        *, partial: bool, set_no: int, sign: float = 1.0, variant: str = "",
+    ) -> None:
+        """One rep: the pelvis pitches by ``sign * amp_deg`` (bridges: head end down)."""
         t0 = self.t
         e0 = math.degrees(self.cur_elev)
-        sign = -1.0 if exercise == "bridge" else 1.0  # bridge: the head end of the pelvis goes down
         self.move_elev(e0 + sign * amp_deg, rise, dz, sway=0.2, tremor=1.0)
         t_top = self.t
         self.hold(hold, self.rng.uniform(0.1, 0.5), self.rng.uniform(0.5, 2.0), 0.0)
         t_down = self.t
         self.move_elev(e0, lower, -dz, sway=0.2, tremor=1.0)
-        rec = {"exercise": exercise, "start_s": t0, "end_s": self.t, "hold_s": t_down - t_top, "peak_deg": amp_deg, "set": set_no}
+        rec = {"exercise": exercise, "start_s": t0, "end_s": self.t, "hold_s": t_down - t_top, "peak_deg": amp_deg, "set": set_no, "variant": variant}
         (self.truth["partials"] if partial else self.truth["reps"]).append(rec)
 
-    def hold_exercise(self, exercise: str, side: str | None, elev_deg: float, dur: float, w: _Wearer, *, knees: bool) -> None:
+    def hold_exercise(
+        self, exercise: str, side: str | None, elev_deg: float, lift_m: float, dur: float, w: Technique, *, knees: bool, variant: str
+    ) -> None:
         rng = self.rng
         e0 = math.degrees(self.cur_elev)
-        self.move_elev(e0 + elev_deg, rng.uniform(0.8, 1.6) * w.tempo, 0.25, sway=0.3, tremor=2.0)
+        self.move_elev(e0 + elev_deg, rng.uniform(0.8, 1.6) * w.tempo_factor, lift_m, sway=0.3, tremor=2.0)
         start = self.t
-        sway = rng.uniform(0.2, 1.6) * w.steadiness
+        sway = rng.uniform(0.15, 0.8) * w.steadiness
         tremor = rng.uniform(0.8, 8.0) * w.steadiness
-        sag = rng.uniform(0.0, 6.0)
+        sag = rng.uniform(0.0, min(6.0, 0.3 * elev_deg))
         stab = self.hold(dur, sway, tremor, sag)
         end = self.t
-        self.move_elev(e0, rng.uniform(0.8, 1.6) * w.tempo, -0.25, sway=0.3, tremor=2.0)
+        self.move_elev(e0, rng.uniform(0.8, 1.6) * w.tempo_factor, -lift_m, sway=0.3, tremor=2.0)
         self.truth["holds"].append(
-            {"exercise": exercise, "side": side, "start_s": start, "end_s": end, "duration_s": end - start, "knees": knees, **stab}
+            {"exercise": exercise, "side": side, "start_s": start, "end_s": end, "duration_s": end - start, "knees": knees, "variant": variant, **stab}
         )
 
-
-def _session(b: _Builder, w: _Wearer, opt: SimOptions) -> None:
-    rng = b.rng
-    short = opt.short
-    if opt.standing_start:
-        b.still(rng.uniform(3.5, 6.0), sway_deg=0.1, tremor_dps=0.2)
-    b.walk(rng.uniform(5, 12))
-    b.turn(rng.uniform(-math.pi, math.pi), rng.uniform(1.0, 2.0))
-    b.still(rng.uniform(0.5, 1.5))
-    b.change_posture("sitting", rng.uniform(1.2, 2.0) * w.tempo, 0.45)
-    b.still(rng.uniform(1.0, 3.0), sway_deg=0.4, tremor_dps=1.0)
-    b.change_posture("supine", rng.uniform(1.5, 2.5) * w.tempo, 0.12)
-    b.still(rng.uniform(2.0, 4.0))
-
-    blocks = list(opt.exercises)
-    if opt.shuffle:
-        rng.shuffle(blocks)
-    for block in blocks:
-        if block == "bridge":
-            _go(b, "supine", w)
-            n = int(rng.integers(4, 6)) if short else int(rng.integers(10, 15))
-            for i in range(n):
-                if rng.random() < 0.08:  # a half-hearted lift that is not a rep
-                    b.rep("bridge", rng.uniform(3, 8), rng.uniform(0.5, 1.0), rng.uniform(0.0, 1.0), rng.uniform(0.5, 1.0), 0.03, partial=True, set_no=0)
-                    b.still(rng.uniform(1.0, 2.0))
-                fatigue = i / max(n - 1, 1)
-                b.rep(
-                    "bridge",
-                    w.bridge_amp_deg + rng.uniform(-3, 3),
-                    rng.uniform(0.7, 1.4) * w.tempo,
-                    max(1.0, rng.normal(5.0 - 1.2 * fatigue, 0.8)),
-                    rng.uniform(0.7, 1.4) * w.tempo,
-                    0.2,
-                    partial=False,
-                    set_no=1,
-                )
-                b.still(rng.uniform(0.8, 2.5))
-            _rest(b, rng.uniform(4, 10))
-        elif block == "back_extension":
-            _go(b, "prone", w)
-            sets = 1 if short else 3
-            for s in range(1, sets + 1):
-                n = int(rng.integers(4, 6)) if short else int(rng.integers(8, 13))
-                for _ in range(n):
-                    b.rep(
-                        "back_extension",
-                        float(np.clip(w.backext_amp_deg + rng.uniform(-0.8, 0.8), 2.5, 6.5)),
-                        rng.uniform(0.5, 1.0) * w.tempo,
-                        rng.uniform(0.5, 2.0),
-                        rng.uniform(0.5, 1.0) * w.tempo,
-                        0.02,
-                        partial=False,
-                        set_no=s,
-                    )
-                    b.still(rng.uniform(1.0, 2.5))
-                if s < sets:
-                    _rest(b, rng.uniform(20, 45))
-            _rest(b, rng.uniform(4, 10))
-        elif block == "plank":
-            _go(b, "prone", w)
-            b.hold_exercise("plank", None, w.plank_elev_deg, rng.uniform(12, 25) if short else rng.uniform(20, 60), w, knees=False)
-            _rest(b, rng.uniform(5, 12))
-        elif block == "side_plank":
-            sides = ["right", "left"] if short else ["right", "left", "right", "left"]
-            for side in sides:
-                _go(b, f"side_{side}", w)
-                b.still(rng.uniform(2.0, 4.0))
-                elev = w.side_elev_deg - (4.0 if w.knee_side_plank else 0.0) + rng.uniform(-2, 2)
-                b.hold_exercise("side_plank", side, elev, rng.uniform(12, 20) if short else rng.uniform(15, 40), w, knees=w.knee_side_plank)
-                _rest(b, rng.uniform(4, 10))
-    _go(b, "supine", w)
-    b.change_posture("sitting", rng.uniform(1.5, 2.5) * w.tempo, 0.45)
-    b.still(rng.uniform(1, 2), sway_deg=0.4, tremor_dps=1.0)
-    b.change_posture("standing", rng.uniform(1.2, 2.0) * w.tempo, 1.0)
-    b.still(rng.uniform(1, 3))
-    b.walk(rng.uniform(4, 8))
-
-
-def _go(b: _Builder, posture: str, w: _Wearer) -> None:
-    if b.posture != posture:
-        b.change_posture(posture, b.rng.uniform(1.5, 3.0) * w.tempo, 0.12)
-        b.still(b.rng.uniform(2.0, 4.0))
-
-
-def _rest(b: _Builder, dur: float) -> None:
-    """Lie resting, with the odd fidget."""
-    rng = b.rng
-    left = dur
-    while left > 0:
-        piece = min(left, rng.uniform(2.0, 8.0))
-        b.still(piece)
-        left -= piece
-        if left > 2 and rng.random() < 0.5:
-            b.fidget()
-            b.still(1.5)
+    def prone_pose(self, deg: float, dur: float, sway: float = 0.3) -> None:
+        """Daily life: settle into another prone pose (propped on the elbows, or back down)."""
+        self.move_elev(deg, dur, 0.0, sway=sway, tremor=0.5)
 
 
 def _sensor(
@@ -433,7 +335,7 @@ def _sensor(
     tilt_axis = rng.uniform(0, 2 * math.pi)
     Q = Rotation.from_rotvec(tilt * np.array([math.cos(tilt_axis), math.sin(tilt_axis), 0])) * Rotation.from_rotvec([0, 0, psi])
     # Worn elsewhere than the back: turn the whole device so its face points along that axis.
-    face = body.MOUNT_FACE[opt.mount]
+    face = body.MOUNT_FACE[opt.mount or "back"]
     if face[2] < 0:
         Q = Rotation.from_rotvec([0.0, math.pi, 0.0]) * Q
     elif face[0]:
@@ -525,7 +427,7 @@ def _quiet_spans(truth: dict[str, list[dict[str, Any]]], T: float) -> list[tuple
         if a > t:
             spans.append((t, a))
         t = max(t, z)
-    if T - 10 > t:
+    if t < T - 10:
         spans.append((t, T - 10))
     return spans
 
@@ -537,7 +439,9 @@ def _sets(reps: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out[-1]["reps"] += 1
             out[-1]["end_s"] = r["end_s"]
         else:
-            out.append({"exercise": r["exercise"], "set": r["set"], "reps": 1, "start_s": r["start_s"], "end_s": r["end_s"]})
+            out.append(
+                {"exercise": r["exercise"], "set": r["set"], "reps": 1, "start_s": r["start_s"], "end_s": r["end_s"], "variant": r.get("variant", "")}
+            )
     return out
 
 
@@ -551,21 +455,22 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
         setattr(opt, k, v)
     rng = np.random.default_rng(seed)
     rate = opt.rate_hz if opt.rate_hz is not None else float(rng.choice(RATES_HZ))
-    w = _Wearer(
-        bridge_amp_deg=rng.uniform(20, 32),
-        backext_amp_deg=rng.uniform(3.0, 5.5),
-        plank_elev_deg=rng.uniform(10, 16),
-        side_elev_deg=rng.uniform(16, 26),
-        tempo=rng.uniform(0.8, 1.25),
-        steadiness=rng.uniform(0.7, 1.3),
-        knee_side_plank=bool(rng.random() < 0.35),
-        standing_tilt_deg=rng.uniform(-5, 5),
+    # Drawn choices go into a copy: the caller's options stay as given.
+    opt = replace(
+        opt,
+        mount=opt.mount if opt.mount is not None else draw_mount(rng),
+        daily_life=opt.daily_life if opt.daily_life is not None else bool(rng.random() < 0.2),
     )
+    w = draw_technique(rng)
+    if opt.technique:
+        w = replace(w, **opt.technique)
     b = _Builder(rng, SIM_RATE_HZ)
-    b._stand_tilt = w.standing_tilt_deg
+    b._stand_tilt = standing_tilt = float(rng.uniform(-5, 5))  # the person's own pelvic tilt standing
     b.heading = rng.uniform(-math.pi, math.pi)
     b.cur_base = b.base_for("standing")
-    _session(b, w, opt)
+    from sensor.sim_routine import daily_life, routine_session
+
+    (daily_life if opt.daily_life else routine_session)(b, w, opt)
     samples, gaps, sensor_truth = _sensor(b, rng, opt, rate)
     t = b.truth
     truth = {
@@ -576,15 +481,18 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
         "sets": _sets(t["reps"]),
         "partials": t["partials"],
         "fidgets": t["fidgets"],
+        "activities": t["activities"],  # daily life: what the wearer was doing when
         "gaps": [{"start_s": g.start_s, "end_s": g.end_s} for g in gaps],
-        "wearer": w.__dict__,
+        "wearer": {**w.__dict__, "standing_tilt_deg": standing_tilt},
+        "mount": opt.mount,
+        "kind": "daily_life" if opt.daily_life else "routine",
         "sensor": sensor_truth,
         "duration_s": float(samples.time_s[-1] - samples.time_s[0]),
     }
     header = Header(
         device={"profile": "simulated", "name": f"Simulated wearer #{seed}", "address": f"sim:{seed}"},
         sample_rate_hz=rate,
-        mount=opt.mount,
+        mount=opt.mount or "back",
         source="simulated",
         extra={"seed": seed, "lsb": [ACC_LSB] * 3 + [GYRO_LSB] * 3, "time_quantum_s": TIME_QUANTUM_S},
     )

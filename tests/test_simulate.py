@@ -61,3 +61,40 @@ def test_truth_has_every_exercise_and_the_routine_shape() -> None:
     sides = sorted(h["side"] for h in s.truth["holds"] if h["exercise"] == "side_plank")
     assert sides == ["left", "left", "right", "right"]
     assert [st["exercise"] for st in s.truth["sets"]].count("back_extension") == 3
+
+
+def test_the_technique_catalogue_varies_per_session_and_per_set_within_its_ranges() -> None:
+    from sensor.simulate import SimOptions
+
+    dirs: set[str] = set()
+    mounts: set[str] = set()
+    for seed in range(200, 212):
+        opt = SimOptions(rate_hz=25.0, mount=None, exercises=("back_extension",), dropouts=False)
+        s = simulate_session(seed, opt)
+        assert opt.mount is None  # drawn choices do not leak into the caller's options
+        mounts.add(s.truth["mount"])
+        assert s.header.mount == s.truth["mount"]
+        reps = s.truth["reps"]
+        if s.truth["kind"] == "daily_life":
+            continue
+        for st in s.truth["sets"]:
+            assert 6 <= st["reps"] <= 15
+        for r in reps:
+            assert 3.0 <= r["peak_deg"] <= 15.0
+            assert 0.0 <= r["hold_s"] <= 3.0 + 1e-9
+            assert 1.0 - 1e-9 <= r["end_s"] - r["start_s"] - r["hold_s"] <= 3.0 + 1e-9  # two movements of 0.5-1.5 s
+            dirs.add(r["variant"])
+        # One direction per set.
+        for st in s.truth["sets"]:
+            assert len({r["variant"] for r in reps if r["set"] == st["set"]}) == 1
+    assert dirs == {"head_up", "head_down"}
+    assert len(mounts) >= 3
+
+
+def test_daily_life_sessions_have_prone_and_side_lying_and_no_exercise() -> None:
+    s = simulate_session(71, rate_hz=50.0, daily_life=True)
+    assert s.truth["kind"] == "daily_life"
+    assert s.truth["reps"] == [] and s.truth["holds"] == []
+    kinds = {a["kind"] for a in s.truth["activities"]}
+    assert "side" in kinds and kinds & {"phone", "propped"}
+    assert s.truth["duration_s"] > 60
