@@ -22,9 +22,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, lfilter
 
 from sensor.events import Event, Hold, HoldExercise, HoldStarted, Rep, Side
+from sensor.iir import butter, lfilter
 from sensor.movement import Trace, fall_times, lift_m, rise_times, still_before
 from sensor.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
 from sensor.stability import measure_stability, stability_score

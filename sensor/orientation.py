@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, lfilter, lfilter_zi
 
 from sensor.body import default_mounting, elevation_axis, mounting_from_standing
+from sensor.iir import butter, lfilter, lfilter_zi
 from sensor.samples import STANDARD_GRAVITY
 
 
@@ -30,7 +30,7 @@ class Calibration:
         return {"mounting": self.mounting.tolist(), "gyro_bias": self.gyro_bias.tolist(), "at_s": self.at_s, "from_stand": self.from_stand}
 
     @staticmethod
-    def from_json(obj: dict[str, object]) -> "Calibration":
+    def from_json(obj: dict[str, object]) -> Calibration:
         return Calibration(
             np.array(obj["mounting"], float), np.array(obj["gyro_bias"], float), float(obj["at_s"]), bool(obj.get("from_stand", True))  # type: ignore[arg-type]
         )
