@@ -9,16 +9,18 @@ imported inside the commands, so the rest of the CLI does not pay for them.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import signal
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sensor.errors import DeviceError, HoldTrackError
+
+if TYPE_CHECKING:
+    import asyncio
 
 PROG = "holdtrack"
 # Sample rates the fake sensors run at: what each family actually offers.
@@ -100,6 +102,8 @@ def register(subparsers: Any) -> None:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     """List devices in range: supported sensors first, with their profile."""
+    import asyncio  # here, not at module level: every CLI start would pay for it
+
     from sensor.ble import scan
 
     found = asyncio.run(scan(args.timeout))
@@ -120,6 +124,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_record(args: argparse.Namespace) -> int:
     """Stream a sensor into the pipeline and a recording until Ctrl-C or --duration."""
+    import asyncio  # here, not at module level: every CLI start would pay for it
     return asyncio.run(_record(args))
 
 
@@ -223,6 +228,8 @@ def _status_text(status: Any, holds: list[Any], elapsed_s: float, link_ok: bool)
 
 
 async def _record(args: argparse.Namespace) -> int:
+    import asyncio  # here, not at module level: every CLI start would pay for it
+
     from sensor.events import Gap, Hold, Rep
     from sensor.pipeline import Pipeline, PipelineSettings
     from sensor.recording import RecordingWriter
