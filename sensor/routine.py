@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -21,6 +22,8 @@ from sensor.events import Analysis, Hold, Rep
 
 SETTINGS_FILE = "settings.json"
 SET_PAUSE_S = 15.0  # a pause longer than this between two reps starts a new set (reps come every few seconds; rests between sets last 20 s or more)
+MIN_SET_PAUSE_S = 8.0  # ...and a pause over this, when it is several times the set's own pauses
+SET_PAUSE_FACTOR = 3.0
 MOUNTS = ("back", "front", "left", "right")
 LABELS = {
     "bridge": "Hip bridge",
@@ -136,17 +139,27 @@ def save_routine(routine: Routine, data_dir: str | Path) -> Path:
 
 def group_sets(reps: Sequence[Rep], pause_s: float = SET_PAUSE_S) -> list[list[int]]:
     """Indices of ``reps`` (in time order) grouped into sets: consecutive reps of one
-    exercise; a change of exercise or a pause longer than ``pause_s`` starts a new set."""
+    exercise; a change of exercise or a pause longer than ``pause_s`` starts a new set, and
+    so does a pause much longer than the set's own rhythm (more than ``SET_PAUSE_FACTOR``
+    times its median pause, at least ``MIN_SET_PAUSE_S``): someone resting 10 s between
+    sets whose reps come every 2 s has finished a set."""
     order = sorted(range(len(reps)), key=lambda i: reps[i].start_s)
     sets: list[list[int]] = []
+    pauses: list[float] = []  # between the reps of the current set
     for i in order:
         r = reps[i]
         if sets:
             last = reps[sets[-1][-1]]
-            if last.exercise == r.exercise and r.start_s - last.end_s <= pause_s:
+            gap = r.start_s - last.end_s
+            limit = pause_s
+            if len(pauses) >= 2:
+                limit = min(pause_s, max(MIN_SET_PAUSE_S, SET_PAUSE_FACTOR * statistics.median(pauses)))
+            if last.exercise == r.exercise and gap <= limit:
                 sets[-1].append(i)
+                pauses.append(max(gap, 0.0))
                 continue
         sets.append([i])
+        pauses = []
     return sets
 
 

@@ -149,3 +149,24 @@ def test_audio_settings_are_saved_with_the_routine(tmp_path: Path) -> None:
     assert load_routine(tmp_path).audio == AudioSettings() and load_routine(tmp_path).mount == "left"
     (tmp_path / "settings.json").write_text(json.dumps({"audio": {"volume": 7, "rest_s": -3}}))
     assert load_routine(tmp_path).audio == AudioSettings(True, 1.0, 0.0)
+
+
+def test_sets_split_at_a_short_rest_when_the_reps_come_quickly() -> None:
+    """Three sets of back extensions with 10 s rests (under the 15 s pause) and reps every
+    ~2 s: three sets. A tired pause of 6 s inside a set does not split it."""
+    from sensor.events import Rep
+    from sensor.routine import group_sets
+
+    reps: list[Rep] = []
+    t = 0.0
+    for s in range(3):
+        for k in range(10):
+            reps.append(Rep("back_extension", t, t + 1.5, 0.5, t + 1.5))
+            t += 1.5 + (6.0 if (s, k) == (1, 4) else 2.0)
+        t += 10.0 - 2.0
+    sets = group_sets(reps)
+    assert [len(x) for x in sets] == [10, 10, 10]
+    # Bridges: 6 s each, 3 s apart, one 7 s breather (under 3 x 3 s): still one set.
+    starts = [0.0, 9.0, 18.0, 31.0, 40.0, 49.0]
+    bridges = [Rep("bridge", t0, t0 + 6.0, 5.0, t0 + 6.0) for t0 in starts]
+    assert [len(x) for x in group_sets(bridges)] == [6]
