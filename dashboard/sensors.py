@@ -95,7 +95,7 @@ def scan_ui() -> None:
         with st.spinner(f"Scanning for {SCAN_S:.0f} s…"):
             try:
                 found = asyncio.run_coroutine_threadsafe(ble.scan(SCAN_S), event_loop()).result(SCAN_S + 10)
-            except Exception as e:  # noqa: BLE001 - no adapter, adapter off: shown as is
+            except Exception as e:
                 st.error(f"Scan failed: {e}")
                 return
         # Only sensors HoldTrack can read are offered (a scan also sees phones, headphones...).
@@ -117,7 +117,7 @@ def warm_up() -> threading.Thread:
     sensor, so Start shows data at once (scipy's import alone takes a second or more)."""
 
     def load() -> None:
-        import sensor.pipeline  # noqa: F401
+        import sensor.pipeline
         import sensor.simulate  # noqa: F401
 
     th = threading.Thread(target=load, name="holdtrack-warm-up", daemon=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import streamlit as st
 
@@ -53,13 +53,13 @@ def secs(x: float | None) -> str:
     if x is None:
         return "–"
     if x >= 90:
-        m, s = divmod(int(round(x)), 60)
+        m, s = divmod(round(x), 60)
         return f"{m} min {s:02d} s"
     return f"{x:.1f} s"
 
 
 def duration(x: float) -> str:
-    m, s = divmod(int(round(x)), 60)
+    m, s = divmod(round(x), 60)
     h, m = divmod(m, 60)
     return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s"
 
@@ -114,7 +114,7 @@ def week_labels(starts: list[date]) -> dict[date, str]:
 def when(utc_iso: str) -> str:
     """A stored UTC time in the user's local time."""
     try:
-        t = datetime.strptime(utc_iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        t = datetime.strptime(utc_iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
         return utc_iso
     return t.astimezone().strftime("%a %d %b %Y, %H:%M")

@@ -81,7 +81,7 @@ class Routine:
         return asdict(self)
 
     @staticmethod
-    def from_json(obj: dict[str, Any]) -> "Routine":
+    def from_json(obj: dict[str, Any]) -> Routine:
         """Missing keys keep their defaults, so older settings files still load."""
         base = Routine()
         out: dict[str, Any] = {}
@@ -180,7 +180,7 @@ class RepSet:
         return self.reps >= target.reps_per_set and self.held >= target.reps_per_set
 
 
-def rep_sets(reps: Sequence[Rep], target_of: "Routine", counts: dict[int, int] | None = None) -> list[RepSet]:
+def rep_sets(reps: Sequence[Rep], target_of: Routine, counts: dict[int, int] | None = None) -> list[RepSet]:
     """The session's sets (``group_sets``) with the user's rep-count corrections applied.
 
     Reps the user added by a correction have no measured hold: they are taken at the

@@ -3,7 +3,7 @@ small simulated recordings)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ def session(
     if trace:
         n = int(max(analysis.duration_s, 1.0) * 5)
         tr = Trace(0.0, 5.0, (10 * np.sin(np.arange(n) / 20.0)).astype(np.float32))
-    info = SessionInfo(when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when, f"/import/{key}.htrec",
+    info = SessionInfo(when.replace(tzinfo=UTC) if when.tzinfo is None else when, f"/import/{key}.htrec",
                        f"recordings/{key}.htrec", f"hash-{key}", demo=demo, source="test")
     return store.add_session(analysis, info, tr)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ TIMEOUT = 30
 
 
 def noon(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, 12, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, 12, tzinfo=UTC)
 
 
 def full_back_extensions() -> list:
@@ -269,7 +269,7 @@ def test_cli_routine_table_and_chart_judge_holds_alike(data: dict[str, object]) 
 
     st: Store = data["store"]  # type: ignore[assignment]
     rs = reps("bridge", 12, hold=5.5)
-    rs = rs[:10] + [replace(rs[10], hold_s=4.9), replace(rs[11], hold_s=4.5)]
+    rs = [*rs[:10], replace(rs[10], hold_s=4.9), replace(rs[11], hold_s=4.5)]
     a = analysis(rs)
     sid = session(st, noon(date.today()), a, tag="tolerance")
     at = app()

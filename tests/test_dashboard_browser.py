@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,7 @@ def free_port() -> int:
 
 
 def noon(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, 12, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, 12, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -61,35 +61,34 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     REPLAYED[:] = [rec]
     assert st.import_paths([rec]).results[0].status == "added"
     port = free_port()
-    log = open(folder.parent / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,  # its own group: streamlit is a child
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (folder.parent / "server.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "dashboard did not start"
-            time.sleep(0.3)
-        yield url
-    finally:
+    with open(folder.parent / "server.log", "w") as log:  # the server writes here until it is killed
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,  # its own group: streamlit is a child
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        except ProcessLookupError:
-            pass
-        log.close()
+            deadline = time.monotonic() + 60
+            while True:
+                assert proc.poll() is None, (folder.parent / "server.log").read_text()
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, "dashboard did not start"
+                time.sleep(0.3)
+            yield url
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+            except ProcessLookupError:
+                pass
 
 
 @pytest.fixture(scope="module")

@@ -96,7 +96,7 @@ def test_snapshots_are_consistent_while_running(tmp_path: Path) -> None:
                 if not s.running:
                     return
                 time.sleep(0.01)
-        except BaseException as e:  # noqa: BLE001 - handed to the test thread
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=reader, args=(i,)) for i in range(3)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from sensor.store import Store
 def at(d: date, hour: int = 12) -> datetime:
     # Around noon UTC the local date is ``d`` in nearly every time zone (sessions are
     # counted on the user's local date).
-    return datetime(d.year, d.month, d.day, hour, 0, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, hour, 0, tzinfo=UTC)
 
 
 def full_back_extensions() -> list:

@@ -44,7 +44,7 @@ if snap is None or not snap.active:
             if c1.button("Start", type="primary", icon=":material/play_arrow:", key="live_start"):
                 try:
                     src = chosen.make(opts)
-                except Exception as e:  # noqa: BLE001 - a sensor that cannot be opened: say why
+                except Exception as e:
                     st.error(f"Cannot start: {e}")
                 else:
                     st.session_state[KEY] = session = sensors.start(src, record=record)

@@ -45,7 +45,7 @@ def _span(path: str, mtime: float) -> tuple[float, float]:
 def _play(path: str, speed: float, start_s: float | None = None) -> None:
     try:
         src = ReplaySource(path, speed, start_s=start_s)
-    except Exception as e:  # noqa: BLE001 - a damaged file: say so, keep the page
+    except Exception as e:
         st.error(f"Cannot replay: {e}")
         return
     sess = LiveSession(src, coach=Coach(r))
