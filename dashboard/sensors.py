@@ -34,10 +34,17 @@ def _sim_options() -> dict[str, Any]:
     c1, c2 = st.columns(2)
     # Widgets hidden during a run lose their state: keep the last choice beside them.
     last = st.session_state.setdefault("sim_last", {"seed": 7, "speed": 1})
-    seed = c1.number_input("Wearer", 1, 9999, int(last["seed"]), key="sim_seed",
-                           help="Each number is a different simulated person and session")
-    speed = c2.select_slider("Speed", [1, 2, 5, 10, 20, 50], value=int(last["speed"]), format_func=lambda v: f"{v}×",
-                             key="sim_speed", help="1× is real time; faster to see a whole session quickly")
+    seed = c1.number_input(
+        "Wearer", 1, 9999, int(last["seed"]), key="sim_seed", help="Each number is a different simulated person and session"
+    )
+    speed = c2.select_slider(
+        "Speed",
+        [1, 2, 5, 10, 20, 50],
+        value=int(last["speed"]),
+        format_func=lambda v: f"{v}×",
+        key="sim_speed",
+        help="1× is real time; faster to see a whole session quickly",
+    )
     last.update(seed=int(seed), speed=int(speed))
     return {"seed": int(seed), "speed": float(speed)}
 
@@ -107,8 +114,7 @@ def scan_ui() -> None:
 
 def _device_dict(d: Any) -> dict[str, Any]:
     """What the page keeps of a ``sensor.ble.FoundSensor`` (plain data survives reruns)."""
-    return {"address": d.address, "name": d.name or "", "rssi": d.rssi, "profile": d.profile,
-            "label": d.label, "battery": d.battery}
+    return {"address": d.address, "name": d.name or "", "rssi": d.rssi, "profile": d.profile, "label": d.label, "battery": d.battery}
 
 
 @st.cache_resource(show_spinner=False)

@@ -20,7 +20,9 @@ from sensor.errors import InputError
 from sensor.events import Analysis, Hold, Rep
 
 SETTINGS_FILE = "settings.json"
-SET_PAUSE_S = 15.0  # a pause longer than this between two reps starts a new set (reps come every few seconds; rests between sets last 20 s or more)
+SET_PAUSE_S = (
+    15.0  # a pause longer than this between two reps starts a new set (reps come every few seconds; rests between sets last 20 s or more)
+)
 MOUNTS = ("back", "front", "left", "right")
 LABELS = {
     "bridge": "Hip bridge",
@@ -238,7 +240,7 @@ def outcomes(analysis: Analysis, routine: Routine | None = None, counts: dict[in
 
 
 def held_words(held: int, n: int, target_s: float) -> str:
-    """"3 of 10 reps held 5.0 s or more": the same words in the CLI and the dashboard."""
+    """ "3 of 10 reps held 5.0 s or more": the same words in the CLI and the dashboard."""
     return f"{held} of {n} rep{'' if n == 1 else 's'} held {_fmt_s(target_s)} or more"
 
 
@@ -309,8 +311,7 @@ def compare(analysis: Analysis, routine: Routine | None = None, counts: dict[int
     if side or routine.side_plank.sessions_per_week > 0:
         for s in ("left", "right"):
             rows.append(
-                _hold_row("side_plank", f"Side plank ({s})", [h for h in side if h.side == s], routine.side_plank,
-                          res[f"side_{s}"].met)
+                _hold_row("side_plank", f"Side plank ({s})", [h for h in side if h.side == s], routine.side_plank, res[f"side_{s}"].met)
             )
         unknown = [h for h in side if h.side is None]
         if unknown:

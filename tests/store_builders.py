@@ -14,8 +14,10 @@ from sensor.store import SessionInfo, Store, Trace
 
 def reps(exercise: str, n: int, *, start: float = 10.0, every: float = 8.0, hold: float = 5.2) -> list[Rep]:
     """``n`` reps of one exercise, ``every`` seconds apart (one set unless every > 60)."""
-    return [Rep(exercise, start + i * every, start + i * every + 6.0, hold, start + i * every + 6.5, 25.0)  # type: ignore[arg-type]
-            for i in range(n)]
+    return [
+        Rep(exercise, start + i * every, start + i * every + 6.0, hold, start + i * every + 6.5, 25.0)  # type: ignore[arg-type]
+        for i in range(n)
+    ]
 
 
 def hold(exercise: str, side: str | None, start: float, duration: float, score: float = 80.0, sway: float = 0.8) -> Hold:
@@ -37,8 +39,14 @@ def session(
     if trace:
         n = int(max(analysis.duration_s, 1.0) * 5)
         tr = Trace(0.0, 5.0, (10 * np.sin(np.arange(n) / 20.0)).astype(np.float32))
-    info = SessionInfo(when.replace(tzinfo=UTC) if when.tzinfo is None else when, f"/import/{key}.htrec",
-                       f"recordings/{key}.htrec", f"hash-{key}", demo=demo, source="test")
+    info = SessionInfo(
+        when.replace(tzinfo=UTC) if when.tzinfo is None else when,
+        f"/import/{key}.htrec",
+        f"recordings/{key}.htrec",
+        f"hash-{key}",
+        demo=demo,
+        source="test",
+    )
     return store.add_session(analysis, info, tr)
 
 

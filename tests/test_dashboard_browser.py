@@ -54,9 +54,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for k in range(4):  # a few weeks of history
         day = mon - timedelta(days=7 * k)
         ext = [r for j in range(3) for r in reps("back_extension", 10, start=j * 160, every=4)]
-        session(st, noon(day), analysis(ext + reps("bridge", 12, start=600, every=8, hold=4.5 + k * 0.3),
-                                        [hold("side_plank", "left", 800, 25 + 3 * k), hold("side_plank", "right", 900, 24 + 3 * k)],
-                                        duration=1000.0))
+        session(
+            st,
+            noon(day),
+            analysis(
+                ext + reps("bridge", 12, start=600, every=8, hold=4.5 + k * 0.3),
+                [hold("side_plank", "left", 800, 25 + 3 * k), hold("side_plank", "right", 900, 24 + 3 * k)],
+                duration=1000.0,
+            ),
+        )
     rec = sim_recording(folder.parent, 21)
     REPLAYED[:] = [rec]
     assert st.import_paths([rec]).results[0].status == "added"
@@ -64,7 +70,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with open(folder.parent / "server.log", "w") as log:  # the server writes here until it is killed
         proc = subprocess.Popen(
             [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,  # its own group: streamlit is a child
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: streamlit is a child
         )
         url = f"http://127.0.0.1:{port}"
         try:

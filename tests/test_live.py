@@ -355,8 +355,7 @@ def test_the_coach_cues_every_rep_and_the_session_is_saving_until_stored(tmp_pat
         release.wait(20)
         return "saved"
 
-    live = LiveSession(SimulatedSource(16, speed=50, short=True), recordings_dir=tmp_path, on_finished=on_finished,
-                       coach=Coach(Routine()))
+    live = LiveSession(SimulatedSource(16, speed=50, short=True), recordings_dir=tmp_path, on_finished=on_finished, coach=Coach(Routine()))
     live.start()
     deadline = time.monotonic() + 60
     while live.snapshot().phase != "saving" and time.monotonic() < deadline:

@@ -27,20 +27,21 @@ if snap is None or not snap.active:
                 c1, c2 = st.columns([1, 2], vertical_alignment="center")
                 if c1.button("Open the session", type="primary", icon=":material/monitoring:", key="live_open"):
                     st.switch_page("views/session.py", query_params={"id": str(sid)})
-                c2.page_link("views/session.py", label=f"Session {sid}", icon=":material/link:",
-                             query_params={"id": str(sid)})
+                c2.page_link("views/session.py", label=f"Session {sid}", icon=":material/link:", query_params={"id": str(sid)})
         with st.container(border=True):
             st.subheader("Sensor")
             choices = sensors.choices()
-            pick = st.selectbox("Sensor", list(choices), format_func=lambda k: choices[k].label, key="live_sensor",
-                                label_visibility="collapsed")
+            pick = st.selectbox(
+                "Sensor", list(choices), format_func=lambda k: choices[k].label, key="live_sensor", label_visibility="collapsed"
+            )
             chosen = choices[pick]
             opts = chosen.options_ui()
             if chosen.kind == "ble":
                 st.caption("Wear it on the back of the pelvis, face pointing away from you.")
             c1, c2, _ = st.columns([1, 1, 3], vertical_alignment="bottom")
-            record = c2.toggle("Save the session", value=True, key="live_record",
-                               help="Record the samples and add the session to your history")
+            record = c2.toggle(
+                "Save the session", value=True, key="live_record", help="Record the samples and add the session to your history"
+            )
             if c1.button("Start", type="primary", icon=":material/play_arrow:", key="live_start"):
                 try:
                     src = chosen.make(opts)
@@ -62,11 +63,13 @@ if snap is not None and snap.active:
         with st.spinner("Closing the recording and saving the session…"):
             session.stop()
         st.rerun()
-    c2.caption("Recording: the session goes into your history when you stop." if session.recordings_dir
-               else "Not saving this session.")
+    c2.caption("Recording: the session goes into your history when you stop." if session.recordings_dir else "Not saving this session.")
 
 if session is not None:
     live_view.show(KEY, r)
 else:
-    st.info("Choose a sensor and press **Start**. The simulated wearer needs no hardware: it does a whole "
-            "session of the routine in front of you.", icon=":material/info:")
+    st.info(
+        "Choose a sensor and press **Start**. The simulated wearer needs no hardware: it does a whole "
+        "session of the routine in front of you.",
+        icon=":material/info:",
+    )

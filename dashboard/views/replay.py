@@ -16,8 +16,7 @@ KEY = "replay_session"
 SPEEDS = [1, 2, 5, 10, 20, 50]
 
 st.title("Replay")
-st.caption("Plays a recording through the same path as a live sensor (nothing is saved), "
-           "so you can watch a past session as it happened.")
+st.caption("Plays a recording through the same path as a live sensor (nothing is saved), so you can watch a past session as it happened.")
 r = data.routine()
 session: LiveSession | None = st.session_state.get(KEY)
 snap = session.snapshot() if session is not None else None
@@ -84,8 +83,15 @@ else:
     with st.form("replay_seek", border=False):
         s1, s2 = st.columns([4, 1], vertical_alignment="bottom")
         pos = min(max(snap.stream_time_s - t0, 0.0), t1 - t0)
-        target = s1.slider("Position", 0, max(1, int(t1 - t0)), int(pos), format="%d s", key="replay_pos",
-                           help="Jump forward or back; the analysis is redone up to that moment, so every count stays right")
+        target = s1.slider(
+            "Position",
+            0,
+            max(1, int(t1 - t0)),
+            int(pos),
+            format="%d s",
+            key="replay_pos",
+            help="Jump forward or back; the analysis is redone up to that moment, so every count stays right",
+        )
         if s2.form_submit_button("Jump", icon=":material/fast_forward:"):
             want = t0 + float(target)
             if want >= snap.stream_time_s:
