@@ -6,9 +6,15 @@ from datetime import UTC, date, datetime
 
 import streamlit as st
 
-from sensor.routine import HOLD_TOLERANCE_S as TOLERANCE_S  # noqa: F401 - shown on the pages
-from sensor.routine import LABELS, held_words  # noqa: F401 - the CLI's words, on the pages
+from sensor.routine import HOLD_TOLERANCE_S as TOLERANCE_S  # shown on the pages
+from sensor.routine import LABELS, held_words  # the CLI's words, on the pages
 from sensor.words import stability_words
+
+__all__ = [
+    "COLORS", "CSS", "EXERCISES", "OK", "SHORT", "SHORT_NAMES", "SIDE_COLORS", "TOLERANCE_S", "TRACE_COLOR",
+    "day", "demo_badge", "demo_notice", "duration", "held_words", "hold_label", "label", "picked_row", "secs",
+    "session_note", "short", "style", "verdict", "week_labels", "week_of", "when",
+]  # fmt: skip
 
 EXERCISES = tuple(LABELS)
 SHORT_NAMES = {"bridge": "bridge", "back_extension": "back ext.", "side_plank": "side plank", "plank": "plank"}
@@ -81,8 +87,9 @@ def short(exercise: str) -> str:
 def session_note(s: object) -> str:
     """What the history table says about a session besides its numbers."""
     notes = []
-    if getattr(s, "duplicate_of", None) is not None:
-        notes.append(f"duplicate of session {s.duplicate_of}: not counted")  # type: ignore[attr-defined]
+    duplicate_of = getattr(s, "duplicate_of", None)
+    if duplicate_of is not None:
+        notes.append(f"duplicate of session {duplicate_of}: not counted")
     if getattr(s, "corrected", False):
         notes.append("corrected by you")
     if getattr(s, "date_source", "") == "file time":
