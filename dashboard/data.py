@@ -163,12 +163,13 @@ def export_csv(d: queries.SessionDetail) -> str:
     df = pd.DataFrame(rows, columns=cols)
     for c in ("set", "rep_in_set", "set_reps_counted"):
         df[c] = df[c].astype("Int64")  # integers stay integers (blank where they do not apply)
-    return df.to_csv(index=False, float_format="%.3f")
+    csv: str = df.to_csv(index=False, float_format="%.3f")
+    return csv
 
 
 def _set_no(d: queries.SessionDetail, r: dict[str, object]) -> int:
     """The rep's set number among its exercise's sets (1, 2, 3...)."""
-    return sum(1 for x in d.sets if x["exercise"] == r["exercise"] and x["idx"] <= r["set_idx"])  # type: ignore[operator]
+    return sum(1 for x in d.sets if x["exercise"] == r["exercise"] and x["idx"] <= r["set_idx"])
 
 
 def _plain(row: dict[str, object]) -> dict[str, object]:

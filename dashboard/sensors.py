@@ -85,7 +85,7 @@ def _ble_source(dev: dict[str, Any]) -> Source:
     ble, why = _ble_module()
     if ble is None:
         raise RuntimeError(why)
-    src = ble.BleSource(dev["address"])
+    src: Source = ble.BleSource(dev["address"])
     src.header.mount = data.routine().mount  # where the user says the sensor is worn (Settings)
     return src
 
@@ -124,7 +124,7 @@ def warm_up() -> threading.Thread:
 
     def load() -> None:
         import sensor.pipeline
-        import sensor.simulate  # noqa: F401
+        import sensor.simulate  # noqa: F401 - imported for its side effect: loaded before Start is pressed
 
     th = threading.Thread(target=load, name="holdtrack-warm-up", daemon=True)
     th.start()

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, exports, ui
 
 WEEKS_SHOWN = 12
 
@@ -127,11 +127,11 @@ trend_labels = ui.week_labels([t.start for t in trends])
 tr = pd.DataFrame([{**asdict(t), "week": trend_labels[t.start], "iso": ui.week_of(t.start), "order": t.start.toordinal()} for t in trends])
 
 
-def trend_chart(columns: dict[str, str], palette: list[str], title: str, target: float | None, unit: str) -> alt.Chart:
+def trend_chart(columns: dict[str, str], palette: list[str], title: str, target: float | None, unit: str) -> alt.Chart | alt.LayerChart:
     """Weekly means as lines (one colour per exercise), the target as a dashed rule."""
     long = tr.melt(id_vars=["week", "iso", "order"], value_vars=list(columns), var_name="what", value_name="value").dropna()
     long["what"] = long["what"].map(columns)
-    chart = (
+    chart: alt.Chart | alt.LayerChart = (
         alt.Chart(long)
         .mark_line(point=alt.OverlayMarkDef(size=60), strokeWidth=3)
         .encode(
@@ -227,7 +227,5 @@ if chosen is not None:
     st.switch_page("views/session.py", query_params={"id": str(sid)})
 
 # -- exports people take elsewhere (dashboard/exports.py) ---------------------------------------
-from dashboard import exports  # noqa: E402
-
 st.subheader("Export")
 exports.history_buttons(include_demo)

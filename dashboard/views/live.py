@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, live_view, sensors
+from sensor.live import LiveSession
 
 KEY = "live_session"
 FIRST_DATA_WAIT_S = 1.5  # a sensor still connecting after this shows "Connecting…" meanwhile
@@ -12,7 +13,7 @@ FIRST_DATA_WAIT_S = 1.5  # a sensor still connecting after this shows "Connectin
 st.title("Live")
 sensors.warm_up()
 r = data.routine()
-session = st.session_state.get(KEY)
+session: LiveSession | None = st.session_state.get(KEY)
 snap = session.snapshot() if session is not None else None
 
 top = st.empty()  # the picker (and the last session's box): cleared in this run when Start is pressed
@@ -53,11 +54,11 @@ if snap is None or not snap.active:
                     session.wait_for_data(FIRST_DATA_WAIT_S)
                     started = True
             sensors.scan_ui()
-    if started:
+    if started and session is not None:
         top.empty()
         snap = session.snapshot()
 
-if snap is not None and snap.active:
+if session is not None and snap is not None and snap.active:
     c1, c2 = st.columns([1, 5], vertical_alignment="center")
     if c1.button("Stop", type="primary", icon=":material/stop:", key="live_stop"):
         with st.spinner("Closing the recording and saving the session…"):

@@ -54,9 +54,9 @@ def _play(path: str, speed: float, start_s: float | None = None) -> None:
 
 
 labels = {str(p): name for name, p in recs}
-if snap is None or not snap.running:
+if session is None or snap is None or not snap.running:
     c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
-    path = c1.selectbox("Recording", list(labels), format_func=labels.get, key="replay_path")
+    path = c1.selectbox("Recording", list(labels), format_func=lambda p: labels[p], key="replay_path")
     speed = c2.slider("Speed", int(MIN_SPEED), int(MAX_SPEED), 10, format="%d×", key="replay_speed")
     if c3.button("Play", type="primary", icon=":material/play_arrow:", key="replay_play"):
         _play(path, speed)
@@ -76,7 +76,8 @@ else:
     elif c2.button("Pause", icon=":material/pause:", key="replay_pause"):
         src.pause()
         st.rerun()
-    speed_now = min(SPEEDS, key=lambda v: abs(v - src.speed))
+    playing_at = src.speed
+    speed_now = min(SPEEDS, key=lambda v: abs(v - playing_at))
     new_speed = c3.select_slider("Speed", SPEEDS, value=speed_now, format_func=lambda v: f"{v}×", key="replay_live_speed")
     if new_speed != speed_now:
         src.set_speed(float(new_speed))

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, session_edit, ui
+from dashboard import data, exports, session_edit, ui
 from sensor.routine import compare, reaches
 
 rows = data.sessions(include_demo=True)
@@ -311,6 +311,5 @@ c2.download_button(
     on_click="ignore",
 )
 # -- exports people take elsewhere (dashboard/exports.py) ---------------------------------------
-from dashboard import exports  # noqa: E402
 
 exports.session_buttons(d, stem)
