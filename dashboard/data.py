@@ -116,8 +116,12 @@ def export_json(d: queries.SessionDetail) -> str:
     """The session as JSON: the analysis in the contract's shape (as detected), session
     facts, sets, and the user's corrections beside them."""
     facts = {k: v for k, v in d.session.items() if not k.startswith("_")}
-    obj = {"session": facts, **d.detected.to_json(), "sets": d.sets,
-           "corrections": [{"target": c.target, "index": c.idx, "field": c.field, "value": c.value} for c in d.corrections]}
+    obj = {
+        "session": facts,
+        **d.detected.to_json(),
+        "sets": d.sets,
+        "corrections": [{"target": c.target, "index": c.idx, "field": c.field, "value": c.value} for c in d.corrections],
+    }
     return json.dumps(obj, indent=2, default=str)
 
 
@@ -128,12 +132,30 @@ def export_csv(d: queries.SessionDetail) -> str:
     import pandas as pd
 
     fixed_holds = {c.idx for c in d.corrections if c.target == "hold"}
-    rows = [{"kind": "rep", "set": _set_no(d, r), "rep_in_set": r["rep_in_set"],
-             "set_reps_counted": d.counts.get(r["set_idx"]), "corrected": r["set_idx"] in d.counts, **_plain(r)} for r in d.reps]
+    rows = [
+        {
+            "kind": "rep",
+            "set": _set_no(d, r),
+            "rep_in_set": r["rep_in_set"],
+            "set_reps_counted": d.counts.get(r["set_idx"]),
+            "corrected": r["set_idx"] in d.counts,
+            **_plain(r),
+        }
+        for r in d.reps
+    ]
     for i, h in enumerate(d.holds):
         eff = d.analysis.holds[i]
-        rows.append({"kind": "hold", **_plain(h), "side": eff.side, "start_s": eff.start_s, "end_s": eff.end_s,
-                     "duration_s": eff.duration_s, "corrected": i in fixed_holds})
+        rows.append(
+            {
+                "kind": "hold",
+                **_plain(h),
+                "side": eff.side,
+                "start_s": eff.start_s,
+                "end_s": eff.end_s,
+                "duration_s": eff.duration_s,
+                "corrected": i in fixed_holds,
+            }
+        )
     cols = [
         "kind", "exercise", "side", "set", "rep_in_set", "set_reps_counted", "start_s", "end_s", "hold_s", "duration_s",
         "sway_deg", "tremor_dps", "sag_deg", "score", "peak_deg", "detected_at_s", "corrected",
@@ -141,12 +163,13 @@ def export_csv(d: queries.SessionDetail) -> str:
     df = pd.DataFrame(rows, columns=cols)
     for c in ("set", "rep_in_set", "set_reps_counted"):
         df[c] = df[c].astype("Int64")  # integers stay integers (blank where they do not apply)
-    return df.to_csv(index=False, float_format="%.3f")
+    csv: str = df.to_csv(index=False, float_format="%.3f")
+    return csv
 
 
 def _set_no(d: queries.SessionDetail, r: dict[str, object]) -> int:
     """The rep's set number among its exercise's sets (1, 2, 3...)."""
-    return sum(1 for x in d.sets if x["exercise"] == r["exercise"] and x["idx"] <= r["set_idx"])  # type: ignore[operator]
+    return sum(1 for x in d.sets if x["exercise"] == r["exercise"] and x["idx"] <= r["set_idx"])
 
 
 def _plain(row: dict[str, object]) -> dict[str, object]:

@@ -34,10 +34,17 @@ def _sim_options() -> dict[str, Any]:
     c1, c2 = st.columns(2)
     # Widgets hidden during a run lose their state: keep the last choice beside them.
     last = st.session_state.setdefault("sim_last", {"seed": 7, "speed": 1})
-    seed = c1.number_input("Wearer", 1, 9999, int(last["seed"]), key="sim_seed",
-                           help="Each number is a different simulated person and session")
-    speed = c2.select_slider("Speed", [1, 2, 5, 10, 20, 50], value=int(last["speed"]), format_func=lambda v: f"{v}×",
-                             key="sim_speed", help="1× is real time; faster to see a whole session quickly")
+    seed = c1.number_input(
+        "Wearer", 1, 9999, int(last["seed"]), key="sim_seed", help="Each number is a different simulated person and session"
+    )
+    speed = c2.select_slider(
+        "Speed",
+        [1, 2, 5, 10, 20, 50],
+        value=int(last["speed"]),
+        format_func=lambda v: f"{v}×",
+        key="sim_speed",
+        help="1× is real time; faster to see a whole session quickly",
+    )
     last.update(seed=int(seed), speed=int(speed))
     return {"seed": int(seed), "speed": float(speed)}
 
@@ -78,7 +85,7 @@ def _ble_source(dev: dict[str, Any]) -> Source:
     ble, why = _ble_module()
     if ble is None:
         raise RuntimeError(why)
-    src = ble.BleSource(dev["address"])
+    src: Source = ble.BleSource(dev["address"])
     src.header.mount = data.routine().mount  # where the user says the sensor is worn (Settings)
     return src
 
@@ -95,7 +102,7 @@ def scan_ui() -> None:
         with st.spinner(f"Scanning for {SCAN_S:.0f} s…"):
             try:
                 found = asyncio.run_coroutine_threadsafe(ble.scan(SCAN_S), event_loop()).result(SCAN_S + 10)
-            except Exception as e:  # noqa: BLE001 - no adapter, adapter off: shown as is
+            except Exception as e:
                 st.error(f"Scan failed: {e}")
                 return
         # Only sensors HoldTrack can read are offered (a scan also sees phones, headphones...).
@@ -107,8 +114,7 @@ def scan_ui() -> None:
 
 def _device_dict(d: Any) -> dict[str, Any]:
     """What the page keeps of a ``sensor.ble.FoundSensor`` (plain data survives reruns)."""
-    return {"address": d.address, "name": d.name or "", "rssi": d.rssi, "profile": d.profile,
-            "label": d.label, "battery": d.battery}
+    return {"address": d.address, "name": d.name or "", "rssi": d.rssi, "profile": d.profile, "label": d.label, "battery": d.battery}
 
 
 @st.cache_resource(show_spinner=False)
@@ -117,8 +123,8 @@ def warm_up() -> threading.Thread:
     sensor, so Start shows data at once (scipy's import alone takes a second or more)."""
 
     def load() -> None:
-        import sensor.pipeline  # noqa: F401
-        import sensor.simulate  # noqa: F401
+        import sensor.pipeline
+        import sensor.simulate  # noqa: F401 - imported for its side effect: loaded before Start is pressed
 
     th = threading.Thread(target=load, name="holdtrack-warm-up", daemon=True)
     th.start()

@@ -42,10 +42,10 @@ def unknown_session(wanted: str, newest: int) -> None:
     """``/session?id=…`` of a session that does not exist (or is in the bin): say so, stop."""
     sid = int(wanted) if wanted.isdigit() else None
     d = data.detail(sid) if sid is not None else None
-    if d is not None and d.session.get("deleted_utc"):
+    if sid is not None and d is not None and d.session.get("deleted_utc"):
         st.warning(f"Session {sid} is in the bin.", icon=":material/delete:")
         if st.button("Restore it", key="restore_session", icon=":material/restore_from_trash:"):
-            edits.undo_delete(data.store(), int(sid))  # type: ignore[arg-type]
+            edits.undo_delete(data.store(), sid)
             _open(sid)
             st.rerun()
     else:

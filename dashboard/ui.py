@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import streamlit as st
 
-from sensor.routine import HOLD_TOLERANCE_S as TOLERANCE_S  # noqa: F401 - shown on the pages
-from sensor.routine import LABELS, held_words  # noqa: F401 - the CLI's words, on the pages
+from sensor.routine import HOLD_TOLERANCE_S as TOLERANCE_S  # shown on the pages
+from sensor.routine import LABELS, held_words  # the CLI's words, on the pages
 from sensor.words import stability_words
+
+__all__ = [
+    "COLORS", "CSS", "EXERCISES", "OK", "SHORT", "SHORT_NAMES", "SIDE_COLORS", "TOLERANCE_S", "TRACE_COLOR",
+    "day", "demo_badge", "demo_notice", "duration", "held_words", "hold_label", "label", "picked_row", "secs",
+    "session_note", "short", "style", "verdict", "week_labels", "week_of", "when",
+]  # fmt: skip
 
 EXERCISES = tuple(LABELS)
 SHORT_NAMES = {"bridge": "bridge", "back_extension": "back ext.", "side_plank": "side plank", "plank": "plank"}
@@ -53,13 +59,13 @@ def secs(x: float | None) -> str:
     if x is None:
         return "–"
     if x >= 90:
-        m, s = divmod(int(round(x)), 60)
+        m, s = divmod(round(x), 60)
         return f"{m} min {s:02d} s"
     return f"{x:.1f} s"
 
 
 def duration(x: float) -> str:
-    m, s = divmod(int(round(x)), 60)
+    m, s = divmod(round(x), 60)
     h, m = divmod(m, 60)
     return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s"
 
@@ -81,8 +87,9 @@ def short(exercise: str) -> str:
 def session_note(s: object) -> str:
     """What the history table says about a session besides its numbers."""
     notes = []
-    if getattr(s, "duplicate_of", None) is not None:
-        notes.append(f"duplicate of session {s.duplicate_of}: not counted")  # type: ignore[attr-defined]
+    duplicate_of = getattr(s, "duplicate_of", None)
+    if duplicate_of is not None:
+        notes.append(f"duplicate of session {duplicate_of}: not counted")
     if getattr(s, "corrected", False):
         notes.append("corrected by you")
     if getattr(s, "date_source", "") == "file time":
@@ -114,7 +121,7 @@ def week_labels(starts: list[date]) -> dict[date, str]:
 def when(utc_iso: str) -> str:
     """A stored UTC time in the user's local time."""
     try:
-        t = datetime.strptime(utc_iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        t = datetime.strptime(utc_iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
         return utc_iso
     return t.astimezone().strftime("%a %d %b %Y, %H:%M")

@@ -7,7 +7,7 @@ import json
 import sys
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("history", help="week-by-week adherence and per-session summary (as the dashboard shows)")
     p.add_argument("--json", action="store_true", help="print JSON (weeks oldest first, sessions newest first)")
     p.add_argument("--data-dir", help="data folder (default: $HOLDTRACK_DATA_DIR or the per-user data folder)")

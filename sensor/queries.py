@@ -116,26 +116,40 @@ def _row(s: Any, a: Analysis, counts: dict[int, int], routine: Routine, correcte
     planks = [h for h in a.holds if h.exercise == "plank"]
     ok = routine.side_plank.hold_s
     return SessionRow(
-        id=int(s["id"]), started_utc=s["started_utc"], local_date=date.fromisoformat(s["local_date"]),
-        duration_s=float(s["duration_s"]), demo=bool(s["demo"]), calibrated=bool(s["calibrated"]), source=s["source"],
-        kind=s["kind"], file_path=s["file_path"],
-        bridge_reps=sum(x.reps for x in of("bridge")), back_extension_reps=sum(x.reps for x in of("back_extension")),
-        bridge_sets=len(of("bridge")), back_extension_sets=len(of("back_extension")),
+        id=int(s["id"]),
+        started_utc=s["started_utc"],
+        local_date=date.fromisoformat(s["local_date"]),
+        duration_s=float(s["duration_s"]),
+        demo=bool(s["demo"]),
+        calibrated=bool(s["calibrated"]),
+        source=s["source"],
+        kind=s["kind"],
+        file_path=s["file_path"],
+        bridge_reps=sum(x.reps for x in of("bridge")),
+        back_extension_reps=sum(x.reps for x in of("back_extension")),
+        bridge_sets=len(of("bridge")),
+        back_extension_sets=len(of("back_extension")),
         bridge_full_sets=sum(x.to_target(routine.bridge) for x in of("bridge")),
         back_extension_full_sets=sum(x.to_target(routine.back_extension) for x in of("back_extension")),
-        bridge_hold_sum_s=rep_hold("bridge"), back_extension_hold_sum_s=rep_hold("back_extension"),
-        side_left=sum(h.side == "left" for h in side), side_right=sum(h.side == "right" for h in side),
+        bridge_hold_sum_s=rep_hold("bridge"),
+        back_extension_hold_sum_s=rep_hold("back_extension"),
+        side_left=sum(h.side == "left" for h in side),
+        side_right=sum(h.side == "right" for h in side),
         side_unknown=sum(h.side is None for h in side),
         side_left_ok=sum(h.side == "left" and reaches(h.duration_s, ok) for h in side),
         side_right_ok=sum(h.side == "right" and reaches(h.duration_s, ok) for h in side),
-        side_hold_sum_s=float(sum(h.duration_s for h in side)), planks=len(planks),
+        side_hold_sum_s=float(sum(h.duration_s for h in side)),
+        planks=len(planks),
         planks_ok=sum(reaches(h.duration_s, routine.plank.hold_s) for h in planks),
         plank_hold_sum_s=float(sum(h.duration_s for h in planks)),
-        score_sum=float(sum(h.score for h in a.holds)), sway_sum=float(sum(h.sway_deg for h in a.holds)),
+        score_sum=float(sum(h.score for h in a.holds)),
+        sway_sum=float(sum(h.sway_deg for h in a.holds)),
         bridge_timed=sum(r.exercise == "bridge" for r in a.reps),
         back_extension_timed=sum(r.exercise == "back_extension" for r in a.reps),
         duplicate_of=None if s["duplicate_of"] is None else int(s["duplicate_of"]),
-        date_source=str(s["date_source"]), corrected=corrected, outcomes=outcomes(a, routine, counts),
+        date_source=str(s["date_source"]),
+        corrected=corrected,
+        outcomes=outcomes(a, routine, counts),
     )
 
 
@@ -283,7 +297,11 @@ def day_outcomes(rows: list[SessionRow]) -> dict[date, dict[str, Outcome]]:
 
 
 def weekly_adherence(
-    store: Store, routine: Routine | None = None, *, include_demo: bool = True, today: date | None = None,
+    store: Store,
+    routine: Routine | None = None,
+    *,
+    include_demo: bool = True,
+    today: date | None = None,
     rows: list[SessionRow] | None = None,
 ) -> list[WeekAdherence]:
     """Adherence per week (Monday to Sunday), oldest first, from the first session's week
@@ -374,7 +392,6 @@ def recording_paths(store: Store) -> list[tuple[int, str, str, bool]]:
     """(session id, date, recording path, demo) of sessions whose file is a recording."""
     with store.connect() as con:
         rows = con.execute(
-            "SELECT id, local_date, file_path, demo FROM sessions WHERE kind = 'htrec' AND deleted_utc IS NULL "
-            "ORDER BY started_utc DESC"
+            "SELECT id, local_date, file_path, demo FROM sessions WHERE kind = 'htrec' AND deleted_utc IS NULL ORDER BY started_utc DESC"
         ).fetchall()
     return [(int(r[0]), str(r[1]), str(store.resolve(r[2])), bool(r[3])) for r in rows]

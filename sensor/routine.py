@@ -21,8 +21,10 @@ from sensor.errors import InputError
 from sensor.events import Analysis, Hold, Rep
 
 SETTINGS_FILE = "settings.json"
-SET_PAUSE_S = 15.0  # a pause longer than this between two reps starts a new set (reps come every few seconds; rests between sets last 20 s or more)
-MIN_SET_PAUSE_S = 8.0  # ...and a pause over this, when it is several times the set's own pauses
+# A pause longer than this between two reps starts a new set (reps come every few
+# seconds; rests between sets are longer)...
+SET_PAUSE_S = 15.0
+MIN_SET_PAUSE_S = 8.0  # ...and so does a pause over this, when it is several times the set's own pauses
 SET_PAUSE_FACTOR = 3.0
 MOUNTS = ("back", "front", "left", "right")
 LABELS = {
@@ -84,7 +86,7 @@ class Routine:
         return asdict(self)
 
     @staticmethod
-    def from_json(obj: dict[str, Any]) -> "Routine":
+    def from_json(obj: dict[str, Any]) -> Routine:
         """Missing keys keep their defaults, so older settings files still load."""
         base = Routine()
         out: dict[str, Any] = {}
@@ -193,7 +195,7 @@ class RepSet:
         return self.reps >= target.reps_per_set and self.held >= target.reps_per_set
 
 
-def rep_sets(reps: Sequence[Rep], target_of: "Routine", counts: dict[int, int] | None = None) -> list[RepSet]:
+def rep_sets(reps: Sequence[Rep], target_of: Routine, counts: dict[int, int] | None = None) -> list[RepSet]:
     """The session's sets (``group_sets``) with the user's rep-count corrections applied.
 
     Reps the user added by a correction have no measured hold: they are taken at the
@@ -251,7 +253,7 @@ def outcomes(analysis: Analysis, routine: Routine | None = None, counts: dict[in
 
 
 def held_words(held: int, n: int, target_s: float) -> str:
-    """"3 of 10 reps held 5.0 s or more": the same words in the CLI and the dashboard."""
+    """ "3 of 10 reps held 5.0 s or more": the same words in the CLI and the dashboard."""
     return f"{held} of {n} rep{'' if n == 1 else 's'} held {_fmt_s(target_s)} or more"
 
 
@@ -322,8 +324,7 @@ def compare(analysis: Analysis, routine: Routine | None = None, counts: dict[int
     if side or routine.side_plank.sessions_per_week > 0:
         for s in ("left", "right"):
             rows.append(
-                _hold_row("side_plank", f"Side plank ({s})", [h for h in side if h.side == s], routine.side_plank,
-                          res[f"side_{s}"].met)
+                _hold_row("side_plank", f"Side plank ({s})", [h for h in side if h.side == s], routine.side_plank, res[f"side_{s}"].met)
             )
         unknown = [h for h in side if h.side is None]
         if unknown:

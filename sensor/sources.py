@@ -281,8 +281,7 @@ class SimulatedSource(PacedSource):
 
         loop = asyncio.get_running_loop()
         arrival = await loop.run_in_executor(
-            None, lambda: simulate_session(int(np.random.SeedSequence(self._arrival_seed).generate_state(1)[0]),
-                                           **self._arrival_opts)
+            None, lambda: simulate_session(int(np.random.SeedSequence(self._arrival_seed).generate_state(1)[0]), **self._arrival_opts)
         )
         self.header = replace(arrival.header, extra={**arrival.header.extra, "seed": self.seed, "live_parts": 2})
         # The routine is simulated off the loop while the arrival streams.

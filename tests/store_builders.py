@@ -3,23 +3,23 @@ small simulated recordings)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from sensor.events import Analysis, Hold, Rep
+from sensor.events import Analysis, Hold, HoldExercise, Rep, RepExercise, Side
 from sensor.store import SessionInfo, Store, Trace
 
 
-def reps(exercise: str, n: int, *, start: float = 10.0, every: float = 8.0, hold: float = 5.2) -> list[Rep]:
+def reps(exercise: RepExercise, n: int, *, start: float = 10.0, every: float = 8.0, hold: float = 5.2) -> list[Rep]:
     """``n`` reps of one exercise, ``every`` seconds apart (one set unless every > 60)."""
-    return [Rep(exercise, start + i * every, start + i * every + 6.0, hold, start + i * every + 6.5, 25.0)  # type: ignore[arg-type]
-            for i in range(n)]
+    return [Rep(exercise, start + i * every, start + i * every + 6.0, hold, start + i * every + 6.5, 25.0) for i in range(n)]
 
 
-def hold(exercise: str, side: str | None, start: float, duration: float, score: float = 80.0, sway: float = 0.8) -> Hold:
-    return Hold(exercise, side, start, start + duration, duration, sway, 3.0, 1.5, start + 0.3, score)  # type: ignore[arg-type]
+def hold(exercise: HoldExercise, side: Side, start: float, duration: float, score: float = 80.0, sway: float = 0.8) -> Hold:
+    return Hold(exercise, side, start, start + duration, duration, sway, 3.0, 1.5, start + 0.3, score)
 
 
 def session(
@@ -37,12 +37,18 @@ def session(
     if trace:
         n = int(max(analysis.duration_s, 1.0) * 5)
         tr = Trace(0.0, 5.0, (10 * np.sin(np.arange(n) / 20.0)).astype(np.float32))
-    info = SessionInfo(when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when, f"/import/{key}.htrec",
-                       f"recordings/{key}.htrec", f"hash-{key}", demo=demo, source="test")
+    info = SessionInfo(
+        when.replace(tzinfo=UTC) if when.tzinfo is None else when,
+        f"/import/{key}.htrec",
+        f"recordings/{key}.htrec",
+        f"hash-{key}",
+        demo=demo,
+        source="test",
+    )
     return store.add_session(analysis, info, tr)
 
 
-def analysis(reps_: list[Rep] = (), holds: list[Hold] = (), *, duration: float = 600.0, calibrated: bool = True) -> Analysis:
+def analysis(reps_: Sequence[Rep] = (), holds: Sequence[Hold] = (), *, duration: float = 600.0, calibrated: bool = True) -> Analysis:
     return Analysis(list(reps_), list(holds), [], calibrated, duration, 100.0, "test")
 
 

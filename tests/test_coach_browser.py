@@ -85,7 +85,7 @@ def _no_sideways_scroll(page: Page) -> None:
     assert all(right <= PHONE["width"] + 1 for right in charts), charts
 
 
-def test_live_coach_at_phone_width(server: str, phone: Page) -> None:  # noqa: F811
+def test_live_coach_at_phone_width(server: str, phone: Page) -> None:  # noqa: F811 - the imported fixture
     page = phone
     open_page(page, f"{server}/live", "Live")
     page.get_by_label("Wearer", exact=True).fill(str(SEED))
@@ -176,7 +176,7 @@ def _data_dir(page: Page, url: str) -> str:
     return page.get_by_test_id("stCode").first.inner_text().strip()
 
 
-def test_replay_controls_at_phone_width(server: str, phone: Page) -> None:  # noqa: F811
+def test_replay_controls_at_phone_width(server: str, phone: Page) -> None:  # noqa: F811 - the imported fixture
     """Replay says what it plays, pauses (the stream stops), resumes and jumps."""
     page = phone
     open_page(page, f"{server}/replay", "Replay")
@@ -214,7 +214,7 @@ def test_replay_controls_at_phone_width(server: str, phone: Page) -> None:  # no
 
 
 @pytest.mark.parametrize(("path", "heading"), [("", "History"), ("/session", "Session")])
-def test_history_and_session_pages_fit_a_phone(server: str, phone: Page, path: str, heading: str) -> None:  # noqa: F811
+def test_history_and_session_pages_fit_a_phone(server: str, phone: Page, path: str, heading: str) -> None:  # noqa: F811 - the imported fixture
     page = phone
     open_page(page, f"{server}{path}", heading)
     page.wait_for_timeout(1500)  # charts and grids draw after the text

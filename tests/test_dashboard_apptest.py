@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ TIMEOUT = 30
 
 
 def noon(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, 12, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, 12, tzinfo=UTC)
 
 
 def full_back_extensions() -> list:
@@ -36,11 +36,20 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path))
     st = Store(tmp_path)
     mon = week_start(date.today())
-    a = session(st, noon(mon), analysis(
-        full_back_extensions() + reps("bridge", 12, start=600, every=8, hold=5.5),
-        [hold("side_plank", "left", 800, 32.0, 86.0, 0.6), hold("side_plank", "left", 900, 31.0, 84.0, 0.7),
-         hold("side_plank", "right", 1000, 33.0, 62.0, 1.6), hold("side_plank", "right", 1100, 25.0, 38.0, 3.1)],
-        duration=1200.0))
+    a = session(
+        st,
+        noon(mon),
+        analysis(
+            full_back_extensions() + reps("bridge", 12, start=600, every=8, hold=5.5),
+            [
+                hold("side_plank", "left", 800, 32.0, 86.0, 0.6),
+                hold("side_plank", "left", 900, 31.0, 84.0, 0.7),
+                hold("side_plank", "right", 1000, 33.0, 62.0, 1.6),
+                hold("side_plank", "right", 1100, 25.0, 38.0, 3.1),
+            ],
+            duration=1200.0,
+        ),
+    )
     b = session(st, noon(mon + timedelta(days=1)), analysis(full_back_extensions(), duration=700.0))
     c = session(st, noon(mon - timedelta(days=6)), analysis(reps("bridge", 10, hold=4.0), duration=300.0))
     d = session(st, noon(mon - timedelta(days=20)), analysis(reps("bridge", 12, hold=6.0)), demo=True)
@@ -269,7 +278,7 @@ def test_cli_routine_table_and_chart_judge_holds_alike(data: dict[str, object]) 
 
     st: Store = data["store"]  # type: ignore[assignment]
     rs = reps("bridge", 12, hold=5.5)
-    rs = rs[:10] + [replace(rs[10], hold_s=4.9), replace(rs[11], hold_s=4.5)]
+    rs = [*rs[:10], replace(rs[10], hold_s=4.9), replace(rs[11], hold_s=4.5)]
     a = analysis(rs)
     sid = session(st, noon(date.today()), a, tag="tolerance")
     at = app()

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,7 @@ def free_port() -> int:
 
 
 def noon(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, 12, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, 12, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -54,42 +54,50 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for k in range(4):  # a few weeks of history
         day = mon - timedelta(days=7 * k)
         ext = [r for j in range(3) for r in reps("back_extension", 10, start=j * 160, every=4)]
-        session(st, noon(day), analysis(ext + reps("bridge", 12, start=600, every=8, hold=4.5 + k * 0.3),
-                                        [hold("side_plank", "left", 800, 25 + 3 * k), hold("side_plank", "right", 900, 24 + 3 * k)],
-                                        duration=1000.0))
+        session(
+            st,
+            noon(day),
+            analysis(
+                ext + reps("bridge", 12, start=600, every=8, hold=4.5 + k * 0.3),
+                [hold("side_plank", "left", 800, 25 + 3 * k), hold("side_plank", "right", 900, 24 + 3 * k)],
+                duration=1000.0,
+            ),
+        )
     rec = sim_recording(folder.parent, 21)
     REPLAYED[:] = [rec]
     assert st.import_paths([rec]).results[0].status == "added"
     port = free_port()
-    log = open(folder.parent / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,  # its own group: streamlit is a child
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (folder.parent / "server.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "dashboard did not start"
-            time.sleep(0.3)
-        yield url
-    finally:
+    with open(folder.parent / "server.log", "w") as log:  # the server writes here until it is killed
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo"],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: streamlit is a child
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        except ProcessLookupError:
-            pass
-        log.close()
+            deadline = time.monotonic() + 60
+            while True:
+                assert proc.poll() is None, (folder.parent / "server.log").read_text()
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, "dashboard did not start"
+                time.sleep(0.3)
+            yield url
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+            except ProcessLookupError:
+                pass
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import numpy as np
@@ -96,7 +96,7 @@ def test_snapshots_are_consistent_while_running(tmp_path: Path) -> None:
                 if not s.running:
                     return
                 time.sleep(0.01)
-        except BaseException as e:  # noqa: BLE001 - handed to the test thread
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=reader, args=(i,)) for i in range(3)]
@@ -276,7 +276,9 @@ def test_the_simulated_wearer_is_one_continuous_sensor() -> None:
     assert all(r["start_s"] > arrival for r in src.truth["reps"])  # type: ignore[union-attr]
 
 
-def _replay_times(src: ReplaySource, control: object = None) -> tuple[list[SourceItem], list[tuple[float, float]]]:
+def _replay_times(
+    src: ReplaySource, control: Callable[[ReplaySource, float], Awaitable[None]] | None = None
+) -> tuple[list[SourceItem], list[tuple[float, float]]]:
     """Items and (wall time, stream time) of each sample chunk; ``control(src, t_stream)``
     may pause, seek or change the speed (called after each chunk, on the loop thread)."""
 
@@ -288,7 +290,7 @@ def _replay_times(src: ReplaySource, control: object = None) -> tuple[list[Sourc
             if isinstance(it, Samples):
                 marks.append((time.monotonic(), float(it.time_s[-1])))
                 if control is not None:
-                    await control(src, float(it.time_s[-1]))  # type: ignore[operator]
+                    await control(src, float(it.time_s[-1]))
         return items, marks
 
     return asyncio.run(collect())
@@ -298,7 +300,7 @@ def test_replay_pause_resume_and_speed(tmp_path: Path) -> None:
     path = sim_recording(tmp_path, 14)
     rec = read_recording(path)
     t_first = float(rec.samples.time_s[0])
-    state = {"paused_at": None, "sped": False}
+    state: dict[str, float | bool | None] = {"paused_at": None, "sped": False}
 
     async def control(src: ReplaySource, t: float) -> None:
         if state["paused_at"] is None and t > t_first + 10:
@@ -355,8 +357,7 @@ def test_the_coach_cues_every_rep_and_the_session_is_saving_until_stored(tmp_pat
         release.wait(20)
         return "saved"
 
-    live = LiveSession(SimulatedSource(16, speed=50, short=True), recordings_dir=tmp_path, on_finished=on_finished,
-                       coach=Coach(Routine()))
+    live = LiveSession(SimulatedSource(16, speed=50, short=True), recordings_dir=tmp_path, on_finished=on_finished, coach=Coach(Routine()))
     live.start()
     deadline = time.monotonic() + 60
     while live.snapshot().phase != "saving" and time.monotonic() < deadline:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,19 +16,25 @@ from sensor.store import Store
 def at(d: date, hour: int = 12) -> datetime:
     # Around noon UTC the local date is ``d`` in nearly every time zone (sessions are
     # counted on the user's local date).
-    return datetime(d.year, d.month, d.day, hour, 0, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, hour, 0, tzinfo=UTC)
 
 
 def full_back_extensions() -> list:
     # 3 sets of 10, sets 2 minutes apart
-    return reps("back_extension", 10, start=0, every=4) + reps("back_extension", 10, start=160, every=4) + reps(
-        "back_extension", 10, start=320, every=4
+    return (
+        reps("back_extension", 10, start=0, every=4)
+        + reps("back_extension", 10, start=160, every=4)
+        + reps("back_extension", 10, start=320, every=4)
     )
 
 
 def both_sides(duration: float = 32.0) -> list:
-    return [hold("side_plank", "left", 600, duration), hold("side_plank", "left", 700, duration),
-            hold("side_plank", "right", 800, duration), hold("side_plank", "right", 900, duration)]
+    return [
+        hold("side_plank", "left", 600, duration),
+        hold("side_plank", "left", 700, duration),
+        hold("side_plank", "right", 800, duration),
+        hold("side_plank", "right", 900, duration),
+    ]
 
 
 @pytest.fixture()
@@ -37,14 +43,20 @@ def store(tmp_path: Path) -> Store:
     st = Store(tmp_path)
     # W10 (Mon 3 Mar): back extensions done fully on Mon, Wed, Fri -> 3/3; bridges 12 reps on
     # Mon and Wed (Wed short: 10 reps); side planks both sides Mon, left only Wed.
-    session(st, at(date(2025, 3, 3)), analysis(full_back_extensions() + reps("bridge", 12, start=500, every=8, hold=5.5),
-                                                both_sides()))
-    session(st, at(date(2025, 3, 5)), analysis(full_back_extensions() + reps("bridge", 10, start=500, every=8, hold=4.5),
-                                                [hold("side_plank", "left", 700, 35.0)]))
+    session(st, at(date(2025, 3, 3)), analysis(full_back_extensions() + reps("bridge", 12, start=500, every=8, hold=5.5), both_sides()))
+    session(
+        st,
+        at(date(2025, 3, 5)),
+        analysis(full_back_extensions() + reps("bridge", 10, start=500, every=8, hold=4.5), [hold("side_plank", "left", 700, 35.0)]),
+    )
     session(st, at(date(2025, 3, 7)), analysis(full_back_extensions()))
     # W11: two sessions on the same day that together make 3 sets (one day), plus one partial day.
-    session(st, at(date(2025, 3, 11), 10), analysis(reps("back_extension", 10, start=0, every=4)
-                                                   + reps("back_extension", 10, start=160, every=4)), tag="am")
+    session(
+        st,
+        at(date(2025, 3, 11), 10),
+        analysis(reps("back_extension", 10, start=0, every=4) + reps("back_extension", 10, start=160, every=4)),
+        tag="am",
+    )
     session(st, at(date(2025, 3, 11), 13), analysis(reps("back_extension", 10, start=0, every=4)), tag="pm")
     session(st, at(date(2025, 3, 13)), analysis(reps("back_extension", 6, start=0, every=4)))
     # W13: demo session only.
@@ -120,8 +132,10 @@ def test_session_detail_numbers_reps_within_sets(store: Store) -> None:
 
 
 def test_compare_in_plain_words() -> None:
-    a = analysis(reps("bridge", 11, hold=5.5) + reps("bridge", 1, start=100, hold=3.0),
-                 [hold("side_plank", "left", 300, 31), hold("side_plank", "left", 400, 28), hold("side_plank", None, 500, 30)])
+    a = analysis(
+        reps("bridge", 11, hold=5.5) + reps("bridge", 1, start=100, hold=3.0),
+        [hold("side_plank", "left", 300, 31), hold("side_plank", "left", 400, 28), hold("side_plank", None, 500, 30)],
+    )
     rows = {r.label: r for r in compare(a)}
     # 12 reps in one set, but one held 3 s: not a set done to target.
     assert rows["Hip bridge"].done == "1 set (12 reps); 11 of 12 reps held 5.0 s or more (average 5.3 s); 0 to target"

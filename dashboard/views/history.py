@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, exports, ui
 
 WEEKS_SHOWN = 12
 
@@ -19,8 +19,7 @@ n_demo = sum(1 for s in all_rows if s.demo)
 
 if not all_rows:
     st.info(
-        "No sessions yet. Record one on the **Live** page, or import recordings with "
-        "`holdtrack import PATH` (or in Settings).",
+        "No sessions yet. Record one on the **Live** page, or import recordings with `holdtrack import PATH` (or in Settings).",
         icon=":material/info:",
     )
     st.stop()
@@ -56,8 +55,7 @@ for col, (ex, ew) in zip(cols[1:], tracked, strict=True):
         border=True,
         help="Days on which one session reached the target (sessions of a day are not added up)",
     )
-    col.caption(f"done to target on {ew.complete_days} of {ew.target_days} days asked; done at all on {ew.done_days}",
-                help=None)
+    col.caption(f"done to target on {ew.complete_days} of {ew.target_days} days asked; done at all on {ew.done_days}", help=None)
 
 # -- adherence heatmap ------------------------------------------------------------------
 st.subheader("Adherence per week")
@@ -72,18 +70,34 @@ labels = ui.week_labels([w.start for w in recent])
 by_time = alt.EncodingSortField(field="order", op="min")  # weeks in time order, whatever the label
 cells = []
 for w in recent:
-    lines = [(ex, ui.label(ex), w.exercises[ex].complete_days, w.exercises[ex].target_days, w.exercises[ex].done_days)
-             for ex in ("bridge", "back_extension") if w.exercises[ex].target_days]
+    lines = [
+        (ex, ui.label(ex), w.exercises[ex].complete_days, w.exercises[ex].target_days, w.exercises[ex].done_days)
+        for ex in ("bridge", "back_extension")
+        if w.exercises[ex].target_days
+    ]
     sp = w.exercises["side_plank"]
     if sp.target_days:
-        lines += [("side_plank", "Side plank, left", w.side_left_days, sp.target_days, sp.done_days),
-                  ("side_plank", "Side plank, right", w.side_right_days, sp.target_days, sp.done_days)]
+        lines += [
+            ("side_plank", "Side plank, left", w.side_left_days, sp.target_days, sp.done_days),
+            ("side_plank", "Side plank, right", w.side_right_days, sp.target_days, sp.done_days),
+        ]
     if w.exercises["plank"].target_days:
         p = w.exercises["plank"]
         lines.append(("plank", ui.label("plank"), p.complete_days, p.target_days, p.done_days))
     for _ex, name, done, target, any_days in lines:
-        cells.append({"week": labels[w.start], "iso": ui.week_of(w.start), "order": w.start.toordinal(), "part": name, "done": done, "target": target,
-                      "share": min(1.0, done / target), "text": f"{done}/{target}", "days with any": any_days})
+        cells.append(
+            {
+                "week": labels[w.start],
+                "iso": ui.week_of(w.start),
+                "order": w.start.toordinal(),
+                "part": name,
+                "done": done,
+                "target": target,
+                "share": min(1.0, done / target),
+                "text": f"{done}/{target}",
+                "days with any": any_days,
+            }
+        )
 adh = pd.DataFrame(cells)
 order = list(dict.fromkeys(adh["part"]))
 base = alt.Chart(adh).encode(
@@ -100,8 +114,9 @@ text = base.mark_text(fontSize=13, fontWeight="bold").encode(
 st.altair_chart((heat + text).properties(height=44 * len(order) + 30), width="stretch")
 with st.expander("Adherence as a table"):
     st.dataframe(
-        adh.pivot(index="part", columns="order", values="text").reindex(order).rename(
-            columns={w.start.toordinal(): labels[w.start] for w in recent}),
+        adh.pivot(index="part", columns="order", values="text")
+        .reindex(order)
+        .rename(columns={w.start.toordinal(): labels[w.start] for w in recent}),
         width="stretch",
     )
 
@@ -109,22 +124,25 @@ with st.expander("Adherence as a table"):
 st.subheader("Progress over the weeks")
 st.caption("Weekly averages, by the week's Monday. Dashed line: your target.")
 trend_labels = ui.week_labels([t.start for t in trends])
-tr = pd.DataFrame([{**asdict(t), "week": trend_labels[t.start], "iso": ui.week_of(t.start), "order": t.start.toordinal()}
-                   for t in trends])
+tr = pd.DataFrame([{**asdict(t), "week": trend_labels[t.start], "iso": ui.week_of(t.start), "order": t.start.toordinal()} for t in trends])
 
 
-def trend_chart(columns: dict[str, str], palette: list[str], title: str, target: float | None, unit: str) -> alt.Chart:
+def trend_chart(columns: dict[str, str], palette: list[str], title: str, target: float | None, unit: str) -> alt.Chart | alt.LayerChart:
     """Weekly means as lines (one colour per exercise), the target as a dashed rule."""
     long = tr.melt(id_vars=["week", "iso", "order"], value_vars=list(columns), var_name="what", value_name="value").dropna()
     long["what"] = long["what"].map(columns)
-    chart = (
+    chart: alt.Chart | alt.LayerChart = (
         alt.Chart(long)
         .mark_line(point=alt.OverlayMarkDef(size=60), strokeWidth=3)
         .encode(
             x=alt.X("week:O", title=None, sort=by_time, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("value:Q", title=unit, scale=alt.Scale(zero=True)),
-            color=alt.Color("what:N", title=None, legend=alt.Legend(orient="bottom"),
-                            scale=alt.Scale(domain=list(columns.values()), range=[ui.COLORS[k] for k in palette])),
+            color=alt.Color(
+                "what:N",
+                title=None,
+                legend=alt.Legend(orient="bottom"),
+                scale=alt.Scale(domain=list(columns.values()), range=[ui.COLORS[k] for k in palette]),
+            ),
             tooltip=[alt.Tooltip("iso:N", title="week"), "what", alt.Tooltip("value:Q", format=".1f")],
         )
         .properties(title=title, height=220)
@@ -138,15 +156,24 @@ def trend_chart(columns: dict[str, str], palette: list[str], title: str, target:
 c1, c2, c3 = st.columns(3)
 with c1:
     st.altair_chart(
-        trend_chart({"side_plank_hold_s": "Side plank", "plank_hold_s": "Front plank"}, ["side_plank", "plank"], "Hold duration (mean)",
-                    r.side_plank.hold_s, "seconds"),
+        trend_chart(
+            {"side_plank_hold_s": "Side plank", "plank_hold_s": "Front plank"},
+            ["side_plank", "plank"],
+            "Hold duration (mean)",
+            r.side_plank.hold_s,
+            "seconds",
+        ),
         width="stretch",
     )
 with c2:
     st.altair_chart(
-        trend_chart({"bridge_hold_per_rep_s": "Hip bridge", "back_extension_hold_per_rep_s": "Back extension"},
-                    ["bridge", "back_extension"],
-                    "Time held at the top, per rep", r.bridge.hold_s, "seconds"),
+        trend_chart(
+            {"bridge_hold_per_rep_s": "Hip bridge", "back_extension_hold_per_rep_s": "Back extension"},
+            ["bridge", "back_extension"],
+            "Time held at the top, per rep",
+            r.bridge.hold_s,
+            "seconds",
+        ),
         width="stretch",
     )
 with c3:
@@ -200,7 +227,5 @@ if chosen is not None:
     st.switch_page("views/session.py", query_params={"id": str(sid)})
 
 # -- exports people take elsewhere (dashboard/exports.py) ---------------------------------------
-from dashboard import exports  # noqa: E402
-
 st.subheader("Export")
 exports.history_buttons(include_demo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, live_view, sensors
+from sensor.live import LiveSession
 
 KEY = "live_session"
 FIRST_DATA_WAIT_S = 1.5  # a sensor still connecting after this shows "Connecting…" meanwhile
@@ -12,7 +13,7 @@ FIRST_DATA_WAIT_S = 1.5  # a sensor still connecting after this shows "Connectin
 st.title("Live")
 sensors.warm_up()
 r = data.routine()
-session = st.session_state.get(KEY)
+session: LiveSession | None = st.session_state.get(KEY)
 snap = session.snapshot() if session is not None else None
 
 top = st.empty()  # the picker (and the last session's box): cleared in this run when Start is pressed
@@ -27,24 +28,25 @@ if snap is None or not snap.active:
                 c1, c2 = st.columns([1, 2], vertical_alignment="center")
                 if c1.button("Open the session", type="primary", icon=":material/monitoring:", key="live_open"):
                     st.switch_page("views/session.py", query_params={"id": str(sid)})
-                c2.page_link("views/session.py", label=f"Session {sid}", icon=":material/link:",
-                             query_params={"id": str(sid)})
+                c2.page_link("views/session.py", label=f"Session {sid}", icon=":material/link:", query_params={"id": str(sid)})
         with st.container(border=True):
             st.subheader("Sensor")
             choices = sensors.choices()
-            pick = st.selectbox("Sensor", list(choices), format_func=lambda k: choices[k].label, key="live_sensor",
-                                label_visibility="collapsed")
+            pick = st.selectbox(
+                "Sensor", list(choices), format_func=lambda k: choices[k].label, key="live_sensor", label_visibility="collapsed"
+            )
             chosen = choices[pick]
             opts = chosen.options_ui()
             if chosen.kind == "ble":
                 st.caption("Wear it on the back of the pelvis, face pointing away from you.")
             c1, c2, _ = st.columns([1, 1, 3], vertical_alignment="bottom")
-            record = c2.toggle("Save the session", value=True, key="live_record",
-                               help="Record the samples and add the session to your history")
+            record = c2.toggle(
+                "Save the session", value=True, key="live_record", help="Record the samples and add the session to your history"
+            )
             if c1.button("Start", type="primary", icon=":material/play_arrow:", key="live_start"):
                 try:
                     src = chosen.make(opts)
-                except Exception as e:  # noqa: BLE001 - a sensor that cannot be opened: say why
+                except Exception as e:
                     st.error(f"Cannot start: {e}")
                 else:
                     st.session_state[KEY] = session = sensors.start(src, record=record)
@@ -52,21 +54,23 @@ if snap is None or not snap.active:
                     session.wait_for_data(FIRST_DATA_WAIT_S)
                     started = True
             sensors.scan_ui()
-    if started:
+    if started and session is not None:
         top.empty()
         snap = session.snapshot()
 
-if snap is not None and snap.active:
+if session is not None and snap is not None and snap.active:
     c1, c2 = st.columns([1, 5], vertical_alignment="center")
     if c1.button("Stop", type="primary", icon=":material/stop:", key="live_stop"):
         with st.spinner("Closing the recording and saving the session…"):
             session.stop()
         st.rerun()
-    c2.caption("Recording: the session goes into your history when you stop." if session.recordings_dir
-               else "Not saving this session.")
+    c2.caption("Recording: the session goes into your history when you stop." if session.recordings_dir else "Not saving this session.")
 
 if session is not None:
     live_view.show(KEY, r)
 else:
-    st.info("Choose a sensor and press **Start**. The simulated wearer needs no hardware: it does a whole "
-            "session of the routine in front of you.", icon=":material/info:")
+    st.info(
+        "Choose a sensor and press **Start**. The simulated wearer needs no hardware: it does a whole "
+        "session of the routine in front of you.",
+        icon=":material/info:",
+    )

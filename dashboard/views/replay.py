@@ -16,8 +16,7 @@ KEY = "replay_session"
 SPEEDS = [1, 2, 5, 10, 20, 50]
 
 st.title("Replay")
-st.caption("Plays a recording through the same path as a live sensor (nothing is saved), "
-           "so you can watch a past session as it happened.")
+st.caption("Plays a recording through the same path as a live sensor (nothing is saved), so you can watch a past session as it happened.")
 r = data.routine()
 session: LiveSession | None = st.session_state.get(KEY)
 snap = session.snapshot() if session is not None else None
@@ -45,7 +44,7 @@ def _span(path: str, mtime: float) -> tuple[float, float]:
 def _play(path: str, speed: float, start_s: float | None = None) -> None:
     try:
         src = ReplaySource(path, speed, start_s=start_s)
-    except Exception as e:  # noqa: BLE001 - a damaged file: say so, keep the page
+    except Exception as e:
         st.error(f"Cannot replay: {e}")
         return
     sess = LiveSession(src, coach=Coach(r))
@@ -55,9 +54,9 @@ def _play(path: str, speed: float, start_s: float | None = None) -> None:
 
 
 labels = {str(p): name for name, p in recs}
-if snap is None or not snap.running:
+if session is None or snap is None or not snap.running:
     c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
-    path = c1.selectbox("Recording", list(labels), format_func=labels.get, key="replay_path")
+    path = c1.selectbox("Recording", list(labels), format_func=lambda p: labels[p], key="replay_path")
     speed = c2.slider("Speed", int(MIN_SPEED), int(MAX_SPEED), 10, format="%d×", key="replay_speed")
     if c3.button("Play", type="primary", icon=":material/play_arrow:", key="replay_play"):
         _play(path, speed)
@@ -77,15 +76,23 @@ else:
     elif c2.button("Pause", icon=":material/pause:", key="replay_pause"):
         src.pause()
         st.rerun()
-    speed_now = min(SPEEDS, key=lambda v: abs(v - src.speed))
+    playing_at = src.speed
+    speed_now = min(SPEEDS, key=lambda v: abs(v - playing_at))
     new_speed = c3.select_slider("Speed", SPEEDS, value=speed_now, format_func=lambda v: f"{v}×", key="replay_live_speed")
     if new_speed != speed_now:
         src.set_speed(float(new_speed))
     with st.form("replay_seek", border=False):
         s1, s2 = st.columns([4, 1], vertical_alignment="bottom")
         pos = min(max(snap.stream_time_s - t0, 0.0), t1 - t0)
-        target = s1.slider("Position", 0, max(1, int(t1 - t0)), int(pos), format="%d s", key="replay_pos",
-                           help="Jump forward or back; the analysis is redone up to that moment, so every count stays right")
+        target = s1.slider(
+            "Position",
+            0,
+            max(1, int(t1 - t0)),
+            int(pos),
+            format="%d s",
+            key="replay_pos",
+            help="Jump forward or back; the analysis is redone up to that moment, so every count stays right",
+        )
         if s2.form_submit_button("Jump", icon=":material/fast_forward:"):
             want = t0 + float(target)
             if want >= snap.stream_time_s:

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, session_edit, ui
+from dashboard import data, exports, session_edit, ui
 from sensor.routine import compare, reaches
 
 rows = data.sessions(include_demo=True)
@@ -69,24 +69,43 @@ if not s["calibrated"] and row.side_unknown:
 m = st.columns(5)
 m[0].metric("Hip bridge reps", row.bridge_reps, border=True, help=f"in {row.bridge_sets} sets")
 m[1].metric("Back extension reps", row.back_extension_reps, border=True, help=f"in {row.back_extension_sets} sets")
-sides = f"{row.side_left} L · {row.side_right} R" if not row.side_unknown else (
-    f"{row.side_unknown} side ?" if not row.side_left + row.side_right else f"{row.side_left}L {row.side_right}R {row.side_unknown}?")
-m[2].metric("Side plank holds", sides, border=True,
-            help="left / right: the side the body rests on" + ("; ?: side unknown, set it below" if row.side_unknown else ""))
+sides = (
+    f"{row.side_left} L · {row.side_right} R"
+    if not row.side_unknown
+    else (f"{row.side_unknown} side ?" if not row.side_left + row.side_right else f"{row.side_left}L {row.side_right}R {row.side_unknown}?")
+)
+m[2].metric(
+    "Side plank holds",
+    sides,
+    border=True,
+    help="left / right: the side the body rests on" + ("; ?: side unknown, set it below" if row.side_unknown else ""),
+)
 m[3].metric("Front plank holds", row.planks, border=True)
-m[4].metric("Stability", "–" if row.mean_score is None else f"{row.mean_score:.0f} / 100", border=True,
-            help="Mean stability score of the holds (100 = rock steady)")
+m[4].metric(
+    "Stability",
+    "–" if row.mean_score is None else f"{row.mean_score:.0f} / 100",
+    border=True,
+    help="Mean stability score of the holds (100 = rock steady)",
+)
 
 # -- timeline ------------------------------------------------------------------------------
 st.subheader("Timeline")
 layers: list[alt.Chart] = []
 bands = [
-    {"start": x["start_s"], "end": x["end_s"], "what": ui.label(x["exercise"]),
-     "detail": f"{ui.label(x['exercise'])} rep {x['rep_in_set']} of set {x['set_idx'] + 1}: held {x['hold_s']:.1f} s"}
+    {
+        "start": x["start_s"],
+        "end": x["end_s"],
+        "what": ui.label(x["exercise"]),
+        "detail": f"{ui.label(x['exercise'])} rep {x['rep_in_set']} of set {x['set_idx'] + 1}: held {x['hold_s']:.1f} s",
+    }
     for x in d.reps
 ] + [
-    {"start": h.start_s, "end": h.end_s, "what": ui.label(h.exercise),
-     "detail": f"{ui.hold_label(h.exercise, h.side)}: {h.duration_s:.0f} s, score {h.score:.0f}"}
+    {
+        "start": h.start_s,
+        "end": h.end_s,
+        "what": ui.label(h.exercise),
+        "detail": f"{ui.hold_label(h.exercise, h.side)}: {h.duration_s:.0f} s, score {h.score:.0f}",
+    }
     for h in d.analysis.holds  # as the user corrected them
 ]
 domain = [ui.label(e) for e in ui.COLORS]
@@ -97,30 +116,47 @@ if bands:
     layers.append(
         alt.Chart(pd.DataFrame(bands))
         .mark_rect(opacity=0.28)
-        .encode(x=x_axis, x2="end:Q", color=alt.Color("what:N", scale=colors, title=None, legend=alt.Legend(orient="top")),
-                tooltip=[alt.Tooltip("detail:N", title="")])
+        .encode(
+            x=x_axis,
+            x2="end:Q",
+            color=alt.Color("what:N", scale=colors, title=None, legend=alt.Legend(orient="top")),
+            tooltip=[alt.Tooltip("detail:N", title="")],
+        )
     )
 if d.gaps:
     layers.append(
-        alt.Chart(pd.DataFrame([{"start": g["start_s"], "end": g["end_s"], "detail": f"no data for {g['end_s'] - g['start_s']:.1f} s (link lost)"} for g in d.gaps]))
+        alt.Chart(
+            pd.DataFrame(
+                [
+                    {"start": g["start_s"], "end": g["end_s"], "detail": f"no data for {g['end_s'] - g['start_s']:.1f} s (link lost)"}
+                    for g in d.gaps
+                ]
+            )
+        )
         .mark_rect(color="#bdbdbd", opacity=0.6)
         .encode(x=x_axis, x2="end:Q", tooltip=[alt.Tooltip("detail:N", title="")])
     )
 if "_trace_t" in s:
     tr = pd.DataFrame({"start": s["_trace_t"], "deg": s["_trace_deg"]})
     layers.append(
-        alt.Chart(tr)
-        .mark_line(color=ui.TRACE_COLOR, strokeWidth=1.4)
-        .encode(x=x_axis, y=alt.Y("deg:Q", title="pelvis angle (°)"))
+        alt.Chart(tr).mark_line(color=ui.TRACE_COLOR, strokeWidth=1.4).encode(x=x_axis, y=alt.Y("deg:Q", title="pelvis angle (°)"))
     )
 if "_trace_t" in s:
     st.altair_chart(alt.layer(*layers).properties(height=260).interactive(bind_y=False), width="stretch")
     st.caption("Shaded: reps and holds as detected; grey: no data (link lost). Drag to pan, scroll to zoom.")
 elif bands:
     # No angle trace (e.g. an import without one): the events as lanes, one per exercise.
-    lanes = alt.Chart(pd.DataFrame(bands)).mark_bar(height=20, cornerRadius=3).encode(
-        x=x_axis, x2="end:Q", y=alt.Y("what:N", title=None), color=alt.Color("what:N", scale=colors, legend=None),
-        tooltip=[alt.Tooltip("detail:N", title="")])
+    lanes = (
+        alt.Chart(pd.DataFrame(bands))
+        .mark_bar(height=20, cornerRadius=3)
+        .encode(
+            x=x_axis,
+            x2="end:Q",
+            y=alt.Y("what:N", title=None),
+            color=alt.Color("what:N", scale=colors, legend=None),
+            tooltip=[alt.Tooltip("detail:N", title="")],
+        )
+    )
     st.altair_chart(lanes.interactive(bind_y=False), width="stretch")
     st.caption("Reps and holds as detected (no pelvis-angle trace was stored for this session).")
 else:
@@ -130,13 +166,16 @@ else:
 st.subheader("Against your routine")
 cmp = compare(d.analysis, r, d.counts)
 st.dataframe(
-    pd.DataFrame([{"": "✓ done to target" if c.met else "✗ not yet", "Exercise": c.label, "Target": c.target, "Done": c.done}
-                  for c in cmp]),
+    pd.DataFrame(
+        [{"": "✓ done to target" if c.met else "✗ not yet", "Exercise": c.label, "Target": c.target, "Done": c.done} for c in cmp]
+    ),
     hide_index=True,
     width="stretch",
 )
-st.caption(f"A rep or hold reaching its target time within {ui.TOLERANCE_S:.2f} s counts as reaching it. "
-           "History counts a day for an exercise when one session of that day was done to target.")
+st.caption(
+    f"A rep or hold reaching its target time within {ui.TOLERANCE_S:.2f} s counts as reaching it. "
+    "History counts a day for an exercise when one session of that day was done to target."
+)
 
 # -- reps ------------------------------------------------------------------------------------
 for ex in ("bridge", "back_extension"):
@@ -154,15 +193,23 @@ for ex in ("bridge", "back_extension"):
         }
     )
     if target.hold_s > 0:
-        color: Any = alt.Color("ok:N", scale=alt.Scale(domain=["reached the target", "short"], range=[ui.OK, ui.SHORT]),
-                          title=None, legend=alt.Legend(orient="top"))
+        color: Any = alt.Color(
+            "ok:N",
+            scale=alt.Scale(domain=["reached the target", "short"], range=[ui.OK, ui.SHORT]),
+            title=None,
+            legend=alt.Legend(orient="top"),
+        )
     else:  # no hold target (back extensions by default): nothing to judge, one colour
         color = alt.value(ui.COLORS[ex])
-    bars = alt.Chart().mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
-        x=alt.X("rep:O", title="rep", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("hold_s:Q", title="held (s)"),
-        color=color,
-        tooltip=["set", "rep", alt.Tooltip("hold_s:Q", title="held (s)", format=".1f")],
+    bars = (
+        alt.Chart()
+        .mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3)
+        .encode(
+            x=alt.X("rep:O", title="rep", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("hold_s:Q", title="held (s)"),
+            color=color,
+            tooltip=["set", "rep", alt.Tooltip("hold_s:Q", title="held (s)", format=".1f")],
+        )
     )
     chart = alt.layer(bars, data=df)
     if target.hold_s > 0:
@@ -175,11 +222,13 @@ for ex in ("bridge", "back_extension"):
     held = int((df["ok"] == "reached the target").sum())
     fixed = session_edit.corrected_sets_words(d, ex)
     if target.hold_s > 0:
-        st.caption(f"{ui.held_words(held, len(df), target.hold_s)} (dashed line: your target). "
-                   f"{target.reps_per_set} reps make a set.{fixed}")
+        st.caption(
+            f"{ui.held_words(held, len(df), target.hold_s)} (dashed line: your target). {target.reps_per_set} reps make a set.{fixed}"
+        )
     else:
-        st.caption(f"{len(df)} reps in {sets} {'set' if sets == 1 else 'sets'}; "
-                   f"target {target.sets_per_session} × {target.reps_per_set}.{fixed}")
+        st.caption(
+            f"{len(df)} reps in {sets} {'set' if sets == 1 else 'sets'}; target {target.sets_per_session} × {target.reps_per_set}.{fixed}"
+        )
 
 # -- holds -----------------------------------------------------------------------------------
 if d.holds:
@@ -196,13 +245,21 @@ if d.holds:
         ]
     )
     kinds = list(dict.fromkeys(hd["kind"]))
-    palette = {"Side plank (left)": ui.SIDE_COLORS["left"], "Side plank (right)": ui.SIDE_COLORS["right"],
-               "Side plank (side unknown)": ui.SIDE_COLORS["unknown"], "Front plank": ui.COLORS["plank"]}
+    palette = {
+        "Side plank (left)": ui.SIDE_COLORS["left"],
+        "Side plank (right)": ui.SIDE_COLORS["right"],
+        "Side plank (side unknown)": ui.SIDE_COLORS["unknown"],
+        "Front plank": ui.COLORS["plank"],
+    }
     base = alt.Chart(hd).encode(y=alt.Y("hold:N", title=None, sort=None, axis=alt.Axis(labelLimit=220)))
     bars = base.mark_bar(cornerRadiusEnd=4).encode(
         x=alt.X("duration_s:Q", title="held (s)"),
-        color=alt.Color("kind:N", scale=alt.Scale(domain=kinds, range=[palette.get(k, "#607D8B") for k in kinds]), title=None,
-                        legend=alt.Legend(orient="top")),
+        color=alt.Color(
+            "kind:N",
+            scale=alt.Scale(domain=kinds, range=[palette.get(k, "#607D8B") for k in kinds]),
+            title=None,
+            legend=alt.Legend(orient="top"),
+        ),
         tooltip=["hold", alt.Tooltip("duration_s:Q", title="held (s)", format=".1f"), alt.Tooltip("target_s:Q", title="target (s)")],
     )
     ticks = base.mark_tick(color="#212121", thickness=3).encode(x="target_s:Q")
@@ -234,8 +291,7 @@ if d.holds:
             "Verdict": st.column_config.TextColumn(width="large"),
         },
     )
-    st.caption("Sway: slow wobble of the pelvis about its trend. Tremor: fast shaking (4–15 Hz). "
-               "Sag: how far the hips sank over the hold.")
+    st.caption("Sway: slow wobble of the pelvis about its trend. Tremor: fast shaking (4–15 Hz). Sag: how far the hips sank over the hold.")
 
 # -- editing -----------------------------------------------------------------------------------
 session_edit.corrections_panel(d, sid)
@@ -245,11 +301,15 @@ session_edit.edit_panel(d, row, rows)
 st.subheader("Export")
 stem = f"holdtrack-session-{sid}-{row.local_date.isoformat()}"
 c1, c2, _ = st.columns([1, 1, 4])
-c1.download_button("Download CSV", data.export_csv(d), file_name=f"{stem}.csv", mime="text/csv", icon=":material/table:",
-                   on_click="ignore")
-c2.download_button("Download JSON", data.export_json(d), file_name=f"{stem}.json", mime="application/json",
-                   icon=":material/data_object:", on_click="ignore")
+c1.download_button("Download CSV", data.export_csv(d), file_name=f"{stem}.csv", mime="text/csv", icon=":material/table:", on_click="ignore")
+c2.download_button(
+    "Download JSON",
+    data.export_json(d),
+    file_name=f"{stem}.json",
+    mime="application/json",
+    icon=":material/data_object:",
+    on_click="ignore",
+)
 # -- exports people take elsewhere (dashboard/exports.py) ---------------------------------------
-from dashboard import exports  # noqa: E402
 
 exports.session_buttons(d, stem)
