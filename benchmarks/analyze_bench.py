@@ -48,8 +48,10 @@ for i in range(len(t)):
 print(ahrs.get_gravity())
 """
 
-PEAK = "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True); " \
-       "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+PEAK = (
+    "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True); "
+    "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
 
 
 def tiled(base: Samples, seconds: float, offset_s: float = 0.0) -> Samples:
@@ -128,13 +130,14 @@ def main() -> None:
         for name, small, big in (
             ("csv", analyze_cmd(files["small"]), analyze_cmd(files["big"])),
             ("htrec", analyze_cmd(files["small_rec"]), analyze_cmd(files["big_rec"])),
-            ("reference", [sys.executable, "-c", REFERENCE, str(files["small"])],
-             [sys.executable, "-c", REFERENCE, str(files["big"])]),
+            ("reference", [sys.executable, "-c", REFERENCE, str(files["small"])], [sys.executable, "-c", REFERENCE, str(files["big"])]),
         ):
             ts, tb = best(small, args.repeat), best(big, args.repeat)
             per_hour[name] = (tb - ts) / span
-            print(f"{name:>10}: {h_small:g} h {ts:6.2f} {unit}, {h_big:g} h {tb:6.2f} {unit} -> "
-                  f"{per_hour[name]:.3f} {unit} per hour of 100 Hz")
+            print(
+                f"{name:>10}: {h_small:g} h {ts:6.2f} {unit}, {h_big:g} h {tb:6.2f} {unit} -> "
+                f"{per_hour[name]:.3f} {unit} per hour of 100 Hz"
+            )
         ref = per_hour["reference"]
         for name in ("csv", "htrec"):
             print(f"{name:>10}: {ref / per_hour[name]:.2f}x faster than the reference per hour of data")

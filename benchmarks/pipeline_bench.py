@@ -18,17 +18,17 @@ import argparse
 import sys
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sensor.analyze import analyze_samples  # noqa: E402
-from sensor.pipeline import Pipeline  # noqa: E402
-from sensor.samples import STANDARD_GRAVITY, Samples  # noqa: E402
-from sensor.simulate import SimulatedSession, simulate_session  # noqa: E402
+from sensor.analyze import analyze_samples
+from sensor.pipeline import Pipeline
+from sensor.samples import STANDARD_GRAVITY, Samples
+from sensor.simulate import SimulatedSession, simulate_session
 
 
 def long_session(minutes: float, rate: float = 100.0) -> Samples:
@@ -86,7 +86,7 @@ def bare_imufusion_loop(s: Samples, rate: float) -> float:
     return time.perf_counter() - t
 
 
-def best_of(k: int, fn, *args) -> float:  # type: ignore[no-untyped-def]
+def best_of(k: int, fn: Callable[..., float], *args: object) -> float:
     """Fastest of k runs: the figure least disturbed by other work on the machine."""
     return min(fn(*args) for _ in range(k))
 
@@ -103,8 +103,10 @@ def throughput() -> None:
     a = analyze_samples(s)  # warm-up: lazy imports, filter design
     ours = best_of(5, _time_analysis, s)
     bare = best_of(5, bare_imufusion_loop, s, 100.0)
-    print(f"1. analysis of a 1-hour 100 Hz session ({n} samples, best of 5): {n / ours:,.0f} samples/s ({ours:.3f} s); "
-          f"{len(a.reps)} reps, {len(a.holds)} holds")
+    print(
+        f"1. analysis of a 1-hour 100 Hz session ({n} samples, best of 5): {n / ours:,.0f} samples/s ({ours:.3f} s); "
+        f"{len(a.reps)} reps, {len(a.holds)} holds"
+    )
     print(f"   bare imufusion AHRS loop, same samples, best of 5: {n / bare:,.0f} samples/s ({bare:.3f} s)")
     print(f"   ratio (analysis / imufusion loop): {bare / ours:.1f}x")
 
@@ -115,7 +117,7 @@ def per_chunk() -> None:
     for size in (1, 5, 20):
         chunks = s.chunks(size)
 
-        def run() -> float:
+        def run(chunks: list[Samples] = chunks) -> float:
             p = Pipeline()
             t = time.perf_counter()
             for c in chunks:
@@ -160,6 +162,7 @@ def accuracy() -> None:
 
         p.process(s)
         cal = p.calibration
+        assert cal is not None and sim.true_up_device is not None, "the simulated session starts with a stand"
         r = Resampler(50.0, 1.0)
         tg, xg, filled, _ = r.feed(s)
         tf = TiltFilter(50.0)
@@ -170,7 +173,7 @@ def accuracy() -> None:
         ours_e.append(np.degrees(elev))
         dt_if, grav = imufusion_loop(s, 100.0)
         M = cal.mounting
-        up_true = (sim.true_up_device.astype(float) @ M.T)
+        up_true = sim.true_up_device.astype(float) @ M.T
         e_true = np.degrees(np.arcsin(np.clip(up_true[:, 1], -1, 1)))
         up_if = grav @ M.T
         e_if = np.degrees(np.arcsin(np.clip(up_if[:, 1] / np.linalg.norm(up_if, axis=1), -1, 1)))
@@ -180,11 +183,18 @@ def accuracy() -> None:
         moving = lying & (np.abs(np.gradient(e_true_g, tg)) > 5.0)
         for name, est, secs, n in (("pipeline", ours_e[0], ours_time, len(tg)), ("imufusion", e_if_g, dt_if, len(s))):
             err = est - e_true_g
-            rows.append((seed, name, float(np.sqrt(np.mean(err[lying] ** 2))), float(np.sqrt(np.mean(err[moving] ** 2))),
-                         float(np.percentile(np.abs(err[moving]), 95)), n / secs))
+            rows.append(
+                (
+                    seed,
+                    name,
+                    float(np.sqrt(np.mean(err[lying] ** 2))),
+                    float(np.sqrt(np.mean(err[moving] ** 2))),
+                    float(np.percentile(np.abs(err[moving]), 95)),
+                    n / secs,
+                )
+            )
     for seed, name, rms, rms_mov, p95_mov, rate in rows:
-        print(f"   seed {seed} {name:9}: RMS {rms:5.2f}° lying, {rms_mov:5.2f}° while moving (p95 {p95_mov:5.2f}°), "
-              f"{rate:,.0f} samples/s")
+        print(f"   seed {seed} {name:9}: RMS {rms:5.2f}° lying, {rms_mov:5.2f}° while moving (p95 {p95_mov:5.2f}°), {rate:,.0f} samples/s")
 
 
 def main() -> None:

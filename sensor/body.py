@@ -27,12 +27,14 @@ def elevation_axis(up: np.ndarray) -> np.ndarray:
     turns y toward ``up``. Works on (3,) or (n, 3).
     """
     k = np.stack([up[..., 2], np.zeros_like(up[..., 0]), -up[..., 0]], axis=-1)
-    return k / np.sqrt(np.sum(k * k, axis=-1, keepdims=True))
+    axis: np.ndarray = k / np.sqrt(np.sum(k * k, axis=-1, keepdims=True))
+    return axis
 
 
 def elevation_deg(up: np.ndarray) -> np.ndarray:
     """Elevation of the superior axis above the horizontal, degrees (n,) or scalar."""
-    return np.degrees(np.arcsin(np.clip(up[..., 1], -1.0, 1.0)))
+    deg: np.ndarray = np.degrees(np.arcsin(np.clip(up[..., 1], -1.0, 1.0)))
+    return deg
 
 
 def rotation_matrix(axis: np.ndarray, angle_rad: float) -> np.ndarray:
@@ -40,7 +42,8 @@ def rotation_matrix(axis: np.ndarray, angle_rad: float) -> np.ndarray:
     a = np.asarray(axis, float)
     a = a / np.linalg.norm(a)
     K = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
-    return np.eye(3) + np.sin(angle_rad) * K + (1 - np.cos(angle_rad)) * (K @ K)
+    r: np.ndarray = np.eye(3) + np.sin(angle_rad) * K + (1 - np.cos(angle_rad)) * (K @ K)
+    return r
 
 
 # Where the sensor can be worn: the body axis its face (device +z) points along.

@@ -12,12 +12,13 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # for annotations only: the store is imported when a command runs
-    from sensor.store import ImportResult, Store
+    from sensor.events import Analysis
+    from sensor.store import ImportResult, Store, Trace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO_ROOT / "recordings"
@@ -103,10 +104,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 class Outcome:
     """One file's analysis from a worker, or the one-line reason it failed."""
 
-    def __init__(self, value: object = None, error: str | None = None) -> None:
+    def __init__(self, value: tuple[Analysis, Trace | None] | None = None, error: str | None = None) -> None:
         self.value, self.error = value, error
 
-    def analyzer(self, path: Path) -> object:
+    def analyzer(self, path: Path) -> tuple[Analysis, Trace | None]:
         from sensor.errors import HoldTrackError
 
         if self.error is not None:

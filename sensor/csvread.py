@@ -58,7 +58,7 @@ class Source:
                 check_regular(self.path)
                 return open(self.path, "rb")
             z = zipfile.ZipFile(self.path)
-            return _Capped(z.open(self.member), MAX_MEMBER_BYTES, self.name, z)
+            return io.BufferedReader(_Capped(z.open(self.member), MAX_MEMBER_BYTES, self.name, z))
         except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError) as e:
             raise InputError(self.name, f"cannot read: {e}") from None
 
@@ -142,7 +142,11 @@ def read_head(src: Source) -> Head:
 
 
 def read_numeric(
-    src: Source, head: Head, cols: list[int], max_rows: int | None = None, dtypes: tuple[type, type] = (np.float64, np.float32),
+    src: Source,
+    head: Head,
+    cols: list[int],
+    max_rows: int | None = None,
+    dtypes: tuple[type, type] = (np.float64, np.float32),
     clock_time: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Columns ``cols`` of all data rows at once (see ``iter_numeric``)."""
@@ -155,7 +159,11 @@ def read_numeric(
 
 
 def iter_numeric(
-    src: Source, head: Head, cols: list[int], max_rows: int | None = None, dtypes: tuple[type, type] = (np.float64, np.float32),
+    src: Source,
+    head: Head,
+    cols: list[int],
+    max_rows: int | None = None,
+    dtypes: tuple[type, type] = (np.float64, np.float32),
     clock_time: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Columns ``cols`` of the data rows, block by block: the first as a (n,) ``dtypes[0]``
@@ -298,7 +306,7 @@ def _clock_seconds(col: Any, where: str) -> np.ndarray:
     coded = date.dictionary_encode()  # (arrow's to_numpy of strings would import pandas)
     days, inverse = coded.dictionary.to_pylist(), np.frombuffer(coded.indices.buffers()[1], np.int32, len(coded), coded.offset * 4)
     try:
-        base = np.array([dt.datetime.strptime(d, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp() for d in days])
+        base = np.array([dt.datetime.strptime(d, "%Y-%m-%d").replace(tzinfo=dt.UTC).timestamp() for d in days])
     except ValueError:
         raise InputError(where, "date is not Y-M-D") from None
     return base[inverse] + h * 3600.0 + m * 60.0 + sec
@@ -308,7 +316,7 @@ def _decimal_comma(col: object) -> object:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    return pc.replace_substring(pc.utf8_trim_whitespace(col), ",", ".").cast(pa.float64())  # type: ignore[arg-type]
+    return pc.replace_substring(pc.utf8_trim_whitespace(col), ",", ".").cast(pa.float64())
 
 
 def _rows(src: Source, head: Head) -> Iterator[tuple[int, list[str]]]:

@@ -159,9 +159,7 @@ class ExcursionDetector:
         return self._hold
 
     # -- feeding -------------------------------------------------------------------
-    def feed(
-        self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, raw: np.ndarray, acc_norm: np.ndarray
-    ) -> list[Event]:
+    def feed(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, raw: np.ndarray, acc_norm: np.ndarray) -> list[Event]:
         """Grid samples of one confirmed-posture segment; e in degrees; ``raw`` is the
         instantaneous posture, which leaves the confirmed one when the wearer rolls;
         ``acc_norm`` is |specific force| in m/s²."""
@@ -227,9 +225,7 @@ class ExcursionDetector:
             return self.s.backext_start_deg
         return self.s.side_start_deg
 
-    def _feed_rest(
-        self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, k: int
-    ) -> int:
+    def _feed_rest(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, k: int) -> int:
         qf = quiet.astype(np.float64)
         seg, q = e[k:], quiet[k:]
         if self.base is None:
@@ -297,7 +293,9 @@ class ExcursionDetector:
             if late.size:
                 stop, timed_out = int(late[0]), True
         take = stop + (1 if end.size and not timed_out and stop < d.size else 0)
-        self._trace.add(t[k : k + take], d[:take], up[k : k + take], gyr[k : k + take], fn[k : k + take], quiet[k : k + take].astype(np.float64))
+        self._trace.add(
+            t[k : k + take], d[:take], up[k : k + take], gyr[k : k + take], fn[k : k + take], quiet[k : k + take].astype(np.float64)
+        )
         if take:
             self._peak = float(run_peak[take - 1])
         if self._hold is None and self._holdable():

@@ -48,6 +48,7 @@ def variant_groups(analysis: Analysis, truth: dict[str, Any]) -> dict[str, tuple
         groups[f"{ex} {v}"] = (sub, {**truth, "reps": reps, "holds": holds, "sets": sets})
     return groups
 
+
 def _match(det: list[Any], truth: list[dict[str, Any]], det_span: Any, kind: str) -> list[tuple[int, int]]:
     """Greedy one-to-one matching of overlapping intervals of the same exercise."""
     pairs: list[tuple[float, int, int]] = []
@@ -316,7 +317,8 @@ def run_evaluation(
 
 def _call(job: tuple[Any, Any]) -> tuple[str, Analysis, dict[str, Any]]:
     fn, arg = job
-    return fn(arg)
+    result: tuple[str, Analysis, dict[str, Any]] = fn(arg)
+    return result
 
 
 def format_evaluation(s: dict[str, Any], bad: list[str], misses: list[str]) -> str:
@@ -324,7 +326,9 @@ def format_evaluation(s: dict[str, Any], bad: list[str], misses: list[str]) -> s
     lines.append(f"{'exercise':16} {'true':>6} {'found':>6} {'precision':>10} {'recall':>8}")
     for ex, v in s["per_exercise"].items():
         if v["true"] or v["detected"]:
-            lines.append(f"{ex:16} {v['true']:>6} {v['detected']:>6} {v['precision'] if v['precision'] is not None else '-':>10} {v['recall'] if v['recall'] is not None else '-':>8}")
+            lines.append(
+                f"{ex:16} {v['true']:>6} {v['detected']:>6} {v['precision'] if v['precision'] is not None else '-':>10} {v['recall'] if v['recall'] is not None else '-':>8}"
+            )
     st = s["sets"]
     lines.append(f"sets: {st['total']}, exact count {st['exact_fraction']}, within ±1 {st['within_1_fraction']}")
     h, r = s["hold_duration_error_s"], s["rep_hold_time_error_s"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +21,16 @@ from sensor.recording import MAGIC, Header, RecordingReader
 from sensor.samples import COLUMNS, STANDARD_GRAVITY, Samples
 from sensor.validate import SampleChecker, check_units, validate_samples
 
-__all__ = ["CSV_COLUMNS", "check_units", "open_input", "read_generic_csv", "read_samples", "sniff_kind",
-           "validate_samples", "write_generic_csv"]
+__all__ = [
+    "CSV_COLUMNS",
+    "check_units",
+    "open_input",
+    "read_generic_csv",
+    "read_samples",
+    "sniff_kind",
+    "validate_samples",
+    "write_generic_csv",
+]
 
 CSV_COLUMNS = ("time_s",) + COLUMNS
 CHUNK = 65536  # samples per chunk handed to the pipeline
@@ -31,8 +39,17 @@ CHUNK = 65536  # samples per chunk handed to the pipeline
 _UNITS: dict[str, dict[str, float]] = {
     "time": {"": 1.0, "s": 1.0, "sec": 1.0, "ms": 1e-3},
     "acc": {"": 1.0, "mps2": 1.0, "m/s^2": 1.0, "m/s2": 1.0, "m/s²": 1.0, "ms2": 1.0, "ms^-2": 1.0, "g": STANDARD_GRAVITY},
-    "gyro": {"": 1.0, "rad/s": 1.0, "rads": 1.0, "radps": 1.0, "rad_s": 1.0, "dps": math.pi / 180, "deg/s": math.pi / 180,
-             "°/s": math.pi / 180, "degps": math.pi / 180},
+    "gyro": {
+        "": 1.0,
+        "rad/s": 1.0,
+        "rads": 1.0,
+        "radps": 1.0,
+        "rad_s": 1.0,
+        "dps": math.pi / 180,
+        "deg/s": math.pi / 180,
+        "°/s": math.pi / 180,
+        "degps": math.pi / 180,
+    },
 }
 _NAME = re.compile(r"^(time|acc_[xyz]|gyro_[xyz])(?:_s\b)?[\s_]*[(\[]?\s*([^)\]]*?)\s*[)\]]?$")
 

@@ -32,7 +32,10 @@ class Calibration:
     @staticmethod
     def from_json(obj: dict[str, object]) -> Calibration:
         return Calibration(
-            np.array(obj["mounting"], float), np.array(obj["gyro_bias"], float), float(obj["at_s"]), bool(obj.get("from_stand", True))  # type: ignore[arg-type]
+            np.array(obj["mounting"], float),
+            np.array(obj["gyro_bias"], float),
+            float(str(obj["at_s"])),
+            bool(obj.get("from_stand", True)),
         )
 
 
@@ -181,12 +184,14 @@ class TiltFilter:
 
 def row_norm(a: np.ndarray) -> np.ndarray:
     """Euclidean norm of each row (np.linalg.norm's axis path is several times slower)."""
-    return np.sqrt(np.einsum("ij,ij->i", a, a))
+    norm: np.ndarray = np.sqrt(np.einsum("ij,ij->i", a, a))
+    return norm
 
 
 def angle_between_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Angle between unit vectors, degrees, row-wise."""
-    return np.degrees(np.arccos(np.clip(np.einsum("ij,ij->i", a, b), -1.0, 1.0)))
+    deg: np.ndarray = np.degrees(np.arccos(np.clip(np.einsum("ij,ij->i", a, b), -1.0, 1.0)))
+    return deg
 
 
 DEG = math.pi / 180

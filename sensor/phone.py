@@ -93,7 +93,9 @@ def parse_push(batch: bytes | str | Mapping[str, Any], source: str = "push") -> 
         values = item.get("values", item)
         try:
             t = int(item["time"]) / 1e9
-            x, y, z = (float(values[k]) for k in ("x", "y", "z"))  # type: ignore[index]
+            if not isinstance(values, dict):
+                raise TypeError("values is not an object")
+            x, y, z = (float(values[k]) for k in ("x", "y", "z"))
         except (KeyError, TypeError, ValueError):
             raise InputError(where, f"{name} item needs 'time' (ns) and x, y, z numbers", row=i) from None
         if not np.all(np.isfinite((t, x, y, z))):
@@ -173,6 +175,7 @@ class PushMerger:
 
 
 # -- files -----------------------------------------------------------------------------------
+
 
 class _Files:
     """CSV tables of a folder, a zip, one file or several files, by lower-case base name
@@ -255,8 +258,11 @@ def _stream(files: _Files, base: str, cols: list[int], time_ns: bool = False) ->
 def _finish(where: str, s: Samples) -> Samples:
     med = float(np.median(np.linalg.norm(s.acc, axis=1)))
     if med < 3.0:
-        raise InputError(where, f"the acceleration lacks gravity (median |acc| {med:.2g} m/s²): "
-                         "export the accelerometer with g (phyphox 'Accelerometer', Sensor Logger 'TotalAcceleration')")
+        raise InputError(
+            where,
+            f"the acceleration lacks gravity (median |acc| {med:.2g} m/s²): "
+            "export the accelerometer with g (phyphox 'Accelerometer', Sensor Logger 'TotalAcceleration')",
+        )
     return validate_samples(s.time_s, s.imu, where, csv_time=False)
 
 
@@ -386,12 +392,17 @@ def _phyphox(files: _Files) -> Samples:
         for kind, stream in _phyphox_streams(files, base).items():
             found.setdefault(kind, stream)
     if "acc" not in found and "linear" in found:
-        raise InputError(files.path, "linear acceleration lacks gravity: record phyphox's 'Accelerometer' "
-                         "(acceleration with g) together with the gyroscope")
+        raise InputError(
+            files.path,
+            "linear acceleration lacks gravity: record phyphox's 'Accelerometer' (acceleration with g) together with the gyroscope",
+        )
     if "acc" not in found or "gyro" not in found:
         has = "the gyroscope only" if "gyro" in found else "the accelerometer only" if "acc" in found else "no accelerometer or gyroscope"
-        raise InputError(files.path, f"this phyphox export has {has}: use the simple experiment with "
-                         "Accelerometer and Gyroscope ticked (or a custom experiment with both) and export CSV")
+        raise InputError(
+            files.path,
+            f"this phyphox export has {has}: use the simple experiment with "
+            "Accelerometer and Gyroscope ticked (or a custom experiment with both) and export CSV",
+        )
     return _merge(files.path, found["acc"], found["gyro"])
 
 

@@ -230,8 +230,12 @@ class Pipeline:
         else:
             stab = self._detector.stability_so_far()
             st.hold = HoldStatus(
-                h.exercise, h.side, h.start_s, st.time_s - h.start_s,
-                stab[0] if stab else None, stability_score(*stab) if stab else None,
+                h.exercise,
+                h.side,
+                h.start_s,
+                st.time_s - h.start_s,
+                stab[0] if stab else None,
+                stability_score(*stab) if stab else None,
             )
 
     def finish(self) -> list[Event]:

@@ -44,6 +44,7 @@ class Resampler:
             self._k_next = math.ceil(t[0] * self.rate_hz - 1e-9)
         else:
             t = np.concatenate(([self._t_prev], s.time_s))
+            assert self._x_prev is not None  # set together with _t_prev
             x = np.concatenate((self._x_prev[None, :], s.imu))
         gaps: list[Gap] = []
         dts = np.diff(t)

@@ -58,7 +58,17 @@ def routine_session(b: _Builder, w: Technique, opt: SimOptions) -> None:
             n = int(rng.integers(4, 6)) if short else int(rng.integers(8, 15))
             for i in range(n):
                 if rng.random() < 0.08:  # a half-hearted lift that is not a rep
-                    b.rep("bridge", rng.uniform(2, 5), rng.uniform(0.5, 1.0), rng.uniform(0.0, 1.0), rng.uniform(0.5, 1.0), 0.02, partial=True, set_no=0, sign=-1.0)
+                    b.rep(
+                        "bridge",
+                        rng.uniform(2, 5),
+                        rng.uniform(0.5, 1.0),
+                        rng.uniform(0.0, 1.0),
+                        rng.uniform(0.5, 1.0),
+                        0.02,
+                        partial=True,
+                        set_no=0,
+                        sign=-1.0,
+                    )
                     b.still(rng.uniform(1.0, 2.0))
                 fatigue = i / max(n - 1, 1)
                 amp = float(np.clip(w.bridge_amp_deg + rng.uniform(-3, 3), 10, 35))

@@ -273,8 +273,18 @@ class _Builder:
 
     # -- exercises --------------------------------------------------------------------
     def rep(
-        self, exercise: str, amp_deg: float, rise: float, hold: float, lower: float, dz: float,
-        *, partial: bool, set_no: int, sign: float = 1.0, variant: str = "",
+        self,
+        exercise: str,
+        amp_deg: float,
+        rise: float,
+        hold: float,
+        lower: float,
+        dz: float,
+        *,
+        partial: bool,
+        set_no: int,
+        sign: float = 1.0,
+        variant: str = "",
     ) -> None:
         """One rep: the pelvis pitches by ``sign * amp_deg`` (bridges: head end down)."""
         t0 = self.t
@@ -284,7 +294,15 @@ class _Builder:
         self.hold(hold, self.rng.uniform(0.1, 0.5), self.rng.uniform(0.5, 2.0), 0.0)
         t_down = self.t
         self.move_elev(e0, lower, -dz, sway=0.2, tremor=1.0)
-        rec = {"exercise": exercise, "start_s": t0, "end_s": self.t, "hold_s": t_down - t_top, "peak_deg": amp_deg, "set": set_no, "variant": variant}
+        rec = {
+            "exercise": exercise,
+            "start_s": t0,
+            "end_s": self.t,
+            "hold_s": t_down - t_top,
+            "peak_deg": amp_deg,
+            "set": set_no,
+            "variant": variant,
+        }
         (self.truth["partials"] if partial else self.truth["reps"]).append(rec)
 
     def hold_exercise(
@@ -301,7 +319,16 @@ class _Builder:
         end = self.t
         self.move_elev(e0, rng.uniform(0.8, 1.6) * w.tempo_factor, -lift_m, sway=0.3, tremor=2.0)
         self.truth["holds"].append(
-            {"exercise": exercise, "side": side, "start_s": start, "end_s": end, "duration_s": end - start, "knees": knees, "variant": variant, **stab}
+            {
+                "exercise": exercise,
+                "side": side,
+                "start_s": start,
+                "end_s": end,
+                "duration_s": end - start,
+                "knees": knees,
+                "variant": variant,
+                **stab,
+            }
         )
 
     def prone_pose(self, deg: float, dur: float, sway: float = 0.3) -> None:
@@ -309,9 +336,7 @@ class _Builder:
         self.move_elev(deg, dur, 0.0, sway=sway, tremor=0.5)
 
 
-def _sensor(
-    b: _Builder, rng: np.random.Generator, opt: SimOptions, rate: float
-) -> tuple[Samples, list[Gap], dict[str, Any]]:
+def _sensor(b: _Builder, rng: np.random.Generator, opt: SimOptions, rate: float) -> tuple[Samples, list[Gap], dict[str, Any]]:
     fs = b.fs
     base = Rotation.from_rotvec(np.concatenate(b.base))
     elev = np.concatenate(b.elev)
@@ -440,7 +465,14 @@ def _sets(reps: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out[-1]["end_s"] = r["end_s"]
         else:
             out.append(
-                {"exercise": r["exercise"], "set": r["set"], "reps": 1, "start_s": r["start_s"], "end_s": r["end_s"], "variant": r.get("variant", "")}
+                {
+                    "exercise": r["exercise"],
+                    "set": r["set"],
+                    "reps": 1,
+                    "start_s": r["start_s"],
+                    "end_s": r["end_s"],
+                    "variant": r.get("variant", ""),
+                }
             )
     return out
 

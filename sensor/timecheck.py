@@ -20,6 +20,7 @@ MAX_PAUSE_S = 6 * 3600.0  # a longer hole is a clock error or two sessions in on
 MAX_SPAN_S = 24 * 3600.0  # one session is at most a day
 MIN_RATE_HZ, MAX_RATE_HZ = 4.0, 2000.0  # phyphox custom experiments can log at 5 Hz
 
+
 def nominal_period(t: np.ndarray) -> float:
     """Median of the positive steps (ties and back-steps do not count)."""
     d = np.diff(t)

@@ -27,8 +27,9 @@ UNIT_CHECK_SAMPLES = 30_000  # units are judged on the first 5 min at 100 Hz (or
 class SampleChecker:
     """Validates blocks in order; ``push`` and ``finish`` return the samples settled so far."""
 
-    def __init__(self, where: str | Path, line: Callable[[int], int] = lambda i: i + 1, csv_time: bool = True,
-                 channels: int = 6, units: bool = True) -> None:
+    def __init__(
+        self, where: str | Path, line: Callable[[int], int] = lambda i: i + 1, csv_time: bool = True, channels: int = 6, units: bool = True
+    ) -> None:
         self.where, self.line, self.csv_time, self.units = where, line, csv_time, units
         self._t = np.empty(0)
         self._x = np.empty((0, channels), np.float32)
@@ -95,20 +96,26 @@ class SampleChecker:
         bad = np.flatnonzero(behind > JITTER_PERIODS * period)
         if bad.size:
             i = int(bad[0])
-            raise InputError(where, f"time goes backwards by {behind[i]:.3g} s ({top[i]:.6f} then {tg[i]:.6f})",
-                             row=line(base + int(good[i])))
+            raise InputError(
+                where, f"time goes backwards by {behind[i]:.3g} s ({top[i]:.6f} then {tg[i]:.6f})", row=line(base + int(good[i]))
+            )
         step = np.diff(top)
         if not math.isfinite(self._top):
             step[0] = 0.0
         jump = np.flatnonzero(step > MAX_PAUSE_S)
         if jump.size:
             i = int(jump[0])
-            raise InputError(where, f"time jumps forward by {tg[i] - top[i]:.3g} s, more than a {MAX_PAUSE_S / 3600:.0f}-h "
-                             "pause: a clock error, or two sessions in one file (split it)", row=line(base + int(good[i])))
+            raise InputError(
+                where,
+                f"time jumps forward by {tg[i] - top[i]:.3g} s, more than a {MAX_PAUSE_S / 3600:.0f}-h "
+                "pause: a clock error, or two sessions in one file (split it)",
+                row=line(base + int(good[i])),
+            )
         if len(tg) and float(top[-1]) - self._first > MAX_SPAN_S:
             i = int(np.flatnonzero(top[1:] - self._first > MAX_SPAN_S)[0])
-            raise InputError(where, f"spans more than {MAX_SPAN_S / 3600:.0f} h; one session is at most that long",
-                             row=line(base + int(good[i])))
+            raise InputError(
+                where, f"spans more than {MAX_SPAN_S / 3600:.0f} h; one session is at most that long", row=line(base + int(good[i]))
+            )
         advance = behind < 0
         anchors = np.flatnonzero(advance)
         if final:
@@ -156,8 +163,9 @@ class SampleChecker:
         return [held]
 
 
-def validate_samples(t: np.ndarray, x: np.ndarray, path: str | Path, lines: Callable[[int], int] | None = None,
-                     csv_time: bool = True) -> Samples:
+def validate_samples(
+    t: np.ndarray, x: np.ndarray, path: str | Path, lines: Callable[[int], int] | None = None, csv_time: bool = True
+) -> Samples:
     """All checks on samples held in memory; returns them clean."""
     c = SampleChecker(path, lines or (lambda i: i + 1), csv_time)
     parts = c.push(np.asarray(t, np.float64), np.asarray(x, np.float32)) + c.finish()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sensor.simulate import SimulatedSession, SimOptions, simulate_session
+from sensor.simulate import SimOptions, SimulatedSession, simulate_session
 
 
 @functools.lru_cache(maxsize=32)
@@ -52,6 +52,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         module = item.module.__name__ if getattr(item, "module", None) else ""
         if module.startswith("test_ble_") or fixtures & {"bus", "one_sensor", "all_profiles"}:
             item.add_marker(pytest.mark.ble)
-        uses_playwright = any(getattr(v, "__module__", "").startswith("playwright") for v in vars(item.module).values()) if module else False
+        uses_playwright = (
+            any(getattr(v, "__module__", "").startswith("playwright") for v in vars(item.module).values()) if module else False
+        )
         if "browser" in module or uses_playwright or fixtures & {"browser", "page"}:
             item.add_marker(pytest.mark.browser)

@@ -4,9 +4,9 @@ at once, damaged packets and the clear errors."""
 
 from __future__ import annotations
 
-import zlib
 import asyncio
 import os
+import zlib
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,7 +64,9 @@ def test_scan_finds_every_profile_with_its_name_and_battery(bus: str) -> None:
 def test_stream_arrives_as_the_same_samples_in_order(bus: str, profile: str) -> None:
     from sensor.ble import BleSource
 
-    spec = spec_for(profile, duration_s=12.0, speed=SPEED, seed=zlib.crc32(profile.encode()) % 1000)  # stable across processes (str hash is salted)
+    spec = spec_for(
+        profile, duration_s=12.0, speed=SPEED, seed=zlib.crc32(profile.encode()) % 1000
+    )  # stable across processes (str hash is salted)
 
     async def run() -> tuple[BleSource, Collected]:
         await _add(bus, spec)

@@ -80,9 +80,10 @@ def test_holdtrack_runs_as_a_process_and_loads_only_what_analyze_needs(tmp_path:
         "bad = [m for m in ('streamlit', 'bleak', 'dbus_fast', 'pandas', 'altair') if m in sys.modules]\n"
         "print('EXIT:%s LOADED:%s' % (rc, ','.join(bad)))"
     )
-    from sensor.samples import Samples
-    from sensor.recording import Header, write_recording
     import numpy as np
+
+    from sensor.recording import Header, write_recording
+    from sensor.samples import Samples
 
     t = np.arange(0, 20.0, 0.01)
     imu = np.zeros((t.size, 6), np.float32)

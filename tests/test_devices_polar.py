@@ -81,7 +81,7 @@ def test_control_point_responses() -> None:
 
 def test_h10_raw_acc_frame_in_mg() -> None:
     # type 1 raw: int16 mG. (0, 0, 1000) and (-9, -1, 999).
-    payload = bytes.fromhex("0000 0000 E803" "F7FF FFFF E703")
+    payload = bytes.fromhex("0000 0000 E803F7FF FFFF E703")
     dec = P.PolarDecoder(200.0, has_gyro=False)
     d = dec.decode(frame(P.MEAS_ACC, TS0, 0x01, payload))
     np.testing.assert_allclose(d.imu[:, :3], np.array([[0, 0, 1000], [-9, -1, 999]]) * MG, rtol=1e-6)
@@ -95,27 +95,23 @@ def test_delta_frame_built_bit_by_bit() -> None:
     # deltas (+1, -2, +3) and (-4, 0, +1). 3-bit two's complement, LSB first, channel-
     # interleaved: 001 110 011 100 000 001 -> bit stream 1,0,0, 0,1,1, 1,1,0, 0,0,1,
     # 0,0,0, 1,0,0 -> bytes 0b11110001 = F1, 0b10001000 = 88, 0b00 = 00.
-    payload = bytes.fromhex("E803 ECFF 0500" "03 02" "F1 88 00")
+    payload = bytes.fromhex("E803 ECFF 050003 02F1 88 00")
     np.testing.assert_array_equal(P.decode_delta(payload, 3, 16), [[1000, -20, 5], [1001, -22, 8], [997, -22, 9]])
     d = P.PolarDecoder(52.0, has_gyro=False).decode(frame(P.MEAS_ACC, TS0, 0x81, payload))
-    np.testing.assert_allclose(d.imu[:, :3], np.array([[1000, -20, 5], [1001, -22, 8], [997, -22, 9]]) * MG,
-                               rtol=1e-6)
+    np.testing.assert_allclose(d.imu[:, :3], np.array([[1000, -20, 5], [1001, -22, 8], [997, -22, 9]]) * MG, rtol=1e-6)
     assert P.encode_delta(np.array([[1000, -20, 5], [1001, -22, 8], [997, -22, 9]]), 16) == payload
 
 
 def test_polar_sdk_vectors() -> None:
     # Vectors from polar-ble-sdk's own unit tests (GyrDataTest, AccDataTest).
-    np.testing.assert_array_equal(P.decode_delta(bytes.fromhex("EAFF08000D000301DF00"), 3, 16),
-                                  [[-22, 8, 13], [-23, 11, 16]])
-    np.testing.assert_array_equal(P.decode_delta(bytes.fromhex("F1FF1400F00306017B0F08"), 3, 16),
-                                  [[-15, 20, 1008], [-20, 17, 1008]])
-    floats = P.frame_values(P.MEAS_GYRO, 0x81, bytes.fromhex("0000803F000020410000A0411C010000A001000008CDCCEC0D"),
-                            1.0) / P.DPS
+    np.testing.assert_array_equal(P.decode_delta(bytes.fromhex("EAFF08000D000301DF00"), 3, 16), [[-22, 8, 13], [-23, 11, 16]])
+    np.testing.assert_array_equal(P.decode_delta(bytes.fromhex("F1FF1400F00306017B0F08"), 3, 16), [[-15, 20, 1008], [-20, 17, 1008]])
+    floats = P.frame_values(P.MEAS_GYRO, 0x81, bytes.fromhex("0000803F000020410000A0411C010000A001000008CDCCEC0D"), 1.0) / P.DPS
     np.testing.assert_allclose(floats, [[1, 10, 20], [10, 20, 1.1]], rtol=1e-6)
 
 
 def test_gyro_compressed_type0_uses_factor() -> None:
-    payload = bytes.fromhex("0040 00C0 0000" "00 01")  # width 0: one repeated sample
+    payload = bytes.fromhex("0040 00C0 000000 01")  # width 0: one repeated sample
     v = P.frame_values(P.MEAS_GYRO, 0x80, payload, 2000 / 32768)
     np.testing.assert_allclose(v, np.radians([[1000, -1000, 0], [1000, -1000, 0]]), rtol=1e-9)
 
@@ -154,9 +150,14 @@ def test_auto_mode_gives_up_waiting_for_a_gyro() -> None:
 
 def test_bad_frames_are_counted_not_raised() -> None:
     dec = P.PolarDecoder(52.0)
-    for data in (b"", b"\x02" * 10, frame(P.MEAS_ACC, TS0, 0x01, b"\x00" * 5), frame(9, TS0, 0x01, b"\x00" * 6),
-                 frame(P.MEAS_ACC, TS0, 0x81, bytes.fromhex("0000 0000 0000 21 01 00")),
-                 frame(P.MEAS_GYRO, TS0, 0x07, b"\x00" * 6)):
+    for data in (
+        b"",
+        b"\x02" * 10,
+        frame(P.MEAS_ACC, TS0, 0x01, b"\x00" * 5),
+        frame(9, TS0, 0x01, b"\x00" * 6),
+        frame(P.MEAS_ACC, TS0, 0x81, bytes.fromhex("0000 0000 0000 21 01 00")),
+        frame(P.MEAS_GYRO, TS0, 0x07, b"\x00" * 6),
+    ):
         assert dec.decode(data).bad == 1
 
 
@@ -257,19 +258,21 @@ def test_profile_peripheral_frames_fit_the_mtu() -> None:
 def test_two_sensors_started_at_once_keep_their_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """The profile object is shared: each connection's settings come back in its own
     ``Started`` and its decoder uses those, whichever set-up finished last."""
-    narrow = {P.MEAS_ACC: P.MODELS["verity"][P.MEAS_ACC],
-              P.MEAS_GYRO: {**P.MODELS["verity"][P.MEAS_GYRO], P.SET_RANGE: [250]}}
+    narrow = {P.MEAS_ACC: P.MODELS["verity"][P.MEAS_ACC], P.MEAS_GYRO: {**P.MODELS["verity"][P.MEAS_GYRO], P.SET_RANGE: [250]}}
     monkeypatch.setitem(P.MODELS, "verity-250", narrow)  # a Verity whose gyro offers ±250 °/s only
     monkeypatch.setitem(P.FEATURES, "verity-250", P.FEATURES["verity"])
     verity, h10 = P.PolarPeripheral("verity-250"), P.PolarPeripheral("h10")
 
     async def start_both() -> list[Started]:
-        return list(await asyncio.gather(P.PROFILE.start(FakeClient(verity), 52.0, lambda d: None),  # type: ignore[arg-type]
-                                         P.PROFILE.start(FakeClient(h10), 100.0, lambda d: None)))  # type: ignore[arg-type]
+        return list(
+            await asyncio.gather(
+                P.PROFILE.start(FakeClient(verity), 52.0, lambda d: None),  # type: ignore[arg-type]
+                P.PROFILE.start(FakeClient(h10), 100.0, lambda d: None),
+            )
+        )  # type: ignore[arg-type]
 
     sv, sh = asyncio.run(start_both())
-    assert sv == Started(52.0, {"has_gyro": True, "gyro_rate_hz": 52,
-                                "factors": {P.MEAS_ACC: 1.0, P.MEAS_GYRO: pytest.approx(0.00875)}})
+    assert sv == Started(52.0, {"has_gyro": True, "gyro_rate_hz": 52, "factors": {P.MEAS_ACC: 1.0, P.MEAS_GYRO: pytest.approx(0.00875)}})
     assert sh == Started(100.0, {"has_gyro": False, "gyro_rate_hz": None, "factors": {P.MEAS_ACC: 1.0}})
     dv, dh = P.PROFILE.decoder_for(sv), P.PROFILE.decoder_for(sh)
     s_v, s_h = realistic(24 * 10, 52.0, seed=5), realistic(24 * 10, 100.0, seed=6)
@@ -298,20 +301,25 @@ def test_a_verity_and_an_h10_stream_at_once_through_bleak(bus: str) -> None:
     speed = 6.0
     verity = spec_for("polar", duration_s=8.0, speed=speed, seed=21)
     address = new_address()
-    h10 = SensorSpec(address=address, name=f"Polar H10 {address[-8:].replace(':', '')}",
-                     profile="sensor.devices.polar:SIMULATED_H10", rate_hz=100.0, duration_s=8.0, speed=speed, seed=22)
+    h10 = SensorSpec(
+        address=address,
+        name=f"Polar H10 {address[-8:].replace(':', '')}",
+        profile="sensor.devices.polar:SIMULATED_H10",
+        rate_hz=100.0,
+        duration_s=8.0,
+        speed=speed,
+        seed=22,
+    )
 
     async def run():  # type: ignore[no-untyped-def]
         async with FakeControl(bus) as ctl:
             for spec in (verity, h10):
                 await ctl.add_sensor(spec)
-            sources = [BleSource(verity.address, rate_hz=52.0, time_scale=speed),
-                       BleSource(h10.address, rate_hz=100.0, time_scale=speed)]
+            sources = [BleSource(verity.address, rate_hz=52.0, time_scale=speed), BleSource(h10.address, rate_hz=100.0, time_scale=speed)]
             # Both set-ups finish before either stream decodes anything: a decoder built
             # from settings kept on the shared profile would get the last sensor's.
             await asyncio.gather(*(src.open() for src in sources))
-            got = await asyncio.gather(*(stream_through_fake(src, ctl, spec.address)
-                                         for src, spec in zip(sources, (verity, h10))))
+            got = await asyncio.gather(*(stream_through_fake(src, ctl, spec.address) for src, spec in zip(sources, (verity, h10))))
         return sources, got
 
     (src_v, src_h), (got_v, got_h) = asyncio.run(run())

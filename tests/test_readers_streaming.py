@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,9 @@ def body(times: np.ndarray) -> str:
 
 
 def analyze_cli(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sensor.cli", "analyze", "--json", str(path)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sensor.cli", "analyze", "--json", str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
 
 
 def test_ties_and_jitter_are_respaced_in_order(tmp_path: Path) -> None:
@@ -100,8 +102,10 @@ def test_dialects_real_tools_write(tmp_path: Path) -> None:
     semi = tmp_path / "semi.csv"  # spreadsheet in a decimal-comma locale
     semi.write_text(HEADER.replace(",", ";") + body(t).replace(",", ";").replace(".", ","))
     tab = tmp_path / "units.tsv"  # units in the header, time in ms, gyro in deg/s
-    tab.write_text("time_ms\tacc_x (m/s^2)\tacc_y (m/s^2)\tacc_z (m/s^2)\tgyro_x [deg/s]\tgyro_y [deg/s]\tgyro_z [deg/s]\n"
-                   + "".join(f"{v * 1000:.3f}\t0.1\t9.8\t0.2\t{np.degrees(0.01)}\t0\t{np.degrees(0.02)}\n" for v in t))
+    tab.write_text(
+        "time_ms\tacc_x (m/s^2)\tacc_y (m/s^2)\tacc_z (m/s^2)\tgyro_x [deg/s]\tgyro_y [deg/s]\tgyro_z [deg/s]\n"
+        + "".join(f"{v * 1000:.3f}\t0.1\t9.8\t0.2\t{np.degrees(0.01)}\t0\t{np.degrees(0.02)}\n" for v in t)
+    )
     bom = tmp_path / "bom.csv"
     bom.write_bytes(b"\xef\xbb\xbf" + (HEADER + body(t)).replace("\n", "\r\n").encode())
     for p in (semi, tab, bom):
@@ -110,22 +114,37 @@ def test_dialects_real_tools_write(tmp_path: Path) -> None:
         np.testing.assert_allclose(got.imu, want.imu, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("make, match, row", [
-    (lambda p: p.write_text(HEADER + body(np.arange(100) * 0.01) + "1.0," + "9" * 200_000 + ",9.8,0,0,0,0\n"),
-     "field larger than field limit", 102),
-    (lambda p: p.write_text(HEADER + body(np.arange(100) * 0.01) + '1.0,"0.1,9.8,0,0,0,0\n' + body(1.01 + np.arange(9) * 0.01)),
-     "unterminated quote", 102),
-    (lambda p: p.write_bytes(os.urandom(4096)), "binary data", None),
-    (lambda p: p.write_text(HEADER + body(np.arange(100) * 0.01) + "1.0,inf,9.8,0,0,0,0\n"), "infinite value", 102),
-    (lambda p: p.write_text(HEADER + body(np.arange(300) * 0.01) + body(np.array([1e9]))), "jumps forward by 1e\\+09 s", 302),
-    (lambda p: p.write_text(HEADER + body(np.arange(100) * 0.01)  # pauses just under the bound, 5 times
-                            + "".join(body(k * 0.9 * MAX_PAUSE_S + np.arange(50) * 0.01) for k in range(1, 6))),
-     "spans more than 24 h", 302),
-    (lambda p: p.write_text(HEADER + body(np.arange(100) * 10.0)), "is time_s in seconds", None),
-    (lambda p: p.write_text(HEADER + body(np.arange(100) * 0.5)), "recorded at 2 Hz", None),
-    (lambda p: p.write_text(HEADER + "1,2,3\n" * 5), "3 columns where the header has 7", 2),
-    (lambda p: p.write_text(HEADER + body(np.arange(50) * 0.01) + "1," * 3_000_000), "line longer than 1024 KB", 52),
-])
+@pytest.mark.parametrize(
+    "make, match, row",
+    [
+        (
+            lambda p: p.write_text(HEADER + body(np.arange(100) * 0.01) + "1.0," + "9" * 200_000 + ",9.8,0,0,0,0\n"),
+            "field larger than field limit",
+            102,
+        ),
+        (
+            lambda p: p.write_text(HEADER + body(np.arange(100) * 0.01) + '1.0,"0.1,9.8,0,0,0,0\n' + body(1.01 + np.arange(9) * 0.01)),
+            "unterminated quote",
+            102,
+        ),
+        (lambda p: p.write_bytes(os.urandom(4096)), "binary data", None),
+        (lambda p: p.write_text(HEADER + body(np.arange(100) * 0.01) + "1.0,inf,9.8,0,0,0,0\n"), "infinite value", 102),
+        (lambda p: p.write_text(HEADER + body(np.arange(300) * 0.01) + body(np.array([1e9]))), "jumps forward by 1e\\+09 s", 302),
+        (
+            lambda p: p.write_text(
+                HEADER
+                + body(np.arange(100) * 0.01)  # pauses just under the bound, 5 times
+                + "".join(body(k * 0.9 * MAX_PAUSE_S + np.arange(50) * 0.01) for k in range(1, 6))
+            ),
+            "spans more than 24 h",
+            302,
+        ),
+        (lambda p: p.write_text(HEADER + body(np.arange(100) * 10.0)), "is time_s in seconds", None),
+        (lambda p: p.write_text(HEADER + body(np.arange(100) * 0.5)), "recorded at 2 Hz", None),
+        (lambda p: p.write_text(HEADER + "1,2,3\n" * 5), "3 columns where the header has 7", 2),
+        (lambda p: p.write_text(HEADER + body(np.arange(50) * 0.01) + "1," * 3_000_000), "line longer than 1024 KB", 52),
+    ],
+)
 def test_refused_in_one_line_naming_the_row(tmp_path: Path, make, match: str, row: int | None) -> None:  # type: ignore[no-untyped-def]
     p = tmp_path / "bad.csv"
     make(p)
@@ -173,10 +192,17 @@ def test_ten_hour_csv_stays_in_bounded_memory(tmp_path: Path) -> None:
     p = tmp_path / "ten_hours.csv"
     pcsv.write_csv(pa.table(cols), p)
     del t, x, cols
-    probe = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True); "
-             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    r = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "sensor.cli", "analyze", "--json", str(p)],
-                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    probe = (
+        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True); "
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", probe, sys.executable, "-m", "sensor.cli", "analyze", "--json", str(p)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     code, kb = r.stdout.split()
     assert code == "0"
     assert int(kb) / 1024 <= 300, f"peak RSS {int(kb) / 1024:.0f} MB"
@@ -185,9 +211,8 @@ def test_ten_hour_csv_stays_in_bounded_memory(tmp_path: Path) -> None:
 def test_prefetched_keeps_order_raises_in_place_and_stops_when_closed() -> None:
     import threading
 
-    def items():  # type: ignore[no-untyped-def]
-        for i in range(5):
-            yield i
+    def items() -> Iterator[int]:
+        yield from range(5)
         raise InputError("f.csv", "broken", row=7)
 
     got = []

@@ -81,5 +81,10 @@ def test_replay_matches_the_simulated_source(path: Path) -> None:
             assert a["exercise"] == b["exercise"]
             for k in ("start_s", "end_s", "detected_at_s"):
                 assert abs(a[k] - b[k]) <= TIME_TOL_S, (key, k, a, b)
-            assert_close({k: v for k, v in a.items() if not k.endswith("_s")}, {k: v for k, v in b.items() if not k.endswith("_s")}, rel=1e-6, abs_tol=1e-3)
+            assert_close(
+                {k: v for k, v in a.items() if not k.endswith("_s")},
+                {k: v for k, v in b.items() if not k.endswith("_s")},
+                rel=1e-6,
+                abs_tol=1e-3,
+            )
     assert_close(json.loads(json.dumps(sim.truth)), truth)

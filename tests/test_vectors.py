@@ -97,23 +97,38 @@ def test_phyphox_excel_export() -> None:
     np.testing.assert_allclose(s.imu[0, 3:], [-0.21239358186721802, -0.658546507358551, 0.022825203835964203], **F32)
 
 
-@pytest.mark.parametrize("path, match", [
-    ("phyphox/acceleration_without_g", "lacks gravity.*Accelerometer"),
-    ("phyphox/gyroscope_experiment_semicolon.csv", "gyroscope only.*Accelerometer and Gyroscope"),
-    ("sensor_logger/android_1.26_no_gyroscope.zip", "no Gyroscope.csv: enable the gyroscope"),
-    ("sensor_logger/ios_1.11_2022-11-07_18-55-55", "recorded at 1 Hz: set the sampling rate to 25 Hz"),
-])
+@pytest.mark.parametrize(
+    "path, match",
+    [
+        ("phyphox/acceleration_without_g", "lacks gravity.*Accelerometer"),
+        ("phyphox/gyroscope_experiment_semicolon.csv", "gyroscope only.*Accelerometer and Gyroscope"),
+        ("sensor_logger/android_1.26_no_gyroscope.zip", "no Gyroscope.csv: enable the gyroscope"),
+        ("sensor_logger/ios_1.11_2022-11-07_18-55-55", "recorded at 1 Hz: set the sampling rate to 25 Hz"),
+    ],
+)
 def test_exports_that_cannot_serve_get_one_actionable_line(path: str, match: str) -> None:
     with pytest.raises(InputError, match=match) as e:
         read_export(VECTORS / path)
     assert "\n" not in str(e.value)
 
 
-@pytest.mark.parametrize("path", ["phyphox/simple_experiment_ios_1.1.16_semicolon", "phyphox/simple_experiment_ios_1.1.16_tab",
-                                  "phyphox/custom_experiment_bus_to_home.zip", "sensor_logger/ios_1.10.4_2022-09-16_11-15-46.zip"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "phyphox/simple_experiment_ios_1.1.16_semicolon",
+        "phyphox/simple_experiment_ios_1.1.16_tab",
+        "phyphox/custom_experiment_bus_to_home.zip",
+        "sensor_logger/ios_1.10.4_2022-09-16_11-15-46.zip",
+    ],
+)
 def test_analyze_exits_0_on_real_exports(path: str) -> None:
-    r = subprocess.run([sys.executable, "-m", "sensor.cli", "analyze", "--json", str(VECTORS / path)],
-                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "sensor.cli", "analyze", "--json", str(VECTORS / path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["duration_s"] > 10 and "reps" in out and "holds" in out
@@ -191,8 +206,7 @@ def decode_case(case: dict, factor: float | None) -> np.ndarray:
     return v / (P.MG if meas == P.MEAS_ACC else P.DPS)  # back to the SDK's units: mG, °/s
 
 
-@pytest.mark.parametrize("case", [c for c in polar_cases() if "frames" in c] if VECTORS.is_dir() else [],
-                         ids=lambda c: c["name"])
+@pytest.mark.parametrize("case", [c for c in polar_cases() if "frames" in c] if VECTORS.is_dir() else [], ids=lambda c: c["name"])
 def test_polar_frames_decode_to_the_sdk_values(case: dict) -> None:
     v = decode_case(case, case["factor"])
     exp = case["expected"]
@@ -241,7 +255,7 @@ def test_witmotion_app_export(name: str) -> None:
     date, clock = body[0][0].split(" ")
     hh, mm, ss = clock.split(":")
     sec, ms = ss.split(".")  # the app writes milliseconds unpadded: "38.90" is 38.090 s
-    t0 = dt.datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp()
+    t0 = dt.datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=dt.UTC).timestamp()
     assert s.time_s[0] == pytest.approx(t0 + int(hh) * 3600 + int(mm) * 60 + int(sec) + int(ms) / 1000, abs=1e-6)
     span = s.time_s[-1] - s.time_s[0]
     assert math.isclose(len(s) / span, 195, rel_tol=0.1)  # ~200 rows/s, as SOURCE.txt says

@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,10 +43,23 @@ FEATURE_CODE = 0x0F
 SET_RATE, SET_RESOLUTION, SET_RANGE, SET_RANGE_MILLI, SET_CHANNELS, SET_FACTOR = 0, 1, 2, 3, 4, 5
 SETTING_SIZES = {SET_RATE: 2, SET_RESOLUTION: 2, SET_RANGE: 2, SET_RANGE_MILLI: 4, SET_CHANNELS: 1, SET_FACTOR: 4}
 
-STATUS_NAMES = ("success", "invalid op code", "invalid measurement type", "not supported", "invalid length",
-                "invalid parameter", "already in state", "invalid resolution", "invalid sample rate",
-                "invalid range", "invalid MTU", "invalid number of channels", "invalid state",
-                "device in charger", "disk full")
+STATUS_NAMES = (
+    "success",
+    "invalid op code",
+    "invalid measurement type",
+    "not supported",
+    "invalid length",
+    "invalid parameter",
+    "already in state",
+    "invalid resolution",
+    "invalid sample rate",
+    "invalid range",
+    "invalid MTU",
+    "invalid number of channels",
+    "invalid state",
+    "device in charger",
+    "disk full",
+)
 
 DELTA_BIT = 0x80
 MG = STANDARD_GRAVITY / 1000.0  # m/s² per mG
@@ -116,16 +130,16 @@ class CpResponse:
     def raise_for_status(self) -> None:
         if self.status != 0:
             what = STATUS_NAMES[self.status] if self.status < len(STATUS_NAMES) else f"status {self.status}"
-            raise DeviceError(f"Polar {OP_NAMES.get(self.opcode, hex(self.opcode))} "
-                              f"{MEAS_NAMES.get(self.measurement, self.measurement)} refused: {what}")
+            raise DeviceError(
+                f"Polar {OP_NAMES.get(self.opcode, hex(self.opcode))} {MEAS_NAMES.get(self.measurement, self.measurement)} refused: {what}"
+            )
 
 
 def parse_cp_response(data: bytes) -> CpResponse:
     if len(data) < 4 or data[0] != RESPONSE_CODE:
         raise PolarProtocolError("not an F0 control-point response")
     ok = data[3] == 0
-    return CpResponse(data[1], data[2] & 0x3F, data[3], ok and len(data) > 4 and data[4] != 0,
-                      bytes(data[5:]) if ok else b"")
+    return CpResponse(data[1], data[2] & 0x3F, data[3], ok and len(data) > 4 and data[4] != 0, bytes(data[5:]) if ok else b"")
 
 
 # -- data frames ---------------------------------------------------------------------------
@@ -137,8 +151,7 @@ def decode_delta(payload: bytes, channels: int, ref_bits: int) -> np.ndarray:
     head = channels * ref_bytes
     if len(payload) < head:
         raise PolarProtocolError("no reference sample")
-    ref = np.array([int.from_bytes(payload[c * ref_bytes : (c + 1) * ref_bytes], "little", signed=True)
-                    for c in range(channels)], np.int64)
+    ref = np.array([int.from_bytes(payload[c * ref_bytes : (c + 1) * ref_bytes], "little", signed=True) for c in range(channels)], np.int64)
     parts = [ref[None, :]]
     i = head
     while i < len(payload):
@@ -170,7 +183,8 @@ def _raw_ints(payload: bytes, size: int, channels: int = 3) -> np.ndarray:
     b = np.frombuffer(payload, np.uint8).reshape(-1, size).astype(np.int64)
     v = (b << (8 * np.arange(size, dtype=np.int64))).sum(axis=1)
     v -= (v >> (8 * size - 1)) << (8 * size)
-    return v.reshape(-1, channels)
+    out: np.ndarray = v.reshape(-1, channels)
+    return out
 
 
 def frame_values(meas: int, ftype: int, payload: bytes, factor: float) -> np.ndarray:
@@ -276,8 +290,14 @@ class PolarDecoder:
     there is no gyroscope.
     """
 
-    def __init__(self, rate_hz: float, has_gyro: bool | None = None, gyro_rate_hz: float | None = None,
-                 factors: dict[int, float] | None = None, max_wait_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        rate_hz: float,
+        has_gyro: bool | None = None,
+        gyro_rate_hz: float | None = None,
+        factors: dict[int, float] | None = None,
+        max_wait_s: float = 0.5,
+    ) -> None:
         rate = rate_hz if rate_hz > 0 else 52.0
         self._clocks = {MEAS_ACC: _Clock(1e9 / rate), MEAS_GYRO: _Clock(1e9 / (gyro_rate_hz or rate))}
         self._factors = factors or {}
@@ -340,8 +360,7 @@ class PolarDecoder:
             # GYRO starts a control-point round trip after ACC (longer on a busy host):
             # until its first frame, ACC waits longer rather than go out with no gyro.
             wait = self._max_wait_ns if len(self._gyro_t) else max(self._max_wait_ns, GYRO_START_WAIT_NS)
-            k = max(int(np.searchsorted(self._acc_t, ready, "right")),
-                    int(np.searchsorted(self._acc_t, newest - wait, "right")))
+            k = max(int(np.searchsorted(self._acc_t, ready, "right")), int(np.searchsorted(self._acc_t, newest - wait, "right")))
         if k == 0:
             return Decoded(np.empty((0, 6), np.float32), None, lost, bad)
         t, acc = self._acc_t[:k], self._acc_v[:k]
@@ -361,21 +380,24 @@ class PolarDecoder:
 
 MODELS: dict[str, dict[int, dict[int, list[int]]]] = {
     # Available settings per measurement, as a get-settings response lists them.
-    "verity": {MEAS_ACC: {SET_RATE: [52], SET_RESOLUTION: [16], SET_RANGE: [8], SET_CHANNELS: [3]},
-               MEAS_GYRO: {SET_RATE: [52], SET_RESOLUTION: [16], SET_RANGE: [250, 500, 1000, 2000],
-                           SET_CHANNELS: [3]}},
+    "verity": {
+        MEAS_ACC: {SET_RATE: [52], SET_RESOLUTION: [16], SET_RANGE: [8], SET_CHANNELS: [3]},
+        MEAS_GYRO: {SET_RATE: [52], SET_RESOLUTION: [16], SET_RANGE: [250, 500, 1000, 2000], SET_CHANNELS: [3]},
+    },
     "h10": {MEAS_ACC: {SET_RATE: [25, 50, 100, 200], SET_RESOLUTION: [16], SET_RANGE: [2, 4, 8]}},
 }
-FEATURES = {"verity": bytes((FEATURE_CODE, 0x02 | 0x04 | 0x08 | 0x20 | 0x40, 0x02)),
-            "h10": bytes((FEATURE_CODE, 0x01 | 0x04, 0x00))}
+FEATURES = {"verity": bytes((FEATURE_CODE, 0x02 | 0x04 | 0x08 | 0x20 | 0x40, 0x02)), "h10": bytes((FEATURE_CODE, 0x01 | 0x04, 0x00))}
 DEVICE_EPOCH_NS = 757_382_400 * 10**9  # the fake's clock reads 2024-01-01 at sample time 0
 
 
 class PolarPeripheral:
     """The sensor side: feature read, F0 responses as indications, ACC/GYRO frames."""
 
-    services = (ServiceSpec(SERVICE_UUID, (CharacteristicSpec(CONTROL_UUID, ("read", "write", "indicate")),
-                                           CharacteristicSpec(DATA_UUID, ("notify",)))),)
+    services = (
+        ServiceSpec(
+            SERVICE_UUID, (CharacteristicSpec(CONTROL_UUID, ("read", "write", "indicate")), CharacteristicSpec(DATA_UUID, ("notify",)))
+        ),
+    )
 
     def __init__(self, model: str = "verity", compressed: bool = True, samples_per_frame: int = 24) -> None:
         if model not in MODELS:
@@ -456,7 +478,7 @@ class PolarPeripheral:
             self._pending_t, self._pending = np.empty(0), np.empty((0, 6))
         return 0
 
-    def encode(self, samples: "Samples") -> list[tuple[str, bytes]]:
+    def encode(self, samples: Samples) -> list[tuple[str, bytes]]:
         """Frames of ``samples_per_frame`` samples per active measurement, timestamped."""
         if not self.active or len(samples) == 0:
             return []
@@ -504,7 +526,7 @@ def encode_delta(values: np.ndarray, ref_bits: int) -> bytes:
     """(n, channels) ints -> reference sample + one block per ≤255 deltas, minimal bit width."""
     ref_bytes = -(-ref_bits // 8)
     out = bytearray(b"".join(int(v).to_bytes(ref_bytes, "little", signed=True) for v in values[0]))
-    deltas = np.diff(values.astype(np.int64), axis=0)
+    deltas: np.ndarray = np.diff(values.astype(np.int64), axis=0)
     for k in range(0, len(deltas), 255):
         block = deltas[k : k + 255]
         width = max(1, max(int(v).bit_length() + 1 if v >= 0 else int(~v).bit_length() + 1 for v in block.ravel()))
@@ -524,7 +546,7 @@ class PolarProfile(DeviceProfile):
 
     sim_model: str = "verity"
 
-    async def start(self, client: "BleakClient", rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
+    async def start(self, client: BleakClient, rate_hz: float, on_data: Callable[[bytearray], None]) -> Started:
         responses: asyncio.Queue[bytes] = asyncio.Queue()
         await client.start_notify(CONTROL_UUID, lambda _c, d: responses.put_nowait(bytes(d)))
         await client.start_notify(DATA_UUID, lambda _c, d: on_data(d))
@@ -573,8 +595,9 @@ class PolarProfile(DeviceProfile):
         params = {"has_gyro": MEAS_GYRO in features, "gyro_rate_hz": gyro_rate, "factors": factors}
         return Started(float(acc_rate), params)
 
-    def decoder(self, rate_hz: float, *, has_gyro: bool | None = None, gyro_rate_hz: float | None = None,
-                factors: dict[int, float] | None = None) -> PolarDecoder:
+    def decoder(
+        self, rate_hz: float, *, has_gyro: bool | None = None, gyro_rate_hz: float | None = None, factors: dict[int, float] | None = None
+    ) -> PolarDecoder:
         """Without parameters (a connection whose set-up was not seen) the decoder waits for
         a first GYRO frame and uses the default factors."""
         return PolarDecoder(rate_hz, has_gyro, gyro_rate_hz, dict(factors or {}))
