@@ -86,4 +86,14 @@ def analyze_path(path: str | Path, settings: PipelineSettings | None = None, mou
     from sensor.inputs import open_input
 
     header, items = open_input(path)
-    return analyze_stream(items, settings=settings, source=str(path), mount=mount or header.mount or "back")
+    a = analyze_stream(items, settings=settings, source=str(path), mount=mount or header.mount or "back")
+    return note_read_status(a, header)
+
+
+def note_read_status(a: Analysis, header: Header) -> Analysis:
+    """Carry what reading a recording found (damage, no clean end) into its analysis."""
+    st = header.status
+    if st is not None:
+        a.damaged_blocks = st.damaged_blocks
+        a.interrupted = not st.complete
+    return a

@@ -474,6 +474,10 @@ class Store:
                 copy.unlink(missing_ok=True)
             raise
         what = f"{len(analysis.reps)} reps, {len(analysis.holds)} hold{'' if len(analysis.holds) == 1 else 's'}"
+        if analysis.damaged_blocks:
+            what += f"; {analysis.damaged_blocks} damaged block(s) skipped"
+        if analysis.interrupted:
+            what += f"; interrupted recording, {analysis.duration_s:.1f} s recovered"
         return ImportResult(path, "added", f"{path}: added as session {sid} ({what})", sid)
 
     def _keep(self, path: Path, info: SessionInfo) -> Path | None:
@@ -618,13 +622,14 @@ def read_header(path: Path) -> Header:
 def analyze_file(path: Path) -> tuple[Analysis, Trace | None]:
     """The pipeline's analysis of any supported input and its display trace, from one
     read of the file (the same code as ``holdtrack analyze``)."""
-    from sensor.analyze import analyze_samples
+    from sensor.analyze import analyze_samples, note_read_status
     from sensor.inputs import read_samples
     from sensor.pipeline import PipelineSettings
     from sensor.trace import TRACE_HZ, regular_trace
 
     header, samples, gaps = read_samples(path)
     analysis = analyze_samples(samples, gaps, header, PipelineSettings(trace_hz=TRACE_HZ, mount=header.mount or "back"))
+    note_read_status(analysis, header)
     if not analysis.source:
         analysis.source = header.source
     trace = regular_trace(*analysis.trace, TRACE_HZ) if analysis.trace is not None else None
