@@ -8,10 +8,12 @@ parameterized SQL is used.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -224,10 +226,16 @@ class Store:
         self.recordings_dir = self.data_dir / RECORDINGS_DIR
         self.db_path = self.data_dir / DB_FILE
         self.timeout_s = timeout_s
+        # A folder we cannot write is still viewable: the database is opened read-only.
+        self.read_only = self.db_path.is_file() and not _writable(self.data_dir, self.db_path)
         try:
             self.recordings_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise StoreError(f"cannot create the data folder {self.data_dir}: {e.strerror}") from None
+            if not self.read_only:
+                raise StoreError(f"cannot create the data folder {self.data_dir}: {e.strerror}") from None
+        _refuse_lost_database(self.db_path, self.recordings_dir)
+        if not self.db_path.exists():
+            self._create()
         self._migrate()
 
     # -- connections -------------------------------------------------------------------
@@ -247,7 +255,10 @@ class Store:
                     f"(is another HoldTrack importing?); try again in a moment"
                 ) from None
             if "readonly" in text or "unable to open" in text:
-                raise StoreError(f"session database {self.db_path} cannot be written: {text}") from None
+                why = " (the data folder is read-only: viewing only)" if self.read_only else f": {text}"
+                raise StoreError(f"session database {self.db_path} cannot be written{why}") from None
+            if "disk is full" in text:
+                raise StoreError(f"disk full: the session database {self.db_path} cannot grow; free some space") from None
             raise StoreError(f"session database {self.db_path}: {text}") from None
         except sqlite3.DatabaseError as e:
             # "file is not a database", "database disk image is malformed"
@@ -260,7 +271,10 @@ class Store:
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection for reading (or a caller-managed write); closed on exit."""
         with self._errors():
-            con = sqlite3.connect(self.db_path, timeout=self.timeout_s, isolation_level=None)
+            if self.read_only:
+                con = sqlite3.connect(f"{self.db_path.resolve().as_uri()}?mode=ro", timeout=self.timeout_s, isolation_level=None, uri=True)
+            else:
+                con = sqlite3.connect(self.db_path, timeout=self.timeout_s, isolation_level=None)
             try:
                 con.row_factory = sqlite3.Row
                 con.execute("PRAGMA foreign_keys = ON")
@@ -281,7 +295,39 @@ class Store:
                 raise
             con.execute("COMMIT")
 
+    def _create(self) -> None:
+        """Build a new database beside the final name and link it into place, so the
+        final name never holds a half-made (empty) database: an empty one is damage."""
+        final = self.db_path
+        fd, name = tempfile.mkstemp(prefix=".new-", suffix=".sqlite3", dir=self.data_dir)
+        os.close(fd)
+        self.db_path = Path(name)
+        try:
+            self._migrate()
+            with self.connect() as con:
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                os.link(self.db_path, final)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            except OSError:  # a file system without hard links
+                if not final.exists():
+                    os.replace(self.db_path, final)
+        except OSError as e:
+            raise StoreError(f"cannot create the session database {final}: {e.strerror}") from None
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(name + suffix).unlink(missing_ok=True)
+            self.db_path = final
+
     def _migrate(self) -> None:
+        if self.read_only:
+            if (v := self.schema_version()) != SCHEMA_VERSION:
+                raise StoreError(
+                    f"session database {self.db_path} has schema {v} and the data folder is read-only; "
+                    f"this HoldTrack needs schema {SCHEMA_VERSION} (make the folder writable once to upgrade it)"
+                )
+            return
         with self.connect() as con:
             mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
@@ -498,14 +544,25 @@ class Store:
         info.file_path = str(target.relative_to(self.data_dir))
         if target.exists():  # left by an import that raced with this one: not ours to remove
             return None
-        # Write then rename: a crash never leaves half a file under the final name.
-        tmp = target.with_name(target.name + ".part")
-        if path.is_dir():  # an export folder is kept zipped (the phone reader takes zips)
-            shutil.make_archive(str(tmp), "zip", path)
-            os.replace(str(tmp) + ".zip", target)
-        else:
-            shutil.copyfile(path, tmp)
+        # Write then rename: a crash never leaves half a file under the final name. The
+        # temporary name is unique, so concurrent imports never share (or remove) one.
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=self.recordings_dir)
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            if path.is_dir():  # an export folder is kept zipped (the phone reader takes zips)
+                made = Path(shutil.make_archive(str(tmp), "zip", path))
+                os.replace(made, tmp)
+            else:
+                shutil.copyfile(path, tmp)
             os.replace(tmp, target)
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreError(f"disk full: cannot copy {path.name} into {self.recordings_dir}; free some space and import it again") from None
+            raise
+        finally:
+            tmp.unlink(missing_ok=True)
+            tmp.with_name(tmp.name + ".zip").unlink(missing_ok=True)
         return target
 
     def import_recording(self, path: Path, *, demo: bool = False) -> ImportResult:
@@ -522,6 +579,26 @@ class Store:
         with self.connect() as con:
             row = con.execute("SELECT count(*), coalesce(max(id), 0), coalesce(max(imported_utc), '') FROM sessions").fetchone()
         return int(row[0]), int(row[1]), str(row[2])
+
+
+def _writable(folder: Path, db: Path) -> bool:
+    return os.access(folder, os.W_OK) and os.access(db, os.W_OK)
+
+
+def _refuse_lost_database(db: Path, recordings: Path) -> None:
+    """A database file that is empty, or missing beside its journal, is a lost history:
+    say so instead of silently starting a new, empty one over it."""
+    wal = db.with_name(db.name + "-wal")
+    if db.is_file() and db.stat().st_size == 0 and not (wal.is_file() and wal.stat().st_size):
+        problem = "is empty (0 bytes): it was truncated"
+    elif not db.exists() and wal.is_file() and wal.stat().st_size:
+        problem = "is missing but its journal (-wal) is here: it was moved or deleted"
+    else:
+        return
+    raise StoreError(
+        f"session database {db} {problem}; HoldTrack will not start a new one over it. Move it aside "
+        f"(and its -wal/-shm files) to start afresh; recordings in {recordings} can be imported again"
+    )
 
 
 def _statements(script: str) -> list[str]:

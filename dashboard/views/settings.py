@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import data
+from sensor.errors import HoldTrackError
 from sensor.routine import MOUNTS, HoldTarget, RepTarget, Routine
 
 st.title("Settings")
@@ -70,17 +71,27 @@ st.caption(
 st.subheader("Import recordings")
 files = st.file_uploader("HoldTrack recordings (.htrec) or IMU CSV files", type=["htrec", "csv"], accept_multiple_files=True)
 if files and st.button("Import", icon=":material/upload:"):
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for f in files:
-            p = Path(tmp) / Path(f.name).name
-            p.write_bytes(f.getbuffer())
-            paths.append(p)
-        bar = st.progress(0.0, text="Importing…")
-        report = data.store().import_paths(paths, lambda done, total, res: bar.progress(done / total, text=res.path.name))
-    for res in report.results:
-        (st.error if res.status == "failed" else st.success)(res.message.replace(str(res.path.parent) + "/", ""))
-    st.info(report.summary())
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = []
+            for i, f in enumerate(files):
+                # One folder per upload: phones name every export alike ("Raw Data.csv").
+                p = Path(tmp) / str(i) / Path(f.name).name
+                p.parent.mkdir()
+                p.write_bytes(f.getbuffer())
+                paths.append(p)
+            bar = st.progress(0.0, text="Importing…")
+            report = data.store().import_paths(paths, lambda done, total, res: bar.progress(done / total, text=res.path.name))
+    except HoldTrackError as e:
+        st.error(str(e))
+    except OSError as e:
+        st.error(f"cannot import: {e.strerror or e}")
+    except Exception as e:  # a bug must still not show the user a traceback
+        st.error(f"import failed: {type(e).__name__}: {e}")
+    else:
+        for res in report.results:
+            (st.error if res.status == "failed" else st.success)(res.message.replace(str(res.path.parent) + "/", ""))
+        st.info(report.summary())
 
 demo = data.store().session_count() - data.store().session_count(include_demo=False)
 if demo:
