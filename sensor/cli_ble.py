@@ -131,7 +131,8 @@ async def _open_source(args: argparse.Namespace) -> Any:
         host, port = parse_hostport(args.phone_push)
         source = PhonePushSource(host, port)
         await source.open()
-        print(f"waiting for Sensor Logger pushes on http://{host}:{source.port}/", flush=True)
+        print(f"waiting for Sensor Logger pushes on {source.url}", flush=True)
+        print("  (set this as Sensor Logger's push URL; its last part pairs the phone with this session)", flush=True)
         return source
     from sensor.ble import BleSource, scan
 
