@@ -490,8 +490,9 @@ class Store:
             return ImportResult(Path(path), "failed", str(e))
         except OSError as e:
             return ImportResult(Path(path), "failed", f"{path}: {e.strerror or e}")
-        except (ValueError, KeyError, TypeError, IndexError) as e:
-            # A reader that tripped over a malformed file: still this file's problem only.
+        except Exception as e:  # noqa: BLE001
+            # A reader that tripped over a malformed file (even a bug, even MemoryError):
+            # this file's problem only; the batch goes on and reports it.
             return ImportResult(Path(path), "failed", f"{path}: cannot be read ({type(e).__name__}: {e})")
 
     def _import_file(self, path: Path, demo: bool, analyzer: Analyzer | None) -> ImportResult:

@@ -249,6 +249,40 @@ HTREC_CASES: list[Case] = [
 ]
 
 
+def _push_items(n: int = 10, t0_ns: int = 1_700_000_000_000_000_000, **change: Any) -> bytes:
+    items = []
+    for i in range(n):
+        t = t0_ns + i * 10_000_000
+        items.append({"name": "totalacceleration", "time": t, "values": {"x": 0.1, "y": 0.2, "z": 9.8}})
+        items.append({"name": "gyroscope", "time": t, "values": {"x": 0.0, "y": 0.01, "z": 0.0}})
+    for k, v in change.items():
+        items[0][k] = v
+    return json.dumps({"messageId": 1, "payload": items}).encode()
+
+
+PUSH_CASES: list[tuple[str, bytes, str]] = [
+    # (name, body, what the one-line answer says) -- each answered 4xx, nothing released
+    ("deep-list", b"[" * 100_000, "nested"),
+    ("deep-object", b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "nested"),
+    ("deep-in-payload", b'{"payload": [' + b"[" * 1000 + b"]" * 1000 + b"]}", "nested"),
+    ("not-json", b"hello", "not valid JSON"),
+    ("truncated-json", _push_items()[:-10], "not valid JSON"),
+    ("not-utf8", b'{"payload": "\xff"}', "not valid JSON"),
+    ("empty-body", b"", "not valid JSON"),
+    ("json-list", b"[1, 2, 3]", "payload"),
+    ("json-number", b"42", "payload"),
+    ("payload-string", b'{"payload": "nope"}', "payload"),
+    ("payload-missing", b'{"messageId": 1}', "payload"),
+    ("item-not-object", b'{"payload": [1]}', "not an object"),
+    ("time-missing", _push_items(time=None), "needs 'time'"),
+    ("time-text", _push_items(time="soon"), "needs 'time'"),
+    ("values-text", _push_items(values={"x": "a", "y": 1, "z": 1}), "x, y, z"),
+    ("values-nan", b'{"payload": [{"name": "gyroscope", "time": 1, "values": {"x": NaN, "y": 0, "z": 0}}]}', "non-finite"),
+    ("values-infinity", b'{"payload": [{"name": "gyroscope", "time": 1, "values": {"x": Infinity, "y": 0, "z": 0}}]}', "non-finite"),
+    ("span-of-years", _push_items(2, time=1_700_000_000_000_000_000 + 10**18), "spans"),
+]
+
+
 def write_corpus(folder: Path, cases: list[Case]) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -260,7 +294,8 @@ def write_corpus(folder: Path, cases: list[Case]) -> list[Path]:
 
 
 def all_file_cases() -> list[Case]:
-    from tests.malformed_tables import TABLE_CASES  # CSV, zip and phone exports
+    """Every file case (CSV, zips and phone exports included) but the special files."""
+    from tests.malformed_tables import TABLE_CASES
 
     return HTREC_CASES + TABLE_CASES
 
