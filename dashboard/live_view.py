@@ -77,6 +77,8 @@ def _status_line(snap: LiveSnapshot) -> None:
 
 def _render(snap: LiveSnapshot, sess: LiveSession, routine: Routine, key: str) -> None:
     _status_line(snap)
+    if snap.recovered:
+        st.info(snap.recovered, icon=":material/restore:")
     if snap.error:
         st.error(snap.error)
     if snap.saved:

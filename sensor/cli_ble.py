@@ -229,9 +229,13 @@ async def _record(args: argparse.Namespace) -> int:
     from sensor.samples import Samples
     from sensor.sources import LinkStatus
 
+    from sensor.recovery import recover_interrupted
+
+    out = Path(args.out) if args.out else _default_out()
+    for path, secs in recover_interrupted(out.parent, "holdtrack-*.htrec"):
+        print(f"recovered {secs:.1f} s from an interrupted recording: {path}", flush=True)
     source = await _open_source(args)
     source.header.mount = args.mount
-    out = args.out or _default_out()
     try:
         writer = RecordingWriter(out, source.header)
     except FileExistsError:

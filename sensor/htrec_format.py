@@ -181,6 +181,7 @@ class ReadStatus:
     damaged_bytes: int = 0
     torn_tail: bool = False  # the file ends in a partial record (crash while writing)
     complete: bool = False  # an end record was found
+    samples: int = 0
     first_s: float | None = None
     last_s: float | None = None
 
