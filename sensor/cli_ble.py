@@ -344,7 +344,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from sensor.recording import read_recording
     from sensor.samples import COLUMNS
 
-    rec = read_recording(args.recording)
+    rec = read_recording(args.recording, validate=False)  # a faithful copy: structure checked, values as they are
     table = np.column_stack([rec.samples.time_s, rec.samples.imu.astype(np.float64)])
     try:
         # 9 significant digits reproduce a float32 exactly; times keep microseconds.

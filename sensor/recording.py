@@ -406,8 +406,10 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def read_recording(path: str | Path) -> Recording:
-    return RecordingReader(path).read()
+def read_recording(path: str | Path, *, validate: bool = True) -> Recording:
+    """A whole recording; ``validate=False`` skips the value checks (times, units), not
+    the structural ones (header, records, decompression bounds)."""
+    return RecordingReader(path, validate=validate).read()
 
 
 def write_recording(path: str | Path, header: Header, samples: Samples, gaps: "Sequence[Gap]" = ()) -> None:
