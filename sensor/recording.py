@@ -21,6 +21,7 @@ import os
 import re
 import stat
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Iterator, Sequence
@@ -57,8 +58,9 @@ class RecordingWriter:
     most that much.
 
     Durability policy (``fsync=True``, the default): every block is fsync'ed as it is
-    written (twice a second at the defaults), and the folder entry once at creation, so a
-    power cut loses at most the last second. ``close()`` writes the end record and always
+    written (twice a second at the defaults; by a thread, so the caller never waits on the
+    disk), and the folder entry once at creation, so a power cut loses at most the last
+    second. ``close()`` writes the end record and always
     fsyncs. The file is locked while open so recovery never touches a live recording.
     Use as a context manager.
     """
@@ -79,7 +81,7 @@ class RecordingWriter:
         self._f: BinaryIO = open(self.path, "xb")  # never overwrite a recording
         self._block_s = block_s
         self._flush_interval_s = flush_interval_s
-        self._fsync = fsync
+        self._syncer: _Syncer | None = None
         self._pending: list[Samples] = []
         self._pending_n = 0
         self._last_flush = time.monotonic()
@@ -94,16 +96,18 @@ class RecordingWriter:
         self._f.write(MAGIC)
         self._record(b"H", json.dumps(header.to_json()).encode())
         self._sync()
-        if fsync:
-            _fsync_dir(self.path.parent)
+        # fsync waits on the disk (ms, more on a busy one): a thread does it, so the caller
+        # (often an event loop streaming BLE) never blocks on it.
+        self._syncer = _Syncer(self._f.fileno(), self.path.parent) if fsync else None
+        self._sync()
 
     def _record(self, kind: bytes, payload: bytes) -> None:
         self._f.write(_REC.pack(kind, len(payload), zlib.crc32(payload)) + payload)
 
     def _sync(self) -> None:
         self._f.flush()
-        if self._fsync:
-            os.fsync(self._f.fileno())
+        if self._syncer is not None:
+            self._syncer.request()
         self._last_flush = time.monotonic()
 
     def write(self, samples: Samples) -> None:
@@ -145,8 +149,9 @@ class RecordingWriter:
         self.flush()
         self._record(b"E", json.dumps({"samples": self.samples_written}).encode())
         self._sync()
-        if not self._fsync:
-            os.fsync(self._f.fileno())
+        if self._syncer is not None:
+            self._syncer.stop()
+        os.fsync(self._f.fileno())
         self._f.close()
 
     def __enter__(self) -> "RecordingWriter":
@@ -391,6 +396,40 @@ def _lock(f: BinaryIO, block: bool = True) -> bool:
     except OSError:
         return False
     return True
+
+
+class _Syncer:
+    """fsyncs a file in a thread whenever asked (requests made while one runs coalesce);
+    the folder entry is synced first, once."""
+
+    def __init__(self, fd: int, folder: Path) -> None:
+        self._fd, self._folder = fd, folder
+        self._wake = threading.Event()
+        self._stopping = False
+        self.fsyncs = 0
+        self._thread = threading.Thread(target=self._run, name="htrec-fsync", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        _fsync_dir(self._folder)
+        while not self._stopping:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stopping:
+                return
+            try:
+                os.fsync(self._fd)
+                self.fsyncs += 1
+            except OSError:
+                return  # the file was closed under us; close() syncs on its own
 
 
 def _fsync_dir(folder: Path) -> None:
