@@ -509,11 +509,13 @@ class Store:
         try:
             sid = self.add_session(analysis, info, trace)
         except sqlite3.IntegrityError as e:
-            if copy is not None:
-                copy.unlink(missing_ok=True)
             sid2 = self.has_hash(digest)
             if sid2 is None:  # not a race with another import: the analysis is unusable
+                if copy is not None:
+                    copy.unlink(missing_ok=True)
                 raise InputError(path, f"analysis cannot be stored ({e})") from None
+            # The winner's session points at this very copy (the name comes from the
+            # content hash): keep it.
             # Imported by someone else in the meantime (the hash is UNIQUE).
             return ImportResult(path, "already", f"{path}: already in the store (session {sid2})", sid2)
         except BaseException:
@@ -556,7 +558,14 @@ class Store:
                 os.replace(made, tmp)
             else:
                 shutil.copyfile(path, tmp)
-            os.replace(tmp, target)
+            try:
+                os.link(tmp, target)  # never over a copy another import just made (and may remove)
+            except FileExistsError:
+                return None
+            except OSError:  # a file system without hard links
+                if target.exists():
+                    return None
+                os.replace(tmp, target)
         except OSError as e:
             if e.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise StoreError(f"disk full: cannot copy {path.name} into {self.recordings_dir}; free some space and import it again") from None

@@ -323,7 +323,11 @@ def test_concurrent_imports_of_one_file_never_fail_or_leave_parts(tmp_path: Path
     for t in threads:
         t.join(120)
     assert sorted(results) == ["added"] + ["already"] * 3, results
-    assert [p.suffix for p in Store(data).recordings_dir.iterdir()] == [".htrec"]  # no .part left
+    st = Store(data)
+    assert [p.suffix for p in st.recordings_dir.iterdir()] == [".htrec"]  # no .part left
+    with st.connect() as con:
+        [kept] = [st.resolve(r[0]) for r in con.execute("SELECT file_path FROM sessions")]
+    assert kept.is_file()  # a losing import never removes the copy the winner points at
 
 
 def test_a_failed_copy_leaves_no_part_and_no_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
