@@ -48,4 +48,7 @@ with st.sidebar:
         st.error(str(e))
         st.stop()
 
-page.run()
+try:
+    page.run()
+except StoreError as e:  # e.g. a damaged database met by a page's query: one line, no traceback
+    st.error(str(e))

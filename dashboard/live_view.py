@@ -96,6 +96,8 @@ def _render(snap: LiveSnapshot, sess: LiveSession, routine: Routine, key: str, r
     _status_line(snap, replaying, bool(getattr(sess.source, "paused", False)))
     if routine.audio.on and snap.cues:
         audio.render(snap.cues, routine.audio.volume, f"{key}-{snap.started_wall:.6f}")
+    if snap.recovered:
+        st.info(snap.recovered, icon=":material/restore:")
     if snap.error:
         st.error(snap.error)
     if snap.saved:

@@ -99,7 +99,8 @@ def analyze_path(
     from sensor.inputs import open_input
 
     header, items = open_input(path)
-    return analyze_stream(items, settings=settings, source=str(path), mount=mount or header.mount or "back", signals_out=signals_out)
+    a = analyze_stream(items, settings=settings, source=str(path), mount=mount or header.mount or "back", signals_out=signals_out)
+    return note_read_status(a, header)
 
 
 SIGNAL_COLUMNS = ("time_s", "elevation_deg", "excursion_deg", "rest_deg", "posture", "state")
@@ -127,3 +128,12 @@ def write_signals_csv(path: Path, sig: dict[str, np.ndarray]) -> None:
         f.write(",".join(SIGNAL_COLUMNS) + "\n")
         if rows.size:
             f.write("\n".join(rows.tolist()) + "\n")
+
+
+def note_read_status(a: Analysis, header: Header) -> Analysis:
+    """Carry what reading a recording found (damage, no clean end) into its analysis."""
+    st = header.status
+    if st is not None:
+        a.damaged_blocks = st.damaged_blocks
+        a.interrupted = not st.complete
+    return a

@@ -155,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:  # a bug: still one line for the user (HOLDTRACK_DEBUG=1 shows the traceback)
+        import os
+
+        if os.environ.get("HOLDTRACK_DEBUG"):
+            raise
+        print(f"holdtrack: internal error: {type(e).__name__}: {e} (please report it)", file=sys.stderr)
+        return EXIT_OTHER
 
 
 if __name__ == "__main__":

@@ -135,7 +135,8 @@ async def _open_source(args: argparse.Namespace) -> Any:
         host, port = parse_hostport(args.phone_push)
         push = PhonePushSource(host, port)
         await push.open()
-        print(f"waiting for Sensor Logger pushes on http://{host}:{push.port}/", flush=True)
+        print(f"waiting for Sensor Logger pushes on {push.url}", flush=True)
+        print("  (set this as Sensor Logger's push URL; its last part pairs the phone with this session)", flush=True)
         return push
     from sensor.ble import BleSource, scan
 
@@ -236,9 +237,13 @@ async def _record(args: argparse.Namespace) -> int:
     from sensor.samples import Samples
     from sensor.sources import LinkStatus
 
+    from sensor.recovery import recover_interrupted
+
+    out = Path(args.out) if args.out else _default_out()
+    for path, secs in recover_interrupted(out.parent, "holdtrack-*.htrec"):
+        print(f"recovered {secs:.1f} s from an interrupted recording: {path}", flush=True)
     source = await _open_source(args)
     source.header.mount = args.mount
-    out = args.out or _default_out()
     try:
         writer = RecordingWriter(out, source.header)
     except FileExistsError:
@@ -353,7 +358,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from sensor.recording import read_recording
     from sensor.samples import COLUMNS
 
-    rec = read_recording(args.recording)
+    rec = read_recording(args.recording, validate=False)  # a faithful copy: structure checked, values as they are
     table = np.column_stack([rec.samples.time_s, rec.samples.imu.astype(np.float64)])
     try:
         # 9 significant digits reproduce a float32 exactly; times keep microseconds.

@@ -77,6 +77,8 @@ class Analysis:
     duration_s: float = 0.0
     sample_rate_hz: float = 0.0
     source: str = ""
+    damaged_blocks: int = 0  # recording records skipped for damage (bad checksum, corrupt length)
+    interrupted: bool = False  # a recording without its end record (crash, power cut)
     # (time_s, pelvis elevation deg) at a low rate for charts; not part of the JSON.
     trace: tuple[Any, Any] | None = None
 
@@ -89,6 +91,8 @@ class Analysis:
             "duration_s": self.duration_s,
             "sample_rate_hz": self.sample_rate_hz,
             "source": self.source,
+            "damaged_blocks": self.damaged_blocks,
+            "interrupted": self.interrupted,
         }
 
     @staticmethod
@@ -101,4 +105,6 @@ class Analysis:
             duration_s=float(obj.get("duration_s", 0.0)),
             sample_rate_hz=float(obj.get("sample_rate_hz", 0.0)),
             source=str(obj.get("source", "")),
+            damaged_blocks=int(obj.get("damaged_blocks", 0)),
+            interrupted=bool(obj.get("interrupted", False)),
         )

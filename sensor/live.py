@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import copy
 import threading
 import time
@@ -32,6 +33,7 @@ from sensor.sources import LinkStatus, Source
 
 TRACE_HZ = 10.0  # pelvis-angle points per second of stream kept for the live chart
 TRACE_WINDOW_S = 90.0  # how much of it is kept
+LIVE_NAMES = "*T*Z_*.htrec"  # the recordings this module names (not the store's copies)
 SAVE_TIMEOUT_S = 120.0  # how long stop() waits for the finish callback (an hour's import takes seconds)
 
 _loop_lock = threading.Lock()
@@ -73,6 +75,7 @@ class LiveSnapshot:
     saved: str | None  # what the finish callback said (e.g. "saved as session 12")
     started_wall: float
     cues: tuple[Cue, ...] = ()  # the coach's cues so far, in order (empty without a coach)
+    recovered: str | None = None  # "recovered N s from an interrupted recording" (an earlier crash)
 
     @property
     def running(self) -> bool:
@@ -109,6 +112,7 @@ class _State:
     saved: str | None = None
     started_wall: float = 0.0
     cues: list[Cue] = field(default_factory=list)
+    recovered: str | None = None
 
 
 def _default_pipeline(mount: str = "back") -> Any:
@@ -220,6 +224,7 @@ class LiveSession:
                 saved=s.saved,
                 started_wall=s.started_wall,
                 cues=tuple(s.cues),
+                recovered=s.recovered,
             )
 
     def _set(self, **fields: Any) -> None:
@@ -237,8 +242,29 @@ class LiveSession:
             with self._first_data:
                 self._first_data.notify_all()
 
+    async def _recover(self) -> None:
+        """Close and save recordings an earlier crash left open in our folder."""
+        from sensor.recovery import recover_interrupted
+
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(None, recover_interrupted, self.recordings_dir, LIVE_NAMES)
+        if not found:
+            return
+        total = sum(s for _, s in found)
+        names = ", ".join(p.name for p, _ in found)
+        self._set(recovered=f"recovered {total:.1f} s from an interrupted recording ({names})")
+        for path, _ in found:
+            if self._on_finished is not None:
+                with contextlib.suppress(Exception):
+                    await loop.run_in_executor(None, self._on_finished, path)
+
     async def _consume(self) -> None:
         phase = "finished"
+        if self.recordings_dir is not None:
+            try:
+                await self._recover()
+            except Exception as e:  # noqa: BLE001 - said on screen; the new session still runs
+                self._set(error=f"recovering an interrupted recording failed: {e}")
         try:
             self._pipe = self._pipeline_factory(self.source.header.mount or "back")
             async for item in self.source.stream():
@@ -272,7 +298,7 @@ class LiveSession:
             return
         from sensor.recording import SUFFIX, RecordingWriter
 
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")  # matches LIVE_NAMES
         kind = self.source.header.source or "live"
         path = Path(self.recordings_dir) / f"{stamp}_{kind}{SUFFIX}"
         n = 1

@@ -17,6 +17,10 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
     out: list[str] = []
     title = f"Session {name}" if name else "Session"
     out.append(f"{title}: {a.duration_s / 60:.1f} min at {a.sample_rate_hz:.0f} Hz" + ("" if a.calibrated else " (no standing calibration: sides unknown)"))
+    if a.damaged_blocks:
+        out.append(f"  warning: {a.damaged_blocks} damaged block(s) in the recording were skipped; results may miss what they held")
+    if a.interrupted:
+        out.append(f"  warning: the recording was interrupted (no end record); {a.duration_s:.1f} s recovered")
     if a.gaps:
         out.append(f"  {len(a.gaps)} gap(s) in the data: " + ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f}s" for g in a.gaps[:5]))
     sets = group_sets(a.reps)

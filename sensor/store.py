@@ -8,10 +8,12 @@ parameterized SQL is used.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -246,10 +248,16 @@ class Store:
         self.recordings_dir = self.data_dir / RECORDINGS_DIR
         self.db_path = self.data_dir / DB_FILE
         self.timeout_s = timeout_s
+        # A folder we cannot write is still viewable: the database is opened read-only.
+        self.read_only = self.db_path.is_file() and not _writable(self.data_dir, self.db_path)
         try:
             self.recordings_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise StoreError(f"cannot create the data folder {self.data_dir}: {e.strerror}") from None
+            if not self.read_only:
+                raise StoreError(f"cannot create the data folder {self.data_dir}: {e.strerror}") from None
+        _refuse_lost_database(self.db_path, self.recordings_dir)
+        if not self.db_path.exists():
+            self._create()
         self._migrate()
 
     # -- connections -------------------------------------------------------------------
@@ -269,7 +277,10 @@ class Store:
                     f"(is another HoldTrack importing?); try again in a moment"
                 ) from None
             if "readonly" in text or "unable to open" in text:
-                raise StoreError(f"session database {self.db_path} cannot be written: {text}") from None
+                why = " (the data folder is read-only: viewing only)" if self.read_only else f": {text}"
+                raise StoreError(f"session database {self.db_path} cannot be written{why}") from None
+            if "disk is full" in text:
+                raise StoreError(f"disk full: the session database {self.db_path} cannot grow; free some space") from None
             raise StoreError(f"session database {self.db_path}: {text}") from None
         except sqlite3.DatabaseError as e:
             # "file is not a database", "database disk image is malformed"
@@ -282,7 +293,10 @@ class Store:
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection for reading (or a caller-managed write); closed on exit."""
         with self._errors():
-            con = sqlite3.connect(self.db_path, timeout=self.timeout_s, isolation_level=None)
+            if self.read_only:
+                con = sqlite3.connect(f"{self.db_path.resolve().as_uri()}?mode=ro", timeout=self.timeout_s, isolation_level=None, uri=True)
+            else:
+                con = sqlite3.connect(self.db_path, timeout=self.timeout_s, isolation_level=None)
             try:
                 con.row_factory = sqlite3.Row
                 con.execute("PRAGMA foreign_keys = ON")
@@ -303,7 +317,39 @@ class Store:
                 raise
             con.execute("COMMIT")
 
+    def _create(self) -> None:
+        """Build a new database beside the final name and link it into place, so the
+        final name never holds a half-made (empty) database: an empty one is damage."""
+        final = self.db_path
+        fd, name = tempfile.mkstemp(prefix=".new-", suffix=".sqlite3", dir=self.data_dir)
+        os.close(fd)
+        self.db_path = Path(name)
+        try:
+            self._migrate()
+            with self.connect() as con:
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                os.link(self.db_path, final)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            except OSError:  # a file system without hard links
+                if not final.exists():
+                    os.replace(self.db_path, final)
+        except OSError as e:
+            raise StoreError(f"cannot create the session database {final}: {e.strerror}") from None
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(name + suffix).unlink(missing_ok=True)
+            self.db_path = final
+
     def _migrate(self) -> None:
+        if self.read_only:
+            if (v := self.schema_version()) != SCHEMA_VERSION:
+                raise StoreError(
+                    f"session database {self.db_path} has schema {v} and the data folder is read-only; "
+                    f"this HoldTrack needs schema {SCHEMA_VERSION} (make the folder writable once to upgrade it)"
+                )
+            return
         with self.connect() as con:
             mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
@@ -468,8 +514,9 @@ class Store:
             return ImportResult(Path(path), "failed", str(e))
         except OSError as e:
             return ImportResult(Path(path), "failed", f"{path}: {e.strerror or e}")
-        except (ValueError, KeyError, TypeError, IndexError) as e:
-            # A reader that tripped over a malformed file: still this file's problem only.
+        except Exception as e:  # noqa: BLE001
+            # A reader that tripped over a malformed file (even a bug, even MemoryError):
+            # this file's problem only; the batch goes on and reports it.
             return ImportResult(Path(path), "failed", f"{path}: cannot be read ({type(e).__name__}: {e})")
 
     def _import_file(self, path: Path, demo: bool, analyzer: Analyzer | None) -> ImportResult:
@@ -493,11 +540,13 @@ class Store:
         try:
             sid = self.add_session(analysis, info, trace)
         except sqlite3.IntegrityError as e:
-            if copy is not None:
-                copy.unlink(missing_ok=True)
             sid2 = self.has_hash(digest)
             if sid2 is None:  # not a race with another import: the analysis is unusable
+                if copy is not None:
+                    copy.unlink(missing_ok=True)
                 raise InputError(path, f"analysis cannot be stored ({e})") from None
+            # The winner's session points at this very copy (the name comes from the
+            # content hash): keep it.
             # Imported by someone else in the meantime (the hash is UNIQUE).
             return ImportResult(path, "already", f"{path}: already in the store (session {sid2})", sid2)
         except BaseException:
@@ -505,6 +554,10 @@ class Store:
                 copy.unlink(missing_ok=True)
             raise
         what = f"{len(analysis.reps)} reps, {len(analysis.holds)} hold{'' if len(analysis.holds) == 1 else 's'}"
+        if analysis.damaged_blocks:
+            what += f"; {analysis.damaged_blocks} damaged block(s) skipped"
+        if analysis.interrupted:
+            what += f"; interrupted recording, {analysis.duration_s:.1f} s recovered"
         return ImportResult(path, "added", f"{path}: added as session {sid} ({what})", sid)
 
     def _already(self, path: Path, sid: int) -> ImportResult:
@@ -533,14 +586,32 @@ class Store:
         info.file_path = str(target.relative_to(self.data_dir))
         if target.exists():  # left by an import that raced with this one: not ours to remove
             return None
-        # Write then rename: a crash never leaves half a file under the final name.
-        tmp = target.with_name(target.name + ".part")
-        if path.is_dir():  # an export folder is kept zipped (the phone reader takes zips)
-            shutil.make_archive(str(tmp), "zip", path)
-            os.replace(str(tmp) + ".zip", target)
-        else:
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, target)
+        # Write then rename: a crash never leaves half a file under the final name. The
+        # temporary name is unique, so concurrent imports never share (or remove) one.
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=self.recordings_dir)
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            if path.is_dir():  # an export folder is kept zipped (the phone reader takes zips)
+                made = Path(shutil.make_archive(str(tmp), "zip", path))
+                os.replace(made, tmp)
+            else:
+                shutil.copyfile(path, tmp)
+            try:
+                os.link(tmp, target)  # never over a copy another import just made (and may remove)
+            except FileExistsError:
+                return None
+            except OSError:  # a file system without hard links
+                if target.exists():
+                    return None
+                os.replace(tmp, target)
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreError(f"disk full: cannot copy {path.name} into {self.recordings_dir}; free some space and import it again") from None
+            raise
+        finally:
+            tmp.unlink(missing_ok=True)
+            tmp.with_name(tmp.name + ".zip").unlink(missing_ok=True)
         return target
 
     def import_recording(self, path: Path, *, demo: bool = False, keep_empty: bool = True) -> ImportResult:
@@ -575,6 +646,26 @@ class Store:
             ).fetchone()
         # Edits (bin, dates, duplicates, corrections) change no count: hash what they change.
         return int(row[0]), int(row[1]), str(row[2]) + hashlib.sha1(str(row[3]).encode()).hexdigest()[:12]
+
+
+def _writable(folder: Path, db: Path) -> bool:
+    return os.access(folder, os.W_OK) and os.access(db, os.W_OK)
+
+
+def _refuse_lost_database(db: Path, recordings: Path) -> None:
+    """A database file that is empty, or missing beside its journal, is a lost history:
+    say so instead of silently starting a new, empty one over it."""
+    wal = db.with_name(db.name + "-wal")
+    if db.is_file() and db.stat().st_size == 0 and not (wal.is_file() and wal.stat().st_size):
+        problem = "is empty (0 bytes): it was truncated"
+    elif not db.exists() and wal.is_file() and wal.stat().st_size:
+        problem = "is missing but its journal (-wal) is here: it was moved or deleted"
+    else:
+        return
+    raise StoreError(
+        f"session database {db} {problem}; HoldTrack will not start a new one over it. Move it aside "
+        f"(and its -wal/-shm files) to start afresh; recordings in {recordings} can be imported again"
+    )
 
 
 def _statements(script: str) -> list[str]:
@@ -673,13 +764,14 @@ def read_header(path: Path) -> Header:
 def analyze_file(path: Path) -> tuple[Analysis, Trace | None]:
     """The pipeline's analysis of any supported input and its display trace, from one
     read of the file (the same code as ``holdtrack analyze``)."""
-    from sensor.analyze import analyze_samples
+    from sensor.analyze import analyze_samples, note_read_status
     from sensor.inputs import read_samples
     from sensor.pipeline import PipelineSettings
     from sensor.trace import TRACE_HZ, regular_trace
 
     header, samples, gaps = read_samples(path)
     analysis = analyze_samples(samples, gaps, header, PipelineSettings(trace_hz=TRACE_HZ, mount=header.mount or "back"))
+    note_read_status(analysis, header)
     if not analysis.source:
         analysis.source = header.source
     trace = regular_trace(*analysis.trace, TRACE_HZ) if analysis.trace is not None else None

@@ -249,7 +249,10 @@ def test_record_from_sensor_logger_pushes(tmp_path: Path) -> None:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert "waiting for Sensor Logger pushes on http://127.0.0.1:" in line, line
-        port = int(line.rsplit(":", 1)[1].strip().strip("/"))
+        url = line.split(" on ", 1)[1].strip()
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        token = url.rsplit("/", 1)[1]
+        assert token and _push(port, {"payload": []})[0] == 403  # unpaired: refused
         rng = np.random.default_rng(3)
         t0 = 1_700_000_000_000_000_000  # epoch ns
         sent = []
@@ -262,9 +265,9 @@ def test_record_from_sensor_logger_pushes(tmp_path: Path) -> None:
                 sent.append((acc, gyro))
                 payload.append({"name": "totalacceleration", "time": t, "values": dict(zip("xyz", acc))})
                 payload.append({"name": "gyroscope", "time": t, "values": dict(zip("xyz", gyro))})
-            status, _ = _push(port, {"messageId": batch, "sessionId": "s", "deviceId": "d", "payload": payload})
+            status, _ = _push(port, {"messageId": batch, "sessionId": "s", "deviceId": "d", "payload": payload}, token)
             assert status == 200
-        status, text = _push(port, {"messageId": 9, "payload": "nope"})
+        status, text = _push(port, {"messageId": 9, "payload": "nope"}, token)
         assert status == 400 and "payload" in text
         _wait_recorded(out, 300)
     finally:

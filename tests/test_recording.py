@@ -106,3 +106,144 @@ def test_times_must_increase(tmp_path) -> None:
         w.write(random_samples(10))
         with pytest.raises(ValueError):
             w.write(random_samples(10))  # starts back at the beginning
+
+
+# -- reading untrusted recordings: validated, damage counted, bombs refused --------------
+
+from tests.malformed import (  # noqa: E402
+    _bomb_block,
+    good_htrec,
+    htrec,
+    record,
+    sample_records,
+    still_samples,
+)
+
+
+def test_header_shape_and_mount_vocabulary_are_checked(tmp_path) -> None:
+    cases = {
+        "[]": "not an object",
+        '{"mount": "sideways"}': "mount 'sideways' is not one of back, front, left, right",
+        '{"device": "x"}': "device is not an object",
+        '{"format_version": 2}': "newer than this HoldTrack reads",
+    }
+    for i, (body, message) in enumerate(cases.items()):
+        p = tmp_path / f"h{i}.htrec"
+        p.write_bytes(htrec(*sample_records(still_samples(12)), header=record(b"H", body.encode())))
+        with pytest.raises(RecordingError, match=message):
+            read_recording(p)
+
+
+def test_a_flipped_bit_is_skipped_counted_and_the_rest_kept(tmp_path) -> None:
+    s = still_samples(40)
+    data = bytearray(htrec(*sample_records(s, block=500)))
+    recs_start = len(data) // 2
+    data[recs_start] ^= 0x01
+    p = tmp_path / "flip.htrec"
+    p.write_bytes(bytes(data))
+    r = read_recording(p)
+    assert r.damaged_blocks == 1 and r.complete and not r.torn_tail
+    assert len(r.samples) == len(s) - 500  # exactly one block lost, nothing invented
+    assert r.header.status is not None and "1 damaged block skipped" in r.header.status.warnings()[0]
+
+
+def test_a_corrupt_length_resynchronizes_on_the_next_record(tmp_path) -> None:
+    s = still_samples(40)
+    recs = sample_records(s, block=500)
+    bad = bytearray(recs[2])
+    bad[1:5] = (50_000_000).to_bytes(4, "little")
+    p = tmp_path / "len.htrec"
+    p.write_bytes(htrec(*recs[:2], bytes(bad), *recs[3:]))
+    r = read_recording(p)
+    # Before the fix everything after the bad length was dropped as a "torn tail".
+    assert r.complete and not r.torn_tail and r.damaged_blocks == 1
+    assert len(r.samples) == len(s) - 500
+    assert np.array_equal(r.samples.time_s[-10:], s.time_s[-10:])
+
+
+def test_decompression_is_bounded_per_record_and_in_total(tmp_path) -> None:
+    one = tmp_path / "one.htrec"
+    one.write_bytes(htrec(record(b"S", b"\x00\x00\x00\x10\x00" + b"x" * 50)))  # claims 268 M samples
+    with pytest.raises(RecordingError, match="at most"):
+        read_recording(one)
+    n = 1 << 18
+    many = tmp_path / "many.htrec"
+    many.write_bytes(htrec(*(record(b"S", _bomb_block(n, i * n * 10_000)) for i in range(12))))
+    assert many.stat().st_size < 400_000
+    with pytest.raises(RecordingError, match="compression bomb"):
+        read_recording(many)
+
+
+@pytest.mark.parametrize(
+    ("scale", "message"),
+    [((1 / 9.80665, 1.0, 1.0), "looks like g"), ((1.0, 1145.9, 1.0), "deg/s"), ((1.0, 1.0, 1000.0), "are times in seconds")],
+)
+def test_units_are_checked_on_read(tmp_path, scale, message) -> None:
+    s = still_samples(20)
+    x = s.imu.copy()
+    x[:, :3] *= scale[0]
+    x[:, 3:] *= scale[1]
+    p = tmp_path / "u.htrec"
+    p.write_bytes(htrec(*sample_records(Samples(s.time_s * scale[2], x))))
+    with pytest.raises(RecordingError, match=message):
+        read_recording(p)
+
+
+def test_nan_blocks_and_backward_time_are_refused_naming_the_place(tmp_path) -> None:
+    s = still_samples(20)
+    x = s.imu.copy()
+    x[1500, 0] = np.nan
+    p = tmp_path / "nan.htrec"
+    p.write_bytes(htrec(*sample_records(Samples(s.time_s, x))))
+    with pytest.raises(RecordingError, match=r"NaN or infinite values at 15.000 s \(record at byte \d+\)"):
+        read_recording(p)
+    t = s.time_s.copy()
+    t[800:] -= 5.0
+    q = tmp_path / "back.htrec"
+    q.write_bytes(htrec(*sample_records(Samples(t, s.imu))))
+    with pytest.raises(RecordingError, match="time goes backwards at 3.000 s"):
+        read_recording(q)
+
+
+def test_an_interrupted_recording_says_so(tmp_path) -> None:
+    p = tmp_path / "cut.htrec"
+    p.write_bytes(htrec(*sample_records(still_samples(30)), end=False))
+    r = RecordingReader(p)
+    items = list(r)
+    assert items and not r.complete
+    assert r.status.warnings() == ["the recording was interrupted (no end record): recovered 30.0 s"]
+
+
+def test_special_files_are_refused_without_blocking(tmp_path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.htrec"
+    os.mkfifo(fifo)
+    with pytest.raises(RecordingError, match="not a regular file"):
+        RecordingReader(fifo)
+    with pytest.raises(RecordingError, match="not a regular file"):
+        RecordingReader("/dev/zero")
+
+
+def test_damage_reaches_analyze_text_and_json(tmp_path, capsys) -> None:
+    import json
+
+    from sensor.cli import main
+
+    data = bytearray(good_htrec(40))
+    data[len(data) // 2] ^= 0x40
+    p = tmp_path / "d.htrec"
+    p.write_bytes(bytes(data[:-5]))  # and the end record torn off
+    assert main(["analyze", str(p)]) == 0
+    text = capsys.readouterr().out
+    assert "1 damaged block(s) in the recording were skipped" in text
+    assert "recording was interrupted" in text
+    assert main(["analyze", str(p), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["damaged_blocks"] == 1 and out["interrupted"] is True
+    # a clean file reports no damage
+    clean = tmp_path / "c.htrec"
+    clean.write_bytes(good_htrec(40))
+    assert main(["analyze", str(clean), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["damaged_blocks"] == 0 and out["interrupted"] is False

@@ -300,3 +300,128 @@ def test_a_phone_export_folder_is_one_session(tmp_path: Path) -> None:
     assert kind == "phone" and file_path.endswith(".zip")
     assert n_reps == len(analyze_path(export).reps) > 0
     assert st.import_paths([export]).results[0].status == "already"
+
+
+# -- failure paths: nothing lost, nothing left behind, each said as what it is -----------
+
+
+def test_concurrent_imports_of_one_file_never_fail_or_leave_parts(tmp_path: Path) -> None:
+    import threading
+
+    rec = sim_recording(tmp_path, 5)
+    data = tmp_path / "data"
+    Store(data)
+    results: list[str] = []
+    start = threading.Barrier(4)
+
+    def one() -> None:
+        st = Store(data)
+        start.wait()
+        results.extend(r.status for r in st.import_paths([rec]).results)
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(results) == ["added"] + ["already"] * 3, results
+    st = Store(data)
+    assert [p.suffix for p in st.recordings_dir.iterdir()] == [".htrec"]  # no .part left
+    with st.connect() as con:
+        [kept] = [st.resolve(r[0]) for r in con.execute("SELECT file_path FROM sessions")]
+    assert kept.is_file()  # a losing import never removes the copy the winner points at
+
+
+def test_a_failed_copy_leaves_no_part_and_no_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import shutil
+
+    rec = sim_recording(tmp_path, 5)
+    st = Store(tmp_path / "data")
+
+    def half_copy(src: Path, dst: Path) -> None:
+        Path(dst).write_bytes(Path(src).read_bytes()[:1000])
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(shutil, "copyfile", half_copy)
+    [res] = st.import_paths([rec]).results
+    assert res.status == "failed" and "Input/output error" in res.message
+    assert list(st.recordings_dir.iterdir()) == [] and count(st, "sessions") == 0
+
+    def disk_full(src: Path, dst: Path) -> None:
+        Path(dst).write_bytes(b"x" * 1000)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", disk_full)
+    with pytest.raises(StoreError, match="^disk full: cannot copy") as e:
+        st.import_paths([rec])
+    assert "\n" not in str(e.value) and rec.name in str(e.value)  # the store's problem, not the file's
+    assert list(st.recordings_dir.iterdir()) == [] and count(st, "sessions") == 0
+
+
+def test_an_empty_database_is_refused_never_recreated(tmp_path: Path) -> None:
+    st = Store(tmp_path)
+    session(st, T0, analysis(reps("bridge", 3)))
+    db = tmp_path / store_mod.DB_FILE
+    for extra in ("-wal", "-shm"):
+        (tmp_path / (store_mod.DB_FILE + extra)).unlink(missing_ok=True)
+    db.write_bytes(b"")
+    with pytest.raises(StoreError, match="is empty \\(0 bytes\\).*will not start a new one") as e:
+        Store(tmp_path)
+    assert "\n" not in str(e.value)
+    assert db.stat().st_size == 0  # left as it was for the user to look at
+    # A brand-new folder still gets a new database, never an empty file on the way.
+    fresh = Store(tmp_path / "new")
+    assert fresh.db_path.stat().st_size > 0 and fresh.schema_version() == SCHEMA_VERSION
+    assert sorted(p.name for p in (tmp_path / "new").iterdir() if p.name.startswith(".new-")) == []
+
+
+def test_damaged_pages_give_one_line_from_queries(tmp_path: Path) -> None:
+    from sensor import queries
+    from sensor.routine import Routine
+
+    st = Store(tmp_path)
+    for i in range(40):
+        session(st, T0, analysis(reps("bridge", 12), [hold("plank", None, 100.0, 30.0)]), tag=str(i))
+    with st.connect() as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = int(con.execute("PRAGMA page_size").fetchone()[0])
+        pages = int(con.execute("PRAGMA page_count").fetchone()[0])
+    assert pages > 8
+    raw = bytearray(st.db_path.read_bytes())
+    for k in (pages // 2, pages // 2 + 1, pages - 2):  # three pages of table data
+        raw[k * page : (k + 1) * page] = b"\xa5" * page
+    st.db_path.write_bytes(bytes(raw))
+    with pytest.raises(StoreError, match="is damaged") as e:
+        st2 = Store(tmp_path)
+        queries.sessions(st2, Routine())
+        queries.weekly_trends(st2)
+        for sid in range(1, 41):
+            queries.session_detail(st2, sid)
+        with st2.connect() as con:
+            con.execute("PRAGMA integrity_check").fetchall()
+            raise AssertionError("three damaged pages went unnoticed")
+    assert "\n" not in str(e.value)
+
+
+def test_a_read_only_data_folder_can_be_viewed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    st = Store(tmp_path)
+    session(st, T0, analysis(reps("bridge", 3)))
+    rec = sim_recording(tmp_path / "in", 5)
+    # chmod is what a user does; the probe is patched too because root ignores modes.
+    monkeypatch.setattr(store_mod, "_writable", lambda folder, db: False)
+    os.chmod(st.db_path, 0o444)
+    os.chmod(tmp_path, 0o555)
+    try:
+        ro = Store(tmp_path)
+        assert ro.read_only and ro.session_count() == 1
+        with pytest.raises(StoreError, match="cannot be written \\(the data folder is read-only: viewing only\\)"):
+            session(ro, T0, analysis(reps("bridge", 4)), tag="new")
+        with pytest.raises(StoreError):
+            ro.import_paths([rec])
+    finally:
+        os.chmod(tmp_path, 0o755)
+        os.chmod(st.db_path, 0o644)
+    assert Store(tmp_path).session_count() == 1

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import audio, data, ui
 from sensor import edits
+from sensor.errors import HoldTrackError
 from sensor.routine import MOUNTS, AudioSettings, HoldTarget, RepTarget, Routine
 from sensor.store import ImportResult
 
@@ -93,21 +94,33 @@ files = st.file_uploader(
 if files and st.button("Import", icon=":material/upload:"):
     from sensor.uploads import stage_uploads
 
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = stage_uploads(((f.name, f.getvalue()) for f in files), Path(tmp))
-        bar = st.progress(0.0, text="Importing…")
-        def _progress(done: int, total: int, res: ImportResult) -> None:
-            bar.progress(done / total, text=res.path.name)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = stage_uploads(((f.name, f.getvalue()) for f in files), Path(tmp))
+            bar = st.progress(0.0, text="Importing…")
 
-        report = data.store().import_paths(paths, _progress)
-    for res in report.results:
-        (st.error if res.status == "failed" else st.success)(res.message.replace(str(res.path.parent) + "/", ""))
-        d = data.detail(res.session_id) if res.status == "added" and res.session_id is not None else None
-        if d is not None and d.session["date_source"] == "file time":
-            # The file holds no date (relative times, no metadata): say so rather than guess quietly.
-            st.warning(f"{res.path.name} does not say when it was recorded: session {res.session_id} is dated today. "
-                       f"Set its date on its [session page](/session?id={res.session_id}).", icon=":material/event:")
-    st.info(report.summary())
+            def _progress(done: int, total: int, res: ImportResult) -> None:
+                bar.progress(done / total, text=res.path.name)
+
+            report = data.store().import_paths(paths, _progress)
+    except HoldTrackError as e:
+        st.error(str(e))
+    except OSError as e:
+        st.error(f"cannot import: {e.strerror or e}")
+    except Exception as e:  # a bug must still not show the user a traceback
+        st.error(f"import failed: {type(e).__name__}: {e}")
+    else:
+        for res in report.results:
+            (st.error if res.status == "failed" else st.success)(res.message.replace(str(res.path.parent) + "/", ""))
+            d = data.detail(res.session_id) if res.status == "added" and res.session_id is not None else None
+            if d is not None and d.session["date_source"] == "file time":
+                # The file holds no date (relative times, no metadata): say so rather than guess quietly.
+                st.warning(
+                    f"{res.path.name} does not say when it was recorded: session {res.session_id} is dated today. "
+                    f"Set its date on its [session page](/session?id={res.session_id}).",
+                    icon=":material/event:",
+                )
+        st.info(report.summary())
 
 st.subheader("Duplicates")
 st.caption("The same workout imported twice (say as a recording and as its CSV export) is found by its samples, "
