@@ -153,7 +153,10 @@ def sniff_kind(path: Path) -> str:
         raise InputError(path, "empty file")
     if head.startswith(b"PK\x03\x04"):
         return "phone_export"
-    first = head.decode("utf-8", "replace").lstrip("\ufeff").splitlines()[0]
+    lines = head.decode("utf-8", "replace").lstrip("\ufeff").splitlines()
+    if not lines or not lines[0].strip():
+        raise InputError(path, "empty file (no header line)")
+    first = lines[0]
     if "time_s" in first.lower() and "acc_x" in first.lower():
         return "csv"
     if _PHONE_HEADER.search(first):
