@@ -10,6 +10,9 @@ run: setup
 	$(UV) run --frozen --no-dev holdtrack dashboard
 
 test: setup-test
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
 	$(UV) run --frozen pytest
 
 # The fast set: no Bluetooth stack, no browser, nothing marked slow.

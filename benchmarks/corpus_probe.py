@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.malformed import all_file_cases, write_corpus  # noqa: E402
-from tests.malformed_tables import SPECIAL_CASES  # noqa: E402
+from tests.malformed import all_file_cases, write_corpus
+from tests.malformed_tables import SPECIAL_CASES
 
 LIMIT = 2 << 30
 
@@ -73,16 +73,20 @@ def main() -> None:
         if not ok:
             bad += 1
             print(f"  NOT OK {c.name}: exit {rc}, {len(lines)} stderr lines: {lines[-1][:120] if lines else ''}")
-    print(f"analyze: {len(cases)} files, {bad} not as expected, {tracebacks} tracebacks, {hangs} hangs; "
-          f"peak RSS {peak[0] / 1024:.0f} MB ({peak[1]})")
+    print(
+        f"analyze: {len(cases)} files, {bad} not as expected, {tracebacks} tracebacks, {hangs} hangs; "
+        f"peak RSS {peak[0] / 1024:.0f} MB ({peak[1]})"
+    )
     files = [p for c, p in zip(cases, paths) if c not in SPECIAL_CASES]
     rc, out, err, rss = run(cli + ["import", "--data-dir", str(tmp / "data"), *map(str, files)], args.timeout * 10)
     report = err.strip().splitlines()[-1] if err.strip() else ""
     with sqlite3.connect(tmp / "data" / "holdtrack.sqlite3") as con:
         integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
-    print(f"import of {len(files)} files: exit {rc}, '{report}', {len(out.splitlines())} added lines, "
-          f"{sum(1 for ln in err.splitlines() if ln.startswith('error: '))} error lines, peak RSS {rss / 1024:.0f} MB, "
-          f"integrity {integrity}")
+    print(
+        f"import of {len(files)} files: exit {rc}, '{report}', {len(out.splitlines())} added lines, "
+        f"{sum(1 for ln in err.splitlines() if ln.startswith('error: '))} error lines, peak RSS {rss / 1024:.0f} MB, "
+        f"integrity {integrity}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sensor.recording import Header, RecordingWriter  # noqa: E402
-from sensor.samples import Samples  # noqa: E402
+from sensor.recording import Header, RecordingWriter
+from sensor.samples import Samples
 
 
 def run(folder: Path, seconds: float, fsync: bool) -> tuple[float, float, list[float]]:
@@ -47,7 +47,7 @@ def run(folder: Path, seconds: float, fsync: bool) -> tuple[float, float, list[f
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         path.unlink()
     finally:
-        os.fsync = real  # type: ignore[assignment]
+        os.fsync = real
     return wall, cpu, lat
 
 
@@ -60,12 +60,17 @@ def main() -> None:
     off_wall, off_cpu, _ = run(folder, args.seconds, False)
     on_wall, on_cpu, lat = run(folder, args.seconds, True)
     ms = np.array(lat) * 1e3
-    per_s = lambda x: x / args.seconds * 1e3  # noqa: E731  ms per second of data
+
+    def per_s(x: float) -> float:
+        return float(x / args.seconds * 1e3)  # ms per second of data
+
     print(f"{len(lat)} fsyncs for {args.seconds:.0f} s of 100 Hz data in {folder} ({len(lat) / args.seconds:.1f}/s)")
     print(f"fsync latency: median {np.median(ms):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, max {ms.max():.1f} ms")
-    print(f"per second of data: wall {per_s(on_wall):.2f} ms with fsync vs {per_s(off_wall):.2f} ms without "
-          f"(+{per_s(on_wall - off_wall):.2f} ms = {(on_wall - off_wall) / args.seconds * 100:.3f} % of real time); "
-          f"CPU +{per_s(on_cpu - off_cpu):.2f} ms")
+    print(
+        f"per second of data: wall {per_s(on_wall):.2f} ms with fsync vs {per_s(off_wall):.2f} ms without "
+        f"(+{per_s(on_wall - off_wall):.2f} ms = {(on_wall - off_wall) / args.seconds * 100:.3f} % of real time); "
+        f"CPU +{per_s(on_cpu - off_cpu):.2f} ms"
+    )
 
 
 if __name__ == "__main__":

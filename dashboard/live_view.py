@@ -106,8 +106,9 @@ def _render(snap: LiveSnapshot, sess: LiveSession, routine: Routine, key: str, r
     if snap.running and snap.calibration == "waiting":
         with st.container(border=True):
             st.markdown("#### :material/accessibility_new: Stand upright and still for 3 seconds")
-            st.caption("HoldTrack learns how the sensor sits on you from this stand. Skip it and side planks "
-                       "are counted without their side.")
+            st.caption(
+                "HoldTrack learns how the sensor sits on you from this stand. Skip it and side planks are counted without their side."
+            )
             if st.button("Skip calibration", key=f"{key}_skip"):
                 sess.skip_calibration()
     elif snap.calibration == "done":
@@ -118,11 +119,9 @@ def _render(snap: LiveSnapshot, sess: LiveSession, routine: Routine, key: str, r
     posture = getattr(status, "posture", "unknown") if status is not None else "unknown"
     with c1, st.container(border=True, height=CARD_PX, key="ht-card-posture"):
         st.caption("Posture")
-        st.markdown(f'<div class="ht-big" style="font-size:1.9rem">{POSTURE_WORDS.get(posture, posture)}</div>',
-                    unsafe_allow_html=True)
+        st.markdown(f'<div class="ht-big" style="font-size:1.9rem">{POSTURE_WORDS.get(posture, posture)}</div>', unsafe_allow_html=True)
         pitch = getattr(status, "pitch_deg", None) if status is not None else None
-        st.markdown(f'<div class="ht-sub">pelvis angle {pitch:+.1f}°</div>' if pitch is not None else "",
-                    unsafe_allow_html=True)
+        st.markdown(f'<div class="ht-sub">pelvis angle {pitch:+.1f}°</div>' if pitch is not None else "", unsafe_allow_html=True)
     with c2, st.container(border=True, height=CARD_PX, key="ht-card-reps"):
         _reps_card(snap, routine)
         _next_line(snap, routine)
@@ -145,18 +144,21 @@ def _reps_card(snap: LiveSnapshot, routine: Routine) -> None:
     target = routine.rep_target(last.exercise)
     p = set_progress(reps, snap.stream_time_s, routine)
     assert p is not None
-    st.markdown(f'<div class="ht-sub" data-testid="ht-set"><b>{ui.label(last.exercise)} · {p.words}</b></div>',
-                unsafe_allow_html=True)
+    st.markdown(f'<div class="ht-sub" data-testid="ht-set"><b>{ui.label(last.exercise)} · {p.words}</b></div>', unsafe_allow_html=True)
     if p.resting_s is not None and p.set_no < p.sets_target and snap.active:
         rest = routine.audio.rest_s
         m, s = divmod(int(p.resting_s), 60)
         over = p.resting_s >= rest
-        st.progress(min(1.0, p.resting_s / rest) if rest > 0 else 1.0,
-                    text=f"Rest {m}:{s:02d}" + (" · rest over, next set when ready" if over else f" of {rest:.0f} s"))
+        st.progress(
+            min(1.0, p.resting_s / rest) if rest > 0 else 1.0,
+            text=f"Rest {m}:{s:02d}" + (" · rest over, next set when ready" if over else f" of {rest:.0f} s"),
+        )
     elif target.hold_s > 0:
         ok = reaches(last.hold_s, target.hold_s)
-        st.progress(min(1.0, last.hold_s / target.hold_s),
-                    text=f"Last rep held {last.hold_s:.1f} s of {target.hold_s:.0f} s {'✓' if ok else '— hold a little longer'}")
+        st.progress(
+            min(1.0, last.hold_s / target.hold_s),
+            text=f"Last rep held {last.hold_s:.1f} s of {target.hold_s:.0f} s {'✓' if ok else '— hold a little longer'}",
+        )
     else:
         st.markdown(f'<div class="ht-sub">last rep: {last.hold_s:.1f} s at the top</div>', unsafe_allow_html=True)
 
@@ -176,11 +178,14 @@ def _hold_card(snap: LiveSnapshot, routine: Routine) -> None:
     st.caption("Hold timer")
     if hold is not None and snap.running:
         target = routine.hold_target(hold.exercise).hold_s
-        st.markdown(f'<div class="ht-big">{hold.elapsed_s:.0f}<span style="font-size:1.4rem"> / {target:.0f} s</span></div>',
-                    unsafe_allow_html=True)
+        st.markdown(
+            f'<div class="ht-big">{hold.elapsed_s:.0f}<span style="font-size:1.4rem"> / {target:.0f} s</span></div>', unsafe_allow_html=True
+        )
         left = target - hold.elapsed_s
-        st.progress(min(1.0, hold.elapsed_s / target), text=f"{ui.hold_label(hold.exercise, hold.side)}"
-                    + (" · target reached!" if left <= 0 else f" · {left:.0f} s to go"))
+        st.progress(
+            min(1.0, hold.elapsed_s / target),
+            text=f"{ui.hold_label(hold.exercise, hold.side)}" + (" · target reached!" if left <= 0 else f" · {left:.0f} s to go"),
+        )
         sway = getattr(hold, "sway_deg", None)
         if sway is not None:
             st.altair_chart(_sway_gauge(float(sway)), width="stretch")
@@ -189,8 +194,11 @@ def _hold_card(snap: LiveSnapshot, routine: Routine) -> None:
         h = snap.holds[-1]
         target = routine.hold_target(h.exercise).hold_s
         st.markdown(f'<div class="ht-big" style="font-size:2.2rem">{h.duration_s:.0f} s</div>', unsafe_allow_html=True)
-        st.markdown(f'<div class="ht-sub">last hold: {ui.hold_label(h.exercise, h.side)}, target {target:.0f} s '
-                    f'{"✓" if reaches(h.duration_s, target) else ""}</div>', unsafe_allow_html=True)
+        st.markdown(
+            f'<div class="ht-sub">last hold: {ui.hold_label(h.exercise, h.side)}, target {target:.0f} s '
+            f"{'✓' if reaches(h.duration_s, target) else ''}</div>",
+            unsafe_allow_html=True,
+        )
         st.altair_chart(_sway_gauge(h.sway_deg, h.score), width="stretch")
         return
     st.markdown('<div class="ht-sub">starts when you hold a plank or side plank</div>', unsafe_allow_html=True)
@@ -201,12 +209,27 @@ def _sway_gauge(sway_deg: float, score: float | None = None) -> alt.LayerChart |
     zones = pd.DataFrame([{"a": a, "b": b, "zone": z, "c": c, "row": "sway"} for a, b, z, c in SWAY_ZONES])
     # A rect needs a y extent to be drawn: one constant band row gives it.
     y = alt.Y("row:N", title=None, axis=None)
-    band = alt.Chart(zones).mark_bar(opacity=0.45, height=18).encode(
-        x=alt.X("a:Q", scale=alt.Scale(domain=[0, 5], clamp=True), title=None,
-                axis=alt.Axis(values=[0, 1, 2.5, 5], format=".1~f", labelFontSize=10, ticks=False, domain=False)),
-        x2="b:Q", y=y, color=alt.Color("c:N", scale=None), tooltip=["zone"])
-    mark = alt.Chart(pd.DataFrame({"v": [min(sway_deg, 5.0)], "row": ["sway"]})).mark_tick(
-        thickness=4, size=26, color="#212121").encode(x="v:Q", y=y)
+    band = (
+        alt.Chart(zones)
+        .mark_bar(opacity=0.45, height=18)
+        .encode(
+            x=alt.X(
+                "a:Q",
+                scale=alt.Scale(domain=[0, 5], clamp=True),
+                title=None,
+                axis=alt.Axis(values=[0, 1, 2.5, 5], format=".1~f", labelFontSize=10, ticks=False, domain=False),
+            ),
+            x2="b:Q",
+            y=y,
+            color=alt.Color("c:N", scale=None),
+            tooltip=["zone"],
+        )
+    )
+    mark = (
+        alt.Chart(pd.DataFrame({"v": [min(sway_deg, 5.0)], "row": ["sway"]}))
+        .mark_tick(thickness=4, size=26, color="#212121")
+        .encode(x="v:Q", y=y)
+    )
     title = f"sway {sway_deg:.1f}°" + (f" · {stability_label(score)} ({score:.0f}/100)" if score is not None else "")
     return alt.layer(band, mark).properties(title=alt.TitleParams(title, fontSize=13, anchor="start", fontWeight="normal"))
 
@@ -217,9 +240,13 @@ def _trace_chart(snap: LiveSnapshot) -> alt.LayerChart | alt.FacetChart:
     pts = [(t, d) for t, d in snap.trace if t >= lo]
     df = pd.DataFrame(pts, columns=["t", "deg"]) if pts else pd.DataFrame({"t": [lo, now], "deg": [None, None]})
     df["ago"] = df["t"] - now
-    line = alt.Chart(df).mark_line(color=ui.TRACE_COLOR, strokeWidth=2).encode(
-        x=alt.X("ago:Q", title="seconds ago", scale=alt.Scale(domain=[-WINDOW_S, 0])),
-        y=alt.Y("deg:Q", title="pelvis angle (°)", scale=alt.Scale(zero=False)),
+    line = (
+        alt.Chart(df)
+        .mark_line(color=ui.TRACE_COLOR, strokeWidth=2)
+        .encode(
+            x=alt.X("ago:Q", title="seconds ago", scale=alt.Scale(domain=[-WINDOW_S, 0])),
+            y=alt.Y("deg:Q", title="pelvis angle (°)", scale=alt.Scale(zero=False)),
+        )
     )
     layers: list[alt.Chart] = []
     marks = [{"a": max(g.start_s, lo) - now, "b": g.end_s - now} for g in snap.gaps if g.end_s >= lo]
@@ -233,8 +260,7 @@ def _trace_chart(snap: LiveSnapshot) -> alt.LayerChart | alt.FacetChart:
     if hold is not None:  # the hold in progress, up to now
         done.append({"a": max(hold.start_s, lo) - now, "b": 0.0, "c": ui.COLORS.get(hold.exercise, "#9E9E9E")})
     if done:
-        layers.append(alt.Chart(pd.DataFrame(done)).mark_rect(opacity=0.18).encode(
-            x="a:Q", x2="b:Q", color=alt.Color("c:N", scale=None)))
+        layers.append(alt.Chart(pd.DataFrame(done)).mark_rect(opacity=0.18).encode(x="a:Q", x2="b:Q", color=alt.Color("c:N", scale=None)))
     return alt.layer(*layers, line).properties(height=220)
 
 

@@ -86,9 +86,7 @@ def analyze_samples(
         items.append(g)
         pos = cut
     items.append(samples[pos:])
-    return analyze_stream(
-        items, settings=settings, source=header.source if header else "", mount=header.mount if header else "back"
-    )
+    return analyze_stream(items, settings=settings, source=header.source if header else "", mount=header.mount if header else "back")
 
 
 def analyze_path(
@@ -109,6 +107,7 @@ SIGNAL_COLUMNS = ("time_s", "elevation_deg", "excursion_deg", "rest_deg", "postu
 def write_signals_csv(path: Path, sig: dict[str, np.ndarray]) -> None:
     """The pipeline's intermediate signals, one row per grid sample (50 Hz): what to look
     at when a rep was missed. Empty cells where there is no rest level (not lying)."""
+
     def num(x: np.ndarray, fmt: str) -> np.ndarray:
         out = np.char.mod(fmt, np.nan_to_num(x))
         return np.where(np.isnan(x), "", out)

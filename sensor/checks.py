@@ -88,9 +88,7 @@ class StreamCheck:
         jump = np.flatnonzero(dt > MAX_PAUSE_S)
         if jump.size:
             i = int(jump[0])
-            raise ValueError(
-                f"time jumps forward by {dt[i]:.0f} s at {prev[i]:.3f} s (a pause of at most {MAX_PAUSE_S:.0f} s is accepted)"
-            )
+            raise ValueError(f"time jumps forward by {dt[i]:.0f} s at {prev[i]:.3f} s (a pause of at most {MAX_PAUSE_S:.0f} s is accepted)")
         if self.first_t is None:
             self.first_t = float(t[0])
         if float(t[-1]) - self.first_t > MAX_SESSION_S:

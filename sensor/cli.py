@@ -109,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--mount", choices=MOUNTS, help="where the sensor was worn (default: from the recording, else back)")
     a.add_argument("--data-dir", help="data folder whose settings hold your targets (default: as the dashboard)")
     a.add_argument(
-        "--trace", metavar="OUT.csv",
+        "--trace",
+        metavar="OUT.csv",
         help="also write the pipeline's signals at the 50 Hz grid rate (time, elevation, excursion, rest level, posture, state)",
     )
     a.set_defaults(func=cmd_analyze)

@@ -125,6 +125,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     """Stream a sensor into the pipeline and a recording until Ctrl-C or --duration."""
     import asyncio  # here, not at module level: every CLI start would pay for it
+
     return asyncio.run(_record(args))
 
 
@@ -234,10 +235,9 @@ async def _record(args: argparse.Namespace) -> int:
     from sensor.events import Gap, Hold, Rep
     from sensor.pipeline import Pipeline, PipelineSettings
     from sensor.recording import RecordingWriter
+    from sensor.recovery import recover_interrupted
     from sensor.samples import Samples
     from sensor.sources import LinkStatus
-
-    from sensor.recovery import recover_interrupted
 
     out = Path(args.out) if args.out else _default_out()
     for path, secs in recover_interrupted(out.parent, "holdtrack-*.htrec"):

@@ -28,7 +28,7 @@ def _shuffle(a: np.ndarray) -> bytes:
     return np.ascontiguousarray(a.reshape(-1).view(np.uint8).reshape(-1, item).T).tobytes()
 
 
-def _unshuffle(b: bytes, dtype: np.dtype, n: int) -> np.ndarray:
+def _unshuffle(b: bytes, dtype: type[np.generic] | np.dtype[Any], n: int) -> np.ndarray:
     item = np.dtype(dtype).itemsize
     raw = np.frombuffer(b, np.uint8)
     if raw.size != n * item:
@@ -65,6 +65,7 @@ def encode_samples(s: Samples, lsb: np.ndarray | None = None, time_quantum_s: fl
         body = _shuffle(s.time_s) + _shuffle(np.ascontiguousarray(s.imu.T))  # channel-major
         return _BLOCK.pack(n, _RAW) + zlib.compress(body, 6)
     ticks, counts = q
+    assert lsb is not None  # _quantize quantizes only with an LSB
     dt = np.diff(ticks, prepend=0)
     dc = np.diff(counts, axis=0, prepend=np.zeros((1, 6), np.int32))
     body = struct.pack("<d6d", time_quantum_s, *lsb.tolist()) + _shuffle(dt) + _shuffle(np.ascontiguousarray(dc.T))
@@ -132,7 +133,7 @@ class Header:
         }
 
     @staticmethod
-    def from_json(obj: Any) -> "Header":
+    def from_json(obj: Any) -> Header:
         """A header from its JSON; ValueError names the first field of the wrong shape."""
         from sensor.body import MOUNTS
 

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +170,7 @@ class LiveSession:
             return self.snapshot()
         try:
             asyncio.run_coroutine_threadsafe(self.source.stop(), event_loop()).result(timeout_s)
-        except (concurrent.futures.TimeoutError, Exception) as e:  # noqa: BLE001 - reported, then cancelled below
+        except (concurrent.futures.TimeoutError, Exception) as e:
             self._set(error=f"stopping the source failed: {e}")
         if not self.wait(timeout_s):
             if self.snapshot().running:
@@ -247,7 +247,10 @@ class LiveSession:
         from sensor.recovery import recover_interrupted
 
         loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(None, recover_interrupted, self.recordings_dir, LIVE_NAMES)
+        folder = self.recordings_dir
+        if folder is None:
+            return
+        found = await loop.run_in_executor(None, recover_interrupted, folder, LIVE_NAMES)
         if not found:
             return
         total = sum(s for _, s in found)
@@ -263,7 +266,7 @@ class LiveSession:
         if self.recordings_dir is not None:
             try:
                 await self._recover()
-            except Exception as e:  # noqa: BLE001 - said on screen; the new session still runs
+            except Exception as e:
                 self._set(error=f"recovering an interrupted recording failed: {e}")
         try:
             self._pipe = self._pipeline_factory(self.source.header.mount or "back")
@@ -274,7 +277,7 @@ class LiveSession:
             self._publish(self._pipe.finish(), self._state.stream_time_s)
         except asyncio.CancelledError:
             phase = "stopped"  # stop() gave up waiting for the source: end here, cleanly
-        except Exception as e:  # noqa: BLE001 - any failure becomes a message on screen
+        except Exception as e:
             phase = "failed"
             self._set(error=f"{type(e).__name__}: {e}")
         finally:
@@ -286,7 +289,7 @@ class LiveSession:
             try:
                 msg = await asyncio.get_running_loop().run_in_executor(None, self._on_finished, path)
                 self._set(saved=msg)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 self._set(error=f"saving the session failed: {e}")
             finally:
                 self._set(phase=phase)
@@ -298,7 +301,7 @@ class LiveSession:
             return
         from sensor.recording import SUFFIX, RecordingWriter
 
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")  # matches LIVE_NAMES
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")  # matches LIVE_NAMES
         kind = self.source.header.source or "live"
         path = Path(self.recordings_dir) / f"{stamp}_{kind}{SUFFIX}"
         n = 1
@@ -315,7 +318,8 @@ class LiveSession:
             self._writer.close()
         except OSError as e:
             self._set(error=f"closing the recording failed: {e.strerror}")
-        return self._writer.path
+        path: Path = self._writer.path
+        return path
 
     def _handle(self, item: Samples | Gap | LinkStatus) -> None:
         if isinstance(item, Samples):

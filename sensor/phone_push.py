@@ -50,8 +50,14 @@ MAX_LATE_S = 30.0  # a batch may reach back this far before the newest sample (p
 MAX_BATCH_SPAN_S = 600.0  # one batch covers seconds; more is a broken clock
 LOG_EVERY_S = 10.0
 _REASONS = {
-    200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    408: "Request Timeout", 413: "Payload Too Large", 503: "Service Unavailable",
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    413: "Payload Too Large",
+    503: "Service Unavailable",
 }
 _PUSHED = ("totalacceleration", "accelerometer", "gravity", "gyroscope")
 log = logging.getLogger("holdtrack.push")
@@ -252,7 +258,7 @@ class PhonePushSource:
                     timeout = IDLE_TIMEOUT_S if conn.paired else HEADER_TIMEOUT_S
                     try:
                         request = await asyncio.wait_for(_read_head(reader), timeout)
-                    except (asyncio.TimeoutError, TimeoutError):
+                    except TimeoutError:
                         break
                     if request is None:
                         break
@@ -271,7 +277,7 @@ class PhonePushSource:
                 await asyncio.wait_for(writer.drain(), BODY_TIMEOUT_S)
                 if not keep:
                     break
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError, TimeoutError, ValueError):
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, ValueError):
             pass  # a client that goes away or stalls mid-request is the client's business
         finally:
             self._conns.pop(conn, None)

@@ -34,20 +34,36 @@ import numpy as np
 from sensor.checks import StreamCheck, finite_number, parse_json
 from sensor.errors import RecordingError
 from sensor.events import Gap
-from sensor.htrec_format import (  # noqa: F401  (the format's names, re-exported)
+from sensor.htrec_format import (  # the format's public names are re-exported here
     _BLOCK,
     _MAX_PAYLOAD,
     _QUANTIZED,
     _RAW,
     _REC,
-    FORMAT_VERSION,
-    MAGIC,
-    MAX_BLOCK_SAMPLES,
-    SUFFIX,
-    Header,
-    ReadStatus,
-    decode_samples,
-    encode_samples,
+)
+from sensor.htrec_format import (
+    FORMAT_VERSION as FORMAT_VERSION,
+)
+from sensor.htrec_format import (
+    MAGIC as MAGIC,
+)
+from sensor.htrec_format import (
+    MAX_BLOCK_SAMPLES as MAX_BLOCK_SAMPLES,
+)
+from sensor.htrec_format import (
+    SUFFIX as SUFFIX,
+)
+from sensor.htrec_format import (
+    Header as Header,
+)
+from sensor.htrec_format import (
+    ReadStatus as ReadStatus,
+)
+from sensor.htrec_format import (
+    decode_samples as decode_samples,
+)
+from sensor.htrec_format import (
+    encode_samples as encode_samples,
 )
 from sensor.samples import Samples
 
@@ -78,7 +94,7 @@ class RecordingWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not header.created_utc:
             header.created_utc = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        self._f: BinaryIO = open(self.path, "xb")  # never overwrite a recording
+        self._f: BinaryIO = open(self.path, "xb")  # noqa: SIM115 - held open for the writer's life; never overwrites a recording
         self._block_s = block_s
         self._flush_interval_s = flush_interval_s
         self._syncer: _Syncer | None = None
@@ -154,7 +170,7 @@ class RecordingWriter:
         os.fsync(self._f.fileno())
         self._f.close()
 
-    def __enter__(self) -> "RecordingWriter":
+    def __enter__(self) -> RecordingWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -240,8 +256,10 @@ class RecordingReader:
             return None
         body = pos + _REC.size
         if cheap:  # resync: most false candidates fail on the payload's first bytes
-            ok = (length > 5 and mm[body + 4] in (_RAW, _QUANTIZED) and mm[body + 5] == 0x78) if kind == b"S" else (
-                length > 0 and mm[body] == ord("{")
+            ok = (
+                (length > 5 and mm[body + 4] in (_RAW, _QUANTIZED) and mm[body + 5] == 0x78)
+                if kind == b"S"
+                else (length > 0 and mm[body] == ord("{"))
             )
             if not ok:
                 return None
@@ -274,7 +292,7 @@ class RecordingReader:
         return None
 
     def _resync(self, start: int) -> int | None:
-        for m in _CANDIDATE.finditer(self._mm, start):  # type: ignore[call-overload]
+        for m in _CANDIDATE.finditer(self._mm, start):
             if self._valid_at(m.start(), cheap=True) is not None:
                 return m.start()
         return None
@@ -349,7 +367,9 @@ class RecordingReader:
             raise self._bad(offset, f"sample block claims {n} samples (at most {MAX_BLOCK_SAMPLES}): refused")
         if need > self._inflate_budget:
             limit = (_INFLATE_BASE + _INFLATE_RATIO * len(self._mm)) >> 20
-            raise self._bad(offset, f"samples decompress to more than {limit} MB for a {len(self._mm) >> 10} kB file: refused (a compression bomb?)")
+            raise self._bad(
+                offset, f"samples decompress to more than {limit} MB for a {len(self._mm) >> 10} kB file: refused (a compression bomb?)"
+            )
         self._inflate_budget -= need
         try:
             s = decode_samples(payload)
@@ -451,7 +471,7 @@ def read_recording(path: str | Path, *, validate: bool = True) -> Recording:
     return RecordingReader(path, validate=validate).read()
 
 
-def write_recording(path: str | Path, header: Header, samples: Samples, gaps: "Sequence[Gap]" = ()) -> None:
+def write_recording(path: str | Path, header: Header, samples: Samples, gaps: Sequence[Gap] = ()) -> None:
     """Write a whole recording at once (simulator, imports); gaps go in stream order."""
     with RecordingWriter(path, header, block_s=10.0, flush_interval_s=1e9, fsync=False) as w:
         t = samples.time_s

@@ -10,7 +10,8 @@ import zlib
 from pathlib import Path
 
 from sensor.errors import RecordingError
-from sensor.recording import _REC, RecordingReader, _lock
+from sensor.htrec_format import _REC
+from sensor.recording import RecordingReader, _lock
 
 
 def _ends_cleanly(path: Path) -> bool:

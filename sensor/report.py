@@ -16,7 +16,10 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
     routine = routine or Routine()
     out: list[str] = []
     title = f"Session {name}" if name else "Session"
-    out.append(f"{title}: {a.duration_s / 60:.1f} min at {a.sample_rate_hz:.0f} Hz" + ("" if a.calibrated else " (no standing calibration: sides unknown)"))
+    out.append(
+        f"{title}: {a.duration_s / 60:.1f} min at {a.sample_rate_hz:.0f} Hz"
+        + ("" if a.calibrated else " (no standing calibration: sides unknown)")
+    )
     if a.damaged_blocks:
         out.append(f"  warning: {a.damaged_blocks} damaged block(s) in the recording were skipped; results may miss what they held")
     if a.interrupted:
@@ -24,7 +27,7 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
     if a.gaps:
         out.append(f"  {len(a.gaps)} gap(s) in the data: " + ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f}s" for g in a.gaps[:5]))
     sets = group_sets(a.reps)
-    for n, idx in enumerate(sets, start=1):
+    for idx in sets:
         reps = [a.reps[i] for i in idx]
         ex = reps[0].exercise
         target = routine.rep_target(ex)

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -229,11 +229,11 @@ def file_hash(path: Path) -> str:
 
 
 def _utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _as_utc(t: datetime) -> datetime:
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 class Store:
@@ -273,8 +273,7 @@ class Store:
             text = str(e)
             if "locked" in text or "busy" in text:
                 raise StoreError(
-                    f"session database {self.db_path} is locked by another program "
-                    f"(is another HoldTrack importing?); try again in a moment"
+                    f"session database {self.db_path} is locked by another program (is another HoldTrack importing?); try again in a moment"
                 ) from None
             if "readonly" in text or "unable to open" in text:
                 why = " (the data folder is read-only: viewing only)" if self.read_only else f": {text}"
@@ -400,9 +399,7 @@ class Store:
         if info.device:
             d = (str(info.device.get("profile", "")), str(info.device.get("name", "")), str(info.device.get("address", "")))
             con.execute("INSERT OR IGNORE INTO devices (profile, name, address) VALUES (?, ?, ?)", d)
-            device_id = con.execute(
-                "SELECT id FROM devices WHERE profile = ? AND name = ? AND address = ?", d
-            ).fetchone()[0]
+            device_id = con.execute("SELECT id FROM devices WHERE profile = ? AND name = ? AND address = ?", d).fetchone()[0]
         started = _as_utc(info.started_utc)
         cur = con.execute(
             """INSERT INTO sessions (started_utc, local_date, duration_s, source_path, file_path,
@@ -451,8 +448,20 @@ class Store:
                    sway_deg, tremor_dps, sag_deg, detected_at_s, score)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
-                (sid, i, h.exercise, h.side, h.start_s, h.end_s, h.duration_s, h.sway_deg, h.tremor_dps,
-                 h.sag_deg, h.detected_at_s, h.score)
+                (
+                    sid,
+                    i,
+                    h.exercise,
+                    h.side,
+                    h.start_s,
+                    h.end_s,
+                    h.duration_s,
+                    h.sway_deg,
+                    h.tremor_dps,
+                    h.sag_deg,
+                    h.detected_at_s,
+                    h.score,
+                )
                 for i, h in enumerate(holds)
             ],
         )
@@ -514,7 +523,7 @@ class Store:
             return ImportResult(Path(path), "failed", str(e))
         except OSError as e:
             return ImportResult(Path(path), "failed", f"{path}: {e.strerror or e}")
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             # A reader that tripped over a malformed file (even a bug, even MemoryError):
             # this file's problem only; the batch goes on and reports it.
             return ImportResult(Path(path), "failed", f"{path}: cannot be read ({type(e).__name__}: {e})")
@@ -607,7 +616,9 @@ class Store:
                 os.replace(tmp, target)
         except OSError as e:
             if e.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise StoreError(f"disk full: cannot copy {path.name} into {self.recordings_dir}; free some space and import it again") from None
+                raise StoreError(
+                    f"disk full: cannot copy {path.name} into {self.recordings_dir}; free some space and import it again"
+                ) from None
             raise
         finally:
             tmp.unlink(missing_ok=True)
@@ -626,8 +637,11 @@ class Store:
         except HoldTrackError as e:
             return ImportResult(Path(path), "failed", str(e))
         if not analysis.reps and not analysis.holds:
-            return ImportResult(Path(path), "empty", f"nothing was detected in {analysis.duration_s:.0f} s: not saved as a "
-                                f"session (holdtrack import {path} keeps it)")
+            return ImportResult(
+                Path(path),
+                "empty",
+                f"nothing was detected in {analysis.duration_s:.0f} s: not saved as a session (holdtrack import {path} keeps it)",
+            )
         return self.import_file(path, demo=demo, analyzer=lambda _p: (analysis, trace))
 
     def session_count(self, *, include_demo: bool = True) -> int:
@@ -737,8 +751,15 @@ def _describe(path: Path, kind: str, digest: str, demo: bool) -> SessionInfo:
     from sensor.dates import recording_start
 
     started = recording_start(path, kind)  # the header, the export's metadata or first timestamp
-    info = SessionInfo(started or datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), str(path.resolve()), "",
-                       digest, kind=kind, demo=demo, date_source="recording" if started else "file time")
+    info = SessionInfo(
+        started or datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        str(path.resolve()),
+        "",
+        digest,
+        kind=kind,
+        demo=demo,
+        date_source="recording" if started else "file time",
+    )
     if kind != "htrec":
         return info
     h = read_header(path)
@@ -786,8 +807,18 @@ def rows_to_analysis(session: sqlite3.Row | dict[str, Any], reps: Sequence[Any],
     return Analysis(
         reps=[Rep(r["exercise"], r["start_s"], r["end_s"], r["hold_s"], r["detected_at_s"], r["peak_deg"]) for r in reps],
         holds=[
-            Hold(h["exercise"], h["side"], h["start_s"], h["end_s"], h["duration_s"], h["sway_deg"], h["tremor_dps"],
-                 h["sag_deg"], h["detected_at_s"], h["score"])
+            Hold(
+                h["exercise"],
+                h["side"],
+                h["start_s"],
+                h["end_s"],
+                h["duration_s"],
+                h["sway_deg"],
+                h["tremor_dps"],
+                h["sag_deg"],
+                h["detected_at_s"],
+                h["score"],
+            )
             for h in holds
         ],
         gaps=[Gap(g["start_s"], g["end_s"]) for g in gaps],

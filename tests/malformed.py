@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import struct
 import sys
-import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -212,7 +211,9 @@ HTREC_CASES: list[Case] = [
     Case("note-not-json.htrec", _with_record(b"M", b"calibrated!"), "refuse"),
     Case("note-list.htrec", _with_record(b"M", b"[]"), "refuse"),
     Case("note-deep.htrec", _with_record(b"M", b"[" * 100_000 + b"]" * 100_000), "refuse"),
-    Case("end-not-json.htrec", lambda p: p.write_bytes(htrec(*sample_records(still_samples(20)), record(b"E", b"end"), end=False)), "refuse"),
+    Case(
+        "end-not-json.htrec", lambda p: p.write_bytes(htrec(*sample_records(still_samples(20)), record(b"E", b"end"), end=False)), "refuse"
+    ),
     # sample contents
     Case("samples-nan.htrec", _nan_block(np.nan), "refuse"),
     Case("samples-inf.htrec", _nan_block(np.inf), "refuse"),
@@ -221,7 +222,11 @@ HTREC_CASES: list[Case] = [
     Case("samples-milliseconds.htrec", _samples_file(_scaled(time=1000.0)), "refuse"),
     Case("samples-microseconds.htrec", _samples_file(_scaled(time=1e6)), "refuse"),
     Case("samples-all-zero.htrec", _samples_file(_scaled(acc=0.0)), "refuse"),
-    Case("samples-backwards-in-block.htrec", _samples_file(_edit_times(lambda t: t.__setitem__(slice(1200, 1210), t[1200:1210] - 1.0))), "refuse"),
+    Case(
+        "samples-backwards-in-block.htrec",
+        _samples_file(_edit_times(lambda t: t.__setitem__(slice(1200, 1210), t[1200:1210] - 1.0))),
+        "refuse",
+    ),
     Case("samples-repeated-time.htrec", _samples_file(_edit_times(lambda t: t.__setitem__(1201, t[1200]))), "refuse"),
     Case("samples-backwards-across-blocks.htrec", _backwards_across_blocks, "refuse"),
     Case("samples-clock-jump.htrec", _samples_file(_edit_times(lambda t: t.__setitem__(slice(1500, None), t[1500:] + 1e9))), "refuse"),
@@ -230,10 +235,22 @@ HTREC_CASES: list[Case] = [
     Case("samples-nan-time.htrec", _samples_file(_edit_times(lambda t: t.__setitem__(700, np.nan))), "refuse"),
     Case("samples-none.htrec", lambda p: p.write_bytes(htrec()), "refuse"),
     Case("samples-undecodable.htrec", lambda p: p.write_bytes(htrec(record(b"S", struct.pack("<IB", 100, 0) + b"xyz"))), "refuse"),
-    Case("samples-unknown-encoding.htrec", lambda p: p.write_bytes(htrec(record(b"S", struct.pack("<IB", 1, 7) + zlib.compress(b"0" * 56)))), "refuse"),
+    Case(
+        "samples-unknown-encoding.htrec",
+        lambda p: p.write_bytes(htrec(record(b"S", struct.pack("<IB", 1, 7) + zlib.compress(b"0" * 56)))),
+        "refuse",
+    ),
     Case("samples-short-payload.htrec", lambda p: p.write_bytes(htrec(record(b"S", b"ab"))), "refuse"),
-    Case("bomb-one-block.htrec", lambda p: p.write_bytes(htrec(record(b"S", struct.pack("<IB", 50_000_000, 0) + zlib.compress(bytes(1 << 20))))), "refuse"),
-    Case("bomb-inflates-beyond-size.htrec", lambda p: p.write_bytes(htrec(record(b"S", struct.pack("<IB", 10, 0) + zlib.compress(bytes(20 << 20), 9)))), "refuse"),
+    Case(
+        "bomb-one-block.htrec",
+        lambda p: p.write_bytes(htrec(record(b"S", struct.pack("<IB", 50_000_000, 0) + zlib.compress(bytes(1 << 20))))),
+        "refuse",
+    ),
+    Case(
+        "bomb-inflates-beyond-size.htrec",
+        lambda p: p.write_bytes(htrec(record(b"S", struct.pack("<IB", 10, 0) + zlib.compress(bytes(20 << 20), 9)))),
+        "refuse",
+    ),
     Case("bomb-many-blocks.htrec", _many_bombs, "refuse"),
     # damaged but readable: analysed, with the damage said
     Case("damaged-bit-flip-early.htrec", _flip_bit(0.3), "damaged"),

@@ -68,7 +68,10 @@ def sensor_logger_files(seconds: float = 20.0, t_shift_gyro: float = 0.0) -> dic
     t_ns = (1_700_000_000e9 + s.time_s * 1e9).astype(np.int64)
 
     def table(values: np.ndarray, shift: float = 0.0) -> str:
-        rows = [f"{t + int(shift * 1e9)},{t / 1e9 - 1_700_000_000:.6f},{v[2]!r},{v[1]!r},{v[0]!r}\n" for t, v in zip(t_ns.tolist(), values.astype(float).tolist())]
+        rows = [
+            f"{t + int(shift * 1e9)},{t / 1e9 - 1_700_000_000:.6f},{v[2]!r},{v[1]!r},{v[0]!r}\n"
+            for t, v in zip(t_ns.tolist(), values.astype(float).tolist())
+        ]
         return "time,seconds_elapsed,z,y,x\n" + "".join(rows)
 
     return {
@@ -127,7 +130,9 @@ def _truncated_zip(p: Path) -> None:
     p.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
 
 
-def _phyphox(acc_head: str = '"Time (s)","X (m/s^2)","Y (m/s^2)","Z (m/s^2)"', body_edit: Callable[[list[str]], None] | None = None) -> dict[str, str]:
+def _phyphox(
+    acc_head: str = '"Time (s)","X (m/s^2)","Y (m/s^2)","Z (m/s^2)"', body_edit: Callable[[list[str]], None] | None = None
+) -> dict[str, str]:
     s = still_samples(20)
     acc = [f"{t!r},{v[0]!r},{v[1]!r},{v[2]!r}\n" for t, v in zip(s.time_s.tolist(), s.acc.astype(float).tolist())]
     gyro = [f"{t!r},{v[0]!r},{v[1]!r},{v[2]!r}\n" for t, v in zip(s.time_s.tolist(), s.gyro.astype(float).tolist())]
@@ -197,7 +202,13 @@ TABLE_CASES: list[Case] = [
     # phyphox exports
     Case("phyphox-no-time", _folder(_phyphox(acc_head='"X (m/s^2)","Y (m/s^2)","Z (m/s^2)","W"')), "refuse"),
     Case("phyphox-text-cell", _folder(_phyphox(body_edit=_put(100, "1.0,abc,0,9.8\n"))), "refuse"),
-    Case("phyphox-linear-only", _folder(_phyphox(acc_head='"Time (s)","Linear Acceleration x (m/s^2)","Linear Acceleration y (m/s^2)","Linear Acceleration z (m/s^2)"')), "refuse"),
+    Case(
+        "phyphox-linear-only",
+        _folder(
+            _phyphox(acc_head='"Time (s)","Linear Acceleration x (m/s^2)","Linear Acceleration y (m/s^2)","Linear Acceleration z (m/s^2)"')
+        ),
+        "refuse",
+    ),
     Case("phyphox-ragged-row", _folder(_phyphox(body_edit=_put(100, "1.0,2.0\n"))), "refuse"),
     Case("phyphox-raw-data-garbage.csv", _csv_text('"Time (s)","Acceleration x (m/s^2)"\n' + "x;y;z\n" * 50), "refuse"),
 ]

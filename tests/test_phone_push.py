@@ -223,7 +223,7 @@ def test_a_thousand_slow_clients_do_not_stop_a_real_phone(caplog: pytest.LogCapt
 
     async def slow_client(port: int, i: int, opened: list[Any]) -> None:
         try:
-            r, w = await asyncio.open_connection("127.0.0.1", port)
+            _, w = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
             return
         opened.append(w)

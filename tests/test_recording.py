@@ -201,7 +201,7 @@ def test_nan_blocks_and_backward_time_are_refused_naming_the_place(tmp_path) -> 
     t[800:] -= 5.0
     q = tmp_path / "back.htrec"
     q.write_bytes(htrec(*sample_records(Samples(t, s.imu))))
-    with pytest.raises(RecordingError, match="time goes backwards at 3.000 s"):
+    with pytest.raises(RecordingError, match=r"time goes backwards at 3\.000 s"):
         read_recording(q)
 
 

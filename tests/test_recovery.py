@@ -60,7 +60,10 @@ def test_record_says_what_it_recovered(tmp_path: Path) -> None:
     cli = [sys.executable, "-m", "sensor.cli"]
     proc = subprocess.Popen(
         cli + ["record", "--phone-push", "127.0.0.1:0", "--out", str(tmp_path / "new.htrec")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
     )
     try:
         assert proc.stdout is not None

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from store_builders import analysis, hold, reps, session, sim_recording
 
-from sensor import cli_store, store as store_mod
+from sensor import cli_store
+from sensor import store as store_mod
 from sensor.errors import StoreError
 from sensor.events import Analysis, Rep
 from sensor.store import MIGRATIONS, SCHEMA_VERSION, Store, data_dir
 
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
 def count(st: Store, table: str) -> int:
@@ -123,9 +124,7 @@ def test_imported_session_matches_the_analysis(tmp_path: Path) -> None:
 
     d = session_detail(st, sid)
     assert d is not None
-    assert [(r.exercise, r.start_s, r.hold_s) for r in d.analysis.reps] == [
-        (r.exercise, r.start_s, r.hold_s) for r in expected.reps
-    ]
+    assert [(r.exercise, r.start_s, r.hold_s) for r in d.analysis.reps] == [(r.exercise, r.start_s, r.hold_s) for r in expected.reps]
     assert [(h.exercise, h.side, h.duration_s, h.score) for h in d.analysis.holds] == [
         (h.exercise, h.side, h.duration_s, h.score) for h in expected.holds
     ]
@@ -145,8 +144,13 @@ def test_bad_files_fail_alone_with_one_line_each(tmp_path: Path) -> None:
     st = Store(tmp_path / "data")
     report = st.import_paths([corrupt, unknown, good, bad_csv, tmp_path / "missing.htrec"])
     status = {r.path.name: r.status for r in report.results}
-    assert status == {"corrupt.htrec": "failed", "notes.txt": "failed", "sim5.htrec": "added", "bad.csv": "failed",
-                      "missing.htrec": "failed"}
+    assert status == {
+        "corrupt.htrec": "failed",
+        "notes.txt": "failed",
+        "sim5.htrec": "added",
+        "bad.csv": "failed",
+        "missing.htrec": "failed",
+    }
     for r in report.failed:
         assert "\n" not in r.message and r.path.name in r.message
     assert "unknown format" in next(r.message for r in report.failed if r.path == unknown)
@@ -353,7 +357,7 @@ def test_a_failed_copy_leaves_no_part_and_no_session(tmp_path: Path, monkeypatch
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(shutil, "copyfile", disk_full)
-    with pytest.raises(StoreError, match="^disk full: cannot copy") as e:
+    with pytest.raises(StoreError, match=r"^disk full: cannot copy") as e:
         st.import_paths([rec])
     assert "\n" not in str(e.value) and rec.name in str(e.value)  # the store's problem, not the file's
     assert list(st.recordings_dir.iterdir()) == [] and count(st, "sessions") == 0
@@ -366,7 +370,7 @@ def test_an_empty_database_is_refused_never_recreated(tmp_path: Path) -> None:
     for extra in ("-wal", "-shm"):
         (tmp_path / (store_mod.DB_FILE + extra)).unlink(missing_ok=True)
     db.write_bytes(b"")
-    with pytest.raises(StoreError, match="is empty \\(0 bytes\\).*will not start a new one") as e:
+    with pytest.raises(StoreError, match=r"is empty \(0 bytes\).*will not start a new one") as e:
         Store(tmp_path)
     assert "\n" not in str(e.value)
     assert db.stat().st_size == 0  # left as it was for the user to look at

@@ -89,7 +89,8 @@ st.caption(
 st.subheader("Import recordings")
 files = st.file_uploader(
     "HoldTrack recordings (.htrec), IMU CSV files, or phone exports (a zip, or all the CSV files of one export)",
-    type=["htrec", "csv", "zip", "xls"], accept_multiple_files=True,
+    type=["htrec", "csv", "zip", "xls"],
+    accept_multiple_files=True,
 )
 if files and st.button("Import", icon=":material/upload:"):
     from sensor.uploads import stage_uploads
@@ -123,13 +124,17 @@ if files and st.button("Import", icon=":material/upload:"):
         st.info(report.summary())
 
 st.subheader("Duplicates")
-st.caption("The same workout imported twice (say as a recording and as its CSV export) is found by its samples, "
-           "whatever the file format, and not counted twice.")
+st.caption(
+    "The same workout imported twice (say as a recording and as its CSV export) is found by its samples, "
+    "whatever the file format, and not counted twice."
+)
 if st.button("Find duplicates", icon=":material/content_copy:", key="find_dups"):
     found = edits.find_duplicates(data.store())
     if found:
-        st.warning("; ".join(f"session {a} holds the same samples as session {b}" for a, b in found)
-                   + ". They are marked and left out of history; merge or unmark them on their session pages.")
+        st.warning(
+            "; ".join(f"session {a} holds the same samples as session {b}" for a, b in found)
+            + ". They are marked and left out of history; merge or unmark them on their session pages."
+        )
     else:
         st.success("No duplicates.")
 
