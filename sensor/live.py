@@ -374,6 +374,11 @@ class LiveSession:
             a = b
 
     def _publish(self, events: list[Event], now_s: float, status: Any = None) -> None:
+        # Cues are timed where the pipeline has got to, not the newest sample fed (it runs
+        # every 0.1 s of stream): an event still in the filters must not come after a cue
+        # judged later than it.
+        if status is not None:
+            now_s = float(getattr(status, "time_s", now_s))
         cues = self.coach.update(status, events, now_s) if self.coach is not None else []
         if not events and not cues:
             return

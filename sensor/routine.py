@@ -139,11 +139,11 @@ def save_routine(routine: Routine, data_dir: str | Path) -> Path:
     return path
 
 
-def group_sets(reps: Sequence[Rep], pause_s: float = SET_PAUSE_S) -> list[list[int]]:
+def group_sets(reps: Sequence[Rep], pause_s: float = SET_PAUSE_S, min_pause_s: float = MIN_SET_PAUSE_S) -> list[list[int]]:
     """Indices of ``reps`` (in time order) grouped into sets: consecutive reps of one
     exercise; a change of exercise or a pause longer than ``pause_s`` starts a new set, and
     so does a pause much longer than the set's own rhythm (more than ``SET_PAUSE_FACTOR``
-    times its median pause, at least ``MIN_SET_PAUSE_S``): someone resting 10 s between
+    times its median pause, at least ``min_pause_s``): someone resting 10 s between
     sets whose reps come every 2 s has finished a set."""
     order = sorted(range(len(reps)), key=lambda i: reps[i].start_s)
     sets: list[list[int]] = []
@@ -155,7 +155,7 @@ def group_sets(reps: Sequence[Rep], pause_s: float = SET_PAUSE_S) -> list[list[i
             gap = r.start_s - last.end_s
             limit = pause_s
             if len(pauses) >= 2:
-                limit = min(pause_s, max(MIN_SET_PAUSE_S, SET_PAUSE_FACTOR * statistics.median(pauses)))
+                limit = min(pause_s, max(min_pause_s, SET_PAUSE_FACTOR * statistics.median(pauses)))
             if last.exercise == r.exercise and gap <= limit:
                 sets[-1].append(i)
                 pauses.append(max(gap, 0.0))

@@ -154,7 +154,7 @@ def test_compare_in_plain_words() -> None:
 def test_group_sets_splits_on_pause_and_exercise() -> None:
     rs = reps("bridge", 3, start=0, every=8) + reps("bridge", 2, start=85, every=8) + reps("back_extension", 2, start=110)
     assert group_sets(rs) == [[0, 1, 2], [3, 4], [5, 6]]
-    assert group_sets(rs, pause_s=120) == [[0, 1, 2, 3, 4], [5, 6]]
+    assert group_sets(rs, pause_s=120, min_pause_s=120) == [[0, 1, 2, 3, 4], [5, 6]]
 
 
 def test_routine_settings_round_trip(tmp_path: Path) -> None:
