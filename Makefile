@@ -13,11 +13,11 @@ test: setup-test
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest -n 2 --dist worksteal  # both cores; every test is load-robust
 
 # The fast set: no Bluetooth stack, no browser, nothing marked slow.
 check: setup-test
-	$(UV) run --frozen pytest -q -m "not slow and not ble and not browser"
+	$(UV) run --frozen pytest -q -n 2 -m "not slow and not ble and not browser"
 
 lint: setup-test
 	$(UV) run --frozen ruff check .

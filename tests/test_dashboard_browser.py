@@ -63,7 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 duration=1000.0,
             ),
         )
-    rec = sim_recording(folder.parent, 21)
+    rec = sim_recording(tmp_path_factory.mktemp("replay"), 21)
     REPLAYED[:] = [rec]
     assert st.import_paths([rec]).results[0].status == "added"
     port = free_port()
