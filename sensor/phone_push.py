@@ -76,6 +76,31 @@ def parse_hostport(text: str | None) -> tuple[str, int]:
         raise DeviceError(f"bad --phone-push address {text!r}: use HOST:PORT") from None
 
 
+LINGER_S = 1.0  # after refusing a request mid-body: how long to read and drop the rest
+LINGER_BYTES = 1 << 20
+
+
+async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Close after a refusal without losing the answer: closing a socket with unread data
+    makes the kernel send a reset, which can reach the client before it has read the
+    response. Half-close, then drop what the client still sends, bounded in time and bytes."""
+    try:
+        if writer.can_write_eof():
+            writer.write_eof()
+        left = LINGER_BYTES
+        deadline = asyncio.get_running_loop().time() + LINGER_S
+        while left > 0:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            data = await asyncio.wait_for(reader.read(min(left, 65536)), remaining)
+            if not data:
+                break
+            left -= len(data)
+    except (ConnectionError, TimeoutError, OSError):
+        pass
+
+
 class _HttpError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -251,6 +276,7 @@ class PhonePushSource:
         if not self._admit(conn):
             writer.transport.abort()
             return
+        refused = False
         try:
             while not self._stopping.is_set():
                 keep = False
@@ -272,7 +298,7 @@ class PhonePushSource:
                     keep = headers.get("connection", "").lower() != "close"
                     status, text = await self._request(reader, method, url.query, headers)
                 except _HttpError as e:
-                    status, text, keep = e.status, str(e), False
+                    status, text, keep, refused = e.status, str(e), False, True
                 writer.write(_response(status, text, keep))
                 await asyncio.wait_for(writer.drain(), BODY_TIMEOUT_S)
                 if not keep:
@@ -281,6 +307,8 @@ class PhonePushSource:
             pass  # a client that goes away or stalls mid-request is the client's business
         finally:
             self._conns.pop(conn, None)
+            if refused:
+                await _linger(reader, writer)
             writer.close()
 
     async def _request(self, reader: asyncio.StreamReader, method: str, query: str, headers: dict[str, str]) -> tuple[int, str]:

@@ -163,6 +163,7 @@ def test_settings_page_saves_targets(data: dict[str, object]) -> None:
     assert metrics(at)["Back extension: days"] == "2 / 2"
 
 
+@pytest.mark.slow
 def test_live_page_runs_the_simulated_wearer_and_saves_the_session(data: dict[str, object]) -> None:
     at = app()
     at.switch_page("views/live.py").run()
@@ -189,6 +190,7 @@ def test_live_page_runs_the_simulated_wearer_and_saves_the_session(data: dict[st
     assert any("Saved as session 5" in s.value for s in at.success)
 
 
+@pytest.mark.slow
 def test_replay_page_counts_every_rep_of_the_recording(data: dict[str, object]) -> None:
     st: Store = data["store"]  # type: ignore[assignment]
     rec = sim_recording(data["dir"], 21)  # type: ignore[arg-type]

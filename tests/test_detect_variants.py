@@ -79,6 +79,7 @@ def test_trace_shows_rest_excursion_and_state_at_the_grid_rate(tmp_path: Path) -
         assert row["state"] == "excursion"
 
 
+@pytest.mark.slow
 def test_evaluate_reports_each_variant_and_mounting() -> None:
     from sensor.evaluate import run_evaluation
 

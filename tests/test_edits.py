@@ -61,6 +61,7 @@ def test_a_duplicate_stored_before_signatures_is_found_marked_and_merged(tmp_pat
         edits.mark_duplicate(st, 999, sid)
 
 
+@pytest.mark.slow
 def test_signatures_tell_same_samples_from_similar_ones(tmp_path: Path) -> None:
     rec = sim_recording(tmp_path, 7)
     a = edits.fingerprint_file(rec)

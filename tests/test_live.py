@@ -26,6 +26,7 @@ def run_to_end(session: LiveSession, timeout_s: float = 60.0) -> None:
     assert session.wait(timeout_s), "the live session did not end"
 
 
+@pytest.mark.slow
 def test_simulated_wearer_live_gives_what_analyze_gives_on_its_recording(tmp_path: Path) -> None:
     finished: list[Path] = []
 
@@ -60,6 +61,7 @@ def test_simulated_wearer_live_gives_what_analyze_gives_on_its_recording(tmp_pat
     assert t[-1] == pytest.approx(snap.stream_time_s, abs=0.2)
 
 
+@pytest.mark.slow
 def test_stop_closes_the_recording_and_the_store_import_works(tmp_path: Path) -> None:
     store = Store(tmp_path / "data")
     live = LiveSession(
@@ -80,6 +82,7 @@ def test_stop_closes_the_recording_and_the_store_import_works(tmp_path: Path) ->
     assert store.session_count() == 1
 
 
+@pytest.mark.slow
 def test_snapshots_are_consistent_while_running(tmp_path: Path) -> None:
     live = LiveSession(SimulatedSource(13, speed=50, short=True))
     live.start()
@@ -159,6 +162,7 @@ def test_a_failing_source_is_reported_and_its_data_kept(tmp_path: Path) -> None:
     assert len(read_recording(snap.recording).samples) == 10
 
 
+@pytest.mark.slow
 def test_replay_gives_the_recorded_bits_at_speed(tmp_path: Path) -> None:
     path = sim_recording(tmp_path, 14)
     rec = read_recording(path)
@@ -201,6 +205,7 @@ def test_interleave_puts_gaps_before_the_samples_after_them() -> None:
     assert [len(i) for i in items if isinstance(i, Samples)] == [3, 4, 3]
 
 
+@pytest.mark.ble
 def test_a_bluetooth_sensor_through_the_fake_bluez_recorded_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real BLE client (bleak on BlueZ's D-Bus API, here the fake BlueZ) on the live
     loop: the wearer's samples are recorded, a dropped link shows as a gap and link news."""
@@ -260,6 +265,7 @@ def test_the_simulated_wearer_sends_its_first_samples_within_a_second(tmp_path: 
         assert asyncio.run(first()) < 2.0  # a loaded CI machine; ~0.3 s when idle
 
 
+@pytest.mark.slow
 def test_the_simulated_wearer_is_one_continuous_sensor() -> None:
     src = SimulatedSource(55, speed=50, short=True, link_losses=0)
 
@@ -296,6 +302,7 @@ def _replay_times(
     return asyncio.run(collect())
 
 
+@pytest.mark.slow
 def test_replay_pause_resume_and_speed(tmp_path: Path) -> None:
     path = sim_recording(tmp_path, 14)
     rec = read_recording(path)
@@ -323,6 +330,7 @@ def test_replay_pause_resume_and_speed(tmp_path: Path) -> None:
     assert rate == pytest.approx(50, rel=0.25)  # stream seconds per wall second after set_speed(50)
 
 
+@pytest.mark.slow
 def test_replay_seek_forward_and_start_later_give_every_sample_and_the_same_events(tmp_path: Path) -> None:
     path = sim_recording(tmp_path, 15)
     rec = read_recording(path)
@@ -346,6 +354,7 @@ def test_replay_seek_forward_and_start_later_give_every_sample_and_the_same_even
     assert [(r.exercise, r.start_s) for r in live.snapshot().reps] == [(r.exercise, r.start_s) for r in a.reps]
 
 
+@pytest.mark.slow
 def test_the_coach_cues_every_rep_and_the_session_is_saving_until_stored(tmp_path: Path) -> None:
     from sensor.coach import Coach
     from sensor.routine import Routine

@@ -63,6 +63,7 @@ def test_analyze_refuses_in_one_line_or_reports_the_damage(case: Case, tmp_path:
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in SPECIAL_CASES])
+@pytest.mark.slow
 def test_special_files_are_refused_without_hanging_or_exhausting_memory(case: Case, tmp_path: Path) -> None:
     path = tmp_path / case.name
     case.build(path)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sensor.live import LiveSession
 from sensor.recording import Header, RecordingWriter, read_recording
@@ -76,6 +77,7 @@ def test_record_says_what_it_recovered(tmp_path: Path) -> None:
     assert read_recording(old).complete
 
 
+@pytest.mark.slow
 def test_the_live_view_recovers_and_saves_an_interrupted_session(tmp_path: Path) -> None:
     crashed = tmp_path / "2026-01-01T10-00-00Z_ble.htrec"
     crashed_recording(crashed, seconds=12.0)

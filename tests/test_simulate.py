@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from sensor.samples import STANDARD_GRAVITY
 from sensor.simulate import simulate_session
@@ -63,6 +64,7 @@ def test_truth_has_every_exercise_and_the_routine_shape() -> None:
     assert [st["exercise"] for st in s.truth["sets"]].count("back_extension") == 3
 
 
+@pytest.mark.slow
 def test_the_technique_catalogue_varies_per_session_and_per_set_within_its_ranges() -> None:
     from sensor.simulate import SimOptions
 
