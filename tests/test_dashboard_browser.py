@@ -6,18 +6,13 @@ Needs Debian's Chromium at /usr/bin/chromium (``apt-get install chromium``).
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from dashboard_server import serve_dashboard
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from store_builders import analysis, hold, reps, session, sim_recording
 
@@ -33,12 +28,6 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 CHARTS = ".vega-embed canvas, .vega-embed svg"
 REPLAYED: list[Path] = []  # the one recording the server's store holds
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def noon(d: date) -> datetime:
@@ -66,38 +55,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     rec = sim_recording(tmp_path_factory.mktemp("replay"), 21)
     REPLAYED[:] = [rec]
     assert st.import_paths([rec]).results[0].status == "added"
-    port = free_port()
-    with open(folder.parent / "server.log", "w") as log:  # the server writes here until it is killed
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo"],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group: streamlit is a child
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert proc.poll() is None, (folder.parent / "server.log").read_text()
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, "dashboard did not start"
-                time.sleep(0.3)
-            yield url
-        finally:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-            except ProcessLookupError:
-                pass
+    with serve_dashboard(folder, folder.parent / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

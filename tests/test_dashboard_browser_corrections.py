@@ -4,20 +4,16 @@ what was detected. The store is checked after each step (corrections beside dete
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from dashboard_server import serve_dashboard
 from playwright.sync_api import Page, expect
 from store_builders import analysis, hold, reps, session
-from test_dashboard_browser import ROOT, free_port, no_errors, noon, open_page, shot
+from test_dashboard_browser import no_errors, noon, open_page, shot
 
 from sensor import edits, queries
 from sensor.queries import week_start
@@ -40,38 +36,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Stor
             calibrated=False,
         ),
     )
-    port = free_port()
-    with open(folder.parent / "corrections-server.log", "w") as log:  # the server writes here until it is killed
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo"],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert proc.poll() is None, (folder.parent / "corrections-server.log").read_text()
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, "dashboard did not start"
-                time.sleep(0.3)
-            yield url, st, sid
-        finally:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-            except ProcessLookupError:
-                pass
+    with serve_dashboard(folder, folder.parent / "corrections-server.log") as url:
+        yield url, st, sid
 
 
 @pytest.fixture()
