@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from sensor.events import Analysis, Hold, Rep, RepExercise, Side  # noqa: E402
-from sensor.store import SessionInfo, Store, Trace  # noqa: E402
+from sensor.store import SessionInfo, Store  # noqa: E402
+from sensor.trace import Trace  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
 
@@ -142,7 +143,7 @@ def main() -> None:
         rows.append(("history page, 1,000 sessions", cold, warm))
         cold, warm = page_times(many, "views/session.py", args.runs)
         rows.append(("session page, store of 1,000", cold, warm))
-        from sensor import queries
+        from sensor.store import queries
 
         st = Store(many)
         q = statistics.median(timed(lambda: (queries.sessions(st), queries.weekly_adherence(st), queries.weekly_trends(st)), args.runs))

@@ -20,8 +20,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sensor.recording import Header, RecordingWriter
+from sensor.recording import RecordingWriter
 from sensor.samples import Samples
+from sensor.stream import Header
 
 
 def run(folder: Path, seconds: float, fsync: bool) -> tuple[float, float, list[float]]:

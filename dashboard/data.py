@@ -12,9 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from sensor import queries
 from sensor.routine import Routine, load_routine, save_routine
-from sensor.store import Store, data_dir
+from sensor.store import Store, data_dir, queries
 from sensor.trace import downsample
 
 TIMELINE_POINTS = 1500  # a 1-hour session is drawn from at most this many points

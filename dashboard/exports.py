@@ -13,8 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import data
-from sensor import queries
-from sensor.store import Store
+from sensor.store import Store, queries
 
 
 def _details(store: Store, include_demo: bool) -> list[tuple[queries.SessionRow, queries.SessionDetail]]:

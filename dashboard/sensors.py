@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import data
+from sensor import importer
 from sensor.coach import Coach
 from sensor.live import LiveSession, event_loop
 from sensor.sources import SimulatedSource, Source
@@ -138,7 +139,7 @@ def start(source: Source, *, record: bool, key: str = "live_session") -> LiveSes
     saved.clear()
 
     def on_finished(path: Path) -> str:
-        result = store.import_recording(path, keep_empty=False)  # a Stop after a few seconds saves nothing
+        result = importer.import_recording(store, path, keep_empty=False)  # a Stop after a few seconds saves nothing
         if result.status == "failed":
             raise RuntimeError(result.message)
         if result.status == "empty":

@@ -1,5 +1,5 @@
 """The session page's editing parts: corrections ("I did 12, it counted 11"), date, sides,
-duplicates and delete with undo. Every write goes through ``sensor.edits``; the page reruns
+duplicates and delete with undo. Every write goes through ``sensor.store.edits``; the page reruns
 and reads the store again (its cache key changes with every edit)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard import data, ui
-from sensor import edits
-from sensor.queries import SessionDetail, SessionRow
 from sensor.routine import group_sets
+from sensor.store import edits
+from sensor.store.queries import SessionDetail, SessionRow
 
 
 def _open(sid: int | None) -> None:

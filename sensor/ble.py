@@ -27,9 +27,8 @@ import numpy as np
 
 from sensor.clock import MAX_HOLD_S, SETTLE_S, DeviceClock, RateLockedClock, Stamped
 from sensor.errors import DeviceError, DeviceNotFoundError
-from sensor.recording import Header
 from sensor.samples import Samples
-from sensor.sources import LinkStatus, SourceItem
+from sensor.stream import Header, LinkStatus, SourceItem
 
 if TYPE_CHECKING:
     from bleak import BleakClient

@@ -233,11 +233,12 @@ async def _record(args: argparse.Namespace) -> int:
     import asyncio  # here, not at module level: every CLI start would pay for it
 
     from sensor.events import Gap, Hold, Rep
-    from sensor.pipeline import Pipeline, PipelineSettings
+    from sensor.pipeline import Pipeline
     from sensor.recording import RecordingWriter
     from sensor.recovery import recover_interrupted
     from sensor.samples import Samples
-    from sensor.sources import LinkStatus
+    from sensor.settings import PipelineSettings
+    from sensor.stream import LinkStatus
 
     out = Path(args.out) if args.out else _default_out()
     for path, secs in recover_interrupted(out.parent, "holdtrack-*.htrec"):

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # for annotations only: the store is imported when a command runs
     from sensor.events import Analysis
-    from sensor.store import ImportResult, Store, Trace
+    from sensor.importer import ImportResult
+    from sensor.store import Store
+    from sensor.trace import Trace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO_ROOT / "recordings"
@@ -74,8 +76,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Exit 0 when every file was added or already there, 1 if any failed, 2 if the
     store cannot be used. Files are analysed in parallel (one process per core); the
     store is written from this process, in the order the files were given."""
+    from sensor import importer
     from sensor.errors import StoreError
-    from sensor.store import ImportReport, Store, expand_paths
+    from sensor.importer import ImportReport, expand_paths
+    from sensor.store import Store
 
     try:
         store = Store(args.data_dir)
@@ -84,7 +88,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = ImportReport()
         jobs = max(1, args.jobs or os.cpu_count() or 1)
         for n, (path, outcome) in enumerate(analyses(store, files, jobs), 1):
-            result = store.import_file(path, demo=args.demo, analyzer=outcome.analyzer)
+            result = importer.import_file(store, path, demo=args.demo, analyzer=outcome.analyzer)
             report.results.append(result)
             bar(n, len(files), result)
             if result.status == "failed":
@@ -113,7 +117,7 @@ class Outcome:
         if self.error is not None:
             raise HoldTrackError(self.error)
         if self.value is None:  # not analysed in advance (already in the store): do it now
-            from sensor.store import analyze_file
+            from sensor.importer import analyze_file
 
             return analyze_file(path)
         return self.value
@@ -124,7 +128,7 @@ def analyze_job(path: Path) -> Outcome:
     from sensor.errors import HoldTrackError
 
     try:
-        from sensor.store import analyze_file
+        from sensor.importer import analyze_file
 
         return Outcome(analyze_file(path))
     except HoldTrackError as e:
@@ -142,7 +146,7 @@ def analyses(store: Store, files: list[Path], jobs: int) -> Iterator[tuple[Path,
     from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    from sensor.store import content_hash
+    from sensor.importer import content_hash
 
     def known(p: Path) -> bool:
         try:
@@ -206,7 +210,9 @@ def ensure_demo(store: Store, demo_dir: Path | None = None) -> str | None:
     files = sorted(demo_dir.glob("*.htrec")) if demo_dir.is_dir() else []
     if not files:
         return None
-    report = store.import_paths(files, ProgressBar(), demo=True)
+    from sensor import importer
+
+    report = importer.import_paths(store, files, ProgressBar(), demo=True)
     for r in report.failed:
         print(f"demo data: {r.message}", file=sys.stderr)
     return f"imported {report.count('added')} demo sessions from {demo_dir} (labelled as demo)"

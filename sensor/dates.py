@@ -82,7 +82,7 @@ def recording_start(path: Path, kind: str) -> datetime | None:
     path = Path(path)
     try:
         if kind == "htrec":
-            from sensor.store import read_header
+            from sensor.recording import read_header
 
             created = read_header(path).created_utc
             return datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if created else None

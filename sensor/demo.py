@@ -22,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sensor.store import ImportResult, Store
+from sensor import importer
+from sensor.importer import ImportResult
+from sensor.store import Store
 
 DEMO_WEEKS = 8
 DEMO_RATE_HZ = 25.0  # plenty for reps and holds; keeps the files and the first start small
@@ -105,7 +107,7 @@ def generate_demo(
         sim.header.device = {"profile": "simulated", "name": "Demo: a simulated person", "address": "sim:demo"}
         path = store.recordings_dir / f"demo-{s.when:%Y-%m-%d-%H%M}.htrec"
         write_recording(path, sim.header, sim.samples, sim.gaps)
-        result = store.import_file(Path(path), demo=True)
+        result = importer.import_file(store, Path(path), demo=True)
         if result.status != "added":
             path.unlink(missing_ok=True)
         out.append(result)

@@ -72,7 +72,7 @@ def analyze_for_export(path: Path) -> tuple[Analysis, float, datetime]:
                 first.append(float(item.time_s[0]))
             yield item
 
-    analysis = analyze_stream(watch(items), source=str(path), mount=header.mount or "back")
+    analysis = analyze_stream(watch(items), header=header)
     t0 = first[0] if first else 0.0
     if t0 >= UNIX_TIME_MIN_S:
         start = datetime.fromtimestamp(t0, UTC)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sensor import queries
 from sensor.routine import LABELS, PARTS, Routine
-from sensor.store import Store
+from sensor.store import Store, queries
 
 
 def session_json(r: queries.SessionRow) -> dict[str, Any]:

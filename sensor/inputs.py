@@ -17,8 +17,9 @@ import numpy as np
 from sensor.csvread import MAX_ROWS, Head, Source, check_regular, iter_numeric, line_of, prefetched, read_head
 from sensor.errors import InputError
 from sensor.events import Gap
-from sensor.recording import MAGIC, Header, RecordingReader
+from sensor.recording import MAGIC, RecordingReader
 from sensor.samples import COLUMNS, STANDARD_GRAVITY, Samples
+from sensor.stream import Header
 from sensor.validate import SampleChecker, check_units, validate_samples
 
 __all__ = [

@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from sensor import edits, queries
 from sensor.routine import group_sets
-from sensor.store import Store
+from sensor.store import Store, edits, queries
 
 
 def labelled_ids(store: Store, *, include_demo: bool = False) -> list[int]:

@@ -29,7 +29,8 @@ import numpy as np
 from sensor.coach import Coach, Cue
 from sensor.events import Event, Gap, Hold, HoldStarted, Rep
 from sensor.samples import Samples
-from sensor.sources import LinkStatus, Source
+from sensor.sources import Source
+from sensor.stream import LinkStatus
 
 TRACE_HZ = 10.0  # pelvis-angle points per second of stream kept for the live chart
 TRACE_WINDOW_S = 90.0  # how much of it is kept
@@ -116,7 +117,8 @@ class _State:
 
 
 def _default_pipeline(mount: str = "back") -> Any:
-    from sensor.pipeline import Pipeline, PipelineSettings  # numpy/scipy work: loaded when a session starts
+    from sensor.pipeline import Pipeline  # numpy/scipy work: loaded when a session starts
+    from sensor.settings import PipelineSettings
 
     return Pipeline(PipelineSettings(mount=mount))
 

@@ -34,9 +34,8 @@ import numpy as np
 from sensor.errors import DeviceError, HoldTrackError, InputError
 from sensor.events import Gap
 from sensor.limits import MAX_PAUSE_S
-from sensor.recording import Header
 from sensor.samples import Samples
-from sensor.sources import LinkStatus, SourceItem
+from sensor.stream import Header, LinkStatus, SourceItem
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000

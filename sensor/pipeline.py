@@ -12,32 +12,19 @@ calibration, gravity direction, fused elevation), ``posture``, ``detectors``
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from sensor.body import MOUNTS
-from sensor.detectors import DetectorSettings, ExcursionDetector
+from sensor.detectors import ExcursionDetector
 from sensor.events import Event, Gap, PostureChanged, Rep
 from sensor.orientation import Calibration, StandCalibrator, TiltFilter, row_norm
 from sensor.posture import POSTURES, classify_posture
 from sensor.resample import Resampler
 from sensor.samples import Samples
+from sensor.settings import PipelineSettings
 from sensor.stability import stability_score
-
-
-@dataclass(frozen=True)
-class PipelineSettings:
-    grid_hz: float = 50.0  # covers the 4–15 Hz tremor band; 25 Hz sensors are upsampled
-    max_gap_s: float = 1.0  # longer holes are gaps, not interpolated
-    batch_s: float = 0.1  # live chunks are gathered this long before the filters run
-    trace_hz: float | None = None  # keep the pelvis angle at this rate for display (None: keep nothing)
-    mount: str = "back"  # where the sensor is worn: back, front, left or right (sensor.body.MOUNTS)
-    keep_signals: bool = False  # keep every grid sample's intermediate signals (``signals()``)
-    posture_confirm_s: float = 0.8
-    lp_hz: float = 3.0
-    fusion_tau_s: float = 0.5
-    detector: DetectorSettings = field(default_factory=DetectorSettings)
 
 
 @dataclass
@@ -74,7 +61,8 @@ class Pipeline:
         self._resampler = Resampler(s.grid_hz, s.max_gap_s)
         if s.mount not in MOUNTS:
             raise ValueError(f"unknown mount {s.mount!r}; expected one of {', '.join(MOUNTS)}")
-        self._calibrator = StandCalibrator(s.grid_hz, mount=s.mount)
+        c = s.calibration
+        self._calibrator = StandCalibrator(s.grid_hz, c.still_s, c.window_s, c.upright_s, c.start_within_s, mount=s.mount)
         self._tilt = TiltFilter(s.grid_hz, s.lp_hz, s.fusion_tau_s, mount=s.mount)
         self.calibration: Calibration | None = None
         if calibration is not None:

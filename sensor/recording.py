@@ -34,38 +34,15 @@ import numpy as np
 from sensor.checks import StreamCheck, finite_number, parse_json
 from sensor.errors import RecordingError
 from sensor.events import Gap
-from sensor.htrec_format import (  # the format's public names are re-exported here
-    _BLOCK,
-    _MAX_PAYLOAD,
-    _QUANTIZED,
-    _RAW,
-    _REC,
-)
-from sensor.htrec_format import (
-    FORMAT_VERSION as FORMAT_VERSION,
-)
-from sensor.htrec_format import (
-    MAGIC as MAGIC,
-)
-from sensor.htrec_format import (
-    MAX_BLOCK_SAMPLES as MAX_BLOCK_SAMPLES,
-)
-from sensor.htrec_format import (
-    SUFFIX as SUFFIX,
-)
-from sensor.htrec_format import (
-    Header as Header,
-)
-from sensor.htrec_format import (
-    ReadStatus as ReadStatus,
-)
-from sensor.htrec_format import (
-    decode_samples as decode_samples,
-)
-from sensor.htrec_format import (
-    encode_samples as encode_samples,
-)
+from sensor.htrec_format import _BLOCK, _MAX_PAYLOAD, _QUANTIZED, _RAW, _REC
+from sensor.htrec_format import FORMAT_VERSION as FORMAT_VERSION
+from sensor.htrec_format import MAGIC as MAGIC
+from sensor.htrec_format import MAX_BLOCK_SAMPLES as MAX_BLOCK_SAMPLES
+from sensor.htrec_format import SUFFIX as SUFFIX
+from sensor.htrec_format import decode_samples as decode_samples
+from sensor.htrec_format import encode_samples as encode_samples
 from sensor.samples import Samples
+from sensor.stream import Header, ReadStatus
 
 
 class RecordingWriter:
@@ -485,3 +462,13 @@ def write_recording(path: str | Path, header: Header, samples: Samples, gaps: Se
                 w.mark_gap(g.start_s, g.end_s)
             for piece in samples[a:b].chunks(4096):
                 w.write(piece)
+
+
+def read_header(path: Path) -> Header:
+    """A recording's header, with the file closed again (RecordingReader closes its file
+    when its iteration ends, so one step of it is taken and then stopped)."""
+    reader = RecordingReader(path)
+    items = iter(reader)
+    next(items, None)
+    items.close()  # type: ignore[attr-defined]  # a generator: runs the reader's finally
+    return reader.header

@@ -6,9 +6,14 @@ rad/s, all in the device frame.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sensor.events import Gap
 
 COLUMNS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
 """Channel order of ``Samples.imu`` (the generic CSV's names)."""
@@ -65,3 +70,18 @@ class Samples:
     def chunks(self, size: int) -> list[Samples]:
         """Split into chunks of ``size`` samples (the last may be shorter)."""
         return [self[i : i + size] for i in range(0, len(self), size)]
+
+
+def interleave(samples: Samples, gaps: Iterable[Gap]) -> Iterator[Samples | Gap]:
+    """Samples cut at the gaps, each gap yielded just before the samples that follow it
+    (the order a recording stores them in)."""
+    t = samples.time_s
+    start = 0
+    for g in sorted(gaps, key=lambda g: g.start_s):
+        cut = int(np.searchsorted(t, g.end_s))
+        if cut > start:
+            yield samples[start:cut]
+        yield g
+        start = max(start, cut)
+    if start < len(samples):
+        yield samples[start:]

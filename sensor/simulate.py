@@ -20,8 +20,8 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from sensor import body
 from sensor.events import Gap
-from sensor.recording import Header
 from sensor.samples import STANDARD_GRAVITY, Samples
+from sensor.stream import Header
 from sensor.technique import Technique, draw_mount, draw_technique
 
 SIM_RATE_HZ = 500.0  # the physical model's grid; samples are read off it at the device times

@@ -9,28 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time as _time
-from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from sensor.events import Gap
-from sensor.recording import Header
-from sensor.samples import Samples
-
-
-@dataclass(frozen=True, slots=True)
-class LinkStatus:
-    """Connection news from a source: shown to the user, written to the recording."""
-
-    connected: bool
-    at_s: float  # stream time
-    message: str = ""
-
-
-SourceItem = Samples | Gap | LinkStatus
+from sensor.samples import Samples, interleave
+from sensor.stream import Header, LinkStatus, SourceItem
 
 
 class Source(Protocol):
@@ -52,21 +40,6 @@ class Source(Protocol):
 MIN_SPEED, MAX_SPEED = 1.0, 50.0
 NOTIFY_INTERVAL_S = 0.05  # wall time between yields: a BLE sensor notifies at ~20 Hz
 LATE_S = 0.5  # behind schedule by more than this (items not ready yet): re-anchor, no burst
-
-
-def interleave(samples: Samples, gaps: Iterable[Gap]) -> Iterator[Samples | Gap]:
-    """Samples cut at the gaps, each gap yielded just before the samples that follow it
-    (the order a recording stores them in)."""
-    t = samples.time_s
-    start = 0
-    for g in sorted(gaps, key=lambda g: g.start_s):
-        cut = int(np.searchsorted(t, g.end_s))
-        if cut > start:
-            yield samples[start:cut]
-        yield g
-        start = max(start, cut)
-    if start < len(samples):
-        yield samples[start:]
 
 
 def _check_speed(speed: float) -> float:
@@ -221,7 +194,7 @@ class ReplaySource(PacedSource):
     ``start_s``: stream time to start playing from (what comes before is fed unpaced)."""
 
     def __init__(self, path: str | Path, speed: float = 1.0, start_s: float | None = None) -> None:
-        from sensor.store import read_header
+        from sensor.recording import read_header
 
         self.path = Path(path)
         header = read_header(self.path)  # fails now, clearly, on a bad file

@@ -7,11 +7,24 @@ timeline never re-reads an hour of samples.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from sensor.store import Trace
-
 TRACE_HZ = 5.0
+
+
+@dataclass(slots=True)
+class Trace:
+    """Pelvis angle at a fixed rate for display (NaN where samples are missing)."""
+
+    t0_s: float
+    hz: float
+    deg: np.ndarray
+
+    @property
+    def time_s(self) -> np.ndarray:
+        return self.t0_s + np.arange(len(self.deg)) / self.hz
 
 
 def regular_trace(time_s: np.ndarray, deg: np.ndarray, hz: float = TRACE_HZ) -> Trace | None:

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from sensor.recording import _REC, MAGIC, Header, encode_samples
+from sensor.recording import _REC, MAGIC, encode_samples
 from sensor.samples import Samples
+from sensor.stream import Header
 
 G = 9.80665
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from sensor.events import Analysis, Hold, HoldExercise, Rep, RepExercise, Side
-from sensor.store import SessionInfo, Store, Trace
+from sensor.store import SessionInfo, Store
+from sensor.trace import Trace
 
 
 def reps(exercise: RepExercise, n: int, *, start: float = 10.0, every: float = 8.0, hold: float = 5.2) -> list[Rep]:

@@ -20,8 +20,9 @@ from sensor.fake_bluez.control import control
 from sensor.fake_bluez.process import FakeBluezProcess
 from sensor.fake_bluez.sensor_sim import SensorSpec
 from sensor.fake_bluez.testing import assert_same_samples, delivered_samples, new_address, spec_for
-from sensor.recording import Header, read_recording, write_recording
+from sensor.recording import read_recording, write_recording
 from sensor.samples import Samples
+from sensor.stream import Header
 
 CLI = [sys.executable, "-m", "sensor.cli"]  # the `holdtrack` command
 OTHER = SensorSpec(address=new_address(), name="HR strap", profile="", uuids=("0000180d-0000-1000-8000-00805f9b34fb",))

@@ -40,7 +40,7 @@ from sensor.pipeline import Pipeline
 from sensor.recording import RecordingWriter, read_recording
 from sensor.samples import STANDARD_GRAVITY, Samples
 from sensor.simulate import SimOptions, SimulatedSession, simulate_session
-from sensor.sources import LinkStatus, SourceItem
+from sensor.stream import LinkStatus, SourceItem
 
 SEED = 2
 # Sped up: a 232 s workout streams in 8 s (×30) or 23 s (×10) of wall time. Streams

@@ -82,8 +82,9 @@ def test_holdtrack_runs_as_a_process_and_loads_only_what_analyze_needs(tmp_path:
     )
     import numpy as np
 
-    from sensor.recording import Header, write_recording
+    from sensor.recording import write_recording
     from sensor.samples import Samples
+    from sensor.stream import Header
 
     t = np.arange(0, 20.0, 0.01)
     imu = np.zeros((t.size, 6), np.float32)

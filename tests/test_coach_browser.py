@@ -17,8 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from test_dashboard_browser import browser, no_errors, open_page, server, shot  # noqa: F401 - fixtures
 
 from dashboard.audio import TONES
-from sensor import queries
-from sensor.store import Store
+from sensor.store import Store, queries
 
 PHONE = {"width": 390, "height": 844}
 # Wraps the page's audio calls; runs in every frame before the page's own scripts.

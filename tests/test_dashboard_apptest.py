@@ -12,10 +12,11 @@ import pytest
 from store_builders import analysis, hold, reps, session, sim_recording
 from streamlit.testing.v1 import AppTest
 
+from sensor import importer
 from sensor.analyze import analyze_path
-from sensor.queries import recording_paths, week_start
 from sensor.routine import load_routine
 from sensor.store import Store
+from sensor.store.queries import recording_paths, week_start
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 TIMEOUT = 30
@@ -195,7 +196,7 @@ def test_replay_page_counts_every_rep_of_the_recording(data: dict[str, object]) 
     st: Store = data["store"]  # type: ignore[assignment]
     rec = sim_recording(data["dir"], 21)  # type: ignore[arg-type]
     expected = len(analyze_path(rec).reps)
-    sid = st.import_paths([rec]).results[0].session_id
+    sid = importer.import_paths(st, [rec]).results[0].session_id
     at = app()
     at.switch_page("views/replay.py").run()
     assert not at.exception, at.exception
@@ -295,7 +296,7 @@ def test_cli_routine_table_and_chart_judge_holds_alike(data: dict[str, object]) 
 
 
 def test_a_duplicate_is_shown_uncounted_and_merged_from_its_page(data: dict[str, object]) -> None:
-    from sensor import edits
+    from sensor.store import edits
 
     st: Store = data["store"]  # type: ignore[assignment]
     edits.mark_duplicate(st, data["b"], data["a"])  # as "Find duplicates" would

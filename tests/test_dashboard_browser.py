@@ -16,8 +16,9 @@ from dashboard_server import serve_dashboard
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from store_builders import analysis, hold, reps, session, sim_recording
 
-from sensor.queries import week_start
+from sensor import importer
 from sensor.store import Store
+from sensor.store.queries import week_start
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -54,7 +55,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     rec = sim_recording(tmp_path_factory.mktemp("replay"), 21)
     REPLAYED[:] = [rec]
-    assert st.import_paths([rec]).results[0].status == "added"
+    assert importer.import_paths(st, [rec]).results[0].status == "added"
     with serve_dashboard(folder, folder.parent / "server.log") as url:
         yield url
 

@@ -15,9 +15,8 @@ from playwright.sync_api import Page, expect
 from store_builders import analysis, hold, reps, session
 from test_dashboard_browser import no_errors, noon, open_page, shot
 
-from sensor import edits, queries
-from sensor.queries import week_start
-from sensor.store import Store
+from sensor.store import Store, edits, queries
+from sensor.store.queries import week_start
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sensor import queries
 from sensor.demo import DEMO_WEEKS, demo_plan, generate_demo
 from sensor.history import history
 from sensor.routine import Routine
-from sensor.store import Store
+from sensor.store import Store, queries
 
 
 def test_the_plan_tells_a_story_of_eight_weeks() -> None:

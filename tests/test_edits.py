@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from store_builders import analysis, hold, reps, session, sim_recording
 
-from sensor import edits, queries
+from sensor import importer
 from sensor.cli import main
 from sensor.dates import epoch_to_utc, recording_start
 from sensor.errors import StoreError
 from sensor.inputs import read_samples, write_generic_csv
 from sensor.routine import RepTarget, Routine, save_routine
-from sensor.store import SessionInfo, Store
+from sensor.store import SessionInfo, Store, edits, queries
 
 T0 = datetime(2025, 10, 13, 9, 0, tzinfo=UTC)
 VECTORS = Path(__file__).resolve().parent.parent.parent / "shared" / "vectors"
@@ -36,10 +36,10 @@ def csv_export(rec: Path, out: Path, *, epoch: float | None = None) -> Path:
 def test_a_duplicate_stored_before_signatures_is_found_marked_and_merged(tmp_path: Path) -> None:
     st = Store(tmp_path / "data")
     rec = sim_recording(tmp_path, 7)
-    sid = st.import_paths([rec]).results[0].session_id
+    sid = importer.import_paths(st, [rec]).results[0].session_id
     csv = csv_export(rec, tmp_path / "export.csv")
     # As an older HoldTrack stored it: the CSV as a second session, without a signature.
-    from sensor.store import analyze_file
+    from sensor.importer import analyze_file
 
     a, tr = analyze_file(csv)
     copy = st.add_session(a, SessionInfo(T0, str(csv), str(csv), "legacy-hash", kind="csv"), tr)
@@ -75,11 +75,11 @@ def test_signatures_tell_same_samples_from_similar_ones(tmp_path: Path) -> None:
 def test_the_bin_and_re_importing_a_deleted_file(tmp_path: Path) -> None:
     st = Store(tmp_path / "data")
     rec = sim_recording(tmp_path, 7)
-    sid = st.import_paths([rec]).results[0].session_id
+    sid = importer.import_paths(st, [rec]).results[0].session_id
     edits.delete_session(st, sid)
     assert st.session_count() == 0 and queries.sessions(st) == [] and queries.recording_paths(st) == []
     assert [x[0] for x in edits.deleted_sessions(st)] == [sid]
-    again = st.import_paths([rec]).results[0]
+    again = importer.import_paths(st, [rec]).results[0]
     assert (again.status, again.session_id) == ("added", sid) and "restored" in again.message
     assert st.session_count() == 1
     with pytest.raises(StoreError, match="no session 42"):
@@ -107,7 +107,7 @@ def test_dates_come_from_the_recording(tmp_path: Path) -> None:
         assert recording_start(sl, "phone").date().isoformat() == "2024-02-11"
     # A CSV with relative times says nothing: the file time stands in, and the session says so.
     rel = csv_export(rec, tmp_path / "rel.csv")
-    sid = st.import_paths([rel]).results[0].session_id
+    sid = importer.import_paths(st, [rel]).results[0].session_id
     row = next(r for r in queries.sessions(st) if r.id == sid)
     assert row.date_source == "file time"
     edits.set_started(st, sid, datetime(2025, 3, 4, 18, 30))
@@ -144,7 +144,7 @@ def test_evaluate_labels_scores_the_detector_against_the_users_word(tmp_path: Pa
     data = tmp_path / "data"
     st = Store(data)
     rec = sim_recording(tmp_path, 11)
-    sid = st.import_paths([rec]).results[0].session_id
+    sid = importer.import_paths(st, [rec]).results[0].session_id
     d = queries.session_detail(st, sid)
     assert d is not None and d.sets and d.detected.holds
     n_sets, n_holds = len(d.sets), len(d.detected.holds)
@@ -215,9 +215,9 @@ def test_an_empty_recording_is_saved_only_when_asked(tmp_path: Path) -> None:
     cut = sim.samples[: int(9 * sim.header.sample_rate_hz)]  # a Stop after 9 s: standing, nothing done
     path = st.recordings_dir / "stopped.htrec"
     write_recording(path, sim.header, cut)
-    result = st.import_recording(path, keep_empty=False)
+    result = importer.import_recording(st, path, keep_empty=False)
     assert result.status == "empty" and result.session_id is None and "not saved" in result.message
     assert st.session_count() == 0 and path.exists()  # the file stays: nothing lost
-    assert st.import_recording(path).status == "added"  # asked for: kept
+    assert importer.import_recording(st, path).status == "added"  # asked for: kept
     full = sim_recording(tmp_path, 5)
-    assert st.import_recording(full, keep_empty=False).status == "added"
+    assert importer.import_recording(st, full, keep_empty=False).status == "added"

@@ -14,8 +14,8 @@ from store_builders import sim_recording
 
 from sensor.analyze import analyze_path
 from sensor.cli import main
+from sensor.recording import read_header
 from sensor.routine import group_sets
-from sensor.store import read_header
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "recordings").glob("*.htrec"))[:2]

@@ -14,8 +14,8 @@ from garmin_fit_sdk import Decoder, Stream
 from store_builders import analysis, hold, reps, session
 
 from dashboard import exports
-from sensor import queries
-from sensor.store import Store
+from sensor import importer
+from sensor.store import Store, queries
 
 
 @pytest.fixture()
@@ -73,7 +73,7 @@ def test_the_session_page_fit_is_the_cli_fit(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path / "data"))
     rec = sim_recording(tmp_path, 808)
     st = Store(tmp_path / "data")
-    res = st.import_recording(rec)
+    res = importer.import_recording(st, rec)
     d = queries.session_detail(st, res.session_id)
     assert d is not None
     (tmp_path / "page.fit").write_bytes(exports.session_fit(d))

@@ -13,10 +13,10 @@ import pytest
 from store_builders import analysis, hold, reps, session
 from streamlit.testing.v1 import AppTest
 
-from sensor import edits
+from sensor import importer
 from sensor.cli import main
-from sensor.queries import week_start
-from sensor.store import Store
+from sensor.store import Store, edits
+from sensor.store.queries import week_start
 
 pytestmark = pytest.mark.slow  # the whole dashboard, several times per test
 
@@ -82,8 +82,8 @@ def week(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     rec, csv = tmp_path / "friday.htrec", tmp_path / "friday-export.csv"
     write_recording(rec, sim.header, sim.samples, sim.gaps)
     write_generic_csv(csv, sim.samples)
-    first = st.import_paths([rec]).results[0]
-    again = st.import_paths([csv]).results[0]
+    first = importer.import_paths(st, [rec]).results[0]
+    again = importer.import_paths(st, [csv]).results[0]
     assert first.status == "added" and again.status == "already"
     assert again.session_id == first.session_id and "same samples" in again.message
     ids["S6"] = int(first.session_id)  # type: ignore[arg-type]

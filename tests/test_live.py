@@ -12,13 +12,15 @@ import numpy as np
 import pytest
 from store_builders import sim_recording
 
+from sensor import importer
 from sensor.analyze import analyze_path
 from sensor.events import Gap, Rep
 from sensor.live import TRACE_HZ, LiveSession, event_loop
-from sensor.recording import Header, read_recording
-from sensor.samples import Samples
-from sensor.sources import LinkStatus, ReplaySource, SimulatedSource, SourceItem, interleave
+from sensor.recording import read_recording
+from sensor.samples import Samples, interleave
+from sensor.sources import ReplaySource, SimulatedSource
 from sensor.store import Store
+from sensor.stream import Header, LinkStatus, SourceItem
 
 
 def run_to_end(session: LiveSession, timeout_s: float = 60.0) -> None:
@@ -67,7 +69,7 @@ def test_stop_closes_the_recording_and_the_store_import_works(tmp_path: Path) ->
     live = LiveSession(
         SimulatedSource(12, speed=5, short=True),
         recordings_dir=store.recordings_dir,
-        on_finished=lambda p: store.import_recording(p).message,
+        on_finished=lambda p: importer.import_recording(store, p).message,
     )
     live.start()
     deadline = time.monotonic() + 20

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from sensor import importer
 from sensor.cli import main
 from sensor.store import Store
 from tests.malformed import HTREC_CASES, PUSH_CASES, Case, all_file_cases, write_corpus
@@ -84,7 +85,7 @@ def test_a_batch_import_of_the_whole_corpus_finishes_with_a_report_per_file(tmp_
     cases = [c for c in all_file_cases() if not c.pending_reader_fix]
     paths = write_corpus(tmp_path / "corpus", cases)
     st = Store(tmp_path / "data")
-    report = st.import_paths([tmp_path / "corpus"])
+    report = importer.import_paths(st, [tmp_path / "corpus"])
     by_name = {r.path.name: r for r in report.results}
     searched = [p for p in paths if not (p.is_dir() and not any(p.iterdir()))]  # an empty folder holds no file
     assert sorted(by_name) == sorted(p.name for p in searched)  # every file has its line

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from store_builders import analysis, hold, reps, session
 
-from sensor import queries
 from sensor.routine import HoldTarget, RepTarget, Routine, compare, group_sets, load_routine, save_routine
-from sensor.store import Store
+from sensor.store import Store, queries
 
 
 def at(d: date, hour: int = 12) -> datetime:

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from sensor.errors import RecordingError
-from sensor.recording import Header, RecordingReader, RecordingWriter, read_recording, write_recording
+from sensor.recording import RecordingReader, RecordingWriter, read_recording, write_recording
 from sensor.samples import Samples
+from sensor.stream import Header
 from tests.conftest import sim
 
 

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from sensor.live import LiveSession
-from sensor.recording import Header, RecordingWriter, read_recording
+from sensor.recording import RecordingWriter, read_recording
 from sensor.recovery import recover_interrupted, recover_recording
 from sensor.sources import SimulatedSource
+from sensor.stream import Header
 from tests.malformed import still_samples
 
 

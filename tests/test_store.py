@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from store_builders import analysis, hold, reps, session, sim_recording
 
-from sensor import cli_store
+from sensor import cli_store, importer
 from sensor import store as store_mod
 from sensor.errors import StoreError
 from sensor.events import Analysis, Rep
 from sensor.store import MIGRATIONS, SCHEMA_VERSION, Store, data_dir
+from sensor.store import database
+from sensor.store.schema import statements
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -37,7 +39,7 @@ def test_new_store_is_wal_with_foreign_keys_and_latest_schema(tmp_path: Path) ->
 def test_migration_from_version_1_keeps_the_data(tmp_path: Path) -> None:
     db = tmp_path / store_mod.DB_FILE
     con = sqlite3.connect(db)
-    for stmt in store_mod._statements(MIGRATIONS[0]):
+    for stmt in statements(MIGRATIONS[0]):
         con.execute(stmt)
     con.execute("PRAGMA user_version = 1")
     con.execute(
@@ -87,7 +89,7 @@ def test_locked_database_gives_a_clear_store_error_and_changes_nothing(tmp_path:
             session(st, T0, analysis(reps("bridge", 4)), tag="second")
         # A locked store is not the file's fault: import stops with the StoreError.
         with pytest.raises(StoreError, match="locked"):
-            st.import_paths([rec])
+            importer.import_paths(st, [rec])
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
@@ -99,13 +101,13 @@ def test_locked_database_gives_a_clear_store_error_and_changes_nothing(tmp_path:
 def test_import_is_idempotent_by_content(tmp_path: Path) -> None:
     rec = sim_recording(tmp_path, 5)
     st = Store(tmp_path / "data")
-    first = st.import_paths([rec])
+    first = importer.import_paths(st, [rec])
     assert [r.status for r in first.results] == ["added"]
     n_reps = count(st, "reps")
     assert n_reps > 0
     copy = tmp_path / "renamed.htrec"
     copy.write_bytes(rec.read_bytes())
-    again = st.import_paths([rec, copy, tmp_path])  # the folder holds the same two files again
+    again = importer.import_paths(st, [rec, copy, tmp_path])  # the folder holds the same two files again
     assert {r.status for r in again.results} == {"already"}
     assert count(st, "sessions") == 1
     assert count(st, "reps") == n_reps
@@ -119,8 +121,8 @@ def test_imported_session_matches_the_analysis(tmp_path: Path) -> None:
     rec = sim_recording(tmp_path, 6)
     expected = analyze_path(rec)
     st = Store(tmp_path / "data")
-    sid = st.import_paths([rec]).results[0].session_id
-    from sensor.queries import session_detail
+    sid = importer.import_paths(st, [rec]).results[0].session_id
+    from sensor.store.queries import session_detail
 
     d = session_detail(st, sid)
     assert d is not None
@@ -142,7 +144,7 @@ def test_bad_files_fail_alone_with_one_line_each(tmp_path: Path) -> None:
     bad_csv = tmp_path / "bad.csv"
     bad_csv.write_text("time_s,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z\n0,0,0,9.8,0,0,0\n0.01,0,zero,9.8,0,0,0\n")
     st = Store(tmp_path / "data")
-    report = st.import_paths([corrupt, unknown, good, bad_csv, tmp_path / "missing.htrec"])
+    report = importer.import_paths(st, [corrupt, unknown, good, bad_csv, tmp_path / "missing.htrec"])
     status = {r.path.name: r.status for r in report.results}
     assert status == {
         "corrupt.htrec": "failed",
@@ -165,7 +167,7 @@ def test_an_analysis_that_cannot_be_stored_leaves_no_partial_rows(tmp_path: Path
     session(st, T0, analysis(reps("bridge", 2)))
     # The third rep breaks a NOT NULL constraint after the session row was inserted.
     broken = analysis([*reps("bridge", 2), Rep(None, 50.0, 56.0, 5.0, 56.5)])  # type: ignore[arg-type]
-    result = st.import_file(rec, analyzer=lambda p: (broken, None))
+    result = importer.import_file(st, rec, analyzer=lambda p: (broken, None))
     assert result.status == "failed" and "cannot be stored" in result.message
     assert (count(st, "sessions"), count(st, "reps"), count(st, "sets")) == (1, 2, 1)
     assert list(st.recordings_dir.iterdir()) == []
@@ -174,7 +176,7 @@ def test_an_analysis_that_cannot_be_stored_leaves_no_partial_rows(tmp_path: Path
 def test_file_names_are_data_not_sql(tmp_path: Path) -> None:
     evil = sim_recording(tmp_path, 5, name="x'); DROP TABLE sessions; --.htrec")
     st = Store(tmp_path / "data")
-    assert st.import_paths([evil]).results[0].status == "added"
+    assert importer.import_paths(st, [evil]).results[0].status == "added"
     with st.connect() as con:
         assert con.execute("SELECT source_path FROM sessions").fetchone()[0].endswith("DROP TABLE sessions; --.htrec")
     assert count(st, "sessions") == 1
@@ -182,8 +184,10 @@ def test_file_names_are_data_not_sql(tmp_path: Path) -> None:
 
 def test_sql_is_parameterized_in_the_store_and_query_layer() -> None:
     """No SQL is built from values: the only formatted statements are our own constants."""
-    for mod in ("store.py", "queries.py", "edits.py"):
-        src = (Path(store_mod.__file__).parent / mod).read_text()
+    modules = sorted(Path(store_mod.__file__).parent.glob("*.py"))
+    assert {"database.py", "writes.py", "queries.py", "edits.py"} <= {m.name for m in modules}
+    for mod in modules:
+        src = mod.read_text()
         formatted = re.findall(r'execute\w*\(\s*f"([^"]*)"', src)
         assert all(s.startswith("PRAGMA user_version") for s in formatted), formatted
         assert ".format(" not in src and "% (" not in src
@@ -257,7 +261,7 @@ def test_analysis_round_trips_through_the_store(tmp_path: Path) -> None:
     st = Store(tmp_path)
     a = analysis(reps("bridge", 3), [hold("side_plank", "left", 200, 31.5, 72.5), hold("side_plank", None, 300, 12.0)])
     sid = session(st, T0, a)
-    from sensor.queries import session_detail
+    from sensor.store.queries import session_detail
 
     d = session_detail(st, sid)
     assert d is not None
@@ -295,7 +299,7 @@ def test_a_phone_export_folder_is_one_session(tmp_path: Path) -> None:
     (export / "Metadata.csv").write_text("version,device name,recording time,platform\n3,Pixel,x,android\n")
     sim_recording(tmp_path / "in", 5)
     st = Store(tmp_path / "data")
-    report = st.import_paths([tmp_path / "in"])
+    report = importer.import_paths(st, [tmp_path / "in"])
     assert sorted(r.path.name for r in report.results) == ["phone-2025-03-03", "sim5.htrec"]
     assert {r.status for r in report.results} == {"added"}
     with st.connect() as con:
@@ -303,7 +307,7 @@ def test_a_phone_export_folder_is_one_session(tmp_path: Path) -> None:
         n_reps = con.execute("SELECT count(*) FROM reps JOIN sessions s ON s.id = reps.session_id WHERE s.kind = 'phone'").fetchone()[0]
     assert kind == "phone" and file_path.endswith(".zip")
     assert n_reps == len(analyze_path(export).reps) > 0
-    assert st.import_paths([export]).results[0].status == "already"
+    assert importer.import_paths(st, [export]).results[0].status == "already"
 
 
 # -- failure paths: nothing lost, nothing left behind, each said as what it is -----------
@@ -321,7 +325,7 @@ def test_concurrent_imports_of_one_file_never_fail_or_leave_parts(tmp_path: Path
     def one() -> None:
         st = Store(data)
         start.wait()
-        results.extend(r.status for r in st.import_paths([rec]).results)
+        results.extend(r.status for r in importer.import_paths(st, [rec]).results)
 
     threads = [threading.Thread(target=one) for _ in range(4)]
     for t in threads:
@@ -348,7 +352,7 @@ def test_a_failed_copy_leaves_no_part_and_no_session(tmp_path: Path, monkeypatch
         raise OSError(errno.EIO, "Input/output error")
 
     monkeypatch.setattr(shutil, "copyfile", half_copy)
-    [res] = st.import_paths([rec]).results
+    [res] = importer.import_paths(st, [rec]).results
     assert res.status == "failed" and "Input/output error" in res.message
     assert list(st.recordings_dir.iterdir()) == [] and count(st, "sessions") == 0
 
@@ -358,7 +362,7 @@ def test_a_failed_copy_leaves_no_part_and_no_session(tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(shutil, "copyfile", disk_full)
     with pytest.raises(StoreError, match=r"^disk full: cannot copy") as e:
-        st.import_paths([rec])
+        importer.import_paths(st, [rec])
     assert "\n" not in str(e.value) and rec.name in str(e.value)  # the store's problem, not the file's
     assert list(st.recordings_dir.iterdir()) == [] and count(st, "sessions") == 0
 
@@ -381,8 +385,8 @@ def test_an_empty_database_is_refused_never_recreated(tmp_path: Path) -> None:
 
 
 def test_damaged_pages_give_one_line_from_queries(tmp_path: Path) -> None:
-    from sensor import queries
     from sensor.routine import Routine
+    from sensor.store import queries
 
     st = Store(tmp_path)
     for i in range(40):
@@ -415,7 +419,7 @@ def test_a_read_only_data_folder_can_be_viewed(tmp_path: Path, monkeypatch: pyte
     session(st, T0, analysis(reps("bridge", 3)))
     rec = sim_recording(tmp_path / "in", 5)
     # chmod is what a user does; the probe is patched too because root ignores modes.
-    monkeypatch.setattr(store_mod, "_writable", lambda folder, db: False)
+    monkeypatch.setattr(database, "_writable", lambda folder, db: False)
     os.chmod(st.db_path, 0o444)
     os.chmod(tmp_path, 0o555)
     try:
@@ -424,7 +428,7 @@ def test_a_read_only_data_folder_can_be_viewed(tmp_path: Path, monkeypatch: pyte
         with pytest.raises(StoreError, match="cannot be written \\(the data folder is read-only: viewing only\\)"):
             session(ro, T0, analysis(reps("bridge", 4)), tag="new")
         with pytest.raises(StoreError):
-            ro.import_paths([rec])
+            importer.import_paths(ro, [rec])
     finally:
         os.chmod(tmp_path, 0o755)
         os.chmod(st.db_path, 0o644)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sensor import importer
 from sensor.inputs import write_generic_csv
 from sensor.store import Store
 from sensor.uploads import stage_uploads
@@ -29,6 +30,6 @@ def test_one_export_uploaded_as_files_is_one_session(tmp_path: Path) -> None:
     staged = stage_uploads(uploads, tmp_path / "stage")
     assert [p.name for p in staged] == ["phone-export.zip", "generic.csv", "phone-export.zip"]
     assert len({p for p in staged}) == 3
-    report = Store(tmp_path / "data").import_paths(staged)
+    report = importer.import_paths(Store(tmp_path / "data"), staged)
     assert [r.status for r in report.results] == ["added", "added", "failed"]
     assert "lacks gravity" in report.results[2].message

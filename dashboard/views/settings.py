@@ -9,10 +9,11 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import audio, data, ui
-from sensor import edits
+from sensor import importer
 from sensor.errors import HoldTrackError
+from sensor.importer import ImportResult
 from sensor.routine import MOUNTS, AudioSettings, HoldTarget, RepTarget, Routine
-from sensor.store import ImportResult
+from sensor.store import edits
 
 st.title("Settings")
 r = data.routine()
@@ -103,7 +104,7 @@ if files and st.button("Import", icon=":material/upload:"):
             def _progress(done: int, total: int, res: ImportResult) -> None:
                 bar.progress(done / total, text=res.path.name)
 
-            report = data.store().import_paths(paths, _progress)
+            report = importer.import_paths(data.store(), paths, _progress)
     except HoldTrackError as e:
         st.error(str(e))
     except OSError as e:

@@ -19,7 +19,7 @@ from sensor.fake_bluez.control import FakeControl
 from sensor.fake_bluez.feeds import SyntheticFeed
 from sensor.fake_bluez.sensor_sim import SensorSpec
 from sensor.samples import STANDARD_GRAVITY, Samples
-from sensor.sources import LinkStatus
+from sensor.stream import LinkStatus
 
 # One least-significant bit of each profile as HoldTrack configures it: (acc m/s², gyro rad/s).
 LSB: dict[str, tuple[float, float]] = {

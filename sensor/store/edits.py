@@ -21,7 +21,7 @@ import numpy as np
 
 from sensor.errors import StoreError
 from sensor.events import Analysis
-from sensor.store import Store
+from sensor.store.writes import Store
 
 SIGNATURE_SEGMENTS = 32
 SIGNATURE_TOL_MPS2 = 0.02  # two files hold the same samples when every segment mean agrees this well

@@ -8,17 +8,20 @@ per week (Monday to Sunday) here.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 
-from sensor import edits
-from sensor.events import Analysis
+from sensor.events import Analysis, Hold, Rep
 from sensor.routine import PARTS, Outcome, RepSet, Routine, outcomes, reaches, rep_sets
-from sensor.store import Store, Trace, rows_to_analysis
+from sensor.store import edits
+from sensor.store.writes import Store
+from sensor.trace import Trace
 
 EXERCISES = ("bridge", "back_extension", "side_plank", "plank")
 
@@ -395,3 +398,32 @@ def recording_paths(store: Store) -> list[tuple[int, str, str, bool]]:
             "SELECT id, local_date, file_path, demo FROM sessions WHERE kind = 'htrec' AND deleted_utc IS NULL ORDER BY started_utc DESC"
         ).fetchall()
     return [(int(r[0]), str(r[1]), str(store.resolve(r[2])), bool(r[3])) for r in rows]
+
+
+def rows_to_analysis(session: sqlite3.Row | dict[str, Any], reps: Sequence[Any], holds: Sequence[Any], gaps: Sequence[Any]) -> Analysis:
+    """Rebuild an ``Analysis`` from stored rows (exports, routine comparison)."""
+    from sensor.events import Gap
+
+    return Analysis(
+        reps=[Rep(r["exercise"], r["start_s"], r["end_s"], r["hold_s"], r["detected_at_s"], r["peak_deg"]) for r in reps],
+        holds=[
+            Hold(
+                h["exercise"],
+                h["side"],
+                h["start_s"],
+                h["end_s"],
+                h["duration_s"],
+                h["sway_deg"],
+                h["tremor_dps"],
+                h["sag_deg"],
+                h["detected_at_s"],
+                h["score"],
+            )
+            for h in holds
+        ],
+        gaps=[Gap(g["start_s"], g["end_s"]) for g in gaps],
+        calibrated=bool(session["calibrated"]),
+        duration_s=float(session["duration_s"]),
+        sample_rate_hz=float(session["sample_rate_hz"]),
+        source=str(session["source"]),
+    )

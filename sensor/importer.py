@@ -1,0 +1,273 @@
+"""Importing files into the store: find them, skip what is already there, analyse each one
+with the session runner, and store it with a copy of the file. One bad file never stops a
+batch: each gets a result line (``ImportReport``). The store itself never analyses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sensor.errors import HoldTrackError, InputError, StoreError
+from sensor.events import Analysis
+from sensor.store import SessionInfo, Store
+from sensor.trace import TRACE_HZ, Trace
+
+IMPORT_SUFFIXES = (".htrec", ".csv", ".zip")  # what a folder given to import is searched for
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """The outcome for one file: ``status`` is added, already or failed."""
+
+    path: Path
+    status: str
+    message: str
+    session_id: int | None = None
+
+
+@dataclass(slots=True)
+class ImportReport:
+    results: list[ImportResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> list[ImportResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def summary(self) -> str:
+        return f"{self.count('added')} added, {self.count('already')} already in the store, {self.count('failed')} failed"
+
+
+Progress = Callable[[int, int, ImportResult], None]
+Analyzer = Callable[[Path], "tuple[Analysis, Trace | None]"]
+"""Reads one file into its analysis and display trace; raises ``InputError`` if it cannot."""
+
+
+
+
+def import_paths(
+    store: Store,
+    paths: Iterable[str | Path],
+    progress: Progress | None = None,
+    *,
+    demo: bool = False,
+    analyzer: Analyzer | None = None,
+) -> ImportReport:
+    """Import recordings and exports (folders are searched for them). Files already
+    imported (same content) are skipped; a file that fails gets one error line and
+    changes nothing in the store."""
+    files = expand_paths(paths)
+    report = ImportReport()
+    for n, path in enumerate(files, 1):
+        result = import_file(store, path, demo=demo, analyzer=analyzer)
+        report.results.append(result)
+        if progress is not None:
+            progress(n, len(files), result)
+    return report
+
+
+def import_file(store: Store, path: Path, *, demo: bool = False, analyzer: Analyzer | None = None) -> ImportResult:
+    """Import one file; never raises for a bad file (StoreError still propagates: a
+    store that cannot be written is not the file's fault)."""
+    try:
+        return _import_file(store, Path(path), demo, analyzer)
+    except StoreError:
+        raise
+    except HoldTrackError as e:
+        return ImportResult(Path(path), "failed", str(e))
+    except OSError as e:
+        return ImportResult(Path(path), "failed", f"{path}: {e.strerror or e}")
+    except Exception as e:
+        # A reader that tripped over a malformed file (even a bug, even MemoryError):
+        # this file's problem only; the batch goes on and reports it.
+        return ImportResult(Path(path), "failed", f"{path}: cannot be read ({type(e).__name__}: {e})")
+
+
+def _import_file(store: Store, path: Path, demo: bool, analyzer: Analyzer | None) -> ImportResult:
+    if not path.exists():
+        raise InputError(path, "no such file")
+    kind = detect_kind(path)
+    digest = content_hash(path)
+    existing = store.has_hash(digest)
+    if existing is not None:
+        return _already(store, path, existing)
+    from sensor.store.edits import find_by_fingerprint, fingerprint_file  # numpy: only when a file is new
+
+    fingerprint = fingerprint_file(path)
+    same = find_by_fingerprint(store, fingerprint)
+    if same is not None:  # the same samples in another file (e.g. a recording's CSV export)
+        return ImportResult(path, "already", f"{path}: already in the store (session {same}, the same samples)", same)
+    analysis, trace = (analyzer or analyze_file)(path)
+    info = _describe(path, kind, digest, demo)
+    info.fingerprint = fingerprint
+    copy = store.keep_file(path, info)
+    try:
+        sid = store.add_session(analysis, info, trace)
+    except sqlite3.IntegrityError as e:
+        sid2 = store.has_hash(digest)
+        if sid2 is None:  # not a race with another import: the analysis is unusable
+            if copy is not None:
+                copy.unlink(missing_ok=True)
+            raise InputError(path, f"analysis cannot be stored ({e})") from None
+        # The winner's session points at this very copy (the name comes from the
+        # content hash): keep it.
+        # Imported by someone else in the meantime (the hash is UNIQUE).
+        return ImportResult(path, "already", f"{path}: already in the store (session {sid2})", sid2)
+    except BaseException:
+        if copy is not None:
+            copy.unlink(missing_ok=True)
+        raise
+    what = f"{len(analysis.reps)} reps, {len(analysis.holds)} hold{'' if len(analysis.holds) == 1 else 's'}"
+    if analysis.damaged_blocks:
+        what += f"; {analysis.damaged_blocks} damaged block(s) skipped"
+    if analysis.interrupted:
+        what += f"; interrupted recording, {analysis.duration_s:.1f} s recovered"
+    return ImportResult(path, "added", f"{path}: added as session {sid} ({what})", sid)
+
+
+def _already(store: Store, path: Path, sid: int) -> ImportResult:
+    """A file imported before; if its session is in the bin, importing it restores it."""
+    if store.restore_from_bin(sid):
+        return ImportResult(path, "added", f"{path}: restored session {sid} from the bin", sid)
+    return ImportResult(path, "already", f"{path}: already in the store (session {sid})", sid)
+
+
+def import_recording(
+    store: Store, path: Path, *, demo: bool = False, keep_empty: bool = True, analysis: Analysis | None = None
+) -> ImportResult:
+    """Import a recording written by the session runner (already in the data folder).
+    ``analysis``: what the runner found live (with its display trace), saved as it is —
+    the same as re-analysing the recording would give, without reading it again.
+    ``keep_empty=False``: a recording in which nothing was detected (a Stop after a few
+    seconds) is not saved as a session; status ``empty``, the file stays for the user
+    to import if they want it."""
+    if analysis is not None:
+        analysis, trace = _with_trace(analysis)
+    elif keep_empty:
+        return import_file(store, path, demo=demo)
+    else:
+        try:
+            analysis, trace = analyze_file(Path(path))
+        except HoldTrackError as e:
+            return ImportResult(Path(path), "failed", str(e))
+    if not keep_empty and not analysis.reps and not analysis.holds:
+        return ImportResult(
+            Path(path),
+            "empty",
+            f"nothing was detected in {analysis.duration_s:.0f} s: not saved as a session (holdtrack import {path} keeps it)",
+        )
+    return import_file(store, path, demo=demo, analyzer=lambda _p: (analysis, trace))
+
+
+def analyze_file(path: Path) -> tuple[Analysis, Trace | None]:
+    """The session runner over any supported input (the same code as ``holdtrack analyze``,
+    with the settings the recording was made with), and its display trace."""
+    from sensor.analyze import analyze_stream
+    from sensor.inputs import open_input
+    from sensor.runner import settings_for
+
+    header, items = open_input(path)
+    return _with_trace(analyze_stream(items, settings=settings_for(header, trace_hz=TRACE_HZ), header=header))
+
+
+def _with_trace(analysis: Analysis) -> tuple[Analysis, Trace | None]:
+    """The analysis without its raw trace points, and those points as the stored trace."""
+    from sensor.trace import regular_trace
+
+    trace = regular_trace(*analysis.trace, TRACE_HZ) if analysis.trace is not None else None
+    analysis.trace = None
+    return analysis, trace
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+EXPORT_NAMES = {"gyroscope.csv", "totalacceleration.csv", "accelerometer.csv", "raw data.csv"}
+
+
+def is_export_dir(path: Path) -> bool:
+    """A phone-export folder (Sensor Logger, phyphox): imported as one session."""
+    try:
+        return path.is_dir() and any(f.name.lower() in EXPORT_NAMES for f in path.iterdir() if f.is_file())
+    except OSError:
+        return False
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, plus what folders hold: recordings, CSV files, zipped exports, and
+    phone-export folders (each one session), in sorted order."""
+    out: list[Path] = []
+
+    def walk(folder: Path) -> None:
+        for p in sorted(folder.iterdir()):
+            if p.name.startswith("."):
+                continue
+            if p.is_dir():
+                if is_export_dir(p):
+                    out.append(p)
+                else:
+                    walk(p)
+            elif p.suffix.lower() in IMPORT_SUFFIXES:
+                out.append(p)
+
+    for p in map(Path, paths):
+        if p.is_dir() and not is_export_dir(p):
+            walk(p)
+        else:
+            out.append(p)
+    return out
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of a file, or of a folder's files (names and contents, in sorted order)."""
+    if not path.is_dir():
+        return file_hash(path)
+    h = hashlib.sha256()
+    for f in sorted(x for x in path.rglob("*") if x.is_file()):
+        h.update(str(f.relative_to(path)).encode() + b"\0" + file_hash(f).encode())
+    return h.hexdigest()
+
+
+def detect_kind(path: Path) -> str:
+    """htrec, csv or phone; an unknown format raises ``InputError`` (one line)."""
+    from sensor.inputs import sniff_kind
+
+    return {"recording": "htrec", "csv": "csv"}.get(sniff_kind(path), "phone")
+
+
+def _describe(path: Path, kind: str, digest: str, demo: bool) -> SessionInfo:
+    """Session facts from the file: the header of a recording, the file time otherwise."""
+    from sensor.dates import recording_start
+
+    started = recording_start(path, kind)  # the header, the export's metadata or first timestamp
+    info = SessionInfo(
+        started or datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        str(path.resolve()),
+        "",
+        digest,
+        kind=kind,
+        demo=demo,
+        date_source="recording" if started else "file time",
+    )
+    if kind != "htrec":
+        return info
+    from sensor.recording import read_header
+
+    h = read_header(path)
+    info.source = h.source
+    info.mount = h.mount
+    info.device = dict(h.device)
+    info.app_version = h.app_version
+    return info

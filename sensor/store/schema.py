@@ -1,0 +1,125 @@
+"""The session database's schema: ordered migrations and how they are applied."""
+
+from __future__ import annotations
+
+# Ordered schema steps; step i brings ``PRAGMA user_version`` from i to i + 1. Never edit
+# a released step: add a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the core tables
+    """
+    CREATE TABLE devices (
+        id INTEGER PRIMARY KEY,
+        profile TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL DEFAULT '',
+        UNIQUE (profile, name, address)
+    );
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        started_utc TEXT NOT NULL,          -- ISO 8601, UTC
+        local_date TEXT NOT NULL,           -- YYYY-MM-DD where the user is (weeks, days)
+        duration_s REAL NOT NULL,
+        source_path TEXT NOT NULL,          -- where the file was imported from
+        file_path TEXT NOT NULL,            -- the recording kept in the data folder
+        content_hash TEXT NOT NULL UNIQUE,  -- sha256 of the file: imports are idempotent
+        kind TEXT NOT NULL,                 -- htrec, csv, phone
+        source TEXT NOT NULL DEFAULT '',    -- ble, simulated, ... (from the header)
+        demo INTEGER NOT NULL DEFAULT 0,
+        calibrated INTEGER NOT NULL DEFAULT 0,
+        sample_rate_hz REAL NOT NULL DEFAULT 0,
+        mount TEXT NOT NULL DEFAULT 'back',
+        device_id INTEGER REFERENCES devices (id),
+        app_version TEXT NOT NULL DEFAULT '',
+        imported_utc TEXT NOT NULL
+    );
+    CREATE TABLE sets (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        exercise TEXT NOT NULL,
+        start_s REAL NOT NULL,
+        end_s REAL NOT NULL,
+        rep_count INTEGER NOT NULL,
+        UNIQUE (session_id, idx)
+    );
+    CREATE TABLE reps (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        set_id INTEGER NOT NULL REFERENCES sets (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        exercise TEXT NOT NULL,
+        start_s REAL NOT NULL,
+        end_s REAL NOT NULL,
+        hold_s REAL NOT NULL,
+        detected_at_s REAL NOT NULL,
+        peak_deg REAL NOT NULL DEFAULT 0
+    );
+    CREATE TABLE holds (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        exercise TEXT NOT NULL,
+        side TEXT,
+        start_s REAL NOT NULL,
+        end_s REAL NOT NULL,
+        duration_s REAL NOT NULL,
+        sway_deg REAL NOT NULL,
+        tremor_dps REAL NOT NULL,
+        sag_deg REAL NOT NULL,
+        detected_at_s REAL NOT NULL,
+        score REAL NOT NULL DEFAULT 0
+    );
+    CREATE TABLE gaps (
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        start_s REAL NOT NULL,
+        end_s REAL NOT NULL
+    );
+    CREATE INDEX reps_session ON reps (session_id);
+    CREATE INDEX holds_session ON holds (session_id);
+    CREATE INDEX sets_session ON sets (session_id);
+    CREATE INDEX gaps_session ON gaps (session_id);
+    """,
+    # 2: a display trace per session (so a timeline never re-reads an hour of samples),
+    # and date lookups for history
+    """
+    CREATE TABLE traces (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+        t0_s REAL NOT NULL,
+        hz REAL NOT NULL,
+        deg BLOB NOT NULL                   -- float32 little-endian, NaN where no data
+    );
+    CREATE INDEX sessions_date ON sessions (local_date);
+    """,
+    # 3: editing (sensor/edits.py): a bin with undo, duplicates found by content, where the
+    # date came from, and the user's corrections kept beside the detected events
+    """
+    ALTER TABLE sessions ADD COLUMN deleted_utc TEXT;
+    ALTER TABLE sessions ADD COLUMN duplicate_of INTEGER;
+    ALTER TABLE sessions ADD COLUMN fingerprint TEXT;
+    ALTER TABLE sessions ADD COLUMN date_source TEXT NOT NULL DEFAULT 'recording';
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        target TEXT NOT NULL,               -- set or hold
+        idx INTEGER NOT NULL,               -- sets.idx or holds.idx
+        field TEXT NOT NULL,                -- rep_count, start_s, end_s, side
+        value TEXT NOT NULL,                -- JSON
+        created_utc TEXT NOT NULL,
+        UNIQUE (session_id, target, idx, field)
+    );
+    CREATE INDEX corrections_session ON corrections (session_id);
+    CREATE INDEX sessions_fingerprint ON sessions (fingerprint);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def statements(script: str) -> list[str]:
+    """Split a migration script into statements (ours hold no ';' inside strings)."""
+    out = []
+    for part in script.split(";"):
+        lines = [ln.split("--", 1)[0] for ln in part.splitlines()]
+        stmt = "\n".join(lines).strip()
+        if stmt:
+            out.append(stmt)
+    return out

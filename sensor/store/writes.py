@@ -1,0 +1,210 @@
+"""Writing sessions: one analysed session in one transaction (with its sets, reps, holds,
+gaps and display trace), the recording file kept beside it, demo sessions removed."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sensor.errors import StoreError
+from sensor.events import Analysis, Hold, Rep
+from sensor.routine import group_sets
+from sensor.store.database import Database
+from sensor.trace import Trace
+
+
+@dataclass(slots=True)
+class SessionInfo:
+    """What is known about a recording besides its analysis."""
+
+    started_utc: datetime
+    source_path: str
+    file_path: str
+    content_hash: str
+    kind: str = "htrec"
+    source: str = ""
+    demo: bool = False
+    mount: str = "back"
+    device: dict[str, Any] = field(default_factory=dict)
+    app_version: str = ""
+    fingerprint: str | None = None  # the samples' signature (sensor.store.edits): duplicates by content
+    date_source: str = "recording"  # recording, file time (nothing in the file said), edited
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _as_utc(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+class Store(Database):
+    """The session store: the database plus the ways sessions are written to it."""
+
+    # -- writing -----------------------------------------------------------------------
+
+    def has_hash(self, content_hash: str) -> int | None:
+        """The session id of a file already imported, else None."""
+        with self.connect() as con:
+            row = con.execute("SELECT id FROM sessions WHERE content_hash = ?", (content_hash,)).fetchone()
+        return int(row[0]) if row else None
+
+    def add_session(self, analysis: Analysis, info: SessionInfo, trace: Trace | None = None) -> int:
+        """Insert one analysed session with its sets, reps, holds, gaps and trace."""
+        with self.transaction() as con:
+            return self._insert(con, analysis, info, trace)
+
+    def _insert(self, con: sqlite3.Connection, a: Analysis, info: SessionInfo, trace: Trace | None) -> int:
+        device_id = None
+        if info.device:
+            d = (str(info.device.get("profile", "")), str(info.device.get("name", "")), str(info.device.get("address", "")))
+            con.execute("INSERT OR IGNORE INTO devices (profile, name, address) VALUES (?, ?, ?)", d)
+            device_id = con.execute("SELECT id FROM devices WHERE profile = ? AND name = ? AND address = ?", d).fetchone()[0]
+        started = _as_utc(info.started_utc)
+        cur = con.execute(
+            """INSERT INTO sessions (started_utc, local_date, duration_s, source_path, file_path,
+                   content_hash, kind, source, demo, calibrated, sample_rate_hz, mount, device_id,
+                   app_version, imported_utc, fingerprint, date_source)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                started.astimezone().date().isoformat(),
+                float(a.duration_s),
+                info.source_path,
+                info.file_path,
+                info.content_hash,
+                info.kind,
+                info.source or a.source,
+                int(info.demo),
+                int(a.calibrated),
+                float(a.sample_rate_hz),
+                info.mount,
+                device_id,
+                info.app_version,
+                _utc_now(),
+                info.fingerprint,
+                info.date_source,
+            ),
+        )
+        sid = int(cur.lastrowid)  # type: ignore[arg-type]
+        reps: list[Rep] = list(a.reps)
+        rep_no = 0
+        for set_idx, members in enumerate(group_sets(reps)):
+            rs = [reps[i] for i in members]
+            set_id = con.execute(
+                "INSERT INTO sets (session_id, idx, exercise, start_s, end_s, rep_count) VALUES (?, ?, ?, ?, ?, ?)",
+                (sid, set_idx, rs[0].exercise, rs[0].start_s, rs[-1].end_s, len(rs)),
+            ).lastrowid
+            for r in rs:
+                con.execute(
+                    """INSERT INTO reps (session_id, set_id, idx, exercise, start_s, end_s, hold_s,
+                           detected_at_s, peak_deg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (sid, set_id, rep_no, r.exercise, r.start_s, r.end_s, r.hold_s, r.detected_at_s, r.peak_deg),
+                )
+                rep_no += 1
+        holds: list[Hold] = sorted(a.holds, key=lambda h: h.start_s)
+        con.executemany(
+            """INSERT INTO holds (session_id, idx, exercise, side, start_s, end_s, duration_s,
+                   sway_deg, tremor_dps, sag_deg, detected_at_s, score)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                (
+                    sid,
+                    i,
+                    h.exercise,
+                    h.side,
+                    h.start_s,
+                    h.end_s,
+                    h.duration_s,
+                    h.sway_deg,
+                    h.tremor_dps,
+                    h.sag_deg,
+                    h.detected_at_s,
+                    h.score,
+                )
+                for i, h in enumerate(holds)
+            ],
+        )
+        con.executemany(
+            "INSERT INTO gaps (session_id, start_s, end_s) VALUES (?, ?, ?)",
+            [(sid, g.start_s, g.end_s) for g in a.gaps],
+        )
+        if trace is not None and len(trace.deg):
+            con.execute(
+                "INSERT INTO traces (session_id, t0_s, hz, deg) VALUES (?, ?, ?, ?)",
+                (sid, float(trace.t0_s), float(trace.hz), np.asarray(trace.deg, "<f4").tobytes()),
+            )
+        return sid
+
+    def delete_demo(self) -> int:
+        """Remove the demo sessions (and their copied files); returns how many."""
+        with self.transaction() as con:
+            rows = con.execute("SELECT id, file_path FROM sessions WHERE demo = 1").fetchall()
+            con.execute("DELETE FROM sessions WHERE demo = 1")
+        for row in rows:
+            self.resolve(row["file_path"]).unlink(missing_ok=True)
+        return len(rows)
+
+    def restore_from_bin(self, session_id: int) -> bool:
+        """Take a session out of the bin; False if it was not in it."""
+        with self.transaction() as con:
+            n = con.execute("UPDATE sessions SET deleted_utc = NULL WHERE id = ? AND deleted_utc IS NOT NULL", (session_id,)).rowcount
+        return bool(n)
+
+    def keep_file(self, path: Path, info: SessionInfo) -> Path | None:
+        """Copy the file into the data folder (unless it already lives there) so the
+        session stays replayable when the original moves; sets ``info.file_path``.
+        Returns the copy this call made (to remove if the import fails), else None."""
+        try:
+            path.resolve().relative_to(self.data_dir.resolve())
+            inside = True
+        except ValueError:
+            inside = False
+        if inside:
+            info.file_path = str(path.resolve().relative_to(self.data_dir.resolve()))
+            return None
+        day = _as_utc(info.started_utc).astimezone().strftime("%Y-%m-%d")
+        suffix = ".zip" if path.is_dir() else path.suffix.lower()
+        target = self.recordings_dir / f"{day}_{info.content_hash[:12]}{suffix}"
+        info.file_path = str(target.relative_to(self.data_dir))
+        if target.exists():  # left by an import that raced with this one: not ours to remove
+            return None
+        # Write then rename: a crash never leaves half a file under the final name. The
+        # temporary name is unique, so concurrent imports never share (or remove) one.
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=self.recordings_dir)
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            if path.is_dir():  # an export folder is kept zipped (the phone reader takes zips)
+                made = Path(shutil.make_archive(str(tmp), "zip", path))
+                os.replace(made, tmp)
+            else:
+                shutil.copyfile(path, tmp)
+            try:
+                os.link(tmp, target)  # never over a copy another import just made (and may remove)
+            except FileExistsError:
+                return None
+            except OSError:  # a file system without hard links
+                if target.exists():
+                    return None
+                os.replace(tmp, target)
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreError(
+                    f"disk full: cannot copy {path.name} into {self.recordings_dir}; free some space and import it again"
+                ) from None
+            raise
+        finally:
+            tmp.unlink(missing_ok=True)
+            tmp.with_name(tmp.name + ".zip").unlink(missing_ok=True)
+        return target
