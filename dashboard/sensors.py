@@ -17,8 +17,9 @@ import streamlit as st
 from dashboard import data
 from sensor import importer
 from sensor.coach import Coach
+from sensor.events import Analysis
 from sensor.live import LiveSession, event_loop
-from sensor.sources import SimulatedSource, Source
+from sensor.sources import Source, make_source
 
 SCAN_S = 5.0
 
@@ -55,7 +56,7 @@ def choices() -> dict[str, Choice]:
         "sim": Choice(
             "Simulated wearer (no hardware needed)",
             "sim",
-            lambda o: SimulatedSource(o["seed"], o["speed"]),
+            lambda o: make_source(f"sim:{o['seed']}", speed=o["speed"]),
             _sim_options,
         )
     }
@@ -86,7 +87,7 @@ def _ble_source(dev: dict[str, Any]) -> Source:
     ble, why = _ble_module()
     if ble is None:
         raise RuntimeError(why)
-    src: Source = ble.BleSource(dev["address"])
+    src = make_source(f"ble:{dev['address']}")
     src.header.mount = data.routine().mount  # where the user says the sensor is worn (Settings)
     return src
 
@@ -138,8 +139,9 @@ def start(source: Source, *, record: bool, key: str = "live_session") -> LiveSes
     saved = st.session_state.setdefault(f"{key}_saved", {})
     saved.clear()
 
-    def on_finished(path: Path) -> str:
-        result = importer.import_recording(store, path, keep_empty=False)  # a Stop after a few seconds saves nothing
+    def on_finished(path: Path, analysis: Analysis | None) -> str:
+        # The events found live are saved as they are (a recording left by a crash: analysed).
+        result = importer.import_recording(store, path, keep_empty=False, analysis=analysis)  # a Stop after a few seconds saves nothing
         if result.status == "failed":
             raise RuntimeError(result.message)
         if result.status == "empty":

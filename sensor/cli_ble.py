@@ -75,6 +75,8 @@ def register(subparsers: Any) -> None:
         const="127.0.0.1:8000",
         help="take Sensor Logger HTTP pushes instead of BLE (default 127.0.0.1:8000)",
     )
+    p.add_argument("--source", metavar="SPEC", help="any source: ble:ADDRESS_OR_NAME, phone-push[:HOST:PORT], replay:PATH or sim:SEED")
+    p.add_argument("--speed", type=float, help="replay: and sim: sources: times real time (1-50)")
     p.add_argument("--rate", type=float, default=100.0, help="sample rate to ask the sensor for, Hz (default 100)")
     p.add_argument("--mount", choices=("back", "front", "left", "right"), default="back", help="where the sensor is worn (default: back)")
     p.add_argument("--scan-timeout", type=float, default=8.0, help=argparse.SUPPRESS)
@@ -130,31 +132,37 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 async def _open_source(args: argparse.Namespace) -> Any:
-    if args.phone_push is not None:
-        from sensor.phone_push import PhonePushSource, parse_hostport
+    """The source ``record`` was asked for (``--source``, ``--phone-push``, ``--device`` or the
+    only supported sensor in range), opened, with what the user must know printed."""
+    from sensor.sources import make_source
 
-        host, port = parse_hostport(args.phone_push)
-        push = PhonePushSource(host, port)
-        await push.open()
-        print(f"waiting for Sensor Logger pushes on {push.url}", flush=True)
-        print("  (set this as Sensor Logger's push URL; its last part pairs the phone with this session)", flush=True)
-        return push
-    from sensor.ble import BleSource, scan
-
-    if args.device:
-        source = BleSource(args.device, rate_hz=args.rate, scan_timeout_s=args.scan_timeout, time_scale=args.time_scale)
+    if args.source:
+        source = make_source(args.source, **({"speed": args.speed} if args.speed is not None else {}))
+    elif args.phone_push is not None:
+        source = make_source(f"phone-push:{args.phone_push}")
     else:
-        found = await scan(min(args.scan_timeout, 4.0))
-        supported = [s for s in found if s.supported]
-        if not supported:
-            raise DeviceError("no supported sensor in range: switch it on, or name it with --device")
-        if len(supported) > 1:
-            names = ", ".join(f"{s.name or '?'} ({s.address})" for s in supported)
-            raise DeviceError(f"{len(supported)} sensors in range: {names}; choose one with --device")
-        source = BleSource(supported[0], rate_hz=args.rate, scan_timeout_s=args.scan_timeout, time_scale=args.time_scale)
+        from sensor.ble import BleSource, scan
+
+        options = {"rate_hz": args.rate, "scan_timeout_s": args.scan_timeout, "time_scale": args.time_scale}
+        if args.device:
+            source = make_source(f"ble:{args.device}", **options)
+        else:
+            found = await scan(min(args.scan_timeout, 4.0))
+            supported = [s for s in found if s.supported]
+            if not supported:
+                raise DeviceError("no supported sensor in range: switch it on, or name it with --device")
+            if len(supported) > 1:
+                names = ", ".join(f"{s.name or '?'} ({s.address})" for s in supported)
+                raise DeviceError(f"{len(supported)} sensors in range: {names}; choose one with --device")
+            source = BleSource(supported[0], **options)
     await source.open()
-    dev = source.header.device
-    print(f"connected to {dev.get('name') or dev.get('address')} ({dev.get('label')}), {source.header.sample_rate_hz:g} Hz", flush=True)
+    url = getattr(source, "url", None)
+    if url is not None:  # the phone push receiver
+        print(f"waiting for Sensor Logger pushes on {url}", flush=True)
+        print("  (set this as Sensor Logger's push URL; its last part pairs the phone with this session)", flush=True)
+    elif source.header.source == "ble":
+        dev = source.header.device
+        print(f"connected to {dev.get('name') or dev.get('address')} ({dev.get('label')}), {source.header.sample_rate_hz:g} Hz", flush=True)
     return source
 
 
@@ -229,30 +237,48 @@ def _status_text(status: Any, holds: list[Any], elapsed_s: float, link_ok: bool)
     return " | ".join(parts)
 
 
+class _StatusSink:
+    """The session runner's news as the CLI's status line (a ``sensor.runner.Sink``)."""
+
+    def __init__(self, line: _StatusLine) -> None:
+        self.line = line
+        self.holds: list[Any] = []
+        self.link_ok = True
+        self.first_t: float | None = None
+
+    def opened(self, runner: Any) -> None:
+        pass
+
+    def update(self, item: Any, events: Any, status: Any) -> None:
+        from sensor.events import Hold
+        from sensor.samples import Samples
+        from sensor.stream import LinkStatus
+
+        self.holds += [e for e in events if isinstance(e, Hold)]
+        if isinstance(item, Samples):
+            self.first_t = float(item.time_s[0]) if self.first_t is None else self.first_t
+            self.line.show(_status_text(status, self.holds, float(item.time_s[-1]) - self.first_t, self.link_ok))
+        elif isinstance(item, LinkStatus):
+            self.link_ok = item.connected
+            self.line.message(f"[{item.at_s:7.1f} s] {'link up' if item.connected else 'link down'}: {item.message}")
+
+    def finished(self, result: Any) -> None:
+        self.line.done()
+
+
 async def _record(args: argparse.Namespace) -> int:
     import asyncio  # here, not at module level: every CLI start would pay for it
 
-    from sensor.events import Gap, Hold, Rep
-    from sensor.pipeline import Pipeline
-    from sensor.recording import RecordingWriter
     from sensor.recovery import recover_interrupted
-    from sensor.samples import Samples
-    from sensor.settings import PipelineSettings
-    from sensor.stream import LinkStatus
+    from sensor.runner import SessionRunner, settings_for
 
     out = Path(args.out) if args.out else _default_out()
+    if out.exists():
+        raise HoldTrackError(f"{out} exists: recordings are never overwritten")
     for path, secs in recover_interrupted(out.parent, "holdtrack-*.htrec"):
         print(f"recovered {secs:.1f} s from an interrupted recording: {path}", flush=True)
     source = await _open_source(args)
     source.header.mount = args.mount
-    try:
-        writer = RecordingWriter(out, source.header)
-    except FileExistsError:
-        await source.stop()
-        raise HoldTrackError(f"{out} exists: recordings are never overwritten") from None
-    except OSError as e:
-        await source.stop()
-        raise HoldTrackError(f"cannot write {out}: {e.strerror}") from None
     print("calibration: stand upright and still for 3 s with the sensor on your back", flush=True)
 
     loop = asyncio.get_running_loop()
@@ -266,46 +292,24 @@ async def _record(args: argparse.Namespace) -> int:
 
     loop.add_signal_handler(signal.SIGINT, request_stop)
     loop.add_signal_handler(signal.SIGTERM, request_stop)
-    pipeline = Pipeline(PipelineSettings(mount=args.mount))
     line = _StatusLine()
-    events: list[Any] = []
-    gaps: list[Gap] = []
-    links: list[LinkStatus] = []
-    first_t: float | None = None
-    last_t = 0.0
-    samples = 0
-    link_ok = True
+    runner = SessionRunner(source.header, settings_for(source.header, mount=args.mount), recording=out, sinks=[_StatusSink(line)])
     try:
-        async for item in source.stream():
-            if isinstance(item, Samples):
-                if len(item) == 0:
-                    continue
-                writer.write(item)  # the recording first: analysis trouble never loses data
-                samples += len(item)
-                first_t = float(item.time_s[0]) if first_t is None else first_t
-                last_t = float(item.time_s[-1])
-                events += pipeline.feed(item)
-                holds = [e for e in events if isinstance(e, Hold)]
-                line.show(_status_text(pipeline.status, holds, last_t - first_t, link_ok))
-                if args.duration is not None and last_t - first_t >= args.duration:
-                    request_stop()
-            elif isinstance(item, Gap):
-                writer.mark_gap(item.start_s, item.end_s)
-                gaps.append(item)
-                events += pipeline.gap(item.start_s, item.end_s)
-            elif isinstance(item, LinkStatus):
-                writer.note(link={"connected": item.connected, "at_s": item.at_s, "message": item.message})
-                links.append(item)
-                link_ok = item.connected
-                line.message(f"[{item.at_s:7.1f} s] {'link up' if item.connected else 'link down'}: {item.message}")
-        events += pipeline.finish()
+        result = await runner.run(source, stop_after_s=args.duration)
+    except FileExistsError:
+        raise HoldTrackError(f"{out} exists: recordings are never overwritten") from None
+    except OSError as e:
+        if runner.recording_path is None:
+            raise HoldTrackError(f"cannot write {out}: {e.strerror}") from None
+        raise
     finally:
-        writer.close()
         line.done()
         _remove_signal_handlers(loop)
-    reps = [e for e in events if isinstance(e, Rep)]
-    holds = [e for e in events if isinstance(e, Hold)]
-    _print_summary(out, samples, (last_t - first_t) if first_t is not None else 0.0, reps, holds, gaps, links)
+        await source.stop()
+    a = result.analysis
+    _print_summary(out, result.samples, a.duration_s, a.reps, a.holds, a.gaps, result.links)
+    for message in result.errors:
+        print(f"warning: {message}", file=sys.stderr)
     return 0
 
 

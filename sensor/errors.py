@@ -36,3 +36,7 @@ class DeviceNotFoundError(DeviceError):
 
 class StoreError(HoldTrackError):
     """The session database cannot be used (locked, damaged, unknown schema)."""
+
+
+class UsageError(HoldTrackError):
+    """A command or option the program cannot act on (an unknown source spec, a bad value)."""

@@ -50,8 +50,6 @@ Analyzer = Callable[[Path], "tuple[Analysis, Trace | None]"]
 """Reads one file into its analysis and display trace; raises ``InputError`` if it cannot."""
 
 
-
-
 def import_paths(
     store: Store,
     paths: Iterable[str | Path],

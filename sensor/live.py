@@ -18,19 +18,21 @@ import copy
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from sensor.coach import Coach, Cue
-from sensor.events import Event, Gap, Hold, HoldStarted, Rep
+from sensor.events import Analysis, Event, Gap, Hold, HoldStarted, Rep
 from sensor.samples import Samples
-from sensor.sources import Source
-from sensor.stream import LinkStatus
+from sensor.stream import Header, LinkStatus, SourceItem
+
+if TYPE_CHECKING:
+    from sensor.runner import RunResult, SessionRunner
+    from sensor.settings import PipelineSettings
+    from sensor.sources import Source
 
 TRACE_HZ = 10.0  # pelvis-angle points per second of stream kept for the live chart
 TRACE_WINDOW_S = 90.0  # how much of it is kept
@@ -116,17 +118,11 @@ class _State:
     recovered: str | None = None
 
 
-def _default_pipeline(mount: str = "back") -> Any:
-    from sensor.pipeline import Pipeline  # numpy/scipy work: loaded when a session starts
-    from sensor.settings import PipelineSettings
-
-    return Pipeline(PipelineSettings(mount=mount))
-
-
 class LiveSession:
-    """Runs one source until it ends or ``stop()``; records it (when ``recordings_dir`` is
-    given) and feeds the pipeline. ``on_finished(recording_path)`` runs in a worker
-    thread after the recording is closed (the dashboard imports it into the store there).
+    """Runs one source through the session runner until it ends or ``stop()``; records it
+    (when ``recordings_dir`` is given). ``on_finished(recording_path, analysis)`` runs in a
+    worker thread after the recording is closed, with the events found live (the dashboard
+    stores them there); ``analysis`` is None for a recording an earlier crash left behind.
     """
 
     def __init__(
@@ -134,22 +130,22 @@ class LiveSession:
         source: Source,
         *,
         recordings_dir: Path | None = None,
-        pipeline_factory: Callable[[str], Any] | None = None,
-        on_finished: Callable[[Path], str] | None = None,
+        settings: PipelineSettings | None = None,
+        on_finished: Callable[[Path, Analysis | None], str] | None = None,
         trace_hz: float = TRACE_HZ,
         coach: Coach | None = None,
     ) -> None:
         self.source = source
         self.coach = coach
         self.recordings_dir = recordings_dir
-        self._pipeline_factory = pipeline_factory or _default_pipeline
+        self._settings = settings
         self._on_finished = on_finished
         self._trace_dt = 1.0 / trace_hz
         self._lock = threading.Lock()
         self._state = _State(trace=deque(maxlen=int(trace_hz * TRACE_WINDOW_S)))
         self._future: concurrent.futures.Future[None] | None = None
-        self._writer: Any = None
-        self._pipe: Any = None
+        self._runner: SessionRunner | None = None
+        self._trace_hz = trace_hz
         self._last_trace_t = -1e18
         self._stop_requested = False
         self._done = threading.Event()
@@ -261,127 +257,101 @@ class LiveSession:
         for path, _ in found:
             if self._on_finished is not None:
                 with contextlib.suppress(Exception):
-                    await loop.run_in_executor(None, self._on_finished, path)
+                    await loop.run_in_executor(None, self._on_finished, path, None)
 
     async def _consume(self) -> None:
+        from sensor.runner import SessionRunner, settings_for  # the pipeline's numpy/scipy: paid at Start
+
         phase = "finished"
         if self.recordings_dir is not None:
             try:
                 await self._recover()
             except Exception as e:
                 self._set(error=f"recovering an interrupted recording failed: {e}")
+        result = None
+        runner = None
         try:
-            self._pipe = self._pipeline_factory(self.source.header.mount or "back")
-            async for item in self.source.stream():
-                self._handle(item)
+            from sensor.trace import TRACE_HZ as STORE_TRACE_HZ
+
+            settings = self._settings or settings_for(self.source.header, trace_hz=STORE_TRACE_HZ)
+            runner = self._runner = SessionRunner(
+                self.source.header,
+                settings,
+                recording=self._recording_path if self.recordings_dir is not None else None,
+                sinks=[_LiveSink(self)],
+                step_s=self._trace_dt,
+            )
+            result = await runner.run(self.source)
             if self._stop_requested:
                 phase = "stopped"
-            self._publish(self._pipe.finish(), self._state.stream_time_s)
         except asyncio.CancelledError:
             phase = "stopped"  # stop() gave up waiting for the source: end here, cleanly
         except Exception as e:
             phase = "failed"
             self._set(error=f"{type(e).__name__}: {e}")
         finally:
-            path = self._close_writer()
+            path = runner.close_recording() if runner is not None else None
+            if runner is not None and runner.errors:
+                self._set(error="; ".join(runner.errors))
             saving = path is not None and self._on_finished is not None
             self._set(phase="saving" if saving else phase)
         if saving:
             assert path is not None and self._on_finished is not None
+            # Interrupted before the end: the recording holds what came; its analysis is
+            # what the runner had seen up to there.
+            analysis = result.analysis if result is not None else (runner.analysis() if runner is not None else None)
             try:
-                msg = await asyncio.get_running_loop().run_in_executor(None, self._on_finished, path)
+                msg = await asyncio.get_running_loop().run_in_executor(None, self._on_finished, path, analysis)
                 self._set(saved=msg)
             except Exception as e:
                 self._set(error=f"saving the session failed: {e}")
             finally:
                 self._set(phase=phase)
 
-    def _open_writer(self) -> None:
-        """Open the recording at the first samples: by then the source has filled in its
-        header (rate, device), as BLE sources do after connecting."""
-        if self.recordings_dir is None or self._writer is not None:
-            return
-        from sensor.recording import SUFFIX, RecordingWriter
+    def _recording_path(self, header: Header) -> Path:
+        """A new recording's name in our folder: time stamp and source (``LIVE_NAMES``)."""
+        from sensor.recording import SUFFIX
 
+        assert self.recordings_dir is not None
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")  # matches LIVE_NAMES
-        kind = self.source.header.source or "live"
+        kind = header.source or "live"
         path = Path(self.recordings_dir) / f"{stamp}_{kind}{SUFFIX}"
         n = 1
         while path.exists():
             n += 1
             path = path.with_name(f"{stamp}_{kind}-{n}{SUFFIX}")
-        self._writer = RecordingWriter(path, self.source.header)
         self._set(recording=path)
-
-    def _close_writer(self) -> Path | None:
-        if self._writer is None:
-            return None
-        try:
-            self._writer.close()
-        except OSError as e:
-            self._set(error=f"closing the recording failed: {e.strerror}")
-        path: Path = self._writer.path
         return path
 
-    def _handle(self, item: Samples | Gap | LinkStatus) -> None:
-        if isinstance(item, Samples):
-            if len(item) == 0:
-                return
-            self._open_writer()
-            if self._writer is not None:
-                self._writer.write(item)
-            self._feed(item)
-        elif isinstance(item, Gap):
-            if self._writer is not None:
-                self._writer.mark_gap(item.start_s, item.end_s)
-            with self._lock:
-                self._state.gaps.append(item)
-            self._publish(self._pipe.gap(item.start_s, item.end_s), item.end_s)
-        elif isinstance(item, LinkStatus):
-            if self._writer is not None:
-                self._writer.note(link={"connected": item.connected, "at_s": item.at_s, "message": item.message})
-            with self._lock:
-                self._state.link = item
-                self._state.link_log.append(item)
+    def _on_samples(self, piece: Samples, events: Sequence[Event], status: Any) -> None:
+        t = piece.time_s
+        t_end = float(t[-1])
+        with self._lock:
+            st = self._state
+            if st.samples == 0:
+                st.first_time_s = float(t[0])
+                st.phase = "running"
+                self._first_data.notify_all()
+            st.samples += len(piece)
+            st.stream_time_s = t_end
+            st.status = copy.copy(status)
+            if t_end - self._last_trace_t >= self._trace_dt * 0.999 and status is not None and status.pitch_deg is not None:
+                st.trace.append((t_end, float(status.pitch_deg)))
+                self._last_trace_t = t_end
+            calibrated_now = st.calibration == "waiting" and bool(getattr(status, "calibrated", False))
+            if calibrated_now:
+                st.calibration = "done"
+        if calibrated_now and self._runner is not None:
+            self._runner.note(calibrated_at_s=t_end)
+        self._publish(events, t_end, status)
 
-    def _feed(self, samples: Samples) -> None:
-        """Feed in pieces of ``1/TRACE_HZ`` s so the angle trace keeps its rate whatever
-        the chunk size (the pipeline's results do not depend on chunking)."""
-        t = samples.time_s
-        a = 0
-        n = len(samples)
-        while a < n:
-            b = int(min(n, max(a + 1, _searchsorted(t, self._last_trace_t + self._trace_dt, a))))
-            events = self._pipe.feed(samples[a:b])
-            status = self._pipe.status
-            t_end = float(t[b - 1])
-            with self._lock:
-                st = self._state
-                if st.samples == 0:
-                    st.first_time_s = float(t[0])
-                    st.phase = "running"
-                    self._first_data.notify_all()
-                st.samples += b - a
-                st.stream_time_s = t_end
-                st.status = status
-                if t_end - self._last_trace_t >= self._trace_dt * 0.999 and status is not None and status.pitch_deg is not None:
-                    st.trace.append((t_end, float(status.pitch_deg)))
-                    self._last_trace_t = t_end
-                calibrated_now = st.calibration == "waiting" and bool(getattr(status, "calibrated", False))
-                if calibrated_now:
-                    st.calibration = "done"
-            if calibrated_now and self._writer is not None:
-                self._writer.note(calibrated_at_s=t_end)
-            self._publish(events, t_end, status)
-            a = b
-
-    def _publish(self, events: list[Event], now_s: float, status: Any = None) -> None:
+    def _publish(self, events: Sequence[Event], now_s: float, status: Any = None) -> None:
         # Cues are timed where the pipeline has got to, not the newest sample fed (it runs
         # every 0.1 s of stream): an event still in the filters must not come after a cue
         # judged later than it.
         if status is not None:
             now_s = float(getattr(status, "time_s", now_s))
-        cues = self.coach.update(status, events, now_s) if self.coach is not None else []
+        cues = self.coach.update(status, list(events), now_s) if self.coach is not None else []
         if not events and not cues:
             return
         with self._lock:
@@ -398,5 +368,29 @@ class LiveSession:
                     st.hold_started = None
 
 
-def _searchsorted(t: np.ndarray, value: float, lo: int) -> int:
-    return lo + int(np.searchsorted(t[lo:], value, side="right"))
+class _LiveSink:
+    """The runner's news into the session's snapshot (and the coach): a ``runner.Sink``."""
+
+    def __init__(self, session: LiveSession) -> None:
+        self.s = session
+
+    def opened(self, runner: SessionRunner) -> None:
+        pass
+
+    def finished(self, result: RunResult) -> None:
+        pass
+
+    def update(self, item: SourceItem | None, events: Sequence[Event], status: Any) -> None:
+        s = self.s
+        if isinstance(item, Samples):
+            s._on_samples(item, events, status)
+        elif isinstance(item, Gap):
+            with s._lock:
+                s._state.gaps.append(item)
+            s._publish(events, item.end_s)
+        elif isinstance(item, LinkStatus):
+            with s._lock:
+                s._state.link = item
+                s._state.link_log.append(item)
+        else:  # the end: the pipeline's last events
+            s._publish(events, s._state.stream_time_s)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -30,9 +30,8 @@ if TYPE_CHECKING:
 CHUNK = 8192  # samples per feed when nothing asks for finer steps (results do not depend on it)
 
 
-class Sink:
-    """Told what a run sees, in stream order, after the recorder and the pipeline; each
-    method is a no-op here, so a sink overrides what it needs."""
+class Sink(Protocol):
+    """Told what a run sees, in stream order, after the recorder and the pipeline."""
 
     def opened(self, runner: SessionRunner) -> None:
         """The first samples arrived (the recording, if any, is open)."""

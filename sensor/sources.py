@@ -22,14 +22,49 @@ from sensor.stream import Header, LinkStatus, SourceItem
 
 
 class Source(Protocol):
-    """``header`` describes the device; ``stream()`` yields items until the source ends or
+    """``open()`` connects (idempotent; ``stream()`` opens if needed) and completes
+    ``header``, the stream's description; ``stream()`` yields items until the source ends or
     ``stop()`` is called. Sample times increase across the whole stream."""
 
     header: Header
 
+    async def open(self) -> None: ...
+
     def stream(self) -> AsyncIterator[SourceItem]: ...
 
     async def stop(self) -> None: ...
+
+
+SPECS = "ble:ADDRESS_OR_NAME, phone-push[:HOST:PORT], replay:PATH or sim:SEED"
+
+
+def make_source(spec: str, **options: Any) -> Source:
+    """A source from its spec string, the one vocabulary the CLI (``record --source``) and
+    the dashboard share: ``ble:ADDRESS_OR_NAME``, ``phone-push[:HOST:PORT]``,
+    ``replay:PATH``, ``sim:SEED``. ``options`` go to the source (``speed``, ``start_s``,
+    ``rate_hz``, ``time_scale``...). Nothing connects until ``open()``."""
+    from sensor.errors import UsageError
+
+    kind, _, arg = spec.partition(":")
+    kind = kind.strip().lower()
+    if kind == "ble" and arg:
+        from sensor.ble import BleSource
+
+        return BleSource(arg, **options)
+    if kind == "phone-push":
+        from sensor.phone_push import PhonePushSource, parse_hostport
+
+        host, port = parse_hostport(arg)
+        return PhonePushSource(host, port, **options)
+    if kind == "replay" and arg:
+        return ReplaySource(arg, **options)
+    if kind == "sim":
+        try:
+            seed = int(arg or 1)
+        except ValueError:
+            raise UsageError(f"sim:{arg}: the seed is a whole number") from None
+        return SimulatedSource(seed, **options)
+    raise UsageError(f"unknown source {spec!r}: expected {SPECS}")
 
 
 # -- file replay and the simulated wearer as live sources ---------------------------------
@@ -98,6 +133,9 @@ class PacedSource:
         source with ``start_s`` to go back)."""
         self.skip_to_s = float(t_s)
         self._poke()
+
+    async def open(self) -> None:
+        """Nothing to connect: the items are made or read as they are streamed."""
 
     async def stop(self) -> None:
         self._stopping = True

@@ -14,7 +14,7 @@ from store_builders import sim_recording
 
 from sensor import importer
 from sensor.analyze import analyze_path
-from sensor.events import Gap, Rep
+from sensor.events import Analysis, Gap, Rep
 from sensor.live import TRACE_HZ, LiveSession, event_loop
 from sensor.recording import read_recording
 from sensor.samples import Samples, interleave
@@ -32,7 +32,7 @@ def run_to_end(session: LiveSession, timeout_s: float = 60.0) -> None:
 def test_simulated_wearer_live_gives_what_analyze_gives_on_its_recording(tmp_path: Path) -> None:
     finished: list[Path] = []
 
-    def on_finished(path: Path) -> str:
+    def on_finished(path: Path, analysis: Analysis | None) -> str:
         finished.append(path)
         return "saved"
 
@@ -69,7 +69,7 @@ def test_stop_closes_the_recording_and_the_store_import_works(tmp_path: Path) ->
     live = LiveSession(
         SimulatedSource(12, speed=5, short=True),
         recordings_dir=store.recordings_dir,
-        on_finished=lambda p: importer.import_recording(store, p).message,
+        on_finished=lambda p, a: importer.import_recording(store, p, analysis=a).message,
     )
     live.start()
     deadline = time.monotonic() + 20
@@ -364,7 +364,7 @@ def test_the_coach_cues_every_rep_and_the_session_is_saving_until_stored(tmp_pat
     release = threading.Event()
     phases: list[str] = []
 
-    def on_finished(path: Path) -> str:
+    def on_finished(path: Path, analysis: Analysis | None) -> str:
         release.wait(20)
         return "saved"
 

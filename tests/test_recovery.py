@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sensor.events import Analysis
 from sensor.live import LiveSession
 from sensor.recording import RecordingWriter, read_recording
 from sensor.recovery import recover_interrupted, recover_recording
@@ -87,7 +88,7 @@ def test_the_live_view_recovers_and_saves_an_interrupted_session(tmp_path: Path)
     size = store_copy.stat().st_size
     saved: list[Path] = []
 
-    def on_finished(path: Path) -> str:
+    def on_finished(path: Path, analysis: Analysis | None) -> str:
         saved.append(path)
         return "saved"
 

@@ -14,8 +14,7 @@ from sensor import cli_store, importer
 from sensor import store as store_mod
 from sensor.errors import StoreError
 from sensor.events import Analysis, Rep
-from sensor.store import MIGRATIONS, SCHEMA_VERSION, Store, data_dir
-from sensor.store import database
+from sensor.store import MIGRATIONS, SCHEMA_VERSION, Store, data_dir, database
 from sensor.store.schema import statements
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import data, live_view
 from sensor.coach import Coach
 from sensor.live import LiveSession
-from sensor.sources import MAX_SPEED, MIN_SPEED, ReplaySource
+from sensor.sources import MAX_SPEED, MIN_SPEED, ReplaySource, make_source
 
 KEY = "replay_session"
 SPEEDS = [1, 2, 5, 10, 20, 50]
@@ -43,7 +43,7 @@ def _span(path: str, mtime: float) -> tuple[float, float]:
 
 def _play(path: str, speed: float, start_s: float | None = None) -> None:
     try:
-        src = ReplaySource(path, speed, start_s=start_s)
+        src = make_source(f"replay:{path}", speed=speed, start_s=start_s)
     except Exception as e:
         st.error(f"Cannot replay: {e}")
         return
