@@ -57,7 +57,7 @@ def _cpu_s(pid: int) -> float:
 
 
 async def _measure(bus: str, fake_pid: int, profile: str, speed: float, seconds: float) -> Result:
-    from sensor.ble import BleSource
+    from sensor.ble_source import BleSource
     from sensor.pipeline import Pipeline
 
     pipe = Pipeline()

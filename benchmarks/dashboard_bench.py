@@ -143,10 +143,10 @@ def main() -> None:
         rows.append(("history page, 1,000 sessions", cold, warm))
         cold, warm = page_times(many, "views/session.py", args.runs)
         rows.append(("session page, store of 1,000", cold, warm))
-        from sensor.store import queries
+        from sensor.store import queries, weeks
 
         st = Store(many)
-        q = statistics.median(timed(lambda: (queries.sessions(st), queries.weekly_adherence(st), queries.weekly_trends(st)), args.runs))
+        q = statistics.median(timed(lambda: (queries.sessions(st), weeks.weekly_adherence(st), weeks.weekly_trends(st)), args.runs))
         print(f"\n{'what':34} {'cold (s)':>9} {'warm (s)':>9} {'warm / baseline':>16}")
         for name, c, w in rows:
             print(f"{name:34} {'' if c is None else f'{c:9.3f}':>9} {w:9.3f} {w / base:15.1f}x")

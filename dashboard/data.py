@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from sensor.routine import Routine, load_routine, save_routine
-from sensor.store import Store, data_dir, queries
+from sensor.store import Store, data_dir, queries, weeks
 from sensor.trace import downsample
 
 TIMELINE_POINTS = 1500  # a 1-hour session is drawn from at most this many points
@@ -60,22 +60,22 @@ def sessions(include_demo: bool = True) -> list[queries.SessionRow]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _adherence(path: str, rev: tuple[int, int, str], routine_json: str, include_demo: bool, today: date) -> list[queries.WeekAdherence]:
+def _adherence(path: str, rev: tuple[int, int, str], routine_json: str, include_demo: bool, today: date) -> list[weeks.WeekAdherence]:
     r = Routine.from_json(json.loads(routine_json))
-    return queries.weekly_adherence(_store(path), r, include_demo=include_demo, today=today)
+    return weeks.weekly_adherence(_store(path), r, include_demo=include_demo, today=today)
 
 
-def adherence(include_demo: bool = True) -> list[queries.WeekAdherence]:
+def adherence(include_demo: bool = True) -> list[weeks.WeekAdherence]:
     path, rev = _key()
     return _adherence(path, rev, _routine_key(routine()), include_demo, date.today())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _trends(path: str, rev: tuple[int, int, str], include_demo: bool) -> list[queries.WeekTrend]:
-    return queries.weekly_trends(_store(path), include_demo=include_demo)
+def _trends(path: str, rev: tuple[int, int, str], include_demo: bool) -> list[weeks.WeekTrend]:
+    return weeks.weekly_trends(_store(path), include_demo=include_demo)
 
 
-def trends(include_demo: bool = True) -> list[queries.WeekTrend]:
+def trends(include_demo: bool = True) -> list[weeks.WeekTrend]:
     path, rev = _key()
     return _trends(path, rev, include_demo)
 

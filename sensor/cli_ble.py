@@ -141,7 +141,8 @@ async def _open_source(args: argparse.Namespace) -> Any:
     elif args.phone_push is not None:
         source = make_source(f"phone-push:{args.phone_push}")
     else:
-        from sensor.ble import BleSource, scan
+        from sensor.ble import scan
+        from sensor.ble_source import BleSource
 
         options = {"rate_hz": args.rate, "scan_timeout_s": args.scan_timeout, "time_scale": args.time_scale}
         if args.device:
@@ -296,16 +297,17 @@ async def _record(args: argparse.Namespace) -> int:
     runner = SessionRunner(source.header, settings_for(source.header, mount=args.mount), recording=out, sinks=[_StatusSink(line)])
     try:
         result = await runner.run(source, stop_after_s=args.duration)
-    except FileExistsError:
-        raise HoldTrackError(f"{out} exists: recordings are never overwritten") from None
-    except OSError as e:
-        if runner.recording_path is None:
+    except BaseException as e:
+        if not stopping:  # the source is still running: end it (the recording is closed)
+            await source.stop()
+        if isinstance(e, FileExistsError):
+            raise HoldTrackError(f"{out} exists: recordings are never overwritten") from None
+        if isinstance(e, OSError) and runner.recording_path is None:
             raise HoldTrackError(f"cannot write {out}: {e.strerror}") from None
         raise
     finally:
         line.done()
         _remove_signal_handlers(loop)
-        await source.stop()
     a = result.analysis
     _print_summary(out, result.samples, a.duration_s, a.reps, a.holds, a.gaps, result.links)
     for message in result.errors:

@@ -23,10 +23,15 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sensor.events import Gap
+
+if TYPE_CHECKING:
+    from sensor.devices.base import Decoded
+    from sensor.settings import ClockSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,9 @@ class _WindowMin:
 # How long a packet that came late waits for the rest of a burst, and at most (seconds).
 SETTLE_S = 0.3
 MAX_HOLD_S = 3.0
+# Devices with their own clock: the minimum-delay window, and the drift absorbed at most.
+DEVICE_WINDOW_S = 10.0
+DEVICE_MAX_SLEW = 2e-3
 
 
 class RateLockedClock:
@@ -252,7 +260,9 @@ class DeviceClock:
     backwards (device reset) re-anchors.
     """
 
-    def __init__(self, rate_hz: float, *, window_s: float = 10.0, max_slew: float = 2e-3, anchor_s: float = 1.0) -> None:
+    def __init__(
+        self, rate_hz: float, *, window_s: float = DEVICE_WINDOW_S, max_slew: float = DEVICE_MAX_SLEW, anchor_s: float = 1.0
+    ) -> None:
         if rate_hz <= 0:
             raise ValueError("rate must be positive")
         self.period = 1.0 / rate_hz
@@ -320,3 +330,42 @@ class DeviceClock:
     def flush(self) -> list[Stamped]:
         """End of stream or link: anything held back for anchoring is stamped now."""
         return self._release()
+
+
+class PacketStamper:
+    """Stream times for a connection's decoded packets: the device's own clock when its
+    packets carry times (``DeviceClock``), else counted at the rate (``RateLockedClock``).
+
+    How long a burst may take to catch up after a stall is a property of the host
+    (scheduling), so that patience is in wall seconds: with ``time_scale`` > 1 (a sped-up
+    simulated sensor) it is scaled, so a busy host is never read as lost samples.
+    """
+
+    def __init__(self, rate_hz: float, settings: ClockSettings, time_scale: float = 1.0) -> None:
+        self.rate_hz = rate_hz
+        self.settings = settings
+        self.time_scale = time_scale
+        self._rate: RateLockedClock | None = None
+        self._device: DeviceClock | None = None
+
+    def push(self, arrival_s: float, d: Decoded) -> list[Stamped]:
+        """One notification's samples (``arrival_s`` on the stream clock); settled packets out."""
+        s = self.settings
+        if d.time_s is not None:
+            if self._device is None:
+                self._device = DeviceClock(self.rate_hz, window_s=s.device_window_s, max_slew=s.device_max_slew)
+            return self._device.push(arrival_s, np.asarray(d.time_s), d.imu, d.lost)
+        if self._rate is None:
+            wall = max(1.0, self.time_scale)
+            self._rate = RateLockedClock(self.rate_hz, settle_s=s.settle_s * wall, max_hold_s=s.max_hold_s * wall)
+        return self._rate.push(arrival_s, d.imu, d.lost)
+
+    def reconnected(self) -> None:
+        """The next packet starts a new connection."""
+        for c in (self._rate, self._device):
+            if c is not None:
+                c.reconnected()
+
+    def flush(self, final: bool = False) -> list[Stamped]:
+        """Settle held packets (a link went down, or the stream ended: ``final``)."""
+        return (self._rate.flush(final=final) if self._rate else []) + (self._device.flush() if self._device else [])

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from sensor.routine import LABELS, PARTS, Routine
-from sensor.store import Store, queries
+from sensor.store import Store, queries, weeks
 
 
 def session_json(r: queries.SessionRow) -> dict[str, Any]:
@@ -35,7 +35,7 @@ def session_json(r: queries.SessionRow) -> dict[str, Any]:
     }
 
 
-def week_json(w: queries.WeekAdherence) -> dict[str, Any]:
+def week_json(w: weeks.WeekAdherence) -> dict[str, Any]:
     return {
         "week_start": w.start.isoformat(),
         "sessions": w.sessions,
@@ -53,10 +53,10 @@ def week_json(w: queries.WeekAdherence) -> dict[str, Any]:
 def history(store: Store, routine: Routine, *, include_demo: bool = True, today: date | None = None) -> dict[str, Any]:
     """Weeks (oldest first) and sessions (newest first), computed as the dashboard does."""
     rows = queries.sessions(store, routine, include_demo=include_demo)
-    weeks = queries.weekly_adherence(store, routine, include_demo=include_demo, today=today, rows=rows)
+    by_week = weeks.weekly_adherence(store, routine, include_demo=include_demo, today=today, rows=rows)
     return {
         "routine": routine.to_json(),
-        "weeks": [week_json(w) for w in weeks],
+        "weeks": [week_json(w) for w in by_week],
         "sessions": [session_json(r) for r in rows],
     }
 

@@ -1,4 +1,4 @@
-"""Phone inputs: Sensor Logger HTTP push batches and exports, phyphox CSV exports.
+"""Phone exports: Sensor Logger (folder or zip) and phyphox (CSV, zip, .xls).
 
 Everything becomes ``Samples`` in the phone frame (x right, y up the screen, z out of the
 screen) with Android's sign convention: specific force in m/s² (+9.81 on z lying face up),
@@ -12,167 +12,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import zipfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
 
 from sensor.csvread import Head, Source, line_of, read_head, read_numeric
 from sensor.errors import InputError
+from sensor.phone_streams import Stream, merge_streams
 from sensor.samples import Samples
 from sensor.validate import regularize, validate_samples
-
-Platform = Literal["android", "ios"]
-Stream = tuple[np.ndarray, np.ndarray]  # times (n,) seconds, values (n, 3)
-
-TOTAL, ACCEL, GRAVITY, GYRO = "totalacceleration", "accelerometer", "gravity", "gyroscope"
-MAX_BUFFER_S = 30.0  # the push merger keeps at most this much of any one stream
-
-
-# -- shared --------------------------------------------------------------------------------
-
-
-def _clean(t: np.ndarray, v: np.ndarray) -> Stream:
-    """Sort by time and drop repeated timestamps (Sensor Logger can log duplicates)."""
-    order = np.argsort(t, kind="stable")
-    t, v = t[order], v[order]
-    keep = np.concatenate([[True], np.diff(t) > 0]) if len(t) else np.zeros(0, bool)
-    return t[keep], v[keep]
-
-
-def _interp(t: np.ndarray, src: Stream) -> np.ndarray:
-    """``src`` linearly interpolated at ``t`` (held beyond its ends)."""
-    st, sv = src
-    return np.stack([np.interp(t, st, sv[:, c]) for c in range(3)], axis=1)
-
-
-def _merge(where: str, acc: Stream, gyro: Stream, gravity: Stream | None = None) -> Samples:
-    """Acc-stream samples (plus gravity) with gyro interpolated, over the streams' overlap."""
-    streams = [acc, gyro] + ([gravity] if gravity is not None else [])
-    for s in streams:
-        if len(s[0]) == 0:
-            raise InputError(where, "a sensor stream has no samples")
-    lo, hi = max(s[0][0] for s in streams), min(s[0][-1] for s in streams)
-    inside = (acc[0] >= lo) & (acc[0] <= hi)
-    t = acc[0][inside]
-    if len(t) == 0:
-        raise InputError(where, "the accelerometer and gyroscope recordings do not overlap in time")
-    f = acc[1][inside] + (_interp(t, gravity) if gravity is not None else 0.0)
-    return Samples(t, np.concatenate([f, _interp(t, gyro)], axis=1))
-
-
-# -- Sensor Logger HTTP push ---------------------------------------------------------------
-
-
-def parse_push(batch: bytes | str | Mapping[str, Any], source: str = "push") -> dict[str, Stream]:
-    """One push body -> {sensor name: (epoch s, xyz)} for the sensors HoldTrack uses.
-
-    Items are ``{"name", "time": epoch ns, "values": {"x", "y", "z"}}``; ``x, y, z`` at the
-    item's top level are accepted too. Other sensors are skipped. ``InputError.row`` is the
-    1-based index of the offending payload item.
-    """
-    if isinstance(batch, (bytes, str)):
-        try:
-            batch = json.loads(batch)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise InputError(source, f"not JSON: {e}") from None
-    if not isinstance(batch, Mapping) or not isinstance(batch.get("payload"), list):
-        raise InputError(source, "no 'payload' list in the push body")
-    where = f"{source} message {batch.get('messageId', '?')}"
-    rows: dict[str, list[tuple[float, float, float, float]]] = {}
-    for i, item in enumerate(batch["payload"], start=1):
-        if not isinstance(item, Mapping):
-            raise InputError(where, "payload item is not an object", row=i)
-        name = str(item.get("name", "")).lower()
-        if name not in (TOTAL, ACCEL, GRAVITY, GYRO):
-            continue
-        values = item.get("values", item)
-        try:
-            t = int(item["time"]) / 1e9
-            if not isinstance(values, dict):
-                raise TypeError("values is not an object")
-            x, y, z = (float(values[k]) for k in ("x", "y", "z"))
-        except (KeyError, TypeError, ValueError):
-            raise InputError(where, f"{name} item needs 'time' (ns) and x, y, z numbers", row=i) from None
-        if not np.all(np.isfinite((t, x, y, z))):
-            raise InputError(where, f"{name} item has a non-finite value", row=i)
-        rows.setdefault(name, []).append((t, x, y, z))
-    out: dict[str, Stream] = {}
-    for name, r in rows.items():
-        a = np.array(r, np.float64)
-        out[name] = _clean(a[:, 0], a[:, 1:])
-    return out
-
-
-class PushMerger:
-    """Pairs pushed acceleration and gyroscope samples by time, across batches.
-
-    Specific force is ``totalacceleration`` when the phone sends it (Android), else
-    ``accelerometer + gravity``. Samples are released once the gyroscope (and gravity)
-    stream has reached their time, or after ``max_wait_s`` with the last values held.
-    """
-
-    def __init__(self, platform: Platform = "android", max_wait_s: float = 1.0, source: str = "push") -> None:
-        self.sign = -1.0 if platform == "ios" else 1.0
-        self.max_wait_s = max_wait_s
-        self.source = source
-        self.use_total = False
-        self._buf: dict[str, Stream] = {k: (np.empty(0), np.empty((0, 3))) for k in (TOTAL, ACCEL, GRAVITY, GYRO)}
-        self._first_primary: float | None = None
-
-    def feed(self, batch: bytes | str | Mapping[str, Any]) -> Samples:
-        streams = parse_push(batch, self.source)
-        if TOTAL in streams:
-            self.use_total = True
-        for name, (t, v) in streams.items():
-            if name in (ACCEL, GRAVITY):
-                v = v * self.sign
-            bt, bv = self._buf[name]
-            bt, bv = _clean(np.concatenate([bt, t]), np.concatenate([bv, v]))
-            keep = bt >= bt[-1] - MAX_BUFFER_S if len(bt) else np.zeros(0, bool)
-            self._buf[name] = (bt[keep], bv[keep])  # bounded even if another stream never comes
-        return self._release(flush=False)
-
-    def flush(self) -> Samples:
-        """Everything still waiting, with the last gyro/gravity values held."""
-        return self._release(flush=True)
-
-    def _release(self, flush: bool) -> Samples:
-        primary = TOTAL if self.use_total else ACCEL
-        pt, pv = self._buf[primary]
-        if len(pt) == 0:
-            return Samples.empty()
-        if self._first_primary is None:
-            self._first_primary = float(pt[0])
-        needs = [GYRO] + ([] if self.use_total else [GRAVITY])
-        ready = min((self._buf[n][0][-1] if len(self._buf[n][0]) else -np.inf) for n in needs)
-        stale = float(pt[-1]) - self.max_wait_s
-        k = len(pt) if flush else int(np.searchsorted(pt, max(ready, stale), "right"))
-        if k == 0:
-            return Samples.empty()
-        for n in needs:
-            if len(self._buf[n][0]) == 0:
-                if not flush and float(pt[-1]) - self._first_primary <= self.max_wait_s:
-                    return Samples.empty()
-                what = "gyroscope" if n == GYRO else "gravity (or total acceleration)"
-                raise InputError(self.source, f"no {what} samples are being pushed: enable it in Sensor Logger")
-        t = pt[:k]
-        force = pv[:k] + (0.0 if self.use_total else _interp(t, self._buf[GRAVITY]))
-        imu = np.concatenate([force, _interp(t, self._buf[GYRO])], axis=1)
-        self._buf[primary] = (pt[k:], pv[k:])
-        for n in needs:  # keep one sample before the next release for interpolation
-            nt, nv = self._buf[n]
-            j = max(0, int(np.searchsorted(nt, t[-1], "right")) - 1)
-            self._buf[n] = (nt[j:], nv[j:])
-        if self.use_total:  # accelerometer and gravity are not needed: do not let them pile up
-            for n in (ACCEL, GRAVITY):
-                self._buf[n] = (np.empty(0), np.empty((0, 3)))
-        return Samples(t, imu)
-
 
 # -- files -----------------------------------------------------------------------------------
 
@@ -319,7 +169,7 @@ def _sensor_logger(files: _Files, ios_standardised: bool | None) -> Samples:
         raise InputError(where, "no Gyroscope.csv: enable the gyroscope in Sensor Logger and record again")
     total = _sensor_logger_stream(files, "totalacceleration.csv")
     if total is not None:
-        return _merge(where, total, gyro)
+        return merge_streams(where, total, gyro)
     acc = _sensor_logger_stream(files, "accelerometer.csv")
     gravity = _sensor_logger_stream(files, "gravity.csv")
     if acc is None or gravity is None:
@@ -327,7 +177,7 @@ def _sensor_logger(files: _Files, ios_standardised: bool | None) -> Samples:
     if ios_standardised is None:
         ios_standardised = meta.get("standardisation") == "true"
     sign = -1.0 if meta.get("platform", "android") == "ios" and not ios_standardised else 1.0
-    return _merge(where, (acc[0], acc[1] * sign), gyro, (gravity[0], gravity[1] * sign))
+    return merge_streams(where, (acc[0], acc[1] * sign), gyro, (gravity[0], gravity[1] * sign))
 
 
 _UNIT = re.compile(r"^(.*?)\s*(?:\(([^)]*)\))?$")
@@ -403,7 +253,7 @@ def _phyphox(files: _Files) -> Samples:
             f"this phyphox export has {has}: use the simple experiment with "
             "Accelerometer and Gyroscope ticked (or a custom experiment with both) and export CSV",
         )
-    return _merge(files.path, found["acc"], found["gyro"])
+    return merge_streams(files.path, found["acc"], found["gyro"])
 
 
 def _excel(files: _Files) -> Samples:

@@ -18,7 +18,8 @@ MAX_XLS_BYTES = 64 * 1024 * 1024  # xlrd holds the whole workbook; .xls sheets e
 
 def read(path: Path) -> Samples:
     """Acceleration (with g) and gyroscope sheets of a phyphox ``.xls``, merged."""
-    from sensor.phone import Stream, _merge, _phyphox_column
+    from sensor.phone import _phyphox_column
+    from sensor.phone_streams import Stream, merge_streams
     from sensor.validate import regularize
 
     if path.suffix.lower() != ".xls":
@@ -58,4 +59,4 @@ def read(path: Path) -> Samples:
             found[kind] = regularize(block[:, 0], block[:, 1:], where, lambda i: i + 2, csv_time=False)
     if "acc" not in found or "gyro" not in found:
         raise InputError(path, "this Excel export lacks acceleration with g or the gyroscope: record both and export CSV")
-    return _merge(str(path), found["acc"], found["gyro"])
+    return merge_streams(str(path), found["acc"], found["gyro"])

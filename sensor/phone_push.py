@@ -2,7 +2,7 @@
 
 A small asyncio HTTP/1.1 server (bound to 127.0.0.1 unless told otherwise) takes the JSON
 batches Sensor Logger POSTs, pairs acceleration and gyroscope with
-``sensor.phone.PushMerger`` and yields ``Samples`` on a stream clock that starts at the
+``sensor.phone_streams.PushMerger`` and yields ``Samples`` on a stream clock that starts at the
 first sample. Set Sensor Logger's push URL to the one ``record`` shows,
 ``http://HOST:PORT/TOKEN`` (add ``?platform=ios`` for an iPhone without "Standardise Units
 & Frames"). A pause in the pushed sample times longer than ``gap_s`` becomes a ``Gap``;
@@ -378,7 +378,7 @@ class PhonePushSource:
     def _parse(self, body: bytes, platform: str) -> Samples:
         """In the pool thread: bounded JSON, a batch dated near the stream clock, merged."""
         from sensor.checks import parse_json
-        from sensor.phone import PushMerger
+        from sensor.phone_streams import PushMerger
 
         try:
             batch = parse_json(body)

@@ -124,9 +124,9 @@ class SessionRunner:
                 self._writer.mark_gap(item.start_s, item.end_s)
             events = self.pipeline.gap(item.start_s, item.end_s)
         else:
-            if self._writer is not None:
-                self._writer.note(link={"connected": item.connected, "at_s": item.at_s, "message": item.message})
             self.links.append(item)
+            if self._writer is not None:
+                self._note_link(item)
             events = []
         self.events.extend(events)
         for sink in self.sinks:
@@ -178,6 +178,12 @@ class SessionRunner:
         header = replace(self.header, settings=self.settings.to_json(), status=None)
         path = self._recording(header) if callable(self._recording) else self._recording
         self._writer = RecordingWriter(path, header)
+        for link in self.links:  # link news that came before the first samples (connected...)
+            self._note_link(link)
+
+    def _note_link(self, item: LinkStatus) -> None:
+        assert self._writer is not None
+        self._writer.note(link={"connected": item.connected, "at_s": item.at_s, "message": item.message})
 
     def note(self, **fields: Any) -> None:
         """A metadata note in the recording (e.g. ``calibrated_at_s``), if recording."""

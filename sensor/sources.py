@@ -48,7 +48,7 @@ def make_source(spec: str, **options: Any) -> Source:
     kind, _, arg = spec.partition(":")
     kind = kind.strip().lower()
     if kind == "ble" and arg:
-        from sensor.ble import BleSource
+        from sensor.ble_source import BleSource
 
         return BleSource(arg, **options)
     if kind == "phone-push":

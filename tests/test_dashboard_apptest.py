@@ -16,7 +16,8 @@ from sensor import importer
 from sensor.analyze import analyze_path
 from sensor.routine import load_routine
 from sensor.store import Store
-from sensor.store.queries import recording_paths, week_start
+from sensor.store.queries import recording_paths
+from sensor.store.weeks import week_start
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 TIMEOUT = 30

@@ -18,7 +18,7 @@ from store_builders import analysis, hold, reps, session, sim_recording
 
 from sensor import importer
 from sensor.store import Store
-from sensor.store.queries import week_start
+from sensor.store.weeks import week_start
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"

@@ -16,7 +16,7 @@ from store_builders import analysis, hold, reps, session
 from test_dashboard_browser import no_errors, noon, open_page, shot
 
 from sensor.store import Store, edits, queries
-from sensor.store.queries import week_start
+from sensor.store.weeks import week_start
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from sensor import importer
 from sensor.cli import main
 from sensor.store import Store, edits
-from sensor.store.queries import week_start
+from sensor.store.weeks import week_start
 
 pytestmark = pytest.mark.slow  # the whole dashboard, several times per test
 

@@ -211,7 +211,7 @@ def test_interleave_puts_gaps_before_the_samples_after_them() -> None:
 def test_a_bluetooth_sensor_through_the_fake_bluez_recorded_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real BLE client (bleak on BlueZ's D-Bus API, here the fake BlueZ) on the live
     loop: the wearer's samples are recorded, a dropped link shows as a gap and link news."""
-    from sensor.ble import BleSource
+    from sensor.ble_source import BleSource
     from sensor.fake_bluez.control import FakeControl
     from sensor.fake_bluez.process import FakeBluezProcess
     from sensor.fake_bluez.testing import RATES, spec_for

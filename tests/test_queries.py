@@ -9,7 +9,7 @@ import pytest
 from store_builders import analysis, hold, reps, session
 
 from sensor.routine import HoldTarget, RepTarget, Routine, compare, group_sets, load_routine, save_routine
-from sensor.store import Store, queries
+from sensor.store import Store, queries, weeks
 
 
 def at(d: date, hour: int = 12) -> datetime:
@@ -77,9 +77,9 @@ def test_sessions_with_totals(store: Store) -> None:
 
 
 def test_weekly_adherence(store: Store) -> None:
-    weeks = queries.weekly_adherence(store, today=date(2025, 3, 26))
-    assert [w.week for w in weeks] == ["2025-W10", "2025-W11", "2025-W12", "2025-W13"]
-    w10, w11, w12, w13 = weeks
+    adherence = weeks.weekly_adherence(store, today=date(2025, 3, 26))
+    assert [w.week for w in adherence] == ["2025-W10", "2025-W11", "2025-W12", "2025-W13"]
+    w10, w11, w12, w13 = adherence
     ext = w10.exercises["back_extension"]
     assert (ext.done_days, ext.complete_days, ext.target_days, ext.met) == (3, 3, 3, True)
     br = w10.exercises["bridge"]
@@ -95,20 +95,20 @@ def test_weekly_adherence(store: Store) -> None:
     assert (w13.side_left_days, w13.side_right_days) == (0, 0)  # 20 s holds: short of 30 s
     # goals: exercises whose weekly number of days to target was reached (back extensions only)
     assert (w10.goals_met, w10.goals) == (1, 3)
-    without_demo = queries.weekly_adherence(store, include_demo=False, today=date(2025, 3, 26))
+    without_demo = weeks.weekly_adherence(store, include_demo=False, today=date(2025, 3, 26))
     assert without_demo[-1].sessions == 0
 
 
 def test_adherence_follows_the_users_targets(store: Store) -> None:
     easier = Routine(back_extension=RepTarget(0.0, 10, 2, 2), side_plank=HoldTarget(30.0, 1, 1))
-    w10, w11 = queries.weekly_adherence(store, easier, today=date(2025, 3, 17))[:2]
+    w10, w11 = weeks.weekly_adherence(store, easier, today=date(2025, 3, 17))[:2]
     assert w10.exercises["back_extension"].target_days == 2 and w10.exercises["back_extension"].met
     assert w11.exercises["back_extension"].complete_days == 1  # the 11th's morning (2 sets); the 13th had 6 reps
     assert (w10.side_left_days, w10.side_right_days) == (2, 1)  # one 30 s hold a side is enough now
 
 
 def test_weekly_trends(store: Store) -> None:
-    trends = queries.weekly_trends(store)
+    trends = weeks.weekly_trends(store)
     assert [t.week for t in trends] == ["2025-W10", "2025-W11", "2025-W13"]
     w10 = trends[0]
     assert w10.side_plank_hold_s == pytest.approx((4 * 32 + 35) / 5)
@@ -117,7 +117,7 @@ def test_weekly_trends(store: Store) -> None:
     assert w10.plank_hold_s is None
     assert trends[1].side_plank_hold_s is None and trends[1].back_extension_hold_per_rep_s == pytest.approx(5.2)
     assert trends[2].side_plank_hold_s == pytest.approx(20.0)
-    assert [t.week for t in queries.weekly_trends(store, include_demo=False)] == ["2025-W10", "2025-W11"]
+    assert [t.week for t in weeks.weekly_trends(store, include_demo=False)] == ["2025-W10", "2025-W11"]
 
 
 def test_session_detail_numbers_reps_within_sets(store: Store) -> None:

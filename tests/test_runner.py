@@ -13,7 +13,7 @@ import pytest
 
 from sensor import importer
 from sensor.analyze import analyze_path
-from sensor.ble import BleSource
+from sensor.ble_source import BleSource
 from sensor.cli import main
 from sensor.errors import UsageError
 from sensor.events import Analysis, Event, Gap

@@ -385,7 +385,7 @@ def test_an_empty_database_is_refused_never_recreated(tmp_path: Path) -> None:
 
 def test_damaged_pages_give_one_line_from_queries(tmp_path: Path) -> None:
     from sensor.routine import Routine
-    from sensor.store import queries
+    from sensor.store import queries, weeks
 
     st = Store(tmp_path)
     for i in range(40):
@@ -402,7 +402,7 @@ def test_damaged_pages_give_one_line_from_queries(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="is damaged") as e:
         st2 = Store(tmp_path)
         queries.sessions(st2, Routine())
-        queries.weekly_trends(st2)
+        weeks.weekly_trends(st2)
         for sid in range(1, 41):
             queries.session_detail(st2, sid)
         with st2.connect() as con:

@@ -12,13 +12,13 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
 
 from sensor.events import Analysis, Hold, Rep
-from sensor.routine import PARTS, Outcome, RepSet, Routine, outcomes, reaches, rep_sets
+from sensor.routine import Outcome, RepSet, Routine, outcomes, reaches, rep_sets
 from sensor.store import edits
 from sensor.store.writes import Store
 from sensor.trace import Trace
@@ -232,163 +232,6 @@ def session_detail(store: Store, session_id: int) -> SessionDetail | None:
     fixes = edits.corrections(store, [session_id]).get(session_id, [])
     effective, counts = edits.apply_corrections(detected, fixes)
     return SessionDetail(session, reps, holds, sets, gaps, trace, effective, detected, counts, fixes)
-
-
-def iso_week(d: date) -> str:
-    y, w, _ = d.isocalendar()
-    return f"{y}-W{w:02d}"
-
-
-def week_start(d: date) -> date:
-    return d - timedelta(days=d.weekday())
-
-
-@dataclass(slots=True)
-class ExerciseWeek:
-    """One exercise in one week: on how many days it was done, and done to target."""
-
-    done_days: int = 0
-    complete_days: int = 0  # days done to target
-    target_days: int = 0  # the routine's days a week (0: not a weekly goal)
-
-    @property
-    def met(self) -> bool:
-        return self.target_days > 0 and self.complete_days >= self.target_days
-
-
-@dataclass(slots=True)
-class WeekAdherence:
-    week: str  # ISO week, e.g. "2025-W07" (a key for scripts; the dashboard shows the Monday)
-    start: date  # its Monday
-    sessions: int  # counted sessions (duplicates left out)
-    exercises: dict[str, ExerciseWeek]
-    side_left_days: int  # days with the side-plank target met on the left side
-    side_right_days: int
-
-    @property
-    def goals(self) -> int:
-        """Exercises with a weekly goal."""
-        return sum(1 for e in self.exercises.values() if e.target_days > 0)
-
-    @property
-    def goals_met(self) -> int:
-        """Exercises done to target on as many days as the goal asks."""
-        return sum(1 for e in self.exercises.values() if e.met)
-
-
-def _weeks(first: date, last: date) -> list[date]:
-    out, d = [], week_start(first)
-    while d <= last:
-        out.append(d)
-        d += timedelta(days=7)
-    return out
-
-
-def day_outcomes(rows: list[SessionRow]) -> dict[date, dict[str, Outcome]]:
-    """Per day and routine part: done in any counted session, done to target in any one
-    session (sessions are never added up, so a duplicate or a second session of the day
-    cannot make a target). Sessions marked as duplicates are left out."""
-    by_day: dict[date, dict[str, Outcome]] = {}
-    for r in rows:
-        if r.duplicate_of is not None:
-            continue
-        day = by_day.setdefault(r.local_date, {p: Outcome(False, False) for p in PARTS})
-        for p in PARTS:
-            o = r.outcomes[p]
-            day[p] = Outcome(day[p].done or o.done, day[p].met or o.met)
-    return by_day
-
-
-def weekly_adherence(
-    store: Store,
-    routine: Routine | None = None,
-    *,
-    include_demo: bool = True,
-    today: date | None = None,
-    rows: list[SessionRow] | None = None,
-) -> list[WeekAdherence]:
-    """Adherence per week (Monday to Sunday), oldest first, from the first session's week
-    to this week (weeks without any session are listed too: a missed week is information).
-
-    A day counts for an exercise when one of its sessions did it to target (``day_outcomes``,
-    ``sensor.routine.outcomes``); the weekly goal is a number of such days.
-    """
-    routine = routine or Routine()
-    rows = sessions(store, routine, include_demo=include_demo) if rows is None else rows
-    days = day_outcomes(rows)
-    if not days:
-        return []
-    end = max(max(days), today or date.today())
-    weeks = {ws: WeekAdherence(iso_week(ws), ws, 0, {}, 0, 0) for ws in _weeks(min(days), end)}
-    for w in weeks.values():
-        for ex in EXERCISES:
-            target = (routine.rep_target(ex) if ex in ("bridge", "back_extension") else routine.hold_target(ex)).sessions_per_week
-            w.exercises[ex] = ExerciseWeek(target_days=target)
-    for r in rows:
-        if r.duplicate_of is None:
-            weeks[week_start(r.local_date)].sessions += 1
-    for day, o in days.items():
-        w = weeks[week_start(day)]
-        for ex in EXERCISES:
-            w.exercises[ex].done_days += int(o[ex].done)
-            w.exercises[ex].complete_days += int(o[ex].met)
-        w.side_left_days += int(o["side_left"].met)
-        w.side_right_days += int(o["side_right"].met)
-    return [weeks[k] for k in sorted(weeks)]
-
-
-@dataclass(slots=True)
-class WeekTrend:
-    """Progress measures of one week (None where nothing was done that week)."""
-
-    week: str
-    start: date
-    side_plank_hold_s: float | None  # mean side-plank hold
-    plank_hold_s: float | None
-    bridge_hold_per_rep_s: float | None  # mean time held at the top per bridge rep
-    back_extension_hold_per_rep_s: float | None
-    stability_score: float | None  # mean hold stability score, 0-100
-    sway_deg: float | None
-
-
-def weekly_trends(store: Store, *, include_demo: bool = True) -> list[WeekTrend]:
-    """Weekly means (weighted by rep / hold counts), oldest first; weeks with no session
-    are left out (a trend line joins the weeks that have data)."""
-    rows = sessions(store, include_demo=include_demo)
-    acc: dict[date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for r in rows:
-        if r.duplicate_of is not None:
-            continue
-        a = acc[week_start(r.local_date)]
-        sides = r.side_left + r.side_right + r.side_unknown
-        a["side_n"] += sides
-        a["side_s"] += r.side_hold_sum_s
-        a["plank_n"] += r.planks
-        a["plank_s"] += r.plank_hold_sum_s
-        a["bridge_n"] += r.bridge_timed
-        a["bridge_s"] += r.bridge_hold_sum_s
-        a["ext_n"] += r.back_extension_timed
-        a["ext_s"] += r.back_extension_hold_sum_s
-        a["hold_n"] += r.holds
-        a["score"] += r.score_sum
-        a["sway"] += r.sway_sum
-
-    def mean(a: dict[str, float], total: str, n: str) -> float | None:
-        return a[total] / a[n] if a[n] else None
-
-    return [
-        WeekTrend(
-            iso_week(ws),
-            ws,
-            mean(a, "side_s", "side_n"),
-            mean(a, "plank_s", "plank_n"),
-            mean(a, "bridge_s", "bridge_n"),
-            mean(a, "ext_s", "ext_n"),
-            mean(a, "score", "hold_n"),
-            mean(a, "sway", "hold_n"),
-        )
-        for ws, a in sorted(acc.items())
-    ]
 
 
 def recording_paths(store: Store) -> list[tuple[int, str, str, bool]]:
