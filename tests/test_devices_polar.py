@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from sensor.devices import polar as P
+from sensor.devices import polar_peripheral as PP
+from sensor.devices import polar_pmd as PMD
 from sensor.devices.base import Started
 from sensor.errors import DeviceError
 from sensor.fake_bluez.control import FakeControl
@@ -57,7 +59,7 @@ def test_settings_with_several_values_channels_and_factor() -> None:
     data = bytes.fromhex("00 01 34 00 01 01 10 00 02 04 FA 00 F4 01 E8 03 D0 07 04 01 03 05 01 00 00 80 3F")
     got = P.parse_settings(data)
     assert got[0] == [52] and got[2] == [250, 500, 1000, 2000] and got[4] == [3] and got[5] == [1.0]
-    assert P.encode_settings(got) == data
+    assert PMD.encode_settings(got) == data
     with pytest.raises(P.PolarProtocolError):
         P.parse_settings(data[:-2])
 
@@ -72,8 +74,8 @@ def test_control_point_responses() -> None:
         err.raise_for_status()
     with pytest.raises(P.PolarProtocolError):
         P.parse_cp_response(b"\x0f\x05")
-    assert P.parse_features(bytes.fromhex("0F 05 00")) == {P.MEAS_ECG, P.MEAS_ACC}
-    assert P.parse_features(P.FEATURES["verity"]) >= {P.MEAS_ACC, P.MEAS_GYRO}
+    assert P.parse_features(bytes.fromhex("0F 05 00")) == {PMD.MEAS_ECG, P.MEAS_ACC}
+    assert P.parse_features(PP.FEATURES["verity"]) >= {P.MEAS_ACC, P.MEAS_GYRO}
 
 
 # -- data frames -------------------------------------------------------------------------------
@@ -96,17 +98,17 @@ def test_delta_frame_built_bit_by_bit() -> None:
     # interleaved: 001 110 011 100 000 001 -> bit stream 1,0,0, 0,1,1, 1,1,0, 0,0,1,
     # 0,0,0, 1,0,0 -> bytes 0b11110001 = F1, 0b10001000 = 88, 0b00 = 00.
     payload = bytes.fromhex("E803 ECFF 050003 02F1 88 00")
-    np.testing.assert_array_equal(P.decode_delta(payload, 3, 16), [[1000, -20, 5], [1001, -22, 8], [997, -22, 9]])
+    np.testing.assert_array_equal(PMD.decode_delta(payload, 3, 16), [[1000, -20, 5], [1001, -22, 8], [997, -22, 9]])
     d = P.PolarDecoder(52.0, has_gyro=False).decode(frame(P.MEAS_ACC, TS0, 0x81, payload))
     np.testing.assert_allclose(d.imu[:, :3], np.array([[1000, -20, 5], [1001, -22, 8], [997, -22, 9]]) * MG, rtol=1e-6)
-    assert P.encode_delta(np.array([[1000, -20, 5], [1001, -22, 8], [997, -22, 9]]), 16) == payload
+    assert PMD.encode_delta(np.array([[1000, -20, 5], [1001, -22, 8], [997, -22, 9]]), 16) == payload
 
 
 def test_polar_sdk_vectors() -> None:
     # Vectors from polar-ble-sdk's own unit tests (GyrDataTest, AccDataTest).
-    np.testing.assert_array_equal(P.decode_delta(bytes.fromhex("EAFF08000D000301DF00"), 3, 16), [[-22, 8, 13], [-23, 11, 16]])
-    np.testing.assert_array_equal(P.decode_delta(bytes.fromhex("F1FF1400F00306017B0F08"), 3, 16), [[-15, 20, 1008], [-20, 17, 1008]])
-    floats = P.frame_values(P.MEAS_GYRO, 0x81, bytes.fromhex("0000803F000020410000A0411C010000A001000008CDCCEC0D"), 1.0) / P.DPS
+    np.testing.assert_array_equal(PMD.decode_delta(bytes.fromhex("EAFF08000D000301DF00"), 3, 16), [[-22, 8, 13], [-23, 11, 16]])
+    np.testing.assert_array_equal(PMD.decode_delta(bytes.fromhex("F1FF1400F00306017B0F08"), 3, 16), [[-15, 20, 1008], [-20, 17, 1008]])
+    floats = P.frame_values(P.MEAS_GYRO, 0x81, bytes.fromhex("0000803F000020410000A0411C010000A001000008CDCCEC0D"), 1.0) / PMD.DPS
     np.testing.assert_allclose(floats, [[1, 10, 20], [10, 20, 1.1]], rtol=1e-6)
 
 
@@ -131,11 +133,11 @@ def test_timestamps_spread_between_frames_and_gaps_count_as_lost() -> None:
 
 def test_acc_waits_for_gyro_then_merges() -> None:
     dec = P.PolarDecoder(52.0, has_gyro=True)
-    acc = frame(P.MEAS_ACC, TS0, 0x81, P.encode_delta(np.array([[0, 0, 1000]] * 3), 16))
+    acc = frame(P.MEAS_ACC, TS0, 0x81, PMD.encode_delta(np.array([[0, 0, 1000]] * 3), 16))
     d = dec.decode(acc)
     assert len(d.imu) == 0  # held until the gyro frame covering it arrives
     gyro_counts = np.array([[0, 0, 0], [1000, 0, 0], [2000, 0, 0]])
-    d = dec.decode(frame(P.MEAS_GYRO, TS0, 0x80, P.encode_delta(gyro_counts, 16)))
+    d = dec.decode(frame(P.MEAS_GYRO, TS0, 0x80, PMD.encode_delta(gyro_counts, 16)))
     assert len(d.imu) == 3
     np.testing.assert_allclose(d.imu[:, 3], np.radians(gyro_counts[:, 0] * P.GYRO_DPS_PER_COUNT[2000]), rtol=1e-5)
     np.testing.assert_allclose(d.imu[:, 2], G, rtol=1e-6)
@@ -173,14 +175,14 @@ def realistic(n: int, rate: float, seed: int = 2) -> Samples:
 
 def test_peripheral_control_point() -> None:
     p = P.PolarPeripheral("verity")
-    assert p.read(P.CONTROL_UUID) == P.FEATURES["verity"]
+    assert p.read(P.CONTROL_UUID) == PP.FEATURES["verity"]
     [(uuid, resp)] = p.write(P.CONTROL_UUID, bytes((P.OP_GET_SETTINGS, P.MEAS_ACC)))
     r = P.parse_cp_response(resp)
     assert uuid == P.CONTROL_UUID and r.status == 0 and P.parse_settings(r.params)[0] == [52]
     assert P.parse_cp_response(p.write(P.CONTROL_UUID, P.start_command(P.MEAS_ACC, 200, 16, 8))[0][1]).status == 8
     assert P.parse_cp_response(p.write(P.CONTROL_UUID, P.start_command(P.MEAS_ACC, 52, 16, 8))[0][1]).status == 0
     assert P.parse_cp_response(p.write(P.CONTROL_UUID, P.start_command(P.MEAS_ACC, 52, 16, 8))[0][1]).status == 6
-    assert P.parse_cp_response(p.write(P.CONTROL_UUID, bytes((P.OP_GET_SETTINGS, P.MEAS_ECG)))[0][1]).status == 2
+    assert P.parse_cp_response(p.write(P.CONTROL_UUID, bytes((P.OP_GET_SETTINGS, PMD.MEAS_ECG)))[0][1]).status == 2
     assert p.streaming and p.rate_hz == 52.0
     p.write(P.CONTROL_UUID, bytes((P.OP_STOP, P.MEAS_ACC)))
     assert not p.streaming
@@ -212,8 +214,8 @@ def test_round_trip_within_one_lsb(model: str, compressed: bool) -> None:
 def test_start_reports_refusals_clearly() -> None:
     class Refusing(P.PolarPeripheral):
         def write(self, char_uuid: str, data: bytes) -> list[tuple[str, bytes]]:
-            if data[0] == P.OP_START:
-                return [(P.CONTROL_UUID, bytes((P.RESPONSE_CODE, data[0], data[1], 13)))]
+            if data[0] == PMD.OP_START:
+                return [(P.CONTROL_UUID, bytes((PMD.RESPONSE_CODE, data[0], data[1], 13)))]
             return super().write(char_uuid, data)
 
     with pytest.raises(DeviceError, match="device in charger"):
@@ -238,8 +240,8 @@ def test_acc_samples_in_counts_at_the_source() -> None:
     for meas, rng_ in ((P.MEAS_ACC, 8), (P.MEAS_GYRO, 2000)):
         p.write(P.CONTROL_UUID, P.start_command(meas, 52, 16, rng_))
     notes = [b for _, b in p.encode(realistic(30, 52.0))]
-    assert [P.acc_samples_in(b) for b in notes] == [10, 0, 10, 0, 10, 0]
-    assert P.acc_samples_in(notes[0][:12]) == 0
+    assert [PMD.acc_samples_in(b) for b in notes] == [10, 0, 10, 0, 10, 0]
+    assert PMD.acc_samples_in(notes[0][:12]) == 0
 
 
 def test_profile_peripheral_frames_fit_the_mtu() -> None:
@@ -258,9 +260,9 @@ def test_profile_peripheral_frames_fit_the_mtu() -> None:
 def test_two_sensors_started_at_once_keep_their_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """The profile object is shared: each connection's settings come back in its own
     ``Started`` and its decoder uses those, whichever set-up finished last."""
-    narrow = {P.MEAS_ACC: P.MODELS["verity"][P.MEAS_ACC], P.MEAS_GYRO: {**P.MODELS["verity"][P.MEAS_GYRO], P.SET_RANGE: [250]}}
-    monkeypatch.setitem(P.MODELS, "verity-250", narrow)  # a Verity whose gyro offers ±250 °/s only
-    monkeypatch.setitem(P.FEATURES, "verity-250", P.FEATURES["verity"])
+    narrow = {P.MEAS_ACC: PP.MODELS["verity"][P.MEAS_ACC], P.MEAS_GYRO: {**PP.MODELS["verity"][P.MEAS_GYRO], P.SET_RANGE: [250]}}
+    monkeypatch.setitem(PP.MODELS, "verity-250", narrow)  # a Verity whose gyro offers ±250 °/s only
+    monkeypatch.setitem(PP.FEATURES, "verity-250", PP.FEATURES["verity"])
     verity, h10 = P.PolarPeripheral("verity-250"), P.PolarPeripheral("h10")
 
     async def start_both() -> list[Started]:

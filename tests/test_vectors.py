@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from sensor.devices import polar as P
+from sensor.devices import polar_pmd as PMD
 from sensor.errors import InputError
 from sensor.phone import read_export
 from sensor.samples import STANDARD_GRAVITY
@@ -203,7 +204,7 @@ def decode_case(case: dict, factor: float | None) -> np.ndarray:
         use = factor if factor is not None else P.DEFAULT_FACTORS[meas].get(ftype & 0x7F, 1.0)
         out.append(P.frame_values(meas, ftype, f[10:], use))
     v = np.concatenate(out)
-    return v / (P.MG if meas == P.MEAS_ACC else P.DPS)  # back to the SDK's units: mG, °/s
+    return v / (PMD.MG if meas == P.MEAS_ACC else PMD.DPS)  # back to the SDK's units: mG, °/s
 
 
 @pytest.mark.parametrize("case", [c for c in polar_cases() if "frames" in c] if VECTORS.is_dir() else [], ids=lambda c: c["name"])
