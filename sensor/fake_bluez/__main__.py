@@ -11,8 +11,9 @@ import logging
 import signal
 import sys
 
+from sensor.fake_bluez.bus import disconnected
 from sensor.fake_bluez.sensor_sim import SensorSpec
-from sensor.fake_bluez.service import FakeBlueZ, disconnected
+from sensor.fake_bluez.service import FakeBlueZ
 
 
 async def _run(args: argparse.Namespace) -> None:
