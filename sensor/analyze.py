@@ -10,7 +10,7 @@ import numpy as np
 from sensor.events import Analysis, Event, Gap, Hold, Rep
 from sensor.pipeline import Pipeline, PipelineSettings, nominal_rate_hz
 from sensor.recording import Header
-from sensor.samples import Samples
+from sensor.samples import Samples, interleave
 
 CHUNK = 8192  # samples per feed (results do not depend on it; large chunks are fastest)
 
@@ -75,17 +75,7 @@ def analyze_samples(
     samples: Samples, gaps: Iterable[Gap] = (), header: Header | None = None, settings: PipelineSettings | None = None
 ) -> Analysis:
     """Analyze samples held in memory (gaps are merged in at their place in time)."""
-    items: list[Samples | Gap] = []
-    t = samples.time_s
-    pos = 0
-    import numpy as np
-
-    for g in sorted(gaps, key=lambda g: g.start_s):
-        cut = int(np.searchsorted(t, g.end_s))
-        items.append(samples[pos:cut])
-        items.append(g)
-        pos = cut
-    items.append(samples[pos:])
+    items = interleave(samples, gaps)
     return analyze_stream(items, settings=settings, source=header.source if header else "", mount=header.mount if header else "back")
 
 

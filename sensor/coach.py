@@ -15,7 +15,8 @@ from typing import Any
 
 from sensor.detectors import DetectorSettings
 from sensor.events import Event, Hold, HoldStarted, Rep
-from sensor.routine import LABELS, SET_PAUSE_S, Routine, group_sets
+from sensor.routine import SET_PAUSE_S, Routine, group_sets
+from sensor.vocab import LABELS
 
 MARK_S = 10.0  # holds: a spoken mark every 10 s
 UNSTEADY_SCORE = 60.0  # hold stability so far below this: the calm cue (the "wobbly" verdict starts here)

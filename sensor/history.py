@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any
 
 from sensor import queries
-from sensor.routine import LABELS, PARTS, Routine
+from sensor.routine import PARTS, Routine
 from sensor.store import Store
+from sensor.vocab import LABELS
 
 
 def session_json(r: queries.SessionRow) -> dict[str, Any]:

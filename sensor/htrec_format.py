@@ -13,10 +13,11 @@ import numpy as np
 
 from sensor import __version__
 from sensor.samples import Samples
+from sensor.vocab import MOUNTS, RECORDING_SUFFIX
 
 MAGIC = b"HTREC\x00\x01\n"
 FORMAT_VERSION = 1
-SUFFIX = ".htrec"
+SUFFIX = RECORDING_SUFFIX
 _REC = struct.Struct("<cII")
 _MAX_PAYLOAD = 64 << 20  # a length beyond this is damage, not data
 
@@ -135,8 +136,6 @@ class Header:
     @staticmethod
     def from_json(obj: Any) -> Header:
         """A header from its JSON; ValueError names the first field of the wrong shape."""
-        from sensor.body import MOUNTS
-
         if not isinstance(obj, dict):
             raise ValueError(f"header is a JSON {type(obj).__name__}, not an object")
         for key in ("device", "extra"):

@@ -30,10 +30,11 @@ from sensor.coach import Coach, Cue
 from sensor.events import Event, Gap, Hold, HoldStarted, Rep
 from sensor.samples import Samples
 from sensor.sources import LinkStatus, Source
+from sensor.vocab import LIVE_RECORDING_GLOB, live_recording_name
 
 TRACE_HZ = 10.0  # pelvis-angle points per second of stream kept for the live chart
 TRACE_WINDOW_S = 90.0  # how much of it is kept
-LIVE_NAMES = "*T*Z_*.htrec"  # the recordings this module names (not the store's copies)
+LIVE_NAMES = LIVE_RECORDING_GLOB  # the recordings this module names (not the store's copies)
 SAVE_TIMEOUT_S = 120.0  # how long stop() waits for the finish callback (an hour's import takes seconds)
 
 _loop_lock = threading.Lock()
@@ -299,15 +300,15 @@ class LiveSession:
         header (rate, device), as BLE sources do after connecting."""
         if self.recordings_dir is None or self._writer is not None:
             return
-        from sensor.recording import SUFFIX, RecordingWriter
+        from sensor.recording import RecordingWriter
 
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")  # matches LIVE_NAMES
+        now = datetime.now(UTC)
         kind = self.source.header.source or "live"
-        path = Path(self.recordings_dir) / f"{stamp}_{kind}{SUFFIX}"
+        path = Path(self.recordings_dir) / live_recording_name(now, kind)
         n = 1
         while path.exists():
             n += 1
-            path = path.with_name(f"{stamp}_{kind}-{n}{SUFFIX}")
+            path = path.with_name(live_recording_name(now, kind, n))
         self._writer = RecordingWriter(path, self.source.header)
         self._set(recording=path)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from sensor.errors import InputError
 from sensor.events import Analysis, Hold, Rep
+from sensor.vocab import LABELS, MOUNTS
 
 SETTINGS_FILE = "settings.json"
 # A pause longer than this between two reps starts a new set (reps come every few
@@ -26,13 +27,6 @@ SETTINGS_FILE = "settings.json"
 SET_PAUSE_S = 15.0
 MIN_SET_PAUSE_S = 8.0  # ...and so does a pause over this, when it is several times the set's own pauses
 SET_PAUSE_FACTOR = 3.0
-MOUNTS = ("back", "front", "left", "right")
-LABELS = {
-    "bridge": "Hip bridge",
-    "back_extension": "Back extension",
-    "side_plank": "Side plank",
-    "plank": "Front plank",
-}
 
 
 @dataclass(slots=True)

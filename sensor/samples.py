@@ -6,12 +6,15 @@ rad/s, all in the device frame.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 
-COLUMNS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
-"""Channel order of ``Samples.imu`` (the generic CSV's names)."""
+from sensor.vocab import IMU_COLUMNS
+
+COLUMNS = IMU_COLUMNS  # channel order of ``Samples.imu`` (the generic CSV's names)
 
 STANDARD_GRAVITY = 9.80665
 
@@ -65,3 +68,31 @@ class Samples:
     def chunks(self, size: int) -> list[Samples]:
         """Split into chunks of ``size`` samples (the last may be shorter)."""
         return [self[i : i + size] for i in range(0, len(self), size)]
+
+
+class Span(Protocol):
+    """Anything with a start and an end time (``sensor.events.Gap``)."""
+
+    @property
+    def start_s(self) -> float: ...
+
+    @property
+    def end_s(self) -> float: ...
+
+
+G = TypeVar("G", bound=Span)
+
+
+def interleave(samples: Samples, gaps: Iterable[G]) -> Iterator[Samples | G]:
+    """Samples cut at the gaps, each gap yielded just before the samples that follow it
+    (the order a recording stores them in, and the pipeline takes them in)."""
+    t = samples.time_s
+    start = 0
+    for g in sorted(gaps, key=lambda g: g.start_s):
+        cut = int(np.searchsorted(t, g.end_s))
+        if cut > start:
+            yield samples[start:cut]
+        yield g
+        start = max(start, cut)
+    if start < len(samples):
+        yield samples[start:]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time as _time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,7 +18,7 @@ import numpy as np
 
 from sensor.events import Gap
 from sensor.recording import Header
-from sensor.samples import Samples
+from sensor.samples import Samples, interleave
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,21 +52,6 @@ class Source(Protocol):
 MIN_SPEED, MAX_SPEED = 1.0, 50.0
 NOTIFY_INTERVAL_S = 0.05  # wall time between yields: a BLE sensor notifies at ~20 Hz
 LATE_S = 0.5  # behind schedule by more than this (items not ready yet): re-anchor, no burst
-
-
-def interleave(samples: Samples, gaps: Iterable[Gap]) -> Iterator[Samples | Gap]:
-    """Samples cut at the gaps, each gap yielded just before the samples that follow it
-    (the order a recording stores them in)."""
-    t = samples.time_s
-    start = 0
-    for g in sorted(gaps, key=lambda g: g.start_s):
-        cut = int(np.searchsorted(t, g.end_s))
-        if cut > start:
-            yield samples[start:cut]
-        yield g
-        start = max(start, cut)
-    if start < len(samples):
-        yield samples[start:]
 
 
 def _check_speed(speed: float) -> float:

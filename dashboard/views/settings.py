@@ -11,8 +11,9 @@ import streamlit as st
 from dashboard import audio, data, ui
 from sensor import edits
 from sensor.errors import HoldTrackError
-from sensor.routine import MOUNTS, AudioSettings, HoldTarget, RepTarget, Routine
+from sensor.routine import AudioSettings, HoldTarget, RepTarget, Routine
 from sensor.store import ImportResult
+from sensor.vocab import MOUNTS
 
 st.title("Settings")
 r = data.routine()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sensor.devices.base import DEFAULT_MTU, CharacteristicSpec, Decoded, DeviceProfile, ServiceSpec, Started
-from sensor.errors import DeviceError
+from sensor.errors import DeviceError, ProtocolError
 from sensor.samples import STANDARD_GRAVITY
 
 if TYPE_CHECKING:
@@ -69,8 +69,9 @@ MAX_ABS_SI = 1e6  # no IMU reads 10^6 m/s² or rad/s: a frame claiming it is gar
 POLAR_EPOCH_UNIX_S = 946_684_800  # 2000-01-01T00:00Z; the decoder keeps the device clock as is
 
 
-class PolarProtocolError(ValueError):
-    """A malformed PMD control-point message or data frame."""
+class PolarProtocolError(ProtocolError, ValueError):
+    """A malformed PMD control-point message or data frame (a ``ValueError`` too, as the
+    other decoders raise)."""
 
 
 def encode_settings(settings: dict[int, list[float] | int | float]) -> bytes:
