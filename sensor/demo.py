@@ -23,11 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from sensor.store import ImportResult, Store
+from sensor.vocab import EXERCISES
 
 DEMO_WEEKS = 8
 DEMO_RATE_HZ = 25.0  # plenty for reps and holds; keeps the files and the first start small
 DEMO_SEED = 2024
-FULL = ("bridge", "back_extension", "side_plank", "plank")
+FULL = EXERCISES
 
 
 # Seeds whose simulated session (25 Hz, the whole routine, opening stand) reaches more of the

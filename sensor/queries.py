@@ -19,8 +19,7 @@ from sensor import edits
 from sensor.events import Analysis
 from sensor.routine import PARTS, Outcome, RepSet, Routine, outcomes, reaches, rep_sets
 from sensor.store import Store, Trace, rows_to_analysis
-
-EXERCISES = ("bridge", "back_extension", "side_plank", "plank")
+from sensor.vocab import EXERCISES, REP_EXERCISES
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +318,7 @@ def weekly_adherence(
     weeks = {ws: WeekAdherence(iso_week(ws), ws, 0, {}, 0, 0) for ws in _weeks(min(days), end)}
     for w in weeks.values():
         for ex in EXERCISES:
-            target = (routine.rep_target(ex) if ex in ("bridge", "back_extension") else routine.hold_target(ex)).sessions_per_week
+            target = (routine.rep_target(ex) if ex in REP_EXERCISES else routine.hold_target(ex)).sessions_per_week
             w.exercises[ex] = ExerciseWeek(target_days=target)
     for r in rows:
         if r.duplicate_of is None:

@@ -15,8 +15,8 @@ from typing import Literal, get_args
 
 RepExercise = Literal["bridge", "back_extension"]
 HoldExercise = Literal["side_plank", "plank"]
-REP_EXERCISES: tuple[RepExercise, ...] = get_args(RepExercise)
-HOLD_EXERCISES: tuple[HoldExercise, ...] = get_args(HoldExercise)
+REP_EXERCISES: tuple[str, ...] = get_args(RepExercise)
+HOLD_EXERCISES: tuple[str, ...] = get_args(HoldExercise)
 EXERCISES: tuple[str, ...] = (*REP_EXERCISES, *HOLD_EXERCISES)
 # The one wording of each exercise (CLI, dashboard, coach), in the routine's order.
 LABELS: dict[str, str] = {
