@@ -14,7 +14,7 @@ bleak-retry-connector, the profile's decoder and the sample clock) for a few sec
 
 "1 kHz" runs a 100 Hz sensor at speed 10 (no profile we support samples at 1 kHz; the
 BLE path sees the same notification and sample rates). Run:
-``.venv/bin/python benchmarks/ble_latency.py [--seconds 8]`` (needs ``dbus-daemon``).
+``uv run python -m benchmarks.ble_latency [--seconds 8]`` (needs ``dbus-daemon``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Two stores are built in a temp folder: one 1-hour session (42 sets of reps, 24 holds, a
 5 Hz angle trace of 18,000 points) and 1,000 sessions over about six years. Each page is
 timed cold (caches cleared: queries + rendering) and warm (a rerun, as when a widget
-changes). Run: ``.venv/bin/python benchmarks/dashboard_bench.py [--runs N]``.
+changes). Run: ``uv run python -m benchmarks.dashboard_bench [--runs N]``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,15 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from sensor.cli_store import app_path
+from sensor.events import Analysis, Hold, Rep, RepExercise, Side
+from sensor.store import SessionInfo, Store
+from sensor.trace import Trace
 
-from sensor.events import Analysis, Hold, Rep, RepExercise, Side  # noqa: E402
-from sensor.store import SessionInfo, Store  # noqa: E402
-from sensor.trace import Trace  # noqa: E402
-
-APP = ROOT / "dashboard" / "app.py"
+APP = app_path()
 
 
 def hour_session(rng: np.random.Generator) -> tuple[Analysis, Trace]:

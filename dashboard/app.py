@@ -1,4 +1,4 @@
-"""HoldTrack dashboard: the entry script (``streamlit run dashboard/app.py``).
+"""HoldTrack dashboard: the entry script (``streamlit run`` on this file).
 
 Run it with ``holdtrack dashboard``, which picks the data folder, imports the demo data on
 a first start and keeps the server on this computer unless told otherwise.
@@ -6,18 +6,12 @@ a first start and keeps the server on this computer unless told otherwise.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import streamlit as st
 
-# `streamlit run` puts only dashboard/ on sys.path; the pages import `sensor` and `dashboard`.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from dashboard import data, phone, ui  # noqa: E402
-from sensor.errors import StoreError  # noqa: E402
+# `sensor` and `dashboard` are imported as installed packages (`pip install .`, or the
+# editable install `uv sync` makes), never through a sys.path edit.
+from dashboard import data, phone, ui
+from sensor.errors import StoreError
 
 st.set_page_config(page_title="HoldTrack", page_icon=":material/accessibility_new:", layout="wide")
 ui.style()

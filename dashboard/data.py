@@ -99,15 +99,14 @@ def detail(session_id: int) -> queries.SessionDetail | None:
 def recordings() -> list[tuple[str, Path]]:
     """Recordings that can be replayed: (label, path), the store's sessions first, then
     the bundled samples not imported."""
-    from sensor.cli_store import DEMO_DIR
+    from sensor.cli_store import sample_recordings
 
     out: list[tuple[str, Path]] = []
     for sid, day, path, demo in queries.recording_paths(store()):
         if Path(path).exists():
             out.append((f"Session {sid} · {day}{' · demo' if demo else ''}", Path(path)))
-    if DEMO_DIR.is_dir():
-        for p in sorted(DEMO_DIR.glob("*.htrec")):
-            out.append((f"Sample recording · {p.stem}", p))
+    for p in sample_recordings():
+        out.append((f"Sample recording · {p.stem}", p))
     return out
 
 

@@ -15,7 +15,7 @@ from sensor.coach import next_step, set_progress
 from sensor.events import Hold, Rep
 from sensor.live import LiveSession, LiveSnapshot
 from sensor.routine import Routine, reaches
-from sensor.words import stability_label
+from sensor.vocab import stability_label
 
 REFRESH_S = 0.2  # 5 updates a second
 WINDOW_S = 60.0  # seconds of pelvis angle on screen
@@ -40,7 +40,6 @@ POSTURE_WORDS = {
     "prone": "Lying face down",
     "side_left": "On the left side",
     "side_right": "On the right side",
-    "moving": "Moving",
 }
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import streamlit as st
 
 from sensor.routine import HOLD_TOLERANCE_S as TOLERANCE_S  # shown on the pages
-from sensor.routine import LABELS, held_words  # the CLI's words, on the pages
-from sensor.words import stability_words
+from sensor.routine import held_words
+from sensor.vocab import EXERCISES, LABELS, stability_words  # the CLI's words, on the pages
 
 __all__ = [
     "COLORS", "CSS", "EXERCISES", "OK", "SHORT", "SHORT_NAMES", "SIDE_COLORS", "TOLERANCE_S", "TRACE_COLOR",
@@ -16,7 +16,6 @@ __all__ = [
     "session_note", "short", "style", "verdict", "week_labels", "week_of", "when",
 ]  # fmt: skip
 
-EXERCISES = tuple(LABELS)
 SHORT_NAMES = {"bridge": "bridge", "back_extension": "back ext.", "side_plank": "side plank", "plank": "plank"}
 
 # One colour per exercise everywhere (charts, badges), colour-blind friendly pairs.
@@ -128,7 +127,7 @@ def when(utc_iso: str) -> str:
 
 
 def verdict(score: float, sway_deg: float, sag_deg: float) -> str:
-    """Plain words for a hold's stability: the one vocabulary (``sensor.words``) of the CLI,
+    """Plain words for a hold's stability: the one vocabulary (``sensor.vocab``) of the CLI,
     this page and the live view."""
     return stability_words(score, sag_deg)
 

@@ -1,6 +1,6 @@
 """Regenerate the labelled sample sessions in this folder (deterministic).
 
-    uv run python recordings/make.py
+    uv run python -m recordings.make
 
 Each session is the simulated wearer (``sensor.simulate``) written in HoldTrack's own
 recording format, with its truth beside it. The set covers every exercise, both sides,
@@ -15,18 +15,16 @@ show.
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from sensor.recording import write_recording
 from sensor.simulate import SimOptions, simulate_session
+from sensor.vocab import truth_path
 
 HERE = Path(__file__).resolve().parent
 RATES = (25.0, 50.0, 52.0, 100.0, 104.0, 200.0, 400.0)
-MOUNTS = ("back", "back", "front", "back", "left", "back", "right")  # mostly the default
+MOUNT_PLAN = ("back", "back", "front", "back", "left", "back", "right")  # mostly the default
 DAILY_LIFE = (11, 19)  # sessions of lying about, nothing to report
 FIRST_DAY = datetime(2026, 9, 28, 7, 30, tzinfo=UTC)
 
@@ -39,7 +37,7 @@ def plan() -> list[tuple[str, int, SimOptions, datetime]]:
         rate = RATES[i % len(RATES)]
         # Most sessions are short (small files); a few at low rates are the whole routine.
         full = i % 7 == 0 or i == 8
-        mount = MOUNTS[i % len(MOUNTS)]
+        mount = MOUNT_PLAN[i % len(MOUNT_PLAN)]
         opt = SimOptions(rate_hz=rate, short=not full, mount_rotation_deg=(i * 47) % 360, mount_tilt_deg=(i * 7) % 21, mount=mount)
         if i % 8 == 5:
             opt.standing_start = False
@@ -64,7 +62,7 @@ def main() -> None:
         rec = HERE / f"{name}.htrec"
         rec.unlink(missing_ok=True)
         write_recording(rec, sim.header, sim.samples, sim.gaps)
-        (HERE / f"{name}.truth.json").write_text(json.dumps(sim.truth, indent=1) + "\n")
+        truth_path(rec).write_text(json.dumps(sim.truth, indent=1) + "\n")
         print(f"{rec.name}: {rec.stat().st_size // 1024} KiB, {len(sim.truth['reps'])} reps, {len(sim.truth['holds'])} holds")
 
 

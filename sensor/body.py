@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sensor.vocab import MOUNTS
+
 # World "up" in the body frame for each resting posture.
 UP_STANDING = np.array([0.0, 1.0, 0.0])
 UP_SUPINE = np.array([0.0, 0.0, -1.0])  # lying on the back: the front faces up
@@ -53,7 +55,7 @@ MOUNT_FACE = {
     "left": np.array([-1.0, 0.0, 0.0]),  # left hip, face to the left
     "right": np.array([1.0, 0.0, 0.0]),  # right hip, face to the right
 }
-MOUNTS = tuple(MOUNT_FACE)
+assert tuple(MOUNT_FACE) == MOUNTS  # one geometry per mounting of the vocabulary
 
 
 def _frame(y: np.ndarray, face: np.ndarray, mount: str) -> np.ndarray:

@@ -11,17 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-MOUNTS = ("back", "front", "left", "right")  # sensor.body.MOUNTS, without importing numpy here
-EXIT_INPUT = 2  # bad input file
-EXIT_OTHER = 1
-
-
-def _truth_path(out: Path) -> Path:
-    name = out.name
-    for suffix in (".htrec", ".csv"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return out.with_name(name + ".truth.json")
+from sensor.errors import ExitCode, HoldTrackError, exit_code
+from sensor.vocab import MOUNTS, truth_path
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -35,22 +26,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     sim = simulate_session(args.seed, opt)
     out = Path(args.out)
     if out.exists() and not args.force:
-        print(f"holdtrack: error: {out} exists (use --force to replace it)", file=sys.stderr)
-        return EXIT_OTHER
+        raise HoldTrackError("exists (use --force to replace it)", identifier=out)
     if out.exists():
         out.unlink()
     if out.suffix == ".csv":
         write_generic_csv(out, sim.samples)
     else:
         write_recording(out, sim.header, sim.samples, sim.gaps)
-    truth = _truth_path(out)
+    truth = truth_path(out)
     truth.write_text(json.dumps(sim.truth, indent=1))
     t = sim.truth
     print(
         f"wrote {out} ({len(sim.samples)} samples at {t['sensor']['rate_hz']:.0f} Hz, {t['duration_s'] / 60:.1f} min: "
         f"{len(t['reps'])} reps, {len(t['holds'])} holds) and {truth}"
     )
-    return 0
+    return ExitCode.OK
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -66,7 +56,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         # The targets saved in the dashboard's Settings (defaults when none were saved).
         print(format_summary(a, Path(args.path).name, load_routine(data_dir(args.data_dir))))
-    return 0
+    return ExitCode.OK
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -85,7 +75,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from sensor.evaluate import format_evaluation
 
         print(format_evaluation(summary, bad, misses))
-    return 0 if not bad or not args.strict else EXIT_OTHER
+    return ExitCode.OK if not bad or not args.strict else ExitCode.OTHER
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,41 +118,35 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data-dir", help="with --labels: data folder (default: $HOLDTRACK_DATA_DIR or the per-user one)")
     e.set_defaults(func=cmd_evaluate)
 
-    for mod in ("sensor.cli_ble", "sensor.cli_store", "sensor.cli_history", "sensor.cli_convert"):
-        try:
-            module = __import__(mod, fromlist=["register"])
-        except ImportError:  # a part not installed in this build
-            continue
+    # Imported plainly: a broken command module must fail loudly, not vanish from the CLI
+    # (each imports its heavy dependencies inside its commands).
+    from sensor import cli_ble, cli_convert, cli_history, cli_store
+
+    for module in (cli_ble, cli_store, cli_history, cli_convert):
         module.register(sub)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    from sensor.errors import DeviceError, HoldTrackError, InputError
-
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace, prog: str = "holdtrack") -> int:
+    """Run a parsed command: an error is one line on stderr and its code from
+    ``sensor.errors.exit_code`` (HOLDTRACK_DEBUG=1 shows a bug's traceback)."""
     try:
-        return int(args.func(args) or 0)
-    except InputError as e:
-        print(f"holdtrack: error: {e}", file=sys.stderr)
-        return EXIT_INPUT
-    except DeviceError as e:
-        print(f"holdtrack: error: {e}", file=sys.stderr)
-        return 3
-    except HoldTrackError as e:
-        print(f"holdtrack: error: {e}", file=sys.stderr)
-        return EXIT_OTHER
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
-    except Exception as e:  # a bug: still one line for the user (HOLDTRACK_DEBUG=1 shows the traceback)
+        return int(args.func(args) or ExitCode.OK)
+    except (HoldTrackError, KeyboardInterrupt, BrokenPipeError) as e:
+        if isinstance(e, HoldTrackError):
+            print(f"{prog}: error: {e}", file=sys.stderr)
+        return exit_code(e)
+    except Exception as e:  # a bug: still one line for the user
         import os
 
         if os.environ.get("HOLDTRACK_DEBUG"):
             raise
-        print(f"holdtrack: internal error: {type(e).__name__}: {e} (please report it)", file=sys.stderr)
-        return EXIT_OTHER
+        print(f"{prog}: internal error: {type(e).__name__}: {e} (please report it)", file=sys.stderr)
+        return exit_code(e)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sensor.errors import DeviceError, HoldTrackError
+from sensor.errors import DeviceError, ExitCode, HoldTrackError
+from sensor.vocab import CLI_RECORDING_GLOB, MOUNTS, cli_recording_name
 
 if TYPE_CHECKING:
     import asyncio
@@ -26,14 +27,6 @@ PROG = "holdtrack"
 # Sample rates the fake sensors run at: what each family actually offers.
 FAKE_RATES = {"holdtrack": 100.0, "witmotion": 100.0, "thingy52": 100.0, "polar": 52.0}
 FAKE_NAMES = {"holdtrack": "HoldTrack-A1", "witmotion": "WT901BLE68", "thingy52": "Thingy", "polar": "Polar Sense B5A1"}
-
-
-EXIT_OTHER, EXIT_INPUT, EXIT_DEVICE = 1, 2, 3  # as sensor.cli
-
-
-def _fail(message: str, code: int = EXIT_OTHER) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    return code
 
 
 def _quiet(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -78,7 +71,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--source", metavar="SPEC", help="any source: ble:ADDRESS_OR_NAME, phone-push[:HOST:PORT], replay:PATH or sim:SEED")
     p.add_argument("--speed", type=float, help="replay: and sim: sources: times real time (1-50)")
     p.add_argument("--rate", type=float, default=100.0, help="sample rate to ask the sensor for, Hz (default 100)")
-    p.add_argument("--mount", choices=("back", "front", "left", "right"), default="back", help="where the sensor is worn (default: back)")
+    p.add_argument("--mount", choices=MOUNTS, default="back", help="where the sensor is worn (default: back)")
     p.add_argument("--scan-timeout", type=float, default=8.0, help=argparse.SUPPRESS)
     p.add_argument("--time-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # sped-up fake sensors
     p.add_argument("-v", "--verbose", action="store_true")
@@ -113,12 +106,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
     others = [s for s in found if not s.supported]
     if not supported:
         print(f"no supported sensor in range ({len(others)} other Bluetooth device(s) seen)")
-        return 0
+        return ExitCode.OK
     for s in supported:
         print(s.describe())
     if others:
         print(f"({len(others)} other Bluetooth device(s) in range: not supported sensors)")
-    return 0
+    return ExitCode.OK
 
 
 # -- record ----------------------------------------------------------------------------------
@@ -168,9 +161,9 @@ async def _open_source(args: argparse.Namespace) -> Any:
 
 
 def _default_out() -> Path:
-    from sensor.recording import SUFFIX
+    from datetime import datetime
 
-    return Path(time.strftime("holdtrack-%Y%m%d-%H%M%S") + SUFFIX)
+    return Path(cli_recording_name(datetime.now()))
 
 
 class _StatusLine:
@@ -211,7 +204,7 @@ class _StatusLine:
 
 def _status_text(status: Any, holds: list[Any], elapsed_s: float, link_ok: bool) -> str:
     from sensor.routine import Routine
-    from sensor.stability import stability_verdict
+    from sensor.vocab import stability_label
 
     routine = Routine()
     parts = [f"{elapsed_s:6.1f} s"]
@@ -227,12 +220,10 @@ def _status_text(status: Any, holds: list[Any], elapsed_s: float, link_ok: bool)
             side = f" {status.hold.side}" if status.hold.side else ""
             parts.append(f"{status.hold.exercise}{side} {status.hold.elapsed_s:4.1f}/{target:g} s")
             if status.hold.score is not None:  # the hold in progress, so far
-                parts.append(
-                    f"sway {status.hold.sway_deg:.1f}°, stability {status.hold.score:.0f} ({stability_verdict(status.hold.score)})"
-                )
+                parts.append(f"sway {status.hold.sway_deg:.1f}°, stability {status.hold.score:.0f} ({stability_label(status.hold.score)})")
         elif holds:
             last = holds[-1]
-            parts.append(f"last hold: stability {last.score:.0f} ({stability_verdict(last.score)})")
+            parts.append(f"last hold: stability {last.score:.0f} ({stability_label(last.score)})")
     if not link_ok:
         parts.append("LINK LOST")
     return " | ".join(parts)
@@ -276,7 +267,7 @@ async def _record(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else _default_out()
     if out.exists():
         raise HoldTrackError(f"{out} exists: recordings are never overwritten")
-    for path, secs in recover_interrupted(out.parent, "holdtrack-*.htrec"):
+    for path, secs in recover_interrupted(out.parent, CLI_RECORDING_GLOB):
         print(f"recovered {secs:.1f} s from an interrupted recording: {path}", flush=True)
     source = await _open_source(args)
     source.header.mount = args.mount
@@ -312,7 +303,7 @@ async def _record(args: argparse.Namespace) -> int:
     _print_summary(out, result.samples, a.duration_s, a.reps, a.holds, a.gaps, result.links)
     for message in result.errors:
         print(f"warning: {message}", file=sys.stderr)
-    return 0
+    return ExitCode.OK
 
 
 def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
@@ -323,8 +314,7 @@ def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
 def _print_summary(
     out: Path, samples: int, duration_s: float, reps: list[Any], holds: list[Any], gaps: list[Any], links: list[Any]
 ) -> None:
-    from sensor.routine import LABELS
-    from sensor.stability import stability_verdict
+    from sensor.vocab import LABELS, stability_label
 
     rate = (samples - 1) / duration_s if samples > 1 and duration_s > 0 else 0.0
     missing = sum(g.end_s - g.start_s for g in gaps)
@@ -339,7 +329,7 @@ def _print_summary(
         print(f"{LABELS.get(exercise, exercise)}: {len(rs)} reps, mean hold {mean_hold:.1f} s")
     for h in holds:
         side = f" ({h.side})" if h.side else ""
-        print(f"{LABELS.get(h.exercise, h.exercise)}{side}: {h.duration_s:.1f} s, stability {h.score:.0f} ({stability_verdict(h.score)})")
+        print(f"{LABELS.get(h.exercise, h.exercise)}{side}: {h.duration_s:.1f} s, stability {h.score:.0f} ({stability_label(h.score)})")
     if not reps and not holds:
         print("no exercise detected")
 
@@ -359,22 +349,18 @@ def cmd_export(args: argparse.Namespace) -> int:
         n_reps = sum(s.reps or 0 for s in sets)
         print(f"wrote {len(sets)} sets ({n_reps} reps, {sum(s.reps is None for s in sets)} holds) to {args.fit}")
     if args.csv is None:
-        return 0
-    import numpy as np
-
+        return ExitCode.OK
+    from sensor.inputs import write_generic_csv
     from sensor.recording import read_recording
-    from sensor.samples import COLUMNS
 
     rec = read_recording(args.recording, validate=False)  # a faithful copy: structure checked, values as they are
-    table = np.column_stack([rec.samples.time_s, rec.samples.imu.astype(np.float64)])
     try:
-        # 9 significant digits reproduce a float32 exactly; times keep microseconds.
-        np.savetxt(args.csv, table, delimiter=",", fmt=["%.6f"] + ["%.9g"] * 6, header=",".join(("time_s", *COLUMNS)), comments="")
+        write_generic_csv(args.csv, rec.samples)
     except OSError as e:
         raise HoldTrackError(f"cannot write {args.csv}: {e.strerror}") from None
     note = " (recording ends in a torn tail: the readable part was exported)" if rec.torn_tail else ""
     print(f"wrote {len(rec.samples)} samples to {args.csv}{note}")
-    return 0
+    return ExitCode.OK
 
 
 # -- fake-sensors ----------------------------------------------------------------------------
@@ -425,24 +411,16 @@ def cmd_fake_sensors(args: argparse.Namespace) -> int:
             if fake.proc is not None and fake.proc.poll() is not None:
                 raise DeviceError("the fake BlueZ exited")
             time.sleep(0.2)
-    return 0
+    return ExitCode.OK
 
 
 def main(argv: list[str] | None = None) -> int:
     """These commands alone (``holdtrack`` has them too), with the same exit codes."""
-    from sensor.errors import InputError
+    from sensor.cli import run
 
     parser = argparse.ArgumentParser(prog=PROG, description="HoldTrack live capture")
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except InputError as e:
-        return _fail(str(e), EXIT_INPUT)
-    except DeviceError as e:
-        return _fail(str(e), EXIT_DEVICE)
-    except HoldTrackError as e:
-        return _fail(str(e))
+    return run(parser.parse_args(argv), PROG)
 
 
 if __name__ == "__main__":

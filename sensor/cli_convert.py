@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-MOUNTS = ("back", "front", "left", "right")
+from sensor.errors import ExitCode
+from sensor.vocab import MOUNTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,4 +23,4 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     n, span = convert(args.input, args.output, force=args.force, mount=args.mount)
     print(f"wrote {args.output} ({n} samples, {span / 60:.1f} min)", file=sys.stderr)
-    return 0
+    return ExitCode.OK

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from sensor.errors import ExitCode
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("history", help="week-by-week adherence and per-session summary (as the dashboard shows)")
@@ -16,19 +18,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from sensor.errors import HoldTrackError
     from sensor.history import format_history, history
     from sensor.routine import load_routine
     from sensor.store import Store
 
-    try:
-        store = Store(args.data_dir)
-        obj = history(store, load_routine(store.data_dir), include_demo=not args.no_demo)
-    except HoldTrackError as e:
-        print(f"holdtrack history: {e}", file=sys.stderr)
-        return 2
+    store = Store(args.data_dir)  # a StoreError reaches sensor.cli.run: exit code 4
+    obj = history(store, load_routine(store.data_dir), include_demo=not args.no_demo)
     print(json.dumps(obj, indent=1) if args.json else format_history(obj))
-    return 0
+    return ExitCode.OK
 
 
 def cmd_evaluate_labels(args: argparse.Namespace) -> int:
@@ -44,4 +41,4 @@ def cmd_evaluate_labels(args: argparse.Namespace) -> int:
         written = export_labels(store, Path(args.export_labels), include_demo=args.include_demo)
         print(f"wrote {len(written) // 2} labelled session(s) to {args.export_labels}", file=sys.stderr)
     print(json.dumps(summary, indent=1) if args.json else format_labels(summary))
-    return 0
+    return ExitCode.OK

@@ -13,8 +13,12 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib import resources, util
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+
+from sensor.errors import ExitCode, UsageError
+from sensor.vocab import RECORDING_SUFFIX
 
 if TYPE_CHECKING:  # for annotations only: the store is imported when a command runs
     from sensor.events import Analysis
@@ -22,9 +26,23 @@ if TYPE_CHECKING:  # for annotations only: the store is imported when a command 
     from sensor.store import Store
     from sensor.trace import Trace
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEMO_DIR = REPO_ROOT / "recordings"
-APP = REPO_ROOT / "dashboard" / "app.py"
+
+def app_path() -> Path:
+    """The dashboard's entry script, wherever the ``dashboard`` package is installed (found
+    without importing it: the package is Streamlit's to import)."""
+    spec = util.find_spec("dashboard")
+    if spec is None or spec.origin is None:
+        raise UsageError("the dashboard package is not installed")
+    return Path(spec.origin).with_name("app.py")
+
+
+def sample_recordings() -> list[Path]:
+    """The labelled sample recordings (the repository's ``recordings`` package), for Replay;
+    none in an installed build, whose demo is simulated (``sensor.demo``)."""
+    if util.find_spec("recordings") is None:
+        return []
+    folder = resources.files("recordings")
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(RECORDING_SUFFIX))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -73,36 +91,32 @@ class ProgressBar:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Exit 0 when every file was added or already there, 1 if any failed, 2 if the
-    store cannot be used. Files are analysed in parallel (one process per core); the
-    store is written from this process, in the order the files were given."""
+    """Exit 0 when every file was added or already there, 1 if any failed, 4 if the
+    store cannot be used (a ``StoreError``, see ``sensor.errors``). Files are analysed in
+    parallel (one process per core); the store is written from this process, in the order
+    the files were given."""
     from sensor import importer
-    from sensor.errors import StoreError
     from sensor.importer import ImportReport, expand_paths
     from sensor.store import Store
 
-    try:
-        store = Store(args.data_dir)
-        files = expand_paths(args.paths)
-        bar = ProgressBar()
-        report = ImportReport()
-        jobs = max(1, args.jobs or os.cpu_count() or 1)
-        for n, (path, outcome) in enumerate(analyses(store, files, jobs), 1):
-            result = importer.import_file(store, path, demo=args.demo, analyzer=outcome.analyzer)
-            report.results.append(result)
-            bar(n, len(files), result)
-            if result.status == "failed":
-                print(f"error: {result.message}", file=sys.stderr)
-            elif not args.quiet:
-                print(result.message)
-    except StoreError as e:
-        print(f"holdtrack import: {e}", file=sys.stderr)
-        return 2
+    store = Store(args.data_dir)
+    files = expand_paths(args.paths)
+    bar = ProgressBar()
+    report = ImportReport()
+    jobs = max(1, args.jobs or os.cpu_count() or 1)
+    for n, (path, outcome) in enumerate(analyses(store, files, jobs), 1):
+        result = importer.import_file(store, path, demo=args.demo, analyzer=outcome.analyzer)
+        report.results.append(result)
+        bar(n, len(files), result)
+        if result.status == "failed":
+            print(f"error: {result.message}", file=sys.stderr)
+        elif not args.quiet:
+            print(result.message)
     if not report.results:
         print("holdtrack import: no .htrec or .csv files found", file=sys.stderr)
-        return 1
+        return ExitCode.OTHER
     print(report.summary(), file=sys.stderr)
-    return 1 if report.failed else 0
+    return ExitCode.OTHER if report.failed else ExitCode.OK
 
 
 class Outcome:
@@ -221,7 +235,7 @@ def ensure_demo(store: Store, demo_dir: Path | None = None) -> str | None:
 def streamlit_command(data_dir: Path, host: str, port: int) -> tuple[list[str], dict[str, str]]:
     """The ``streamlit run`` command line and its environment."""
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "streamlit", "run", str(app_path()),
         "--server.headless", "true",
         "--server.address", host,
         "--server.port", str(port),
@@ -232,31 +246,22 @@ def streamlit_command(data_dir: Path, host: str, port: int) -> tuple[list[str], 
         "--theme.primaryColor", "#2E86AB",
     ]  # fmt: skip
     env = {**os.environ, "HOLDTRACK_DATA_DIR": str(data_dir)}
-    # The app imports `sensor` and `dashboard` from the repo even when not installed.
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
     return cmd, env
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    from sensor.errors import StoreError
     from sensor.store import Store
 
     if not is_loopback(args.host) and not args.allow_remote:
-        print(
-            f"holdtrack dashboard: --host {args.host} would let other computers open your sessions "
-            "(there is no login); add --allow-remote if that is what you want",
-            file=sys.stderr,
+        raise UsageError(
+            f"--host {args.host} would let other computers open your sessions "
+            "(there is no login); add --allow-remote if that is what you want"
         )
-        return 2
-    try:
-        store = Store(args.data_dir)
-        if not args.no_demo:
-            msg = ensure_demo(store)
-            if msg:
-                print(msg, file=sys.stderr)
-    except StoreError as e:
-        print(f"holdtrack dashboard: {e}", file=sys.stderr)
-        return 2
+    store = Store(args.data_dir)
+    if not args.no_demo:
+        msg = ensure_demo(store)
+        if msg:
+            print(msg, file=sys.stderr)
     cmd, env = streamlit_command(store.data_dir, args.host, args.port)
     print(f"HoldTrack dashboard: http://{args.host}:{args.port}  (data: {store.data_dir})", file=sys.stderr)
     proc = subprocess.Popen(cmd, env=env)
@@ -271,16 +276,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             return proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-            return 130
+            return ExitCode.INTERRUPTED
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run these commands alone (``python -m sensor.cli_store``), e.g. before they are
     wired into ``holdtrack``."""
+    from sensor.cli import run
+
     parser = argparse.ArgumentParser(prog="holdtrack")
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

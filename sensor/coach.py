@@ -15,7 +15,8 @@ from typing import Any
 
 from sensor.detectors import DetectorSettings
 from sensor.events import Event, Hold, HoldStarted, Rep
-from sensor.routine import LABELS, SET_PAUSE_S, Routine, group_sets
+from sensor.routine import SET_PAUSE_S, Routine, group_sets
+from sensor.vocab import LABELS, REP_EXERCISES
 
 MARK_S = 10.0  # holds: a spoken mark every 10 s
 UNSTEADY_SCORE = 60.0  # hold stability so far below this: the calm cue (the "wobbly" verdict starts here)
@@ -69,7 +70,7 @@ def set_progress(reps: Sequence[Rep], now_s: float, routine: Routine, sets: list
 def _steps(routine: Routine) -> list[tuple[str, str | None, int]]:
     """The routine in order, as (exercise, side, how many): sets of reps, holds per side."""
     steps: list[tuple[str, str | None, int]] = []
-    for ex in ("bridge", "back_extension"):
+    for ex in REP_EXERCISES:
         t = routine.rep_target(ex)
         if t.sessions_per_week > 0:
             steps.append((ex, None, t.sets_per_session))
@@ -92,7 +93,7 @@ def next_step(reps: Sequence[Rep], holds: Sequence[Hold], routine: Routine, hold
         held[holding] += 1
     for ex, side, n in _steps(routine):
         name = LABELS[ex].lower()
-        if ex in ("bridge", "back_extension"):
+        if ex in REP_EXERCISES:
             if sets[ex] < n:
                 return f"{name}, set {sets[ex] + 1} of {n}" if n > 1 else name
             continue

@@ -25,11 +25,12 @@ import numpy as np
 from sensor import importer
 from sensor.importer import ImportResult
 from sensor.store import Store
+from sensor.vocab import EXERCISES
 
 DEMO_WEEKS = 8
 DEMO_RATE_HZ = 25.0  # plenty for reps and holds; keeps the files and the first start small
 DEMO_SEED = 2024
-FULL = ("bridge", "back_extension", "side_plank", "plank")
+FULL = EXERCISES
 
 
 # Seeds whose simulated session (25 Hz, the whole routine, opening stand) reaches more of the

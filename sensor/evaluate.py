@@ -11,6 +11,7 @@ import numpy as np
 
 from sensor.events import Analysis, Hold
 from sensor.routine import group_sets
+from sensor.vocab import SAMPLE_SUFFIXES, TRUTH_SUFFIX, truth_path
 
 SPAN_MARGIN_S = 2.0  # a detection this close to a true set or hold belongs to its variant
 
@@ -261,8 +262,7 @@ def _score_file(path: str) -> tuple[str, Analysis, dict[str, Any]]:
     from sensor.analyze import analyze_path
 
     p = Path(path)
-    truth_file = p.with_name(p.name.removesuffix(".htrec").removesuffix(".csv") + ".truth.json")
-    return p.name, analyze_path(p), json.loads(truth_file.read_text())
+    return p.name, analyze_path(p), json.loads(truth_path(p).read_text())
 
 
 def _score_seed(seed: int) -> tuple[str, Analysis, dict[str, Any]]:
@@ -292,8 +292,8 @@ def run_evaluation(
     if folder is not None:
         if not folder.is_dir():
             raise InputError(folder, "not a folder")
-        files = sorted(str(p) for p in folder.iterdir() if p.suffix in (".htrec", ".csv") and not p.name.endswith(".truth.json"))
-        files = [f for f in files if Path(f).with_name(Path(f).name.removesuffix(".htrec").removesuffix(".csv") + ".truth.json").exists()]
+        files = sorted(str(p) for p in folder.iterdir() if p.suffix in SAMPLE_SUFFIXES and not p.name.endswith(TRUTH_SUFFIX))
+        files = [f for f in files if truth_path(f).exists()]
         if not files and not simulate:
             raise InputError(folder, "no recordings with .truth.json files beside them")
     work: list[Any] = [(_score_file, f) for f in files] + [(_score_seed, s) for s in range(seed_start, seed_start + simulate)]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-RepExercise = Literal["bridge", "back_extension"]
-HoldExercise = Literal["side_plank", "plank"]
+from sensor.vocab import HoldExercise as HoldExercise
+from sensor.vocab import Posture as Posture
+from sensor.vocab import RepExercise as RepExercise
+
 Side = Literal["left", "right"] | None
-Posture = Literal["unknown", "standing", "sitting", "supine", "prone", "side_left", "side_right", "moving"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sensor.routine import LABELS, PARTS, Routine
+from sensor.routine import PARTS, Routine
 from sensor.store import Store, queries, weeks
+from sensor.vocab import LABELS
 
 
 def session_json(r: queries.SessionRow) -> dict[str, Any]:

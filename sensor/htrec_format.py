@@ -12,9 +12,10 @@ import numpy as np
 
 from sensor.samples import Samples
 from sensor.stream import FORMAT_VERSION as FORMAT_VERSION
+from sensor.vocab import RECORDING_SUFFIX
 
 MAGIC = b"HTREC\x00\x01\n"
-SUFFIX = ".htrec"
+SUFFIX = RECORDING_SUFFIX
 _REC = struct.Struct("<cII")
 _MAX_PAYLOAD = 64 << 20  # a length beyond this is damage, not data
 

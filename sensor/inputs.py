@@ -18,9 +18,10 @@ from sensor.csvread import MAX_ROWS, Head, Source, check_regular, iter_numeric, 
 from sensor.errors import InputError
 from sensor.events import Gap
 from sensor.recording import MAGIC, RecordingReader
-from sensor.samples import COLUMNS, STANDARD_GRAVITY, Samples
+from sensor.samples import STANDARD_GRAVITY, Samples
 from sensor.stream import Header
 from sensor.validate import SampleChecker, check_units, validate_samples
+from sensor.vocab import CSV_COLUMNS
 
 __all__ = [
     "CSV_COLUMNS",
@@ -33,7 +34,6 @@ __all__ = [
     "write_generic_csv",
 ]
 
-CSV_COLUMNS = ("time_s",) + COLUMNS
 CHUNK = 65536  # samples per chunk handed to the pipeline
 
 # Units a header may carry (``acc_x_mps2``, ``acc_x (m/s^2)``, ``gyro_x [deg/s]``), as factors to SI.
@@ -217,9 +217,14 @@ def read_samples(path: str | Path) -> tuple[Header, Samples, list[Gap]]:
     return header, Samples.concat(parts), gaps
 
 
-def write_generic_csv(path: str | Path, samples: Samples) -> None:
-    """The generic IMU CSV (``holdtrack export``); float32 values written exactly."""
+def write_generic_csv(path: str | Path, samples: Samples, block: int = 65536) -> None:
+    """The generic IMU CSV (``holdtrack export``, ``simulate``): the one writer. Every value
+    reads back exactly: times to 17 significant digits (float64), channels to 9 (float32).
+    ``block`` rows are formatted by one %-operation (no Python loop per row)."""
+    row = ",".join(["%.17g"] + ["%.9g"] * (len(CSV_COLUMNS) - 1)) + "\n"
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(CSV_COLUMNS) + "\n")
-        for t, row in zip(samples.time_s.tolist(), samples.imu.tolist()):
-            f.write(f"{t!r}," + ",".join(repr(v) for v in row) + "\n")
+        for i in range(0, len(samples), block):
+            part = samples[i : i + block]
+            table = np.column_stack([part.time_s, part.imu.astype(np.float64)])
+            f.write(row * len(part) % tuple(table.ravel().tolist()))

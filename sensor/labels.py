@@ -16,6 +16,7 @@ import numpy as np
 
 from sensor.routine import group_sets
 from sensor.store import Store, edits, queries
+from sensor.vocab import truth_path
 
 
 def labelled_ids(store: Store, *, include_demo: bool = False) -> list[int]:
@@ -162,7 +163,7 @@ def export_labels(store: Store, out: Path, *, include_demo: bool = False) -> lis
         else:
             header, samples, gaps = read_samples(src)
             write_recording(rec, header, samples, gaps)
-        truth = out / f"session-{sid}.truth.json"
+        truth = truth_path(rec)
         truth.write_text(json.dumps(_truth(d), indent=1))
         written += [rec, truth]
     return written

@@ -33,10 +33,11 @@ if TYPE_CHECKING:
     from sensor.runner import RunResult, SessionRunner
     from sensor.settings import PipelineSettings
     from sensor.sources import Source
+from sensor.vocab import LIVE_RECORDING_GLOB, live_recording_name
 
 TRACE_HZ = 10.0  # pelvis-angle points per second of stream kept for the live chart
 TRACE_WINDOW_S = 90.0  # how much of it is kept
-LIVE_NAMES = "*T*Z_*.htrec"  # the recordings this module names (not the store's copies)
+LIVE_NAMES = LIVE_RECORDING_GLOB  # the recordings this module names (not the store's copies)
 SAVE_TIMEOUT_S = 120.0  # how long stop() waits for the finish callback (an hour's import takes seconds)
 
 _loop_lock = threading.Lock()
@@ -310,16 +311,14 @@ class LiveSession:
 
     def _recording_path(self, header: Header) -> Path:
         """A new recording's name in our folder: time stamp and source (``LIVE_NAMES``)."""
-        from sensor.recording import SUFFIX
-
         assert self.recordings_dir is not None
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")  # matches LIVE_NAMES
+        now = datetime.now(UTC)
         kind = header.source or "live"
-        path = Path(self.recordings_dir) / f"{stamp}_{kind}{SUFFIX}"
+        path = Path(self.recordings_dir) / live_recording_name(now, kind)
         n = 1
         while path.exists():
             n += 1
-            path = path.with_name(f"{stamp}_{kind}-{n}{SUFFIX}")
+            path = path.with_name(live_recording_name(now, kind, n))
         self._set(recording=path)
         return path
 

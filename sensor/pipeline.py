@@ -16,15 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sensor.body import MOUNTS
 from sensor.detectors import ExcursionDetector
 from sensor.events import Event, Gap, PostureChanged, Rep
 from sensor.orientation import Calibration, StandCalibrator, TiltFilter, row_norm
-from sensor.posture import POSTURES, classify_posture
+from sensor.posture import classify_posture
 from sensor.resample import Resampler
 from sensor.samples import Samples
 from sensor.settings import PipelineSettings
 from sensor.stability import stability_score
+from sensor.vocab import MOUNTS, POSTURES
 
 
 @dataclass
@@ -190,7 +190,7 @@ class Pipeline:
             p = int(confirmed[a])
             if p != self._detector.posture:
                 events.extend(self._detector.set_posture(p, float(t[a])))
-                events.append(PostureChanged(POSTURES[p], float(t[a])))  # type: ignore[arg-type]
+                events.append(PostureChanged(POSTURES[p], float(t[a])))
             events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], gyr[a:b], raw[a:b], acc_norm[a:b]))
         self._posture = int(confirmed[-1])
         if self.settings.keep_signals:

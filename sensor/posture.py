@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-POSTURES = ("unknown", "standing", "sitting", "supine", "prone", "side_left", "side_right")
 UNKNOWN, STANDING, SITTING, SUPINE, PRONE, SIDE_LEFT, SIDE_RIGHT = range(7)
 LYING = (SUPINE, PRONE, SIDE_LEFT, SIDE_RIGHT)
 

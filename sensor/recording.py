@@ -41,7 +41,7 @@ from sensor.htrec_format import MAX_BLOCK_SAMPLES as MAX_BLOCK_SAMPLES
 from sensor.htrec_format import SUFFIX as SUFFIX
 from sensor.htrec_format import decode_samples as decode_samples
 from sensor.htrec_format import encode_samples as encode_samples
-from sensor.samples import Samples
+from sensor.samples import Samples, interleave
 from sensor.stream import Header, ReadStatus
 
 
@@ -451,16 +451,11 @@ def read_recording(path: str | Path, *, validate: bool = True) -> Recording:
 def write_recording(path: str | Path, header: Header, samples: Samples, gaps: Sequence[Gap] = ()) -> None:
     """Write a whole recording at once (simulator, imports); gaps go in stream order."""
     with RecordingWriter(path, header, block_s=10.0, flush_interval_s=1e9, fsync=False) as w:
-        t = samples.time_s
-        cuts = [0]
-        for g in sorted(gaps, key=lambda g: g.start_s):
-            cuts.append(int(np.searchsorted(t, g.end_s)))
-        bounds = list(zip(cuts, cuts[1:] + [len(samples)]))
-        for i, (a, b) in enumerate(bounds):
-            if i > 0:
-                g = sorted(gaps, key=lambda g: g.start_s)[i - 1]
-                w.mark_gap(g.start_s, g.end_s)
-            for piece in samples[a:b].chunks(4096):
+        for item in interleave(samples, gaps):
+            if isinstance(item, Gap):
+                w.mark_gap(item.start_s, item.end_s)
+                continue
+            for piece in item.chunks(4096):
                 w.write(piece)
 
 

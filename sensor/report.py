@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from sensor.events import Analysis
 from sensor.routine import Routine
-from sensor.stability import stability_verdict
-
-LABELS = {"bridge": "Hip bridges", "back_extension": "Back extensions", "plank": "Front plank", "side_plank": "Side plank"}
+from sensor.vocab import LABELS, stability_label
 
 
 def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) -> str:
@@ -42,7 +40,7 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
         target_s = routine.hold_target(h.exercise).hold_s
         out.append(
             f"  {LABELS[h.exercise]}{side} at {h.start_s / 60:.1f} min: held {h.duration_s:.1f} s of {target_s:.0f} s; "
-            f"stability {h.score:.0f}/100 ({stability_verdict(h.score)}: sway {h.sway_deg:.1f}°, "
+            f"stability {h.score:.0f}/100 ({stability_label(h.score)}: sway {h.sway_deg:.1f}°, "
             f"tremor {h.tremor_dps:.1f}°/s, sag {h.sag_deg:.1f}°)"
         )
     if not a.reps and not a.holds:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sensor.errors import InputError
 from sensor.events import Analysis, Hold, Rep
+from sensor.vocab import HOLD_EXERCISES, LABELS, MOUNTS, REP_EXERCISES
 
 SETTINGS_FILE = "settings.json"
 # A pause longer than this between two reps starts a new set (reps come every few
@@ -26,13 +27,6 @@ SETTINGS_FILE = "settings.json"
 SET_PAUSE_S = 15.0
 MIN_SET_PAUSE_S = 8.0  # ...and so does a pause over this, when it is several times the set's own pauses
 SET_PAUSE_FACTOR = 3.0
-MOUNTS = ("back", "front", "left", "right")
-LABELS = {
-    "bridge": "Hip bridge",
-    "back_extension": "Back extension",
-    "side_plank": "Side plank",
-    "plank": "Front plank",
-}
 
 
 @dataclass(slots=True)
@@ -90,9 +84,9 @@ class Routine:
         """Missing keys keep their defaults, so older settings files still load."""
         base = Routine()
         out: dict[str, Any] = {}
-        for name in ("bridge", "back_extension"):
+        for name in REP_EXERCISES:
             out[name] = replace(getattr(base, name), **_known(RepTarget, obj.get(name)))
-        for name in ("side_plank", "plank"):
+        for name in HOLD_EXERCISES:
             out[name] = replace(getattr(base, name), **_known(HoldTarget, obj.get(name)))
         mount = str(obj.get("mount", base.mount))
         return Routine(**out, mount=mount if mount in MOUNTS else base.mount, audio=_audio(obj.get("audio")))
@@ -236,7 +230,7 @@ def outcomes(analysis: Analysis, routine: Routine | None = None, counts: dict[in
     routine = routine or Routine()
     sets = rep_sets(analysis.reps, routine, counts)
     out: dict[str, Outcome] = {}
-    for ex in ("bridge", "back_extension"):
+    for ex in REP_EXERCISES:
         t = routine.rep_target(ex)
         mine = [s for s in sets if s.exercise == ex and s.reps > 0]
         out[ex] = Outcome(bool(mine), sum(s.to_target(t) for s in mine) >= t.sets_per_session)
@@ -316,7 +310,7 @@ def compare(analysis: Analysis, routine: Routine | None = None, counts: dict[int
     res = outcomes(analysis, routine, counts)
     sets = rep_sets(analysis.reps, routine, counts)
     rows: list[CompareRow] = []
-    for ex in ("bridge", "back_extension"):
+    for ex in REP_EXERCISES:
         mine = [s for s in sets if s.exercise == ex and s.reps > 0]
         if mine or routine.rep_target(ex).sessions_per_week > 0:
             rows.append(_rep_row(ex, mine, routine.rep_target(ex), res[ex].met))

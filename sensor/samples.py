@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sensor.events import Gap
+from sensor.vocab import IMU_COLUMNS
 
-COLUMNS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
-"""Channel order of ``Samples.imu`` (the generic CSV's names)."""
+COLUMNS = IMU_COLUMNS  # channel order of ``Samples.imu`` (the generic CSV's names)
 
 STANDARD_GRAVITY = 9.80665
 
@@ -72,9 +70,22 @@ class Samples:
         return [self[i : i + size] for i in range(0, len(self), size)]
 
 
-def interleave(samples: Samples, gaps: Iterable[Gap]) -> Iterator[Samples | Gap]:
+class Span(Protocol):
+    """Anything with a start and an end time (``sensor.events.Gap``)."""
+
+    @property
+    def start_s(self) -> float: ...
+
+    @property
+    def end_s(self) -> float: ...
+
+
+G = TypeVar("G", bound=Span)
+
+
+def interleave(samples: Samples, gaps: Iterable[G]) -> Iterator[Samples | G]:
     """Samples cut at the gaps, each gap yielded just before the samples that follow it
-    (the order a recording stores them in)."""
+    (the order a recording stores them in, and the pipeline takes them in)."""
     t = samples.time_s
     start = 0
     for g in sorted(gaps, key=lambda g: g.start_s):

@@ -35,10 +35,3 @@ def stability_score(sway_deg: float, tremor_dps: float, sag_deg: float) -> float
     (2.5° sway, or 12 °/s tremor, or 8° sag) alone costs the same."""
     penalty = sway_deg / 2.5 + tremor_dps / 12.0 + max(sag_deg, 0.0) / 8.0
     return round(100.0 * math.exp(-0.5 * penalty), 1)
-
-
-def stability_verdict(score: float) -> str:
-    """Plain words for a score (the one vocabulary lives in ``sensor.words``)."""
-    from sensor.words import stability_label
-
-    return stability_label(score)

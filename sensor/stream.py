@@ -12,6 +12,7 @@ from typing import Any
 from sensor import __version__
 from sensor.events import Gap
 from sensor.samples import Samples
+from sensor.vocab import MOUNTS
 
 FORMAT_VERSION = 1  # of the header's JSON (and the .htrec records around it)
 
@@ -53,8 +54,6 @@ class Header:
     @staticmethod
     def from_json(obj: Any) -> Header:
         """A header from its JSON; ValueError names the first field of the wrong shape."""
-        from sensor.body import MOUNTS
-
         if not isinstance(obj, dict):
             raise ValueError(f"header is a JSON {type(obj).__name__}, not an object")
         for key in ("device", "extra"):

@@ -42,7 +42,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MOUNT_CHOICES = ("back", "front", "left", "right")
+from sensor.vocab import MOUNTS
+
+MOUNT_CHOICES = MOUNTS  # drawn with MOUNT_WEIGHTS, in this order
 MOUNT_WEIGHTS = (0.5, 1 / 6, 1 / 6, 1 / 6)
 TEMPOS = {"slow": 1.35, "normal": 1.0, "fast": 0.7}
 

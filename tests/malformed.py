@@ -4,7 +4,7 @@ Each case builds one file (or folder, or push body) and says what a reader must 
 ``refuse`` (one line, non-zero exit, nothing written) or ``damaged`` (readable: analysed,
 with the damage reported). Run as a script to write the files for a manual probe::
 
-    python tests/malformed.py OUTDIR
+    python -m tests.malformed OUTDIR
 """
 
 from __future__ import annotations
@@ -319,6 +319,5 @@ def all_file_cases() -> list[Case]:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     paths = write_corpus(Path(sys.argv[1]), all_file_cases())
     print(f"wrote {len(paths)} files to {sys.argv[1]}")

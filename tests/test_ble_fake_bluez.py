@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from sensor.devices import holdtrack_gatt as ht
+from sensor.fake_bluez.bluez_objects import device_path
 from sensor.fake_bluez.control import FakeControl, FakeControlError
 from sensor.fake_bluez.process import FakeBluezProcess
-from sensor.fake_bluez.bluez_objects import device_path
 from sensor.fake_bluez.testing import spec_for
 
 if TYPE_CHECKING:

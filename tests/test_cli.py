@@ -39,7 +39,7 @@ def test_simulate_analyze_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture
         assert h["side"] in ("left", "right", None)
 
     code, out, _ = run(capsys, "analyze", str(rec))
-    assert code == 0 and "Against the routine" in out and "Hip bridges" in out
+    assert code == 0 and "Against the routine" in out and "Hip bridge" in out
 
     code, out, err = run(capsys, "evaluate", str(tmp_path), "--json")
     assert code == 0, err

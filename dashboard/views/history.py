@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, exports, ui
+from sensor.vocab import HOLD_EXERCISES, REP_EXERCISES
 
 WEEKS_SHOWN = 12
 
@@ -72,7 +73,7 @@ cells = []
 for w in recent:
     lines = [
         (ex, ui.label(ex), w.exercises[ex].complete_days, w.exercises[ex].target_days, w.exercises[ex].done_days)
-        for ex in ("bridge", "back_extension")
+        for ex in REP_EXERCISES
         if w.exercises[ex].target_days
     ]
     sp = w.exercises["side_plank"]
@@ -157,8 +158,8 @@ c1, c2, c3 = st.columns(3)
 with c1:
     st.altair_chart(
         trend_chart(
-            {"side_plank_hold_s": "Side plank", "plank_hold_s": "Front plank"},
-            ["side_plank", "plank"],
+            {f"{ex}_hold_s": ui.label(ex) for ex in HOLD_EXERCISES},
+            list(HOLD_EXERCISES),
             "Hold duration (mean)",
             r.side_plank.hold_s,
             "seconds",
@@ -168,8 +169,8 @@ with c1:
 with c2:
     st.altair_chart(
         trend_chart(
-            {"bridge_hold_per_rep_s": "Hip bridge", "back_extension_hold_per_rep_s": "Back extension"},
-            ["bridge", "back_extension"],
+            {f"{ex}_hold_per_rep_s": ui.label(ex) for ex in REP_EXERCISES},
+            list(REP_EXERCISES),
             "Time held at the top, per rep",
             r.bridge.hold_s,
             "seconds",

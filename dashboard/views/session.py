@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import data, exports, session_edit, ui
 from sensor.routine import compare, reaches
+from sensor.vocab import REP_EXERCISES
 
 rows = data.sessions(include_demo=True)
 st.title("Session")
@@ -178,7 +179,7 @@ st.caption(
 )
 
 # -- reps ------------------------------------------------------------------------------------
-for ex in ("bridge", "back_extension"):
+for ex in REP_EXERCISES:
     reps = [x for x in d.reps if x["exercise"] == ex]
     if not reps:
         continue

@@ -12,8 +12,9 @@ from dashboard import audio, data, ui
 from sensor import importer
 from sensor.errors import HoldTrackError
 from sensor.importer import ImportResult
-from sensor.routine import MOUNTS, AudioSettings, HoldTarget, RepTarget, Routine
+from sensor.routine import AudioSettings, HoldTarget, RepTarget, Routine
 from sensor.store import edits
+from sensor.vocab import MOUNTS
 
 st.title("Settings")
 r = data.routine()

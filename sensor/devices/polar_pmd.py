@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sensor.errors import DeviceError
+from sensor.errors import DeviceError, ProtocolError
 from sensor.samples import STANDARD_GRAVITY
 
 SERVICE_UUID = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
@@ -60,8 +60,9 @@ MAX_ABS_SI = 1e6  # no IMU reads 10^6 m/s² or rad/s: a frame claiming it is gar
 POLAR_EPOCH_UNIX_S = 946_684_800  # 2000-01-01T00:00Z; the decoder keeps the device clock as is
 
 
-class PolarProtocolError(ValueError):
-    """A malformed PMD control-point message or data frame."""
+class PolarProtocolError(ProtocolError, ValueError):
+    """A malformed PMD control-point message or data frame (a ``ValueError`` too, as the
+    other decoders raise)."""
 
 
 def encode_settings(settings: dict[int, list[float] | int | float]) -> bytes:

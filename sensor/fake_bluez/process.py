@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
 from collections.abc import Iterable
-from pathlib import Path
 from types import TracebackType
 
 from sensor.errors import DeviceError
 from sensor.fake_bluez.daemon import PrivateBus, die_with_parent, stop_process
 from sensor.fake_bluez.sensor_sim import SensorSpec
-
-_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeBluezProcess:
@@ -44,9 +40,7 @@ class FakeBluezProcess:
 
     def env(self) -> dict[str, str]:
         """``os.environ`` with the private bus as the system bus (for CLI subprocesses)."""
-        env = self.bus.env()
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH", "")]))
-        return env
+        return self.bus.env()
 
     def start(self) -> str:
         self.bus.start()
@@ -61,7 +55,7 @@ class FakeBluezProcess:
             cmd.append("--powered-off")
         if self.verbose:
             cmd.append("--verbose")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=self.env(), preexec_fn=die_with_parent, cwd=_REPO_ROOT)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=self.env(), preexec_fn=die_with_parent)
         ready = threading.Event()
         line: list[bytes] = []
 

@@ -23,8 +23,6 @@ from sensor.store import edits
 from sensor.store.writes import Store
 from sensor.trace import Trace
 
-EXERCISES = ("bridge", "back_extension", "side_plank", "plank")
-
 
 @dataclass(frozen=True, slots=True)
 class SessionRow:

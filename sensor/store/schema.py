@@ -90,7 +90,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sessions_date ON sessions (local_date);
     """,
-    # 3: editing (sensor/edits.py): a bin with undo, duplicates found by content, where the
+    # 3: editing (sensor/store/edits.py): a bin with undo, duplicates found by content, where the
     # date came from, and the user's corrections kept beside the detected events
     """
     ALTER TABLE sessions ADD COLUMN deleted_utc TEXT;

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sensor.routine import PARTS, Outcome, Routine
-from sensor.store.queries import EXERCISES, SessionRow, sessions
+from sensor.store.queries import SessionRow, sessions
 from sensor.store.writes import Store
+from sensor.vocab import EXERCISES, REP_EXERCISES
 
 
 def iso_week(d: date) -> str:
@@ -100,7 +101,7 @@ def weekly_adherence(
     weeks = {ws: WeekAdherence(iso_week(ws), ws, 0, {}, 0, 0) for ws in _weeks(min(days), end)}
     for w in weeks.values():
         for ex in EXERCISES:
-            target = (routine.rep_target(ex) if ex in ("bridge", "back_extension") else routine.hold_target(ex)).sessions_per_week
+            target = (routine.rep_target(ex) if ex in REP_EXERCISES else routine.hold_target(ex)).sessions_per_week
             w.exercises[ex] = ExerciseWeek(target_days=target)
     for r in rows:
         if r.duplicate_of is None:

@@ -1,0 +1,99 @@
+"""HoldTrack's shared vocabulary, in one place: exercises and their labels, mountings,
+postures, the stability verdict words, the generic CSV's columns and units, and the
+file-name rules (recordings, truth files, live recording names).
+
+Standard library only (no numpy): the command line imports it at start-up.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal, get_args
+
+# -- exercises ---------------------------------------------------------------------------
+
+RepExercise = Literal["bridge", "back_extension"]
+HoldExercise = Literal["side_plank", "plank"]
+REP_EXERCISES: tuple[str, ...] = get_args(RepExercise)
+HOLD_EXERCISES: tuple[str, ...] = get_args(HoldExercise)
+EXERCISES: tuple[str, ...] = (*REP_EXERCISES, *HOLD_EXERCISES)
+# The one wording of each exercise (CLI, dashboard, coach), in the routine's order.
+LABELS: dict[str, str] = {
+    "bridge": "Hip bridge",
+    "back_extension": "Back extension",
+    "side_plank": "Side plank",
+    "plank": "Front plank",
+}
+
+# -- where the sensor is worn (sensor.body gives each its geometry) ------------------------
+
+MOUNTS: tuple[str, ...] = ("back", "front", "left", "right")
+DEFAULT_MOUNT = "back"
+
+# -- postures (the pipeline's codes index this tuple: sensor.posture) ----------------------
+
+Posture = Literal["unknown", "standing", "sitting", "supine", "prone", "side_left", "side_right"]
+POSTURES: tuple[Posture, ...] = get_args(Posture)
+
+# -- stability verdicts: the words for a hold's 0-100 score (sensor.stability) -------------
+
+# (lowest score, words), best first.
+STABILITY_WORDS: tuple[tuple[float, str], ...] = (
+    (80.0, "rock steady"),
+    (60.0, "steady, a little sway"),
+    (40.0, "wobbly: brace the abdominals and breathe"),
+    (0.0, "shaky: try a shorter hold, or knees down"),
+)
+SAG_NOTE_DEG = 5.0  # hips sinking this much over a hold is worth a cue
+
+
+def stability_label(score: float) -> str:
+    """The words for a score, lower case ("rock steady")."""
+    return next((words for low, words in STABILITY_WORDS if score >= low), STABILITY_WORDS[-1][1])
+
+
+def stability_words(score: float, sag_deg: float | None = None) -> str:
+    """A sentence for a hold ("Rock steady; hips sank 6° toward the end, ...")."""
+    words = stability_label(score)
+    words = words[0].upper() + words[1:]
+    if sag_deg is not None and sag_deg >= SAG_NOTE_DEG:
+        words += f"; hips sank {sag_deg:.0f}° toward the end, lift them back into a line"
+    return words
+
+
+# -- the generic IMU CSV (contract.md): SI units ------------------------------------------
+
+IMU_COLUMNS: tuple[str, ...] = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
+"""Channel order of ``Samples.imu`` (the generic CSV's names)."""
+CSV_COLUMNS: tuple[str, ...] = ("time_s", *IMU_COLUMNS)
+UNITS: dict[str, str] = {"time_s": "s", **dict.fromkeys(IMU_COLUMNS[:3], "m/s²"), **dict.fromkeys(IMU_COLUMNS[3:], "rad/s")}
+
+# -- file names ------------------------------------------------------------------------------
+
+RECORDING_SUFFIX = ".htrec"
+TRUTH_SUFFIX = ".truth.json"
+SAMPLE_SUFFIXES = (RECORDING_SUFFIX, ".csv")  # what a truth file can sit beside
+CLI_RECORDING_GLOB = "holdtrack-*" + RECORDING_SUFFIX  # `holdtrack record` without --out
+LIVE_RECORDING_GLOB = "*T*Z_*" + RECORDING_SUFFIX  # the dashboard's live sessions
+
+
+def truth_path(recording: str | Path) -> Path:
+    """The truth file beside a recording or CSV: ``a.htrec`` -> ``a.truth.json``."""
+    p = Path(recording)
+    name = p.name
+    for suffix in SAMPLE_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return p.with_name(name + TRUTH_SUFFIX)
+
+
+def cli_recording_name(when: datetime) -> str:
+    """``holdtrack record``'s default output name (local time, matches CLI_RECORDING_GLOB)."""
+    return when.strftime("holdtrack-%Y%m%d-%H%M%S") + RECORDING_SUFFIX
+
+
+def live_recording_name(when: datetime, kind: str, n: int = 1) -> str:
+    """A live session's recording name (UTC, matches LIVE_RECORDING_GLOB); ``n`` > 1 when
+    the first name is taken."""
+    stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
+    return f"{stamp}_{kind}{f'-{n}' if n > 1 else ''}{RECORDING_SUFFIX}"
