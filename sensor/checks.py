@@ -112,7 +112,7 @@ class StreamCheck:
         if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
             raise ValueError(f"sample rate {rate:.3g} Hz read from the times is not usable (are times in seconds?)")
         from sensor.errors import InputError
-        from sensor.inputs import check_units  # the one unit check every reader shares
+        from sensor.validate import check_units  # the one unit check every reader shares
 
         try:
             check_units(w.time_s, w.imu.astype(np.float64), "<samples>")

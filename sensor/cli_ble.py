@@ -1,7 +1,7 @@
 """The live-capture commands: ``scan``, ``record``, ``export`` and ``fake-sensors``.
 
 ``register(subparsers)`` adds them to the main ``holdtrack`` parser; each sets
-``func(args) -> int`` (the exit code). ``python -m sensor.cli_ble ...`` runs them alone.
+``func(args) -> int`` (the exit code).
 Failures print one line to stderr and exit non-zero. bleak, dbus-fast and the pipeline are
 imported inside the commands, so the rest of the CLI does not pay for them.
 """
@@ -412,16 +412,3 @@ def cmd_fake_sensors(args: argparse.Namespace) -> int:
                 raise DeviceError("the fake BlueZ exited")
             time.sleep(0.2)
     return ExitCode.OK
-
-
-def main(argv: list[str] | None = None) -> int:
-    """These commands alone (``holdtrack`` has them too), with the same exit codes."""
-    from sensor.cli import run
-
-    parser = argparse.ArgumentParser(prog=PROG, description="HoldTrack live capture")
-    register(parser.add_subparsers(dest="command", required=True))
-    return run(parser.parse_args(argv), PROG)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

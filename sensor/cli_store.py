@@ -277,17 +277,3 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
             return ExitCode.INTERRUPTED
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run these commands alone (``python -m sensor.cli_store``), e.g. before they are
-    wired into ``holdtrack``."""
-    from sensor.cli import run
-
-    parser = argparse.ArgumentParser(prog="holdtrack")
-    register(parser.add_subparsers(dest="command", required=True))
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

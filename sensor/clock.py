@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sensor.events import Gap
+from sensor.settings import ClockSettings
 
 if TYPE_CHECKING:
     from sensor.devices.base import Decoded
-    from sensor.settings import ClockSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +72,11 @@ class _WindowMin:
 
 
 # How long a packet that came late waits for the rest of a burst, and at most (seconds).
-SETTLE_S = 0.3
-MAX_HOLD_S = 3.0
-# Devices with their own clock: the minimum-delay window, and the drift absorbed at most.
-DEVICE_WINDOW_S = 10.0
-DEVICE_MAX_SLEW = 2e-3
+# The defaults are the settings' (``sensor.settings.ClockSettings``): one place for the numbers.
+SETTLE_S = ClockSettings.settle_s
+MAX_HOLD_S = ClockSettings.max_hold_s
+DEVICE_WINDOW_S = ClockSettings.device_window_s
+DEVICE_MAX_SLEW = ClockSettings.device_max_slew
 
 
 class RateLockedClock:

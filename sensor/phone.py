@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import zipfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from sensor.csvread import Head, Source, line_of, read_head, read_numeric
 from sensor.errors import InputError
-from sensor.phone_streams import Stream, merge_streams
+from sensor.phone_streams import Stream, merge_streams, phyphox_column
 from sensor.samples import Samples
 from sensor.validate import regularize, validate_samples
 
@@ -180,35 +179,11 @@ def _sensor_logger(files: _Files, ios_standardised: bool | None) -> Samples:
     return merge_streams(where, (acc[0], acc[1] * sign), gyro, (gravity[0], gravity[1] * sign))
 
 
-_UNIT = re.compile(r"^(.*?)\s*(?:\(([^)]*)\))?$")
-_ACC_UNITS = ("m/s^2", "m/s²", "m/s2")
-
-
-def _phyphox_column(name: str, base: str) -> tuple[str, str] | None:
-    """('time'|'acc'|'gyro'|'linear', axis) for a phyphox column name, else None."""
-    m = _UNIT.match(name)
-    label, unit = (m.group(1), m.group(2)) if m else (name, None)
-    if label in ("time", "t") and unit in (None, "s"):
-        return "time", ""
-    if len(label) < 1 or label[-1] not in "xyz" or (len(label) > 1 and label[-2] != " "):
-        return None
-    prefix, axis = label[:-1].strip(), label[-1]
-    if prefix.startswith("linear"):
-        return "linear", axis
-    if prefix in ("", "acceleration", "accelerometer") and (unit in _ACC_UNITS or (prefix and unit is None)):
-        if prefix == "" and ("linear" in base or "gravity" in base):
-            return "linear", axis
-        return "acc", axis
-    if prefix in ("", "gyroscope", "gyro") and (unit == "rad/s" or (prefix and unit is None)):
-        return "gyro", axis
-    return None
-
-
 def _phyphox_streams(files: _Files, base: str) -> dict[str, Stream]:
     """Accelerometer/gyroscope streams in one phyphox table, each timed by the nearest
     time column to its left (single-set files have one, combined files several)."""
     names = files.names(base)
-    kinds = [_phyphox_column(n, base) for n in names]
+    kinds = [phyphox_column(n, base) for n in names]
     out: dict[str, Stream] = {}
     for kind in ("acc", "gyro", "linear"):
         cols = {k[1]: i for i, k in enumerate(kinds) if k and k[0] == kind}
@@ -284,6 +259,6 @@ def read_export(path: str | Path | list[Path], ios_standardised: bool | None = N
             return read_witmotion(files.sources[base])
     if any(_is_sensor_logger(names) for names in headers.values()):
         return _finish(files.path, _sensor_logger(files, ios_standardised))
-    if any(_phyphox_column(n, b) is not None and _phyphox_column(n, b) != ("time", "") for b, names in headers.items() for n in names):
+    if any(phyphox_column(n, b) is not None and phyphox_column(n, b) != ("time", "") for b, names in headers.items() for n in names):
         return _finish(files.path, _phyphox(files))
     raise InputError(files.path, "neither a Sensor Logger nor a phyphox export (no accelerometer or gyroscope tables found)")

@@ -18,8 +18,7 @@ MAX_XLS_BYTES = 64 * 1024 * 1024  # xlrd holds the whole workbook; .xls sheets e
 
 def read(path: Path) -> Samples:
     """Acceleration (with g) and gyroscope sheets of a phyphox ``.xls``, merged."""
-    from sensor.phone import _phyphox_column
-    from sensor.phone_streams import Stream, merge_streams
+    from sensor.phone_streams import Stream, merge_streams, phyphox_column
     from sensor.validate import regularize
 
     if path.suffix.lower() != ".xls":
@@ -42,7 +41,7 @@ def read(path: Path) -> Samples:
             continue
         base = sheet.name.lower()
         names = [str(v).strip().lower() for v in sheet.row_values(0)]
-        kinds = [_phyphox_column(n, base) for n in names]
+        kinds = [phyphox_column(n, base) for n in names]
         for kind in ("acc", "gyro"):
             cols = {k[1]: i for i, k in enumerate(kinds) if k and k[0] == kind}
             times = [i for i, k in enumerate(kinds) if k and k[0] == "time"]

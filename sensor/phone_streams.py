@@ -7,6 +7,7 @@ pairs the streams of successive batches. Bad input raises ``InputError`` naming 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -161,3 +162,27 @@ class PushMerger:
             for n in (ACCEL, GRAVITY):
                 self._buf[n] = (np.empty(0), np.empty((0, 3)))
         return Samples(t, imu)
+
+
+_UNIT = re.compile(r"^(.*?)\s*(?:\(([^)]*)\))?$")
+_ACC_UNITS = ("m/s^2", "m/s²", "m/s2")
+
+
+def phyphox_column(name: str, base: str) -> tuple[str, str] | None:
+    """('time'|'acc'|'gyro'|'linear', axis) for a phyphox column name, else None."""
+    m = _UNIT.match(name)
+    label, unit = (m.group(1), m.group(2)) if m else (name, None)
+    if label in ("time", "t") and unit in (None, "s"):
+        return "time", ""
+    if len(label) < 1 or label[-1] not in "xyz" or (len(label) > 1 and label[-2] != " "):
+        return None
+    prefix, axis = label[:-1].strip(), label[-1]
+    if prefix.startswith("linear"):
+        return "linear", axis
+    if prefix in ("", "acceleration", "accelerometer") and (unit in _ACC_UNITS or (prefix and unit is None)):
+        if prefix == "" and ("linear" in base or "gravity" in base):
+            return "linear", axis
+        return "acc", axis
+    if prefix in ("", "gyroscope", "gyro") and (unit == "rad/s" or (prefix and unit is None)):
+        return "gyro", axis
+    return None

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from sensor.errors import RecordingError
 from sensor.htrec_format import _REC
@@ -29,12 +31,26 @@ def _ends_cleanly(path: Path) -> bool:
     return False
 
 
+LOCK_PATIENCE_S = 1.0  # a writer's lock seen for this long is a live recording, not a fork's copy
+
+
+def _lock_within(f: BinaryIO, patience_s: float) -> bool:
+    """The recording's lock, retried for ``patience_s``: a process forked by another thread
+    holds a copy of the writer's lock until it execs, so one refusal is not yet a live writer."""
+    deadline = time.monotonic() + patience_s
+    while not _lock(f, block=False):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def recover_recording(path: str | Path) -> float | None:
     """Close a recording a crash left open: cut the torn tail and add an end record.
     Returns the seconds recovered, or None when it had ended cleanly or is in use."""
     path = Path(path)
     with open(path, "r+b") as f:
-        if not _lock(f, block=False) or _ends_cleanly(path):
+        if not _lock_within(f, LOCK_PATIENCE_S) or _ends_cleanly(path):
             return None
         reader = RecordingReader(path, validate=False)
         for _ in reader:

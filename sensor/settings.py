@@ -13,7 +13,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sensor.clock import DEVICE_MAX_SLEW, DEVICE_WINDOW_S, MAX_HOLD_S, SETTLE_S
 from sensor.detectors import DetectorSettings
 
 
@@ -32,10 +31,10 @@ class ClockSettings:
     """Stamping samples that come without device times (``clock``): patience in wall
     seconds, because how long a late burst takes is a property of the host."""
 
-    settle_s: float = SETTLE_S  # a late packet waits this long for the rest of its burst
-    max_hold_s: float = MAX_HOLD_S  # and never longer
-    device_window_s: float = DEVICE_WINDOW_S  # devices with their own clock: minimum-delay window
-    device_max_slew: float = DEVICE_MAX_SLEW  # drift absorbed at most this many seconds per second
+    settle_s: float = 0.3  # a late packet waits this long for the rest of its burst
+    max_hold_s: float = 3.0  # and never longer
+    device_window_s: float = 10.0  # devices with their own clock: minimum-delay window
+    device_max_slew: float = 2e-3  # drift absorbed at most this many seconds per second
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """What the simulated wearer does in a session: the routine (exercises in a shuffled
 order, with the technique drawn from ``sensor.technique``) or a stretch of daily life.
-The movements themselves are ``sensor.simulate._Builder``'s segments."""
+The movements themselves are ``sensor.sim_body.Body``'s segments."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import numpy as np
 from sensor.technique import Technique, move_time, set_direction
 
 if TYPE_CHECKING:
-    from sensor.simulate import SimOptions, _Builder
+    from sensor.sim_body import Body
+    from sensor.sim_sensor import SimOptions
 
 
-def _opening(b: _Builder, w: Technique, opt: SimOptions) -> None:
+def _opening(b: Body, w: Technique, opt: SimOptions) -> None:
     rng = b.rng
     if opt.standing_start:
         b.still(rng.uniform(3.5, 6.0), sway_deg=0.1, tremor_dps=0.2)
@@ -28,7 +29,7 @@ def _opening(b: _Builder, w: Technique, opt: SimOptions) -> None:
     b.still(rng.uniform(2.0, 4.0))
 
 
-def _closing(b: _Builder, w: Technique) -> None:
+def _closing(b: Body, w: Technique) -> None:
     rng = b.rng
     _go(b, "supine", w)
     b.change_posture("sitting", rng.uniform(1.5, 2.5) * w.tempo_factor, 0.45)
@@ -45,7 +46,7 @@ def _hold_time(rng: np.random.Generator, lo: float, hi: float) -> tuple[float, s
     return float(rng.uniform(lo, hi)), "full"
 
 
-def routine_session(b: _Builder, w: Technique, opt: SimOptions) -> None:
+def routine_session(b: Body, w: Technique, opt: SimOptions) -> None:
     rng = b.rng
     short = opt.short
     _opening(b, w, opt)
@@ -128,7 +129,7 @@ def routine_session(b: _Builder, w: Technique, opt: SimOptions) -> None:
     _closing(b, w)
 
 
-def daily_life(b: _Builder, w: Technique, opt: SimOptions) -> None:
+def daily_life(b: Body, w: Technique, opt: SimOptions) -> None:
     """Lying about without exercising: on the stomach with a phone, propped on the elbows,
     turning over, on a side. Nothing here is an exercise."""
     rng = b.rng
@@ -165,13 +166,13 @@ def daily_life(b: _Builder, w: Technique, opt: SimOptions) -> None:
     _closing(b, w)
 
 
-def _go(b: _Builder, posture: str, w: Technique) -> None:
+def _go(b: Body, posture: str, w: Technique) -> None:
     if b.posture != posture:
         b.change_posture(posture, b.rng.uniform(1.5, 3.0) * w.tempo_factor, 0.12)
         b.still(b.rng.uniform(2.0, 4.0))
 
 
-def _rest(b: _Builder, dur: float) -> None:
+def _rest(b: Body, dur: float) -> None:
     """Lie resting, with the odd fidget."""
     rng = b.rng
     left = dur

@@ -43,7 +43,7 @@ class SimOptions:
 
 
 class Motion(Protocol):
-    """The body's true motion on the model's grid (``simulate._Builder``), per segment."""
+    """The body's true motion on the model's grid (``sim_body.Body``), per segment."""
 
     fs: float
     base: list[np.ndarray]

@@ -12,6 +12,7 @@ from store_builders import analysis, hold, reps, session, sim_recording
 
 from sensor import cli_store, importer
 from sensor import store as store_mod
+from sensor.cli import main
 from sensor.errors import StoreError
 from sensor.events import Analysis, Rep
 from sensor.store import MIGRATIONS, SCHEMA_VERSION, Store, data_dir, database
@@ -230,10 +231,10 @@ def test_cli_import_reports_each_file_and_exits_nonzero_on_failure(tmp_path: Pat
     bad = tmp_path / "bad.txt"
     bad.write_text("hello")
     data = tmp_path / "data"
-    assert cli_store.main(["import", str(good), "--data-dir", str(data)]) == 0
+    assert main(["import", str(good), "--data-dir", str(data)]) == 0
     out = capsys.readouterr()
     assert "added as session 1" in out.out and "1 added" in out.err
-    assert cli_store.main(["import", str(good), str(bad), "--data-dir", str(data)]) == 1
+    assert main(["import", str(good), str(bad), "--data-dir", str(data)]) == 1
     out = capsys.readouterr()
     assert "already in the store" in out.out
     assert out.err.count("error:") == 1 and "bad.txt: unknown format" in out.err
@@ -250,7 +251,7 @@ def test_dashboard_demo_import_and_remote_host_guard(tmp_path: Path, capsys: pyt
         assert con.execute("SELECT demo FROM sessions").fetchone()[0] == 1
     assert cli_store.ensure_demo(st, demo) is None  # not on later starts
     # Listening beyond this computer needs the explicit flag (checked before anything starts).
-    assert cli_store.main(["dashboard", "--host", "0.0.0.0", "--data-dir", str(tmp_path / "d2")]) == 2
+    assert main(["dashboard", "--host", "0.0.0.0", "--data-dir", str(tmp_path / "d2")]) == 2
     assert "--allow-remote" in capsys.readouterr().err
     assert not (tmp_path / "d2").exists()
     assert cli_store.is_loopback("127.0.0.1") and cli_store.is_loopback("::1") and not cli_store.is_loopback("192.168.1.2")

@@ -113,7 +113,7 @@ def test_analyze_samples_is_the_stream_of_interleave(short_session: object) -> N
     assert isinstance(short_session, SimulatedSession)
     s = short_session
     a = analyze_samples(s.samples, s.gaps, s.header)
-    b = analyze_stream(interleave(s.samples, s.gaps), mount=s.header.mount, source=s.header.source)
+    b = analyze_stream(interleave(s.samples, s.gaps), header=s.header)
     assert a.to_json() == b.to_json() and len(a.reps) > 0
 
 
