@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -13,6 +16,61 @@ from sensor.recording import Header
 from sensor.samples import Samples
 
 CHUNK = 8192  # samples per feed (results do not depend on it; large chunks are fastest)
+READ_AHEAD = 4  # blocks a reader thread may decode ahead of the pipeline
+
+T = TypeVar("T")
+
+
+def read_ahead(items: Iterable[T], depth: int = READ_AHEAD) -> Iterator[T]:
+    """``items`` produced by a thread up to ``depth`` ahead of the consumer, in order.
+
+    Reading a file (zlib, CRC, numpy unshuffling; pyarrow for CSV) mostly runs without
+    the GIL, so decoding the next blocks overlaps the pipeline working on this one. An
+    error is raised where the consumer reaches it; when the consumer stops early the
+    thread stops after at most one more item and closes ``items``.
+    """
+    q: queue.Queue[tuple[bool, object]] = queue.Queue(depth)
+    stop = threading.Event()
+    end = object()
+
+    def produce() -> None:
+        it = iter(items)
+        last: tuple[bool, object] = (True, end)
+        try:
+            for x in it:
+                if stop.is_set():
+                    break
+                q.put((True, x))
+        except BaseException as e:  # handed to the consumer, raised there
+            last = (False, e)
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+        if not stop.is_set():
+            q.put(last)
+
+    th = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    th.start()
+    try:
+        while True:
+            ok, x = q.get()
+            if not ok:
+                assert isinstance(x, BaseException)
+                raise x
+            if x is end:
+                return
+            yield x  # type: ignore[misc]  # items of the iterable: T
+    finally:
+        stop.set()
+        # Free the queue: a producer blocked on put goes on, sees ``stop`` and ends
+        # (it puts at most one more item, which fits).
+        while True:
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                break
+        th.join()
 
 
 def analyze_stream(
@@ -97,7 +155,9 @@ def analyze_path(
     from sensor.inputs import open_input
 
     header, items = open_input(path)
-    a = analyze_stream(items, settings=settings, source=str(path), mount=mount or header.mount or "back", signals_out=signals_out)
+    a = analyze_stream(
+        read_ahead(items), settings=settings, source=str(path), mount=mount or header.mount or "back", signals_out=signals_out
+    )
     return note_read_status(a, header)
 
 

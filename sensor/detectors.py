@@ -32,7 +32,7 @@ __all__ = ["STATES", "ActiveHold", "DetectorSettings", "ExcursionDetector"]
 
 STATES = ("rest", "excursion", "hold")  # detector states, as traces name them
 STATE_REST, STATE_EXCURSION, STATE_HOLD = range(3)
-WINDOW = 128  # grid samples the machine first looks ahead for its next transition
+WINDOW = 512  # grid samples the machine first looks ahead for its next transition
 
 
 class ExcursionDetector:
@@ -55,7 +55,10 @@ class ExcursionDetector:
         self.recorder: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self.posture = -1
         self.base: float | None = None
-        self._hist: tuple[np.ndarray, ...] | None = None  # t, e, base, up(3), body rates(3)
+        # The last seconds of rest, in pieces: t, e, base, up(3), body rates(3), |f|, quiet.
+        self._hist: list[tuple[np.ndarray, ...]] = []
+        self._hist_n = 0
+        self._keep = int(settings.history_s * rate_hz)
         self._trace: Trace | None = None
         self._frozen = 0.0
         self._peak = 0.0
@@ -101,7 +104,7 @@ class ExcursionDetector:
         self.posture = posture
         self.base = None
         self._trace = None
-        self._hist = None
+        self._hist, self._hist_n = [], 0
         return events
 
     @property
@@ -166,19 +169,25 @@ class ExcursionDetector:
         """The rest level excursions are measured from, degrees (None: not known yet)."""
         return self._frozen if self._trace is not None else self.base
 
-    def _push_hist(
-        self, t: np.ndarray, e: np.ndarray, base: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, q: np.ndarray
-    ) -> None:
-        keep = int(self.s.history_s * self.rate_hz)
-        cols: tuple[np.ndarray, ...] = (t, e, base, up, gyr, fn, q)
-        if t.size > keep:  # only the last seconds are kept: copy no more
+    def _push_hist(self, *cols: np.ndarray) -> None:
+        keep = self._keep
+        if cols[0].size > keep:  # only the last seconds are kept: copy no more
             cols = tuple(c[-keep:] for c in cols)
-        if self._hist is None:
-            self._hist = cols
+        if cols[0].size:
+            self._hist.append(cols)
+            self._hist_n += cols[0].size
+        while self._hist and self._hist_n - self._hist[0][0].size >= keep:
+            self._hist_n -= self._hist.pop(0)[0].size
+
+    def _history(self) -> tuple[np.ndarray, ...]:
+        """The last ``history_s`` of rest before now (columns as pushed; may be empty)."""
+        if len(self._hist) == 1:
+            cols = self._hist[0]
+        elif self._hist:
+            cols = tuple(np.concatenate(c) for c in zip(*self._hist))
         else:
-            self._hist = tuple(np.concatenate((h, c)) for h, c in zip(self._hist, cols))
-        if self._hist[0].size > keep:
-            self._hist = tuple(h[-keep:] for h in self._hist)
+            return (np.empty(0),) * 3
+        return tuple(c[-self._keep :] for c in cols)
 
     def _start_thr(self) -> float:
         if self.posture == SUPINE:
@@ -193,20 +202,21 @@ class ExcursionDetector:
         if self.base is None:
             # The rest level starts at the first quiet sample of the posture.
             first = first_true(q)
+            stop = k + first if first >= 0 else t.size
+            # Samples before it have no rest level, wherever the chunk began.
+            self._push_hist(t[k:stop], seg[: stop - k], seg[: stop - k], up[k:stop], gyr[k:stop], fn[k:stop], qf[: stop - k])
+            self._record(t[k:stop], None, STATE_REST)
             if first < 0:
-                self._push_hist(t[k:], seg, seg, up[k:], gyr[k:], fn[k:], qf)
-                self._record(t[k:], None, STATE_REST)
                 return t.size
             self.base = float(seg[first])
+            if first > 0:
+                return stop
         b = self._beta
         # Only quiet samples move the rest level: a first-order filter over them alone,
         # held between them (vectorised: filter the quiet samples, then forward-fill).
-        iq = np.flatnonzero(q)
-        base = np.full(seg.size, self.base)
-        if iq.size:
-            rq, _ = first_order(1.0 - b, -b, seg[iq], b * self.base)
-            pos = np.cumsum(q) - 1
-            base = np.where(pos >= 0, rq[np.maximum(pos, 0)], self.base)
+        rq = first_order(1.0 - b, -b, seg[q], b * self.base)[0] if q.any() else seg[:0]
+        # base[j] = the filter after the last quiet sample up to j (the old level before any).
+        base = np.concatenate(([self.base], rq))[np.cumsum(q)]
         dev = seg - base
         if self.posture == PRONE:
             h = first_true(np.abs(dev) > self._start_thr())
@@ -221,8 +231,8 @@ class ExcursionDetector:
         self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[:h])
         self._record(t[k : k + h], base[:h], STATE_REST)
         # Freeze the rest level from before the movement began (0.5 s back).
-        assert self._hist is not None
-        ht, he, hb = self._hist[0], self._hist[1], self._hist[2]
+        hist = self._history()
+        ht, he, hb = hist[0], hist[1], hist[2]
         if ht.size:
             j = int(np.searchsorted(ht, t[k + h] - 0.5))
             self._frozen = float(hb[min(j, hb.size - 1)])
@@ -231,11 +241,11 @@ class ExcursionDetector:
         self.base = self._frozen
         self._trace = Trace()
         if ht.size:
-            self._trace.add(ht, self._dir * (he - self._frozen), *self._hist[3:])
+            self._trace.add(ht, self._dir * (he - self._frozen), *hist[3:])
         self._peak = 0.0
         self._t0 = float(t[k + h])
         self._settle = SettleSearch(self.s, self.rate_hz, self.posture == PRONE, self._t0) if self._holdable() else None
-        self._hist = None
+        self._hist, self._hist_n = [], 0
         return k + h
 
     def _feed_active(
@@ -250,9 +260,9 @@ class ExcursionDetector:
         timed_out = False
         if self._hold is None:
             timeout = self.s.backext_timeout_s if self.posture == PRONE else self.s.rep_timeout_s
-            late = first_true(t[k : k + stop] - self._t0 > timeout)
-            if late >= 0:
-                stop, timed_out = late, True
+            # t - t0 never decreases: look for the first late sample only if the last is.
+            if stop and t[k + stop - 1] - self._t0 > timeout:
+                stop, timed_out = first_true(t[k : k + stop] - self._t0 > timeout), True
         take = stop + (1 if end >= 0 and not timed_out and stop < d.size else 0)
         self._trace.add(
             t[k : k + take], d[:take], up[k : k + take], gyr[k : k + take], fn[k : k + take], quiet[k : k + take].astype(np.float64)
