@@ -34,19 +34,20 @@ def read_ahead(items: Iterable[T], depth: int = READ_AHEAD) -> Iterator[T]:
     end = object()
 
     def produce() -> None:
-        it = iter(items)
         last: tuple[bool, object] = (True, end)
         try:
-            for x in it:
-                if stop.is_set():
-                    break
-                q.put((True, x))
-        except BaseException as e:  # handed to the consumer, raised there
+            it = iter(items)
+            try:
+                for x in it:
+                    if stop.is_set():
+                        break
+                    q.put((True, x))
+            finally:
+                close = getattr(it, "close", None)
+                if close is not None:
+                    close()
+        except BaseException as e:  # handed to the consumer, raised there (the consumer always gets a last item)
             last = (False, e)
-        finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()
         if not stop.is_set():
             q.put(last)
 

@@ -65,3 +65,31 @@ def test_an_error_in_the_consumer_stops_the_reader() -> None:
             if x == 10:
                 raise RuntimeError("pipeline failed")
     assert closed.is_set()
+
+
+def test_a_source_that_fails_to_start_or_to_close_is_an_error_not_a_hang() -> None:
+    class BadStart:
+        def __iter__(self) -> Iterator[int]:
+            raise OSError("cannot open")
+
+    with pytest.raises(OSError, match="cannot open"):
+        list(read_ahead(BadStart(), 2))
+
+    class BadClose:
+        def __init__(self) -> None:
+            self.items = iter([1, 2])
+
+        def __iter__(self) -> BadClose:
+            return self
+
+        def __next__(self) -> int:
+            return next(self.items)
+
+        def close(self) -> None:
+            raise OSError("cannot close")
+
+    got: list[int] = []
+    with pytest.raises(OSError, match="cannot close"):
+        for x in read_ahead(BadClose(), 2):
+            got.append(x)
+    assert got == [1, 2]
