@@ -7,6 +7,9 @@ the same script (``uv run python benchmarks/analyze_bench.py``; ``--quick`` for 
 2. Start-up: ``analyze`` on a 30-second file (median of 5 runs).
 3. Peak RSS of ``analyze`` on a 10-hour 100 Hz CSV.
 4. ``import`` of 100 CSV files of 10 minutes into a fresh store (files/s).
+5. Where the time of one hour of ``.htrec`` goes, in this process (CPU seconds): reading
+   and checking the file (done by a thread ahead of the pipeline in ``analyze``), the
+   front of the pipeline (resampling, orientation, posture) and the detector with the rest.
 
 Every figure is a whole process (``python -m sensor.cli``), as a user runs it: wall seconds,
 or CPU seconds with ``--cpu`` (steadier on a shared machine; ``analyze`` is one thread).
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +105,44 @@ def analyze_cmd(path: Path) -> list[str]:
     return [sys.executable, "-m", "sensor.cli", "analyze", "--json", str(path)]
 
 
+def breakdown(path: Path, hours: float) -> None:
+    """CPU seconds per hour of data spent in each part of ``analyze`` (best of 3)."""
+    from sensor.analyze import analyze_stream
+    from sensor.inputs import open_input
+    from sensor.orientation import TiltFilter, row_norm
+    from sensor.posture import classify_posture
+    from sensor.resample import Resampler
+
+    def cpu(fn: Callable[[], object]) -> float:
+        best = float("inf")
+        for _ in range(3):
+            t = time.process_time()
+            fn()
+            best = min(best, time.process_time() - t)
+        return best / hours
+
+    items = list(open_input(path)[1])
+    samples = Samples.concat([i for i in items if isinstance(i, Samples)])
+
+    def front() -> None:
+        r, tf = Resampler(50.0, 1.0), TiltFilter(50.0)
+        for i in range(0, len(samples), 8192):
+            t, x, filled, _ = r.feed(samples[i : i + 8192])
+            if t.size:
+                up, _, elev = tf.feed(x, filled)
+                np.degrees(elev)
+                row_norm(x[:, :3])
+                classify_posture(up, True, "back")
+
+    read = cpu(lambda: list(open_input(path)[1]))
+    whole = cpu(lambda: analyze_stream(iter(items)))
+    ahead = cpu(front)
+    print(
+        f"per hour of 100 Hz .htrec (CPU s): reading and checking {read:.3f} (reader thread); pipeline {whole:.3f} = "
+        f"resampling, orientation and posture {ahead:.3f} + detector and the rest {whole - ahead:.3f}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small files (smoke test of the script)")
@@ -141,6 +183,7 @@ def main() -> None:
         ref = per_hour["reference"]
         for name in ("csv", "htrec"):
             print(f"{name:>10}: {ref / per_hour[name]:.2f}x faster than the reference per hour of data")
+        breakdown(files["small_rec"], h_small)
 
         startup = statistics.median(run(analyze_cmd(files["30s"])) for _ in range(5))
         print(f"start-up: analyze on a 30-second CSV {startup:.2f} {unit} (median of 5)")

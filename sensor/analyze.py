@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from sensor.events import Analysis, Gap
+from sensor.read_ahead import read_ahead
 from sensor.runner import SessionRunner, settings_for
 from sensor.samples import Samples, interleave
 from sensor.settings import PipelineSettings
@@ -54,7 +55,7 @@ def analyze_path(
 
     header, items = open_input(path)
     s = settings or settings_for(header, mount=mount)
-    return analyze_stream(items, settings=s, header=header, signals_out=signals_out)
+    return analyze_stream(read_ahead(items), settings=s, header=header, signals_out=signals_out)
 
 
 SIGNAL_COLUMNS = ("time_s", "elevation_deg", "excursion_deg", "rest_deg", "posture", "state")

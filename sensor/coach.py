@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sensor.detectors import DetectorSettings
+from sensor.detector_settings import DetectorSettings
 from sensor.events import Event, Hold, HoldStarted, Rep
 from sensor.routine import SET_PAUSE_S, Routine, group_sets
 from sensor.vocab import LABELS, REP_EXERCISES

@@ -5,83 +5,34 @@ away from it: bridges lower the head end of the pelvis (supine), side planks rai
 (side-lying). Prone, the pelvis is the pivot of a back extension and rocks either way
 (head end down when the legs lead, up when the chest does), so an excursion there is
 taken in whichever direction it starts. The rest level follows only quiet samples (the
-angle not changing) and is frozen during an excursion, so reps never drag it. A hold
-(plank, side plank) is an excursion that settles *and* whose start lifted the pelvis off
-the floor: the vertical displacement, integrated twice from the accelerometer between two
-moments of stillness, tells a plank (15–30 cm) from a back extension held at the top
-(0–2 cm), whatever the angles. The machine finds excursions with threshold crossings found vectorised
-over each chunk, and only loops over the few crossings. Timing comes from the shape of
-the movement: a rise's 10/50/90 % crossings give its midpoint and length (a min-jerk
-movement spans 52 % of its length between 10 % and 90 %), so start, top and end are
-placed where the movement really begins and ends, not where a threshold was passed.
+angle not changing) and is frozen during an excursion, so reps never drag it. What an
+excursion was is decided elsewhere: ``sensor.reps`` (bridge, back extension) when it falls
+back, ``sensor.holds`` (plank, side plank) as it settles.
+
+The machine never visits samples one by one: over each chunk the threshold tests are
+computed as arrays and it jumps from one transition (excursion starts, excursion ends,
+timeout, roll out of the posture) to the next, so its Python cost is per movement, not
+per sample.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 
-from sensor.events import Event, Hold, HoldExercise, HoldStarted, Rep, Side
-from sensor.iir import butter, lfilter
-from sensor.movement import Trace, fall_times, lift_m, rise_times, still_before
+from sensor.detector_settings import DetectorSettings
+from sensor.events import Event, HoldExercise, HoldStarted, Side
+from sensor.holds import ActiveHold, SettleSearch, hold_end_s, make_hold
+from sensor.iir import butter, first_order, lfilter
+from sensor.movement import Trace, first_true, median, rise_times
 from sensor.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
-from sensor.stability import measure_stability, stability_score
+from sensor.reps import classify_rep
+from sensor.stability import measure_stability
+
+__all__ = ["STATES", "ActiveHold", "DetectorSettings", "ExcursionDetector"]
 
 STATES = ("rest", "excursion", "hold")  # detector states, as traces name them
 STATE_REST, STATE_EXCURSION, STATE_HOLD = range(3)
-
-
-@dataclass(frozen=True)
-class DetectorSettings:
-    """Thresholds in degrees of pelvis elevation away from rest."""
-
-    rest_tau_s: float = 2.0  # how fast the rest level follows slow changes (quiet samples only)
-    quiet_dps: float = 1.5  # the smoothed angle changing slower than this is "quiet"
-    quiet_tau_s: float = 0.15  # smoothing of the angle's rate for the quiet test
-    history_s: float = 4.0
-    bridge_start_deg: float = 5.0
-    bridge_min_peak_deg: float = 7.0
-    bridge_end_frac: float = 0.15
-    backext_start_deg: float = 1.4
-    backext_min_peak_deg: float = 2.4
-    backext_max_peak_deg: float = 30.0
-    backext_end_deg: float = 0.8
-    backext_end_frac: float = 0.3
-    backext_timeout_s: float = 9.0  # a rep is at most 1.5 + 3 + 1.5 s; longer is a new pose
-    backext_min_s: float = 0.8  # a lift and a lowering take 0.5 s each at the briskest
-    backext_max_s: float = 7.5
-    backext_max_hold_s: float = 3.6  # people hold a back extension 0-3 s at the top
-    backext_max_move_s: float = 1.8  # lifting or lowering takes 0.5-1.5 s; slower is settling into a pose
-    plank_min_deg: float = 2.5  # either way: the lift, not the angle, makes a plank
-    plank_min_lift_m: float = 0.08  # a plank lifts the pelvis 15-30 cm; a back extension 0-2 cm
-    plank_end_frac: float = 0.3  # not above the rep rule (backext_end_*): chunk invariance
-    plank_end_min_deg: float = 0.8
-    side_start_deg: float = 4.0
-    side_min_deg: float = 5.5
-    side_min_lift_m: float = 0.06
-    lift_window_s: float = 2.5  # how far before the start crossing the lift is integrated from
-    lift_settle_s: float = 4.0  # a lift settles within this long of the start crossing (longer: the integral drifts)
-    hold_end_frac: float = 0.25
-    hold_min_s: float = 2.0  # shorter "holds" were a wobble on the way somewhere else
-    hold_end_min_deg: float = 2.5
-    settle_window_s: float = 0.25
-    settle_tol_deg: float = 0.6
-    settle_turn_deg: float = 1.5  # the gravity direction may turn this much over the settle window
-    rep_timeout_s: float = 15.0
-    off_axis_frac: float = 0.6
-
-
-@dataclass
-class ActiveHold:
-    """A hold confirmed and still going."""
-
-    exercise: HoldExercise
-    side: Side
-    start_s: float
-    detected_at_s: float
-    level: float  # elevation above rest when it was confirmed, degrees
+WINDOW = 512  # grid samples the machine first looks ahead for its next transition
 
 
 class ExcursionDetector:
@@ -96,15 +47,18 @@ class ExcursionDetector:
         # starts seconds before the hold, so the filter has settled by then).
         self._tremor_ba = butter(2, [4.0, min(15.0, 0.45 * rate_hz)], btype="band", fs=rate_hz)
         self._quiet_a = float(np.exp(-1.0 / (settings.quiet_tau_s * rate_hz)))
-        self._quiet_zi: np.ndarray | None = None
+        self._quiet_zi: float | None = None
         self._e_prev: float | None = None
         self._dir = 1.0  # direction of the excursion in progress (+1: head end up)
-        self._lift_tried_t = -np.inf  # last settle point where a lift was looked for
+        self._settle: SettleSearch | None = None  # holdable postures: the search for a hold's start
         # Per-sample (time, rest level, state) for ``analyze --trace``; None: not kept.
         self.recorder: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self.posture = -1
         self.base: float | None = None
-        self._hist: tuple[np.ndarray, ...] | None = None  # t, e, base, up(3), body rates(3)
+        # The last seconds of rest, in pieces: t, e, base, up(3), body rates(3), |f|, quiet.
+        self._hist: list[tuple[np.ndarray, ...]] = []
+        self._hist_n = 0
+        self._keep = int(settings.history_s * rate_hz)
         self._trace: Trace | None = None
         self._frozen = 0.0
         self._peak = 0.0
@@ -122,11 +76,14 @@ class ExcursionDetector:
         """Samples where the angle is not changing (smoothed rate under ``quiet_dps``);
         causal, with its state carried across calls."""
         prev = self._e_prev if self._e_prev is not None else float(e[0])
-        rate = np.diff(np.concatenate(([prev], e))) * self.rate_hz
+        rate = np.empty(e.size)
+        rate[0] = e[0] - prev
+        np.subtract(e[1:], e[:-1], out=rate[1:])
+        rate *= self.rate_hz
         a = self._quiet_a
         if self._quiet_zi is None:
-            self._quiet_zi = np.array([a * rate[0]])
-        sm, self._quiet_zi = lfilter([1.0 - a], [1.0, -a], rate, zi=self._quiet_zi)
+            self._quiet_zi = float(a * rate[0])
+        sm, self._quiet_zi = first_order(1.0 - a, -a, rate, self._quiet_zi)
         self._e_prev = float(e[-1])
         return np.asarray(np.abs(sm) < self.s.quiet_dps)
 
@@ -147,7 +104,7 @@ class ExcursionDetector:
         self.posture = posture
         self.base = None
         self._trace = None
-        self._hist = None
+        self._hist, self._hist_n = [], 0
         return events
 
     @property
@@ -172,29 +129,35 @@ class ExcursionDetector:
         away = np.flatnonzero(raw != self.posture)
         k = 0
         n = t.size
+        win = WINDOW
         while k < n:
             # Rolling out of the posture: whatever was starting is not an exercise, and a
             # hold in progress ends where the roll began.
-            nxt_away = away[away >= k]
-            limit = int(nxt_away[0]) if nxt_away.size else n
+            j = int(np.searchsorted(away, k))
+            limit = int(away[j]) if j < away.size else n
             if limit == k:
                 if self._hold is not None:
                     events.extend(self._close_hold(float(t[k])))
                 self._trace = None
                 self.base = None
-                back = np.flatnonzero(raw[k:] == self.posture)
-                k2 = k + int(back[0]) if back.size else n
+                back = first_true(raw[k:] == self.posture)
+                k2 = k + back if back >= 0 else n
                 self._record(t[k:k2], None, STATE_REST)
                 k = k2
                 continue
+            # Look a window ahead, not to the chunk's end: the next transition is usually
+            # close, and the work of one step is then bounded by the window, not the chunk
+            # (the window doubles while nothing happens in it).
+            lim = min(limit, k + win)
             if self._trace is None:
-                k = self._feed_rest(t[:limit], e[:limit], up[:limit], gyr[:limit], acc_norm[:limit], quiet[:limit], k)
+                k2 = self._feed_rest(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], k)
             else:
                 state, frozen = (STATE_HOLD if self._hold is not None else STATE_EXCURSION), self._frozen
-                k2, ev = self._feed_active(t[:limit], e[:limit], up[:limit], gyr[:limit], acc_norm[:limit], quiet[:limit], k)
+                k2, ev = self._feed_active(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], k)
                 self._record(t[k:k2], frozen, state)
-                k = k2
                 events.extend(ev)
+            win = 2 * win if k2 == lim else WINDOW
+            k = k2
         if self._trace is not None:
             self.last_d = float(self._dir * (e[-1] - self._frozen))
         else:
@@ -206,17 +169,25 @@ class ExcursionDetector:
         """The rest level excursions are measured from, degrees (None: not known yet)."""
         return self._frozen if self._trace is not None else self.base
 
-    def _push_hist(
-        self, t: np.ndarray, e: np.ndarray, base: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, q: np.ndarray
-    ) -> None:
-        cols = (t, e, base, up, gyr, fn, q)
-        if self._hist is None:
-            self._hist = cols
+    def _push_hist(self, *cols: np.ndarray) -> None:
+        keep = self._keep
+        if cols[0].size > keep:  # only the last seconds are kept: copy no more
+            cols = tuple(c[-keep:] for c in cols)
+        if cols[0].size:
+            self._hist.append(cols)
+            self._hist_n += cols[0].size
+        while self._hist and self._hist_n - self._hist[0][0].size >= keep:
+            self._hist_n -= self._hist.pop(0)[0].size
+
+    def _history(self) -> tuple[np.ndarray, ...]:
+        """The last ``history_s`` of rest before now (columns as pushed; may be empty)."""
+        if len(self._hist) == 1:
+            cols = self._hist[0]
+        elif self._hist:
+            cols = tuple(np.concatenate(c) for c in zip(*self._hist))
         else:
-            self._hist = tuple(np.concatenate((h, c)) for h, c in zip(self._hist, cols))
-        keep = int(self.s.history_s * self.rate_hz)
-        if self._hist[0].size > keep:
-            self._hist = tuple(h[-keep:] for h in self._hist)
+            return (np.empty(0),) * 3
+        return tuple(c[-self._keep :] for c in cols)
 
     def _start_thr(self) -> float:
         if self.posture == SUPINE:
@@ -226,42 +197,42 @@ class ExcursionDetector:
         return self.s.side_start_deg
 
     def _feed_rest(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, k: int) -> int:
-        qf = quiet.astype(np.float64)
         seg, q = e[k:], quiet[k:]
+        qf = q.astype(np.float64)
         if self.base is None:
             # The rest level starts at the first quiet sample of the posture.
-            first = np.flatnonzero(q)
-            if first.size == 0:
-                self._push_hist(t[k:], seg, seg, up[k:], gyr[k:], fn[k:], qf[k:])
-                self._record(t[k:], None, STATE_REST)
+            first = first_true(q)
+            stop = k + first if first >= 0 else t.size
+            # Samples before it have no rest level, wherever the chunk began.
+            self._push_hist(t[k:stop], seg[: stop - k], seg[: stop - k], up[k:stop], gyr[k:stop], fn[k:stop], qf[: stop - k])
+            self._record(t[k:stop], None, STATE_REST)
+            if first < 0:
                 return t.size
-            self.base = float(seg[first[0]])
+            self.base = float(seg[first])
+            if first > 0:
+                return stop
         b = self._beta
         # Only quiet samples move the rest level: a first-order filter over them alone,
         # held between them (vectorised: filter the quiet samples, then forward-fill).
-        iq = np.flatnonzero(q)
-        base = np.full(seg.size, self.base)
-        if iq.size:
-            rq, _ = lfilter([1.0 - b], [1.0, -b], seg[iq], zi=[b * self.base])
-            pos = np.cumsum(q) - 1
-            base = np.where(pos >= 0, rq[np.maximum(pos, 0)], self.base)
+        rq = first_order(1.0 - b, -b, seg[q], b * self.base)[0] if q.any() else seg[:0]
+        # base[j] = the filter after the last quiet sample up to j (the old level before any).
+        base = np.concatenate(([self.base], rq))[np.cumsum(q)]
         dev = seg - base
         if self.posture == PRONE:
-            hit = np.flatnonzero(np.abs(dev) > self._start_thr())
+            h = first_true(np.abs(dev) > self._start_thr())
         else:
-            hit = np.flatnonzero(self.sign * dev > self._start_thr())
-        if hit.size == 0:
+            h = first_true(self.sign * dev > self._start_thr())
+        if h < 0:
             self.base = float(base[-1])
-            self._push_hist(t[k:], seg, base, up[k:], gyr[k:], fn[k:], qf[k:])
+            self._push_hist(t[k:], seg, base, up[k:], gyr[k:], fn[k:], qf)
             self._record(t[k:], base, STATE_REST)
             return t.size
-        h = int(hit[0])
         self._dir = float(np.sign(dev[h])) if self.posture == PRONE else self.sign
-        self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[k : k + h])
+        self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[:h])
         self._record(t[k : k + h], base[:h], STATE_REST)
         # Freeze the rest level from before the movement began (0.5 s back).
-        assert self._hist is not None
-        ht, he, hb = self._hist[0], self._hist[1], self._hist[2]
+        hist = self._history()
+        ht, he, hb = hist[0], hist[1], hist[2]
         if ht.size:
             j = int(np.searchsorted(ht, t[k + h] - 0.5))
             self._frozen = float(hb[min(j, hb.size - 1)])
@@ -270,11 +241,11 @@ class ExcursionDetector:
         self.base = self._frozen
         self._trace = Trace()
         if ht.size:
-            self._trace.add(ht, self._dir * (he - self._frozen), *self._hist[3:])
+            self._trace.add(ht, self._dir * (he - self._frozen), *hist[3:])
         self._peak = 0.0
         self._t0 = float(t[k + h])
-        self._lift_tried_t = -np.inf
-        self._hist = None
+        self._settle = SettleSearch(self.s, self.rate_hz, self.posture == PRONE, self._t0) if self._holdable() else None
+        self._hist, self._hist_n = [], 0
         return k + h
 
     def _feed_active(
@@ -284,21 +255,21 @@ class ExcursionDetector:
         assert self._trace is not None
         d = self._dir * (e[k:] - self._frozen)
         run_peak = np.maximum.accumulate(np.maximum(d, self._peak))
-        end = np.flatnonzero(d < self._end_thresholds(run_peak))
-        stop = int(end[0]) if end.size else d.size
+        end = first_true(d < self._end_thresholds(run_peak))  # -1: still going at the chunk's end
+        stop = end if end >= 0 else d.size
         timed_out = False
         if self._hold is None:
             timeout = self.s.backext_timeout_s if self.posture == PRONE else self.s.rep_timeout_s
-            late = np.flatnonzero(t[k : k + stop] - self._t0 > timeout)
-            if late.size:
-                stop, timed_out = int(late[0]), True
-        take = stop + (1 if end.size and not timed_out and stop < d.size else 0)
+            # t - t0 never decreases: look for the first late sample only if the last is.
+            if stop and t[k + stop - 1] - self._t0 > timeout:
+                stop, timed_out = first_true(t[k : k + stop] - self._t0 > timeout), True
+        take = stop + (1 if end >= 0 and not timed_out and stop < d.size else 0)
         self._trace.add(
             t[k : k + take], d[:take], up[k : k + take], gyr[k : k + take], fn[k : k + take], quiet[k : k + take].astype(np.float64)
         )
         if take:
             self._peak = float(run_peak[take - 1])
-        if self._hold is None and self._holdable():
+        if self._hold is None and self._settle is not None:
             ev = self._try_confirm_hold()
             if ev is not None:
                 events.append(ev)
@@ -316,7 +287,7 @@ class ExcursionDetector:
             self._trace = None
             self.base = None
             return k + stop, events
-        if not end.size or (timed_out and stop < int(end[0])):
+        if end < 0 or (timed_out and stop < end):
             return (k + stop if timed_out else t.size), events
         events.extend(self._finish())
         self._trace = None
@@ -340,40 +311,13 @@ class ExcursionDetector:
     def _holdable(self) -> bool:
         return self.posture in (PRONE, SIDE_LEFT, SIDE_RIGHT)
 
-    def _hold_min(self) -> float:
-        return self.s.plank_min_deg if self.posture == PRONE else self.s.side_min_deg
-
     def _try_confirm_hold(self) -> HoldStarted | None:
-        assert self._trace is not None
+        assert self._trace is not None and self._settle is not None
         t, d, up, _, fn, q = self._trace.arrays()
-        w = max(1, int(self.s.settle_window_s * self.rate_hz))
-        if d.size <= w:
-            return None
-        cur, past = d[w:], d[:-w]
-        tol = np.maximum(self.s.settle_tol_deg, 0.06 * cur)
-        # Still about every axis, not only in pitch: rolling over to a side is no hold.
-        cos_turn = np.einsum("ij,ij->i", up[w:], up[:-w])
-        still = cos_turn >= math.cos(math.radians(self.s.settle_turn_deg))
-        # ... and the angle not changing at that moment (the start of a quick lowering can
-        # look settled over the window; the lift integral needs the pelvis at rest there).
-        ok = np.flatnonzero((cur >= self._hold_min()) & (np.abs(cur - past) <= tol) & still & (q[w:] > 0.5))
-        i = -1
-        for c in ok + w:
-            # Settled: did getting here lift the pelvis off the floor? (Checked at most
-            # every half second; a back extension held at the top settles too.)
-            if t[c] > self._t0 + self.s.lift_settle_s:
-                break  # settling this late is a slow change of pose (and the integral drifts)
-            if t[c] < self._lift_tried_t + 0.5:
-                continue
-            self._lift_tried_t = float(t[c])
-            i0 = still_before(t, q, self._t0, self.s.lift_window_s, int(0.3 * self.rate_hz))
-            min_lift = self.s.plank_min_lift_m if self.posture == PRONE else self.s.side_min_lift_m
-            if lift_m(t, fn, i0, int(c)) >= min_lift:
-                i = int(c)
-                break
+        i = self._settle.find(t, d, up, fn, q)
         if i < 0:
             return None
-        level = float(np.median(d[max(0, i - w) : i + 1]))
+        level = median(d[max(0, i - self._settle.w) : i + 1])
         rt = rise_times(t[: i + 1], d[: i + 1], level)
         start = rt[1] if rt else float(t[i])
         exercise: HoldExercise = "plank" if self.posture == PRONE else "side_plank"
@@ -400,97 +344,21 @@ class ExcursionDetector:
             self._hold = None
             return []
         t, d, up, gyr, _, _ = self._trace.arrays()
-        ev = self._make_hold(t, d, up, gyr, min(t_end, float(t[-1])))
+        ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba)
         self._hold = None
         self._trace = None
         return [ev] if ev.duration_s >= self.s.hold_min_s else []
-
-    def _make_hold(self, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, end: float) -> Hold:
-        h = self._hold
-        assert h is not None
-        start = h.start_s
-        m = (t >= start + 0.5) & (t <= end - 0.5)
-        if m.sum() < 4:
-            m = (t >= start) & (t <= end)
-        band = lfilter(self._tremor_ba[0], self._tremor_ba[1], gyr, axis=0)
-        sway, tremor, sag = measure_stability(t[m], up[m], band[m], d[m])
-        return Hold(
-            exercise=h.exercise,
-            side=h.side,
-            start_s=round(start, 3),
-            end_s=round(end, 3),
-            duration_s=round(max(0.0, end - start), 3),
-            sway_deg=round(sway, 3),
-            tremor_dps=round(tremor, 3),
-            sag_deg=round(sag, 3),
-            detected_at_s=round(h.detected_at_s, 3),
-            score=stability_score(sway, tremor, sag),
-        )
 
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
         assert self._trace is not None
         t, d, up, gyr, _, q = self._trace.arrays()
-        now = float(t[-1])
         if self._hold is not None:
-            tc = now
-            # The level the lowering starts from: just before the last quiet moment ahead
-            # of the fall (a fatigue sag earlier in the hold must not move the end).
-            qi = np.flatnonzero((q > 0.5) & (t >= tc - 2.5) & (t < tc))
-            if qi.size:
-                win = (t >= t[qi[-1]] - 0.5) & (t <= t[qi[-1]])
-            else:
-                win = (t >= tc - 2.5) & (t <= tc - 1.0)
-            level = float(np.median(d[win])) if win.any() else float(np.median(d))
-            ft = fall_times(t, d, level)
-            end = ft[0] if ft else tc
-            ev = self._make_hold(t, d, up, gyr, max(end, self._hold.start_s))
+            ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba)
             self._hold = None
             return [ev] if ev.duration_s >= self.s.hold_min_s else []
-        peak = float(d.max())
-        s = self.s
-        if self.posture == SUPINE:
-            if peak < s.bridge_min_peak_deg:
-                return []
-            exercise = "bridge"
-        elif self.posture == PRONE:
-            if not (s.backext_min_peak_deg <= peak <= s.backext_max_peak_deg):
-                return []
-            exercise = "back_extension"
-        else:
-            return []
-        top = d >= 0.8 * peak
-        level = float(np.median(d[top]))
-        rt = rise_times(t, d, level)
-        ft = fall_times(t, d, level)
-        if rt is None or ft is None:
-            return []
-        start, top_start = rt
-        top_end, end = ft
-        if not (0.5 <= end - start <= s.rep_timeout_s):
-            return []
-        if exercise == "back_extension" and not (
-            s.backext_min_s <= end - start <= s.backext_max_s
-            and top_end - top_start <= s.backext_max_hold_s
-            and max(top_start - start, end - top_end) <= s.backext_max_move_s
-        ):
-            return []  # too quick to be a lift and a lowering, or a new pose held a while
-        # A real rep turns the pelvis about its left-right axis; a fidget rolls it too.
-        i0 = int(np.searchsorted(t, start))
-        ax = np.array([1.0, 0.0, 0.0]) if self.posture in (SUPINE, PRONE) else np.array([0.0, 0.0, 1.0])
-        off = np.degrees(np.max(np.abs((up[i0:] - up[min(i0, up.shape[0] - 1)]) @ ax)))
-        if off > max(1.5, s.off_axis_frac * peak):
-            return []
-        return [
-            Rep(
-                exercise=exercise,  # type: ignore[arg-type]
-                start_s=round(start, 3),
-                end_s=round(end, 3),
-                hold_s=round(max(0.0, top_end - top_start), 3),
-                detected_at_s=round(now, 3),
-                peak_deg=round(peak, 2),
-            )
-        ]
+        rep = classify_rep(t, d, up, self.posture, self.s)
+        return [rep] if rep is not None else []
 
     def finish(self, t_end: float) -> list[Event]:
         """End of stream: a hold still going is reported up to the last sample."""

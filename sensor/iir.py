@@ -76,6 +76,14 @@ def lfilter(b: ArrayLike, a: ArrayLike, x: ArrayLike, axis: int = -1, zi: ArrayL
     return f(b_, a_, x_, axis, zi_)
 
 
+def first_order(b0: float, a1: float, x: NDArray[np.float64], zi: float) -> tuple[NDArray[np.float64], float]:
+    """``lfilter([b0], [1, a1], x, zi=[zi])`` as ``(y, zf)`` with a float state: the same C
+    routine and the same numbers, without the argument handling (several µs a call, which
+    the detector would pay a few times per movement)."""
+    y, zf = _linear_filter()(np.array([b0, 0.0]), np.array([1.0, a1]), x, -1, np.array([zi]))
+    return y, float(zf[0])
+
+
 def lfilter_zi(b: ArrayLike, a: ArrayLike) -> NDArray[np.float64]:
     """The filter state of a step response's steady state (``scipy.signal.lfilter_zi``):
     ``zi * x[0]`` starts a filter as if ``x[0]`` had always been its input."""

@@ -169,10 +169,11 @@ def analyze_file(path: Path) -> tuple[Analysis, Trace | None]:
     with the settings the recording was made with), and its display trace."""
     from sensor.analyze import analyze_stream
     from sensor.inputs import open_input
+    from sensor.read_ahead import read_ahead
     from sensor.runner import settings_for
 
     header, items = open_input(path)
-    return _with_trace(analyze_stream(items, settings=settings_for(header, trace_hz=TRACE_HZ), header=header))
+    return _with_trace(analyze_stream(read_ahead(items), settings=settings_for(header, trace_hz=TRACE_HZ), header=header))
 
 
 def _with_trace(analysis: Analysis) -> tuple[Analysis, Trace | None]:

@@ -1,5 +1,5 @@
 """The shape of a movement in an angle or acceleration trace: where a rise or a fall
-begins and ends, and how far the pelvis moved up (used by ``sensor.detectors``)."""
+begins and ends, and how far the pelvis moved up (used by ``sensor.detectors``, ``sensor.reps`` and ``sensor.holds``)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,41 @@ MINJERK_10_90 = 0.52  # fraction of a min-jerk movement between its 10 % and 90 
 MINJERK_50_90 = 0.26  # ... between its 50 % and 90 % points
 
 
+def first_true(mask: np.ndarray) -> int:
+    """Index of the first True in a 1-D mask, -1 if none (no index array is built)."""
+    if mask.size == 0:
+        return -1
+    i = int(mask.argmax())
+    return i if mask[i] else -1
+
+
+def last_true(mask: np.ndarray) -> int:
+    """Index of the last True in a 1-D mask, -1 if none."""
+    if mask.size == 0:
+        return -1
+    i = mask.size - 1 - int(mask[::-1].argmax())
+    return i if mask[i] else -1
+
+
 def _crossing(t: np.ndarray, d: np.ndarray, i: int, level: float) -> float:
     """Time where d crosses ``level`` between samples i and i+1 (linear)."""
     if i < 0 or i + 1 >= t.size:
         return float(t[max(0, min(i, t.size - 1))])
-    d0, d1 = d[i], d[i + 1]
-    w = 0.0 if d1 == d0 else float(np.clip((level - d0) / (d1 - d0), 0.0, 1.0))
-    return float(t[i] + w * (t[i + 1] - t[i]))
+    d0, d1 = float(d[i]), float(d[i + 1])
+    w = 0.0 if d1 == d0 else min(max((level - d0) / (d1 - d0), 0.0), 1.0)
+    t0 = float(t[i])
+    return t0 + w * (float(t[i + 1]) - t0)
 
 
 def rise_times(t: np.ndarray, d: np.ndarray, level: float) -> tuple[float, float] | None:
     """(movement start, movement end) of the first rise to ``level``."""
-    above50 = np.flatnonzero(d >= 0.5 * level)
-    if above50.size == 0 or above50[0] == 0:
+    first50 = first_true(d >= 0.5 * level)
+    if first50 <= 0:
         return None
-    i50 = int(above50[0]) - 1
-    below10 = np.flatnonzero(d[: i50 + 1] < 0.1 * level)
-    i10 = int(below10[-1]) if below10.size else 0
-    above90 = np.flatnonzero(d[i50:] >= 0.9 * level)
-    i90 = i50 + int(above90[0]) - 1 if above90.size else t.size - 2
+    i50 = first50 - 1
+    i10 = max(last_true(d[: i50 + 1] < 0.1 * level), 0)
+    above90 = first_true(d[i50:] >= 0.9 * level)
+    i90 = i50 + above90 - 1 if above90 >= 0 else t.size - 2
     t10, t50, t90 = _crossing(t, d, i10, 0.1 * level), _crossing(t, d, i50, 0.5 * level), _crossing(t, d, i90, 0.9 * level)
     half = 0.5 * max(t90 - t10, 0.0) / MINJERK_10_90
     return t50 - half, t50 + half
@@ -35,12 +51,10 @@ def rise_times(t: np.ndarray, d: np.ndarray, level: float) -> tuple[float, float
 
 def fall_times(t: np.ndarray, d: np.ndarray, level: float) -> tuple[float, float] | None:
     """(movement start, movement end) of the last fall from ``level``."""
-    above50 = np.flatnonzero(d >= 0.5 * level)
-    if above50.size == 0:
+    i50 = last_true(d >= 0.5 * level)
+    if i50 < 0:
         return None
-    i50 = int(above50[-1])
-    above90 = np.flatnonzero(d[: i50 + 1] >= 0.9 * level)
-    i90 = int(above90[-1]) if above90.size else 0
+    i90 = max(last_true(d[: i50 + 1] >= 0.9 * level), 0)
     t50, t90 = _crossing(t, d, i50, 0.5 * level), _crossing(t, d, i90, 0.9 * level)
     half = 0.5 * max(t50 - t90, 0.0) / MINJERK_50_90
     return t50 - half, t50 + half
@@ -81,25 +95,46 @@ def lift_m(t: np.ndarray, acc_norm: np.ndarray, i0: int, i1: int) -> float:
 
 
 class Trace:
-    """Growing per-excursion arrays (bounded by the excursion's length)."""
+    """Growing per-excursion columns (bounded by the excursion's length), kept in
+    buffers that double when full, so that reading them back costs no copy."""
 
     def __init__(self) -> None:
-        self.parts: list[tuple[np.ndarray, ...]] = []
+        self._bufs: list[np.ndarray] = []
+        self.n = 0
 
     def add(self, *cols: np.ndarray) -> None:
-        if cols[0].size:
-            self.parts.append(cols)
+        m = cols[0].shape[0]
+        if m == 0:
+            return
+        if not self._bufs:
+            self._bufs = [np.empty((max(256, 2 * m), *c.shape[1:]), c.dtype) for c in cols]
+        elif self.n + m > self._bufs[0].shape[0]:
+            size = max(2 * self._bufs[0].shape[0], self.n + m)
+            grown = []
+            for b in self._bufs:
+                g = np.empty((size, *b.shape[1:]), b.dtype)
+                g[: self.n] = b[: self.n]
+                grown.append(g)
+            self._bufs = grown
+        for b, c in zip(self._bufs, cols):
+            b[self.n : self.n + m] = c
+        self.n += m
 
     def drop_last(self, n: int) -> None:
         """Forget the last ``n`` samples."""
-        while n > 0 and self.parts:
-            m = self.parts[-1][0].size
-            if m <= n:
-                self.parts.pop()
-                n -= m
-            else:
-                self.parts[-1] = tuple(c[: m - n] for c in self.parts[-1])
-                n = 0
+        self.n = max(0, self.n - n)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        return tuple(np.concatenate([p[i] for p in self.parts]) for i in range(len(self.parts[0])))
+        """Views of the columns; valid until the next ``add``."""
+        return tuple(b[: self.n] for b in self._bufs)
+
+
+def median(x: np.ndarray) -> float:
+    """``np.median`` of a 1-D float array, bit for bit, without its fixed cost (tens of
+    µs, which dominates on the few hundred samples of one movement)."""
+    s = np.sort(x)
+    n = s.size
+    if n == 0 or s[-1] != s[-1]:  # empty, or a NaN (sorted last): as np.median
+        return float(np.median(x))
+    h = n // 2
+    return float(s[h]) if n % 2 else float((s[h - 1] + s[h]) / 2)

@@ -163,8 +163,7 @@ class TiltFilter:
         # Elevation from the raw accelerometer, and its rate from the gyro about the
         # horizontal axis perpendicular to the body's long axis: a first-order
         # complementary filter fuses them without the accelerometer low-pass lag.
-        a_up = acc / row_norm(acc)[:, None]
-        e_acc = np.arcsin(np.clip(a_up[:, 1], -1.0, 1.0))
+        e_acc = np.arcsin(np.clip(acc[:, 1] / row_norm(acc), -1.0, 1.0))
         horiz = np.hypot(up[:, 0], up[:, 2])
         k = elevation_axis(np.where(horiz[:, None] > 0.2, up, np.array([0.0, 0.0, 1.0])))
         e_rate = np.where(horiz > 0.2, np.einsum("ij,ij->i", gyr, k), 0.0)

@@ -6,7 +6,7 @@ why live capture, replay and ``analyze`` give identical answers for any chunking
 
 Stages, each in its own module: ``resample`` (onto a 50 Hz grid), ``orientation`` (stand
 calibration, gravity direction, fused elevation), ``posture``, ``detectors``
-(reps and holds), ``stability``.
+(excursions; ``reps`` and ``holds`` say what they were), ``stability``.
 """
 
 from __future__ import annotations

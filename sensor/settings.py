@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sensor.detectors import DetectorSettings
+from sensor.detector_settings import DetectorSettings
 
 
 @dataclass(frozen=True)

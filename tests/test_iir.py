@@ -70,3 +70,16 @@ def test_filtering_does_not_import_scipy_signal() -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"
+
+
+def test_first_order_is_lfilter_bit_for_bit_with_its_state_carried() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=1000)
+    a = 0.93
+    y, zf = ss.lfilter([1.0 - a], [1.0, -a], x, zi=[0.4])
+    parts, z = [], 0.4
+    for piece in np.split(x, [1, 2, 300, 301, 777]):  # state carried across cuts
+        yp, z = iir.first_order(1.0 - a, -a, piece, z)
+        parts.append(yp)
+    np.testing.assert_array_equal(np.concatenate(parts), y)
+    assert z == zf[0]
