@@ -18,12 +18,12 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sensor.ble import FoundSensor, bluetooth_errors, check_adapter, find, translate_error
+from sensor.ble_link import BleStats, LinkDown, LinkEnd, LinkFatal, LinkNews, LinkUp, QueueItem, SetupFailed
 from sensor.clock import PacketStamper, Stamped
 from sensor.errors import DeviceError, DeviceNotFoundError
 from sensor.samples import Samples
@@ -42,57 +42,6 @@ MAX_BATCH = 256  # queued notifications decoded into one Samples chunk at most
 
 
 # -- streaming -----------------------------------------------------------------------------
-
-
-@dataclass
-class BleStats:
-    """What a ``BleSource`` has seen so far."""
-
-    notifications: int = 0
-    samples: int = 0
-    bad: int = 0  # malformed notifications the decoder skipped
-    lost: int = 0  # samples known missing from sequence numbers
-    gaps: int = 0
-    connects: int = 0
-    reconnects: int = 0
-
-
-@dataclass(slots=True)
-class _Up:
-    epoch: int
-    at: float
-    started: Started  # what this connection negotiated: its decoder is built from it
-    message: str
-
-
-@dataclass(slots=True)
-class _Down:
-    epoch: int
-    at: float
-    message: str
-
-
-@dataclass(slots=True)
-class _Failed:
-    epoch: int  # a set-up that died after data may have arrived
-
-
-@dataclass(slots=True)
-class _Status:
-    at: float
-    message: str
-
-
-@dataclass(slots=True)
-class _Fatal:
-    error: BaseException
-
-
-class _End:
-    pass
-
-
-_Item = tuple[int, float, bytes] | _Up | _Down | _Failed | _Status | _Fatal | _End
 
 
 class BleSource:
@@ -130,7 +79,7 @@ class BleSource:
         self.stats = BleStats()
         self.profile: DeviceProfile | None = None
         self.started: Started | None = None  # what the latest connection's set-up negotiated
-        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._queue: asyncio.Queue[QueueItem] = asyncio.Queue()
         self._t0 = 0.0
         self._client: BleakClient | None = None
         self._epoch = 0
@@ -243,12 +192,12 @@ class BleSource:
             with bluetooth_errors():
                 started = await self.profile.start(client, self.rate_hz, self._callback(epoch))
         except BaseException:
-            self._queue.put_nowait(_Failed(epoch))
+            self._queue.put_nowait(SetupFailed(epoch))
             await self._disconnect()
             raise
         self.stats.connects += 1
         self.started = started
-        self._queue.put_nowait(_Up(epoch, time.monotonic(), started, f"connected to {self._found.name or self._found.address}"))
+        self._queue.put_nowait(LinkUp(epoch, time.monotonic(), started, f"connected to {self._found.name or self._found.address}"))
         return started
 
     async def _disconnect(self) -> None:
@@ -298,7 +247,7 @@ class BleSource:
                 lost_at = time.monotonic()
                 await self._disconnect()
                 if reason != "stopped":
-                    self._queue.put_nowait(_Down(self._epoch, lost_at, reason))
+                    self._queue.put_nowait(LinkDown(self._epoch, lost_at, reason))
                 if self._stopping.is_set():
                     break
                 self._reconnecting = True
@@ -316,17 +265,17 @@ class BleSource:
                     except Exception as e:
                         message = str(self._as_device_error(e))
                         log.info("reconnect failed: %s", message)
-                        self._queue.put_nowait(_Status(time.monotonic(), f"reconnecting: {message}"))
+                        self._queue.put_nowait(LinkNews(time.monotonic(), f"reconnecting: {message}"))
                         await self._sleep_unless_stopping(backoff)
                         backoff = min(2 * backoff, self.backoff_s[1])
                 self._reconnecting = False
         except asyncio.CancelledError:
             pass  # stop() during a reconnect attempt
         except Exception as e:  # a bug here must end the stream, not hang it
-            self._queue.put_nowait(_Fatal(e))
+            self._queue.put_nowait(LinkFatal(e))
         finally:
             self._reconnecting = False
-            self._queue.put_nowait(_End())
+            self._queue.put_nowait(LinkEnd())
 
     async def _shutdown(self) -> None:
         self._stopping.set()
@@ -381,7 +330,7 @@ class BleSource:
                 for out in self._emit(stamped):
                     yield out
                 stamped = []
-                if isinstance(item, _Up):
+                if isinstance(item, LinkUp):
                     rate = stamper.rate_hz = item.started.rate_hz
                     decoder, epoch_ready = profile.decoder_for(item.started), item.epoch
                     if connected_once:
@@ -392,7 +341,7 @@ class BleSource:
                     waiting = [w for w in waiting if w[0] > item.epoch]
                     for w in mine:
                         stamped += decode(w, decoder)
-                elif isinstance(item, _Failed):
+                elif isinstance(item, SetupFailed):
                     # Data from a set-up that failed half-way is still data: decode it
                     # with the last rate and no negotiated parameters (none came back).
                     mine = [w for w in waiting if w[0] == item.epoch]
@@ -402,17 +351,17 @@ class BleSource:
                         stamper.reconnected()
                         for w in mine:
                             stamped += decode(w, dec)
-                elif isinstance(item, _Down):
+                elif isinstance(item, LinkDown):
                     stamped += stamper.flush()
                     for out in self._emit(stamped):
                         yield out
                     stamped = []
                     yield LinkStatus(False, self.stream_time(item.at), item.message)
-                elif isinstance(item, _Status):
+                elif isinstance(item, LinkNews):
                     yield LinkStatus(False, self.stream_time(item.at), item.message)
-                elif isinstance(item, _Fatal):
+                elif isinstance(item, LinkFatal):
                     raise self._as_device_error(item.error)
-                elif isinstance(item, _End):
+                elif isinstance(item, LinkEnd):
                     end = True
             if end:
                 stamped += stamper.flush(final=True)

@@ -120,9 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Imported plainly: a broken command module must fail loudly, not vanish from the CLI
     # (each imports its heavy dependencies inside its commands).
-    from sensor import cli_ble, cli_convert, cli_history, cli_store
+    from sensor import cli_ble, cli_convert, cli_export, cli_history, cli_store
 
-    for module in (cli_ble, cli_store, cli_history, cli_convert):
+    for module in (cli_ble, cli_export, cli_store, cli_history, cli_convert):
         module.register(sub)
     return p
 

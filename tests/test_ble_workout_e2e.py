@@ -28,7 +28,8 @@ import numpy as np
 import pytest
 
 from sensor.analyze import analyze_path, analyze_samples
-from sensor.ble_source import BleSource, BleStats
+from sensor.ble_link import BleStats
+from sensor.ble_source import BleSource
 from sensor.clock import DeviceClock
 from sensor.devices import polar
 from sensor.events import Analysis, Event, Gap, Hold, Rep
