@@ -13,12 +13,11 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from importlib import resources, util
+from importlib import util
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from sensor.errors import ExitCode, UsageError
-from sensor.vocab import RECORDING_SUFFIX
 
 if TYPE_CHECKING:  # for annotations only: the store is imported when a command runs
     from sensor.events import Analysis
@@ -34,15 +33,6 @@ def app_path() -> Path:
     if spec is None or spec.origin is None:
         raise UsageError("the dashboard package is not installed")
     return Path(spec.origin).with_name("app.py")
-
-
-def sample_recordings() -> list[Path]:
-    """The labelled sample recordings (the repository's ``recordings`` package), for Replay;
-    none in an installed build, whose demo is simulated (``sensor.demo``)."""
-    if util.find_spec("recordings") is None:
-        return []
-    folder = resources.files("recordings")
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(RECORDING_SUFFIX))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

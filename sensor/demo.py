@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from importlib import resources, util
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ import numpy as np
 from sensor import importer
 from sensor.importer import ImportResult
 from sensor.store import Store
-from sensor.vocab import EXERCISES
+from sensor.vocab import EXERCISES, RECORDING_SUFFIX
 
 DEMO_WEEKS = 8
 DEMO_RATE_HZ = 25.0  # plenty for reps and holds; keeps the files and the first start small
@@ -115,3 +116,12 @@ def generate_demo(
         if progress is not None:
             progress(n, len(plan), result)
     return out
+
+
+def sample_recordings() -> list[Path]:
+    """The labelled sample recordings (the repository's ``recordings`` package), for Replay;
+    none in an installed build, whose demo is simulated (``generate_demo``)."""
+    if util.find_spec("recordings") is None:
+        return []
+    folder = resources.files("recordings")
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(RECORDING_SUFFIX))

@@ -88,7 +88,7 @@ def _run(bin_dir: Path, tmp: Path, *argv: str) -> subprocess.CompletedProcess[st
 @pytest.mark.slow
 def test_installed_package_runs_from_elsewhere(installed: Path, tmp_path: Path) -> None:
     probe = (
-        "import json, sys, sensor, dashboard; from sensor.cli_store import app_path, sample_recordings; "
+        "import json, sys, sensor, dashboard; from sensor.cli_store import app_path; from sensor.demo import sample_recordings; "
         "print(json.dumps({'sensor': sensor.__file__, 'dashboard': dashboard.__file__, 'app': str(app_path()), "
         "'samples': [str(p) for p in sample_recordings()], 'path': sys.path}))"
     )
