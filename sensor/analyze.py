@@ -134,5 +134,5 @@ def note_read_status(a: Analysis, header: Header) -> Analysis:
     st = header.status
     if st is not None:
         a.damaged_blocks = st.damaged_blocks
-        a.interrupted = not st.complete
+        a.interrupted = not st.complete or st.recovered
     return a

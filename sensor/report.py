@@ -9,6 +9,17 @@ from sensor.stability import stability_verdict
 LABELS = {"bridge": "Hip bridges", "back_extension": "Back extensions", "plank": "Front plank", "side_plank": "Side plank"}
 
 
+def damage_warning(damaged_blocks: int, interrupted: bool, duration_s: float) -> str | None:
+    """One line on what reading the recording could not give (the CLI, the import report
+    and the session page all say it so); None for a whole, cleanly ended recording."""
+    parts = []
+    if damaged_blocks:
+        parts.append(f"{damaged_blocks} damaged block(s) in the recording were skipped (reps or holds in them may be missing)")
+    if interrupted:
+        parts.append(f"the recording was interrupted (no clean end); {duration_s:.1f} s recovered")
+    return "; ".join(parts) or None
+
+
 def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) -> str:
     """``routine``: the user's targets (the store's settings); the defaults when None."""
     from sensor.routine import compare, group_sets, held_words, reaches
@@ -20,10 +31,8 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
         f"{title}: {a.duration_s / 60:.1f} min at {a.sample_rate_hz:.0f} Hz"
         + ("" if a.calibrated else " (no standing calibration: sides unknown)")
     )
-    if a.damaged_blocks:
-        out.append(f"  warning: {a.damaged_blocks} damaged block(s) in the recording were skipped; results may miss what they held")
-    if a.interrupted:
-        out.append(f"  warning: the recording was interrupted (no end record); {a.duration_s:.1f} s recovered")
+    if warning := damage_warning(a.damaged_blocks, a.interrupted, a.duration_s):
+        out.append(f"  warning: {warning}")
     if a.gaps:
         out.append(f"  {len(a.gaps)} gap(s) in the data: " + ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f}s" for g in a.gaps[:5]))
     sets = group_sets(a.reps)

@@ -27,6 +27,7 @@ from sensor.errors import HoldTrackError, InputError, StoreError
 from sensor.events import Analysis, Hold, Rep
 from sensor.recording import Header
 from sensor.routine import group_sets
+from sensor.store_check import check_database
 
 DB_FILE = "holdtrack.sqlite3"
 RECORDINGS_DIR = "recordings"
@@ -155,6 +156,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX corrections_session ON corrections (session_id);
     CREATE INDEX sessions_fingerprint ON sessions (fingerprint);
     """,
+    # 4: what reading the recording could not give, shown with the session (sensor.report):
+    # records skipped for damage, and a recording that ended without a clean stop
+    """
+    ALTER TABLE sessions ADD COLUMN damaged_blocks INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sessions ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -258,6 +265,7 @@ class Store:
         _refuse_lost_database(self.db_path, self.recordings_dir)
         if not self.db_path.exists():
             self._create()
+        check_database(self)  # before a migration writes to it: damage is refused with one line
         self._migrate()
 
     # -- connections -------------------------------------------------------------------
@@ -404,8 +412,8 @@ class Store:
         cur = con.execute(
             """INSERT INTO sessions (started_utc, local_date, duration_s, source_path, file_path,
                    content_hash, kind, source, demo, calibrated, sample_rate_hz, mount, device_id,
-                   app_version, imported_utc, fingerprint, date_source)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   app_version, imported_utc, fingerprint, date_source, damaged_blocks, interrupted)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 started.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 started.astimezone().date().isoformat(),
@@ -424,6 +432,8 @@ class Store:
                 _utc_now(),
                 info.fingerprint,
                 info.date_source,
+                int(a.damaged_blocks),
+                int(a.interrupted),
             ),
         )
         sid = int(cur.lastrowid)  # type: ignore[arg-type]

@@ -103,6 +103,10 @@ def test_a_batch_import_of_the_whole_corpus_finishes_with_a_report_per_file(tmp_
     assert st.session_count() == len(added)
     with sqlite3.connect(st.db_path) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = {sid: (blocks, cut) for sid, blocks, cut in con.execute("SELECT id, damaged_blocks, interrupted FROM sessions")}
+    for r in (r for r in report.results if r.status == "added"):  # the damage is kept with the session
+        blocks, cut = stored[r.session_id]
+        assert ("damaged block" in r.message) == (blocks > 0) and ("interrupted" in r.message) == bool(cut), (r.message, blocks, cut)
     kept = sorted(p.suffix for p in st.recordings_dir.iterdir())
     assert len(kept) == len(added) and ".part" not in kept  # only what was added was kept
 
