@@ -228,6 +228,9 @@ Analyzer = Callable[[Path], "tuple[Analysis, Trace | None]"]
 
 
 def file_hash(path: Path) -> str:
+    from sensor.csvread import check_regular
+
+    check_regular(path)  # a FIFO would block and /dev/zero never end: refused before reading
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
