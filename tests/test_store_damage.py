@@ -3,6 +3,7 @@ at open and shown on every dashboard page as one line (issue 14, items 3 and 5).
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -88,6 +89,10 @@ def test_the_session_page_shows_the_damage_in_one_warning_line(tmp_path: Path, m
     lines = [w.value for w in at.warning if "damaged" in w.value or "interrupted" in w.value]
     assert len(lines) == 1 and "\n" not in lines[0], lines
     assert lines[0].startswith(f"{blocks} damaged block") and "skipped" in lines[0]
+    from dashboard import data as dash_data
+
+    exported = json.loads(dash_data.export_json(dash_data.detail(damaged_sid)))  # the page's JSON download
+    assert exported["damaged_blocks"] == blocks and exported["interrupted"] is False
 
     at = _session_page(_app(tmp_path / "data", monkeypatch), whole_sid)
     assert not [w.value for w in at.warning if "damaged" in w.value or "interrupted" in w.value]
