@@ -34,6 +34,7 @@ def check_database(store: Store, max_bytes: int = QUICK_CHECK_MAX_BYTES) -> bool
         verdict = str(con.execute("PRAGMA quick_check(1)").fetchone()[0])
         if verdict != "ok":
             # Raised inside connect() so the store words it as for any damaged page.
-            first = " ".join(verdict.split())  # sqlite's report spans lines: the store says one
+            # sqlite's report spans lines and starts with a banner: the store says one line
+            first = " ".join(verdict.replace("*** in database main ***", "").split())
             raise sqlite3.DatabaseError(f"quick check: {first[:160]}")
     return True

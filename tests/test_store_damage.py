@@ -142,6 +142,21 @@ def test_a_damaged_database_is_refused_at_open_not_at_the_first_bad_query(tmp_pa
     assert st.db_path.stat().st_size == size  # refused before any migration could write to it
 
 
+@pytest.mark.parametrize("command", [["history"], ["history", "--json"], ["import"]])
+def test_the_cli_refuses_a_damaged_database_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    from sensor.cli import main
+
+    st = _store_with_sessions(tmp_path / "data")
+    _damage_pages(st.db_path, "last")
+    rec = tmp_path / "whole.htrec"
+    rec.write_bytes(htrec(*sample_records(still_samples(15, seed=5))))
+    args = [*command, "--data-dir", str(tmp_path / "data")] + ([str(rec)] if command == ["import"] else [])
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"holdtrack {command[0]}: session database ") and "is damaged (quick check: " in err and "***" not in err
+
+
 def test_the_open_check_is_skipped_above_its_size_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     st = _store_with_sessions(tmp_path, 3)
     assert store_check.check_database(st) is True
