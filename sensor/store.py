@@ -798,13 +798,14 @@ def read_header(path: Path) -> Header:
 def analyze_file(path: Path) -> tuple[Analysis, Trace | None]:
     """The pipeline's analysis of any supported input and its display trace, from one
     read of the file (the same code as ``holdtrack analyze``)."""
-    from sensor.analyze import analyze_samples, note_read_status
-    from sensor.inputs import read_samples
+    from sensor.analyze import analyze_stream, note_read_status
+    from sensor.inputs import open_input
     from sensor.pipeline import PipelineSettings
     from sensor.trace import TRACE_HZ, regular_trace
 
-    header, samples, gaps = read_samples(path)
-    analysis = analyze_samples(samples, gaps, header, PipelineSettings(trace_hz=TRACE_HZ, mount=header.mount or "back"))
+    header, items = open_input(path)  # streamed: memory does not grow with the file's length
+    settings = PipelineSettings(trace_hz=TRACE_HZ, mount=header.mount or "back")
+    analysis = analyze_stream(items, settings=settings, source=header.source)
     note_read_status(analysis, header)
     if not analysis.source:
         analysis.source = header.source
