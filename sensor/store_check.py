@@ -2,8 +2,9 @@
 
 A damaged database is refused at open with one line, not first met by whichever query
 lands on a bad page (a History page half drawn, an import half done). ``PRAGMA
-quick_check`` reads every page once: about 25 ms for 500 sessions (17 MB) on one core, so
-it runs on every open up to ``QUICK_CHECK_MAX_BYTES``. A larger store skips it (opening
+quick_check`` reads every page once: 15-40 ms for 500 sessions (17 MB, warm cache, a loaded
+2-core machine; ``benchmarks/store_open.py``), so it runs on every open up to
+``QUICK_CHECK_MAX_BYTES``. A larger store skips it (opening
 stays fast) and relies on every query turning sqlite's "malformed" into the same line.
 """
 
