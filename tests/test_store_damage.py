@@ -165,9 +165,8 @@ def test_the_open_check_is_skipped_above_its_size_bound(tmp_path: Path, monkeypa
     _damage_pages(st.db_path, "three")
     monkeypatch.setattr(store_check, "QUICK_CHECK_MAX_BYTES", 0)
     big = Store(tmp_path)  # opens: too large to check at every open
-    with pytest.raises(StoreError, match=r"is damaged \(database disk image is malformed\)"):
-        with big.connect() as con:
-            con.execute("SELECT sum(length(deg)) FROM traces").fetchall()  # every trace, every page
+    with pytest.raises(StoreError, match=r"is damaged \(database disk image is malformed\)"), big.connect() as con:
+        con.execute("SELECT sum(length(deg)) FROM traces").fetchall()  # every trace, every page
 
 
 def _one_error_line_on_every_page(data: Path, monkeypatch: pytest.MonkeyPatch, expect: str) -> None:
