@@ -153,8 +153,8 @@ class _StatusLine:
     """The one-line live status, rewritten in place on a terminal (every 2 s as plain
     lines otherwise, so logs stay readable)."""
 
-    def __init__(self, stream: Any = sys.stdout) -> None:
-        self.stream = stream
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout  # at call time: stdout may be replaced
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
         self._last = 0.0
         self._shown = False

@@ -150,12 +150,13 @@ def analyses(store: Store, files: list[Path], jobs: int) -> Iterator[tuple[Path,
     from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    from sensor.errors import InputError
     from sensor.importer import content_hash
 
     def known(p: Path) -> bool:
         try:
             return store.has_hash(content_hash(p)) is not None
-        except OSError:
+        except (OSError, InputError):  # not hashable (a FIFO, a device): the analysis says why
             return False
 
     if jobs <= 1 or len(files) <= 1:

@@ -186,6 +186,9 @@ def _with_trace(analysis: Analysis) -> tuple[Analysis, Trace | None]:
 
 
 def file_hash(path: Path) -> str:
+    from sensor.csvread import check_regular
+
+    check_regular(path)  # a FIFO would block and /dev/zero never end: refused before reading
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -293,8 +293,9 @@ class RecordingReader:
                     note = self._json(offset, payload, "note")
                     self.notes.append(note)
                 elif kind == b"E":
-                    self._json(offset, payload, "end record")
+                    end = self._json(offset, payload, "end record")
                     self.status.complete = True
+                    self.status.recovered = end.get("recovered") is True  # closed by sensor.recovery
                     break  # nothing after a clean stop belongs to this recording
                 if item is None:
                     continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sensor.events import Analysis
 from sensor.routine import Routine
-from sensor.vocab import LABELS, stability_label
+from sensor.vocab import LABELS, damage_warning, stability_label
 
 
 def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) -> str:
@@ -18,10 +18,8 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
         f"{title}: {a.duration_s / 60:.1f} min at {a.sample_rate_hz:.0f} Hz"
         + ("" if a.calibrated else " (no standing calibration: sides unknown)")
     )
-    if a.damaged_blocks:
-        out.append(f"  warning: {a.damaged_blocks} damaged block(s) in the recording were skipped; results may miss what they held")
-    if a.interrupted:
-        out.append(f"  warning: the recording was interrupted (no end record); {a.duration_s:.1f} s recovered")
+    if warning := damage_warning(a.damaged_blocks, a.interrupted, a.duration_s):
+        out.append(f"  warning: {warning}")
     if a.gaps:
         out.append(f"  {len(a.gaps)} gap(s) in the data: " + ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f}s" for g in a.gaps[:5]))
     sets = group_sets(a.reps)

@@ -233,7 +233,7 @@ class SessionRunner:
         st = self.header.status  # what reading a stored stream found: damage, no clean end
         if st is not None:
             a.damaged_blocks = st.damaged_blocks
-            a.interrupted = not st.complete
+            a.interrupted = not st.complete or st.recovered
         return a
 
     # -- whole runs ----------------------------------------------------------------------

@@ -117,6 +117,7 @@ class ReadStatus:
     damaged_bytes: int = 0
     torn_tail: bool = False  # the file ends in a partial record (crash while writing)
     complete: bool = False  # an end record was found
+    recovered: bool = False  # the end record was added by recovery after a crash
     samples: int = 0
     first_s: float | None = None
     last_s: float | None = None
@@ -136,4 +137,6 @@ class ReadStatus:
             )
         if not self.complete:
             out.append(f"the recording was interrupted (no end record): recovered {self.recovered_s:.1f} s")
+        elif self.recovered:
+            out.append(f"the recording was interrupted and closed by recovery: {self.recovered_s:.1f} s recovered")
         return out

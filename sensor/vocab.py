@@ -97,3 +97,14 @@ def live_recording_name(when: datetime, kind: str, n: int = 1) -> str:
     the first name is taken."""
     stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     return f"{stamp}_{kind}{f'-{n}' if n > 1 else ''}{RECORDING_SUFFIX}"
+
+
+def damage_warning(damaged_blocks: int, interrupted: bool, duration_s: float) -> str | None:
+    """One line on what reading the recording could not give (the CLI, the import report
+    and the session page all say it so); None for a whole, cleanly ended recording."""
+    parts = []
+    if damaged_blocks:
+        parts.append(f"{damaged_blocks} damaged block(s) in the recording were skipped (reps or holds in them may be missing)")
+    if interrupted:
+        parts.append(f"the recording was interrupted (no clean end); {duration_s:.1f} s recovered")
+    return "; ".join(parts) or None

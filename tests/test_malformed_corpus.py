@@ -79,6 +79,32 @@ def test_special_files_are_refused_without_hanging_or_exhausting_memory(case: Ca
     _assert_refused(path, r.returncode, r.stdout, r.stderr)
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.slow
+def test_a_batch_import_with_pipes_devices_and_bombs_finishes(tmp_path: Path, jobs: str) -> None:
+    """The special files in one ``import`` between two good ones: no hang (nothing is
+    hashed or read before it is known to be a regular file), each its own line."""
+    from tests.malformed import good_htrec
+
+    paths = write_corpus(tmp_path / "corpus", SPECIAL_CASES)
+    first, last = tmp_path / "corpus" / "a-good.htrec", tmp_path / "corpus" / "z-good.htrec"
+    first.write_bytes(good_htrec(20))
+    last.write_bytes(good_htrec(25))
+    code = (
+        "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+        "from sensor.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    args = ["import", "--data-dir", str(tmp_path / "data"), "--jobs", jobs, str(first), *map(str, paths), str(last)]
+    try:
+        r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("import still running after 120 s")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == len(paths) and all(sum(str(p) in ln for ln in errors) == 1 for p in paths), r.stderr
+    assert r.stderr.strip().splitlines()[-1] == f"2 added, 0 already in the store, {len(paths)} failed"
+
+
 def test_a_batch_import_of_the_whole_corpus_finishes_with_a_report_per_file(tmp_path: Path) -> None:
     # Cases still pending their reader fix stay out: unfixed, a 10^9 s clock jump makes
     # the import allocate tens of GB (the very bug they are there for).
@@ -104,6 +130,10 @@ def test_a_batch_import_of_the_whole_corpus_finishes_with_a_report_per_file(tmp_
     assert st.session_count() == len(added)
     with sqlite3.connect(st.db_path) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = {sid: (blocks, cut) for sid, blocks, cut in con.execute("SELECT id, damaged_blocks, interrupted FROM sessions")}
+    for r in (r for r in report.results if r.status == "added"):  # the damage is kept with the session
+        blocks, cut = stored[r.session_id]
+        assert ("damaged block" in r.message) == (blocks > 0) and ("interrupted" in r.message) == bool(cut), (r.message, blocks, cut)
     kept = sorted(p.suffix for p in st.recordings_dir.iterdir())
     assert len(kept) == len(added) and ".part" not in kept  # only what was added was kept
 

@@ -50,7 +50,7 @@ def test_migration_from_version_1_keeps_the_data(tmp_path: Path) -> None:
     con.close()
 
     st = Store(tmp_path)
-    assert st.schema_version() == store_mod.SCHEMA_VERSION == 3
+    assert st.schema_version() == store_mod.SCHEMA_VERSION == 4
     assert count(st, "sessions") == 1
     assert count(st, "traces") == 0  # the table step 2 added exists and is usable
     with st.connect() as con:
@@ -58,8 +58,11 @@ def test_migration_from_version_1_keeps_the_data(tmp_path: Path) -> None:
     assert "sessions_date" in names
     # Step 3: the old session is kept, counted, with no corrections.
     assert count(st, "corrections") == 0 and st.session_count() == 1
+    # Step 4: an old session reads as whole (nothing known to be damaged or interrupted).
+    with st.connect() as con:
+        assert tuple(con.execute("SELECT damaged_blocks, interrupted FROM sessions").fetchone()) == (0, 0)
     # Opening again is a no-op.
-    assert Store(tmp_path).schema_version() == 3
+    assert Store(tmp_path).schema_version() == 4
 
 
 def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:

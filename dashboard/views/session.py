@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import data, exports, session_edit, ui
 from sensor.routine import compare, reaches
-from sensor.vocab import REP_EXERCISES
+from sensor.vocab import REP_EXERCISES, damage_warning
 
 rows = data.sessions(include_demo=True)
 st.title("Session")
@@ -66,6 +66,9 @@ if row.date_source == "file time":
 if not s["calibrated"] and row.side_unknown:
     with head:
         st.badge("No standing calibration: set the side-plank sides below", icon=":material/warning:", color="orange")
+
+if warning := damage_warning(s["damaged_blocks"], bool(s["interrupted"]), s["duration_s"]):
+    st.warning(warning[0].upper() + warning[1:], icon=":material/report:")
 
 m = st.columns(5)
 m[0].metric("Hip bridge reps", row.bridge_reps, border=True, help=f"in {row.bridge_sets} sets")

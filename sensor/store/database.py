@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sensor.errors import StoreError
+from sensor.store.check import check_database
 from sensor.store.schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 DB_FILE = "holdtrack.sqlite3"
@@ -54,6 +55,7 @@ class Database:
         _refuse_lost_database(self.db_path, self.recordings_dir)
         if not self.db_path.exists():
             self._create()
+        check_database(self)  # before a migration writes to it: damage is refused with one line
         self._migrate()
 
     # -- connections -------------------------------------------------------------------

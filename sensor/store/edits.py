@@ -40,26 +40,43 @@ def fingerprint_samples(time_s: np.ndarray, imu: np.ndarray) -> str:
     """The samples' signature, whatever file they came in: sample count, duration and the
     mean acceleration magnitude over 32 equal parts (JSON text). A recording and its CSV
     export give the same signature; another session of the same length does not."""
-    n = len(time_s)
+    span = float(time_s[-1] - time_s[0]) if len(time_s) else 0.0
+    return _signature(_magnitude(imu), span)
+
+
+def _magnitude(imu: np.ndarray) -> np.ndarray:
+    mag = np.linalg.norm(np.asarray(imu[:, :3], dtype=np.float64), axis=1)
+    return np.where(np.isfinite(mag), mag, 0.0)
+
+
+def _signature(mag: np.ndarray, span_s: float) -> str:
+    n = len(mag)
     if n == 0:
         return json.dumps({"n": 0, "t": 0.0, "sig": []})
-    mag = np.linalg.norm(np.asarray(imu[:, :3], dtype=np.float64), axis=1)
-    mag = np.where(np.isfinite(mag), mag, 0.0)
     parts = np.array_split(mag, min(SIGNATURE_SEGMENTS, n))
     sig = [round(float(p.mean()), 4) for p in parts]
-    return json.dumps({"n": int(n), "t": round(float(time_s[-1] - time_s[0]), 3), "sig": sig})
+    return json.dumps({"n": int(n), "t": round(span_s, 3), "sig": sig})
 
 
 def fingerprint_file(path: Path) -> str | None:
     """The signature of any supported input, or None when it cannot be read (the import
     reports the file's own error)."""
-    from sensor.inputs import read_samples
+    from sensor.inputs import open_input
+    from sensor.samples import Samples
 
+    # Streamed: only the magnitudes are kept (8 bytes a sample), never the file's samples.
+    mags: list[np.ndarray] = []
+    first = last = 0.0
     try:
-        _, samples, _ = read_samples(path)
+        _, items = open_input(path)
+        for item in items:
+            if isinstance(item, Samples) and len(item):
+                first = float(item.time_s[0]) if not mags else first
+                last = float(item.time_s[-1])
+                mags.append(_magnitude(item.imu))
     except Exception:
         return None
-    return fingerprint_samples(samples.time_s, samples.imu)
+    return _signature(np.concatenate(mags) if mags else np.zeros(0), last - first)
 
 
 def same_samples(a: str | None, b: str | None) -> bool:

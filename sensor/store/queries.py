@@ -267,4 +267,6 @@ def rows_to_analysis(session: sqlite3.Row | dict[str, Any], reps: Sequence[Any],
         duration_s=float(session["duration_s"]),
         sample_rate_hz=float(session["sample_rate_hz"]),
         source=str(session["source"]),
+        damaged_blocks=int(session["damaged_blocks"]),  # so exports of the session say it too
+        interrupted=bool(session["interrupted"]),
     )

@@ -110,6 +110,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX corrections_session ON corrections (session_id);
     CREATE INDEX sessions_fingerprint ON sessions (fingerprint);
     """,
+    # 4: what reading the recording could not give, shown with the session (cli.report's
+    # damage_warning): records skipped for damage, and a recording without a clean stop
+    """
+    ALTER TABLE sessions ADD COLUMN damaged_blocks INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sessions ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -74,8 +74,8 @@ class Store(Database):
         cur = con.execute(
             """INSERT INTO sessions (started_utc, local_date, duration_s, source_path, file_path,
                    content_hash, kind, source, demo, calibrated, sample_rate_hz, mount, device_id,
-                   app_version, imported_utc, fingerprint, date_source)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   app_version, imported_utc, fingerprint, date_source, damaged_blocks, interrupted)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 started.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 started.astimezone().date().isoformat(),
@@ -94,6 +94,8 @@ class Store(Database):
                 _utc_now(),
                 info.fingerprint,
                 info.date_source,
+                int(a.damaged_blocks),
+                int(a.interrupted),
             ),
         )
         sid = int(cur.lastrowid)  # type: ignore[arg-type]
