@@ -1,5 +1,5 @@
 """Whole-process speed of ``holdtrack analyze`` and ``import``, against a reference run in
-the same script (``uv run python benchmarks/analyze_bench.py``; ``--quick`` for a smoke run).
+the same script (``uv run python -m benchmarks.analyze_bench``; ``--quick`` for a smoke run).
 
 1. Marginal cost per hour of 100 Hz data (start-up taken out: (t(4 h) - t(1 h)) / 3) for the
    generic CSV and for the same data as ``.htrec``, and for the reference: a process doing
@@ -29,13 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks.pipeline_bench import long_session
+from sensor.samples import Samples
 
-from pipeline_bench import long_session  # noqa: E402
-
-from sensor.samples import Samples  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: subprocesses run from it
 
 REFERENCE = """
 import sys, numpy as np, pandas as pd, imufusion
@@ -108,10 +105,10 @@ def analyze_cmd(path: Path) -> list[str]:
 def breakdown(path: Path, hours: float) -> None:
     """CPU seconds per hour of data spent in each part of ``analyze`` (best of 3)."""
     from sensor.analyze import analyze_stream
-    from sensor.inputs import open_input
-    from sensor.orientation import TiltFilter, row_norm
-    from sensor.posture import classify_posture
-    from sensor.resample import Resampler
+    from sensor.files.inputs import open_input
+    from sensor.signal.orientation import TiltFilter, row_norm
+    from sensor.signal.posture import classify_posture
+    from sensor.signal.resample import Resampler
 
     def cpu(fn: Callable[[], object]) -> float:
         best = float("inf")

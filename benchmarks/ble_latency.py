@@ -57,8 +57,8 @@ def _cpu_s(pid: int) -> float:
 
 
 async def _measure(bus: str, fake_pid: int, profile: str, speed: float, seconds: float) -> Result:
-    from sensor.ble_source import BleSource
-    from sensor.pipeline import Pipeline
+    from sensor.signal.pipeline import Pipeline
+    from sensor.sources.ble_source import BleSource
 
     pipe = Pipeline()
     spec = spec_for(profile, speed=speed, seed=1, trace=True)

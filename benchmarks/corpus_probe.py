@@ -3,7 +3,7 @@ exit code, lines on stderr, tracebacks, hangs and peak memory (RSS) per file; th
 batch ``holdtrack import`` of the whole corpus (special files too) and the store's
 integrity check.
 
-    uv run python benchmarks/corpus_probe.py [--timeout 60] [--include-pending]
+    uv run python -m benchmarks.corpus_probe [--timeout 60] [--include-pending]
 
 Children run under a 2 GiB address-space limit so a reader that still reads without
 bound fails instead of taking the machine with it.
@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import conftest  # noqa: F401  # makes ``tests`` this project's folder, not an installed package
 from tests.malformed import all_file_cases, write_corpus
 from tests.malformed_tables import SPECIAL_CASES

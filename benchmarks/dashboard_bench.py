@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sensor.cli_store import app_path
+from sensor.cli.store import app_path
 from sensor.events import Analysis, Hold, Rep, RepExercise, Side
 from sensor.store import SessionInfo, Store
 from sensor.trace import Trace

@@ -1,6 +1,6 @@
 """Pipeline benchmark: prints figures, asserts nothing.
 
-    uv run python benchmarks/pipeline_bench.py [--hours-long 10]
+    uv run python -m benchmarks.pipeline_bench [--hours-long 10]
 
 1. Analysis throughput over a 1-hour 100 Hz session (samples/s), side by side with the
    bare imufusion AHRS loop over the same samples, measured in the same run (ratio).
@@ -15,20 +15,16 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from sensor.analyze import analyze_samples
-from sensor.pipeline import Pipeline
 from sensor.samples import STANDARD_GRAVITY, Samples
-from sensor.simulate import SimulatedSession, simulate_session
+from sensor.signal.pipeline import Pipeline
+from sensor.sim.simulate import SimulatedSession, simulate_session
 
 
 def long_session(minutes: float, rate: float = 100.0) -> Samples:
@@ -157,8 +153,8 @@ def accuracy() -> None:
         p = Pipeline()
         ours_e: list[np.ndarray] = []
         # The pipeline's own elevation, sample by sample, via its filters on the grid.
-        from sensor.orientation import TiltFilter
-        from sensor.resample import Resampler
+        from sensor.signal.orientation import TiltFilter
+        from sensor.signal.resample import Resampler
 
         p.process(s)
         cal = p.calibration

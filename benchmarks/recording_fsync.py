@@ -4,7 +4,7 @@ Writes a 100 Hz stream in 5-sample chunks (what BLE delivers), 0.5-s blocks, int
 recording with and without fsync, and reports the fsync latency and what it costs per
 second of recorded data (wall time, which the recorder's thread waits, and CPU time).
 
-    uv run python benchmarks/recording_fsync.py [--seconds 600] [--paced 30] [--dir PATH]
+    uv run python -m benchmarks.recording_fsync [--seconds 600] [--paced 30] [--dir PATH]
 
 ``--paced`` also writes a live recording at real-time pace and measures how long each
 sample stays exposed to a power cut (the issue's bound: 1 s).
@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sensor.recording import RecordingWriter
 from sensor.samples import Samples

@@ -2,14 +2,13 @@
 ``--sessions`` realistic sessions (42 reps, 3 holds, a 25-minute display trace each), then
 ``Store()`` opened with and without the check, and ``PRAGMA quick_check`` alone.
 
-    uv run python benchmarks/store_open.py [--sessions 500] [--repeat 7]
+    uv run python -m benchmarks.store_open [--sessions 500] [--repeat 7]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -17,8 +16,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sensor.events import Analysis, Hold, Rep
 from sensor.store import SessionInfo, Store

@@ -99,7 +99,7 @@ def detail(session_id: int) -> queries.SessionDetail | None:
 def recordings() -> list[tuple[str, Path]]:
     """Recordings that can be replayed: (label, path), the store's sessions first, then
     the bundled samples not imported."""
-    from sensor.demo import sample_recordings
+    from sensor.sim.demo import sample_recordings
 
     out: list[tuple[str, Path]] = []
     for sid, day, path, demo in queries.recording_paths(store()):

@@ -1,7 +1,7 @@
 """Sensor choices for the Live page and starting a ``LiveSession`` that saves to the store.
 
 The simulated wearer is always offered; Bluetooth sensors appear after a scan when the BLE
-client (``sensor.ble``) is installed and an adapter is present.
+client (``sensor.sources.ble``) is installed and an adapter is present.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def choices() -> dict[str, Choice]:
 def _ble_module() -> tuple[Any | None, str]:
     """The BLE client if it can be used here, else None and why not."""
     try:
-        from sensor import ble
+        from sensor.sources import ble
     except ImportError as e:
         return None, f"the Bluetooth client is not installed ({e.name})"
     return ble, ""
@@ -115,7 +115,7 @@ def scan_ui() -> None:
 
 
 def _device_dict(d: Any) -> dict[str, Any]:
-    """What the page keeps of a ``sensor.ble.FoundSensor`` (plain data survives reruns)."""
+    """What the page keeps of a ``sensor.sources.ble.FoundSensor`` (plain data survives reruns)."""
     return {"address": d.address, "name": d.name or "", "rssi": d.rssi, "profile": d.profile, "label": d.label, "battery": d.battery}
 
 
@@ -125,8 +125,8 @@ def warm_up() -> threading.Thread:
     sensor, so Start shows data at once (scipy's import alone takes a second or more)."""
 
     def load() -> None:
-        import sensor.pipeline
-        import sensor.simulate  # noqa: F401 - imported for its side effect: loaded before Start is pressed
+        import sensor.signal.pipeline
+        import sensor.sim.simulate  # noqa: F401 - imported for its side effect: loaded before Start is pressed
 
     th = threading.Thread(target=load, name="holdtrack-warm-up", daemon=True)
     th.start()

@@ -2,11 +2,11 @@
 
     uv run python -m recordings.make
 
-Each session is the simulated wearer (``sensor.simulate``) written in HoldTrack's own
+Each session is the simulated wearer (``sensor.sim.simulate``) written in HoldTrack's own
 recording format, with its truth beside it. The set covers every exercise, both sides,
 every supported rate from 25 to 400 Hz, mountings rotated all the way round and tilted up
 to 20°, sensor bias, dropouts and link losses, and sessions without the calibration
-stand; the technique catalogue (``sensor.technique``: back extensions rocking the pelvis
+stand; the technique catalogue (``sensor.sim.technique``: back extensions rocking the pelvis
 either way, cut-short holds, tempo, knee side planks) is drawn from each seed, and a few
 sessions are worn on the front or a hip, or are daily life (lying prone and on a side). Dates are spread over seven weeks so the dashboard's history has something to
 show.
@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sensor.recording import write_recording
-from sensor.simulate import SimOptions, simulate_session
+from sensor.sim.simulate import SimOptions, simulate_session
 from sensor.vocab import truth_path
 
 HERE = Path(__file__).resolve().parent

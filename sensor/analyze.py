@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from sensor.events import Analysis, Gap
-from sensor.read_ahead import read_ahead
+from sensor.files.read_ahead import read_ahead
 from sensor.runner import SessionRunner, settings_for
 from sensor.samples import Samples, interleave
 from sensor.settings import PipelineSettings
@@ -49,9 +49,9 @@ def analyze_samples(
 def analyze_path(
     path: str | Path, settings: PipelineSettings | None = None, mount: str | None = None, signals_out: Path | None = None
 ) -> Analysis:
-    """Analyze any supported input file (see ``sensor.inputs``) with the settings its
+    """Analyze any supported input file (see ``sensor.files.inputs``) with the settings its
     recording was made with; ``mount`` (the user's word) wins over the recording's."""
-    from sensor.inputs import open_input
+    from sensor.files.inputs import open_input
 
     header, items = open_input(path)
     s = settings or settings_for(header, mount=mount)

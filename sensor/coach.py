@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sensor.detector_settings import DetectorSettings
 from sensor.events import Event, Hold, HoldStarted, Rep
 from sensor.routine import SET_PAUSE_S, Routine, group_sets
+from sensor.signal.detector_settings import DetectorSettings
 from sensor.vocab import LABELS, REP_EXERCISES
 
 MARK_S = 10.0  # holds: a spoken mark every 10 s

@@ -61,7 +61,7 @@ def analyze_for_export(path: Path) -> tuple[Analysis, float, datetime]:
     """The analysis of a recording (the same as ``holdtrack analyze``), its first sample
     time and the UTC time of that first sample."""
     from sensor.analyze import analyze_stream
-    from sensor.inputs import open_input
+    from sensor.files.inputs import open_input
 
     header, items = open_input(path)
     first: list[float] = []
@@ -86,7 +86,7 @@ def analyze_for_export(path: Path) -> tuple[Analysis, float, datetime]:
 def first_sample_time(path: Path) -> float | None:
     """The time of a recording's first sample (None if it has none or cannot be read)."""
     from sensor.errors import HoldTrackError as _Err
-    from sensor.inputs import open_input
+    from sensor.files.inputs import open_input
 
     try:
         _, items = open_input(path)

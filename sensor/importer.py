@@ -168,8 +168,8 @@ def analyze_file(path: Path) -> tuple[Analysis, Trace | None]:
     """The session runner over any supported input (the same code as ``holdtrack analyze``,
     with the settings the recording was made with), and its display trace."""
     from sensor.analyze import analyze_stream
-    from sensor.inputs import open_input
-    from sensor.read_ahead import read_ahead
+    from sensor.files.inputs import open_input
+    from sensor.files.read_ahead import read_ahead
     from sensor.runner import settings_for
 
     header, items = open_input(path)
@@ -186,7 +186,7 @@ def _with_trace(analysis: Analysis) -> tuple[Analysis, Trace | None]:
 
 
 def file_hash(path: Path) -> str:
-    from sensor.csvread import check_regular
+    from sensor.files.csvread import check_regular
 
     check_regular(path)  # a FIFO would block and /dev/zero never end: refused before reading
     h = hashlib.sha256()
@@ -244,14 +244,14 @@ def content_hash(path: Path) -> str:
 
 def detect_kind(path: Path) -> str:
     """htrec, csv or phone; an unknown format raises ``InputError`` (one line)."""
-    from sensor.inputs import sniff_kind
+    from sensor.files.inputs import sniff_kind
 
     return {"recording": "htrec", "csv": "csv"}.get(sniff_kind(path), "phone")
 
 
 def _describe(path: Path, kind: str, digest: str, demo: bool) -> SessionInfo:
     """Session facts from the file: the header of a recording, the file time otherwise."""
-    from sensor.dates import recording_start
+    from sensor.store.dates import recording_start
 
     started = recording_start(path, kind)  # the header, the export's metadata or first timestamp
     info = SessionInfo(

@@ -243,7 +243,7 @@ class LiveSession:
 
     async def _recover(self) -> None:
         """Close and save recordings an earlier crash left open in our folder."""
-        from sensor.recovery import recover_interrupted
+        from sensor.recording.recovery import recover_interrupted
 
         loop = asyncio.get_running_loop()
         folder = self.recordings_dir

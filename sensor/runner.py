@@ -23,8 +23,8 @@ from sensor.settings import PipelineSettings
 from sensor.stream import Header, LinkStatus, SourceItem
 
 if TYPE_CHECKING:
-    from sensor.pipeline import Pipeline
     from sensor.recording import RecordingWriter
+    from sensor.signal.pipeline import Pipeline
     from sensor.sources import Source
 
 CHUNK = 8192  # samples per feed when nothing asks for finer steps (results do not depend on it)
@@ -91,7 +91,7 @@ class SessionRunner:
         sinks: Sequence[Sink] = (),
         step_s: float | None = None,
     ) -> None:
-        from sensor.pipeline import Pipeline  # numpy/scipy work: paid when a run starts
+        from sensor.signal.pipeline import Pipeline  # numpy/scipy work: paid when a run starts
 
         self.header = header
         self.settings = settings or settings_for(header)
@@ -137,7 +137,7 @@ class SessionRunner:
         if len(item) == 0:
             return []
         if self.first_time_s is None:
-            from sensor.pipeline import nominal_rate_hz
+            from sensor.signal.pipeline import nominal_rate_hz
 
             self.first_time_s = float(item.time_s[0])
             self.rate_hz = nominal_rate_hz(item.time_s)

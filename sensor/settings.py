@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sensor.detector_settings import DetectorSettings
+from sensor.signal.detector_settings import DetectorSettings
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class PipelineSettings:
     max_gap_s: float = 1.0  # longer holes are gaps, not interpolated
     batch_s: float = 0.1  # live chunks are gathered this long before the filters run
     trace_hz: float | None = None  # keep the pelvis angle at this rate for display (None: keep nothing)
-    mount: str = "back"  # where the sensor is worn: back, front, left or right (sensor.body.MOUNTS)
+    mount: str = "back"  # where the sensor is worn: back, front, left or right (sensor.signal.body.MOUNTS)
     keep_signals: bool = False  # keep every grid sample's intermediate signals (``signals()``)
     posture_confirm_s: float = 0.8
     lp_hz: float = 3.0

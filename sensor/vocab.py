@@ -26,17 +26,17 @@ LABELS: dict[str, str] = {
     "plank": "Front plank",
 }
 
-# -- where the sensor is worn (sensor.body gives each its geometry) ------------------------
+# -- where the sensor is worn (sensor.signal.body gives each its geometry) ------------------------
 
 MOUNTS: tuple[str, ...] = ("back", "front", "left", "right")
 DEFAULT_MOUNT = "back"
 
-# -- postures (the pipeline's codes index this tuple: sensor.posture) ----------------------
+# -- postures (the pipeline's codes index this tuple: sensor.signal.posture) ----------------------
 
 Posture = Literal["unknown", "standing", "sitting", "supine", "prone", "side_left", "side_right"]
 POSTURES: tuple[Posture, ...] = get_args(Posture)
 
-# -- stability verdicts: the words for a hold's 0-100 score (sensor.stability) -------------
+# -- stability verdicts: the words for a hold's 0-100 score (sensor.signal.stability) -------------
 
 # (lowest score, words), best first.
 STABILITY_WORDS: tuple[tuple[float, str], ...] = (

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sensor.simulate import SimOptions, SimulatedSession, simulate_session
+from sensor.sim.simulate import SimOptions, SimulatedSession, simulate_session
 
 
 @functools.lru_cache(maxsize=32)

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from sensor.recording import _REC, MAGIC, encode_samples
+from sensor.recording import MAGIC
+from sensor.recording.format import _REC, encode_samples
 from sensor.samples import Samples
 from sensor.stream import Header
 

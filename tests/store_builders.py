@@ -56,7 +56,7 @@ def analysis(reps_: Sequence[Rep] = (), holds: Sequence[Hold] = (), *, duration:
 def sim_recording(folder: Path, seed: int = 5, name: str | None = None) -> Path:
     """A short simulated session written as a recording (the real pipeline finds its reps)."""
     from sensor.recording import write_recording
-    from sensor.simulate import simulate_session
+    from sensor.sim.simulate import simulate_session
 
     s = simulate_session(seed, short=True)
     path = folder / (name or f"sim{seed}.htrec")

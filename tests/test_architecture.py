@@ -116,6 +116,6 @@ def test_the_runtime_never_imports_the_fake_bluez() -> None:
     g = graph()
     runtime = [n for n in g if n.startswith(("sensor", "dashboard")) and not n.startswith("sensor.fake_bluez")]
     # Commands that run the fake for demos import it inside the command; nothing else may.
-    allowed = {"sensor.cli.live", "sensor.cli_ble", "sensor.cli.fakes"}
+    allowed = {"sensor.cli.export"}
     users = sorted(n for n in runtime if n not in allowed and any(d.startswith("sensor.fake_bluez") for d in g[n]))
     assert users == []

@@ -1,4 +1,4 @@
-"""The BLE client (``sensor.ble``) on bleak's real BlueZ backend, against the fake BlueZ
+"""The BLE client (``sensor.sources.ble``) on bleak's real BlueZ backend, against the fake BlueZ
 on a private dbus-daemon: scanning, streaming every profile end to end, several sensors
 at once, damaged packets and the clear errors."""
 
@@ -27,8 +27,8 @@ from sensor.fake_bluez.testing import (
 )
 
 if TYPE_CHECKING:
-    from sensor.ble import FoundSensor
-    from sensor.ble_source import BleSource
+    from sensor.sources.ble import FoundSensor
+    from sensor.sources.ble_source import BleSource
 
 PROFILES = ("holdtrack", "witmotion", "thingy52", "polar")
 SPEED = 6.0
@@ -41,7 +41,7 @@ async def _add(bus: str, *specs: SensorSpec) -> None:
 
 
 def test_scan_finds_every_profile_with_its_name_and_battery(bus: str) -> None:
-    from sensor.ble import scan
+    from sensor.sources.ble import scan
 
     specs = [spec_for(p, battery=50 + i) for i, p in enumerate(PROFILES)]
     other = SensorSpec(address=new_address(), name="HR strap", profile="", uuids=("0000180d-0000-1000-8000-00805f9b34fb",))
@@ -63,7 +63,7 @@ def test_scan_finds_every_profile_with_its_name_and_battery(bus: str) -> None:
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_stream_arrives_as_the_same_samples_in_order(bus: str, profile: str) -> None:
-    from sensor.ble_source import BleSource
+    from sensor.sources.ble_source import BleSource
 
     spec = spec_for(
         profile, duration_s=12.0, speed=SPEED, seed=zlib.crc32(profile.encode()) % 1000
@@ -92,7 +92,7 @@ def test_stream_arrives_as_the_same_samples_in_order(bus: str, profile: str) -> 
 
 
 def test_several_sensors_at_once(bus: str) -> None:
-    from sensor.ble_source import BleSource
+    from sensor.sources.ble_source import BleSource
 
     specs = [spec_for("holdtrack", duration_s=8.0, speed=SPEED, seed=7), spec_for("witmotion", duration_s=8.0, speed=SPEED, seed=8)]
 
@@ -117,7 +117,7 @@ DETECTABLE = {"holdtrack": ("header", "truncate"), "witmotion": ("truncate",), "
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_damaged_packets_are_counted_not_fatal(bus: str, profile: str) -> None:
-    from sensor.ble_source import BleSource
+    from sensor.sources.ble_source import BleSource
 
     spec = spec_for(profile, duration_s=10.0, speed=SPEED, seed=11)
     injected = {"n": 0}
@@ -160,7 +160,7 @@ def test_damaged_packets_are_counted_not_fatal(bus: str, profile: str) -> None:
 
 
 def test_device_not_found(bus: str) -> None:
-    from sensor.ble_source import BleSource
+    from sensor.sources.ble_source import BleSource
 
     async def run() -> None:
         await BleSource("EE:EE:EE:00:00:01", scan_timeout_s=1.0).open()
@@ -170,7 +170,7 @@ def test_device_not_found(bus: str) -> None:
 
 
 def test_unsupported_device_is_refused(bus: str) -> None:
-    from sensor.ble_source import BleSource
+    from sensor.sources.ble_source import BleSource
 
     other = SensorSpec(address=new_address(), name="Heart strap", profile="", uuids=("0000180d-0000-1000-8000-00805f9b34fb",))
 
@@ -183,8 +183,8 @@ def test_unsupported_device_is_refused(bus: str) -> None:
 
 
 def test_adapter_off_is_a_clear_error(bus: str) -> None:
-    from sensor.ble import scan
-    from sensor.ble_source import BleSource
+    from sensor.sources.ble import scan
+    from sensor.sources.ble_source import BleSource
 
     spec = spec_for("holdtrack")
 
@@ -209,7 +209,7 @@ def test_adapter_off_is_a_clear_error(bus: str) -> None:
 
 
 def test_bus_without_bluetoothd_and_without_adapter() -> None:
-    from sensor.ble import scan
+    from sensor.sources.ble import scan
 
     old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
     errors = []

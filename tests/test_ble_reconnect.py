@@ -24,7 +24,7 @@ from sensor.fake_bluez.testing import (
 )
 
 if TYPE_CHECKING:
-    from sensor.ble_source import BleSource
+    from sensor.sources.ble_source import BleSource
 
 PROFILES = ("holdtrack", "witmotion", "thingy52", "polar")
 
@@ -43,7 +43,7 @@ async def _drops(
 ) -> tuple[Collected, BleSource]:
     """Stream ``spec`` and drop its link ``count`` times at random moments (each time once
     the client is streaming again), then make it vanish for good and collect the rest."""
-    from sensor.ble_source import BleSource
+    from sensor.sources.ble_source import BleSource
 
     async with FakeControl(bus) as ctl:
         await ctl.add_sensor(spec)
@@ -116,7 +116,7 @@ def test_reconnects_for_every_profile(bus: str, profile: str) -> None:
 async def _with_fault(
     bus: str, spec: SensorSpec, speed: float, fault: Callable[[FakeControl, str], Awaitable[None]]
 ) -> tuple[Collected, BleSource]:
-    from sensor.ble_source import BleSource
+    from sensor.sources.ble_source import BleSource
 
     async with FakeControl(bus) as ctl:
         await ctl.add_sensor(spec)

@@ -28,19 +28,19 @@ import numpy as np
 import pytest
 
 from sensor.analyze import analyze_path, analyze_samples
-from sensor.ble_link import BleStats
-from sensor.ble_source import BleSource
-from sensor.clock import DeviceClock
 from sensor.devices import polar
 from sensor.events import Analysis, Event, Gap, Hold, Rep
 from sensor.fake_bluez.control import FakeControl
 from sensor.fake_bluez.feeds import save_samples_feed
 from sensor.fake_bluez.sensor_sim import SensorSpec
 from sensor.fake_bluez.testing import LSB, NAME_PREFIX, Collected, new_address, stream_through_fake
-from sensor.pipeline import Pipeline
 from sensor.recording import RecordingWriter, read_recording
 from sensor.samples import STANDARD_GRAVITY, Samples
-from sensor.simulate import SimOptions, SimulatedSession, simulate_session
+from sensor.signal.pipeline import Pipeline
+from sensor.sim.simulate import SimOptions, SimulatedSession, simulate_session
+from sensor.sources.ble_link import BleStats
+from sensor.sources.ble_source import BleSource
+from sensor.sources.clock import DeviceClock
 from sensor.stream import LinkStatus, SourceItem
 
 SEED = 2

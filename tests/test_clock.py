@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sensor.clock import DeviceClock, RateLockedClock, Stamped
+from sensor.sources.clock import DeviceClock, RateLockedClock, Stamped
 
 
 def _packets(n_samples: int, per_packet: int) -> list[int]:

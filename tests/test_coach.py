@@ -13,9 +13,9 @@ from store_builders import hold, reps
 from sensor.analyze import analyze_samples
 from sensor.coach import MARK_S, Coach, next_step, set_progress
 from sensor.events import HoldStarted
-from sensor.pipeline import HoldStatus, LiveStatus
 from sensor.routine import AudioSettings, Routine, group_sets, load_routine, save_routine
-from sensor.simulate import simulate_session
+from sensor.signal.pipeline import HoldStatus, LiveStatus
+from sensor.sim.simulate import simulate_session
 
 
 def status(t: float, posture: str = "prone", excursion: float = 0.0, hold_: HoldStatus | None = None) -> LiveStatus:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from sensor.analyze import analyze_path
-from sensor.inputs import read_generic_csv, read_samples, write_generic_csv
+from sensor.files.inputs import read_generic_csv, read_samples, write_generic_csv
 from sensor.samples import Samples
 from tests.conftest import sim
 

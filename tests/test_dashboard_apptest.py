@@ -278,7 +278,7 @@ def test_cli_routine_table_and_chart_judge_holds_alike(data: dict[str, object]) 
     """A 4.9 s hold against 5 s is within the tolerance: every place counts it as held."""
     from dataclasses import replace
 
-    from sensor.report import format_summary
+    from sensor.cli.report import format_summary
 
     st: Store = data["store"]  # type: ignore[assignment]
     rs = reps("bridge", 12, hold=5.5)

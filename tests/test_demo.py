@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sensor.demo import DEMO_WEEKS, demo_plan, generate_demo
-from sensor.history import history
 from sensor.routine import Routine
+from sensor.sim.demo import DEMO_WEEKS, demo_plan, generate_demo
 from sensor.store import Store, queries
+from sensor.store.history import history
 
 
 def test_the_plan_tells_a_story_of_eight_weeks() -> None:

@@ -12,7 +12,7 @@ import pytest
 from sensor.analyze import analyze_samples
 from sensor.cli import main
 from sensor.recording import write_recording
-from sensor.simulate import SimOptions, SimulatedSession, simulate_session
+from sensor.sim.simulate import SimOptions, SimulatedSession, simulate_session
 from tests.conftest import sim
 
 
@@ -81,7 +81,7 @@ def test_trace_shows_rest_excursion_and_state_at_the_grid_rate(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_evaluate_reports_each_variant_and_mounting() -> None:
-    from sensor.evaluate import run_evaluation
+    from sensor.sim.evaluate import run_evaluation
 
     summary, _, _ = run_evaluation(None, simulate=3, seed_start=5000, jobs=1)
     groups = summary["variants"]

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import sensor.detectors
+import sensor.signal.detectors
 from sensor.events import Hold, HoldStarted, Rep
-from sensor.pipeline import Pipeline, PipelineSettings
 from sensor.samples import Samples
+from sensor.signal.pipeline import Pipeline, PipelineSettings
 from tests.conftest import sim
 
 SIGNALS = ("time_s", "state", "posture")
@@ -56,6 +56,6 @@ def test_random_chunks_down_to_single_samples_change_nothing(seed: int, rate: fl
 def test_the_look_ahead_window_changes_nothing(window: int, monkeypatch: pytest.MonkeyPatch) -> None:
     s = sim(7, short=True, rate_hz=100.0)
     default = run(s.samples, [len(s.samples)])
-    monkeypatch.setattr(sensor.detectors, "WINDOW", window)
+    monkeypatch.setattr(sensor.signal.detectors, "WINDOW", window)
     assert_same(run(s.samples, [len(s.samples)]), default)
     assert_same(run(s.samples, [333]), default)

@@ -297,8 +297,8 @@ def test_two_sensors_started_at_once_keep_their_own_settings(monkeypatch: pytest
 def test_a_verity_and_an_h10_stream_at_once_through_bleak(bus: str) -> None:
     """Two Polar sensors, one shared profile, different settings (52 Hz ACC+GYRO, 100 Hz
     ACC only), streamed at once by two ``BleSource``: neither decodes with the other's."""
-    from sensor.ble_source import BleSource
     from sensor.fake_bluez.testing import stream_through_fake
+    from sensor.sources.ble_source import BleSource
 
     speed = 6.0
     verity = spec_for("polar", duration_s=8.0, speed=speed, seed=21)

@@ -12,11 +12,11 @@ from store_builders import analysis, hold, reps, session, sim_recording
 
 from sensor import importer
 from sensor.cli import main
-from sensor.dates import epoch_to_utc, recording_start
 from sensor.errors import StoreError
-from sensor.inputs import read_samples, write_generic_csv
+from sensor.files.inputs import read_samples, write_generic_csv
 from sensor.routine import RepTarget, Routine, save_routine
 from sensor.store import SessionInfo, Store, edits, queries
+from sensor.store.dates import epoch_to_utc, recording_start
 
 T0 = datetime(2025, 10, 13, 9, 0, tzinfo=UTC)
 VECTORS = Path(__file__).resolve().parent.parent.parent / "shared" / "vectors"
@@ -208,7 +208,7 @@ def test_history_text_output(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_an_empty_recording_is_saved_only_when_asked(tmp_path: Path) -> None:
     from sensor.recording import write_recording
-    from sensor.simulate import simulate_session
+    from sensor.sim.simulate import simulate_session
 
     st = Store(tmp_path / "data")
     sim = simulate_session(4, short=True)

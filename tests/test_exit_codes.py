@@ -135,7 +135,7 @@ def test_subcommands_are_registered_and_a_broken_one_fails_loudly(monkeypatch: p
     assert set(sub.choices) >= set(commands.split())  # type: ignore[arg-type]
     import sensor
 
-    monkeypatch.setitem(sys.modules, "sensor.cli_ble", None)  # importing it now raises ImportError
+    monkeypatch.setitem(sys.modules, "sensor.cli.record", None)  # importing it now raises ImportError
     monkeypatch.delattr(sensor, "cli_ble")
     with pytest.raises(ImportError):
         build_parser()

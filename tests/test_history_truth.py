@@ -52,9 +52,9 @@ def week(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     Thu 12:00  S5  no opening stand: side planks 35 s × 4, sides unknown; bridge 12 × 5.2 s   → bridge only
     Fri 12:00  S6  a real recording (5 simulated bridges), then its CSV export: one session
     """
-    from sensor.inputs import write_generic_csv
+    from sensor.files.inputs import write_generic_csv
     from sensor.recording import write_recording
-    from sensor.simulate import simulate_session
+    from sensor.sim.simulate import simulate_session
 
     monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path / "data"))
     st = Store(tmp_path / "data")

@@ -1,4 +1,4 @@
-"""The signal core's IIR filters (``sensor.iir``) against ``scipy.signal``: the same
+"""The signal core's IIR filters (``sensor.signal.iir``) against ``scipy.signal``: the same
 designs within floating-point rounding, the same filter output bit for bit (it runs
 scipy's own C routine), and no ``scipy.signal`` import on the way."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.signal as ss
 
-from sensor import iir
+from sensor.signal import iir
 
 DESIGN_TOL = 1e-12  # coefficients of order-2/4 designs are O(1): a few ulps apart at most
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sensor.errors import InputError
-from sensor.inputs import read_generic_csv, write_generic_csv
+from sensor.files.inputs import read_generic_csv, write_generic_csv
 from sensor.samples import Samples
 from tests.conftest import sim
 

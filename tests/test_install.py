@@ -88,7 +88,7 @@ def _run(bin_dir: Path, tmp: Path, *argv: str) -> subprocess.CompletedProcess[st
 @pytest.mark.slow
 def test_installed_package_runs_from_elsewhere(installed: Path, tmp_path: Path) -> None:
     probe = (
-        "import json, sys, sensor, dashboard; from sensor.cli_store import app_path; from sensor.demo import sample_recordings; "
+        "import json, sys, sensor, dashboard; from sensor.cli.store import app_path; from sensor.sim.demo import sample_recordings; "
         "print(json.dumps({'sensor': sensor.__file__, 'dashboard': dashboard.__file__, 'app': str(app_path()), "
         "'samples': [str(p) for p in sample_recordings()], 'path': sys.path}))"
     )
@@ -136,7 +136,7 @@ def test_installed_dashboard_starts_with_demo_data(installed: Path, tmp_path: Pa
         assert len(sessions) > 0 and all(s["demo"] for s in sessions)
         # The installed app script runs (imports, first page) against that data.
         script = (
-            "from streamlit.testing.v1 import AppTest; from sensor.cli_store import app_path; "
+            "from streamlit.testing.v1 import AppTest; from sensor.cli.store import app_path; "
             "at = AppTest.from_file(str(app_path()), default_timeout=120); at.run(); "
             "assert not at.exception, [e.value for e in at.exception]; assert not at.error, [e.value for e in at.error]"
         )

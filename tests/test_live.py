@@ -18,7 +18,7 @@ from sensor.events import Analysis, Gap, Rep
 from sensor.live import TRACE_HZ, LiveSession, event_loop
 from sensor.recording import read_recording
 from sensor.samples import Samples, interleave
-from sensor.sources import ReplaySource, SimulatedSource
+from sensor.sources.paced import ReplaySource, SimulatedSource
 from sensor.store import Store
 from sensor.stream import Header, LinkStatus, SourceItem
 
@@ -211,10 +211,10 @@ def test_interleave_puts_gaps_before_the_samples_after_them() -> None:
 def test_a_bluetooth_sensor_through_the_fake_bluez_recorded_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real BLE client (bleak on BlueZ's D-Bus API, here the fake BlueZ) on the live
     loop: the wearer's samples are recorded, a dropped link shows as a gap and link news."""
-    from sensor.ble_source import BleSource
     from sensor.fake_bluez.control import FakeControl
     from sensor.fake_bluez.process import FakeBluezProcess
     from sensor.fake_bluez.testing import RATES, spec_for
+    from sensor.sources.ble_source import BleSource
 
     speed = 10.0
     spec = spec_for("witmotion", feed="wearer", seed=7, speed=speed, duration_s=120.0)

@@ -139,7 +139,7 @@ def test_a_batch_import_of_the_whole_corpus_finishes_with_a_report_per_file(tmp_
 
 
 def test_push_bodies_are_refused_in_one_line_and_release_nothing() -> None:
-    from sensor.phone_push import PhonePushSource
+    from sensor.sources.phone_push import PhonePushSource
     from tests.test_phone_push import Collector, post
 
     async def run() -> list[tuple[str, int, str]]:

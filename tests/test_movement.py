@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sensor.movement import Trace, first_true, last_true, median
+from sensor.signal.movement import Trace, first_true, last_true, median
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 8, 50, 51, 1000])

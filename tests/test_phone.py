@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from sensor.errors import InputError
-from sensor.phone import read_export, read_phyphox, read_sensor_logger
-from sensor.phone_streams import PushMerger, parse_push
+from sensor.files.phone import read_export, read_phyphox, read_sensor_logger
+from sensor.sources.phone_streams import PushMerger, parse_push
 
 T0_NS = 1_698_501_144_401_773_000  # an epoch-ns time as Sensor Logger writes it
 

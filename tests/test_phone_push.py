@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sensor import phone_push
 from sensor.events import Gap
-from sensor.phone_push import MAX_CONNECTIONS, PhonePushSource
 from sensor.samples import Samples
+from sensor.sources import http_push, phone_push
+from sensor.sources.http_push import MAX_CONNECTIONS
+from sensor.sources.phone_push import PhonePushSource
 
 TOKEN = "pairme"
 T0_NS = 1_700_000_000_000_000_000
@@ -105,7 +106,7 @@ def test_unpaired_requests_are_refused_and_paired_ones_stream() -> None:
 
 
 def test_deep_json_and_bad_bodies_are_rejected_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sensor import checks
+    from sensor.files import checks
 
     threads: list[str] = []
     real = checks.parse_json
@@ -201,7 +202,7 @@ def test_buffered_body_bytes_are_capped(monkeypatch: pytest.MonkeyPatch) -> None
                 await asyncio.sleep(0.01)
             status, text = await post(src.port, b" " * 40_000)
             assert status == 503 and "too much data" in text
-            status, _ = await post(src.port, b"x" * (phone_push.MAX_BODY + 1))
+            status, _ = await post(src.port, b"x" * (http_push.MAX_BODY + 1))
             assert status == 413
             for _, w in held:
                 w.close()

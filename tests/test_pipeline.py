@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from sensor.analyze import analyze_samples
 from sensor.events import Hold, HoldStarted, Rep
-from sensor.pipeline import Pipeline
 from sensor.samples import Samples
+from sensor.signal.pipeline import Pipeline
 from tests.conftest import sim
 
 

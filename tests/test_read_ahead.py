@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sensor.read_ahead import read_ahead
+from sensor.files.read_ahead import read_ahead
 
 
 def test_items_arrive_in_order_whatever_the_depth() -> None:

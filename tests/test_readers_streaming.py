@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sensor.csvread as csvread
-import sensor.validate as validate
+import sensor.files.csvread as csvread
+import sensor.files.validate as validate
 from sensor.analyze import analyze_path, analyze_samples
 from sensor.errors import InputError
-from sensor.inputs import iter_generic_csv, read_generic_csv, read_samples, write_generic_csv
+from sensor.files.inputs import iter_generic_csv, read_generic_csv, read_samples, write_generic_csv
+from sensor.files.timecheck import MAX_PAUSE_S
 from sensor.samples import Samples
-from sensor.timecheck import MAX_PAUSE_S
 from tests.conftest import sim
 
 ROOT = Path(__file__).resolve().parent.parent

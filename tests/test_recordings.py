@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from sensor.analyze import analyze_path, analyze_samples
-from sensor.evaluate import run_evaluation
 from sensor.recording import read_recording
-from sensor.simulate import simulate_session
+from sensor.sim.evaluate import run_evaluation
+from sensor.sim.simulate import simulate_session
 
 REC = Path(__file__).resolve().parent.parent / "recordings"
 FILES = sorted(REC.glob("*.htrec"))

@@ -15,8 +15,8 @@ import pytest
 from sensor.events import Analysis
 from sensor.live import LiveSession
 from sensor.recording import RecordingWriter, read_recording
-from sensor.recovery import recover_interrupted, recover_recording
-from sensor.sources import SimulatedSource
+from sensor.recording.recovery import recover_interrupted, recover_recording
+from sensor.sources.paced import SimulatedSource
 from sensor.stream import Header
 from tests.malformed import still_samples
 

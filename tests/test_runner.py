@@ -13,17 +13,18 @@ import pytest
 
 from sensor import importer
 from sensor.analyze import analyze_path
-from sensor.ble_source import BleSource
 from sensor.cli import main
 from sensor.errors import UsageError
 from sensor.events import Analysis, Event, Gap
 from sensor.live import LiveSession
-from sensor.phone_push import PhonePushSource
 from sensor.recording import read_header, read_recording
 from sensor.runner import RunResult, SessionRunner, settings_for
 from sensor.samples import Samples
 from sensor.settings import PipelineSettings
-from sensor.sources import ReplaySource, SimulatedSource, make_source
+from sensor.sources import make_source
+from sensor.sources.ble_source import BleSource
+from sensor.sources.paced import ReplaySource, SimulatedSource
+from sensor.sources.phone_push import PhonePushSource
 from sensor.store import Store
 from sensor.stream import Header, SourceItem
 
@@ -101,7 +102,7 @@ class Collect:
 
 @pytest.mark.parametrize("chunk", [1, 7, 500])
 def test_sinks_see_every_event_in_steps_whatever_the_chunking(tmp_path: Path, chunk: int) -> None:
-    from sensor.simulate import simulate_session
+    from sensor.sim.simulate import simulate_session
 
     sim = simulate_session(5, short=True)
     samples = sim.samples[: int(60 * sim.header.sample_rate_hz)]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sensor.samples import STANDARD_GRAVITY
-from sensor.simulate import simulate_session
+from sensor.sim.simulate import simulate_session
 from tests.conftest import sim
 
 
@@ -66,7 +66,7 @@ def test_truth_has_every_exercise_and_the_routine_shape() -> None:
 
 @pytest.mark.slow
 def test_the_technique_catalogue_varies_per_session_and_per_set_within_its_ranges() -> None:
-    from sensor.simulate import SimOptions
+    from sensor.sim.simulate import SimOptions
 
     dirs: set[str] = set()
     mounts: set[str] = set()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sensor.cli_ble import _status_text
+from sensor.cli.record import _status_text
 from sensor.events import Hold
-from sensor.pipeline import Pipeline
+from sensor.signal.pipeline import Pipeline
 from tests.conftest import sim
 
 

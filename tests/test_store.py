@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from store_builders import analysis, hold, reps, session, sim_recording
 
-from sensor import cli_store, importer
+from sensor import importer
 from sensor import store as store_mod
 from sensor.cli import main
+from sensor.cli import store as cli_store
 from sensor.errors import StoreError
 from sensor.events import Analysis, Rep
 from sensor.store import MIGRATIONS, SCHEMA_VERSION, Store, data_dir, database
@@ -278,7 +279,7 @@ def test_cli_module_imports_stay_light() -> None:
     import subprocess
     import sys
 
-    code = "import sys, sensor.cli_store; print(sorted(m for m in ('streamlit', 'pandas', 'numpy', 'altair') if m in sys.modules))"
+    code = "import sys, sensor.cli.store; print(sorted(m for m in ('streamlit', 'pandas', 'numpy', 'altair') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -286,7 +287,7 @@ def test_cli_module_imports_stay_light() -> None:
 def test_a_phone_export_folder_is_one_session(tmp_path: Path) -> None:
     """Folders are searched; a Sensor Logger export folder inside is imported whole."""
     from sensor.analyze import analyze_path
-    from sensor.simulate import simulate_session
+    from sensor.sim.simulate import simulate_session
 
     s = simulate_session(8, short=True, rate_hz=50.0, dropouts=False, link_losses=0)
     export = tmp_path / "in" / "phone-2025-03-03"

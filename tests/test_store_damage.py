@@ -17,7 +17,7 @@ from sensor import importer
 from sensor import store as store_mod
 from sensor.errors import ExitCode, StoreError
 from sensor.recording import read_recording
-from sensor.recovery import recover_recording
+from sensor.recording.recovery import recover_recording
 from sensor.store import Store
 from sensor.store import check as store_check
 from sensor.store import database as store_database

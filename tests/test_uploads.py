@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 from sensor import importer
-from sensor.inputs import write_generic_csv
+from sensor.files.inputs import write_generic_csv
+from sensor.files.uploads import stage_uploads
 from sensor.store import Store
-from sensor.uploads import stage_uploads
 from tests.conftest import sim
 
 VECTORS = Path(os.environ.get("HOLDTRACK_VECTORS", Path(__file__).resolve().parents[2] / "shared" / "vectors"))

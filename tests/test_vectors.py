@@ -24,7 +24,7 @@ import pytest
 from sensor.devices import polar as P
 from sensor.devices import polar_pmd as PMD
 from sensor.errors import InputError
-from sensor.phone import read_export
+from sensor.files.phone import read_export
 from sensor.samples import STANDARD_GRAVITY
 
 ROOT = Path(__file__).resolve().parent.parent

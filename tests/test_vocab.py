@@ -14,11 +14,12 @@ from typing import get_args
 import numpy as np
 import pytest
 
-from sensor import body, events, posture, vocab
+from sensor import events, vocab
 from sensor.analyze import analyze_samples, analyze_stream
 from sensor.events import Gap
-from sensor.inputs import read_samples, write_generic_csv
+from sensor.files.inputs import read_samples, write_generic_csv
 from sensor.samples import Samples, interleave
+from sensor.signal import body, posture
 
 
 def test_postures_literal_and_codes_agree() -> None:
@@ -108,7 +109,7 @@ def test_interleave_keeps_every_sample_once_with_overlapping_and_unsorted_gaps()
 
 
 def test_analyze_samples_is_the_stream_of_interleave(short_session: object) -> None:
-    from sensor.simulate import SimulatedSession
+    from sensor.sim.simulate import SimulatedSession
 
     assert isinstance(short_session, SimulatedSession)
     s = short_session
@@ -133,7 +134,7 @@ def test_generic_csv_round_trips_exactly(tmp_path: Path) -> None:
 def test_export_writes_the_same_csv_as_the_writer(tmp_path: Path, short_session: object, capsys: pytest.CaptureFixture[str]) -> None:
     from sensor.cli import main
     from sensor.recording import read_recording, write_recording
-    from sensor.simulate import SimulatedSession
+    from sensor.sim.simulate import SimulatedSession
 
     assert isinstance(short_session, SimulatedSession)
     rec = tmp_path / "s.htrec"

@@ -10,7 +10,8 @@ import streamlit as st
 from dashboard import data, live_view
 from sensor.coach import Coach
 from sensor.live import LiveSession
-from sensor.sources import MAX_SPEED, MIN_SPEED, ReplaySource, make_source
+from sensor.sources import make_source
+from sensor.sources.paced import MAX_SPEED, MIN_SPEED, ReplaySource
 
 KEY = "replay_session"
 SPEEDS = [1, 2, 5, 10, 20, 50]

@@ -95,7 +95,7 @@ files = st.file_uploader(
     accept_multiple_files=True,
 )
 if files and st.button("Import", icon=":material/upload:"):
-    from sensor.uploads import stage_uploads
+    from sensor.files.uploads import stage_uploads
 
     try:
         with tempfile.TemporaryDirectory() as tmp:

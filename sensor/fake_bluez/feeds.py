@@ -4,7 +4,7 @@ feed's settings and ``i``, so a test can rebuild exactly what a fake sensor was 
 - ``synthetic``: gravity on a slowly tilting axis, a few sinusoids and white noise (the
   noise is many LSBs of every profile, so a duplicated, missing or swapped sample never
   looks like its neighbour). Endless; 1 s blocks seeded by ``(seed, block)``.
-- ``wearer``: ``sensor.simulate.simulate_session(seed)`` (the simulated wearer), looped.
+- ``wearer``: ``sensor.sim.simulate.simulate_session(seed)`` (the simulated wearer), looped.
 - ``samples``: an explicit ``Samples`` stream saved with ``save_samples_feed`` (a test's
   own workout), played once with its own sample times.
 """
@@ -89,7 +89,7 @@ class WearerFeed:
     length: int | None = field(init=False)
 
     def __post_init__(self) -> None:
-        from sensor.simulate import simulate_session  # the lead's module; heavy, so late
+        from sensor.sim.simulate import simulate_session  # the lead's module; heavy, so late
 
         # The fake radio makes its own losses: ask the wearer for a clean stream on the
         # device's sample grid (no jitter, dropouts or link losses).

@@ -61,7 +61,7 @@ def _signature(mag: np.ndarray, span_s: float) -> str:
 def fingerprint_file(path: Path) -> str | None:
     """The signature of any supported input, or None when it cannot be read (the import
     reports the file's own error)."""
-    from sensor.inputs import open_input
+    from sensor.files.inputs import open_input
     from sensor.samples import Samples
 
     # Streamed: only the magnitudes are kept (8 bytes a sample), never the file's samples.

@@ -1,0 +1,157 @@
+"""``holdtrack``: the command line.
+
+Only argparse is imported up front; each command imports what it needs, so ``analyze``
+never pays for Streamlit or bleak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sensor.errors import ExitCode, HoldTrackError, exit_code
+from sensor.vocab import MOUNTS, truth_path
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from sensor.files.inputs import write_generic_csv
+    from sensor.recording import write_recording
+    from sensor.sim.simulate import SimOptions, simulate_session
+
+    opt = SimOptions(rate_hz=args.rate, standing_start=not args.no_stand, short=args.short, mount=args.mount)
+    if args.exercises:
+        opt.exercises = tuple(args.exercises.split(","))
+    sim = simulate_session(args.seed, opt)
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise HoldTrackError("exists (use --force to replace it)", identifier=out)
+    if out.exists():
+        out.unlink()
+    if out.suffix == ".csv":
+        write_generic_csv(out, sim.samples)
+    else:
+        write_recording(out, sim.header, sim.samples, sim.gaps)
+    truth = truth_path(out)
+    truth.write_text(json.dumps(sim.truth, indent=1))
+    t = sim.truth
+    print(
+        f"wrote {out} ({len(sim.samples)} samples at {t['sensor']['rate_hz']:.0f} Hz, {t['duration_s'] / 60:.1f} min: "
+        f"{len(t['reps'])} reps, {len(t['holds'])} holds) and {truth}"
+    )
+    return ExitCode.OK
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from sensor.analyze import analyze_path
+
+    a = analyze_path(args.path, mount=args.mount, signals_out=Path(args.trace) if args.trace else None)
+    if args.json:
+        print(json.dumps(a.to_json()))
+    else:
+        from sensor.cli.report import format_summary
+        from sensor.routine import load_routine
+        from sensor.store import data_dir
+
+        # The targets saved in the dashboard's Settings (defaults when none were saved).
+        print(format_summary(a, Path(args.path).name, load_routine(data_dir(args.data_dir))))
+    return ExitCode.OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.labels:
+        from sensor.cli.history import cmd_evaluate_labels
+
+        return cmd_evaluate_labels(args)
+    from sensor.sim.evaluate import run_evaluation
+
+    summary, bad, misses = run_evaluation(
+        Path(args.dir) if args.dir else None, simulate=args.simulate, seed_start=args.seed_start, jobs=args.jobs
+    )
+    if args.json:
+        print(json.dumps({"summary": summary, "targets_missed": bad, "misses": misses}, indent=1))
+    else:
+        from sensor.sim.evaluate import format_evaluation
+
+        print(format_evaluation(summary, bad, misses))
+    return ExitCode.OK if not bad or not args.strict else ExitCode.OTHER
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="holdtrack", description="Track back-strengthening workouts from a hip-worn IMU.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("simulate", help="simulate a workout (the synthetic sensor) into a recording")
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--out", required=True, help="output .htrec recording (or .csv for the generic CSV)")
+    s.add_argument("--rate", type=float, help="sample rate in Hz (default: drawn from the seed, 25-400)")
+    s.add_argument("--no-stand", action="store_true", help="skip the opening calibration stand")
+    s.add_argument("--short", action="store_true", help="fewer reps and holds (small files)")
+    s.add_argument("--exercises", help="comma-separated subset of bridge,back_extension,plank,side_plank")
+    s.add_argument("--force", action="store_true", help="replace an existing output file")
+    s.add_argument("--mount", choices=MOUNTS, default="back", help="where the sensor is worn (default: back)")
+    s.set_defaults(func=cmd_simulate)
+
+    a = sub.add_parser("analyze", help="find reps and holds in a recording, generic CSV or phone export")
+    a.add_argument("path")
+    a.add_argument("--json", action="store_true", help="print the JSON of contract.md")
+    a.add_argument("--mount", choices=MOUNTS, help="where the sensor was worn (default: from the recording, else back)")
+    a.add_argument("--data-dir", help="data folder whose settings hold your targets (default: as the dashboard)")
+    a.add_argument(
+        "--trace",
+        metavar="OUT.csv",
+        help="also write the pipeline's signals at the 50 Hz grid rate (time, elevation, excursion, rest level, posture, state)",
+    )
+    a.set_defaults(func=cmd_analyze)
+
+    e = sub.add_parser("evaluate", help="score analysis against truth files (or fresh simulated sessions)")
+    e.add_argument("dir", nargs="?", help="folder of recordings with .truth.json files beside them")
+    e.add_argument("--simulate", type=int, default=0, metavar="N", help="also score N fresh simulated sessions")
+    e.add_argument("--seed-start", type=int, default=10_000, help="first seed for --simulate")
+    e.add_argument("--jobs", type=int, default=2)
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    e.add_argument("--labels", action="store_true", help="score against your own corrections in the session store")
+    e.add_argument("--export-labels", metavar="DIR", help="with --labels: write the labelled sessions as recordings + truth JSON")
+    e.add_argument("--include-demo", action="store_true", help="with --labels: count demo sessions too")
+    e.add_argument("--data-dir", help="with --labels: data folder (default: $HOLDTRACK_DATA_DIR or the per-user one)")
+    e.set_defaults(func=cmd_evaluate)
+
+    # Imported plainly: a broken command module must fail loudly, not vanish from the CLI
+    # (each imports its heavy dependencies inside its commands).
+    from sensor.cli import convert as cli_convert
+    from sensor.cli import export as cli_export
+    from sensor.cli import history as cli_history
+    from sensor.cli import record as cli_ble
+    from sensor.cli import store as cli_store
+
+    for module in (cli_ble, cli_export, cli_store, cli_history, cli_convert):
+        module.register(sub)
+    return p
+
+
+def run(args: argparse.Namespace, prog: str = "holdtrack") -> int:
+    """Run a parsed command: an error is one line on stderr and its code from
+    ``sensor.errors.exit_code`` (HOLDTRACK_DEBUG=1 shows a bug's traceback)."""
+    try:
+        return int(args.func(args) or ExitCode.OK)
+    except (HoldTrackError, KeyboardInterrupt, BrokenPipeError) as e:
+        if isinstance(e, HoldTrackError):
+            print(f"{prog}: error: {e}", file=sys.stderr)
+        return exit_code(e)
+    except Exception as e:  # a bug: still one line for the user
+        import os
+
+        if os.environ.get("HOLDTRACK_DEBUG"):
+            raise
+        print(f"{prog}: internal error: {type(e).__name__}: {e} (please report it)", file=sys.stderr)
+        return exit_code(e)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(build_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The ``export`` and ``fake-sensors`` commands: a recording out as CSV and/or FIT, and
+simulated BLE sensors on a private bus for demos. Each ``func(args) -> int``; failures
+raise ``HoldTrackError`` (one line, see ``sensor.errors``)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from sensor.cli.record import quiet
+from sensor.errors import DeviceError, ExitCode, HoldTrackError
+
+# Sample rates the fake sensors run at: what each family actually offers.
+FAKE_RATES = {"holdtrack": 100.0, "witmotion": 100.0, "thingy52": 100.0, "polar": 52.0}
+FAKE_NAMES = {"holdtrack": "HoldTrack-A1", "witmotion": "WT901BLE68", "thingy52": "Thingy", "polar": "Polar Sense B5A1"}
+
+
+def register(subparsers: Any) -> None:
+    """Add ``export`` and ``fake-sensors`` to a subparsers object."""
+    p = subparsers.add_parser("export", help="export a recording as generic CSV and/or a FIT activity")
+    p.add_argument("recording", type=Path)
+    p.add_argument("--csv", metavar="OUT.csv", type=Path, help="the samples as the generic CSV")
+    p.add_argument("--fit", metavar="OUT.fit", type=Path, help="the session as a FIT strength-training activity")
+    p.set_defaults(func=quiet(cmd_export))
+
+    p = subparsers.add_parser("fake-sensors", help="simulated BLE sensors on a private bus (demos)")
+    p.add_argument("--speed", type=float, default=1.0, help="stream speed factor (default 1)")
+    p.add_argument("--feed", choices=("wearer", "synthetic"), default="wearer", help="what the sensors measure")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--duration", type=float, default=None, help="seconds of data per sensor (default endless)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=quiet(cmd_fake_sensors))
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a recording's samples as CSV (time_s, acc_x..z m/s², gyro_x..z rad/s) and/or
+    its sets and holds as a FIT activity."""
+    if args.csv is None and args.fit is None:
+        raise HoldTrackError("export: say what to write: --csv OUT.csv and/or --fit OUT.fit")
+    if args.fit is not None:
+        from sensor.export_fit import export_fit
+
+        sets = export_fit(args.recording, args.fit)
+        n_reps = sum(s.reps or 0 for s in sets)
+        print(f"wrote {len(sets)} sets ({n_reps} reps, {sum(s.reps is None for s in sets)} holds) to {args.fit}")
+    if args.csv is None:
+        return ExitCode.OK
+    from sensor.files.inputs import write_generic_csv
+    from sensor.recording import read_recording
+
+    rec = read_recording(args.recording, validate=False)  # a faithful copy: structure checked, values as they are
+    try:
+        write_generic_csv(args.csv, rec.samples)
+    except OSError as e:
+        raise HoldTrackError(f"cannot write {args.csv}: {e.strerror}") from None
+    note = " (recording ends in a torn tail: the readable part was exported)" if rec.torn_tail else ""
+    print(f"wrote {len(rec.samples)} samples to {args.csv}{note}")
+    return ExitCode.OK
+
+
+# -- fake-sensors ----------------------------------------------------------------------------
+
+
+def fake_specs(speed: float = 1.0, feed: str = "wearer", seed: int = 1, duration_s: float | None = None) -> list[Any]:
+    """One simulated sensor of every profile."""
+    from sensor.devices import PROFILES
+    from sensor.fake_bluez.sensor_sim import SensorSpec
+
+    specs = []
+    for i, name in enumerate(sorted(PROFILES), start=1):
+        specs.append(
+            SensorSpec(
+                address=f"C0:FF:EE:00:00:{i:02X}",
+                name=FAKE_NAMES.get(name, name),
+                profile=name,
+                rate_hz=FAKE_RATES.get(name, 100.0),
+                speed=speed,
+                seed=seed + i,
+                duration_s=duration_s,
+                feed=feed,
+                rssi=-50 - 6 * i,
+                battery=90 - 7 * i,
+            )
+        )
+    return specs
+
+
+def cmd_fake_sensors(args: argparse.Namespace) -> int:
+    """Run a private bus with the fake BlueZ and one simulated sensor per profile."""
+    from sensor.fake_bluez.process import FakeBluezProcess
+
+    specs = fake_specs(args.speed, args.feed, args.seed, args.duration)
+    stop = {"now": False}
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    with FakeBluezProcess(specs, verbose=args.verbose, start_timeout_s=60.0) as fake:
+        print(f"export DBUS_SYSTEM_BUS_ADDRESS={fake.address}", flush=True)
+        for s in specs:
+            print(f"# {s.name}  {s.address}  {s.profile}  {s.rate_hz:g} Hz", flush=True)
+        print("# Ctrl-C stops the fake sensors", flush=True)
+        while not stop["now"]:
+            if fake.proc is not None and fake.proc.poll() is not None:
+                raise DeviceError("the fake BlueZ exited")
+            time.sleep(0.2)
+    return ExitCode.OK

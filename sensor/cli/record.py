@@ -1,0 +1,317 @@
+"""The live-capture commands: ``scan``, ``record``, ``export`` and ``fake-sensors``.
+
+``register(subparsers)`` adds them to the main ``holdtrack`` parser; each sets
+``func(args) -> int`` (the exit code).
+Failures print one line to stderr and exit non-zero. bleak, dbus-fast and the pipeline are
+imported inside the commands, so the rest of the CLI does not pay for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sensor.errors import DeviceError, ExitCode, HoldTrackError
+from sensor.vocab import CLI_RECORDING_GLOB, MOUNTS, cli_recording_name
+
+if TYPE_CHECKING:
+    import asyncio
+
+PROG = "holdtrack"
+
+
+def quiet(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run a command with the BLE libraries' log chatter off (``-v`` turns it on).
+    Errors propagate as ``HoldTrackError``: the caller prints them as one line."""
+
+    def run(args: argparse.Namespace) -> int:
+        _quiet_libraries(getattr(args, "verbose", False))
+        return fn(args)
+
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def _quiet_libraries(verbose: bool) -> None:
+    """bleak warns on stderr about things that are fine here (no ``bluetoothctl``)."""
+    level = logging.DEBUG if verbose else logging.CRITICAL
+    for name in ("bleak", "bleak_retry_connector", "dbus_fast", "bluetooth_adapters"):
+        logging.getLogger(name).setLevel(level)
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``scan`` and ``record`` to a subparsers object."""
+    p = subparsers.add_parser("scan", help="list Bluetooth LE sensors in range")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to listen (default 5)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=quiet(cmd_scan))
+
+    p = subparsers.add_parser("record", help="record a session live from a sensor (or a phone)")
+    p.add_argument("--device", metavar="ADDRESS_OR_NAME", help="sensor to use (default: the only one in range)")
+    p.add_argument("--out", metavar="PATH", type=Path, help="recording to write (default: holdtrack-<time>.htrec)")
+    p.add_argument("--duration", metavar="SECONDS", type=float, help="stop after this much stream time")
+    p.add_argument(
+        "--phone-push",
+        metavar="HOST:PORT",
+        nargs="?",
+        const="127.0.0.1:8000",
+        help="take Sensor Logger HTTP pushes instead of BLE (default 127.0.0.1:8000)",
+    )
+    p.add_argument("--source", metavar="SPEC", help="any source: ble:ADDRESS_OR_NAME, phone-push[:HOST:PORT], replay:PATH or sim:SEED")
+    p.add_argument("--speed", type=float, help="replay: and sim: sources: times real time (1-50)")
+    p.add_argument("--rate", type=float, default=100.0, help="sample rate to ask the sensor for, Hz (default 100)")
+    p.add_argument("--mount", choices=MOUNTS, default="back", help="where the sensor is worn (default: back)")
+    p.add_argument("--scan-timeout", type=float, default=8.0, help=argparse.SUPPRESS)
+    p.add_argument("--time-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # sped-up fake sensors
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=quiet(cmd_record))
+
+
+# -- scan ------------------------------------------------------------------------------------
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """List devices in range: supported sensors first, with their profile."""
+    import asyncio  # here, not at module level: every CLI start would pay for it
+
+    from sensor.sources.ble import scan
+
+    found = asyncio.run(scan(args.timeout))
+    supported = [s for s in found if s.supported]
+    others = [s for s in found if not s.supported]
+    if not supported:
+        print(f"no supported sensor in range ({len(others)} other Bluetooth device(s) seen)")
+        return ExitCode.OK
+    for s in supported:
+        print(s.describe())
+    if others:
+        print(f"({len(others)} other Bluetooth device(s) in range: not supported sensors)")
+    return ExitCode.OK
+
+
+# -- record ----------------------------------------------------------------------------------
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """Stream a sensor into the pipeline and a recording until Ctrl-C or --duration."""
+    import asyncio  # here, not at module level: every CLI start would pay for it
+
+    return asyncio.run(_record(args))
+
+
+async def _open_source(args: argparse.Namespace) -> Any:
+    """The source ``record`` was asked for (``--source``, ``--phone-push``, ``--device`` or the
+    only supported sensor in range), opened, with what the user must know printed."""
+    from sensor.sources import make_source
+
+    if args.source:
+        source = make_source(args.source, **({"speed": args.speed} if args.speed is not None else {}))
+    elif args.phone_push is not None:
+        source = make_source(f"phone-push:{args.phone_push}")
+    else:
+        from sensor.sources.ble import scan
+        from sensor.sources.ble_source import BleSource
+
+        options = {"rate_hz": args.rate, "scan_timeout_s": args.scan_timeout, "time_scale": args.time_scale}
+        if args.device:
+            source = make_source(f"ble:{args.device}", **options)
+        else:
+            found = await scan(min(args.scan_timeout, 4.0))
+            supported = [s for s in found if s.supported]
+            if not supported:
+                raise DeviceError("no supported sensor in range: switch it on, or name it with --device")
+            if len(supported) > 1:
+                names = ", ".join(f"{s.name or '?'} ({s.address})" for s in supported)
+                raise DeviceError(f"{len(supported)} sensors in range: {names}; choose one with --device")
+            source = BleSource(supported[0], **options)
+    await source.open()
+    url = getattr(source, "url", None)
+    if url is not None:  # the phone push receiver
+        print(f"waiting for Sensor Logger pushes on {url}", flush=True)
+        print("  (set this as Sensor Logger's push URL; its last part pairs the phone with this session)", flush=True)
+    elif source.header.source == "ble":
+        dev = source.header.device
+        print(f"connected to {dev.get('name') or dev.get('address')} ({dev.get('label')}), {source.header.sample_rate_hz:g} Hz", flush=True)
+    return source
+
+
+def _default_out() -> Path:
+    from datetime import datetime
+
+    return Path(cli_recording_name(datetime.now()))
+
+
+class _StatusLine:
+    """The one-line live status, rewritten in place on a terminal (every 2 s as plain
+    lines otherwise, so logs stay readable)."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout  # at call time: stdout may be replaced
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._last = 0.0
+        self._shown = False
+
+    def show(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < (0.2 if self.tty else 2.0):
+            return
+        self._last = now
+        if self.tty:
+            self.stream.write("\r\x1b[K" + text)
+            self._shown = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        """A line of its own (link events), without losing the status line."""
+        if self.tty and self._shown:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+        self._shown = False
+
+    def done(self) -> None:
+        if self.tty and self._shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _status_text(status: Any, holds: list[Any], elapsed_s: float, link_ok: bool) -> str:
+    from sensor.routine import Routine
+    from sensor.vocab import stability_label
+
+    routine = Routine()
+    parts = [f"{elapsed_s:6.1f} s"]
+    if status is None:
+        parts.append("waiting for data")
+    else:
+        parts.append(f"posture {status.posture}")
+        if not status.calibrated:
+            parts.append("stand still to calibrate")
+        parts.append(f"reps {status.rep_count}")
+        if status.hold is not None:
+            target = routine.hold_target(status.hold.exercise).hold_s
+            side = f" {status.hold.side}" if status.hold.side else ""
+            parts.append(f"{status.hold.exercise}{side} {status.hold.elapsed_s:4.1f}/{target:g} s")
+            if status.hold.score is not None:  # the hold in progress, so far
+                parts.append(f"sway {status.hold.sway_deg:.1f}°, stability {status.hold.score:.0f} ({stability_label(status.hold.score)})")
+        elif holds:
+            last = holds[-1]
+            parts.append(f"last hold: stability {last.score:.0f} ({stability_label(last.score)})")
+    if not link_ok:
+        parts.append("LINK LOST")
+    return " | ".join(parts)
+
+
+class _StatusSink:
+    """The session runner's news as the CLI's status line (a ``sensor.runner.Sink``)."""
+
+    def __init__(self, line: _StatusLine) -> None:
+        self.line = line
+        self.holds: list[Any] = []
+        self.link_ok = True
+        self.first_t: float | None = None
+
+    def opened(self, runner: Any) -> None:
+        pass
+
+    def update(self, item: Any, events: Any, status: Any) -> None:
+        from sensor.events import Hold
+        from sensor.samples import Samples
+        from sensor.stream import LinkStatus
+
+        self.holds += [e for e in events if isinstance(e, Hold)]
+        if isinstance(item, Samples):
+            self.first_t = float(item.time_s[0]) if self.first_t is None else self.first_t
+            self.line.show(_status_text(status, self.holds, float(item.time_s[-1]) - self.first_t, self.link_ok))
+        elif isinstance(item, LinkStatus):
+            self.link_ok = item.connected
+            self.line.message(f"[{item.at_s:7.1f} s] {'link up' if item.connected else 'link down'}: {item.message}")
+
+    def finished(self, result: Any) -> None:
+        self.line.done()
+
+
+async def _record(args: argparse.Namespace) -> int:
+    import asyncio  # here, not at module level: every CLI start would pay for it
+
+    from sensor.recording.recovery import recover_interrupted
+    from sensor.runner import SessionRunner, settings_for
+
+    out = Path(args.out) if args.out else _default_out()
+    if out.exists():
+        raise HoldTrackError(f"{out} exists: recordings are never overwritten")
+    for path, secs in recover_interrupted(out.parent, CLI_RECORDING_GLOB):
+        print(f"recovered {secs:.1f} s from an interrupted recording: {path}", flush=True)
+    source = await _open_source(args)
+    source.header.mount = args.mount
+    print("calibration: stand upright and still for 3 s with the sensor on your back", flush=True)
+
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []  # the stop task, kept referenced until it is done
+
+    def request_stop() -> None:
+        if not stopping:
+            stopping.append(loop.create_task(source.stop()))
+            # A second Ctrl-C interrupts for real (the recording is still closed).
+            loop.remove_signal_handler(signal.SIGINT)
+
+    loop.add_signal_handler(signal.SIGINT, request_stop)
+    loop.add_signal_handler(signal.SIGTERM, request_stop)
+    line = _StatusLine()
+    runner = SessionRunner(source.header, settings_for(source.header, mount=args.mount), recording=out, sinks=[_StatusSink(line)])
+    try:
+        result = await runner.run(source, stop_after_s=args.duration)
+    except BaseException as e:
+        if not stopping:  # the source is still running: end it (the recording is closed)
+            await source.stop()
+        if isinstance(e, FileExistsError):
+            raise HoldTrackError(f"{out} exists: recordings are never overwritten") from None
+        if isinstance(e, OSError) and runner.recording_path is None:
+            raise HoldTrackError(f"cannot write {out}: {e.strerror}") from None
+        raise
+    finally:
+        line.done()
+        _remove_signal_handlers(loop)
+    a = result.analysis
+    _print_summary(out, result.samples, a.duration_s, a.reps, a.holds, a.gaps, result.links)
+    for message in result.errors:
+        print(f"warning: {message}", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+
+
+def _print_summary(
+    out: Path, samples: int, duration_s: float, reps: list[Any], holds: list[Any], gaps: list[Any], links: list[Any]
+) -> None:
+    from sensor.vocab import LABELS, stability_label
+
+    rate = (samples - 1) / duration_s if samples > 1 and duration_s > 0 else 0.0
+    missing = sum(g.end_s - g.start_s for g in gaps)
+    drops = sum(1 for link in links if not link.connected)
+    print(f"session: {duration_s:.1f} s, {samples} samples ({rate:.1f} Hz), recording {out}")
+    print(f"link: {drops} interruption(s), {len(gaps)} gap(s), {missing:.1f} s missing")
+    by_exercise: dict[str, list[Any]] = {}
+    for r in reps:
+        by_exercise.setdefault(r.exercise, []).append(r)
+    for exercise, rs in by_exercise.items():
+        mean_hold = sum(r.hold_s for r in rs) / len(rs)
+        print(f"{LABELS.get(exercise, exercise)}: {len(rs)} reps, mean hold {mean_hold:.1f} s")
+    for h in holds:
+        side = f" ({h.side})" if h.side else ""
+        print(f"{LABELS.get(h.exercise, h.exercise)}{side}: {h.duration_s:.1f} s, stability {h.score:.0f} ({stability_label(h.score)})")
+    if not reps and not holds:
+        print("no exercise detected")

@@ -1,0 +1,46 @@
+"""The detector's thresholds and timings, in one place (read by ``sensor.signal.detectors``,
+``sensor.signal.reps``, ``sensor.signal.holds`` and the coach)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """Thresholds in degrees of pelvis elevation away from rest."""
+
+    rest_tau_s: float = 2.0  # how fast the rest level follows slow changes (quiet samples only)
+    quiet_dps: float = 1.5  # the smoothed angle changing slower than this is "quiet"
+    quiet_tau_s: float = 0.15  # smoothing of the angle's rate for the quiet test
+    history_s: float = 4.0
+    bridge_start_deg: float = 5.0
+    bridge_min_peak_deg: float = 7.0
+    bridge_end_frac: float = 0.15
+    backext_start_deg: float = 1.4
+    backext_min_peak_deg: float = 2.4
+    backext_max_peak_deg: float = 30.0
+    backext_end_deg: float = 0.8
+    backext_end_frac: float = 0.3
+    backext_timeout_s: float = 9.0  # a rep is at most 1.5 + 3 + 1.5 s; longer is a new pose
+    backext_min_s: float = 0.8  # a lift and a lowering take 0.5 s each at the briskest
+    backext_max_s: float = 7.5
+    backext_max_hold_s: float = 3.6  # people hold a back extension 0-3 s at the top
+    backext_max_move_s: float = 1.8  # lifting or lowering takes 0.5-1.5 s; slower is settling into a pose
+    plank_min_deg: float = 2.5  # either way: the lift, not the angle, makes a plank
+    plank_min_lift_m: float = 0.08  # a plank lifts the pelvis 15-30 cm; a back extension 0-2 cm
+    plank_end_frac: float = 0.3  # not above the rep rule (backext_end_*): chunk invariance
+    plank_end_min_deg: float = 0.8
+    side_start_deg: float = 4.0
+    side_min_deg: float = 5.5
+    side_min_lift_m: float = 0.06
+    lift_window_s: float = 2.5  # how far before the start crossing the lift is integrated from
+    lift_settle_s: float = 4.0  # a lift settles within this long of the start crossing (longer: the integral drifts)
+    hold_end_frac: float = 0.25
+    hold_min_s: float = 2.0  # shorter "holds" were a wobble on the way somewhere else
+    hold_end_min_deg: float = 2.5
+    settle_window_s: float = 0.25
+    settle_tol_deg: float = 0.6
+    settle_turn_deg: float = 1.5  # the gravity direction may turn this much over the settle window
+    rep_timeout_s: float = 15.0
+    off_axis_frac: float = 0.6

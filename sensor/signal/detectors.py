@@ -1,0 +1,367 @@
+"""Where samples become events: rep and hold detection as a streaming state machine.
+
+In each lying posture the pelvis rests at some elevation; an exercise is an *excursion*
+away from it: bridges lower the head end of the pelvis (supine), side planks raise it
+(side-lying). Prone, the pelvis is the pivot of a back extension and rocks either way
+(head end down when the legs lead, up when the chest does), so an excursion there is
+taken in whichever direction it starts. The rest level follows only quiet samples (the
+angle not changing) and is frozen during an excursion, so reps never drag it. What an
+excursion was is decided elsewhere: ``sensor.signal.reps`` (bridge, back extension) when it falls
+back, ``sensor.signal.holds`` (plank, side plank) as it settles.
+
+The machine never visits samples one by one: over each chunk the threshold tests are
+computed as arrays and it jumps from one transition (excursion starts, excursion ends,
+timeout, roll out of the posture) to the next, so its Python cost is per movement, not
+per sample.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sensor.events import Event, HoldExercise, HoldStarted, Side
+from sensor.signal.detector_settings import DetectorSettings
+from sensor.signal.holds import ActiveHold, SettleSearch, hold_end_s, make_hold
+from sensor.signal.iir import butter, first_order, lfilter
+from sensor.signal.movement import Trace, first_true, median, rise_times
+from sensor.signal.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
+from sensor.signal.reps import classify_rep
+from sensor.signal.stability import measure_stability
+
+__all__ = ["STATES", "ActiveHold", "DetectorSettings", "ExcursionDetector"]
+
+STATES = ("rest", "excursion", "hold")  # detector states, as traces name them
+STATE_REST, STATE_EXCURSION, STATE_HOLD = range(3)
+WINDOW = 512  # grid samples the machine first looks ahead for its next transition
+
+
+class ExcursionDetector:
+    """Reps and holds in one lying posture at a time; fed grid samples in order."""
+
+    def __init__(self, rate_hz: float, settings: DetectorSettings, calibrated: bool) -> None:
+        self.s = settings
+        self.rate_hz = rate_hz
+        self.calibrated = calibrated
+        self._beta = float(np.exp(-1.0 / (settings.rest_tau_s * rate_hz)))
+        # Tremor band, applied to a hold's stored gyro trace when the hold ends (the trace
+        # starts seconds before the hold, so the filter has settled by then).
+        self._tremor_ba = butter(2, [4.0, min(15.0, 0.45 * rate_hz)], btype="band", fs=rate_hz)
+        self._quiet_a = float(np.exp(-1.0 / (settings.quiet_tau_s * rate_hz)))
+        self._quiet_zi: float | None = None
+        self._e_prev: float | None = None
+        self._dir = 1.0  # direction of the excursion in progress (+1: head end up)
+        self._settle: SettleSearch | None = None  # holdable postures: the search for a hold's start
+        # Per-sample (time, rest level, state) for ``analyze --trace``; None: not kept.
+        self.recorder: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self.posture = -1
+        self.base: float | None = None
+        # The last seconds of rest, in pieces: t, e, base, up(3), body rates(3), |f|, quiet.
+        self._hist: list[tuple[np.ndarray, ...]] = []
+        self._hist_n = 0
+        self._keep = int(settings.history_s * rate_hz)
+        self._trace: Trace | None = None
+        self._frozen = 0.0
+        self._peak = 0.0
+        self._hold: ActiveHold | None = None
+        self._t0 = 0.0  # when the excursion crossed its start threshold
+        self.last_d = 0.0
+
+    # -- posture plumbing ----------------------------------------------------------
+    @property
+    def sign(self) -> float:
+        """Direction an exercise moves in this posture (prone: either; see ``_dir``)."""
+        return -1.0 if self.posture == SUPINE else 1.0
+
+    def quiet_mask(self, e: np.ndarray) -> np.ndarray:
+        """Samples where the angle is not changing (smoothed rate under ``quiet_dps``);
+        causal, with its state carried across calls."""
+        prev = self._e_prev if self._e_prev is not None else float(e[0])
+        rate = np.empty(e.size)
+        rate[0] = e[0] - prev
+        np.subtract(e[1:], e[:-1], out=rate[1:])
+        rate *= self.rate_hz
+        a = self._quiet_a
+        if self._quiet_zi is None:
+            self._quiet_zi = float(a * rate[0])
+        sm, self._quiet_zi = first_order(1.0 - a, -a, rate, self._quiet_zi)
+        self._e_prev = float(e[-1])
+        return np.asarray(np.abs(sm) < self.s.quiet_dps)
+
+    def _record(self, t: np.ndarray, rest: np.ndarray | float | None, state: int) -> None:
+        if self.recorder is not None and t.size:
+            r = np.nan if rest is None else rest
+            self.recorder.append((t, np.broadcast_to(np.asarray(r, float), t.shape).copy(), np.full(t.size, state, np.int8)))
+
+    @property
+    def state(self) -> str:
+        """What the machine is doing: rest, excursion or hold (for traces)."""
+        if self._hold is not None:
+            return "hold"
+        return "excursion" if self._trace is not None else "rest"
+
+    def set_posture(self, posture: int, t_now: float) -> list[Event]:
+        events = self._close_hold(t_now) if self._hold else []
+        self.posture = posture
+        self.base = None
+        self._trace = None
+        self._hist, self._hist_n = [], 0
+        return events
+
+    @property
+    def active(self) -> bool:
+        return self._trace is not None
+
+    @property
+    def hold_info(self) -> ActiveHold | None:
+        return self._hold
+
+    # -- feeding -------------------------------------------------------------------
+    def feed(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, raw: np.ndarray, acc_norm: np.ndarray) -> list[Event]:
+        """Grid samples of one confirmed-posture segment; e in degrees; ``raw`` is the
+        instantaneous posture, which leaves the confirmed one when the wearer rolls;
+        ``acc_norm`` is |specific force| in m/s²."""
+        events: list[Event] = []
+        if t.size == 0:
+            return events
+        quiet = self.quiet_mask(e)
+        if self.posture not in (SUPINE, PRONE, SIDE_LEFT, SIDE_RIGHT):
+            return events
+        away = np.flatnonzero(raw != self.posture)
+        k = 0
+        n = t.size
+        win = WINDOW
+        while k < n:
+            # Rolling out of the posture: whatever was starting is not an exercise, and a
+            # hold in progress ends where the roll began.
+            j = int(np.searchsorted(away, k))
+            limit = int(away[j]) if j < away.size else n
+            if limit == k:
+                if self._hold is not None:
+                    events.extend(self._close_hold(float(t[k])))
+                self._trace = None
+                self.base = None
+                back = first_true(raw[k:] == self.posture)
+                k2 = k + back if back >= 0 else n
+                self._record(t[k:k2], None, STATE_REST)
+                k = k2
+                continue
+            # Look a window ahead, not to the chunk's end: the next transition is usually
+            # close, and the work of one step is then bounded by the window, not the chunk
+            # (the window doubles while nothing happens in it).
+            lim = min(limit, k + win)
+            if self._trace is None:
+                k2 = self._feed_rest(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], k)
+            else:
+                state, frozen = (STATE_HOLD if self._hold is not None else STATE_EXCURSION), self._frozen
+                k2, ev = self._feed_active(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], k)
+                self._record(t[k:k2], frozen, state)
+                events.extend(ev)
+            win = 2 * win if k2 == lim else WINDOW
+            k = k2
+        if self._trace is not None:
+            self.last_d = float(self._dir * (e[-1] - self._frozen))
+        else:
+            self.last_d = float(self.sign * (e[-1] - self.base)) if self.base is not None else 0.0
+        return events
+
+    @property
+    def rest_level(self) -> float | None:
+        """The rest level excursions are measured from, degrees (None: not known yet)."""
+        return self._frozen if self._trace is not None else self.base
+
+    def _push_hist(self, *cols: np.ndarray) -> None:
+        keep = self._keep
+        if cols[0].size > keep:  # only the last seconds are kept: copy no more
+            cols = tuple(c[-keep:] for c in cols)
+        if cols[0].size:
+            self._hist.append(cols)
+            self._hist_n += cols[0].size
+        while self._hist and self._hist_n - self._hist[0][0].size >= keep:
+            self._hist_n -= self._hist.pop(0)[0].size
+
+    def _history(self) -> tuple[np.ndarray, ...]:
+        """The last ``history_s`` of rest before now (columns as pushed; may be empty)."""
+        if len(self._hist) == 1:
+            cols = self._hist[0]
+        elif self._hist:
+            cols = tuple(np.concatenate(c) for c in zip(*self._hist))
+        else:
+            return (np.empty(0),) * 3
+        return tuple(c[-self._keep :] for c in cols)
+
+    def _start_thr(self) -> float:
+        if self.posture == SUPINE:
+            return self.s.bridge_start_deg
+        if self.posture == PRONE:
+            return self.s.backext_start_deg
+        return self.s.side_start_deg
+
+    def _feed_rest(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, k: int) -> int:
+        seg, q = e[k:], quiet[k:]
+        qf = q.astype(np.float64)
+        if self.base is None:
+            # The rest level starts at the first quiet sample of the posture.
+            first = first_true(q)
+            stop = k + first if first >= 0 else t.size
+            # Samples before it have no rest level, wherever the chunk began.
+            self._push_hist(t[k:stop], seg[: stop - k], seg[: stop - k], up[k:stop], gyr[k:stop], fn[k:stop], qf[: stop - k])
+            self._record(t[k:stop], None, STATE_REST)
+            if first < 0:
+                return t.size
+            self.base = float(seg[first])
+            if first > 0:
+                return stop
+        b = self._beta
+        # Only quiet samples move the rest level: a first-order filter over them alone,
+        # held between them (vectorised: filter the quiet samples, then forward-fill).
+        rq = first_order(1.0 - b, -b, seg[q], b * self.base)[0] if q.any() else seg[:0]
+        # base[j] = the filter after the last quiet sample up to j (the old level before any).
+        base = np.concatenate(([self.base], rq))[np.cumsum(q)]
+        dev = seg - base
+        if self.posture == PRONE:
+            h = first_true(np.abs(dev) > self._start_thr())
+        else:
+            h = first_true(self.sign * dev > self._start_thr())
+        if h < 0:
+            self.base = float(base[-1])
+            self._push_hist(t[k:], seg, base, up[k:], gyr[k:], fn[k:], qf)
+            self._record(t[k:], base, STATE_REST)
+            return t.size
+        self._dir = float(np.sign(dev[h])) if self.posture == PRONE else self.sign
+        self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[:h])
+        self._record(t[k : k + h], base[:h], STATE_REST)
+        # Freeze the rest level from before the movement began (0.5 s back).
+        hist = self._history()
+        ht, he, hb = hist[0], hist[1], hist[2]
+        if ht.size:
+            j = int(np.searchsorted(ht, t[k + h] - 0.5))
+            self._frozen = float(hb[min(j, hb.size - 1)])
+        else:
+            self._frozen = float(base[h])
+        self.base = self._frozen
+        self._trace = Trace()
+        if ht.size:
+            self._trace.add(ht, self._dir * (he - self._frozen), *hist[3:])
+        self._peak = 0.0
+        self._t0 = float(t[k + h])
+        self._settle = SettleSearch(self.s, self.rate_hz, self.posture == PRONE, self._t0) if self._holdable() else None
+        self._hist, self._hist_n = [], 0
+        return k + h
+
+    def _feed_active(
+        self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, k: int
+    ) -> tuple[int, list[Event]]:
+        events: list[Event] = []
+        assert self._trace is not None
+        d = self._dir * (e[k:] - self._frozen)
+        run_peak = np.maximum.accumulate(np.maximum(d, self._peak))
+        end = first_true(d < self._end_thresholds(run_peak))  # -1: still going at the chunk's end
+        stop = end if end >= 0 else d.size
+        timed_out = False
+        if self._hold is None:
+            timeout = self.s.backext_timeout_s if self.posture == PRONE else self.s.rep_timeout_s
+            # t - t0 never decreases: look for the first late sample only if the last is.
+            if stop and t[k + stop - 1] - self._t0 > timeout:
+                stop, timed_out = first_true(t[k : k + stop] - self._t0 > timeout), True
+        take = stop + (1 if end >= 0 and not timed_out and stop < d.size else 0)
+        self._trace.add(
+            t[k : k + take], d[:take], up[k : k + take], gyr[k : k + take], fn[k : k + take], quiet[k : k + take].astype(np.float64)
+        )
+        if take:
+            self._peak = float(run_peak[take - 1])
+        if self._hold is None and self._settle is not None:
+            ev = self._try_confirm_hold()
+            if ev is not None:
+                events.append(ev)
+                # From the confirmation on, the hold's own end rule applies: take the
+                # samples after it again, so the result does not depend on where a chunk
+                # happened to end.
+                j = int(np.searchsorted(t[k : k + take], ev.detected_at_s, side="right"))
+                if j < take:
+                    self._trace.drop_last(take - j)
+                    self._peak = float(run_peak[j - 1]) if j else self._peak
+                    return k + j, events
+        if timed_out and self._hold is None:
+            # Neither a rep nor a hold: the wearer settled somewhere new. Re-baseline there,
+            # at the next quiet sample.
+            self._trace = None
+            self.base = None
+            return k + stop, events
+        if end < 0 or (timed_out and stop < end):
+            return (k + stop if timed_out else t.size), events
+        events.extend(self._finish())
+        self._trace = None
+        self.base = self._frozen
+        return k + stop + 1, events
+
+    def _end_thresholds(self, run_peak: np.ndarray) -> np.ndarray:
+        s = self.s
+        if self._hold is not None:
+            # Relative to the level the hold started at, not its peak: sway peaks and a
+            # fatigue sag must not end a hold that is still going.
+            if self.posture == PRONE:
+                return np.full(run_peak.shape, max(s.plank_end_min_deg, s.plank_end_frac * self._hold.level))
+            return np.full(run_peak.shape, max(s.hold_end_min_deg, s.hold_end_frac * self._hold.level))
+        if self.posture in (SIDE_LEFT, SIDE_RIGHT):
+            return np.maximum(s.hold_end_min_deg, s.hold_end_frac * run_peak)
+        if self.posture == SUPINE:
+            return np.maximum(s.bridge_start_deg * 0.5, s.bridge_end_frac * run_peak)
+        return np.maximum(s.backext_end_deg, s.backext_end_frac * run_peak)
+
+    def _holdable(self) -> bool:
+        return self.posture in (PRONE, SIDE_LEFT, SIDE_RIGHT)
+
+    def _try_confirm_hold(self) -> HoldStarted | None:
+        assert self._trace is not None and self._settle is not None
+        t, d, up, _, fn, q = self._trace.arrays()
+        i = self._settle.find(t, d, up, fn, q)
+        if i < 0:
+            return None
+        level = median(d[max(0, i - self._settle.w) : i + 1])
+        rt = rise_times(t[: i + 1], d[: i + 1], level)
+        start = rt[1] if rt else float(t[i])
+        exercise: HoldExercise = "plank" if self.posture == PRONE else "side_plank"
+        side: Side = None
+        if exercise == "side_plank" and self.calibrated:
+            side = "left" if self.posture == SIDE_LEFT else "right"
+        h = self._hold = ActiveHold(exercise, side, round(min(start, float(t[i])), 3), round(float(t[i]), 3), level)
+        return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
+
+    def stability_so_far(self) -> tuple[float, float, float] | None:
+        """(sway, tremor, sag) of the hold in progress, once it has lasted a second."""
+        if self._hold is None or self._trace is None:
+            return None
+        t, d, up, gyr, _, _ = self._trace.arrays()
+        m = t >= self._hold.start_s + 0.5
+        if m.sum() < int(self.rate_hz):
+            return None
+        band = lfilter(self._tremor_ba[0], self._tremor_ba[1], gyr, axis=0)
+        return measure_stability(t[m], up[m], band[m], d[m])
+
+    def _close_hold(self, t_end: float) -> list[Event]:
+        """End a confirmed hold at a posture change (no fall to measure)."""
+        if self._trace is None or self._hold is None:
+            self._hold = None
+            return []
+        t, d, up, gyr, _, _ = self._trace.arrays()
+        ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba)
+        self._hold = None
+        self._trace = None
+        return [ev] if ev.duration_s >= self.s.hold_min_s else []
+
+    def _finish(self) -> list[Event]:
+        """The excursion fell back below its end threshold: what was it?"""
+        assert self._trace is not None
+        t, d, up, gyr, _, q = self._trace.arrays()
+        if self._hold is not None:
+            ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba)
+            self._hold = None
+            return [ev] if ev.duration_s >= self.s.hold_min_s else []
+        rep = classify_rep(t, d, up, self.posture, self.s)
+        return [rep] if rep is not None else []
+
+    def finish(self, t_end: float) -> list[Event]:
+        """End of stream: a hold still going is reported up to the last sample."""
+        if self._hold is not None:
+            return self._close_hold(t_end)
+        return []

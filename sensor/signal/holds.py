@@ -1,0 +1,118 @@
+"""Holds (plank, side plank): when an excursion becomes a hold, where it ends, and the
+hold's stability (the rest of the state machine is in ``sensor.signal.detectors``).
+
+A hold is an excursion that settles *and* whose start lifted the pelvis off the floor:
+the vertical displacement, integrated twice from the accelerometer between two moments
+of stillness, tells a plank (15–30 cm) from a back extension held at the top (0–2 cm).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sensor.events import Hold, HoldExercise, Side
+from sensor.signal.detector_settings import DetectorSettings
+from sensor.signal.iir import Coefficients, lfilter
+from sensor.signal.movement import fall_times, last_true, lift_m, median, still_before
+from sensor.signal.stability import measure_stability, stability_score
+
+
+@dataclass
+class ActiveHold:
+    """A hold confirmed and still going."""
+
+    exercise: HoldExercise
+    side: Side
+    start_s: float
+    detected_at_s: float
+    level: float  # elevation above rest when it was confirmed, degrees
+
+
+class SettleSearch:
+    """Looks, as an excursion grows, for the first moment it settles with the pelvis
+    lifted. Each sample is judged once: what decides it lies at or before it, so the
+    answer does not depend on how the trace arrived."""
+
+    def __init__(self, s: DetectorSettings, rate_hz: float, prone: bool, t0: float) -> None:
+        self.s = s
+        self.rate_hz = rate_hz
+        self.t0 = t0  # when the excursion crossed its start threshold
+        self.w = max(1, int(s.settle_window_s * rate_hz))
+        self.min_deg = s.plank_min_deg if prone else s.side_min_deg
+        self.min_lift_m = s.plank_min_lift_m if prone else s.side_min_lift_m
+        self.cos_turn = math.cos(math.radians(s.settle_turn_deg))
+        self.tried_t = -math.inf  # last settle point where a lift was looked for
+        self.next = self.w  # first trace index not judged yet
+        self.over = False  # settling now would be too late: a slow change of pose
+        self._i0: int | None = None  # the still moment before t0 (fixed: the trace before t0 is)
+
+    def find(self, t: np.ndarray, d: np.ndarray, up: np.ndarray, fn: np.ndarray, q: np.ndarray) -> int:
+        """Trace index where the hold is confirmed, or -1 (not yet, or never)."""
+        a, n, w = self.next, d.size, self.w
+        if self.over or a >= n:
+            return -1
+        self.next = n
+        cur, past = d[a:], d[a - w : n - w]
+        tol = np.maximum(self.s.settle_tol_deg, 0.06 * cur)
+        # Still about every axis, not only in pitch: rolling over to a side is no hold.
+        still = np.einsum("ij,ij->i", up[a:], up[a - w : n - w]) >= self.cos_turn
+        # ... and the angle not changing at that moment (the start of a quick lowering can
+        # look settled over the window; the lift integral needs the pelvis at rest there).
+        ok = np.flatnonzero((cur >= self.min_deg) & (np.abs(cur - past) <= tol) & still & (q[a:] > 0.5))
+        late = self.t0 + self.s.lift_settle_s
+        for c in (ok + a).tolist():
+            # Settled: did getting here lift the pelvis off the floor? (Checked at most
+            # every half second; a back extension held at the top settles too.)
+            tc = float(t[c])
+            if tc > late:
+                self.over = True  # settling this late is a slow change of pose (and the integral drifts)
+                return -1
+            if tc < self.tried_t + 0.5:
+                continue
+            self.tried_t = tc
+            if self._i0 is None:
+                self._i0 = still_before(t, q, self.t0, self.s.lift_window_s, int(0.3 * self.rate_hz))
+            if lift_m(t, fn, self._i0, c) >= self.min_lift_m:
+                return c
+        return -1
+
+
+def hold_end_s(t: np.ndarray, d: np.ndarray, q: np.ndarray) -> float:
+    """Where a hold's lowering began, once the excursion has fallen back (last sample)."""
+    tc = float(t[-1])
+    # The level the lowering starts from: just before the last quiet moment ahead of the
+    # fall (a fatigue sag earlier in the hold must not move the end).
+    iq = last_true((q > 0.5) & (t >= tc - 2.5) & (t < tc))
+    if iq >= 0:
+        win = (t >= t[iq] - 0.5) & (t <= t[iq])
+    else:
+        win = (t >= tc - 2.5) & (t <= tc - 1.0)
+    level = median(d[win]) if win.any() else median(d)
+    ft = fall_times(t, d, level)
+    return ft[0] if ft else tc
+
+
+def make_hold(h: ActiveHold, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, end: float, tremor_ba: Coefficients) -> Hold:
+    """The finished hold with its stability, measured away from its first and last
+    half second (the getting in and out)."""
+    start = h.start_s
+    m = (t >= start + 0.5) & (t <= end - 0.5)
+    if m.sum() < 4:
+        m = (t >= start) & (t <= end)
+    band = lfilter(tremor_ba[0], tremor_ba[1], gyr, axis=0)
+    sway, tremor, sag = measure_stability(t[m], up[m], band[m], d[m])
+    return Hold(
+        exercise=h.exercise,
+        side=h.side,
+        start_s=round(start, 3),
+        end_s=round(end, 3),
+        duration_s=round(max(0.0, end - start), 3),
+        sway_deg=round(sway, 3),
+        tremor_dps=round(tremor, 3),
+        sag_deg=round(sag, 3),
+        detected_at_s=round(h.detected_at_s, 3),
+        score=stability_score(sway, tremor, sag),
+    )

@@ -1,0 +1,140 @@
+"""The shape of a movement in an angle or acceleration trace: where a rise or a fall
+begins and ends, and how far the pelvis moved up (used by ``sensor.signal.detectors``, ``sensor.signal.reps`` and ``sensor.signal.holds``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MINJERK_10_90 = 0.52  # fraction of a min-jerk movement between its 10 % and 90 % points
+MINJERK_50_90 = 0.26  # ... between its 50 % and 90 % points
+
+
+def first_true(mask: np.ndarray) -> int:
+    """Index of the first True in a 1-D mask, -1 if none (no index array is built)."""
+    if mask.size == 0:
+        return -1
+    i = int(mask.argmax())
+    return i if mask[i] else -1
+
+
+def last_true(mask: np.ndarray) -> int:
+    """Index of the last True in a 1-D mask, -1 if none."""
+    if mask.size == 0:
+        return -1
+    i = mask.size - 1 - int(mask[::-1].argmax())
+    return i if mask[i] else -1
+
+
+def _crossing(t: np.ndarray, d: np.ndarray, i: int, level: float) -> float:
+    """Time where d crosses ``level`` between samples i and i+1 (linear)."""
+    if i < 0 or i + 1 >= t.size:
+        return float(t[max(0, min(i, t.size - 1))])
+    d0, d1 = float(d[i]), float(d[i + 1])
+    w = 0.0 if d1 == d0 else min(max((level - d0) / (d1 - d0), 0.0), 1.0)
+    t0 = float(t[i])
+    return t0 + w * (float(t[i + 1]) - t0)
+
+
+def rise_times(t: np.ndarray, d: np.ndarray, level: float) -> tuple[float, float] | None:
+    """(movement start, movement end) of the first rise to ``level``."""
+    first50 = first_true(d >= 0.5 * level)
+    if first50 <= 0:
+        return None
+    i50 = first50 - 1
+    i10 = max(last_true(d[: i50 + 1] < 0.1 * level), 0)
+    above90 = first_true(d[i50:] >= 0.9 * level)
+    i90 = i50 + above90 - 1 if above90 >= 0 else t.size - 2
+    t10, t50, t90 = _crossing(t, d, i10, 0.1 * level), _crossing(t, d, i50, 0.5 * level), _crossing(t, d, i90, 0.9 * level)
+    half = 0.5 * max(t90 - t10, 0.0) / MINJERK_10_90
+    return t50 - half, t50 + half
+
+
+def fall_times(t: np.ndarray, d: np.ndarray, level: float) -> tuple[float, float] | None:
+    """(movement start, movement end) of the last fall from ``level``."""
+    i50 = last_true(d >= 0.5 * level)
+    if i50 < 0:
+        return None
+    i90 = max(last_true(d[: i50 + 1] >= 0.9 * level), 0)
+    t50, t90 = _crossing(t, d, i50, 0.5 * level), _crossing(t, d, i90, 0.9 * level)
+    half = 0.5 * max(t50 - t90, 0.0) / MINJERK_50_90
+    return t50 - half, t50 + half
+
+
+def still_before(t: np.ndarray, quiet: np.ndarray, t0: float, window_s: float, run: int) -> int:
+    """A still moment before ``t0``: well inside the last quiet stretch of ``run`` samples
+    or more that ends before it (so the previous rep's lowering is not counted as still)."""
+    a = int(np.searchsorted(t, t0 - window_s))
+    z = int(np.searchsorted(t, t0))
+    q = quiet[a:z] > 0.5
+    if q.size == 0:
+        return a
+    # Length of the quiet run ending at each sample.
+    idx = np.arange(q.size)
+    last_break = np.maximum.accumulate(np.where(~q, idx, -1))
+    runlen = idx - last_break
+    ok = np.flatnonzero(runlen >= run)
+    return a + int(ok[-1]) - run + 1 if ok.size else a
+
+
+def lift_m(t: np.ndarray, acc_norm: np.ndarray, i0: int, i1: int) -> float:
+    """Vertical displacement (m, up positive) between two still moments i0 < i1.
+
+    Integrates |specific force| minus gravity twice; the velocity is zero at both ends,
+    so its linear drift (an offset in the gravity estimate, accelerometer bias) is removed
+    exactly. |f| is used because it does not depend on the orientation estimate; the
+    horizontal part of the acceleration enters only to second order.
+    """
+    if i1 - i0 < 3:
+        return 0.0
+    tt = t[i0 : i1 + 1]
+    dt = np.diff(tt)
+    a = acc_norm[i0 : i1 + 1] - acc_norm[i0]
+    v = np.concatenate(([0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)))
+    v -= v[-1] * (tt - tt[0]) / max(tt[-1] - tt[0], 1e-9)
+    return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt))
+
+
+class Trace:
+    """Growing per-excursion columns (bounded by the excursion's length), kept in
+    buffers that double when full, so that reading them back costs no copy."""
+
+    def __init__(self) -> None:
+        self._bufs: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, *cols: np.ndarray) -> None:
+        m = cols[0].shape[0]
+        if m == 0:
+            return
+        if not self._bufs:
+            self._bufs = [np.empty((max(256, 2 * m), *c.shape[1:]), c.dtype) for c in cols]
+        elif self.n + m > self._bufs[0].shape[0]:
+            size = max(2 * self._bufs[0].shape[0], self.n + m)
+            grown = []
+            for b in self._bufs:
+                g = np.empty((size, *b.shape[1:]), b.dtype)
+                g[: self.n] = b[: self.n]
+                grown.append(g)
+            self._bufs = grown
+        for b, c in zip(self._bufs, cols):
+            b[self.n : self.n + m] = c
+        self.n += m
+
+    def drop_last(self, n: int) -> None:
+        """Forget the last ``n`` samples."""
+        self.n = max(0, self.n - n)
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """Views of the columns; valid until the next ``add``."""
+        return tuple(b[: self.n] for b in self._bufs)
+
+
+def median(x: np.ndarray) -> float:
+    """``np.median`` of a 1-D float array, bit for bit, without its fixed cost (tens of
+    µs, which dominates on the few hundred samples of one movement)."""
+    s = np.sort(x)
+    n = s.size
+    if n == 0 or s[-1] != s[-1]:  # empty, or a NaN (sorted last): as np.median
+        return float(np.median(x))
+    h = n // 2
+    return float(s[h]) if n % 2 else float((s[h - 1] + s[h]) / 2)

@@ -1,0 +1,196 @@
+"""Orientation of the pelvis: calibration from the opening stand, filtering, and a fused
+elevation angle (gyro for speed, accelerometer for drift).
+
+Everything here is a fixed-coefficient linear filter on the pipeline's grid, carried
+across chunks by its state, so it is vectorised over samples and chunking-invariant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sensor.samples import STANDARD_GRAVITY
+from sensor.signal.body import default_mounting, elevation_axis, mounting_from_standing
+from sensor.signal.iir import butter, lfilter, lfilter_zi
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """What the opening stand taught: device-to-body rotation and gyro bias."""
+
+    mounting: np.ndarray  # (3, 3): body = mounting @ device
+    gyro_bias: np.ndarray  # (3,) rad/s, device frame
+    at_s: float  # stream time the stand was complete
+    from_stand: bool = True  # False: guessed from walking about (sides stay unknown)
+
+    def to_json(self) -> dict[str, object]:
+        return {"mounting": self.mounting.tolist(), "gyro_bias": self.gyro_bias.tolist(), "at_s": self.at_s, "from_stand": self.from_stand}
+
+    @staticmethod
+    def from_json(obj: dict[str, object]) -> Calibration:
+        return Calibration(
+            np.array(obj["mounting"], float),
+            np.array(obj["gyro_bias"], float),
+            float(str(obj["at_s"])),
+            bool(obj.get("from_stand", True)),
+        )
+
+
+class StandCalibrator:
+    """Finds the opening stand: ``still_s`` of stillness with gravity in the device's
+    back plane, beginning within ``start_within_s`` of the start of the stream.
+
+    Without a stand, the mean gravity direction of ``upright_s`` or more of being upright
+    (walking to the mat counts) still gives the long axis, so postures and elevations work;
+    the calibration is then marked ``from_stand=False`` and sides stay unknown, as the
+    contract asks (the walking mean is less certain than a still stand).
+    """
+
+    def __init__(
+        self,
+        rate_hz: float,
+        still_s: float = 2.5,
+        window_s: float = 90.0,
+        upright_s: float = 3.0,
+        start_within_s: float = 10.0,
+        mount: str = "back",
+    ) -> None:
+        self.mount = mount
+        self.start_within_s = start_within_s
+        self.need = int(round(still_s * rate_hz))
+        self.need_upright = int(round(upright_s * rate_hz))
+        self.window_s = window_s
+        self._run = 0
+        self._sum_acc = np.zeros(3)
+        self._sum_gyr = np.zeros(3)
+        self._up_n = 0
+        self._up_sum = np.zeros(3)
+        self._t0: float | None = None
+        self.done = False  # found, or given up
+
+    def feed(self, t: np.ndarray, x: np.ndarray) -> Calibration | None:
+        if self.done or t.size == 0:
+            return None
+        if self._t0 is None:
+            self._t0 = float(t[0])
+        acc, gyr = x[:, :3], x[:, 3:]
+        norm = row_norm(acc)
+        still = (row_norm(gyr) < 0.12) & (np.abs(norm - STANDARD_GRAVITY) < 0.6)
+        in_plane = np.abs(acc[:, 2]) < 0.6 * norm
+        lying = np.abs(acc[:, 2]) > 0.85 * norm
+        ok = still & in_plane
+        # Give up at the first lying sample or when the window has passed.
+        stop = np.flatnonzero(lying | (t - self._t0 > self.window_s))
+        limit = int(stop[0]) if stop.size else len(t)
+        # Still runs: cumulative sums reset at every non-still sample.
+        edges = np.flatnonzero(~ok[:limit])
+        seg_starts = np.concatenate(([0], edges + 1))
+        seg_ends = np.concatenate((edges, [limit]))
+        for a, b in zip(seg_starts, seg_ends):
+            if b <= a:
+                self._reset_run()
+                continue
+            if a > 0:
+                self._reset_run()
+            if self._run == 0 and t[a] - self._t0 > self.start_within_s:
+                break  # the stand opens the session; a later still moment may be sitting
+            need = self.need - self._run
+            if b - a >= need:
+                z = a + need
+                up = (self._sum_acc + acc[a:z].sum(axis=0)) / self.need
+                bias = (self._sum_gyr + gyr[a:z].sum(axis=0)) / self.need
+                self.done = True
+                return Calibration(mounting_from_standing(up / np.linalg.norm(up), self.mount), bias, float(t[z - 1]))
+            self._run += b - a
+            self._sum_acc += acc[a:b].sum(axis=0)
+            self._sum_gyr += gyr[a:b].sum(axis=0)
+        upright = in_plane[:limit] & (np.abs(norm[:limit] - STANDARD_GRAVITY) < 3.0)
+        self._up_n += int(upright.sum())
+        self._up_sum += acc[:limit][upright].sum(axis=0)
+        if stop.size:
+            self.done = True
+            if self._up_n >= self.need_upright:
+                up = self._up_sum / self._up_n
+                return Calibration(
+                    mounting_from_standing(up / np.linalg.norm(up), self.mount),
+                    np.zeros(3),
+                    float(t[limit - 1] if limit else t[0]),
+                    from_stand=False,
+                )
+        return None
+
+    def _reset_run(self) -> None:
+        self._run = 0
+        self._sum_acc[:] = 0
+        self._sum_gyr[:] = 0
+
+
+class TiltFilter:
+    """Low-passed gravity direction (``up``, body frame), gyro rates and the fused
+    elevation of the superior axis, per grid sample."""
+
+    def __init__(self, rate_hz: float, lp_hz: float = 3.0, fusion_tau_s: float = 0.5, mount: str = "back") -> None:
+        self.dt = 1.0 / rate_hz
+        # Transfer-function form: low orders at 50 Hz are well conditioned, and lfilter
+        # costs far less per call than sosfilt on the few samples of a live chunk.
+        self._b_lp, self._a_lp = butter(2, lp_hz, fs=rate_hz)
+        self._zi_lp: np.ndarray | None = None
+        self.alpha = fusion_tau_s / (fusion_tau_s + self.dt)
+        self._zi_fuse: np.ndarray | None = None
+        self._e_acc_prev: float | None = None
+        self.mounting = default_mounting(mount)
+        self.gyro_bias = np.zeros(3)
+
+    def calibrate(self, cal: Calibration) -> None:
+        self.mounting = cal.mounting
+        self.gyro_bias = cal.gyro_bias
+        self._zi_lp = None  # restart in the body frame
+        self._zi_fuse = None
+
+    def feed(self, x: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``up`` (m, 3), body rates (m, 3) rad/s and fused elevation (m,) radians.
+        ``filled`` marks samples interpolated over a dropout."""
+        M = self.mounting
+        acc = x[:, :3] @ M.T
+        gyr = (x[:, 3:] - self.gyro_bias) @ M.T
+        if self._zi_lp is None:
+            self._zi_lp = lfilter_zi(self._b_lp, self._a_lp)[:, None] * acc[0][None, :]
+        acc_lp, self._zi_lp = lfilter(self._b_lp, self._a_lp, acc, axis=0, zi=self._zi_lp)
+        up = acc_lp / row_norm(acc_lp)[:, None]
+        # Elevation from the raw accelerometer, and its rate from the gyro about the
+        # horizontal axis perpendicular to the body's long axis: a first-order
+        # complementary filter fuses them without the accelerometer low-pass lag.
+        e_acc = np.arcsin(np.clip(acc[:, 1] / row_norm(acc), -1.0, 1.0))
+        horiz = np.hypot(up[:, 0], up[:, 2])
+        k = elevation_axis(np.where(horiz[:, None] > 0.2, up, np.array([0.0, 0.0, 1.0])))
+        e_rate = np.where(horiz > 0.2, np.einsum("ij,ij->i", gyr, k), 0.0)
+        if filled.any():
+            # Across a dropout the interpolated gyro is a guess (integrating it invents
+            # rotation); there the accelerometer's own change of elevation is used.
+            prev = np.concatenate(([self._e_acc_prev if self._e_acc_prev is not None else e_acc[0]], e_acc[:-1]))
+            e_rate = np.where(filled, (e_acc - prev) / self.dt, e_rate)
+        self._e_acc_prev = float(e_acc[-1])
+        a = self.alpha
+        v = a * e_rate * self.dt + (1.0 - a) * e_acc
+        if self._zi_fuse is None:
+            self._zi_fuse = np.array([a * e_acc[0]])
+        elev, self._zi_fuse = lfilter([1.0], [1.0, -a], v, zi=self._zi_fuse)
+        return up, gyr, elev
+
+
+def row_norm(a: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row (np.linalg.norm's axis path is several times slower)."""
+    norm: np.ndarray = np.sqrt(np.einsum("ij,ij->i", a, a))
+    return norm
+
+
+def angle_between_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle between unit vectors, degrees, row-wise."""
+    deg: np.ndarray = np.degrees(np.arccos(np.clip(np.einsum("ij,ij->i", a, b), -1.0, 1.0)))
+    return deg
+
+
+DEG = math.pi / 180

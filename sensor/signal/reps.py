@@ -1,0 +1,64 @@
+"""Reps (bridge, back extension): whether a finished excursion was one, and its timing
+(the state machine that finds excursions is in ``sensor.signal.detectors``).
+
+Timing comes from the shape of the movement: a rise's 10/50/90 % crossings give its
+midpoint and length (a min-jerk movement spans 52 % of its length between 10 % and 90 %),
+so start, top and end are placed where the movement really begins and ends, not where a
+threshold was passed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sensor.events import Rep
+from sensor.signal.detector_settings import DetectorSettings
+from sensor.signal.movement import fall_times, median, rise_times
+from sensor.signal.posture import PRONE, SUPINE
+
+_LEFT_RIGHT = np.array([1.0, 0.0, 0.0])  # the body axis a bridge or back extension turns about
+
+
+def classify_rep(t: np.ndarray, d: np.ndarray, up: np.ndarray, posture: int, s: DetectorSettings) -> Rep | None:
+    """The rep an excursion that fell back below its end threshold was, or None.
+    ``d`` is the elevation away from rest (degrees, positive the way the exercise moves);
+    the last sample is where it fell back (the rep's detection time)."""
+    peak = float(d.max())
+    if posture == SUPINE:
+        if peak < s.bridge_min_peak_deg:
+            return None
+        exercise = "bridge"
+    elif posture == PRONE:
+        if not (s.backext_min_peak_deg <= peak <= s.backext_max_peak_deg):
+            return None
+        exercise = "back_extension"
+    else:
+        return None
+    level = median(d[d >= 0.8 * peak])
+    rt = rise_times(t, d, level)
+    ft = fall_times(t, d, level)
+    if rt is None or ft is None:
+        return None
+    start, top_start = rt
+    top_end, end = ft
+    if not (0.5 <= end - start <= s.rep_timeout_s):
+        return None
+    if exercise == "back_extension" and not (
+        s.backext_min_s <= end - start <= s.backext_max_s
+        and top_end - top_start <= s.backext_max_hold_s
+        and max(top_start - start, end - top_end) <= s.backext_max_move_s
+    ):
+        return None  # too quick to be a lift and a lowering, or a new pose held a while
+    # A real rep turns the pelvis about its left-right axis; a fidget rolls it too.
+    i0 = int(np.searchsorted(t, start))
+    off = np.degrees(np.max(np.abs((up[i0:] - up[min(i0, up.shape[0] - 1)]) @ _LEFT_RIGHT)))
+    if off > max(1.5, s.off_axis_frac * peak):
+        return None
+    return Rep(
+        exercise=exercise,  # type: ignore[arg-type]
+        start_s=round(start, 3),
+        end_s=round(end, 3),
+        hold_s=round(max(0.0, top_end - top_start), 3),
+        detected_at_s=round(float(t[-1]), 3),
+        peak_deg=round(peak, 2),
+    )
