@@ -107,7 +107,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     return asyncio.run(_record(args))
 
 
-async def _open_source(args: argparse.Namespace) -> Any:
+async def _open_source(args: argparse.Namespace, clock: Any) -> Any:
     """The source ``record`` was asked for (``--source``, ``--phone-push``, ``--device`` or the
     only supported sensor in range), opened, with what the user must know printed."""
     from sensor.sources import make_source
@@ -120,7 +120,7 @@ async def _open_source(args: argparse.Namespace) -> Any:
         from sensor.sources.ble import scan
         from sensor.sources.ble_source import BleSource
 
-        options = {"rate_hz": args.rate, "scan_timeout_s": args.scan_timeout, "time_scale": args.time_scale}
+        options = {"rate_hz": args.rate, "scan_timeout_s": args.scan_timeout, "time_scale": args.time_scale, "clock": clock}
         if args.device:
             source = make_source(f"ble:{args.device}", **options)
         else:
@@ -245,14 +245,18 @@ async def _record(args: argparse.Namespace) -> int:
     import asyncio  # here, not at module level: every CLI start would pay for it
 
     from sensor.recording.recovery import recover_interrupted
-    from sensor.runner import SessionRunner, settings_for
+    from sensor.runner import SessionRunner
+    from sensor.settings import PipelineSettings
 
     out = Path(args.out) if args.out else _default_out()
     if out.exists():
         raise HoldTrackError(f"{out} exists: recordings are never overwritten")
     for path, secs in recover_interrupted(out.parent, CLI_RECORDING_GLOB):
         print(f"recovered {secs:.1f} s from an interrupted recording: {path}", flush=True)
-    source = await _open_source(args)
+    # One settings object for the whole session: the clock stamps samples with it, the
+    # pipeline analyses with it, and the recording keeps it for exact re-analysis.
+    settings = PipelineSettings(mount=args.mount)
+    source = await _open_source(args, settings.clock)
     source.header.mount = args.mount
     print("calibration: stand upright and still for 3 s with the sensor on your back", flush=True)
 
@@ -268,7 +272,7 @@ async def _record(args: argparse.Namespace) -> int:
     loop.add_signal_handler(signal.SIGINT, request_stop)
     loop.add_signal_handler(signal.SIGTERM, request_stop)
     line = _StatusLine()
-    runner = SessionRunner(source.header, settings_for(source.header, mount=args.mount), recording=out, sinks=[_StatusSink(line)])
+    runner = SessionRunner(source.header, settings, recording=out, sinks=[_StatusSink(line)])
     try:
         result = await runner.run(source, stop_after_s=args.duration)
     except BaseException as e:
