@@ -231,13 +231,20 @@ def test_a_bluetooth_sensor_through_the_fake_bluez_recorded_live(tmp_path: Path,
         call("add_sensor", spec)
         live = LiveSession(BleSource(spec.name, rate_hz=RATES["witmotion"], time_scale=speed), recordings_dir=tmp_path)
         live.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # generous: the machine may be loaded
         while live.snapshot().calibration != "done" and time.monotonic() < deadline:
             time.sleep(0.1)
         assert live.snapshot().calibration == "done", live.snapshot().error
         call("drop_link", spec.address, 0.5)
-        while not (live.snapshot().gaps and live.snapshot().link.connected) and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60  # the reconnection gets its own time, whatever calibrating took
+
+        def back() -> bool:
+            snap = live.snapshot()
+            return bool(snap.gaps) and snap.link is not None and snap.link.connected and len(snap.link_log) >= 3
+
+        while not back() and time.monotonic() < deadline:
             time.sleep(0.1)
+        assert back(), live.snapshot().link_log
         snap = live.stop(timeout_s=15)
     assert snap.phase == "stopped" and snap.error is None
     assert snap.gaps, "the dropped link was not marked as a gap"
