@@ -36,7 +36,10 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
                 anchor = name.split(".") if is_pkg else name.split(".")[:-1]
                 anchor = anchor[: len(anchor) - (node.level - 1)]
                 base = ".".join([*anchor, base] if base else anchor)
-            targets = [base] + [f"{base}.{a.name}" for a in node.names]
+            subs = [f"{base}.{a.name}" for a in node.names]
+            # ``from pkg import submodule`` needs the package's __init__ too, but only
+            # names that are not submodules make it an import of what __init__ defines.
+            targets = subs + ([base] if any(t not in known for t in subs) else [])
         else:
             continue
         for t in targets:
@@ -51,17 +54,7 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
 def graph() -> dict[str, set[str]]:
     mods = dict(modules())
     known = set(mods)
-    g = {name: imports_of(name, path, known) for name, path in mods.items()}
-    # A package's __init__ importing its own submodules is how packages re-export: the
-    # parent package is implied by importing a submodule, so that edge is not a cycle.
-    for name, deps in g.items():
-        deps.difference_update({p for p in _parents(name)})
-    return g
-
-
-def _parents(name: str) -> list[str]:
-    parts = name.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts))]
+    return {name: imports_of(name, path, known) for name, path in mods.items()}
 
 
 def find_cycle(g: dict[str, set[str]]) -> list[str] | None:

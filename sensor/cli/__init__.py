@@ -120,13 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Imported plainly: a broken command module must fail loudly, not vanish from the CLI
     # (each imports its heavy dependencies inside its commands).
-    from sensor.cli import convert as cli_convert
-    from sensor.cli import export as cli_export
-    from sensor.cli import history as cli_history
-    from sensor.cli import record as cli_ble
-    from sensor.cli import store as cli_store
+    from sensor.cli import convert, export, history, record, store
 
-    for module in (cli_ble, cli_export, cli_store, cli_history, cli_convert):
+    for module in (record, export, store, history, convert):
         module.register(sub)
     return p
 
