@@ -24,6 +24,7 @@ from sensor.devices.base import CharacteristicSpec
 from sensor.fake_bluez.sensor_sim import BATTERY_SERVICE, SimulatedSensor
 
 log = logging.getLogger(__name__)
+BLUEZ = "org.bluez"
 ADAPTER_PATH = "/org/bluez/hci0"
 DBusStrList = Annotated[list[str], DBusSignature("as")]
 DBusManufacturerData = Annotated[dict[int, Variant], DBusSignature("a{qv}")]

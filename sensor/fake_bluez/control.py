@@ -10,8 +10,9 @@ from typing import Any
 from dbus_fast import Message, MessageType
 from dbus_fast.aio import MessageBus
 
+from sensor.fake_bluez.bluez_objects import BLUEZ
+from sensor.fake_bluez.control_service import CONTROL_INTERFACE, CONTROL_PATH
 from sensor.fake_bluez.sensor_sim import SensorSpec
-from sensor.fake_bluez.service import BLUEZ, CONTROL_INTERFACE, CONTROL_PATH
 
 
 class FakeControlError(RuntimeError):

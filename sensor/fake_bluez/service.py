@@ -17,24 +17,17 @@ Faults and counters are reachable in-process (``FakeBlueZ`` methods) and over th
 import asyncio
 import contextlib
 import functools
-import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from dbus_fast import BusType, DBusError, Message, Variant
+from dbus_fast import BusType, Message, Variant
 from dbus_fast.aio import MessageBus
-from dbus_fast.annotations import (
-    DBusBool,
-    DBusDouble,
-    DBusStr,
-    DBusUInt32,
-)
-from dbus_fast.service import ServiceInterface, dbus_method
 
 from sensor.devices.base import ServiceSpec
 from sensor.fake_bluez.bluez_objects import (
     ADAPTER_PATH,
+    BLUEZ,
     Adapter,
     Characteristic,
     Descriptor,
@@ -43,82 +36,18 @@ from sensor.fake_bluez.bluez_objects import (
     _err,
 )
 from sensor.fake_bluez.bus import disconnected, survive_full_socket
+from sensor.fake_bluez.control_service import CONTROL_PATH, Control
 from sensor.fake_bluez.sensor_sim import SensorSpec, SimulatedSensor, resolve_profile
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-BLUEZ = "org.bluez"
-CONTROL_PATH = "/org/holdtrack/FakeBlueZ"
-CONTROL_INTERFACE = "org.holdtrack.FakeBlueZ1"
 CCCD_UUID = "00002902-0000-1000-8000-00805f9b34fb"
 TICK_S = 0.005  # device clock resolution: samples are produced in 5 ms steps
 ADVERTISE_S = 0.3  # advertising report interval while discovering
 MAX_PENDING = 4096  # messages queued to the bus before notifications are dropped
 
 _PROPS = "org.freedesktop.DBus.Properties"
-
-
-class Control(ServiceInterface):
-    """``org.holdtrack.FakeBlueZ1``: fault injection and counters for tests and demos."""
-
-    def __init__(self, fake: "FakeBlueZ") -> None:
-        super().__init__(CONTROL_INTERFACE)
-        self._fake = fake
-
-    def _call(self, fn: Callable[..., _T], *args: Any) -> _T:
-        try:
-            return fn(*args)
-        except (KeyError, ValueError) as e:
-            raise DBusError("org.holdtrack.Error.Invalid", str(e)) from None
-
-    @dbus_method()
-    def AddSensor(self, spec_json: DBusStr) -> DBusStr:
-        return self._call(lambda s: self._fake.add_sensor(SensorSpec.from_json(s)).address, spec_json)
-
-    @dbus_method()
-    def DropLink(self, address: DBusStr, down_s: DBusDouble) -> None:
-        self._call(self._fake.drop_link, address, down_s)
-
-    @dbus_method()
-    def Vanish(self, address: DBusStr, back_after_s: DBusDouble) -> None:
-        self._call(self._fake.vanish, address, back_after_s)
-
-    @dbus_method()
-    def Stall(self, address: DBusStr, seconds: DBusDouble, flush: DBusBool) -> None:
-        self._call(self._fake.stall, address, seconds, flush)
-
-    @dbus_method()
-    def Burst(self, address: DBusStr, count: DBusUInt32) -> None:
-        self._call(self._fake.burst, address, count)
-
-    @dbus_method()
-    def Corrupt(self, address: DBusStr, count: DBusUInt32, mode: DBusStr) -> None:
-        self._call(self._fake.corrupt, address, count, mode)
-
-    @dbus_method()
-    def SetPowered(self, powered: DBusBool) -> None:
-        self._fake.set_powered(powered)
-
-    @dbus_method()
-    def RemoveAdapter(self) -> None:
-        self._fake.remove_adapter()
-
-    @dbus_method()
-    def AddAdapter(self) -> None:
-        self._fake.add_adapter()
-
-    @dbus_method()
-    def Stats(self, address: DBusStr) -> DBusStr:
-        return self._call(lambda a: json.dumps(self._fake.stats(a)), address)
-
-    @dbus_method()
-    def TakeTrace(self, address: DBusStr) -> DBusStr:
-        return self._call(lambda a: json.dumps(self._fake.take_trace(a)), address)
-
-    @dbus_method()
-    def Sensors(self) -> DBusStr:
-        return json.dumps([d.spec.to_json() for d in self._fake.devices.values()])
 
 
 class FakeBlueZ:
