@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("sensor", "dashboard")
-MAX_LINES = 420  # "no module over ~400 lines"
+MAX_LINES = 400  # "no module over ~400 lines"
 
 
 def modules() -> Iterator[tuple[str, Path]]:
