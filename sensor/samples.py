@@ -96,3 +96,29 @@ def interleave(samples: Samples, gaps: Iterable[G]) -> Iterator[Samples | G]:
         start = max(start, cut)
     if start < len(samples):
         yield samples[start:]
+
+
+def median(x: np.ndarray) -> float:
+    """``np.median`` of a 1-D float array, bit for bit, without its fixed cost (tens of µs
+    a call) and without the ``numpy.ma`` import it triggers (70 ms of start-up)."""
+    s = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    n = s.size
+    if n == 0 or s[-1] != s[-1]:  # empty, or a NaN (sorted last): as np.median
+        return float(np.median(x))
+    h = n // 2
+    return float(s[h]) if n % 2 else float((s[h - 1] + s[h]) / 2)
+
+
+def percentile(x: np.ndarray, q: float) -> float:
+    """``np.percentile(x, q)`` (linear interpolation) of a 1-D float array without NaN,
+    without the ``numpy.ma`` import ``np.percentile`` triggers."""
+    s = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    if s.size == 0 or s[-1] != s[-1]:
+        return float(np.percentile(x, q))
+    pos = q / 100.0 * (s.size - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, s.size - 1)
+    t = pos - lo
+    a, b = float(s[lo]), float(s[hi])
+    # numpy's lerp: from the nearer end, so the result stays within [a, b]
+    return a + (b - a) * t if t < 0.5 else b - (b - a) * (1.0 - t)

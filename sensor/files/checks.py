@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from sensor.files.limits import MAX_JSON_DEPTH, MAX_PAUSE_S, MAX_RATE_HZ, MAX_SESSION_S, MIN_RATE_HZ
-from sensor.samples import Samples
+from sensor.samples import Samples, median
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _OPEN = np.zeros(256, np.int8)
@@ -108,7 +108,7 @@ class StreamCheck:
         self._window = []
         if len(w) < 2:
             return
-        rate = 1.0 / float(np.median(np.diff(w.time_s)))
+        rate = 1.0 / median(np.diff(w.time_s))
         if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
             raise ValueError(f"sample rate {rate:.3g} Hz read from the times is not usable (are times in seconds?)")
         from sensor.errors import InputError

@@ -20,7 +20,7 @@ import numpy as np
 from sensor.errors import InputError
 from sensor.files.csvread import Head, Source, line_of, read_head, read_numeric
 from sensor.files.validate import regularize, validate_samples
-from sensor.samples import Samples
+from sensor.samples import Samples, median
 from sensor.sources.phone_streams import Stream, merge_streams, phyphox_column
 
 # -- files -----------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ def _stream(files: _Files, base: str, cols: list[int], time_ns: bool = False) ->
 
 
 def _finish(where: str, s: Samples) -> Samples:
-    med = float(np.median(np.linalg.norm(s.acc, axis=1)))
+    med = median(np.linalg.norm(s.acc, axis=1))
     if med < 3.0:
         raise InputError(
             where,

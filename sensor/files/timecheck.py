@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sensor.errors import InputError
+from sensor.samples import median
 
 JITTER_PERIODS = 1.5  # a backward step up to 1.5 sample periods is arrival jitter
 MAX_PAUSE_S = 6 * 3600.0  # a longer hole is a clock error or two sessions in one file
@@ -25,7 +26,7 @@ def nominal_period(t: np.ndarray) -> float:
     """Median of the positive steps (ties and back-steps do not count)."""
     d = np.diff(t)
     d = d[d > 0]
-    return float(np.median(d)) if d.size else 0.0
+    return median(d) if d.size else 0.0
 
 
 def check_rate(rate: float, where: str | Path, csv_time: bool = True) -> None:

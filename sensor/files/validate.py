@@ -17,7 +17,7 @@ import numpy as np
 
 from sensor.errors import InputError
 from sensor.files.timecheck import JITTER_PERIODS, MAX_PAUSE_S, MAX_SPAN_S, check_rate, nominal_period
-from sensor.samples import STANDARD_GRAVITY, Samples
+from sensor.samples import STANDARD_GRAVITY, Samples, median, percentile
 
 Block = tuple[np.ndarray, np.ndarray]  # times (n,), channels (n, k)
 MAX_NAN_RUN = 2  # isolated blank rows are dropouts; longer runs mean broken data
@@ -182,12 +182,12 @@ def regularize(t: np.ndarray, x: np.ndarray, path: str | Path, lines: Callable[[
 
 def check_units(t: np.ndarray, x: np.ndarray, path: str | Path) -> None:
     """Catch the two common unit mistakes: acceleration in g, angular rate in deg/s."""
-    med = float(np.median(np.linalg.norm(x[:, :3], axis=1)))
+    med = median(np.linalg.norm(x[:, :3], axis=1))
     if 0.5 <= med <= 1.6:
         raise InputError(path, f"acceleration looks like g (median |acc| {med:.2f}); expected m/s² (×{STANDARD_GRAVITY})")
     if not 5.0 <= med <= 15.0:
         raise InputError(path, f"median |acc| is {med:.3g}; expected about 9.81 m/s² (specific force, gravity included)")
-    if float(np.percentile(np.linalg.norm(x[:, 3:], axis=1), 99.5)) > 25.0:
+    if percentile(np.linalg.norm(x[:, 3:], axis=1), 99.5) > 25.0:
         raise InputError(path, "angular rate looks like deg/s (values above 25); expected rad/s")
     if _gyro_to_tilt_ratio(t, x) > 8.0:
         raise InputError(path, "angular rate looks like deg/s (≈57× the rotation the accelerometer shows); expected rad/s")
@@ -197,7 +197,7 @@ def _gyro_to_tilt_ratio(t: np.ndarray, x: np.ndarray) -> float:
     """Median of (integrated |gyro|) / (change of gravity direction) between consecutive
     1-s blocks in which the tilt clearly changed: about 1 for rad/s, about 57 for deg/s."""
     n = len(t)
-    rate = 1.0 / float(np.median(np.diff(t)))
+    rate = 1.0 / median(np.diff(t))
     w = max(2, int(rate))
     if n < 3 * w:
         return 1.0
@@ -212,4 +212,4 @@ def _gyro_to_tilt_ratio(t: np.ndarray, x: np.ndarray) -> float:
     sel = tilt > math.radians(10)
     if sel.sum() < 3:
         return 1.0
-    return float(np.median(integ[sel] / tilt[sel]))
+    return median(integ[sel] / tilt[sel])

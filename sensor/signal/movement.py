@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sensor.samples import median as median  # bit-exact np.median, re-exported for the detector
+
 MINJERK_10_90 = 0.52  # fraction of a min-jerk movement between its 10 % and 90 % points
 MINJERK_50_90 = 0.26  # ... between its 50 % and 90 % points
 
@@ -127,14 +129,3 @@ class Trace:
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Views of the columns; valid until the next ``add``."""
         return tuple(b[: self.n] for b in self._bufs)
-
-
-def median(x: np.ndarray) -> float:
-    """``np.median`` of a 1-D float array, bit for bit, without its fixed cost (tens of
-    µs, which dominates on the few hundred samples of one movement)."""
-    s = np.sort(x)
-    n = s.size
-    if n == 0 or s[-1] != s[-1]:  # empty, or a NaN (sorted last): as np.median
-        return float(np.median(x))
-    h = n // 2
-    return float(s[h]) if n % 2 else float((s[h - 1] + s[h]) / 2)

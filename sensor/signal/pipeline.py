@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensor.events import Event, Gap, PostureChanged, Rep
-from sensor.samples import Samples
+from sensor.samples import Samples, median
 from sensor.settings import PipelineSettings
 from sensor.signal.detectors import ExcursionDetector
 from sensor.signal.orientation import Calibration, StandCalibrator, TiltFilter, row_norm
@@ -282,7 +282,7 @@ def nominal_rate_hz(time_s: np.ndarray) -> float:
     if time_s.size < 2:
         return 0.0
     dt = np.diff(time_s[: min(time_s.size, 20000)])
-    med = float(np.median(dt))
+    med = median(dt)
     if not (med > 0 and math.isfinite(med)):
         return 0.0
     return 1.0 / float(np.mean(dt[dt < 1.5 * med]))
