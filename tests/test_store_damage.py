@@ -63,6 +63,16 @@ def test_import_stores_damaged_blocks_and_an_unclean_end(tmp_path: Path) -> None
     flags = stored_flags(st, sid["recovered.htrec"])
     assert flags[:2] == (0, 1) and abs(flags[2] - secs) < 0.02  # the duration is what was recovered
     assert stored_flags(st, sid["whole.htrec"])[:2] == (0, 0)
+    # ... and `holdtrack history` says it per session (JSON fields, and a flag in the text).
+    from sensor.routine import Routine
+    from sensor.store.history import format_history, history
+
+    h = history(st, Routine())
+    by_id = {x["id"]: x for x in h["sessions"]}
+    assert by_id[sid["damaged.htrec"]]["damaged_blocks"] == blocks and not by_id[sid["damaged.htrec"]]["interrupted"]
+    assert by_id[sid["no-end.htrec"]]["interrupted"] and by_id[sid["whole.htrec"]]["damaged_blocks"] == 0
+    text = format_history(h)
+    assert f"{blocks} damaged block(s)" in text and text.count("interrupted") == 2
 
 
 def _app(data: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:

@@ -22,6 +22,8 @@ def session_json(r: queries.SessionRow) -> dict[str, Any]:
         "calibrated": r.calibrated,
         "duplicate_of": r.duplicate_of,
         "corrected": r.corrected,
+        "damaged_blocks": r.damaged_blocks,
+        "interrupted": r.interrupted,
         "bridge": {"reps": r.bridge_reps, "sets": r.bridge_sets, "sets_to_target": r.bridge_full_sets},
         "back_extension": {"reps": r.back_extension_reps, "sets": r.back_extension_sets, "sets_to_target": r.back_extension_full_sets},
         "side_plank": {
@@ -79,7 +81,13 @@ def format_history(obj: dict[str, Any]) -> str:
     for s in obj["sessions"]:
         flags = [
             f
-            for f, on in (("demo", s["demo"]), (f"duplicate of {s['duplicate_of']}", s["duplicate_of"]), ("corrected", s["corrected"]))
+            for f, on in (
+                ("demo", s["demo"]),
+                (f"duplicate of {s['duplicate_of']}", s["duplicate_of"]),
+                ("corrected", s["corrected"]),
+                (f"{s['damaged_blocks']} damaged block(s)", s["damaged_blocks"]),
+                ("interrupted", s["interrupted"]),
+            )
             if on
         ]
         met = [LABELS[ex] for ex in LABELS if s["outcomes"][ex]["to_target"]]

@@ -61,6 +61,8 @@ class SessionRow:
     duplicate_of: int | None = None  # the same samples as that session: not counted
     date_source: str = "recording"
     corrected: bool = False
+    damaged_blocks: int = 0  # recording blocks skipped for damage (what they held is missing)
+    interrupted: bool = False  # the recording ended without a clean stop
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # done / to target per routine part
 
     @property
@@ -150,6 +152,8 @@ def _row(s: Any, a: Analysis, counts: dict[int, int], routine: Routine, correcte
         duplicate_of=None if s["duplicate_of"] is None else int(s["duplicate_of"]),
         date_source=str(s["date_source"]),
         corrected=corrected,
+        damaged_blocks=int(s["damaged_blocks"]),
+        interrupted=bool(s["interrupted"]),
         outcomes=outcomes(a, routine, counts),
     )
 
