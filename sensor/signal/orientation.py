@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensor.samples import STANDARD_GRAVITY
+from sensor.settings import CalibrationSettings
 from sensor.signal.body import default_mounting, elevation_axis, mounting_from_standing
 from sensor.signal.iir import butter, lfilter, lfilter_zi
 
@@ -41,7 +42,8 @@ class Calibration:
 
 class StandCalibrator:
     """Finds the opening stand: ``still_s`` of stillness with gravity in the device's
-    back plane, beginning within ``start_within_s`` of the start of the stream.
+    back plane, beginning within ``start_within_s`` of the start of the stream (the numbers
+    are ``sensor.settings.CalibrationSettings``).
 
     Without a stand, the mean gravity direction of ``upright_s`` or more of being upright
     (walking to the mat counts) still gives the long axis, so postures and elevations work;
@@ -49,20 +51,13 @@ class StandCalibrator:
     contract asks (the walking mean is less certain than a still stand).
     """
 
-    def __init__(
-        self,
-        rate_hz: float,
-        still_s: float = 2.5,
-        window_s: float = 90.0,
-        upright_s: float = 3.0,
-        start_within_s: float = 10.0,
-        mount: str = "back",
-    ) -> None:
+    def __init__(self, rate_hz: float, settings: CalibrationSettings | None = None, mount: str = "back") -> None:
+        c = settings or CalibrationSettings()
         self.mount = mount
-        self.start_within_s = start_within_s
-        self.need = int(round(still_s * rate_hz))
-        self.need_upright = int(round(upright_s * rate_hz))
-        self.window_s = window_s
+        self.start_within_s = c.start_within_s
+        self.need = int(round(c.still_s * rate_hz))
+        self.need_upright = int(round(c.upright_s * rate_hz))
+        self.window_s = c.window_s
         self._run = 0
         self._sum_acc = np.zeros(3)
         self._sum_gyr = np.zeros(3)

@@ -61,8 +61,7 @@ class Pipeline:
         self._resampler = Resampler(s.grid_hz, s.max_gap_s)
         if s.mount not in MOUNTS:
             raise ValueError(f"unknown mount {s.mount!r}; expected one of {', '.join(MOUNTS)}")
-        c = s.calibration
-        self._calibrator = StandCalibrator(s.grid_hz, c.still_s, c.window_s, c.upright_s, c.start_within_s, mount=s.mount)
+        self._calibrator = StandCalibrator(s.grid_hz, s.calibration, mount=s.mount)
         self._tilt = TiltFilter(s.grid_hz, s.lp_hz, s.fusion_tau_s, mount=s.mount)
         self.calibration: Calibration | None = None
         if calibration is not None:
