@@ -22,6 +22,7 @@ from sensor.fake_bluez.sensor_sim import SensorSpec
 from sensor.fake_bluez.testing import assert_same_samples, delivered_samples, new_address, spec_for
 from sensor.recording import read_recording, write_recording
 from sensor.samples import Samples
+from sensor.settings import PipelineSettings
 from sensor.stream import Header
 
 CLI = [sys.executable, "-m", "sensor.cli"]  # the `holdtrack` command
@@ -80,6 +81,18 @@ def test_record_picks_the_only_sensor_and_summarises(one_sensor: FakeBluezProces
     assert 2.9 <= rec.samples.time_s[-1] - rec.samples.time_s[0] <= 3.2
     assert np.all(np.diff(rec.samples.time_s) > 0)
     assert any("link" in n for n in rec.notes)
+
+
+def test_record_takes_a_ble_source_spec_and_keeps_the_session_settings(one_sensor: FakeBluezProcess, tmp_path: Path) -> None:
+    out = tmp_path / "spec.htrec"
+    proc = _run(["record", "--source", f"ble:{ONLY.address}", "--out", str(out), "--duration", "2"], one_sensor.env())
+    assert proc.returncode == 0, proc.stderr
+    assert f"connected to {ONLY.name}" in proc.stdout and "session: " in proc.stdout
+    rec = read_recording(out)
+    assert rec.complete and rec.header.source == "ble" and rec.header.device["address"] == ONLY.address
+    # The settings the session was stamped and analysed with travel with it.
+    assert rec.header.settings is not None
+    assert PipelineSettings.from_json(rec.header.settings) == PipelineSettings()
 
 
 def test_record_with_several_sensors_asks_which(all_profiles: tuple[FakeBluezProcess, list[SensorSpec]], tmp_path: Path) -> None:

@@ -113,7 +113,10 @@ async def _open_source(args: argparse.Namespace, clock: Any) -> Any:
     from sensor.sources import make_source
 
     if args.source:
-        source = make_source(args.source, **({"speed": args.speed} if args.speed is not None else {}))
+        options: dict[str, Any] = {"speed": args.speed} if args.speed is not None else {}
+        if args.source.strip().lower().startswith("ble:"):
+            options = {"rate_hz": args.rate, "clock": clock}  # a sensor is stamped with the session's clock settings
+        source = make_source(args.source, **options)
     elif args.phone_push is not None:
         source = make_source(f"phone-push:{args.phone_push}")
     else:
