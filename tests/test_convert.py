@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sensor.analyze import analyze_path
+from sensor.cli import main
 from sensor.files.inputs import read_generic_csv, read_samples, write_generic_csv
 from sensor.samples import Samples
 from tests.conftest import sim
+from tests.test_vectors import VECTORS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,3 +51,38 @@ def test_a_bad_input_leaves_nothing_behind(tmp_path: Path) -> None:
     r = cli("convert", str(src), str(tmp_path / "out.htrec"))
     assert r.returncode == 2 and "row 40002: time goes backwards" in r.stderr and r.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]  # no output, no temporary file
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "phyphox/simple_experiment_ios_1.1.16_tab",
+        "phyphox/custom_experiment_bus_to_home.zip",  # logged at 5 Hz
+        "phyphox/excel_export_walking.xls",  # 5 Hz too
+        "sensor_logger/ios_1.10.4_2022-09-16_11-15-46.zip",
+        "sensor_logger/android_1.60_bom",
+        "witmotion/app_export_moving_head4000.txt",
+    ],
+)
+def test_real_exports_convert_into_recordings_that_analyse_the_same(path: str, tmp_path: Path) -> None:
+    """What a reader accepts, the recording made of it must be read back without complaint
+    (the bounds on times and rates are one set for every reader)."""
+    src = VECTORS / path
+    out = tmp_path / "out.htrec"
+    assert main(["convert", str(src), str(out)]) == 0
+    a, b = analyze_path(src).to_json(), analyze_path(out).to_json()
+    a.pop("source"), b.pop("source")  # the tag says where the samples came from
+    assert a == b and a["duration_s"] > 3
+
+
+def test_a_long_pause_the_csv_reader_accepts_converts_and_reads_back(tmp_path: Path) -> None:
+    s = sim(3, short=True, rate_hz=50.0).samples
+    half = len(s) // 2
+    t = s.time_s.copy()
+    t[half:] += 2 * 3600.0  # the wearer left for two hours (a pause of at most MAX_PAUSE_S)
+    src = tmp_path / "pause.csv"
+    write_generic_csv(src, Samples(t, s.imu))
+    out = tmp_path / "pause.htrec"
+    assert main(["convert", str(src), str(out)]) == 0
+    a, b = analyze_path(src).to_json(), analyze_path(out).to_json()
+    assert a == b and a["duration_s"] > 7200 and len(a["gaps"]) == 1

@@ -18,7 +18,7 @@ import sensor.files.validate as validate
 from sensor.analyze import analyze_path, analyze_samples
 from sensor.errors import InputError
 from sensor.files.inputs import iter_generic_csv, read_generic_csv, read_samples, write_generic_csv
-from sensor.files.timecheck import MAX_PAUSE_S
+from sensor.files.limits import MAX_PAUSE_S
 from sensor.samples import Samples
 from tests.conftest import sim
 

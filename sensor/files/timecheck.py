@@ -4,7 +4,7 @@ Loggers that stamp samples on arrival (BLE batches, phone sensor queues) write t
 backward steps; those are re-spaced silently (``sensor.files.validate``). Anything else that cannot
 be a workout recording is refused in one line naming the row: a backward step of more than
 ``JITTER_PERIODS`` sample periods, a forward jump beyond ``MAX_PAUSE_S``, a span beyond
-``MAX_SPAN_S``, a rate outside ``MIN_RATE_HZ``..``MAX_RATE_HZ``.
+``MAX_SESSION_S``, a rate outside ``MIN_RATE_HZ``..``MAX_RATE_HZ``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from sensor.errors import InputError
+from sensor.files.limits import MAX_PAUSE_S as MAX_PAUSE_S
+from sensor.files.limits import MAX_RATE_HZ, MIN_RATE_HZ
+from sensor.files.limits import MAX_SESSION_S as MAX_SESSION_S
 from sensor.samples import median
 
 JITTER_PERIODS = 1.5  # a backward step up to 1.5 sample periods is arrival jitter
-MAX_PAUSE_S = 6 * 3600.0  # a longer hole is a clock error or two sessions in one file
-MAX_SPAN_S = 24 * 3600.0  # one session is at most a day
-MIN_RATE_HZ, MAX_RATE_HZ = 4.0, 2000.0  # phyphox custom experiments can log at 5 Hz
 
 
 def nominal_period(t: np.ndarray) -> float:

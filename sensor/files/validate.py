@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from sensor.errors import InputError
-from sensor.files.timecheck import JITTER_PERIODS, MAX_PAUSE_S, MAX_SPAN_S, check_rate, nominal_period
+from sensor.files.limits import MAX_PAUSE_S, MAX_SESSION_S
+from sensor.files.timecheck import JITTER_PERIODS, check_rate, nominal_period
 from sensor.samples import STANDARD_GRAVITY, Samples, median, percentile
 
 Block = tuple[np.ndarray, np.ndarray]  # times (n,), channels (n, k)
@@ -111,10 +112,10 @@ class SampleChecker:
                 "pause: a clock error, or two sessions in one file (split it)",
                 row=line(base + int(good[i])),
             )
-        if len(tg) and float(top[-1]) - self._first > MAX_SPAN_S:
-            i = int(np.flatnonzero(top[1:] - self._first > MAX_SPAN_S)[0])
+        if len(tg) and float(top[-1]) - self._first > MAX_SESSION_S:
+            i = int(np.flatnonzero(top[1:] - self._first > MAX_SESSION_S)[0])
             raise InputError(
-                where, f"spans more than {MAX_SPAN_S / 3600:.0f} h; one session is at most that long", row=line(base + int(good[i]))
+                where, f"spans more than {MAX_SESSION_S / 3600:.0f} h; one session is at most that long", row=line(base + int(good[i]))
             )
         advance = behind < 0
         anchors = np.flatnonzero(advance)
