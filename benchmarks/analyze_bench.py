@@ -127,7 +127,7 @@ def breakdown(path: Path, hours: float) -> None:
     def front() -> None:
         r, tf = Resampler(50.0, 1.0), TiltFilter(50.0)
         for i in range(0, len(samples), 8192):
-            t, x, filled, _ = r.feed(samples[i : i + 8192])
+            t, x, filled, _, _ = r.feed(samples[i : i + 8192])
             if t.size:
                 up, _, elev = tf.feed(x, filled)
                 np.degrees(elev)

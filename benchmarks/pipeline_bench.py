@@ -160,7 +160,7 @@ def accuracy() -> None:
         cal = p.calibration
         assert cal is not None and sim.true_up_device is not None, "the simulated session starts with a stand"
         r = Resampler(50.0, 1.0)
-        tg, xg, filled, _ = r.feed(s)
+        tg, xg, filled, _, _ = r.feed(s)
         tf = TiltFilter(50.0)
         tf.calibrate(cal)
         t0 = time.perf_counter()

@@ -44,3 +44,6 @@ class DetectorSettings:
     settle_turn_deg: float = 1.5  # the gravity direction may turn this much over the settle window
     rep_timeout_s: float = 15.0
     off_axis_frac: float = 0.6
+    # A rep turns the pelvis: the gyro must see at least this fraction of the rise and of the
+    # fall in elevation (a vehicle braking or a stride tilts the accelerometer, not the pelvis).
+    rep_min_turn_frac: float = 0.5

@@ -55,7 +55,7 @@ class ExcursionDetector:
         self.recorder: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self.posture = -1
         self.base: float | None = None
-        # The last seconds of rest, in pieces: t, e, base, up(3), body rates(3), |f|, quiet.
+        # The last seconds of rest, in pieces: t, e, base, up(3), body rates(3), |f|, quiet, span.
         self._hist: list[tuple[np.ndarray, ...]] = []
         self._hist_n = 0
         self._keep = int(settings.history_s * rate_hz)
@@ -116,10 +116,13 @@ class ExcursionDetector:
         return self._hold
 
     # -- feeding -------------------------------------------------------------------
-    def feed(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, raw: np.ndarray, acc_norm: np.ndarray) -> list[Event]:
+    def feed(
+        self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, raw: np.ndarray, acc_norm: np.ndarray, span: np.ndarray
+    ) -> list[Event]:
         """Grid samples of one confirmed-posture segment; e in degrees; ``raw`` is the
         instantaneous posture, which leaves the confirmed one when the wearer rolls;
-        ``acc_norm`` is |specific force| in m/s²."""
+        ``acc_norm`` is |specific force| in m/s²; ``span`` the seconds between the samples
+        each point was interpolated from (long across a dropout: the gyro is a guess there)."""
         events: list[Event] = []
         if t.size == 0:
             return events
@@ -150,10 +153,10 @@ class ExcursionDetector:
             # (the window doubles while nothing happens in it).
             lim = min(limit, k + win)
             if self._trace is None:
-                k2 = self._feed_rest(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], k)
+                k2 = self._feed_rest(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], k)
             else:
                 state, frozen = (STATE_HOLD if self._hold is not None else STATE_EXCURSION), self._frozen
-                k2, ev = self._feed_active(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], k)
+                k2, ev = self._feed_active(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], k)
                 self._record(t[k:k2], frozen, state)
                 events.extend(ev)
             win = 2 * win if k2 == lim else WINDOW
@@ -196,7 +199,9 @@ class ExcursionDetector:
             return self.s.backext_start_deg
         return self.s.side_start_deg
 
-    def _feed_rest(self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, k: int) -> int:
+    def _feed_rest(
+        self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, span: np.ndarray, k: int
+    ) -> int:
         seg, q = e[k:], quiet[k:]
         qf = q.astype(np.float64)
         if self.base is None:
@@ -204,7 +209,7 @@ class ExcursionDetector:
             first = first_true(q)
             stop = k + first if first >= 0 else t.size
             # Samples before it have no rest level, wherever the chunk began.
-            self._push_hist(t[k:stop], seg[: stop - k], seg[: stop - k], up[k:stop], gyr[k:stop], fn[k:stop], qf[: stop - k])
+            self._push_hist(t[k:stop], seg[: stop - k], seg[: stop - k], up[k:stop], gyr[k:stop], fn[k:stop], qf[: stop - k], span[k:stop])
             self._record(t[k:stop], None, STATE_REST)
             if first < 0:
                 return t.size
@@ -224,11 +229,11 @@ class ExcursionDetector:
             h = first_true(self.sign * dev > self._start_thr())
         if h < 0:
             self.base = float(base[-1])
-            self._push_hist(t[k:], seg, base, up[k:], gyr[k:], fn[k:], qf)
+            self._push_hist(t[k:], seg, base, up[k:], gyr[k:], fn[k:], qf, span[k:])
             self._record(t[k:], base, STATE_REST)
             return t.size
         self._dir = float(np.sign(dev[h])) if self.posture == PRONE else self.sign
-        self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[:h])
+        self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[:h], span[k : k + h])
         self._record(t[k : k + h], base[:h], STATE_REST)
         # Freeze the rest level from before the movement began (0.5 s back).
         hist = self._history()
@@ -249,7 +254,7 @@ class ExcursionDetector:
         return k + h
 
     def _feed_active(
-        self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, k: int
+        self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, span: np.ndarray, k: int
     ) -> tuple[int, list[Event]]:
         events: list[Event] = []
         assert self._trace is not None
@@ -265,7 +270,13 @@ class ExcursionDetector:
                 stop, timed_out = first_true(t[k : k + stop] - self._t0 > timeout), True
         take = stop + (1 if end >= 0 and not timed_out and stop < d.size else 0)
         self._trace.add(
-            t[k : k + take], d[:take], up[k : k + take], gyr[k : k + take], fn[k : k + take], quiet[k : k + take].astype(np.float64)
+            t[k : k + take],
+            d[:take],
+            up[k : k + take],
+            gyr[k : k + take],
+            fn[k : k + take],
+            quiet[k : k + take].astype(np.float64),
+            span[k : k + take],
         )
         if take:
             self._peak = float(run_peak[take - 1])
@@ -313,7 +324,7 @@ class ExcursionDetector:
 
     def _try_confirm_hold(self) -> HoldStarted | None:
         assert self._trace is not None and self._settle is not None
-        t, d, up, _, fn, q = self._trace.arrays()
+        t, d, up, _, fn, q, _ = self._trace.arrays()
         i = self._settle.find(t, d, up, fn, q)
         if i < 0:
             return None
@@ -331,7 +342,7 @@ class ExcursionDetector:
         """(sway, tremor, sag) of the hold in progress, once it has lasted a second."""
         if self._hold is None or self._trace is None:
             return None
-        t, d, up, gyr, _, _ = self._trace.arrays()
+        t, d, up, gyr, _, _, _ = self._trace.arrays()
         m = t >= self._hold.start_s + 0.5
         if m.sum() < int(self.rate_hz):
             return None
@@ -343,7 +354,7 @@ class ExcursionDetector:
         if self._trace is None or self._hold is None:
             self._hold = None
             return []
-        t, d, up, gyr, _, _ = self._trace.arrays()
+        t, d, up, gyr, _, _, _ = self._trace.arrays()
         ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba)
         self._hold = None
         self._trace = None
@@ -352,12 +363,12 @@ class ExcursionDetector:
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
         assert self._trace is not None
-        t, d, up, gyr, _, q = self._trace.arrays()
+        t, d, up, gyr, _, q, span = self._trace.arrays()
         if self._hold is not None:
             ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba)
             self._hold = None
             return [ev] if ev.duration_s >= self.s.hold_min_s else []
-        rep = classify_rep(t, d, up, self.posture, self.s)
+        rep = classify_rep(t, d, up, gyr, span, self._dir, self.posture, self.s)
         return [rep] if rep is not None else []
 
     def finish(self, t_end: float) -> list[Event]:

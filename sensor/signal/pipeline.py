@@ -122,20 +122,20 @@ class Pipeline:
             return []
         samples = self._pending[0] if len(self._pending) == 1 else Samples.concat(self._pending)
         self._pending = []
-        t, x, filled, gaps = self._resampler.feed(samples)
+        t, x, filled, gaps, span = self._resampler.feed(samples)
         self.status.gaps += len(gaps)
         events: list[Event] = []
         # Events leave in stream order: a gap before what follows it.
         a = 0
         for g in gaps:
             b = int(np.searchsorted(t, g.end_s))
-            events.extend(self._run(t[a:b], x[a:b], filled[a:b]))
+            events.extend(self._run(t[a:b], x[a:b], filled[a:b], span[a:b]))
             events.append(g)
             a = b
-        events.extend(self._run(t[a:], x[a:], filled[a:]))
+        events.extend(self._run(t[a:], x[a:], filled[a:], span[a:]))
         return events
 
-    def _run(self, t: np.ndarray, x: np.ndarray, filled: np.ndarray) -> list[Event]:
+    def _run(self, t: np.ndarray, x: np.ndarray, filled: np.ndarray, span: np.ndarray) -> list[Event]:
         if t.size == 0:
             return []
         events: list[Event] = []
@@ -144,15 +144,15 @@ class Pipeline:
             if cal is not None:
                 # Everything from the end of the stand on is seen in the body frame.
                 i = int(np.searchsorted(t, cal.at_s, side="right"))
-                events.extend(self._process(t[:i], x[:i], filled[:i]))
+                events.extend(self._process(t[:i], x[:i], filled[:i], span[:i]))
                 self._apply_calibration(cal)
                 self._detector.calibrated = cal.from_stand
                 self.status.calibrated = cal.from_stand
-                t, x, filled = t[i:], x[i:], filled[i:]
-        events.extend(self._process(t, x, filled))
+                t, x, filled, span = t[i:], x[i:], filled[i:], span[i:]
+        events.extend(self._process(t, x, filled, span))
         return events
 
-    def _process(self, t: np.ndarray, x: np.ndarray, filled: np.ndarray) -> list[Event]:
+    def _process(self, t: np.ndarray, x: np.ndarray, filled: np.ndarray, span: np.ndarray) -> list[Event]:
         if t.size == 0:
             return []
         events: list[Event] = []
@@ -190,7 +190,7 @@ class Pipeline:
             if p != self._detector.posture:
                 events.extend(self._detector.set_posture(p, float(t[a])))
                 events.append(PostureChanged(POSTURES[p], float(t[a])))
-            events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], gyr[a:b], raw[a:b], acc_norm[a:b]))
+            events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], gyr[a:b], raw[a:b], acc_norm[a:b], span[a:b]))
         self._posture = int(confirmed[-1])
         if self.settings.keep_signals:
             self._signals.append((t, e_deg, confirmed))

@@ -13,16 +13,27 @@ import numpy as np
 
 from sensor.events import Rep
 from sensor.signal.detector_settings import DetectorSettings
-from sensor.signal.movement import fall_times, median, rise_times
+from sensor.signal.movement import fall_times, median, rise_times, turn_seen
 from sensor.signal.posture import PRONE, SUPINE
 
 _LEFT_RIGHT = np.array([1.0, 0.0, 0.0])  # the body axis a bridge or back extension turns about
 
 
-def classify_rep(t: np.ndarray, d: np.ndarray, up: np.ndarray, posture: int, s: DetectorSettings) -> Rep | None:
+def classify_rep(
+    t: np.ndarray,
+    d: np.ndarray,
+    up: np.ndarray,
+    gyr: np.ndarray,
+    span: np.ndarray,
+    direction: float,
+    posture: int,
+    s: DetectorSettings,
+) -> Rep | None:
     """The rep an excursion that fell back below its end threshold was, or None.
-    ``d`` is the elevation away from rest (degrees, positive the way the exercise moves);
-    the last sample is where it fell back (the rep's detection time)."""
+    ``d`` is the elevation away from rest (degrees, positive the way the exercise moves:
+    ``direction`` times the elevation); ``gyr`` the body rates (rad/s); ``span`` where the
+    gyro was sampled (see ``turn_seen``); the last sample is where it fell back (the rep's
+    detection time)."""
     peak = float(d.max())
     if posture == SUPINE:
         if peak < s.bridge_min_peak_deg:
@@ -49,6 +60,8 @@ def classify_rep(t: np.ndarray, d: np.ndarray, up: np.ndarray, posture: int, s: 
         and max(top_start - start, end - top_end) <= s.backext_max_move_s
     ):
         return None  # too quick to be a lift and a lowering, or a new pose held a while
+    if not _turned(t, d, up, gyr, span, direction, np.searchsorted(t, [start, top_start, top_end, end]), s.rep_min_turn_frac):
+        return None
     # A real rep turns the pelvis about its left-right axis; a fidget rolls it too.
     i0 = int(np.searchsorted(t, start))
     off = np.degrees(np.max(np.abs((up[i0:] - up[min(i0, up.shape[0] - 1)]) @ _LEFT_RIGHT)))
@@ -62,3 +75,22 @@ def classify_rep(t: np.ndarray, d: np.ndarray, up: np.ndarray, posture: int, s: 
         detected_at_s=round(float(t[-1]), 3),
         peak_deg=round(peak, 2),
     )
+
+
+def _turned(
+    t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, span: np.ndarray, direction: float, idx: np.ndarray, frac: float
+) -> bool:
+    """Were the rise and the fall turns of the pelvis? The gyro must see at least ``frac`` of
+    each change of elevation: a vehicle braking or a stride tilts the accelerometer (and the
+    elevation fused from it) without turning anything. Not judged without a gyroscope (a
+    stream of zeros, the Polar H10) or where dropouts hide most of a movement."""
+    i_s, i_ts, i_te, i_e = np.minimum(idx, t.size - 1).tolist()
+    if not np.any(gyr[i_s : i_e + 1]):
+        return True
+    usual = median(span)  # the excursion and the seconds of rest before it: dropouts are rare
+    for a, b in ((i_s, i_ts), (i_te, i_e)):
+        turned, change = turn_seen(t, d, up, gyr, span, usual, a, b)
+        whole = float(d[b] - d[a])
+        if abs(change) >= 0.5 * abs(whole) and direction * turned * np.sign(change) < frac * abs(change):
+            return False
+    return True

@@ -31,11 +31,12 @@ class Resampler:
         self._x_prev: np.ndarray | None = None
         self._k_next = 0  # index of the next grid point to produce
 
-    def feed(self, s: Samples) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Gap]]:
+    def feed(self, s: Samples) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Gap], np.ndarray]:
         """Return grid times (m,), values (m, 6) float64, a mask of points bridged over a
-        dropout longer than ``hole_s`` (their gyro values are guesses), and the gaps found."""
+        dropout longer than ``hole_s`` (their gyro values are guesses), the gaps found, and
+        each point's span: seconds between the two samples it was interpolated from."""
         if len(s) == 0:
-            return np.empty(0), np.empty((0, 6)), np.empty(0, bool), []
+            return np.empty(0), np.empty((0, 6)), np.empty(0, bool), [], np.empty(0)
         # Interpolation reads float32 samples; only the (usually fewer) grid points are
         # made float64.
         if self._t_prev is None:
@@ -73,16 +74,19 @@ class Resampler:
                 w = np.clip((g - t0) / (t1 - t0), 0.0, 1.0)[:, None]
                 x0 = x[idx].astype(np.float64)
                 out = x0 + (x[idx + 1] - x0) * w
-                filled = (t1 - t0) > self.hole_s
+                span = t1 - t0
+                filled = span > self.hole_s
             else:
                 out = np.repeat(x[:1].astype(np.float64), g.size, axis=0)
+                span = np.zeros(g.size)
                 filled = np.zeros(g.size, bool)
             self._k_next = int(grid_k[-1]) + 1
         else:
             out = np.empty((0, 6))
+            span = np.empty(0)
             filled = np.empty(0, bool)
         if big.size:  # never fill the hole later, even if no point after it was due yet
             self._k_next = max(self._k_next, math.ceil(t[big[-1] + 1] * self.rate_hz - 1e-9))
         self._t_prev = float(t[-1])
         self._x_prev = x[-1].copy()
-        return g, out, filled, gaps
+        return g, out, filled, gaps, span
