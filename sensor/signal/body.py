@@ -22,15 +22,16 @@ UP_SIDE_LEFT = np.array([1.0, 0.0, 0.0])  # lying on the left side: the right si
 UP_SIDE_RIGHT = np.array([-1.0, 0.0, 0.0])
 
 
-def elevation_axis(up: np.ndarray) -> np.ndarray:
-    """The body axis about which a positive rotation raises the superior (head) end.
-
-    It is ``y × up`` normalised: for an ``up`` perpendicular to y, rotating y about it
-    turns y toward ``up``. Works on (3,) or (n, 3).
-    """
-    k = np.stack([up[..., 2], np.zeros_like(up[..., 0]), -up[..., 0]], axis=-1)
-    axis: np.ndarray = k / np.sqrt(np.sum(k * k, axis=-1, keepdims=True))
-    return axis
+def elevation_rate(up: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+    """Body rate (rad/s) about the axis whose positive rotation raises the superior (head)
+    end, per row: ``gyr`` dotted with ``y × up`` normalised, i.e. ``(uz, 0, -ux) / n``.
+    Zero where the long axis is within ~12° of vertical (``|(ux, uz)| <= 0.2``), where
+    that axis is not defined well."""
+    ux, uz = up[:, 0], up[:, 2]
+    level = np.hypot(ux, uz) > 0.2
+    n = np.sqrt(np.where(level, uz * uz + ux * ux, 1.0))
+    rate: np.ndarray = np.where(level, gyr[:, 0] * (uz / n) + gyr[:, 2] * -(ux / n), 0.0)
+    return rate
 
 
 def elevation_deg(up: np.ndarray) -> np.ndarray:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sensor.samples import median as median
-from sensor.signal.body import elevation_axis  # bit-exact np.median, re-exported for the detector
+from sensor.samples import median as median  # bit-exact np.median, re-exported for the detector
 
 MINJERK_10_90 = 0.52  # fraction of a min-jerk movement between its 10 % and 90 % points
 MINJERK_50_90 = 0.26  # ... between its 50 % and 90 % points
@@ -77,22 +76,6 @@ def still_before(t: np.ndarray, quiet: np.ndarray, t0: float, window_s: float, r
     runlen = idx - last_break
     ok = np.flatnonzero(runlen >= run)
     return a + int(ok[-1]) - run + 1 if ok.size else a
-
-
-def turn_seen(
-    t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, span: np.ndarray, usual_span: float, i0: int, i1: int
-) -> tuple[float, float]:
-    """(degrees the gyro saw the pelvis turn about its elevation axis, change of ``d``) from
-    sample i0 to i1, both over the same steps: those where the gyro was sampled at its own
-    rate (``span``, the seconds between the samples a point was interpolated from, at most
-    2.5 times ``usual_span``); across a dropout the interpolated gyro is a guess."""
-    if i1 <= i0:
-        return 0.0, 0.0
-    trusted = span[i0 : i1 + 1] <= max(0.1, 2.5 * usual_span)
-    ok = trusted[1:] & trusted[:-1]
-    rate = np.einsum("ij,ij->i", gyr[i0 : i1 + 1], elevation_axis(up[i0 : i1 + 1]))
-    turned = np.degrees(0.5 * (rate[1:] + rate[:-1]) * np.diff(t[i0 : i1 + 1]))
-    return float(np.sum(turned[ok])), float(np.sum(np.diff(d[i0 : i1 + 1])[ok]))
 
 
 def lift_m(t: np.ndarray, acc_norm: np.ndarray, i0: int, i1: int) -> float:

@@ -14,7 +14,7 @@ import numpy as np
 
 from sensor.samples import STANDARD_GRAVITY
 from sensor.settings import CalibrationSettings
-from sensor.signal.body import default_mounting, elevation_axis, mounting_from_standing
+from sensor.signal.body import default_mounting, elevation_rate, mounting_from_standing
 from sensor.signal.iir import butter, lfilter, lfilter_zi
 
 
@@ -159,9 +159,7 @@ class TiltFilter:
         # horizontal axis perpendicular to the body's long axis: a first-order
         # complementary filter fuses them without the accelerometer low-pass lag.
         e_acc = np.arcsin(np.clip(acc[:, 1] / row_norm(acc), -1.0, 1.0))
-        horiz = np.hypot(up[:, 0], up[:, 2])
-        k = elevation_axis(np.where(horiz[:, None] > 0.2, up, np.array([0.0, 0.0, 1.0])))
-        e_rate = np.where(horiz > 0.2, np.einsum("ij,ij->i", gyr, k), 0.0)
+        e_rate = elevation_rate(up, gyr)
         if filled.any():
             # Across a dropout the interpolated gyro is a guess (integrating it invents
             # rotation); there the accelerometer's own change of elevation is used.

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from sensor.events import Rep
+from sensor.signal.body import elevation_rate
 from sensor.signal.detector_settings import DetectorSettings
-from sensor.signal.movement import fall_times, median, rise_times, turn_seen
+from sensor.signal.movement import fall_times, median, rise_times
 from sensor.signal.posture import PRONE, SUPINE
 
 _LEFT_RIGHT = np.array([1.0, 0.0, 0.0])  # the body axis a bridge or back extension turns about
@@ -82,15 +83,25 @@ def _turned(
 ) -> bool:
     """Were the rise and the fall turns of the pelvis? The gyro must see at least ``frac`` of
     each change of elevation: a vehicle braking or a stride tilts the accelerometer (and the
-    elevation fused from it) without turning anything. Not judged without a gyroscope (a
-    stream of zeros, the Polar H10) or where dropouts hide most of a movement."""
+    elevation fused from it) without turning anything. Both are summed over the same steps:
+    those where the gyro was sampled at its own rate (``span``, the seconds between the
+    samples a point was interpolated from, at most 2.5 times its usual value), since across
+    a dropout the interpolated gyro is a guess. Not judged without a gyroscope (a stream of
+    zeros, the Polar H10) or where dropouts hide most of a movement."""
     i_s, i_ts, i_te, i_e = np.minimum(idx, t.size - 1).tolist()
-    if not np.any(gyr[i_s : i_e + 1]):
+    g = gyr[i_s : i_e + 1]
+    if i_e <= i_s or not g.any():
         return True
-    usual = median(span)  # the excursion and the seconds of rest before it: dropouts are rare
-    for a, b in ((i_s, i_ts), (i_te, i_e)):
-        turned, change = turn_seen(t, d, up, gyr, span, usual, a, b)
-        whole = float(d[b] - d[a])
-        if abs(change) >= 0.5 * abs(whole) and direction * turned * np.sign(change) < frac * abs(change):
+    rate = elevation_rate(up[i_s : i_e + 1], g)
+    turned = np.degrees(0.5 * (rate[1:] + rate[:-1]) * np.diff(t[i_s : i_e + 1]))
+    change = np.diff(d[i_s : i_e + 1])
+    sp = span[i_s : i_e + 1]
+    if sp.max() > 0.1:  # a dropout somewhere (or a slow sensor): leave out the guessed steps
+        trusted = sp <= max(0.1, 2.5 * median(span))  # the whole trace: dropouts are rare
+        ok = trusted[1:] & trusted[:-1]
+        turned, change = np.where(ok, turned, 0.0), np.where(ok, change, 0.0)
+    for a, b in ((0, i_ts - i_s), (i_te - i_s, i_e - i_s)):
+        seen, moved = float(np.sum(turned[a:b])), float(np.sum(change[a:b]))
+        if abs(moved) >= 0.5 * abs(float(d[i_s + b] - d[i_s + a])) and direction * seen * np.sign(moved) < frac * abs(moved):
             return False
     return True

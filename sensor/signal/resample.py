@@ -39,14 +39,16 @@ class Resampler:
             return np.empty(0), np.empty((0, 6)), np.empty(0, bool), [], np.empty(0)
         # Interpolation reads float32 samples; only the (usually fewer) grid points are
         # made float64.
+        # ``t`` starts with the last sample of the previous chunk when there is one (``lead``
+        # = 1); its values are not copied in front of the chunk's: ``_rows`` picks them.
+        x = s.imu
         if self._t_prev is None:
             t = s.time_s
-            x = s.imu
+            lead = 0
             self._k_next = math.ceil(t[0] * self.rate_hz - 1e-9)
         else:
             t = np.concatenate(([self._t_prev], s.time_s))
-            assert self._x_prev is not None  # set together with _t_prev
-            x = np.concatenate((self._x_prev[None, :], s.imu))
+            lead = 1
         gaps: list[Gap] = []
         dts = np.diff(t)
         big = np.flatnonzero(dts > self.max_gap_s)
@@ -72,11 +74,11 @@ class Resampler:
             if len(t) > 1:
                 t0, t1 = t[idx], t[idx + 1]
                 w = np.clip((g - t0) / (t1 - t0), 0.0, 1.0)[:, None]
-                x0 = x[idx].astype(np.float64)
-                out = x0 + (x[idx + 1] - x0) * w
+                x0 = self._rows(x, idx - lead)
+                out = x0 + (x[idx + 1 - lead] - x0) * w
                 span = t1 - t0
                 filled = span > self.hole_s
-            else:
+            else:  # one sample in all (the first chunk's only one)
                 out = np.repeat(x[:1].astype(np.float64), g.size, axis=0)
                 span = np.zeros(g.size)
                 filled = np.zeros(g.size, bool)
@@ -90,3 +92,11 @@ class Resampler:
         self._t_prev = float(t[-1])
         self._x_prev = x[-1].copy()
         return g, out, filled, gaps, span
+
+    def _rows(self, x: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Rows ``j`` of this chunk's values as float64, row -1 being the previous chunk's last."""
+        rows = x[np.maximum(j, 0)].astype(np.float64)
+        if j.size and j[0] < 0:  # j is sorted: only the first points can reach back
+            assert self._x_prev is not None  # set together with _t_prev
+            rows[j < 0] = self._x_prev
+        return rows
