@@ -95,7 +95,7 @@ class Resampler:
 
     def _rows(self, x: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Rows ``j`` of this chunk's values as float64, row -1 being the previous chunk's last."""
-        rows = x[np.maximum(j, 0)].astype(np.float64)
+        rows: np.ndarray = x[np.maximum(j, 0)].astype(np.float64)
         if j.size and j[0] < 0:  # j is sorted: only the first points can reach back
             assert self._x_prev is not None  # set together with _t_prev
             rows[j < 0] = self._x_prev
