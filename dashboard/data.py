@@ -97,13 +97,13 @@ def detail(session_id: int) -> queries.SessionDetail | None:
 
 
 def recordings() -> list[tuple[str, Path]]:
-    """Recordings that can be replayed: (label, path), the store's sessions first, then
-    the bundled samples not imported."""
+    """Files that can be replayed (recordings, CSVs, phone exports): (label, path), the
+    store's sessions first, then the bundled samples not imported."""
     from sensor.sim.demo import sample_recordings
 
     out: list[tuple[str, Path]] = []
     for sid, day, path, demo in queries.recording_paths(store()):
-        if Path(path).exists():
+        if Path(path).is_file():
             out.append((f"Session {sid} · {day}{' · demo' if demo else ''}", Path(path)))
     for p in sample_recordings():
         out.append((f"Sample recording · {p.stem}", p))

@@ -193,9 +193,18 @@ def test_live_page_runs_the_simulated_wearer_and_saves_the_session(data: dict[st
 
 
 @pytest.mark.slow
-def test_replay_page_counts_every_rep_of_the_recording(data: dict[str, object]) -> None:
+@pytest.mark.parametrize("kind", ["htrec", "csv"])
+def test_replay_page_counts_every_rep_of_the_recording(data: dict[str, object], kind: str) -> None:
+    """A session imported from a recording or from a CSV (or a phone export) replays alike."""
     st: Store = data["store"]  # type: ignore[assignment]
     rec = sim_recording(data["dir"], 21)  # type: ignore[arg-type]
+    if kind == "csv":
+        from sensor.files.inputs import read_samples, write_generic_csv
+
+        csv_path = rec.with_suffix(".csv")
+        write_generic_csv(csv_path, read_samples(rec)[1])
+        rec.unlink()
+        rec = csv_path
     expected = len(analyze_path(rec).reps)
     sid = importer.import_paths(st, [rec]).results[0].session_id
     at = app()

@@ -193,9 +193,9 @@ def test_replay_checks_speed_and_file(tmp_path: Path) -> None:
             ReplaySource(path, speed=bad)
     junk = tmp_path / "junk.htrec"
     junk.write_bytes(b"nope")
-    from sensor.errors import RecordingError
+    from sensor.errors import InputError
 
-    with pytest.raises(RecordingError, match="bad magic"):
+    with pytest.raises(InputError, match="bad magic"):  # what analyze says of it
         ReplaySource(junk)
 
 

@@ -30,12 +30,12 @@ if not recs:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _span(path: str, mtime: float) -> tuple[float, float]:
-    """First and last sample time of a recording (for the position slider)."""
-    from sensor.recording import RecordingReader
+    """First and last sample time of a recording, CSV or phone export (for the position slider)."""
+    from sensor.files.inputs import open_input
     from sensor.samples import Samples
 
     first = last = None
-    for item in RecordingReader(path):
+    for item in open_input(path)[1]:
         if isinstance(item, Samples) and len(item):
             first = float(item.time_s[0]) if first is None else first
             last = float(item.time_s[-1])

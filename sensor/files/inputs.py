@@ -18,7 +18,7 @@ from sensor.errors import InputError
 from sensor.events import Gap
 from sensor.files.csvread import MAX_ROWS, Head, Source, check_regular, iter_numeric, line_of, prefetched, read_head
 from sensor.files.validate import SampleChecker, check_units, validate_samples
-from sensor.recording import MAGIC, RecordingReader
+from sensor.recording import MAGIC, SUFFIX, RecordingReader, read_header
 from sensor.samples import STANDARD_GRAVITY, Samples
 from sensor.stream import Header
 from sensor.vocab import CSV_COLUMNS
@@ -150,6 +150,8 @@ def sniff_kind(path: Path) -> str:
         raise InputError(path, f"cannot read: {e.strerror}") from None
     if head.startswith(MAGIC):
         return "recording"
+    if path.suffix.lower() == SUFFIX:
+        raise InputError(path, "not a HoldTrack recording (bad magic)")
     if not head.strip():
         raise InputError(path, "empty file")
     if head.startswith(b"PK\x03\x04"):
@@ -177,17 +179,33 @@ def open_input(path: str | Path) -> tuple[Header, Iterable[Samples | Gap]]:
         reader = RecordingReader(path)
         return reader.header, _checked_recording(reader)
     if kind == "csv":  # streamed: memory is one block, whatever the file's length
-        return Header(source="csv", device={"profile": "csv"}), iter_generic_csv(path)
+        return _table_header(kind), iter_generic_csv(path)
     header, samples = _read_table_input(path, kind)
     return header, samples.chunks(CHUNK)  # views, not copies
 
 
+def input_header(path: str | Path) -> Header:
+    """The header ``open_input`` gives a file, without reading its samples (a recording's
+    own header; what a CSV or a phone export is)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file")
+    kind = sniff_kind(path)
+    return read_header(path) if kind == "recording" else _table_header(kind)
+
+
+def _table_header(kind: str) -> Header:
+    if kind == "csv":
+        return Header(source="csv", device={"profile": "csv"})
+    return Header(source="phone-export", device={"profile": "phone"})
+
+
 def _read_table_input(path: Path, kind: str) -> tuple[Header, Samples]:
     if kind == "csv":
-        return Header(source="csv", device={"profile": "csv"}), read_generic_csv(path)
+        return _table_header(kind), read_generic_csv(path)
     from sensor.files.phone import read_export
 
-    return Header(source="phone-export", device={"profile": "phone"}), read_export(path)
+    return _table_header(kind), read_export(path)
 
 
 def _checked_recording(reader: RecordingReader) -> Iterator[Samples | Gap]:

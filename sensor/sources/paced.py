@@ -180,22 +180,23 @@ class PacedSource:
 
 
 class ReplaySource(PacedSource):
-    """A recording replayed as if its sensor were sending it live, ``speed`` 1–50 ×;
-    ``start_s``: stream time to start playing from (what comes before is fed unpaced)."""
+    """A recording, CSV or phone export (anything ``analyze`` reads) replayed as if its
+    sensor were sending it live, ``speed`` 1–50 ×; ``start_s``: stream time to start
+    playing from (what comes before is fed unpaced)."""
 
     def __init__(self, path: str | Path, speed: float = 1.0, start_s: float | None = None) -> None:
-        from sensor.recording import read_header
+        from sensor.files.inputs import input_header
 
         self.path = Path(path)
-        header = read_header(self.path)  # fails now, clearly, on a bad file
+        header = input_header(self.path)  # fails now, clearly, on a missing or unknown file
         extra = {**header.extra, "replay_of": str(self.path)}
         super().__init__(replace(header, source="replay", extra=extra), speed, start_s)
 
     async def _aitems(self) -> AsyncIterator[Samples | Gap]:
-        from sensor.recording import RecordingReader
+        from sensor.files.inputs import open_input
 
-        # Record by record: an hour-long recording is never held in memory whole.
-        for item in RecordingReader(self.path):
+        # Block by block: an hour-long recording or CSV is never held in memory whole.
+        for item in open_input(self.path)[1]:
             yield item
 
 

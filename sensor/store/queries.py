@@ -237,10 +237,11 @@ def session_detail(store: Store, session_id: int) -> SessionDetail | None:
 
 
 def recording_paths(store: Store) -> list[tuple[int, str, str, bool]]:
-    """(session id, date, recording path, demo) of sessions whose file is a recording."""
+    """(session id, date, kept file, demo) of the sessions, newest first: each file (a
+    recording, CSV or phone export) can be replayed or analysed again."""
     with store.connect() as con:
         rows = con.execute(
-            "SELECT id, local_date, file_path, demo FROM sessions WHERE kind = 'htrec' AND deleted_utc IS NULL ORDER BY started_utc DESC"
+            "SELECT id, local_date, file_path, demo FROM sessions WHERE deleted_utc IS NULL ORDER BY started_utc DESC"
         ).fetchall()
     return [(int(r[0]), str(r[1]), str(store.resolve(r[2])), bool(r[3])) for r in rows]
 
