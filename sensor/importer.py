@@ -273,3 +273,59 @@ def _describe(path: Path, kind: str, digest: str, demo: bool) -> SessionInfo:
     info.device = dict(h.device)
     info.app_version = h.app_version
     return info
+
+
+@dataclass(frozen=True, slots=True)
+class Reanalysis:
+    """One session analysed again: ``status`` is changed, unchanged, kept (the user's
+    corrections refer to the events it has) or failed."""
+
+    session_id: int
+    status: str
+    message: str
+
+
+def reanalyze(store: Store, session_ids: Iterable[int] | None = None, *, dry_run: bool = False) -> list[Reanalysis]:
+    """Run today's pipeline again over the kept file of every session (or ``session_ids``)
+    and store the events where they differ, so that a better detector also corrects the
+    history. A session with the user's corrections keeps its events (the corrections are
+    tied to them); a file that cannot be read fails that session only. ``dry_run``: say
+    what would change, change nothing."""
+    from sensor.store import edits, queries
+
+    wanted = None if session_ids is None else set(session_ids)
+    corrected = edits.corrections(store)
+    out: list[Reanalysis] = []
+    for sid, _day, path, _demo in reversed(queries.recording_paths(store)):  # oldest first
+        if wanted is not None and sid not in wanted:
+            continue
+        detail = queries.session_detail(store, sid)
+        if detail is None:
+            continue
+        try:
+            after, trace = analyze_file(Path(path))
+        except HoldTrackError as e:
+            out.append(Reanalysis(sid, "failed", f"session {sid}: {e}"))
+            continue
+        before = detail.detected
+        change = f"{_counts(before)} -> {_counts(after)}"
+        if _events(before) == _events(after):
+            out.append(Reanalysis(sid, "unchanged", f"session {sid}: unchanged ({_counts(after)})"))
+        elif corrected.get(sid):
+            out.append(Reanalysis(sid, "kept", f"session {sid}: would become {change}; kept as it is (it has your corrections)"))
+        else:
+            if not dry_run:
+                store.replace_analysis(sid, after, trace)
+            out.append(Reanalysis(sid, "changed", f"session {sid}: {change}{' (dry run: not saved)' if dry_run else ''}"))
+    if wanted is not None:
+        found = {r.session_id for r in out}
+        out.extend(Reanalysis(sid, "failed", f"session {sid}: no such session") for sid in sorted(wanted - found))
+    return out
+
+
+def _events(a: Analysis) -> tuple[object, ...]:
+    return (a.reps, a.holds, [(g.start_s, g.end_s) for g in a.gaps], a.calibrated)
+
+
+def _counts(a: Analysis) -> str:
+    return f"{len(a.reps)} reps, {len(a.holds)} holds"

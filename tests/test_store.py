@@ -51,7 +51,7 @@ def test_migration_from_version_1_keeps_the_data(tmp_path: Path) -> None:
     con.close()
 
     st = Store(tmp_path)
-    assert st.schema_version() == store_mod.SCHEMA_VERSION == 4
+    assert st.schema_version() == store_mod.SCHEMA_VERSION == 5
     assert count(st, "sessions") == 1
     assert count(st, "traces") == 0  # the table step 2 added exists and is usable
     with st.connect() as con:
@@ -62,8 +62,10 @@ def test_migration_from_version_1_keeps_the_data(tmp_path: Path) -> None:
     # Step 4: an old session reads as whole (nothing known to be damaged or interrupted).
     with st.connect() as con:
         assert tuple(con.execute("SELECT damaged_blocks, interrupted FROM sessions").fetchone()) == (0, 0)
+        # Step 5: not analysed again since it was imported.
+        assert con.execute("SELECT reanalysed_utc FROM sessions").fetchone()[0] is None
     # Opening again is a no-op.
-    assert Store(tmp_path).schema_version() == 4
+    assert Store(tmp_path).schema_version() == 5
 
 
 def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:

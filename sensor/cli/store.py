@@ -1,4 +1,4 @@
-"""``holdtrack import`` and ``holdtrack dashboard``.
+"""``holdtrack import``, ``reanalyze`` and ``dashboard``.
 
 Imports stay light at module level (no streamlit, pandas or the pipeline) so that
 ``holdtrack --help`` and the other commands start fast.
@@ -36,7 +36,7 @@ def app_path() -> Path:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add the ``import`` and ``dashboard`` commands; each sets ``func`` (args -> exit code)."""
+    """Add the ``import``, ``reanalyze`` and ``dashboard`` commands; each sets ``func`` (args -> exit code)."""
     p = subparsers.add_parser("import", help="add recordings and CSV/phone exports to the session store")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders to search for .htrec and .csv files")
     p.add_argument("--data-dir", help="data folder (default: $HOLDTRACK_DATA_DIR or the per-user data folder)")
@@ -44,6 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--quiet", action="store_true", help="print only errors and the summary")
     p.add_argument("--jobs", type=int, help="files analysed at once (default: one per core)")
     p.set_defaults(func=cmd_import)
+
+    r = subparsers.add_parser("reanalyze", help="find the events of stored sessions again with today's detector")
+    r.add_argument("ids", nargs="*", type=int, metavar="SESSION", help="session ids (default: every session)")
+    r.add_argument("--data-dir", help="data folder (default: $HOLDTRACK_DATA_DIR or the per-user data folder)")
+    r.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    r.add_argument("--quiet", action="store_true", help="print only changes, errors and the summary")
+    r.set_defaults(func=cmd_reanalyze)
 
     d = subparsers.add_parser("dashboard", help="open the dashboard (Streamlit) in the browser")
     d.add_argument("--data-dir", help="data folder (default: $HOLDTRACK_DATA_DIR or the per-user data folder)")
@@ -107,6 +114,23 @@ def cmd_import(args: argparse.Namespace) -> int:
         return ExitCode.OTHER
     print(report.summary(), file=sys.stderr)
     return ExitCode.OTHER if report.failed else ExitCode.OK
+
+
+def cmd_reanalyze(args: argparse.Namespace) -> int:
+    """Exit 0 when every session was analysed again, 1 if any failed, 4 if the store cannot
+    be used."""
+    from sensor.importer import reanalyze
+    from sensor.store import Store
+
+    results = reanalyze(Store(args.data_dir), args.ids or None, dry_run=args.dry_run)
+    for r in results:
+        if r.status == "failed":
+            print(f"error: {r.message}", file=sys.stderr)
+        elif r.status != "unchanged" or not args.quiet:
+            print(r.message)
+    counts = {k: sum(1 for r in results if r.status == k) for k in ("changed", "unchanged", "kept", "failed")}
+    print(", ".join(f"{n} {k}" for k, n in counts.items()), file=sys.stderr)
+    return ExitCode.OTHER if counts["failed"] else ExitCode.OK
 
 
 class Outcome:

@@ -116,6 +116,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN damaged_blocks INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE sessions ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5: when a session's events were last found again (``holdtrack reanalyze``); NULL: as imported
+    """
+    ALTER TABLE sessions ADD COLUMN reanalysed_utc TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

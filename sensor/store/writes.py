@@ -99,6 +99,36 @@ class Store(Database):
             ),
         )
         sid = int(cur.lastrowid)  # type: ignore[arg-type]
+        self._insert_events(con, sid, a, trace)
+        return sid
+
+    def replace_analysis(self, session_id: int, a: Analysis, trace: Trace | None) -> None:
+        """A session's events found again (``holdtrack reanalyze``): its sets, reps, holds,
+        gaps and trace replaced and the facts the analysis gives updated; its date, file,
+        device and the user's corrections stay."""
+        with self.transaction() as con:
+            # Reps before the sets they point to. (One literal statement each: no SQL is built.)
+            con.execute("DELETE FROM reps WHERE session_id = ?", (session_id,))
+            con.execute("DELETE FROM sets WHERE session_id = ?", (session_id,))
+            con.execute("DELETE FROM holds WHERE session_id = ?", (session_id,))
+            con.execute("DELETE FROM gaps WHERE session_id = ?", (session_id,))
+            con.execute("DELETE FROM traces WHERE session_id = ?", (session_id,))
+            con.execute(
+                """UPDATE sessions SET duration_s = ?, calibrated = ?, sample_rate_hz = ?, damaged_blocks = ?,
+                       interrupted = ?, reanalysed_utc = ? WHERE id = ?""",
+                (
+                    float(a.duration_s),
+                    int(a.calibrated),
+                    float(a.sample_rate_hz),
+                    int(a.damaged_blocks),
+                    int(a.interrupted),
+                    datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),  # to the µs: also the dashboard's cache key
+                    session_id,
+                ),
+            )
+            self._insert_events(con, session_id, a, trace)
+
+    def _insert_events(self, con: sqlite3.Connection, sid: int, a: Analysis, trace: Trace | None) -> None:
         reps: list[Rep] = list(a.reps)
         rep_no = 0
         for set_idx, members in enumerate(group_sets(reps)):
@@ -146,7 +176,6 @@ class Store(Database):
                 "INSERT INTO traces (session_id, t0_s, hz, deg) VALUES (?, ?, ?, ?)",
                 (sid, float(trace.t0_s), float(trace.hz), np.asarray(trace.deg, "<f4").tobytes()),
             )
-        return sid
 
     def delete_demo(self) -> int:
         """Remove the demo sessions (and their copied files); returns how many."""
