@@ -19,7 +19,12 @@ SIGNALS = ("time_s", "state", "posture")
 def run(samples: Samples, sizes: list[int]) -> tuple[list[object], dict[str, np.ndarray]]:
     """Events and signals, fed in chunks of ``sizes`` (cycled); no batching, so every
     chunk reaches the detector as it is cut (a 1-sample chunk is 0 or 1 grid sample)."""
-    p = Pipeline(PipelineSettings(batch_s=0.0, keep_signals=True))
+    return run_chunked(samples, sizes, PipelineSettings(batch_s=0.0, keep_signals=True))
+
+
+def run_chunked(samples: Samples, sizes: list[int], settings: PipelineSettings) -> tuple[list[object], dict[str, np.ndarray]]:
+    """Events and signals of a pipeline with ``settings`` fed in chunks of ``sizes`` (cycled)."""
+    p = Pipeline(settings)
     events: list[object] = []
     i = k = 0
     while i < len(samples):

@@ -13,22 +13,14 @@ from hypothesis import strategies as st
 from sensor.analyze import analyze_samples
 from sensor.events import Hold, HoldStarted, Rep
 from sensor.samples import Samples
-from sensor.signal.pipeline import Pipeline
+from sensor.signal.pipeline import Pipeline, PipelineSettings
 from tests.conftest import sim
+from tests.test_detector_chunking import run_chunked
 
 
 def feed_in_chunks(samples: Samples, sizes: list[int]) -> list[object]:
-    p = Pipeline()
-    events: list[object] = []
-    i = 0
-    k = 0
-    while i < len(samples):
-        n = sizes[k % len(sizes)]
-        events.extend(p.feed(samples[i : i + n]))
-        i += n
-        k += 1
-    events.extend(p.finish())
-    return events
+    """Events fed in chunks of ``sizes`` (cycled), with the default settings (batching on)."""
+    return run_chunked(samples, sizes, PipelineSettings())[0]
 
 
 def counts(events: list[object]) -> Counter[str]:
