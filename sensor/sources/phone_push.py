@@ -82,7 +82,9 @@ class PhonePushSource:
         self.batches = 0
         self.rejected = 0  # bodies that were not acceptable Sensor Logger batches
         self.late = 0  # samples older than ones already released (out-of-order batches)
-        self.refused = 0  # connections closed unpaired, evicted or over the cap
+        self.accepted = 0  # connections accepted from the listening socket
+        self.refused = 0  # connections answered 403, evicted, or over the cap
+        self.timed_out = 0  # unpaired connections closed for not sending a request head in time
         self._mergers: dict[str, Any] = {}
         self._queue: asyncio.Queue[SourceItem | None] = asyncio.Queue()
         self._server: asyncio.base_events.Server | None = None
@@ -169,6 +171,7 @@ class PhonePushSource:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = Conn(writer)
+        self.accepted += 1
         if not self._admit(conn):
             writer.transport.abort()
             return
@@ -181,13 +184,14 @@ class PhonePushSource:
                     try:
                         request = await asyncio.wait_for(read_head(reader), timeout)
                     except TimeoutError:
+                        self.timed_out += not conn.paired
                         break
                     if request is None:
                         break
                     method, target, headers = request
                     url = urlsplit(target)
                     if url.path.strip("/") != self.token:
-                        self.refused += 1
+                        self.refused += conn in self._conns  # an evicted one was counted then
                         self._log("unpaired", "a client without the pairing token was refused")
                         raise HttpError(403, "pairing token missing or wrong: use the URL `holdtrack record --phone-push` shows")
                     conn.paired = True
@@ -195,6 +199,7 @@ class PhonePushSource:
                     status, text = await self._request(reader, method, url.query, headers)
                 except HttpError as e:
                     status, text, keep, refused = e.status, str(e), False, True
+                    self._conns.pop(conn, None)  # closing: no longer one to evict (or count twice)
                 writer.write(response(status, text, keep))
                 await asyncio.wait_for(writer.drain(), BODY_TIMEOUT_S)
                 if not keep:
