@@ -174,8 +174,13 @@ def test_stall_then_flush_arrives_as_a_burst(bus: str) -> None:
     arrivals = asyncio.run(run())
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     k = max(range(len(gaps)), key=gaps.__getitem__)
+    paced = (arrivals[-1] - arrivals[0] - gaps[k]) / (len(gaps) - 1)  # mean time a packet
     assert gaps[k] >= 0.4  # nothing while stalled...
-    assert arrivals[k + 9] - arrivals[k + 1] < 0.02  # ...then the held packets at once
+    # ...then the held packets at once: eight in less time than two paced ones take (a
+    # scale, not a clock: a loaded host may slow the burst, never to the sensor's pace).
+    burst = arrivals[k + 9] - arrivals[k + 1]
+    assert burst < 2 * paced, (burst, paced)
+    print(f"\npaced {paced * 1e3:.1f} ms a packet; 8 held packets in {burst * 1e3:.1f} ms")
 
 
 def test_vanish_removes_the_device_object(bus: str) -> None:
