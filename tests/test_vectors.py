@@ -114,6 +114,32 @@ def test_exports_that_cannot_serve_get_one_actionable_line(path: str, match: str
 
 
 @pytest.mark.parametrize(
+    "member, beside",
+    [
+        ("phyphox/simple_experiment_ios_1.1.16_tab/Gyroscope.csv", "Accelerometer.csv"),
+        ("phyphox/simple_experiment_ios_1.1.16_semicolon/Accelerometer.csv", "Gyroscope.csv"),
+        ("sensor_logger/ios_1.11_2022-11-07_21-41-08_head/Accelerometer.csv", "Gyroscope.csv"),
+        ("sensor_logger/android_1.60_bom/Gyroscope.csv", "Accelerometer.csv, TotalAcceleration.csv"),
+    ],
+)
+def test_one_table_of_an_export_points_to_its_folder(member: str, beside: str, tmp_path: Path) -> None:
+    """A table given on its own while the rest of its export sits beside it: the line says
+    so and names the folder (not "enable the gyroscope and record again"), and the folder
+    reads. Alone in a folder, the same table gets the advice about recording."""
+    path = VECTORS / member
+    with pytest.raises(InputError) as e:
+        read_export(path)
+    assert f"{beside} beside it: pass the folder {path.parent} " in e.value.message
+    assert "record again" not in e.value.message and "\n" not in str(e.value)
+    assert len(read_export(path.parent)) > 100
+    alone = tmp_path / path.name
+    alone.write_bytes(path.read_bytes())
+    with pytest.raises(InputError) as e:
+        read_export(alone)
+    assert "beside it" not in e.value.message and ("Sensor Logger" in e.value.message or "phyphox" in e.value.message)
+
+
+@pytest.mark.parametrize(
     "path",
     [
         "phyphox/simple_experiment_ios_1.1.16_semicolon",

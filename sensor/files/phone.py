@@ -10,6 +10,7 @@ Bad input raises ``InputError`` naming the file (or push batch) and the row.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import zipfile
@@ -33,6 +34,8 @@ class _Files:
     def __init__(self, path: Path | list[Path]) -> None:
         paths = path if isinstance(path, list) else [path]
         self.path = str(paths[0].parent if len(paths) > 1 else paths[0])
+        # One table given on its own: the rest of its export may sit beside it.
+        self.lone = paths[0] if len(paths) == 1 and paths[0].suffix.lower() in (".csv", ".txt", ".tsv") else None
         self.sources: dict[str, Source] = {}
         self.excel: list[Path] = []
         for p in paths:
@@ -69,6 +72,20 @@ class _Files:
                 raise InputError(f, f"cannot read zip: {e}") from None
         elif suffix in (".csv", ".txt", ".tsv"):
             self.sources.setdefault(f.name.lower(), Source(f))
+
+    def missing(self, wanted: tuple[str, ...], advice: str) -> InputError:
+        """The error for an export without the ``wanted`` tables: when one table was given
+        and they are beside it, the user gave a member of the export, not the export."""
+        beside: list[str] = []
+        if self.lone is not None:
+            with contextlib.suppress(OSError):
+                beside = sorted(f.name for f in self.lone.parent.iterdir() if f.name.lower() in wanted and f.is_file())
+        if beside:
+            folder = self.lone.parent if self.lone is not None else self.path
+            return InputError(
+                self.path, f"one table of an export; {', '.join(beside)} beside it: pass the folder {folder} to read the whole export"
+            )
+        return InputError(self.path, advice)
 
     def head(self, base: str) -> Head:
         if base not in self._heads:
@@ -165,14 +182,17 @@ def _sensor_logger(files: _Files, ios_standardised: bool | None) -> Samples:
     meta = _metadata(files)
     gyro = _sensor_logger_stream(files, "gyroscope.csv")
     if gyro is None:
-        raise InputError(where, "no Gyroscope.csv: enable the gyroscope in Sensor Logger and record again")
+        raise files.missing(("gyroscope.csv",), "no Gyroscope.csv: enable the gyroscope in Sensor Logger and record again")
     total = _sensor_logger_stream(files, "totalacceleration.csv")
     if total is not None:
         return merge_streams(where, total, gyro)
     acc = _sensor_logger_stream(files, "accelerometer.csv")
     gravity = _sensor_logger_stream(files, "gravity.csv")
     if acc is None or gravity is None:
-        raise InputError(where, "needs TotalAcceleration.csv, or Accelerometer.csv and Gravity.csv: enable them in Sensor Logger")
+        raise files.missing(
+            ("totalacceleration.csv", "accelerometer.csv", "gravity.csv"),
+            "needs TotalAcceleration.csv, or Accelerometer.csv and Gravity.csv: enable them in Sensor Logger",
+        )
     if ios_standardised is None:
         ios_standardised = meta.get("standardisation") == "true"
     sign = -1.0 if meta.get("platform", "android") == "ios" and not ios_standardised else 1.0
@@ -223,8 +243,8 @@ def _phyphox(files: _Files) -> Samples:
         )
     if "acc" not in found or "gyro" not in found:
         has = "the gyroscope only" if "gyro" in found else "the accelerometer only" if "acc" in found else "no accelerometer or gyroscope"
-        raise InputError(
-            files.path,
+        raise files.missing(
+            ("accelerometer.csv",) if "gyro" in found else ("gyroscope.csv",),
             f"this phyphox export has {has}: use the simple experiment with "
             "Accelerometer and Gyroscope ticked (or a custom experiment with both) and export CSV",
         )
