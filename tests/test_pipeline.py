@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sensor.analyze import analyze_samples
 from sensor.events import Hold, HoldStarted, Rep
 from sensor.samples import Samples
-from sensor.signal.pipeline import Pipeline, PipelineSettings
+from sensor.signal.pipeline import Pipeline, PipelineSettings, nominal_rate_hz
 from tests.conftest import sim
 from tests.test_detector_chunking import run_chunked
 
@@ -62,6 +62,19 @@ def test_every_rate_finds_every_rep_and_hold(rate: float) -> None:
     assert counts([*a.reps, *a.holds]) == truth_counts(s.truth)
     assert a.calibrated
     assert abs(a.sample_rate_hz - rate) < 0.02 * rate
+
+
+def test_nominal_rate_leaves_out_dropouts_but_not_the_waits_between_packets() -> None:
+    rng = np.random.default_rng(5)
+    t = np.arange(20000) / 100.0  # 100 Hz with ten 0.3 s dropouts
+    for k in rng.choice(np.arange(100, 19000), 10, replace=False):
+        t[k:] += 0.3
+    assert nominal_rate_hz(t) == pytest.approx(100.0, rel=1e-3)
+    # 200 Hz stamped on arrival: packets of 8 samples 1 ms apart, every 40 ms +- 10 ms.
+    arrivals = np.cumsum(rng.uniform(0.030, 0.050, 500))
+    t = (arrivals[:, None] + 0.001 * np.arange(8)).ravel()
+    assert nominal_rate_hz(t) == pytest.approx(len(t) / (t[-1] - t[0]), rel=0.01)
+    assert nominal_rate_hz(np.arange(300) / 5.0) == pytest.approx(5.0, rel=1e-9)  # phyphox at 5 Hz
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from sensor.settings import PipelineSettings
 from sensor.signal.detectors import ExcursionDetector
 from sensor.signal.orientation import Calibration, StandCalibrator, TiltFilter, row_norm
 from sensor.signal.posture import classify_posture
-from sensor.signal.resample import Resampler
+from sensor.signal.resample import HOLE_S, Resampler
 from sensor.signal.stability import stability_score
 from sensor.vocab import MOUNTS, POSTURES
 
@@ -277,11 +277,16 @@ class Pipeline:
 
 
 def nominal_rate_hz(time_s: np.ndarray) -> float:
-    """The sensor's rate read from its timestamps: mean interval, leaving out dropouts."""
+    """The sensor's rate read from its timestamps: mean interval, leaving out dropouts.
+
+    A dropout is a step longer than 1.5 median steps and than ``HOLE_S``: loggers that stamp
+    on arrival write a packet's samples a millisecond apart and then wait for the next
+    packet (WitMotion's app at 200 Hz: 8 rows, then 30 ms), so the median step alone would
+    call every wait a dropout and read 340 Hz."""
     if time_s.size < 2:
         return 0.0
     dt = np.diff(time_s[: min(time_s.size, 20000)])
     med = median(dt)
     if not (med > 0 and math.isfinite(med)):
         return 0.0
-    return 1.0 / float(np.mean(dt[dt < 1.5 * med]))
+    return 1.0 / float(np.mean(dt[dt <= max(1.5 * med, HOLE_S)]))

@@ -14,6 +14,8 @@ import numpy as np
 from sensor.events import Gap
 from sensor.samples import Samples
 
+HOLE_S = 0.08  # a step longer than this is a dropout: the gyro between its ends is a guess
+
 
 class Resampler:
     """Linear interpolation onto ``k / rate_hz``; stateful across chunks.
@@ -22,7 +24,7 @@ class Resampler:
     produced inside it and it is reported as a ``Gap``. Shorter dropouts are interpolated.
     """
 
-    def __init__(self, rate_hz: float, max_gap_s: float, hole_s: float = 0.08) -> None:
+    def __init__(self, rate_hz: float, max_gap_s: float, hole_s: float = HOLE_S) -> None:
         self.rate_hz = rate_hz
         self.dt = 1.0 / rate_hz
         self.max_gap_s = max_gap_s
