@@ -83,7 +83,7 @@ class PhonePushSource:
         self.rejected = 0  # bodies that were not acceptable Sensor Logger batches
         self.late = 0  # samples older than ones already released (out-of-order batches)
         self.accepted = 0  # connections accepted from the listening socket
-        self.refused = 0  # connections answered 403, evicted, or over the cap
+        self.refused = 0  # unpaired connections answered with an error, evicted, or over the cap
         self.timed_out = 0  # unpaired connections closed for not sending a request head in time
         self._mergers: dict[str, Any] = {}
         self._queue: asyncio.Queue[SourceItem | None] = asyncio.Queue()
@@ -184,14 +184,13 @@ class PhonePushSource:
                     try:
                         request = await asyncio.wait_for(read_head(reader), timeout)
                     except TimeoutError:
-                        self.timed_out += not conn.paired
+                        self.timed_out += conn in self._conns and not conn.paired  # not if evicted meanwhile
                         break
                     if request is None:
                         break
                     method, target, headers = request
                     url = urlsplit(target)
                     if url.path.strip("/") != self.token:
-                        self.refused += conn in self._conns  # an evicted one was counted then
                         self._log("unpaired", "a client without the pairing token was refused")
                         raise HttpError(403, "pairing token missing or wrong: use the URL `holdtrack record --phone-push` shows")
                     conn.paired = True
@@ -199,7 +198,11 @@ class PhonePushSource:
                     status, text = await self._request(reader, method, url.query, headers)
                 except HttpError as e:
                     status, text, keep, refused = e.status, str(e), False, True
-                    self._conns.pop(conn, None)  # closing: no longer one to evict (or count twice)
+                    # Counted once: not if it was evicted meanwhile (counted then); out of the
+                    # table before the answer is sent, so it cannot be evicted after.
+                    if conn in self._conns:
+                        del self._conns[conn]
+                        self.refused += not conn.paired
                 writer.write(response(status, text, keep))
                 await asyncio.wait_for(writer.drain(), BODY_TIMEOUT_S)
                 if not keep:
