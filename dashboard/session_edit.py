@@ -81,11 +81,11 @@ def hold_fix_words(d: SessionDetail, i: int) -> str:
     fixes = [c for c in d.corrections if c.target == "hold" and c.idx == i]
     if not fixes:
         return ""
-    h = d.detected.holds[i]
+    h, t0 = d.detected.holds[i], d.detected.start_s  # shown as seconds into the session
     parts = []
     for c in fixes:
-        was = {"start_s": f"{h.start_s:.1f} s", "end_s": f"{h.end_s:.1f} s", "side": h.side or "unknown"}[c.field]
-        now = f"{c.value:.1f} s" if c.field != "side" else c.value
+        was = {"start_s": f"{h.start_s - t0:.1f} s", "end_s": f"{h.end_s - t0:.1f} s", "side": h.side or "unknown"}[c.field]
+        now = f"{c.value - t0:.1f} s" if c.field != "side" else c.value
         parts.append(f"{c.field.removesuffix('_s')} {was} → {now}")
     return "; ".join(parts)
 
@@ -117,12 +117,10 @@ def corrections_panel(d: SessionDetail, sid: int) -> None:
             st.rerun()
     else:
         h, cur = d.detected.holds[idx], d.analysis.holds[idx]
-        start = c[0].number_input(
-            "Start (s)", 0.0, float(d.detected.duration_s) + 60.0, float(round(cur.start_s, 1)), 0.5, key=f"fix_start_{sid}_{idx}"
-        )
-        end = c[1].number_input(
-            "End (s)", 0.0, float(d.detected.duration_s) + 60.0, float(round(cur.end_s, 1)), 0.5, key=f"fix_end_{sid}_{idx}"
-        )
+        # Seconds into the session; stored on the recording's own time axis (+ t0), as the events are.
+        t0, top = d.detected.start_s, float(d.detected.duration_s) + 60.0
+        start = c[0].number_input("Start (s)", 0.0, top, min(top, max(0.0, round(cur.start_s - t0, 1))), 0.5, key=f"fix_start_{sid}_{idx}")
+        end = c[1].number_input("End (s)", 0.0, top, min(top, max(0.0, round(cur.end_s - t0, 1))), 0.5, key=f"fix_end_{sid}_{idx}")
         side = None
         if h.exercise == "side_plank":
             side = c[2].selectbox(
@@ -136,13 +134,13 @@ def corrections_panel(d: SessionDetail, sid: int) -> None:
             if end <= start:
                 st.error(f"A hold must end after it starts ({start:.1f} s to {end:.1f} s).")
             else:
-                moved = abs(start - round(h.start_s, 1)) > 1e-9 or abs(end - round(h.end_s, 1)) > 1e-9
+                moved = abs(start - round(h.start_s - t0, 1)) > 1e-9 or abs(end - round(h.end_s - t0, 1)) > 1e-9
                 edits.correct_hold(
                     data.store(),
                     sid,
                     idx,
-                    start_s=start if moved else None,
-                    end_s=end if moved else None,
+                    start_s=start + t0 if moved else None,
+                    end_s=end + t0 if moved else None,
                     side=side if side != h.side else None,
                 )
                 st.toast("Saved")

@@ -80,6 +80,9 @@ class Analysis:
     source: str = ""
     damaged_blocks: int = 0  # recording records skipped for damage (bad checksum, corrupt length)
     interrupted: bool = False  # a recording without its end record (crash, power cut)
+    # Stream time of the first sample: event times are on the recording's own axis (Unix
+    # time for files with absolute times); minus this they are seconds into the session.
+    start_s: float = 0.0
     # (time_s, pelvis elevation deg) at a low rate for charts; not part of the JSON.
     trace: tuple[Any, Any] | None = None
 
@@ -94,6 +97,7 @@ class Analysis:
             "source": self.source,
             "damaged_blocks": self.damaged_blocks,
             "interrupted": self.interrupted,
+            "start_s": self.start_s,
         }
 
     @staticmethod
@@ -108,4 +112,5 @@ class Analysis:
             source=str(obj.get("source", "")),
             damaged_blocks=int(obj.get("damaged_blocks", 0)),
             interrupted=bool(obj.get("interrupted", False)),
+            start_s=float(obj.get("start_s", 0.0)),
         )

@@ -228,6 +228,7 @@ class SessionRunner:
             duration_s=round(self.last_time_s - first, 3) if first is not None else 0.0,
             sample_rate_hz=round(self.rate_hz, 2),
             source=self.header.source,
+            start_s=first if first is not None else 0.0,
             trace=p.display_trace() if p.settings.trace_hz is not None else None,
         )
         st = self.header.status  # what reading a stored stream found: damage, no clean end

@@ -225,6 +225,41 @@ def test_replay_page_counts_every_rep_of_the_recording(data: dict[str, object], 
     assert st.session_count() == 5
 
 
+def test_a_session_on_unix_time_is_drawn_and_corrected_in_seconds_into_it(data: dict[str, object]) -> None:
+    """A phone export or CSV with absolute times: the hold editor offers the hold's start
+    as seconds into the session (it raised on a value beyond its bounds before), and a
+    correction made there is stored on the file's own time axis, as the events are."""
+    from sensor.files.inputs import read_samples, write_generic_csv
+    from sensor.samples import Samples
+    from sensor.store import edits, queries
+
+    st: Store = data["store"]  # type: ignore[assignment]
+    rec = sim_recording(data["dir"], 7)  # type: ignore[arg-type]
+    s = read_samples(rec)[1]
+    first = 1_750_000_000.0
+    csv_path = rec.with_suffix(".csv")
+    write_generic_csv(csv_path, Samples(s.time_s - s.time_s[0] + first, s.imu))
+    sid = importer.import_paths(st, [csv_path]).results[0].session_id
+    d = queries.session_detail(st, sid)
+    assert d is not None and d.detected.holds
+    hold0 = d.detected.holds[0]
+    at = app()
+    at.switch_page("views/session.py").run()
+    at.selectbox(key="session_pick").set_value(sid).run()
+    assert not at.exception, at.exception
+    picker = at.selectbox(key=f"fix_pick_{sid}")
+    picker.set_value(next(i for i, o in enumerate(picker.options) if o.startswith("Hold 1"))).run()
+    assert not at.exception, at.exception
+    start = at.number_input(key=f"fix_start_{sid}_0")
+    assert start.value == pytest.approx(hold0.start_s - first, abs=0.051)  # seconds into the session
+    start.set_value(round(start.value + 2.0, 1)).run()
+    at.button(key="fix_save").click().run()
+    assert not at.exception, at.exception
+    fixes = {c.field: c.value for c in edits.corrections(st)[sid]}
+    assert fixes["start_s"] == pytest.approx(hold0.start_s + 2.0, abs=0.051)  # on the file's axis
+    assert fixes["end_s"] == pytest.approx(hold0.end_s, abs=0.051)
+
+
 def test_session_page_deletes_with_a_confirmation_and_an_undo(data: dict[str, object]) -> None:
     st: Store = data["store"]  # type: ignore[assignment]
     at = app()

@@ -115,6 +115,34 @@ def test_dates_come_from_the_recording(tmp_path: Path) -> None:
     assert row.date_source == "edited" and row.local_date.isoformat() == "2025-03-04"
 
 
+def test_a_file_on_unix_time_is_shown_in_seconds_into_the_session(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CSV with absolute times (as phones write them) keeps its times on its own axis in the
+    JSON and the store, but what people read counts from the session's start: the summary
+    is word for word the one of the same samples timed from 0, and the stored session knows
+    its first sample's time, also after ``reanalyze``."""
+    rec = sim_recording(tmp_path, 7)
+    first = datetime(2025, 6, 19, 20, 33, 26, tzinfo=UTC).timestamp()
+    absolute = csv_export(rec, tmp_path / "absolute.csv", epoch=first)
+    relative = csv_export(rec, tmp_path / "relative.csv", epoch=0.0)
+    summaries = []
+    for path in (absolute, relative):
+        assert main(["analyze", str(path)]) == 0
+        summaries.append(capsys.readouterr().out.replace(path.name, "FILE"))
+    assert summaries[0] == summaries[1] and " min:" in summaries[0] and "reps" in summaries[0]
+    assert main(["analyze", "--json", str(absolute)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["start_s"] == pytest.approx(first, abs=1e-6) and out["reps"][0]["start_s"] > first  # the file's own axis
+
+    st = Store(tmp_path / "data")
+    sid = importer.import_paths(st, [absolute]).results[0].session_id
+    assert sid is not None
+    for step in ("imported", "found again"):
+        d = queries.session_detail(st, sid)
+        assert d is not None and d.detected.start_s == pytest.approx(first, abs=1e-6), step
+        assert 0 < d.detected.holds[0].start_s - d.detected.start_s < d.detected.duration_s
+        st.replace_analysis(sid, *importer.analyze_file(absolute))  # what reanalyze stores
+
+
 def test_corrections_sit_beside_the_detected_events(tmp_path: Path) -> None:
     st = Store(tmp_path)
     sid = session(st, T0, analysis(reps("bridge", 11, hold=5.5), [hold("side_plank", None, 300, 28.0)], calibrated=False))

@@ -16,7 +16,7 @@ from sensor.cli import main
 from sensor.cli import store as cli_store
 from sensor.errors import StoreError
 from sensor.events import Analysis, Rep
-from sensor.store import MIGRATIONS, SCHEMA_VERSION, Store, data_dir, database
+from sensor.store import MIGRATIONS, SCHEMA_VERSION, Store, data_dir, database, queries
 from sensor.store.schema import statements
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -51,7 +51,7 @@ def test_migration_from_version_1_keeps_the_data(tmp_path: Path) -> None:
     con.close()
 
     st = Store(tmp_path)
-    assert st.schema_version() == store_mod.SCHEMA_VERSION == 5
+    assert st.schema_version() == store_mod.SCHEMA_VERSION == 6
     assert count(st, "sessions") == 1
     assert count(st, "traces") == 0  # the table step 2 added exists and is usable
     with st.connect() as con:
@@ -64,8 +64,11 @@ def test_migration_from_version_1_keeps_the_data(tmp_path: Path) -> None:
         assert tuple(con.execute("SELECT damaged_blocks, interrupted FROM sessions").fetchone()) == (0, 0)
         # Step 5: not analysed again since it was imported.
         assert con.execute("SELECT reanalysed_utc FROM sessions").fetchone()[0] is None
+    # Step 6: its first sample's time is not known: the page counts from 0 (it has no trace).
+    d = queries.session_detail(st, 1)
+    assert d is not None and d.session["start_s"] == 0.0 and d.detected.start_s == 0.0
     # Opening again is a no-op.
-    assert Store(tmp_path).schema_version() == 5
+    assert Store(tmp_path).schema_version() == 6
 
 
 def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:

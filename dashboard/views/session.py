@@ -46,6 +46,7 @@ if d is None:
     st.error(f"Session {sid} is no longer in the store.")
     st.stop()
 s = d.session
+t0 = d.detected.start_s  # the timeline shows seconds into the session, also for files on Unix time
 r = data.routine()
 row = by_id[sid]
 
@@ -97,16 +98,16 @@ st.subheader("Timeline")
 layers: list[alt.Chart] = []
 bands = [
     {
-        "start": x["start_s"],
-        "end": x["end_s"],
+        "start": x["start_s"] - t0,
+        "end": x["end_s"] - t0,
         "what": ui.label(x["exercise"]),
         "detail": f"{ui.label(x['exercise'])} rep {x['rep_in_set']} of set {x['set_idx'] + 1}: held {x['hold_s']:.1f} s",
     }
     for x in d.reps
 ] + [
     {
-        "start": h.start_s,
-        "end": h.end_s,
+        "start": h.start_s - t0,
+        "end": h.end_s - t0,
         "what": ui.label(h.exercise),
         "detail": f"{ui.hold_label(h.exercise, h.side)}: {h.duration_s:.0f} s, score {h.score:.0f}",
     }
@@ -132,7 +133,11 @@ if d.gaps:
         alt.Chart(
             pd.DataFrame(
                 [
-                    {"start": g["start_s"], "end": g["end_s"], "detail": f"no data for {g['end_s'] - g['start_s']:.1f} s (link lost)"}
+                    {
+                        "start": g["start_s"] - t0,
+                        "end": g["end_s"] - t0,
+                        "detail": f"no data for {g['end_s'] - g['start_s']:.1f} s (link lost)",
+                    }
                     for g in d.gaps
                 ]
             )
@@ -141,7 +146,7 @@ if d.gaps:
         .encode(x=x_axis, x2="end:Q", tooltip=[alt.Tooltip("detail:N", title="")])
     )
 if "_trace_t" in s:
-    tr = pd.DataFrame({"start": s["_trace_t"], "deg": s["_trace_deg"]})
+    tr = pd.DataFrame({"start": s["_trace_t"] - t0, "deg": s["_trace_deg"]})
     layers.append(
         alt.Chart(tr).mark_line(color=ui.TRACE_COLOR, strokeWidth=1.4).encode(x=x_axis, y=alt.Y("deg:Q", title="pelvis angle (°)"))
     )

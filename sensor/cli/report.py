@@ -20,14 +20,15 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
     )
     if warning := damage_warning(a.damaged_blocks, a.interrupted, a.duration_s):
         out.append(f"  warning: {warning}")
+    t0 = a.start_s  # times shown are into the session, also for files on Unix time
     if a.gaps:
-        out.append(f"  {len(a.gaps)} gap(s) in the data: " + ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f}s" for g in a.gaps[:5]))
+        out.append(f"  {len(a.gaps)} gap(s) in the data: " + ", ".join(f"{g.start_s - t0:.1f}-{g.end_s - t0:.1f}s" for g in a.gaps[:5]))
     sets = group_sets(a.reps)
     for idx in sets:
         reps = [a.reps[i] for i in idx]
         ex = reps[0].exercise
         target = routine.rep_target(ex)
-        line = f"  {LABELS[ex]}, set at {reps[0].start_s / 60:.1f} min: {len(reps)} reps (target {target.reps_per_set})"
+        line = f"  {LABELS[ex]}, set at {(reps[0].start_s - t0) / 60:.1f} min: {len(reps)} reps (target {target.reps_per_set})"
         out.append(line)
         if target.hold_s > 0:
             holds = " ".join(f"{r.hold_s:.1f}" for r in reps)
@@ -37,7 +38,7 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
         side = f" ({h.side})" if h.exercise == "side_plank" else ""
         target_s = routine.hold_target(h.exercise).hold_s
         out.append(
-            f"  {LABELS[h.exercise]}{side} at {h.start_s / 60:.1f} min: held {h.duration_s:.1f} s of {target_s:.0f} s; "
+            f"  {LABELS[h.exercise]}{side} at {(h.start_s - t0) / 60:.1f} min: held {h.duration_s:.1f} s of {target_s:.0f} s; "
             f"stability {h.score:.0f}/100 ({stability_label(h.score)}: sway {h.sway_deg:.1f}°, "
             f"tremor {h.tremor_dps:.1f}°/s, sag {h.sag_deg:.1f}°)"
         )

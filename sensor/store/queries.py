@@ -230,6 +230,8 @@ def session_detail(store: Store, session_id: int) -> SessionDetail | None:
         t = con.execute("SELECT t0_s, hz, deg FROM traces WHERE session_id = ?", (session_id,)).fetchone()
     trace = Trace(t["t0_s"], t["hz"], np.frombuffer(t["deg"], "<f4")) if t else None
     session = dict(s)
+    if session["start_s"] is None:  # stored before schema 6: the display trace starts within 0.2 s of it
+        session["start_s"] = float(trace.t0_s) if trace is not None else 0.0
     detected = rows_to_analysis(session, reps, holds, gaps)
     fixes = edits.corrections(store, [session_id]).get(session_id, [])
     effective, counts = edits.apply_corrections(detected, fixes)
@@ -274,4 +276,5 @@ def rows_to_analysis(session: sqlite3.Row | dict[str, Any], reps: Sequence[Any],
         source=str(session["source"]),
         damaged_blocks=int(session["damaged_blocks"]),  # so exports of the session say it too
         interrupted=bool(session["interrupted"]),
+        start_s=float(session["start_s"] or 0.0) if "start_s" in session.keys() else 0.0,  # noqa: SIM118 (a Row's `in` looks at values)
     )

@@ -120,6 +120,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sessions ADD COLUMN reanalysed_utc TEXT;
     """,
+    # 6: stream time of the first sample, so pages show seconds into the session also for
+    # files on Unix time; NULL (stored before): the display trace's start stands in
+    """
+    ALTER TABLE sessions ADD COLUMN start_s REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -74,8 +74,8 @@ class Store(Database):
         cur = con.execute(
             """INSERT INTO sessions (started_utc, local_date, duration_s, source_path, file_path,
                    content_hash, kind, source, demo, calibrated, sample_rate_hz, mount, device_id,
-                   app_version, imported_utc, fingerprint, date_source, damaged_blocks, interrupted)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   app_version, imported_utc, fingerprint, date_source, damaged_blocks, interrupted, start_s)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 started.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 started.astimezone().date().isoformat(),
@@ -96,6 +96,7 @@ class Store(Database):
                 info.date_source,
                 int(a.damaged_blocks),
                 int(a.interrupted),
+                float(a.start_s),
             ),
         )
         sid = int(cur.lastrowid)  # type: ignore[arg-type]
@@ -115,13 +116,14 @@ class Store(Database):
             con.execute("DELETE FROM traces WHERE session_id = ?", (session_id,))
             con.execute(
                 """UPDATE sessions SET duration_s = ?, calibrated = ?, sample_rate_hz = ?, damaged_blocks = ?,
-                       interrupted = ?, reanalysed_utc = ? WHERE id = ?""",
+                       interrupted = ?, start_s = ?, reanalysed_utc = ? WHERE id = ?""",
                 (
                     float(a.duration_s),
                     int(a.calibrated),
                     float(a.sample_rate_hz),
                     int(a.damaged_blocks),
                     int(a.interrupted),
+                    float(a.start_s),
                     datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),  # to the µs: also the dashboard's cache key
                     session_id,
                 ),
