@@ -19,8 +19,8 @@ from sensor.store import Store, edits, queries
 from sensor.trace import Trace
 from tests.test_vectors import VECTORS
 
-# The detector before the rep turn rule (tests/test_turn_check.py): an older version's analysis.
-OLD = PipelineSettings(detector=replace(PipelineSettings().detector, rep_min_turn_frac=-math.inf))
+# The detector before the rep turn and jolt checks (tests/test_rep_checks.py): an older version's analysis.
+OLD = PipelineSettings(detector=replace(PipelineSettings().detector, rep_min_turn_frac=-math.inf, rep_max_jolt_mps2=math.inf))
 
 
 def old_analyzer(path: Path) -> tuple[Analysis, Trace | None]:

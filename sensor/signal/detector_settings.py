@@ -47,3 +47,7 @@ class DetectorSettings:
     # A rep turns the pelvis: the gyro must see at least this fraction of the rise and of the
     # fall in elevation (a vehicle braking or a stride tilts the accelerometer, not the pelvis).
     rep_min_turn_frac: float = 0.5
+    # A rep is a controlled movement: the median jolt (|specific force| about its median over
+    # the rep, m/s²) stays small. Simulated reps: at most 0.26; a phone carried on a bus or
+    # while walking or running: 0.7-3.4 (the real exports in ../shared/vectors).
+    rep_max_jolt_mps2: float = 0.5

@@ -363,12 +363,12 @@ class ExcursionDetector:
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
         assert self._trace is not None
-        t, d, up, gyr, _, q, span = self._trace.arrays()
+        t, d, up, gyr, fn, q, span = self._trace.arrays()
         if self._hold is not None:
             ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba)
             self._hold = None
             return [ev] if ev.duration_s >= self.s.hold_min_s else []
-        rep = classify_rep(t, d, up, gyr, span, self._dir, self.posture, self.s)
+        rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s)
         return [rep] if rep is not None else []
 
     def finish(self, t_end: float) -> list[Event]:

@@ -25,6 +25,7 @@ def classify_rep(
     d: np.ndarray,
     up: np.ndarray,
     gyr: np.ndarray,
+    fn: np.ndarray,
     span: np.ndarray,
     direction: float,
     posture: int,
@@ -32,7 +33,8 @@ def classify_rep(
 ) -> Rep | None:
     """The rep an excursion that fell back below its end threshold was, or None.
     ``d`` is the elevation away from rest (degrees, positive the way the exercise moves:
-    ``direction`` times the elevation); ``gyr`` the body rates (rad/s); ``span`` where the
+    ``direction`` times the elevation); ``gyr`` the body rates (rad/s); ``fn`` |specific
+    force| (m/s²); ``span`` where the
     gyro was sampled (see ``turn_seen``); the last sample is where it fell back (the rep's
     detection time)."""
     peak = float(d.max())
@@ -61,6 +63,9 @@ def classify_rep(
         and max(top_start - start, end - top_end) <= s.backext_max_move_s
     ):
         return None  # too quick to be a lift and a lowering, or a new pose held a while
+    i0, i1 = np.searchsorted(t, [start, end]).tolist()
+    if _jolt(fn[i0 : i1 + 1]) > s.rep_max_jolt_mps2:
+        return None  # the sensor was carried (walking, a vehicle), not lifted
     if not _turned(t, d, up, gyr, span, direction, np.searchsorted(t, [start, top_start, top_end, end]), s.rep_min_turn_frac):
         return None
     # A real rep turns the pelvis about its left-right axis; a fidget rolls it too.
@@ -76,6 +81,14 @@ def classify_rep(
         detected_at_s=round(float(t[-1]), 3),
         peak_deg=round(peak, 2),
     )
+
+
+def _jolt(fn: np.ndarray) -> float:
+    """Median absolute deviation of |specific force| (m/s²): how much the sensor was shaken,
+    not moved by one thump (a heel or the hips set down) which a median ignores."""
+    if fn.size < 3:
+        return 0.0
+    return median(np.abs(fn - median(fn)))
 
 
 def _turned(
