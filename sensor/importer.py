@@ -288,8 +288,9 @@ class Reanalysis:
 def reanalyze(store: Store, session_ids: Iterable[int] | None = None, *, dry_run: bool = False) -> list[Reanalysis]:
     """Run today's pipeline again over the kept file of every session (or ``session_ids``)
     and store the events where they differ, so that a better detector also corrects the
-    history. A session with the user's corrections keeps its events (the corrections are
-    tied to them); a file that cannot be read fails that session only. ``dry_run``: say
+    history. The user's corrections move with their sets and holds (the new one of the same
+    exercise that overlaps each most); a session whose corrected set or hold would be gone
+    keeps its events; a file that cannot be read fails that session only. ``dry_run``: say
     what would change, change nothing."""
     from sensor.store import edits, queries
 
@@ -311,12 +312,17 @@ def reanalyze(store: Store, session_ids: Iterable[int] | None = None, *, dry_run
         change = f"{_counts(before)} -> {_counts(after)}"
         if _events(before) == _events(after):
             out.append(Reanalysis(sid, "unchanged", f"session {sid}: unchanged ({_counts(after)})"))
-        elif corrected.get(sid):
-            out.append(Reanalysis(sid, "kept", f"session {sid}: would become {change}; kept as it is (it has your corrections)"))
         else:
+            fixes = corrected.get(sid, [])
+            moved = edits.carry_corrections(before, after, fixes)
+            if moved is None:
+                why = "your corrections refer to sets or holds it would no longer have"
+                out.append(Reanalysis(sid, "kept", f"session {sid}: would become {change}; kept as it is ({why})"))
+                continue
             if not dry_run:
-                store.replace_analysis(sid, after, trace)
-            out.append(Reanalysis(sid, "changed", f"session {sid}: {change}{' (dry run: not saved)' if dry_run else ''}"))
+                store.replace_analysis(sid, after, trace, moved)
+            note = "; your corrections moved with their sets and holds" if fixes else ""
+            out.append(Reanalysis(sid, "changed", f"session {sid}: {change}{note}{' (dry run: not saved)' if dry_run else ''}"))
     if wanted is not None:
         found = {r.session_id for r in out}
         out.extend(Reanalysis(sid, "failed", f"session {sid}: no such session") for sid in sorted(wanted - found))

@@ -293,6 +293,38 @@ def corrections(store: Store, session_ids: Iterable[int] | None = None) -> dict[
     return out
 
 
+def carry_corrections(before: Analysis, after: Analysis, fixes: Sequence[Correction]) -> dict[tuple[str, int], int] | None:
+    """Where each corrected set or hold of ``before`` is among the events of ``after`` (the
+    same session found again): the set or hold of the same exercise that overlaps it most
+    in time. None when one has no such counterpart, or two would land on one: then the
+    corrections would describe events that are gone, and the old events must stay."""
+    spans = {"set": (_set_spans(before), _set_spans(after)), "hold": (_hold_spans(before), _hold_spans(after))}
+    moved: dict[tuple[str, int], int] = {}
+    for target, idx in sorted({(c.target, c.idx) for c in fixes}):
+        old, new = spans[target]
+        if not 0 <= idx < len(old):
+            return None
+        exercise, a, b = old[idx]
+        overlaps = [(min(b, d) - max(a, c), j) for j, (ex, c, d) in enumerate(new) if ex == exercise]
+        best = max(overlaps, default=(0.0, -1))
+        if best[0] <= 0.0:
+            return None
+        moved[(target, idx)] = best[1]
+    if len({(t, j) for (t, _), j in moved.items()}) < len(moved):
+        return None
+    return moved
+
+
+def _set_spans(a: Analysis) -> list[tuple[str, float, float]]:
+    from sensor.routine import group_sets
+
+    return [(a.reps[m[0]].exercise, min(a.reps[i].start_s for i in m), max(a.reps[i].end_s for i in m)) for m in group_sets(a.reps)]
+
+
+def _hold_spans(a: Analysis) -> list[tuple[str, float, float]]:
+    return [(h.exercise, h.start_s, h.end_s) for h in a.holds]
+
+
 def apply_corrections(a: Analysis, fixes: Sequence[Correction]) -> tuple[Analysis, dict[int, int]]:
     """The analysis as the user says it was, and the corrected rep counts by set index
     (``sensor.routine.outcomes`` takes both). ``a`` is left unchanged."""

@@ -103,10 +103,11 @@ class Store(Database):
         self._insert_events(con, sid, a, trace)
         return sid
 
-    def replace_analysis(self, session_id: int, a: Analysis, trace: Trace | None) -> None:
+    def replace_analysis(self, session_id: int, a: Analysis, trace: Trace | None, moved: dict[tuple[str, int], int] | None = None) -> None:
         """A session's events found again (``holdtrack reanalyze``): its sets, reps, holds,
         gaps and trace replaced and the facts the analysis gives updated; its date, file,
-        device and the user's corrections stay."""
+        device and the user's corrections stay, those in ``moved`` ((target, old index) ->
+        new index, ``edits.carry_corrections``) now pointing at the new sets and holds."""
         with self.transaction() as con:
             # Reps before the sets they point to. (One literal statement each: no SQL is built.)
             con.execute("DELETE FROM reps WHERE session_id = ?", (session_id,))
@@ -129,6 +130,13 @@ class Store(Database):
                 ),
             )
             self._insert_events(con, session_id, a, trace)
+            # In two steps (through negative indices) so that no move collides with a
+            # correction not yet moved.
+            for (target, old), new in (moved or {}).items():
+                con.execute(
+                    "UPDATE corrections SET idx = ? WHERE session_id = ? AND target = ? AND idx = ?", (-1 - new, session_id, target, old)
+                )
+            con.execute("UPDATE corrections SET idx = -1 - idx WHERE session_id = ? AND idx < 0", (session_id,))
 
     def _insert_events(self, con: sqlite3.Connection, sid: int, a: Analysis, trace: Trace | None) -> None:
         reps: list[Rep] = list(a.reps)
