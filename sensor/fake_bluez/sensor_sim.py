@@ -215,10 +215,13 @@ class SimulatedSensor:
         if self._stall_until is not None and now >= self._stall_until:
             self._end_stall()
         if self.feed is None:
-            if not self.streaming:
+            if not self.streaming or not self.notifying:
                 return
-            # The device clock starts when streaming first starts, at the rate the client
-            # configured (a Polar Verity runs 52 Hz whatever the spec says).
+            # The device clock starts when streaming first starts with someone subscribed
+            # (a Thingy or WitMotion streams while notifications are on; otherwise the samples
+            # due before the client's StartNotify would be lost to a race a loaded host can
+            # lose), at the rate the client configured (a Polar Verity runs 52 Hz whatever the
+            # spec says).
             assert self.peripheral is not None
             rate = self.peripheral.rate_hz
             if self._prepared is not None and self._prepared.rate_hz == rate:
