@@ -76,15 +76,15 @@ class _Files:
     def missing(self, wanted: tuple[str, ...], advice: str) -> InputError:
         """The error for an export without the ``wanted`` tables: when one table was given
         and they are beside it, the user gave a member of the export, not the export."""
-        beside: list[str] = []
         if self.lone is not None:
+            beside: list[str] = []
             with contextlib.suppress(OSError):
                 beside = sorted(f.name for f in self.lone.parent.iterdir() if f.name.lower() in wanted and f.is_file())
-        if beside:
-            folder = self.lone.parent if self.lone is not None else self.path
-            return InputError(
-                self.path, f"one table of an export; {', '.join(beside)} beside it: pass the folder {folder} to read the whole export"
-            )
+            if beside:
+                return InputError(
+                    self.path,
+                    f"one table of an export; {', '.join(beside)} beside it: pass the folder {self.lone.parent} to read the whole export",
+                )
         return InputError(self.path, advice)
 
     def head(self, base: str) -> Head:
