@@ -7,6 +7,7 @@ browser to play is recorded with its time. Screenshots go to ``artifacts/screens
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from test_dashboard_browser import browser, no_errors, open_page, server, shot  # noqa: F401 - fixtures
 
 from dashboard.audio import TONES
@@ -74,8 +76,25 @@ def _played(page: Page) -> list[dict[str, Any]]:
     return page.evaluate("window.__htPlayed || []")
 
 
-def _no_sideways_scroll(page: Page) -> None:
-    """Neither the page nor its main column nor any chart is wider than the phone."""
+_FITS = """(w) => {
+    const charts = [...document.querySelectorAll('.vega-embed')];
+    const main = document.querySelector('[data-testid=stMain]');
+    return charts.every(e => e.querySelector('canvas, svg'))
+        && document.documentElement.scrollWidth <= w && (!main || main.scrollWidth <= w)
+        && charts.every(e => e.getBoundingClientRect().right <= w);
+}"""
+
+
+def _no_sideways_scroll(page: Page, charts: int = 0) -> None:
+    """Neither the page nor its main column nor any chart is wider than the phone, once at
+    least ``charts`` charts have drawn: a chart is sized to its column after it first
+    draws, which a loaded machine can take seconds to do, so this waits for the layout."""
+    if charts:
+        page.wait_for_function(
+            "(n) => document.querySelectorAll('.vega-embed svg, .vega-embed canvas').length >= n", arg=charts, timeout=30_000
+        )
+    with contextlib.suppress(PlaywrightTimeoutError):  # the assertions below say what is too wide
+        page.wait_for_function(_FITS, arg=PHONE["width"] + 1, timeout=20_000)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1, f"the page is {width} px wide at {PHONE['width']} px"
     main = page.evaluate("(() => { const m = document.querySelector('[data-testid=stMain]'); return m ? m.scrollWidth : 0; })()")
@@ -134,9 +153,8 @@ def test_live_coach_at_phone_width(server: str, phone: Page) -> None:  # noqa: F
     page.wait_for_function("new URLSearchParams(location.search).has('id')", timeout=20_000)
     sid = int(page.evaluate("new URLSearchParams(location.search).get('id')"))
     page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(1000)
+    _no_sideways_scroll(page, charts=1)
     no_errors(page)
-    _no_sideways_scroll(page)
     shot(page, "phone-session")
     del sidebar
 
@@ -216,9 +234,8 @@ def test_replay_controls_at_phone_width(server: str, phone: Page) -> None:  # no
 def test_history_and_session_pages_fit_a_phone(server: str, phone: Page, path: str, heading: str) -> None:  # noqa: F811 - the imported fixture
     page = phone
     open_page(page, f"{server}{path}", heading)
-    page.wait_for_timeout(1500)  # charts and grids draw after the text
+    _no_sideways_scroll(page, charts=1)  # waits for the charts to draw and settle
     no_errors(page)
-    _no_sideways_scroll(page)
     expect(page.get_by_role("button", name="All sessions (CSV)" if heading == "History" else "Download FIT")).to_be_attached()
     page.screenshot(path=str(_shot_path(f"phone-{heading.lower()}-full")), full_page=True)
 

@@ -114,7 +114,7 @@ def test_clicking_a_history_row_opens_its_session(served: tuple[str, Store, int]
     open_page(page, url, "History")
     table = page.get_by_test_id("stDataFrame").last
     expect(table).to_be_visible(timeout=20_000)
-    page.wait_for_timeout(1000)  # the grid draws after it appears
+    expect(table.locator("canvas").first).to_be_visible(timeout=20_000)  # the grid draws after it appears
     box = table.bounding_box()
     assert box is not None
     # A cell in the middle of the first data row (the header row is about 35 px high).
