@@ -114,6 +114,9 @@ def test_live_coach_at_phone_width(server: str, phone: Page) -> None:  # noqa: F
     expect(page.get_by_text("50×").first).to_be_visible()
     page.wait_for_load_state("networkidle")
     shot(page, "phone-live-start")
+    # The page loads the analysis and the simulator while a person picks a sensor (scipy's
+    # import alone is a second, several on a loaded machine): Start is pressed once it has.
+    expect(page.get_by_test_id("ht-ready")).to_be_attached(timeout=60_000)
 
     # 1. First data on screen within 2 s of Start (the sample-rate pill shows with the first samples).
     t_click = time.monotonic()
