@@ -11,18 +11,10 @@ KEY = "live_session"
 FIRST_DATA_WAIT_S = 1.5  # a sensor still connecting after this shows "Connecting…" meanwhile
 
 st.title("Live")
-_warming = sensors.warm_up()
-
-
-@st.fragment(run_every=0.5 if _warming.is_alive() else None)
-def _ready_mark() -> None:
-    # Marks the page once the analysis and the simulator are loaded (Start then shows data
-    # at once): what a test waits for, as a person takes a moment to pick a sensor.
-    if not _warming.is_alive():
-        st.html('<span data-testid="ht-ready"></span>')
-
-
-_ready_mark()
+if not sensors.warm_up().is_alive():
+    # The analysis and the simulator are loaded (Start shows data at once): a mark for tests,
+    # which press Start only then, as a person takes a moment to pick a sensor.
+    st.html('<span data-testid="ht-ready"></span>')
 r = data.routine()
 session: LiveSession | None = st.session_state.get(KEY)
 snap = session.snapshot() if session is not None else None
