@@ -111,64 +111,14 @@ def recordings() -> list[tuple[str, Path]]:
 
 
 def export_json(d: queries.SessionDetail) -> str:
-    """The session as JSON: the analysis in the contract's shape (as detected), session
-    facts, sets, and the user's corrections beside them."""
-    facts = {k: v for k, v in d.session.items() if not k.startswith("_")}
-    obj = {
-        "session": facts,
-        **d.detected.to_json(),
-        "sets": d.sets,
-        "corrections": [{"target": c.target, "index": c.idx, "field": c.field, "value": c.value} for c in d.corrections],
-    }
-    return json.dumps(obj, indent=2, default=str)
+    """The session's JSON download, as the user corrected it (``sensor.store.exports``)."""
+    from sensor.store.exports import session_json
+
+    return json.dumps(session_json(d), indent=2, default=str)
 
 
 def export_csv(d: queries.SessionDetail) -> str:
-    """Reps and holds as one CSV, one row each (``kind`` tells which). Sets are numbered per
-    exercise (back extension set 1, 2, 3); counts are integers; a corrected hold carries the
-    user's start, end and side, and ``corrected`` says so."""
-    import pandas as pd
+    """The session's CSV download, as the user corrected it (``sensor.store.exports``)."""
+    from sensor.store.exports import session_csv
 
-    fixed_holds = {c.idx for c in d.corrections if c.target == "hold"}
-    rows = [
-        {
-            "kind": "rep",
-            "set": _set_no(d, r),
-            "rep_in_set": r["rep_in_set"],
-            "set_reps_counted": d.counts.get(r["set_idx"]),
-            "corrected": r["set_idx"] in d.counts,
-            **_plain(r),
-        }
-        for r in d.reps
-    ]
-    for i, h in enumerate(d.holds):
-        eff = d.analysis.holds[i]
-        rows.append(
-            {
-                "kind": "hold",
-                **_plain(h),
-                "side": eff.side,
-                "start_s": eff.start_s,
-                "end_s": eff.end_s,
-                "duration_s": eff.duration_s,
-                "corrected": i in fixed_holds,
-            }
-        )
-    cols = [
-        "kind", "exercise", "side", "set", "rep_in_set", "set_reps_counted", "start_s", "end_s", "hold_s", "duration_s",
-        "sway_deg", "tremor_dps", "sag_deg", "score", "peak_deg", "detected_at_s", "corrected",
-    ]  # fmt: skip
-    df = pd.DataFrame(rows, columns=cols)
-    for c in ("set", "rep_in_set", "set_reps_counted"):
-        df[c] = df[c].astype("Int64")  # integers stay integers (blank where they do not apply)
-    csv: str = df.to_csv(index=False, float_format="%.3f")
-    return csv
-
-
-def _set_no(d: queries.SessionDetail, r: dict[str, object]) -> int:
-    """The rep's set number among its exercise's sets (1, 2, 3...)."""
-    return sum(1 for x in d.sets if x["exercise"] == r["exercise"] and x["idx"] <= r["set_idx"])
-
-
-def _plain(row: dict[str, object]) -> dict[str, object]:
-    return {k: v for k, v in row.items() if k not in ("id", "session_id", "set_id", "idx", "set_idx", "rep_in_set")}
+    return session_csv(d)

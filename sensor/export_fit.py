@@ -47,12 +47,17 @@ class FitSet:
         return self.end_s - self.start_s
 
 
-def fit_sets(analysis: Analysis) -> list[FitSet]:
-    """Sets of reps (``group_sets``, as ``analyze`` and the store split them) and holds, in time order."""
+def fit_sets(analysis: Analysis, counts: dict[int, int] | None = None) -> list[FitSet]:
+    """Sets of reps (``group_sets``, as ``analyze`` and the store split them) and holds, in
+    time order. ``counts`` are the user's rep counts by set index (a stored session's
+    corrections): a set counts as they say, and a set they put at 0 reps is left out."""
     out = []
-    for members in group_sets(analysis.reps):
-        reps = [analysis.reps[i] for i in members]
-        out.append(FitSet(reps[0].exercise, reps[0].start_s, max(r.end_s for r in reps), len(reps)))
+    counts = counts or {}
+    for i, members in enumerate(group_sets(analysis.reps)):
+        reps = [analysis.reps[j] for j in members]
+        n = int(counts.get(i, len(reps)))
+        if n > 0:
+            out.append(FitSet(reps[0].exercise, reps[0].start_s, max(r.end_s for r in reps), n))
     out += [FitSet(h.exercise, h.start_s, h.end_s, None) for h in analysis.holds]
     return sorted(out, key=lambda s: s.start_s)
 
@@ -98,8 +103,9 @@ def first_sample_time(path: Path) -> float | None:
     return None
 
 
-def fit_bytes(analysis: Analysis, t0_s: float, start_utc: datetime) -> bytes:
-    """The FIT file of an analysis whose time axis starts (``t0_s``) at ``start_utc``."""
+def fit_bytes(analysis: Analysis, t0_s: float, start_utc: datetime, counts: dict[int, int] | None = None) -> bytes:
+    """The FIT file of an analysis whose time axis starts (``t0_s``) at ``start_utc``;
+    ``counts``: corrected rep counts by set index (``fit_sets``)."""
     from fit_tool.fit_file_builder import FitFileBuilder
     from fit_tool.profile.messages.activity_message import ActivityMessage
     from fit_tool.profile.messages.event_message import EventMessage
@@ -115,7 +121,7 @@ def fit_bytes(analysis: Analysis, t0_s: float, start_utc: datetime) -> bytes:
         return round(base_ms + (t_s - t0_s) * 1000.0)
 
     end_s = t0_s + max(analysis.duration_s, 0.0)
-    sets = fit_sets(analysis)
+    sets = fit_sets(analysis, counts)
     if sets:
         end_s = max(end_s, sets[-1].end_s)
     b = FitFileBuilder(auto_define=True, min_string_size=50)
@@ -168,7 +174,7 @@ def fit_bytes(analysis: Analysis, t0_s: float, start_utc: datetime) -> bytes:
     ses.event, ses.event_type = Event.SESSION, EventType.STOP
     ses.sport, ses.sub_sport = Sport.TRAINING, SubSport.STRENGTH_TRAINING
     ses.first_lap_index, ses.num_laps = 0, 1
-    ses.total_cycles = len(analysis.reps)
+    ses.total_cycles = sum(s.reps or 0 for s in sets)  # reps as counted (corrections included)
     b.add(ses)
     act = ActivityMessage()
     act.timestamp = ms(end_s)
@@ -186,9 +192,13 @@ def fit_bytes(analysis: Analysis, t0_s: float, start_utc: datetime) -> bytes:
 def export_fit(recording: Path, out: Path) -> list[FitSet]:
     """Analyze ``recording`` and write it to ``out`` as a FIT activity; returns the sets written."""
     analysis, t0, start = analyze_for_export(Path(recording))
-    data = fit_bytes(analysis, t0, start)
+    write_fit(out, fit_bytes(analysis, t0, start))
+    return fit_sets(analysis)
+
+
+def write_fit(out: Path, data: bytes) -> None:
+    """Write a FIT file; an error is one line."""
     try:
         Path(out).write_bytes(data)
     except OSError as e:
         raise HoldTrackError(f"cannot write {out}: {e.strerror}") from None
-    return fit_sets(analysis)

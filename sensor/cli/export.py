@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("recording", type=Path)
     p.add_argument("--csv", metavar="OUT.csv", type=Path, help="the samples as the generic CSV")
     p.add_argument("--fit", metavar="OUT.fit", type=Path, help="the session as a FIT strength-training activity")
+    p.add_argument("--data-dir", help="session store whose corrections a stored recording's FIT carries (default: as the dashboard)")
     p.set_defaults(func=quiet(cmd_export))
 
     p = subparsers.add_parser("fake-sensors", help="simulated BLE sensors on a private bus (demos)")
@@ -44,11 +46,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.csv is None and args.fit is None:
         raise HoldTrackError("export: say what to write: --csv OUT.csv and/or --fit OUT.fit")
     if args.fit is not None:
-        from sensor.export_fit import export_fit
-
-        sets = export_fit(args.recording, args.fit)
-        n_reps = sum(s.reps or 0 for s in sets)
-        print(f"wrote {len(sets)} sets ({n_reps} reps, {sum(s.reps is None for s in sets)} holds) to {args.fit}")
+        _export_fit(args)
     if args.csv is None:
         return ExitCode.OK
     from sensor.files.inputs import write_generic_csv
@@ -62,6 +60,48 @@ def cmd_export(args: argparse.Namespace) -> int:
     note = " (recording ends in a torn tail: the readable part was exported)" if rec.torn_tail else ""
     print(f"wrote {len(rec.samples)} samples to {args.csv}{note}")
     return ExitCode.OK
+
+
+def _export_fit(args: argparse.Namespace) -> None:
+    """The FIT file: a recording in the session store as the user corrected it there (as
+    the dashboard's download), any other file as ``analyze`` finds it."""
+    from sensor.export_fit import export_fit, fit_sets, write_fit
+
+    found = _stored(args.recording, args.data_dir)
+    if found is None:
+        sets = export_fit(args.recording, args.fit)
+        note = ""
+    else:
+        from sensor.store import exports, queries
+
+        store, sid = found
+        d = queries.session_detail(store, sid)
+        assert d is not None  # found among the kept sessions a moment ago
+        write_fit(args.fit, exports.session_fit(store, d))
+        sets = fit_sets(d.analysis, d.counts)
+        note = f" (stored session {sid}" + (", with your corrections)" if d.corrections else ")")
+    n_reps = sum(s.reps or 0 for s in sets)
+    print(f"wrote {len(sets)} sets ({n_reps} reps, {sum(s.reps is None for s in sets)} holds) to {args.fit}{note}")
+
+
+def _stored(path: Path, folder: str | None) -> tuple[Any, int] | None:
+    """(store, session id) when the data folder's store holds this recording, else None. A
+    folder without a store is not made one; a store that cannot be read is said, not fatal."""
+    from sensor.errors import StoreError
+    from sensor.importer import content_hash
+    from sensor.store import DB_FILE, Store, data_dir
+    from sensor.store.exports import stored_session
+
+    where = data_dir(folder)
+    if not (where / DB_FILE).is_file() or not Path(path).exists():
+        return None
+    try:
+        store = Store(where)
+        sid = stored_session(store, Path(path), content_hash(Path(path)))
+    except StoreError as e:
+        print(f"holdtrack: note: {e}: the FIT is the recording as analysed, without your corrections", file=sys.stderr)
+        return None
+    return None if sid is None else (store, sid)
 
 
 # -- fake-sensors ----------------------------------------------------------------------------
