@@ -39,8 +39,11 @@ def _closing(b: Body, w: Technique) -> None:
     b.walk(rng.uniform(4, 8))
 
 
-def _hold_time(rng: np.random.Generator, lo: float, hi: float) -> tuple[float, str]:
-    """A hold's duration and variant: a quarter of holds are cut short."""
+def _hold_time(rng: np.random.Generator, lo: float, hi: float, dose_s: float | None = None) -> tuple[float, str]:
+    """A hold's duration and variant: a quarter of holds are cut short; a dose (the
+    technique's own time) is held to within ±10 %."""
+    if dose_s is not None:
+        return float(dose_s * rng.uniform(0.9, 1.1)), "full"
     if rng.random() < 0.25:
         return float(rng.uniform(5.0, 10.0)), "cut_short"
     return float(rng.uniform(lo, hi)), "full"
@@ -56,7 +59,7 @@ def routine_session(b: Body, w: Technique, opt: SimOptions) -> None:
     for block in blocks:
         if block == "bridge":
             _go(b, "supine", w)
-            n = int(rng.integers(4, 6)) if short else int(rng.integers(8, 15))
+            n = w.bridge_reps or (int(rng.integers(4, 6)) if short else int(rng.integers(8, 15)))
             for i in range(n):
                 if rng.random() < 0.08:  # a half-hearted lift that is not a rep
                     b.rep(
@@ -77,7 +80,7 @@ def routine_session(b: Body, w: Technique, opt: SimOptions) -> None:
                     "bridge",
                     amp,
                     rng.uniform(0.7, 1.4) * w.tempo_factor,
-                    float(np.clip(rng.normal(5.0 - 1.2 * fatigue, 0.8), 1.0, 7.0)),
+                    float(np.clip(rng.normal(w.bridge_hold_s - 1.2 * fatigue, w.bridge_hold_sd_s), 1.0, w.bridge_hold_s + 2.0)),
                     rng.uniform(0.7, 1.4) * w.tempo_factor,
                     w.bridge_lift_m * amp / w.bridge_amp_deg,
                     partial=False,
@@ -89,11 +92,11 @@ def routine_session(b: Body, w: Technique, opt: SimOptions) -> None:
             _rest(b, rng.uniform(4, 10))
         elif block == "back_extension":
             _go(b, "prone", w)
-            sets = 1 if short else 3
+            sets = w.backext_sets or (1 if short else 3)
             for s in range(1, sets + 1):
                 direction = set_direction(rng, w)
                 sign = 1.0 if direction == "head_up" else -1.0
-                n = int(rng.integers(4, 7)) if short else int(rng.integers(6, 16))
+                n = w.backext_reps or (int(rng.integers(4, 7)) if short else int(rng.integers(6, 16)))
                 for _ in range(n):
                     b.rep(
                         "back_extension",
@@ -113,7 +116,7 @@ def routine_session(b: Body, w: Technique, opt: SimOptions) -> None:
             _rest(b, rng.uniform(4, 10))
         elif block == "plank":
             _go(b, "prone", w)
-            dur, variant = _hold_time(rng, 12, 25) if short else _hold_time(rng, 20, 60)
+            dur, variant = _hold_time(rng, 12, 25, w.plank_hold_s) if short else _hold_time(rng, 20, 60, w.plank_hold_s)
             b.hold_exercise("plank", None, w.plank_elev_deg + rng.uniform(-1, 1), w.plank_lift_m, dur, w, knees=False, variant=variant)
             _rest(b, rng.uniform(5, 12))
         elif block == "side_plank":
@@ -122,7 +125,7 @@ def routine_session(b: Body, w: Technique, opt: SimOptions) -> None:
                 _go(b, f"side_{side}", w)
                 b.still(rng.uniform(2.0, 4.0))
                 elev = float(np.clip(w.side_elev_deg + rng.uniform(-1.5, 1.5), 8, 20))
-                dur, cut = _hold_time(rng, 12, 20) if short else _hold_time(rng, 15, 40)
+                dur, cut = _hold_time(rng, 12, 20, w.side_hold_s) if short else _hold_time(rng, 15, 40, w.side_hold_s)
                 variant = ("knees" if w.knee_side_plank else "straight") + ("_cut_short" if cut == "cut_short" else "")
                 b.hold_exercise("side_plank", side, elev, w.side_lift_m, dur, w, knees=w.knee_side_plank, variant=variant)
                 _rest(b, rng.uniform(4, 10))

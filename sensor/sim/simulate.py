@@ -93,7 +93,7 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
         "fidgets": t["fidgets"],
         "activities": t["activities"],  # daily life: what the wearer was doing when
         "gaps": [{"start_s": g.start_s, "end_s": g.end_s} for g in gaps],
-        "wearer": {**w.__dict__, "standing_tilt_deg": standing_tilt},
+        "wearer": {**w.truth(), "standing_tilt_deg": standing_tilt},
         "mount": opt.mount,
         "kind": "daily_life" if opt.daily_life else "routine",
         "sensor": sensor_truth,

@@ -38,7 +38,8 @@ against the horizontal, measured from the wearer's own resting position):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -68,10 +69,28 @@ class Technique:
     knee_side_plank: bool
     steadiness: float
     backext_switch_p: float = 0.3  # chance that a set goes the other way
+    # How much of the routine the person does (a dose, for a person who progresses: the demo).
+    # Defaults: drawn per session as described above (None) or today's fixed values.
+    bridge_reps: int | None = None  # reps in the bridge set; None: 8-14 (4-5 when short)
+    bridge_hold_s: float = 5.0  # mean time held at the top at the start of a set (fatigue takes 1.2 s off by its end)
+    bridge_hold_sd_s: float = 0.8  # rep to rep spread of that time
+    backext_sets: int | None = None  # None: 3 (1 when short)
+    backext_reps: int | None = None  # per set; None: 6-15 (4-6 when short)
+    plank_hold_s: float | None = None  # None: 20-60 s (12-25 when short), a quarter cut short; else within ±10 %
+    side_hold_s: float | None = None  # each side-plank hold, as plank_hold_s; None: 15-40 s (12-20 when short)
 
     @property
     def tempo_factor(self) -> float:
         return TEMPOS[self.tempo]
+
+    def truth(self) -> dict[str, Any]:
+        """The fields as written to a session's truth; dose fields only when they differ from
+        their defaults (the catalogue's draw), so truths made before the dose read the same."""
+        dose = {f.name: f.default for f in fields(self) if f.name in DOSE_FIELDS}
+        return {k: v for k, v in self.__dict__.items() if k not in dose or v != dose[k]}
+
+
+DOSE_FIELDS = ("bridge_reps", "bridge_hold_s", "bridge_hold_sd_s", "backext_sets", "backext_reps", "plank_hold_s", "side_hold_s")
 
 
 def draw_technique(rng: np.random.Generator) -> Technique:
