@@ -112,3 +112,9 @@ def test_the_runtime_never_imports_the_fake_bluez() -> None:
     allowed = {"sensor.cli.export"}
     users = sorted(n for n in runtime if n not in allowed and any(d.startswith("sensor.fake_bluez") for d in g[n]))
     assert users == []
+
+
+def test_the_runtime_never_imports_the_fake_phyphox() -> None:
+    g = graph()
+    runtime = [n for n in g if n.startswith(("sensor", "dashboard")) and not n.startswith("sensor.fake_phyphox")]
+    assert sorted(n for n in runtime if any(d.startswith("sensor.fake_phyphox") for d in g[n])) == []

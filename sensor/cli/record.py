@@ -65,7 +65,11 @@ def register(subparsers: Any) -> None:
         const="127.0.0.1:8000",
         help="take Sensor Logger HTTP pushes instead of BLE (default 127.0.0.1:8000)",
     )
-    p.add_argument("--source", metavar="SPEC", help="any source: ble:ADDRESS_OR_NAME, phone-push[:HOST:PORT], replay:PATH or sim:SEED")
+    p.add_argument(
+        "--source",
+        metavar="SPEC",
+        help="any source: ble:ADDRESS_OR_NAME, phone-push[:HOST:PORT], phyphox:HOST[:PORT], replay:PATH or sim:SEED",
+    )
     p.add_argument("--speed", type=float, help="replay: and sim: sources: times real time (1-50)")
     p.add_argument("--rate", type=float, default=100.0, help="sample rate to ask the sensor for, Hz (default 100)")
     p.add_argument("--mount", choices=MOUNTS, default="back", help="where the sensor is worn (default: back)")
@@ -137,7 +141,9 @@ async def _open_source(args: argparse.Namespace, clock: Any) -> Any:
             source = BleSource(supported[0], **options)
     await source.open()
     url = getattr(source, "url", None)
-    if url is not None:  # the phone push receiver
+    if source.header.source == "phyphox":
+        print(f"polling phyphox at {url}: keep phyphox in front with the screen on", flush=True)
+    elif url is not None:  # the phone push receiver
         print(f"waiting for Sensor Logger pushes on {url}", flush=True)
         print("  (set this as Sensor Logger's push URL; its last part pairs the phone with this session)", flush=True)
     elif source.header.source == "ble":

@@ -1,6 +1,6 @@
 """Live sources, bytes to samples: the ``Source`` protocol and ``make_source`` (one spec string
 for the CLI and the dashboard); BLE (``ble``, ``ble_source``, stamped by ``clock``), the phone
-push receiver, and paced replay and simulated-wearer sources.
+push receiver, the phyphox poller, and paced replay and simulated-wearer sources.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ class Source(Protocol):
     async def stop(self) -> None: ...
 
 
-SPECS = "ble:ADDRESS_OR_NAME, phone-push[:HOST:PORT], replay:PATH or sim:SEED"
+SPECS = "ble:ADDRESS_OR_NAME, phone-push[:HOST:PORT], phyphox:HOST[:PORT], replay:PATH or sim:SEED"
 
 
 def make_source(spec: str, **options: Any) -> Source:
     """A source from its spec string, the one vocabulary the CLI (``record --source``) and
     the dashboard share: ``ble:ADDRESS_OR_NAME``, ``phone-push[:HOST:PORT]``,
-    ``replay:PATH``, ``sim:SEED``. ``options`` go to the source (``speed``, ``start_s``,
+    ``phyphox:HOST[:PORT]``, ``replay:PATH``, ``sim:SEED``. ``options`` go to the source (``speed``, ``start_s``,
     ``rate_hz``, ``time_scale``...). Nothing connects until ``open()``."""
     from sensor.errors import UsageError
 
@@ -47,6 +47,11 @@ def make_source(spec: str, **options: Any) -> Source:
 
         host, port = parse_hostport(arg)
         return PhonePushSource(host, port, **options)
+    if kind == "phyphox" and arg:
+        from sensor.sources.phyphox import PhyphoxSource, parse_address
+
+        host, port = parse_address(arg)
+        return PhyphoxSource(host, port, **options)
     if kind == "replay" and arg:
         from sensor.sources.paced import ReplaySource
 
