@@ -68,7 +68,7 @@ class FakePhyphox:
         dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.01
         self._t = {"acc": t, "gyr": t + dt / 2}
         self._v = {"acc": samples.imu[:, :3].astype(np.float64), "gyr": samples.imu[:, 3:].astype(np.float64)}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # one request at a time, atomic with the phone's own changes
         self._wall0: float | None = None  # wall time at wearer time 0 (the first start)
         self._epoch0 = 0.0
         self._intervals: list[_Interval] = []
@@ -167,8 +167,9 @@ class FakePhyphox:
     def lock_screen_for(self, seconds: float) -> None:
         """The screen locks: the measurement stops and the server goes away for ``seconds``;
         then it serves again (a new session id on iOS), not measuring."""
-        self._down_until = time.monotonic() + seconds  # first: no request may see it stopped and reachable
-        self.command("stop")
+        with self._lock:  # no request may see it stopped and still reachable
+            self._down_until = time.monotonic() + seconds
+            self.command("stop")
         if self.platform == "ios":
             self.session = secrets.token_hex(3)
 
@@ -217,6 +218,10 @@ class FakePhyphox:
     # -- HTTP ------------------------------------------------------------------------------
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self._answer(h)
+
+    def _answer(self, h: BaseHTTPRequestHandler) -> None:
         self.requests += 1
         if time.monotonic() < self._down_until:
             self.refused += 1
@@ -230,8 +235,7 @@ class FakePhyphox:
             if not query and self.platform == "ios":
                 h.send_error(400)
                 return
-            with self._lock:
-                body = self._get(query)
+            body = self._get(query)
         elif url.path == "/control":
             cmd = dict(query).get("cmd", "")
             body = json.dumps({"result": self.command(cmd)})

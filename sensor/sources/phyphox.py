@@ -297,19 +297,26 @@ class PhyphoxSource:
         if self._t0 is None:
             self._t0 = float(samples.time_s[0])
         t = samples.time_s - self._t0
-        out: list[SourceItem] = []
+        imu = samples.imu
         if self._last_t is not None:
             keep = t > self._last_t
-            t, imu = t[keep], samples.imu[keep]
+            t, imu = t[keep], imu[keep]
             if len(t) == 0:
                 return []
-            if float(t[0]) - self._last_t > self.gap_s:
-                out.append(Gap(self._last_t, float(t[0])))
-        else:
-            imu = samples.imu
+        # A pause may fall before this block or inside it (samples held for their gyro
+        # partner go out with the first ones after it): cut at every step over gap_s.
+        prev = np.concatenate([[self._last_t if self._last_t is not None else t[0]], t[:-1]])
+        cuts = np.flatnonzero(t - prev > self.gap_s)
+        out: list[SourceItem] = []
+        start = 0
+        for c in cuts:
+            if c > start:
+                out.append(Samples(t[start:c], imu[start:c]))
+            out.append(Gap(float(prev[c]), float(t[c])))
+            start = int(c)
+        out.append(Samples(t[start:], imu[start:]))
         self._last_t = float(t[-1])
         self.last_sample = time.monotonic()
-        out.append(Samples(t, imu))
         return out
 
     # -- the stream ----------------------------------------------------------------------
