@@ -251,11 +251,12 @@ def detect_kind(path: Path) -> str:
 
 def _describe(path: Path, kind: str, digest: str, demo: bool) -> SessionInfo:
     """Session facts from the file: the header of a recording, the file time otherwise."""
-    from sensor.store.dates import recording_start
+    from sensor.store.dates import check_start, recording_start
 
     started = recording_start(path, kind)  # the header, the export's metadata or first timestamp
+    when = check_start(started, path, "the file") if started else check_start(_mtime(path), path, "the file's modification time")
     info = SessionInfo(
-        started or datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        when,
         str(path.resolve()),
         "",
         digest,
@@ -273,6 +274,13 @@ def _describe(path: Path, kind: str, digest: str, demo: bool) -> SessionInfo:
     info.device = dict(h.device)
     info.app_version = h.app_version
     return info
+
+
+def _mtime(path: Path) -> datetime:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except (OverflowError, ValueError):  # a time beyond the calendar (touch -d 9999-...)
+        return datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

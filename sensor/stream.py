@@ -7,12 +7,14 @@ yields beside its samples (``LinkStatus``), and what reading a stored stream fou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sensor import __version__
 from sensor.events import Gap
+from sensor.files.limits import EARLIEST_UTC_S, LATEST_UTC_S
 from sensor.samples import Samples
-from sensor.vocab import MOUNTS
+from sensor.vocab import MOUNTS, UTC_FORMAT
 
 FORMAT_VERSION = 1  # of the header's JSON (and the .htrec records around it)
 
@@ -78,6 +80,7 @@ class Header:
             isinstance(lsb, list) and len(lsb) == 6 and all(isinstance(v, (int, float)) and 0 < v < 1e6 for v in lsb)
         ):
             raise ValueError("extra.lsb is not six positive scale factors")
+        created = _created_utc(obj.get("created_utc"))
         settings = obj.get("settings")
         if settings is not None:
             from sensor.settings import PipelineSettings  # numpy: only for headers that carry settings
@@ -89,12 +92,26 @@ class Header:
             mount=str(mount),
             calibration=obj.get("calibration"),
             source=str(obj.get("source") or ""),
-            created_utc=str(obj.get("created_utc") or ""),
+            created_utc=created,
             app_version=str(obj.get("app_version") or ""),
             format_version=version,
             extra=extra,
             settings=settings,
         )
+
+
+def _created_utc(value: Any) -> str:
+    """A header's ``created_utc``: empty (unknown) or a UTC time between 2000 and 2100
+    (``sensor.files.limits``); anything else would break every date shown of it."""
+    if value is None or value == "":
+        return ""
+    try:
+        t = datetime.strptime(str(value), UTC_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"created_utc {str(value)[:30]!r} is not a UTC time like 2025-06-29T18:44:41Z") from None
+    if not EARLIEST_UTC_S <= t.timestamp() < LATEST_UTC_S:
+        raise ValueError(f"created_utc {value} is not a date between 2000 and 2100 (is the recorder's clock set?)")
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)

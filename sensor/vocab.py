@@ -69,6 +69,11 @@ IMU_COLUMNS: tuple[str, ...] = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "
 CSV_COLUMNS: tuple[str, ...] = ("time_s", *IMU_COLUMNS)
 UNITS: dict[str, str] = {"time_s": "s", **dict.fromkeys(IMU_COLUMNS[:3], "m/s²"), **dict.fromkeys(IMU_COLUMNS[3:], "rad/s")}
 
+# -- times ---------------------------------------------------------------------------------
+
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+"""How a recording's header and the store write a time (``created_utc``, ``started_utc``)."""
+
 # -- file names ------------------------------------------------------------------------------
 
 RECORDING_SUFFIX = ".htrec"

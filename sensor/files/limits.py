@@ -23,3 +23,15 @@ MAX_SESSION_S = 24 * 3600.0
 
 MAX_JSON_DEPTH = 32
 """Nesting depth accepted in any JSON we parse from outside (Sensor Logger uses 3)."""
+
+EARLIEST_UTC_S = 946_684_800.0  # 2000-01-01T00:00:00Z
+LATEST_UTC_S = 4_102_444_800.0  # 2100-01-01T00:00:00Z
+"""Dates a file may give for when it was recorded (a header's ``created_utc``, a column of
+absolute times). No phone or BLE IMU recorded before 2000, and smaller numbers in a time
+column are seconds since the start; a date past 2100 is a typo or a clock never set (it
+would also overflow the local calendar and FIT's 32-bit timestamps)."""
+
+FUTURE_SLACK_S = 2 * 86400.0
+"""How far past this computer's clock a session may start when it is stored: a recorder
+whose clock runs ahead, or local time written as UTC (up to 14 h), not more. A session from
+the future would stretch every week-by-week view up to its date."""

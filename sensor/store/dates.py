@@ -11,11 +11,40 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-EPOCH_MIN_S = 946_684_800.0  # 2000-01-01: smaller "times" are seconds since the start
-EPOCH_MAX_S = 4_102_444_800.0  # 2100-01-01
+from sensor.errors import InputError
+from sensor.files.limits import EARLIEST_UTC_S, FUTURE_SLACK_S, LATEST_UTC_S
+from sensor.vocab import UTC_FORMAT
+
+EPOCH_MIN_S = EARLIEST_UTC_S  # smaller "times" are seconds since the start
+EPOCH_MAX_S = LATEST_UTC_S
+
+
+def latest_start(now: datetime | None = None) -> datetime:
+    """The latest start a session may have when stored now (``FUTURE_SLACK_S`` ahead)."""
+    return min((now or datetime.now(UTC)) + timedelta(seconds=FUTURE_SLACK_S), datetime.fromtimestamp(LATEST_UTC_S, UTC))
+
+
+def check_start(when: datetime, path: Path, said_by: str) -> datetime:
+    """``when`` if a session may start then (2000 up to two days from now), else
+    ``InputError`` naming who said so: such a date would break every weekly view."""
+    utc = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    if utc.timestamp() < EARLIEST_UTC_S:
+        raise InputError(path, f"{said_by} says it started {utc:%Y-%m-%d %H:%M} UTC, before 2000: is its clock set?")
+    if utc > latest_start():
+        raise InputError(
+            path, f"{said_by} says it started {utc:%Y-%m-%d %H:%M} UTC, in the future: is its clock set? (at most 2 days ahead accepted)"
+        )
+    return utc
+
+
+def plausible_day(d: date, today: date) -> bool:
+    """A stored local day a weekly view can span: what ``check_start`` accepts, a day wider
+    either way for time zones. Rows stored before dates were checked may say 9999 or year
+    1: they are listed, never spanned."""
+    return date(1999, 12, 31) <= d <= today + timedelta(days=3)
 
 
 def epoch_to_utc(value: float) -> datetime | None:
@@ -85,7 +114,7 @@ def recording_start(path: Path, kind: str) -> datetime | None:
             from sensor.recording import read_header
 
             created = read_header(path).created_utc
-            return datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if created else None
+            return datetime.strptime(created, UTC_FORMAT).replace(tzinfo=UTC) if created else None
         if path.is_dir():
             return _from_members({str(f.relative_to(path)): _read_head(f) for f in path.rglob("*.csv")})
         if zipfile.is_zipfile(path):

@@ -106,6 +106,15 @@ def _grouped(con: Any, table: str, ids: list[int]) -> dict[int, list[Any]]:
     return out
 
 
+def _stored_day(text: Any) -> date:
+    """A stored local date; one that is not a date at all (a hand-edited store) reads as
+    ``date.min``, which no weekly view spans (``dates.plausible_day``)."""
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        return date.min
+
+
 def _row(s: Any, a: Analysis, counts: dict[int, int], routine: Routine, corrected: bool) -> SessionRow:
     sets = rep_sets(a.reps, routine, counts)
 
@@ -121,7 +130,7 @@ def _row(s: Any, a: Analysis, counts: dict[int, int], routine: Routine, correcte
     return SessionRow(
         id=int(s["id"]),
         started_utc=s["started_utc"],
-        local_date=date.fromisoformat(s["local_date"]),
+        local_date=_stored_day(s["local_date"]),
         duration_s=float(s["duration_s"]),
         demo=bool(s["demo"]),
         calibrated=bool(s["calibrated"]),

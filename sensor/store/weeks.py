@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sensor.routine import PARTS, Outcome, Routine
+from sensor.store.dates import plausible_day
 from sensor.store.queries import SessionRow, sessions
 from sensor.store.writes import Store
 from sensor.vocab import EXERCISES, REP_EXERCISES
@@ -94,10 +95,13 @@ def weekly_adherence(
     """
     routine = routine or Routine()
     rows = sessions(store, routine, include_demo=include_demo) if rows is None else rows
+    today = today or date.today()
+    # Rows stored before dates were checked may say 9999 or year 1: listed, never spanned.
+    rows = [r for r in rows if plausible_day(r.local_date, today)]
     days = day_outcomes(rows)
     if not days:
         return []
-    end = max(max(days), today or date.today())
+    end = max(max(days), today)
     weeks = {ws: WeekAdherence(iso_week(ws), ws, 0, {}, 0, 0) for ws in _weeks(min(days), end)}
     for w in weeks.values():
         for ex in EXERCISES:
