@@ -47,14 +47,20 @@ def analyze_samples(
 
 
 def analyze_path(
-    path: str | Path, settings: PipelineSettings | None = None, mount: str | None = None, signals_out: Path | None = None
+    path: str | Path,
+    settings: PipelineSettings | None = None,
+    mount: str | None = None,
+    signals_out: Path | None = None,
+    *,
+    default_settings: bool = False,
 ) -> Analysis:
     """Analyze any supported input file (see ``sensor.files.inputs``) with the settings its
-    recording was made with; ``mount`` (the user's word) wins over the recording's."""
+    recording was made with (``default_settings``: with today's defaults instead); ``mount``
+    (the user's word) wins over the recording's."""
     from sensor.files.inputs import open_input
 
     header, items = open_input(path)
-    s = settings or settings_for(header, mount=mount)
+    s = settings or settings_for(header, mount=mount, defaults=default_settings, where=path)
     return analyze_stream(read_ahead(items), settings=s, header=header, signals_out=signals_out)
 
 

@@ -164,16 +164,18 @@ def import_recording(
     return import_file(store, path, demo=demo, analyzer=lambda _p: (analysis, trace))
 
 
-def analyze_file(path: Path) -> tuple[Analysis, Trace | None]:
+def analyze_file(path: Path, *, default_settings: bool = False) -> tuple[Analysis, Trace | None]:
     """The session runner over any supported input (the same code as ``holdtrack analyze``,
-    with the settings the recording was made with), and its display trace."""
+    with the settings the recording was made with, or today's defaults with
+    ``default_settings``), and its display trace."""
     from sensor.analyze import analyze_stream
     from sensor.files.inputs import open_input
     from sensor.files.read_ahead import read_ahead
     from sensor.runner import settings_for
 
     header, items = open_input(path)
-    return _with_trace(analyze_stream(read_ahead(items), settings=settings_for(header, trace_hz=TRACE_HZ), header=header))
+    settings = settings_for(header, trace_hz=TRACE_HZ, defaults=default_settings, where=path)
+    return _with_trace(analyze_stream(read_ahead(items), settings=settings, header=header))
 
 
 def _with_trace(analysis: Analysis) -> tuple[Analysis, Trace | None]:
@@ -293,7 +295,9 @@ class Reanalysis:
     message: str
 
 
-def reanalyze(store: Store, session_ids: Iterable[int] | None = None, *, dry_run: bool = False) -> list[Reanalysis]:
+def reanalyze(
+    store: Store, session_ids: Iterable[int] | None = None, *, dry_run: bool = False, default_settings: bool = False
+) -> list[Reanalysis]:
     """Run today's pipeline again over the kept file of every session (or ``session_ids``)
     and store the events where they differ, so that a better detector also corrects the
     history. The user's corrections move with their sets and holds (the new one of the same
@@ -312,7 +316,7 @@ def reanalyze(store: Store, session_ids: Iterable[int] | None = None, *, dry_run
         if detail is None:
             continue
         try:
-            after, trace = analyze_file(Path(path))
+            after, trace = analyze_file(Path(path), default_settings=default_settings)
         except HoldTrackError as e:
             out.append(Reanalysis(sid, "failed", f"session {sid}: {e}"))
             continue

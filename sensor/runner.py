@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from sensor.errors import InputError
 from sensor.events import Analysis, Event, Gap, Hold, Rep
 from sensor.samples import Samples
 from sensor.settings import PipelineSettings
@@ -53,10 +54,17 @@ class RunResult:
     errors: list[str] = field(default_factory=list)  # e.g. closing the recording failed
 
 
-def settings_for(header: Header, *, mount: str | None = None, **overrides: Any) -> PipelineSettings:
+def settings_for(
+    header: Header, *, mount: str | None = None, defaults: bool = False, where: str | Path = "recording", **overrides: Any
+) -> PipelineSettings:
     """The settings a stream is analysed with: those its recording was made with (the header
-    carries them), else today's defaults; ``mount`` given by the user wins over both."""
-    base = PipelineSettings.from_json(header.settings) if header.settings else PipelineSettings()
+    carries them), else today's defaults; ``mount`` given by the user wins over both.
+    ``defaults``: today's defaults whatever the header says. A header setting outside its
+    range (``sensor.settings_ranges``) is an ``InputError`` naming ``where`` and the setting."""
+    try:
+        base = PipelineSettings.from_json(header.settings) if header.settings and not defaults else PipelineSettings()
+    except ValueError as e:
+        raise InputError(where, f"{e}; --default-settings analyses the samples with today's defaults instead") from None
     return replace(base, mount=mount or header.mount or base.mount, **overrides)
 
 

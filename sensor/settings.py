@@ -55,17 +55,29 @@ class PipelineSettings:
     def to_json(self) -> dict[str, Any]:
         """What decides the events (display and debugging switches are left out)."""
         out = dataclasses.asdict(self)
-        for key in ("trace_hz", "keep_signals"):
+        for key in DISPLAY_ONLY:
             out.pop(key)
         return out
 
     @staticmethod
-    def from_json(obj: Any, **overrides: Any) -> PipelineSettings:
+    def from_json(obj: Any, *, check_ranges: bool = True, **overrides: Any) -> PipelineSettings:
         """Settings from a header's JSON; fields it lacks keep today's defaults, fields this
-        version does not know are ignored (a newer recorder's), a wrong type is a ValueError."""
+        version does not know are ignored (a newer recorder's), and so are the display
+        switches (the reader's business, not the file's). A wrong type is a ValueError, and
+        so is a value outside its range (``sensor.settings_ranges``) unless ``check_ranges``
+        is off (reading a header only checks its shape)."""
         if not isinstance(obj, dict):
             raise ValueError(f"settings are a JSON {type(obj).__name__}, not an object")
-        return dataclasses.replace(_build(PipelineSettings, obj, "settings"), **overrides)
+        built = _build(PipelineSettings, {k: v for k, v in obj.items() if k not in DISPLAY_ONLY}, "settings")
+        if check_ranges:
+            from sensor.settings_ranges import check_ranges as check
+
+            check(built.to_json())
+        return dataclasses.replace(built, **overrides)
+
+
+DISPLAY_ONLY = ("trace_hz", "keep_signals")
+"""Settings that change what is kept for display, never the events: not written to headers."""
 
 
 T = TypeVar("T")

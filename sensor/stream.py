@@ -85,7 +85,7 @@ class Header:
         if settings is not None:
             from sensor.settings import PipelineSettings  # numpy: only for headers that carry settings
 
-            PipelineSettings.from_json(settings)  # ValueError names the field
+            PipelineSettings.from_json(settings, check_ranges=False)  # ValueError names the field; ranges: ``settings_for``
         return Header(
             device=dict(obj.get("device") or {}),
             sample_rate_hz=float(rate),

@@ -45,9 +45,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from sensor.analyze import analyze_path
+    from sensor.settings_ranges import DEFAULTS_NOTE
 
-    a = analyze_path(args.path, mount=args.mount, signals_out=Path(args.trace) if args.trace else None)
+    a = analyze_path(
+        args.path, mount=args.mount, signals_out=Path(args.trace) if args.trace else None, default_settings=args.default_settings
+    )
     if args.json:
+        if args.default_settings:  # beside the JSON of contract.md, not in it
+            print(DEFAULTS_NOTE, file=sys.stderr)
         print(json.dumps(a.to_json()))
     else:
         from sensor.cli.report import format_summary
@@ -56,6 +61,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         # The targets saved in the dashboard's Settings (defaults when none were saved).
         print(format_summary(a, Path(args.path).name, load_routine(data_dir(args.data_dir))))
+        if args.default_settings:
+            print(DEFAULTS_NOTE)
     return ExitCode.OK
 
 
@@ -79,6 +86,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from sensor.settings_ranges import DEFAULTS_HELP
+
     p = argparse.ArgumentParser(prog="holdtrack", description="Track back-strengthening workouts from a hip-worn IMU.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -98,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the JSON of contract.md")
     a.add_argument("--mount", choices=MOUNTS, help="where the sensor was worn (default: from the recording, else back)")
     a.add_argument("--data-dir", help="data folder whose settings hold your targets (default: as the dashboard)")
+    a.add_argument("--default-settings", action="store_true", help=DEFAULTS_HELP)
     a.add_argument(
         "--trace",
         metavar="OUT.csv",

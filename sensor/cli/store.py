@@ -37,12 +37,15 @@ def app_path() -> Path:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``import``, ``reanalyze`` and ``dashboard`` commands; each sets ``func`` (args -> exit code)."""
+    from sensor.settings_ranges import DEFAULTS_HELP
+
     p = subparsers.add_parser("import", help="add recordings and CSV/phone exports to the session store")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders to search for .htrec and .csv files")
     p.add_argument("--data-dir", help="data folder (default: $HOLDTRACK_DATA_DIR or the per-user data folder)")
     p.add_argument("--demo", action="store_true", help="label the sessions as demo data")
     p.add_argument("--quiet", action="store_true", help="print only errors and the summary")
     p.add_argument("--jobs", type=int, help="files analysed at once (default: one per core)")
+    p.add_argument("--default-settings", action="store_true", help=DEFAULTS_HELP)
     p.set_defaults(func=cmd_import)
 
     r = subparsers.add_parser("reanalyze", help="find the events of stored sessions again with today's detector")
@@ -50,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     r.add_argument("--data-dir", help="data folder (default: $HOLDTRACK_DATA_DIR or the per-user data folder)")
     r.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     r.add_argument("--quiet", action="store_true", help="print only changes, errors and the summary")
+    r.add_argument("--default-settings", action="store_true", help=DEFAULTS_HELP)
     r.set_defaults(func=cmd_reanalyze)
 
     d = subparsers.add_parser("dashboard", help="open the dashboard (Streamlit) in the browser")
@@ -101,14 +105,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     report = ImportReport()
     jobs = max(1, args.jobs or os.cpu_count() or 1)
-    for n, (path, outcome) in enumerate(analyses(store, files, jobs), 1):
+    for n, (path, outcome) in enumerate(analyses(store, files, jobs, args.default_settings), 1):
         result = importer.import_file(store, path, demo=args.demo, analyzer=outcome.analyzer)
         report.results.append(result)
         bar(n, len(files), result)
         if result.status == "failed":
             print(f"error: {result.message}", file=sys.stderr)
         elif not args.quiet:
-            print(result.message)
+            print(
+                result.message + ("; analysed with today's default settings" if args.default_settings and result.status == "added" else "")
+            )
     if not report.results:
         print("holdtrack import: no .htrec or .csv files found", file=sys.stderr)
         return ExitCode.OTHER
@@ -122,7 +128,11 @@ def cmd_reanalyze(args: argparse.Namespace) -> int:
     from sensor.importer import reanalyze
     from sensor.store import Store
 
-    results = reanalyze(Store(args.data_dir), args.ids or None, dry_run=args.dry_run)
+    results = reanalyze(Store(args.data_dir), args.ids or None, dry_run=args.dry_run, default_settings=args.default_settings)
+    if args.default_settings:
+        from sensor.settings_ranges import DEFAULTS_NOTE
+
+        print(DEFAULTS_NOTE, file=sys.stderr)
     for r in results:
         if r.status == "failed":
             print(f"error: {r.message}", file=sys.stderr)
@@ -136,8 +146,10 @@ def cmd_reanalyze(args: argparse.Namespace) -> int:
 class Outcome:
     """One file's analysis from a worker, or the one-line reason it failed."""
 
-    def __init__(self, value: tuple[Analysis, Trace | None] | None = None, error: str | None = None) -> None:
-        self.value, self.error = value, error
+    def __init__(
+        self, value: tuple[Analysis, Trace | None] | None = None, error: str | None = None, default_settings: bool = False
+    ) -> None:
+        self.value, self.error, self.default_settings = value, error, default_settings
 
     def analyzer(self, path: Path) -> tuple[Analysis, Trace | None]:
         from sensor.errors import HoldTrackError
@@ -147,18 +159,18 @@ class Outcome:
         if self.value is None:  # not analysed in advance (already in the store): do it now
             from sensor.importer import analyze_file
 
-            return analyze_file(path)
+            return analyze_file(path, default_settings=self.default_settings)
         return self.value
 
 
-def analyze_job(path: Path) -> Outcome:
+def analyze_job(path: Path, default_settings: bool = False) -> Outcome:
     """Run in a worker: never raises, so one bad file cannot stop the batch."""
     from sensor.errors import HoldTrackError
 
     try:
         from sensor.importer import analyze_file
 
-        return Outcome(analyze_file(path))
+        return Outcome(analyze_file(path, default_settings=default_settings))
     except HoldTrackError as e:
         return Outcome(error=str(e))
     except MemoryError:
@@ -167,7 +179,7 @@ def analyze_job(path: Path) -> Outcome:
         return Outcome(error=f"{path}: cannot be read ({type(e).__name__}: {e})")
 
 
-def analyses(store: Store, files: list[Path], jobs: int) -> Iterator[tuple[Path, Outcome]]:
+def analyses(store: Store, files: list[Path], jobs: int, default_settings: bool = False) -> Iterator[tuple[Path, Outcome]]:
     """(path, outcome) in the order of ``files``, analysed ``jobs`` at a time ahead of the
     store writes. Files already in the store are not analysed. A worker that dies (killed,
     out of memory) fails its file only: the pool is started again for the rest."""
@@ -185,7 +197,7 @@ def analyses(store: Store, files: list[Path], jobs: int) -> Iterator[tuple[Path,
 
     if jobs <= 1 or len(files) <= 1:
         for p in files:
-            yield p, (Outcome() if known(p) else analyze_job(p))
+            yield p, (Outcome(default_settings=default_settings) if known(p) else analyze_job(p, default_settings))
         return
     pool = ProcessPoolExecutor(max_workers=jobs)
     pending: dict[int, Future[Outcome] | None] = {}
@@ -193,11 +205,11 @@ def analyses(store: Store, files: list[Path], jobs: int) -> Iterator[tuple[Path,
     try:
         for i, p in enumerate(files):
             while nxt < len(files) and nxt < i + 2 * jobs:  # a bounded window ahead
-                pending[nxt] = None if known(files[nxt]) else pool.submit(analyze_job, files[nxt])
+                pending[nxt] = None if known(files[nxt]) else pool.submit(analyze_job, files[nxt], default_settings)
                 nxt += 1
             fut = pending.pop(i)
             if fut is None:
-                yield p, Outcome()
+                yield p, Outcome(default_settings=default_settings)
                 continue
             try:
                 yield p, fut.result()
@@ -207,7 +219,7 @@ def analyses(store: Store, files: list[Path], jobs: int) -> Iterator[tuple[Path,
                 pool = ProcessPoolExecutor(max_workers=jobs)
                 for k, f in list(pending.items()):
                     if f is not None:
-                        pending[k] = pool.submit(analyze_job, files[k])
+                        pending[k] = pool.submit(analyze_job, files[k], default_settings)
     finally:
         pool.shutdown(cancel_futures=True)
 

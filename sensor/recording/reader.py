@@ -77,6 +77,7 @@ class RecordingReader:
         self.notes: list[dict[str, Any]] = []
         self._inflate_budget = _INFLATE_BASE + _INFLATE_RATIO * len(self._mm)
         self._pos = self.valid_end = len(MAGIC)
+        self._check_header_size()
         first = self._next_record()
         if first is None or first[1] != b"H":
             self._close()
@@ -96,6 +97,15 @@ class RecordingReader:
     def _close(self) -> None:
         if isinstance(self._mm, mmap.mmap):
             self._mm.close()
+
+    def _check_header_size(self) -> None:
+        """A header record over the JSON bound is refused as such (not skipped as damage,
+        which would leave the file without a header)."""
+        if len(self._mm) >= len(MAGIC) + _REC.size:
+            kind, length, _crc = _REC.unpack_from(self._mm, len(MAGIC))
+            if kind == b"H" and length > _MAX_JSON:
+                self._close()
+                raise RecordingError(self.path, f"header is too large ({length:,} bytes; at most {_MAX_JSON:,} accepted)")
 
     def _valid_at(self, pos: int, cheap: bool) -> int | None:
         """End of a valid record at ``pos``, else None (``cheap``: look before the CRC)."""
