@@ -22,11 +22,11 @@ class DetectorSettings:
     backext_max_peak_deg: float = 30.0
     backext_end_deg: float = 0.8
     backext_end_frac: float = 0.3
-    backext_timeout_s: float = 9.0  # a rep is at most 1.5 + 3 + 1.5 s; longer is a new pose
+    backext_timeout_s: float = 14.0  # longest rep (backext_max_s) and a second to spare: longer is a new pose
     backext_min_s: float = 0.8  # a lift and a lowering take 0.5 s each at the briskest
-    backext_max_s: float = 7.5
-    backext_max_hold_s: float = 3.6  # people hold a back extension 0-3 s at the top
-    backext_max_move_s: float = 1.8  # lifting or lowering takes 0.5-1.5 s; slower is settling into a pose
+    backext_max_s: float = 13.0  # two slowest movements and the longest top
+    backext_max_hold_s: float = 8.0  # people hold 0-5 s at the top (the "superman hold" 3-4 s); a longer pose is not a rep
+    backext_max_move_s: float = 2.5  # lifting or lowering takes 0.5-1.5 s, 2 s in a tired set; slower is settling into a pose
     plank_min_deg: float = 2.5  # either way: the lift, not the angle, makes a plank
     plank_min_lift_m: float = 0.08  # a plank lifts the pelvis 15-30 cm; a back extension 0-2 cm
     plank_end_frac: float = 0.3  # not above the rep rule (backext_end_*): chunk invariance
@@ -39,6 +39,13 @@ class DetectorSettings:
     hold_end_frac: float = 0.25
     hold_min_s: float = 2.0  # shorter "holds" were a wobble on the way somewhere else
     hold_end_min_deg: float = 2.5
+    # A hold ends when the body stops being held still: a quick departure this far from the
+    # level it is held at (which follows sway and sag with this time constant). Sway is at
+    # most ~1° RMS and a fatigue sag a few degrees over tens of seconds; a rep rocks 3-15°
+    # within a second.
+    hold_move_deg: float = 5.0
+    hold_level_tau_s: float = 2.0
+    hold_move_wait_s: float = 3.0  # a departure that has not come to rest this long after ends the hold anyway
     settle_window_s: float = 0.25
     settle_tol_deg: float = 0.6
     settle_turn_deg: float = 1.5  # the gravity direction may turn this much over the settle window

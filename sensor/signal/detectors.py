@@ -21,7 +21,7 @@ import numpy as np
 
 from sensor.events import Event, HoldExercise, HoldStarted, Side
 from sensor.signal.detector_settings import DetectorSettings
-from sensor.signal.holds import ActiveHold, SettleSearch, hold_end_s, make_hold
+from sensor.signal.holds import ActiveHold, HoldWatch, SettleSearch, hold_end_s, make_hold
 from sensor.signal.iir import butter, first_order, lfilter
 from sensor.signal.movement import Trace, first_true, median, rise_times
 from sensor.signal.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
@@ -63,6 +63,7 @@ class ExcursionDetector:
         self._frozen = 0.0
         self._peak = 0.0
         self._hold: ActiveHold | None = None
+        self._watch: HoldWatch | None = None  # is the hold in progress still held?
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0
 
@@ -261,7 +262,10 @@ class ExcursionDetector:
         d = self._dir * (e[k:] - self._frozen)
         run_peak = np.maximum.accumulate(np.maximum(d, self._peak))
         end = first_true(d < self._end_thresholds(run_peak))  # -1: still going at the chunk's end
-        stop = end if end >= 0 else d.size
+        moved = self._watch_hold(t[k:], d, quiet[k:], end) if self._hold is not None else -1
+        if moved >= 0:
+            end = -1
+        stop = end if end >= 0 else (moved if moved >= 0 else d.size)
         timed_out = False
         if self._hold is None:
             timeout = self.s.backext_timeout_s if self.posture == PRONE else self.s.rep_timeout_s
@@ -292,6 +296,18 @@ class ExcursionDetector:
                     self._trace.drop_last(take - j)
                     self._peak = float(run_peak[j - 1]) if j else self._peak
                     return k + j, events
+        if moved >= 0 and self._watch is not None:
+            if self._watch.left_s is None:
+                self._watch.left_s = float(t[k + stop])  # left the held level: wait for where it goes
+                return k + stop, events
+            # Left by a quick movement that did not fall back to rest (a rep rocking the
+            # hips, a shift to another pose): the hold ends where that began, and the rest
+            # level is found again at the next quiet sample.
+            t_tr, d_tr = self._trace.arrays()[:2]
+            events.extend(self._close_hold(self._watch.start_of(t_tr, d_tr)))
+            self._trace = None
+            self.base = None
+            return k + stop, events
         if timed_out and self._hold is None:
             # Neither a rep nor a hold: the wearer settled somewhere new. Re-baseline there,
             # at the next quiet sample.
@@ -304,6 +320,16 @@ class ExcursionDetector:
         self._trace = None
         self.base = self._frozen
         return k + stop + 1, events
+
+    def _watch_hold(self, t: np.ndarray, d: np.ndarray, quiet: np.ndarray, end: int) -> int:
+        """Index where the hold in progress stops being held (see ``HoldWatch``), or -1;
+        ``end`` is where it falls back to rest by the ordinary rule (-1: not here)."""
+        w = self._watch
+        if w is None:
+            return -1
+        n = end if end >= 0 else d.size
+        i = w.departure(d[:n]) if w.left_s is None else w.settled(t[:n], quiet[:n])
+        return i
 
     def _end_thresholds(self, run_peak: np.ndarray) -> np.ndarray:
         s = self.s
@@ -336,6 +362,7 @@ class ExcursionDetector:
         if exercise == "side_plank" and self.calibrated:
             side = "left" if self.posture == SIDE_LEFT else "right"
         h = self._hold = ActiveHold(exercise, side, round(min(start, float(t[i])), 3), round(float(t[i]), 3), level)
+        self._watch = HoldWatch(self.s, self.rate_hz, level)
         return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
 
     def stability_so_far(self) -> tuple[float, float, float] | None:

@@ -15,8 +15,8 @@ import numpy as np
 
 from sensor.events import Hold, HoldExercise, Side
 from sensor.signal.detector_settings import DetectorSettings
-from sensor.signal.iir import Coefficients, lfilter
-from sensor.signal.movement import fall_times, last_true, lift_m, median, still_before
+from sensor.signal.iir import Coefficients, first_order, lfilter
+from sensor.signal.movement import fall_times, first_true, last_true, lift_m, median, step_times, still_before
 from sensor.signal.stability import measure_stability, stability_score
 
 
@@ -78,6 +78,50 @@ class SettleSearch:
             if lift_m(t, fn, self._i0, c) >= self.min_lift_m:
                 return c
         return -1
+
+
+class HoldWatch:
+    """Whether a confirmed hold is still held: the pelvis stays near a level that follows
+    it slowly (sway and a fatigue sag move it a little, and slowly). A quick departure of
+    ``hold_move_deg`` either way (a rep rocking the hips, a shift to another pose) means
+    the body is no longer held still: once that movement comes to rest (or has gone on for
+    ``hold_move_wait_s``), the hold ends where the movement began. A departure that falls
+    back to rest ends the hold by the ordinary rule instead."""
+
+    def __init__(self, s: DetectorSettings, rate_hz: float, level: float) -> None:
+        self.a = float(np.exp(-1.0 / (s.hold_level_tau_s * rate_hz)))
+        self.move = s.hold_move_deg
+        self.wait_s = s.hold_move_wait_s
+        self.level = level  # the held level, following sway and sag
+        self.left_s: float | None = None  # when the departure crossed hold_move_deg
+
+    def departure(self, d: np.ndarray) -> int:
+        """Index of the first sample that left the held level, or -1 (then the level has
+        followed all of ``d``)."""
+        if d.size == 0:
+            return -1
+        lvl, zi = first_order(1.0 - self.a, -self.a, d, self.a * self.level)
+        before = np.concatenate(([self.level], lvl[:-1]))
+        away = np.abs(d - before) > self.move
+        i = int(away.argmax())
+        if not away[i]:
+            self.level = zi / self.a
+            return -1
+        self.level = float(before[i])
+        return i
+
+    def settled(self, t: np.ndarray, quiet: np.ndarray) -> int:
+        """After a departure: index of the first sample where the movement has come to rest
+        (or gone on too long), or -1."""
+        assert self.left_s is not None
+        done = quiet | (t - self.left_s > self.wait_s)
+        return first_true(done)
+
+    def start_of(self, t: np.ndarray, d: np.ndarray) -> float:
+        """Where the movement that ends the trace ``t, d`` left the held level (the model
+        of a smooth movement between the held level and where it came to rest)."""
+        ts = step_times(t, d, self.level, float(d[-1]))
+        return ts[0] if ts else float(t[-1])
 
 
 def hold_end_s(t: np.ndarray, d: np.ndarray, q: np.ndarray) -> float:

@@ -62,6 +62,24 @@ def fall_times(t: np.ndarray, d: np.ndarray, level: float) -> tuple[float, float
     return t50 - half, t50 + half
 
 
+def step_times(t: np.ndarray, d: np.ndarray, a: float, b: float) -> tuple[float, float] | None:
+    """(movement start, movement end) of the last move from level ``a`` to level ``b``
+    (either way) that ends the trace, from its 10/50/90 % crossings as ``rise_times``."""
+    if abs(b - a) < 1e-6:
+        return None
+    x = (d - a) / (b - a)  # 0 at the old level, 1 at the new one
+    below = np.flatnonzero(x < 0.5)
+    if below.size == 0:
+        return None
+    i50 = int(below[-1])
+    i10 = max(last_true(x[: i50 + 1] < 0.1), 0)
+    above90 = first_true(x[i50:] >= 0.9)
+    i90 = i50 + above90 - 1 if above90 >= 0 else t.size - 2
+    t10, t50, t90 = _crossing(t, x, i10, 0.1), _crossing(t, x, i50, 0.5), _crossing(t, x, max(i90, i50), 0.9)
+    half = 0.5 * max(t90 - t10, 0.0) / MINJERK_10_90
+    return t50 - half, t50 + half
+
+
 def still_before(t: np.ndarray, quiet: np.ndarray, t0: float, window_s: float, run: int) -> int:
     """A still moment before ``t0``: well inside the last quiet stretch of ``run`` samples
     or more that ends before it (so the previous rep's lowering is not counted as still)."""
