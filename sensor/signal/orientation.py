@@ -15,7 +15,7 @@ import numpy as np
 from sensor.samples import STANDARD_GRAVITY
 from sensor.settings import CalibrationSettings
 from sensor.signal.body import default_mounting, elevation_rate, mounting_from_standing
-from sensor.signal.iir import butter, lfilter, lfilter_zi
+from sensor.signal.iir import butter, first_order, lfilter, lfilter_zi
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,23 +138,42 @@ class TiltFilter:
         self._e_acc_prev: float | None = None
         self.mounting = default_mounting(mount)
         self.gyro_bias = np.zeros(3)
+        # The gyro's bias is followed while the sensor is still (a hobby IMU's drifts by
+        # degrees per second with temperature, and a session without the stand has none).
+        self._bias_a = float(np.exp(-1.0 / (GYRO_BIAS_TAU_S * rate_hz)))
+        self._lag = max(1, int(round(STILL_LAG_S * rate_hz)))
+        self._up_hist: np.ndarray | None = None  # the last ``_lag`` values of up
+
+    def _follow_bias(self, gyr_dev: np.ndarray, up: np.ndarray, filled: np.ndarray) -> np.ndarray:
+        """The gyro bias at each sample (device frame), followed while still."""
+        hist = self._up_hist if self._up_hist is not None else np.repeat(up[:1], self._lag, axis=0)
+        both = np.vstack((hist, up))
+        cos = np.einsum("ij,ij->i", both[self._lag :], both[: -self._lag])
+        turn = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) / (self._lag * self.dt)
+        turn[filled] = np.inf  # across a dropout the gyro is a guess
+        self._up_hist = both[-self._lag :].copy()
+        bias = follow_bias(self._bias_a, gyr_dev, turn, self.gyro_bias)
+        self.gyro_bias = bias[-1].copy()
+        return bias
 
     def calibrate(self, cal: Calibration) -> None:
         self.mounting = cal.mounting
-        self.gyro_bias = cal.gyro_bias
+        if cal.from_stand:  # a walking calibration measured no bias: keep the one followed so far
+            self.gyro_bias = cal.gyro_bias.copy()
         self._zi_lp = None  # restart in the body frame
         self._zi_fuse = None
+        self._up_hist = None
 
     def feed(self, x: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return ``up`` (m, 3), body rates (m, 3) rad/s and fused elevation (m,) radians.
         ``filled`` marks samples interpolated over a dropout."""
         M = self.mounting
         acc = x[:, :3] @ M.T
-        gyr = (x[:, 3:] - self.gyro_bias) @ M.T
         if self._zi_lp is None:
             self._zi_lp = lfilter_zi(self._b_lp, self._a_lp)[:, None] * acc[0][None, :]
         acc_lp, self._zi_lp = lfilter(self._b_lp, self._a_lp, acc, axis=0, zi=self._zi_lp)
         up = acc_lp / row_norm(acc_lp)[:, None]
+        gyr = (x[:, 3:] - self._follow_bias(x[:, 3:], up, filled)) @ M.T
         # Elevation from the raw accelerometer, and its rate from the gyro about the
         # horizontal axis perpendicular to the body's long axis: a first-order
         # complementary filter fuses them without the accelerometer low-pass lag.
@@ -172,6 +191,26 @@ class TiltFilter:
             self._zi_fuse = np.array([a * e_acc[0]])
         elev, self._zi_fuse = lfilter([1.0], [1.0, -a], v, zi=self._zi_fuse)
         return up, gyr, elev
+
+
+GYRO_BIAS_TAU_S = 4.0  # seconds of stillness over which the gyro bias estimate settles
+STILL_LAG_S = 0.4  # gravity's direction is compared over this lag ...
+STILL_TURN_DPS = 2.0  # ... and must turn slower than this (a movement, even a sag of a hold, is faster... or harmless)
+STILL_RATE_DPS = 6.0  # the gyro, less its bias, under this too (a turn about the vertical)
+
+
+def follow_bias(a: float, gyr: np.ndarray, turn_dps: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The gyro bias (rad/s, device frame) at each sample, followed over still samples by a
+    first-order filter and held between them. Still: gravity's direction not turning, and
+    the gyro less the bias so far small, so that a turn about the vertical, which gravity
+    cannot see, is not taken for bias. ``turn_dps``: how fast gravity turns, per sample."""
+    still = (turn_dps < STILL_TURN_DPS) & (np.degrees(row_norm(gyr - bias)) < STILL_RATE_DPS)
+    out = np.empty_like(gyr)
+    n = np.cumsum(still)
+    for ax in range(3):
+        f = first_order(1.0 - a, -a, gyr[still, ax], a * bias[ax])[0] if still.any() else gyr[:0, ax]
+        out[:, ax] = np.concatenate(([bias[ax]], f))[n]
+    return out
 
 
 def row_norm(a: np.ndarray) -> np.ndarray:
