@@ -196,15 +196,16 @@ class TiltFilter:
 GYRO_BIAS_TAU_S = 4.0  # seconds of stillness over which the gyro bias estimate settles
 STILL_LAG_S = 0.4  # gravity's direction is compared over this lag ...
 STILL_TURN_DPS = 2.0  # ... and must turn slower than this (a movement, even a sag of a hold, is faster... or harmless)
-STILL_RATE_DPS = 6.0  # the gyro, less its bias, under this too (a turn about the vertical)
+STILL_RATE_DPS = 8.0  # the raw gyro under this too (a turn about the vertical; hobby IMUs' bias is at most ~5 °/s)
 
 
 def follow_bias(a: float, gyr: np.ndarray, turn_dps: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """The gyro bias (rad/s, device frame) at each sample, followed over still samples by a
     first-order filter and held between them. Still: gravity's direction not turning, and
-    the gyro less the bias so far small, so that a turn about the vertical, which gravity
-    cannot see, is not taken for bias. ``turn_dps``: how fast gravity turns, per sample."""
-    still = (turn_dps < STILL_TURN_DPS) & (np.degrees(row_norm(gyr - bias)) < STILL_RATE_DPS)
+    the raw gyro small, so that a turn about the vertical, which gravity cannot see, is not
+    taken for bias (the test must not use the bias itself: chunking could then change it).
+    ``turn_dps``: how fast gravity turns, per sample."""
+    still = (turn_dps < STILL_TURN_DPS) & (np.degrees(row_norm(gyr)) < STILL_RATE_DPS)
     out = np.empty_like(gyr)
     n = np.cumsum(still)
     for ax in range(3):
