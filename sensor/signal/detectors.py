@@ -262,7 +262,7 @@ class ExcursionDetector:
         d = self._dir * (e[k:] - self._frozen)
         run_peak = np.maximum.accumulate(np.maximum(d, self._peak))
         end = first_true(d < self._end_thresholds(run_peak))  # -1: still going at the chunk's end
-        moved = self._watch_hold(t[k:], d, quiet[k:], end) if self._hold is not None else -1
+        moved = self._watch.check(t[k:], d, quiet[k:], end) if self._hold is not None and self._watch else -1
         if moved >= 0:
             end = -1
         stop = end if end >= 0 else (moved if moved >= 0 else d.size)
@@ -320,16 +320,6 @@ class ExcursionDetector:
         self._trace = None
         self.base = self._frozen
         return k + stop + 1, events
-
-    def _watch_hold(self, t: np.ndarray, d: np.ndarray, quiet: np.ndarray, end: int) -> int:
-        """Index where the hold in progress stops being held (see ``HoldWatch``), or -1;
-        ``end`` is where it falls back to rest by the ordinary rule (-1: not here)."""
-        w = self._watch
-        if w is None:
-            return -1
-        n = end if end >= 0 else d.size
-        i = w.departure(d[:n]) if w.left_s is None else w.settled(t[:n], quiet[:n])
-        return i
 
     def _end_thresholds(self, run_peak: np.ndarray) -> np.ndarray:
         s = self.s

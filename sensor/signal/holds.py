@@ -95,6 +95,13 @@ class HoldWatch:
         self.level = level  # the held level, following sway and sag
         self.left_s: float | None = None  # when the departure crossed hold_move_deg
 
+    def check(self, t: np.ndarray, d: np.ndarray, quiet: np.ndarray, end: int) -> int:
+        """Index where the hold stops being held (a departure, then where that comes to
+        rest), or -1; ``end`` is where it falls back to rest by the ordinary rule (-1: not
+        in these samples), which comes first when it is earlier."""
+        n = end if end >= 0 else d.size
+        return self.departure(d[:n]) if self.left_s is None else self.settled(t[:n], quiet[:n])
+
     def departure(self, d: np.ndarray) -> int:
         """Index of the first sample that left the held level, or -1 (then the level has
         followed all of ``d``)."""
