@@ -23,17 +23,20 @@ def analyze_stream(
     header: Header | None = None,
     mount: str = "back",
     signals_out: Path | None = None,
+    notes: list[str] | None = None,
 ) -> Analysis:
     """Run the session runner over sample chunks and gaps in stream order. Settings: those
     given, else the header's (what the recording was made with), else the defaults with
     ``mount``. ``signals_out``: also write the intermediate signals there as CSV (see
-    ``write_signals_csv``)."""
+    ``write_signals_csv``). ``notes`` gets what the frame check corrected, a line each."""
     header = header or Header(mount=mount)
     s = settings or settings_for(header, mount=mount if header.settings is None else None)
     if signals_out is not None and not s.keep_signals:
         s = replace(s, keep_signals=True)
     runner = SessionRunner(header, s)
     result = runner.run_items(items)
+    if notes is not None:
+        notes.extend(runner.notes)
     if signals_out is not None:
         write_signals_csv(signals_out, runner.pipeline.signals())
     return result.analysis
@@ -53,6 +56,7 @@ def analyze_path(
     signals_out: Path | None = None,
     *,
     default_settings: bool = False,
+    notes: list[str] | None = None,
 ) -> Analysis:
     """Analyze any supported input file (see ``sensor.files.inputs``) with the settings its
     recording was made with (``default_settings``: with today's defaults instead); ``mount``
@@ -61,7 +65,7 @@ def analyze_path(
 
     header, items = open_input(path)
     s = settings or settings_for(header, mount=mount, defaults=default_settings, where=path)
-    return analyze_stream(read_ahead(items), settings=s, header=header, signals_out=signals_out)
+    return analyze_stream(read_ahead(items), settings=s, header=header, signals_out=signals_out, notes=notes)
 
 
 SIGNAL_COLUMNS = ("time_s", "elevation_deg", "excursion_deg", "rest_deg", "posture", "state")

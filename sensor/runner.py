@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sensor.sources import Source
 
 CHUNK = 8192  # samples per feed when nothing asks for finer steps (results do not depend on it)
+HOLD_FOR_CHECK_S = 600.0  # stream kept for the frame check to be fed again corrected (≈ 15 MB at 400 Hz)
 
 
 class Sink(Protocol):
@@ -116,6 +117,13 @@ class SessionRunner:
         self.last_time_s = 0.0
         self.rate_hz = 0.0
         self.errors: list[str] = []
+        from sensor.signal.frame_check import FrameCheck
+
+        # The gyro checked against the accelerometer before the pipeline (frame_check): what
+        # the pipeline was fed is kept until the check decides, to be fed again corrected.
+        self.frame = FrameCheck()
+        self._held: list[SourceItem] | None = []
+        self.notes: list[str] = []  # what the frame check corrected, one line each
 
     @property
     def recording_path(self) -> Path | None:
@@ -130,6 +138,8 @@ class SessionRunner:
         if isinstance(item, Gap):
             if self._writer is not None:
                 self._writer.mark_gap(item.start_s, item.end_s)
+            if self._held is not None:
+                self._held.append(item)
             events = self.pipeline.gap(item.start_s, item.end_s)
         else:
             self.links.append(item)
@@ -156,13 +166,50 @@ class SessionRunner:
             self._writer.write(item)  # the recording first: analysis trouble never loses data
         self.samples += len(item)
         self.last_time_s = float(item.time_s[-1])
-        out: list[Event] = []
+        if self._held is not None:
+            self._held.append(item)
+            if self.frame.feed(item) is not None:
+                return self._fed_again()
+            if self.frame.verdict is not None or self.last_time_s - (self.first_time_s or 0.0) > HOLD_FOR_CHECK_S:
+                self._held = None  # decided (no fault), or no verdict in time: stop keeping
+        from sensor.signal.frame_check import corrected
+
+        return self._feed(corrected(item, self.frame.verdict))
+
+    def _fed_again(self) -> list[Event]:
+        """The frame check found a fault: a new pipeline over everything so far, corrected.
+        The recording keeps the samples as they came (re-analysing it finds the same)."""
+        from sensor.signal.frame_check import corrected
+        from sensor.signal.pipeline import Pipeline
+
+        held, self._held = self._held or [], None
+        verdict = self.frame.verdict
+        assert verdict is not None
+        self.pipeline = Pipeline(self.settings)
+        self.events = []
+        self._last_step_t = -np.inf
+        for it in held[:-1]:
+            if isinstance(it, Gap):
+                self.events.extend(self.pipeline.gap(it.start_s, it.end_s))
+            elif isinstance(it, Samples):
+                for piece in self._pieces(corrected(it, verdict)):
+                    self.events.extend(self.pipeline.feed(piece))
+        self.notes.append(verdict.message)
+        self.handle(LinkStatus(True, self.last_time_s, f"note: {verdict.message}"))
+        last = held[-1]
+        assert isinstance(last, Samples)
+        return self._feed(corrected(last, verdict), found=list(self.events))
+
+    def _feed(self, item: Samples, found: list[Event] | None = None) -> list[Event]:
+        """Feed the pipeline; ``found``: events of a feed again, told to the sinks first."""
+        out: list[Event] = list(found or [])
         for piece in self._pieces(item):
             events = self.pipeline.feed(piece)
             self.events.extend(events)
+            told, found = (found or []) + events, None
             out.extend(events)
             for sink in self.sinks:
-                sink.update(piece, events, self.pipeline.status)
+                sink.update(piece, told, self.pipeline.status)
         return out
 
     def _pieces(self, item: Samples) -> Iterable[Samples]:

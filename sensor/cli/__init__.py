@@ -47,9 +47,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from sensor.analyze import analyze_path
     from sensor.settings_ranges import DEFAULTS_NOTE
 
+    notes: list[str] = []
     a = analyze_path(
-        args.path, mount=args.mount, signals_out=Path(args.trace) if args.trace else None, default_settings=args.default_settings
+        args.path,
+        mount=args.mount,
+        signals_out=Path(args.trace) if args.trace else None,
+        default_settings=args.default_settings,
+        notes=notes,
     )
+    for note in notes:  # what the frame check corrected: one line each, beside the output
+        print(f"holdtrack: note: {args.path}: {note}", file=sys.stderr)
     if args.json:
         if args.default_settings:  # beside the JSON of contract.md, not in it
             print(DEFAULTS_NOTE, file=sys.stderr)
