@@ -14,9 +14,9 @@ from sensor.store import edits
 from sensor.store.queries import SessionDetail, SessionRow
 
 
-def _open(sid: int | None) -> None:
-    """Show another session (or the newest) on the next run."""
-    st.session_state.pop("session_pick", None)
+def open_session(sid: int | None) -> None:
+    """Show session ``sid`` (None: the newest) on the next run: the link (?id=) says which,
+    and the page's picker follows it."""
     st.session_state["session_id"] = sid
     if sid is None:
         st.query_params.pop("id", None)
@@ -34,7 +34,7 @@ def bin_notice() -> None:
     if c.button("Undo", key="undo_delete", icon=":material/undo:"):
         edits.undo_delete(data.store(), int(gone))
         st.session_state.pop("deleted_session", None)
-        _open(int(gone))
+        open_session(int(gone))
         st.rerun()
 
 
@@ -46,12 +46,12 @@ def unknown_session(wanted: str, newest: int) -> None:
         st.warning(f"Session {sid} is in the bin.", icon=":material/delete:")
         if st.button("Restore it", key="restore_session", icon=":material/restore_from_trash:"):
             edits.undo_delete(data.store(), sid)
-            _open(sid)
+            open_session(sid)
             st.rerun()
     else:
         st.error(f"There is no session {wanted}.", icon=":material/error:")
     if st.button("Open the newest session", key="open_newest"):
-        _open(newest)
+        open_session(newest)
         st.rerun()
     st.stop()
 
@@ -207,7 +207,7 @@ def edit_panel(d: SessionDetail, row: SessionRow, rows: list[SessionRow]) -> Non
         if box.button(f"Merge into session {row.duplicate_of}", key="dup_merge"):
             original = edits.merge_duplicate(data.store(), sid)
             st.session_state["deleted_session"] = sid
-            _open(original)
+            open_session(original)
             st.rerun()
         if box.button("Not a duplicate", key="dup_unmark"):
             edits.mark_duplicate(data.store(), sid, None)
@@ -221,10 +221,14 @@ def edit_panel(d: SessionDetail, row: SessionRow, rows: list[SessionRow]) -> Non
                 edits.mark_duplicate(data.store(), sid, int(of))
                 st.rerun()
 
+    # The question remembers which session it is about: picking another session never
+    # turns "Yes" into deleting that one.
     if st.button("Delete this session…", key="delete_ask", icon=":material/delete:"):
-        st.session_state["delete_confirm"] = True
+        st.session_state["delete_confirm"] = sid
+    if st.session_state.get("delete_confirm") not in (None, sid):
+        st.session_state["delete_confirm"] = None
     if _confirm("delete_confirm", f"Delete session {sid}? It goes to the bin; you can undo."):
         edits.delete_session(data.store(), sid)
         st.session_state["deleted_session"] = sid
-        _open(None)
+        open_session(None)
         st.rerun()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import altair as alt
@@ -21,24 +22,39 @@ if not rows:
 
 ids = [s.id for s in rows]
 by_id = {s.id: s for s in rows}
+# The page shows the session in the link (?id=): the link is the one source of truth, the
+# picker follows it (and sets it when the user picks another session).
 wanted = st.query_params.get("id") or st.session_state.get("session_id")
-index = 0
+sid = ids[0]
 if wanted is not None:
-    try:
-        index = ids.index(int(wanted))
-    except ValueError:
+    if not str(wanted).isdigit() or int(wanted) not in by_id:
         session_edit.unknown_session(str(wanted), ids[0])  # says so, and stops
+    sid = int(wanted)
 
 
 def _option(sid: int) -> str:
+    # Streamlit keeps a picker's state by its label, so every label starts with its session's
+    # id: two sessions of one day with the same counts must never collapse into one.
     s = by_id[sid]
     what = f"{s.reps} reps, {s.holds} holds"
-    return f"{ui.day(s.local_date)} · {what}" + (" · demo" if s.demo else "")
+    return f"Session {sid} · {ui.day(s.local_date)} · {what}" + (" · demo" if s.demo else "")
 
 
-if st.session_state.get("session_pick") not in ids:
-    st.session_state.pop("session_pick", None)  # a session just deleted or merged
-sid = st.selectbox("Session", ids, index=index, format_func=_option, key="session_pick")
+def _picked() -> None:
+    # A label the browser held from before an edit (the counts or date in it changed) is no
+    # option any more and comes back as text: its id is still its first word after "Session".
+    value = st.session_state["session_pick"]
+    picked = value if isinstance(value, int) else re.match(r"Session (\d+) ·", str(value))
+    if isinstance(picked, re.Match):
+        picked = int(picked.group(1))
+    if picked in by_id:
+        session_edit.open_session(int(picked))
+
+
+# Set on every run, so the browser always shows this session's label as it is now (after
+# an edit changed its counts or date, after a delete, after a link to another session).
+st.session_state["session_pick"] = sid
+st.selectbox("Session", ids, format_func=_option, key="session_pick", on_change=_picked)
 st.query_params["id"] = str(sid)
 st.session_state["session_id"] = sid
 d = data.detail(sid)

@@ -1,0 +1,70 @@
+"""A session is its id on the session page (Streamlit AppTest): sessions that share a label
+(one day, the same counts) are each opened and deleted by their link, and a delete asked on
+one session is never carried over to another picked afterwards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from store_builders import analysis, reps, session
+from streamlit.testing.v1 import AppTest
+
+from sensor.store import Store, edits
+
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+@pytest.fixture()
+def look_alikes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Store, list[int]]:
+    """Three sessions of one day an hour apart, 12 bridges each: one label to the eye."""
+    monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path))
+    st = Store(tmp_path)
+    day = datetime(2025, 3, 3, 8, tzinfo=UTC)
+    return st, [session(st, day + timedelta(hours=k), analysis(reps("bridge", 12)), tag=str(k)) for k in range(3)]
+
+
+def session_page(sid: int) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.query_params["id"] = str(sid)
+    at.run()
+    at.switch_page("views/session.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def binned(st: Store) -> list[int]:
+    return sorted(sid for sid, _, _ in edits.deleted_sessions(st))
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_each_look_alike_is_deleted_by_its_link(look_alikes: tuple[Store, list[int]], k: int) -> None:
+    st, ids = look_alikes
+    sid = ids[k]
+    at = session_page(sid)
+    assert at.selectbox(key="session_pick").value == sid
+    at.button(key="delete_ask").click().run()
+    assert [w.value for w in at.warning if "Delete session" in w.value] == [f"Delete session {sid}? It goes to the bin; you can undo."]
+    at.button(key="delete_confirm_yes").click().run()
+    assert not at.exception, at.exception
+    assert binned(st) == [sid]
+    shown = at.selectbox(key="session_pick").value
+    assert shown != sid and at.query_params["id"] == str(shown)  # the picker and the link agree
+    at.button(key="undo_delete").click().run()
+    assert binned(st) == [] and at.selectbox(key="session_pick").value == sid and at.query_params["id"] == str(sid)
+    # Each label names its session (the picker keeps its state by label).
+    assert at.selectbox(key="session_pick").options == [f"Session {i} · Mon 03 Mar 2025 · 12 reps, 0 holds" for i in ids[::-1]]
+
+
+def test_a_delete_asked_on_one_session_is_not_carried_to_another(look_alikes: tuple[Store, list[int]]) -> None:
+    st, ids = look_alikes
+    at = session_page(ids[0])
+    at.button(key="delete_ask").click().run()
+    assert any(f"Delete session {ids[0]}?" in w.value for w in at.warning)
+    at.selectbox(key="session_pick").set_value(ids[1]).run()
+    assert not at.exception, at.exception
+    assert at.query_params["id"] == str(ids[1])
+    assert not [w.value for w in at.warning if "Delete session" in w.value]  # no question about a session not asked for
+    assert "delete_confirm_yes" not in [b.key for b in at.button]
+    assert binned(st) == []
