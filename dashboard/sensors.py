@@ -27,7 +27,7 @@ SCAN_S = 5.0
 @dataclass
 class Choice:
     label: str
-    kind: str  # "sim" or "ble"
+    kind: str  # "sim", "ble" or "phyphox"
     make: Callable[[dict[str, Any]], Source]
     options_ui: Callable[[], dict[str, Any]] = field(default=lambda: {})
 
@@ -60,6 +60,9 @@ def choices() -> dict[str, Choice]:
             _sim_options,
         )
     }
+    from dashboard import phyphox_live
+
+    out["phyphox"] = Choice(phyphox_live.LABEL, "phyphox", phyphox_live.make, phyphox_live.options_ui)
     for dev in st.session_state.get("ble_found", []):
         battery = f" · battery {dev['battery']}%" if dev.get("battery") is not None else ""
         out[f"ble:{dev['address']}"] = Choice(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, live_view, sensors
+from dashboard import data, live_view, phyphox_live, sensors
 from sensor.live import LiveSession
 
 KEY = "live_session"
@@ -68,6 +68,8 @@ if session is not None and snap is not None and snap.active:
             session.stop()
         st.rerun()
     c2.caption("Recording: the session goes into your history when you stop." if session.recordings_dir else "Not saving this session.")
+    if phyphox_live.is_phyphox(session):
+        phyphox_live.status(session)
 
 if session is not None:
     live_view.show(KEY, r)
