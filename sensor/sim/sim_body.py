@@ -12,9 +12,9 @@ import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
 from sensor.signal import body
+from sensor.sim.poses import Pose, path, shift_range, step_range
 from sensor.sim.sim_sensor import RATES_HZ as RATES_HZ
 from sensor.sim.sim_sensor import SimOptions as SimOptions
-from sensor.sim.technique import Technique
 
 
 def _min_jerk(n: int) -> np.ndarray:
@@ -53,6 +53,14 @@ class Body:
         self.posture = "standing"
         self._true_up_device: np.ndarray | None = None  # filled in by the sensor model
         self.truth: dict[str, list[dict[str, Any]]] = {"reps": [], "holds": [], "partials": [], "fidgets": [], "sets": [], "activities": []}
+        # The floor model (sessions of the class catalogue): the person's poses, where the
+        # body is among them, and its moves between posture frames (a belt slips in a roll).
+        self.floor: dict[str, Pose] | None = None
+        self.pose_name = "standing"
+        self.stand_height = 1.0
+        self.offset = np.zeros(3)  # a held body-frame rotation (a roll or twist of the pelvis), rad
+        self.moves: list[tuple[float, float, str, str]] = []  # (start, end, from, to) between posture frames
+        self.motion: dict[str, np.ndarray] | None = None  # the true pose at 50 Hz, filled in by the sensor model
 
     @property
     def t(self) -> float:
@@ -89,8 +97,9 @@ class Body:
                 w[:, ax] += x
         return w * env[:, None]
 
-    def base_for(self, posture: str) -> Rotation:
-        """World-from-body rotation of a resting posture at the current heading."""
+    def base_for(self, posture: str, tilt_deg: float | None = None) -> Rotation:
+        """World-from-body rotation of a resting posture at the current heading; upright
+        postures rolled back by ``tilt_deg`` (default: none standing, 25° sitting)."""
         h = np.array([math.cos(self.heading), math.sin(self.heading), 0.0])
         zw = np.array([0.0, 0.0, 1.0])
         if posture in ("standing", "sitting"):
@@ -98,7 +107,7 @@ class Body:
             B = np.stack([np.cross([0, 1, 0], [0, 0, 1]), [0, 1, 0], [0, 0, 1]]).T
             W = np.stack([np.cross(zw, -h), zw, -h]).T
             r = Rotation.from_matrix(W @ B.T)
-            tilt = 25.0 if posture == "sitting" else 0.0  # sitting rolls the pelvis back
+            tilt = tilt_deg if tilt_deg is not None else 25.0 if posture == "sitting" else 0.0  # sitting rolls the pelvis back
             return r * Rotation.from_rotvec(np.radians(tilt + self._stand_tilt) * np.array([1.0, 0, 0]))
         up = {
             "supine": body.UP_SUPINE,
@@ -114,15 +123,21 @@ class Body:
     _stand_tilt = 0.0
 
     # -- segments -------------------------------------------------------------------
+    def _held(self, w: np.ndarray) -> np.ndarray:
+        """Wobble plus the pelvis's held roll or twist (none in the first catalogue)."""
+        return w + self.offset if self.offset.any() else w
+
     def still(self, dur: float, sway_deg: float = 0.15, tremor_dps: float = 0.3) -> None:
         m = self._samples(dur)
-        self._emit(self.cur_base, np.full(m, self.cur_elev), self._sway(m, sway_deg, tremor_dps), np.tile(self.cur_pos, (m, 1)))
+        self._emit(self.cur_base, np.full(m, self.cur_elev), self._held(self._sway(m, sway_deg, tremor_dps)), np.tile(self.cur_pos, (m, 1)))
 
     def walk(self, dur: float) -> None:
         m = self._samples(dur)
         t = np.arange(m) / self.fs
         f = self.rng.uniform(0.85, 1.05)  # stride frequency; steps at 2f
         ramp = np.clip(np.minimum(t, t[-1] - t) / 0.8, 0, 1)  # start and stop smoothly
+        if self.floor is not None:  # the floor model: no kink where the ramp ends (a spike in the second derivative)
+            ramp = ramp * ramp * (3 - 2 * ramp)
         w = np.zeros((m, 3))
         w[:, 1] = math.radians(4) * np.sin(2 * math.pi * f * t) * ramp  # pelvic rotation
         w[:, 2] = math.radians(3) * np.sin(2 * math.pi * f * t + 0.5) * ramp  # obliquity
@@ -133,44 +148,132 @@ class Body:
         pos[:, 2] += 0.02 * np.sin(4 * math.pi * f * t) * ramp
         self._emit(self.cur_base, np.full(m, self.cur_elev), w, pos)
         self.cur_pos = pos[-1].copy()
-        self.cur_pos[2] = 1.0
+        self.cur_pos[2] = self.stand_height
 
     def turn(self, angle_rad: float, dur: float) -> None:
         m = self._samples(dur)
         s = _min_jerk(m)
         r0 = self.cur_base
         rots = Rotation.from_rotvec(np.outer(s * angle_rad, [0, 0, 1.0])) * r0
-        self._emit(rots, np.full(m, self.cur_elev), self._sway(m, 0.2, 0.3), np.tile(self.cur_pos, (m, 1)))
+        self._emit(rots, np.full(m, self.cur_elev), self._held(self._sway(m, 0.2, 0.3)), np.tile(self.cur_pos, (m, 1)))
         self.cur_base = rots[-1]
         self.heading += angle_rad
 
-    def change_posture(self, posture: str, dur: float, height: float) -> None:
-        """Move the whole body to another resting posture (lie down, roll, get up)."""
+    def change_posture(
+        self,
+        posture: str,
+        dur: float,
+        height: float,
+        *,
+        tilt_deg: float | None = None,
+        pitch_deg: float = 0.0,
+        shift_m: float = 0.0,
+        offset_deg: tuple[float, float, float] | None = None,
+    ) -> None:
+        """Move the whole body to another resting posture (lie down, roll, get up): to
+        ``height``, pitched ``pitch_deg`` (lying) or rolled back ``tilt_deg`` (upright),
+        travelling ``shift_m`` along the long axis's heading, ending with the held roll or
+        twist ``offset_deg`` (none by default)."""
         m = self._samples(dur)
         s = _min_jerk(m)
-        target = self.base_for(posture)
+        target = self.base_for(posture, tilt_deg)
         # Rolling supine<->prone goes through a side, the way people roll.
         keys = [self.cur_base, target]
         if {self.posture, posture} == {"supine", "prone"}:
             keys = [self.cur_base, self.base_for("side_left" if self.rng.random() < 0.5 else "side_right"), target]
         slerp = Slerp(np.linspace(0, 1, len(keys)), Rotation.concatenate(keys))
         rots = slerp(s)
-        elev = self.cur_elev * (1 - s)
+        e1 = math.radians(pitch_deg)
+        elev = self.cur_elev * (1 - s) + e1 * s
         pos = self.cur_pos + np.outer(s, [0, 0, height - self.cur_pos[2]])
-        self._emit(rots, elev, self._sway(m, 0.3, 1.0), pos)
-        self.cur_base, self.cur_elev, self.posture = target, 0.0, posture
+        if shift_m:
+            pos += np.outer(s, [shift_m * math.cos(self.heading), shift_m * math.sin(self.heading), 0.0])
+        w = self._sway(m, 0.3, 1.0)
+        o1 = np.radians(offset_deg) if offset_deg is not None else np.zeros(3)
+        if self.offset.any() or o1.any():  # a held roll or twist, taken or let go on the way
+            w += self.offset + np.outer(s, o1 - self.offset)
+            self.offset = o1
+        if self.posture != posture:
+            self.moves.append((self.t, self.t + m / self.fs, self.posture, posture))
+        self._emit(rots, elev, w, pos)
+        self.cur_base, self.cur_elev, self.posture = target, e1, posture
         self.cur_pos = pos[-1].copy()
 
-    def move_elev(self, target_deg: float, dur: float, dz: float = 0.0, sway: float = 0.2, tremor: float = 0.5) -> None:
+    def to_pose(self, name: str, dur: float, shift_m: float = 0.0) -> None:
+        """Move to one of the person's poses (``sensor.sim.poses``)."""
+        assert self.floor is not None
+        p = self.floor[name]
+        if p.lying:
+            self.change_posture(p.frame, dur, p.height_m, pitch_deg=p.pitch_deg, shift_m=shift_m)
+        else:
+            self.change_posture(p.frame, dur, p.height_m, tilt_deg=p.pitch_deg, shift_m=shift_m)
+        self.pose_name = name
+
+    def go(self, target: str, tempo: float = 1.0) -> None:
+        """Move from the current pose to ``target`` the way people do (``sensor.sim.poses``),
+        pausing briefly at each pose on the way (a breath on all fours, a moment kneeling)."""
+        steps = path(self.pose_name, target)
+        for i, (x, y) in enumerate(zip(steps, steps[1:])):
+            sh = shift_range(x, y)
+            self.to_pose(y, float(self.rng.uniform(*step_range(x, y))) * tempo, shift_m=float(self.rng.uniform(*sh)) if sh else 0.0)
+            if i < len(steps) - 2:
+                self.still(float(self.rng.uniform(0.3, 1.5)), sway_deg=0.3, tremor_dps=1.0)
+
+    def move_elev(
+        self,
+        target_deg: float,
+        dur: float,
+        dz: float = 0.0,
+        sway: float = 0.2,
+        tremor: float = 0.5,
+        *,
+        offset_deg: tuple[float, float, float] | None = None,
+        shift_m: float = 0.0,
+        pivot_m: tuple[float, float, float] | None = None,
+    ) -> None:
+        """Pitch the pelvis to ``target_deg`` over ``dur``, rising ``dz``; ``offset_deg``: the
+        held body-frame rotation (x, y roll, z twist) to reach on the way; ``pivot_m``: the
+        sensor's place (body frame) from the point the pelvis turns about (the hip joints on
+        all fours), so that the turn also moves it."""
         m = self._samples(dur)
         # People do not move in textbook min-jerk curves: skew each movement (faster start
         # or faster finish) so the detectors' timing model is tested, not assumed.
         s = _min_jerk(m) ** self.rng.uniform(0.75, 1.35)
         e0, e1 = self.cur_elev, math.radians(target_deg)
         pos = self.cur_pos + np.outer(s, [0, 0, dz])
-        self._emit(self.cur_base, e0 + (e1 - e0) * s, self._sway(m, sway, tremor), pos)
+        if shift_m:
+            pos += np.outer(s, [shift_m * math.cos(self.heading), shift_m * math.sin(self.heading), 0.0])
+        w = self._sway(m, sway, tremor)
+        if offset_deg is not None:
+            o1 = np.radians(offset_deg)
+            w += self.offset + np.outer(s, o1 - self.offset)
+            self.offset = o1
+        else:
+            w = self._held(w)
+        elev = e0 + (e1 - e0) * s
+        if pivot_m is not None:
+            pos += self._lever(elev, pivot_m) - self._lever(np.array([e0]), pivot_m)
+        self._emit(self.cur_base, elev, w, pos)
         self.cur_elev = e1
         self.cur_pos = pos[-1].copy()
+
+    def _lever(self, elev: np.ndarray, r: tuple[float, float, float]) -> np.ndarray:
+        """World position of body-frame offset ``r`` at pitches ``elev`` (the sensor model's
+        orientation: the base, then the pitch about the horizontal left-right axis)."""
+        up = self.cur_base.inv().apply([0.0, 0.0, 1.0])
+        k = np.array([up[2], 0.0, -up[0]])
+        k /= max(float(np.linalg.norm(k)), 1e-9)
+        out: np.ndarray = (self.cur_base * Rotation.from_rotvec(np.outer(elev, k))).apply(r)
+        return out
+
+    def oscillate(self, dur: float, amp_deg: float, freq_hz: float, sway_deg: float = 0.3) -> None:
+        """Rock the pelvis's pitch about where it is (breathing in child's pose, rocking in
+        a knee hug), faded in and out."""
+        m = self._samples(dur)
+        t = np.arange(m) / self.fs
+        env = np.clip(np.minimum(t, t[-1] - t) / 1.0, 0, 1)
+        elev = self.cur_elev + math.radians(amp_deg) * np.sin(2 * math.pi * freq_hz * t) * env
+        self._emit(self.cur_base, elev, self._held(self._sway(m, sway_deg, 0.5)), np.tile(self.cur_pos, (m, 1)))
 
     def hold(self, dur: float, sway_deg: float, tremor_dps: float, sag_deg: float) -> dict[str, float]:
         """Hold the current elevation with sway, tremor and a fatigue sag toward the floor.
@@ -184,7 +287,7 @@ class Body:
         elev = self.cur_elev - math.radians(sag_deg) * sag_profile
         w = self._sway(m, sway_deg, 0.0)
         tr = self._sway(m, 0.0, tremor_dps)
-        self._emit(self.cur_base, elev, w + tr, np.tile(self.cur_pos, (m, 1)))
+        self._emit(self.cur_base, elev, self._held(w + tr), np.tile(self.cur_pos, (m, 1)))
         self.cur_elev = float(elev[-1])
         # Sway and tremor truth are measured on the true pose later (see _stability_truth).
         return {"sag_deg": math.degrees(float(elev[0] - elev[-1]))}
@@ -227,66 +330,6 @@ class Body:
             w = np.outer(math.radians(self.rng.uniform(0.5, 1.5)) * np.sin(np.pi * s) ** 2, axis)
             self._emit(self.cur_base, np.full(m, self.cur_elev), w, np.tile(self.cur_pos, (m, 1)))
         self.truth["fidgets"].append({"kind": str(kind), "start_s": t0, "end_s": self.t, "posture": self.posture})
-
-    # -- exercises --------------------------------------------------------------------
-    def rep(
-        self,
-        exercise: str,
-        amp_deg: float,
-        rise: float,
-        hold: float,
-        lower: float,
-        dz: float,
-        *,
-        partial: bool,
-        set_no: int,
-        sign: float = 1.0,
-        variant: str = "",
-    ) -> None:
-        """One rep: the pelvis pitches by ``sign * amp_deg`` (bridges: head end down)."""
-        t0 = self.t
-        e0 = math.degrees(self.cur_elev)
-        self.move_elev(e0 + sign * amp_deg, rise, dz, sway=0.2, tremor=1.0)
-        t_top = self.t
-        self.hold(hold, self.rng.uniform(0.1, 0.5), self.rng.uniform(0.5, 2.0), 0.0)
-        t_down = self.t
-        self.move_elev(e0, lower, -dz, sway=0.2, tremor=1.0)
-        rec = {
-            "exercise": exercise,
-            "start_s": t0,
-            "end_s": self.t,
-            "hold_s": t_down - t_top,
-            "peak_deg": amp_deg,
-            "set": set_no,
-            "variant": variant,
-        }
-        (self.truth["partials"] if partial else self.truth["reps"]).append(rec)
-
-    def hold_exercise(
-        self, exercise: str, side: str | None, elev_deg: float, lift_m: float, dur: float, w: Technique, *, knees: bool, variant: str
-    ) -> None:
-        rng = self.rng
-        e0 = math.degrees(self.cur_elev)
-        self.move_elev(e0 + elev_deg, rng.uniform(0.8, 1.6) * w.tempo_factor, lift_m, sway=0.3, tremor=2.0)
-        start = self.t
-        sway = rng.uniform(0.15, 0.8) * w.steadiness
-        tremor = rng.uniform(0.8, 8.0) * w.steadiness
-        sag = rng.uniform(0.0, min(6.0, 0.3 * elev_deg))
-        stab = self.hold(dur, sway, tremor, sag)
-        end = self.t
-        self.move_elev(e0, rng.uniform(0.8, 1.6) * w.tempo_factor, -lift_m, sway=0.3, tremor=2.0)
-        self.truth["holds"].append(
-            {
-                "exercise": exercise,
-                "side": side,
-                "start_s": start,
-                "end_s": end,
-                "duration_s": end - start,
-                "knees": knees,
-                "variant": variant,
-                **stab,
-            }
-        )
 
     def prone_pose(self, deg: float, dur: float, sway: float = 0.3) -> None:
         """Daily life: settle into another prone pose (propped on the elbows, or back down)."""

@@ -9,20 +9,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sensor.sim.technique import Technique, move_time, set_direction
+from sensor.sim.sim_reps import half_hearted_lift, hold_exercise, rep
+from sensor.sim.technique import Technique, hold_time, move_time, set_direction
 
 if TYPE_CHECKING:
     from sensor.sim.sim_body import Body
     from sensor.sim.sim_sensor import SimOptions
 
 
-def _opening(b: Body, w: Technique, opt: SimOptions) -> None:
+def walk_in(b: Body, opt: SimOptions) -> None:
+    """The calibration stand (when the session has one), a few steps to the mat, a turn."""
     rng = b.rng
     if opt.standing_start:
         b.still(rng.uniform(3.5, 6.0), sway_deg=0.1, tremor_dps=0.2)
     b.walk(rng.uniform(5, 12))
     b.turn(rng.uniform(-math.pi, math.pi), rng.uniform(1.0, 2.0))
     b.still(rng.uniform(0.5, 1.5))
+
+
+def _opening(b: Body, w: Technique, opt: SimOptions) -> None:
+    rng = b.rng
+    walk_in(b, opt)
     b.change_posture("sitting", rng.uniform(1.2, 2.0) * w.tempo_factor, 0.45)
     b.still(rng.uniform(1.0, 3.0), sway_deg=0.4, tremor_dps=1.0)
     b.change_posture("supine", rng.uniform(1.5, 2.5) * w.tempo_factor, 0.12)
@@ -39,44 +46,29 @@ def _closing(b: Body, w: Technique) -> None:
     b.walk(rng.uniform(4, 8))
 
 
-def _hold_time(rng: np.random.Generator, lo: float, hi: float, dose_s: float | None = None) -> tuple[float, str]:
-    """A hold's duration and variant: a quarter of holds are cut short; a dose (the
-    technique's own time) is held to within ±10 %."""
-    if dose_s is not None:
-        return float(dose_s * rng.uniform(0.9, 1.1)), "full"
-    if rng.random() < 0.25:
-        return float(rng.uniform(5.0, 10.0)), "cut_short"
-    return float(rng.uniform(lo, hi)), "full"
+def blocks(b: Body, opt: SimOptions) -> list[str]:
+    """The session's exercises in the order done (shuffled unless told not to)."""
+    out = list(opt.exercises)
+    if opt.shuffle:
+        b.rng.shuffle(out)
+    return out
 
 
 def routine_session(b: Body, w: Technique, opt: SimOptions) -> None:
     rng = b.rng
     short = opt.short
     _opening(b, w, opt)
-    blocks = list(opt.exercises)
-    if opt.shuffle:
-        rng.shuffle(blocks)
-    for block in blocks:
+    for block in blocks(b, opt):
         if block == "bridge":
             _go(b, "supine", w)
             n = w.bridge_reps or (int(rng.integers(4, 6)) if short else int(rng.integers(8, 15)))
             for i in range(n):
                 if rng.random() < 0.08:  # a half-hearted lift that is not a rep
-                    b.rep(
-                        "bridge",
-                        rng.uniform(2, 5),
-                        rng.uniform(0.5, 1.0),
-                        rng.uniform(0.0, 1.0),
-                        rng.uniform(0.5, 1.0),
-                        0.02,
-                        partial=True,
-                        set_no=0,
-                        sign=-1.0,
-                    )
-                    b.still(rng.uniform(1.0, 2.0))
+                    half_hearted_lift(b)
                 fatigue = i / max(n - 1, 1)
                 amp = float(np.clip(w.bridge_amp_deg + rng.uniform(-3, 3), 10, 35))
-                b.rep(
+                rep(
+                    b,
                     "bridge",
                     amp,
                     rng.uniform(0.7, 1.4) * w.tempo_factor,
@@ -89,7 +81,7 @@ def routine_session(b: Body, w: Technique, opt: SimOptions) -> None:
                     variant="low" if w.bridge_amp_deg < 20 else "high",  # per session: a set is one variant
                 )
                 b.still(rng.uniform(0.8, 2.5))
-            _rest(b, rng.uniform(4, 10))
+            rest(b, rng.uniform(4, 10))
         elif block == "back_extension":
             _go(b, "prone", w)
             sets = w.backext_sets or (1 if short else 3)
@@ -98,7 +90,8 @@ def routine_session(b: Body, w: Technique, opt: SimOptions) -> None:
                 sign = 1.0 if direction == "head_up" else -1.0
                 n = w.backext_reps or (int(rng.integers(4, 7)) if short else int(rng.integers(6, 16)))
                 for _ in range(n):
-                    b.rep(
+                    rep(
+                        b,
                         "back_extension",
                         float(np.clip(w.backext_amp_deg + rng.uniform(-1, 1), 3.0, 15.0)),
                         move_time(rng, w.backext_move_s, w),
@@ -112,23 +105,23 @@ def routine_session(b: Body, w: Technique, opt: SimOptions) -> None:
                     )
                     b.still(rng.uniform(0.5, 3.0))
                 if s < sets:
-                    _rest(b, rng.uniform(20, 60))
-            _rest(b, rng.uniform(4, 10))
+                    rest(b, rng.uniform(20, 60))
+            rest(b, rng.uniform(4, 10))
         elif block == "plank":
             _go(b, "prone", w)
-            dur, variant = _hold_time(rng, 12, 25, w.plank_hold_s) if short else _hold_time(rng, 20, 60, w.plank_hold_s)
-            b.hold_exercise("plank", None, w.plank_elev_deg + rng.uniform(-1, 1), w.plank_lift_m, dur, w, knees=False, variant=variant)
-            _rest(b, rng.uniform(5, 12))
+            dur, variant = hold_time(rng, 12, 25, w.plank_hold_s) if short else hold_time(rng, 20, 60, w.plank_hold_s)
+            hold_exercise(b, "plank", None, w.plank_elev_deg + rng.uniform(-1, 1), w.plank_lift_m, dur, w, knees=False, variant=variant)
+            rest(b, rng.uniform(5, 12))
         elif block == "side_plank":
             sides = ["right", "left"] if short else ["right", "left", "right", "left"]
             for side in sides:
                 _go(b, f"side_{side}", w)
                 b.still(rng.uniform(2.0, 4.0))
                 elev = float(np.clip(w.side_elev_deg + rng.uniform(-1.5, 1.5), 8, 20))
-                dur, cut = _hold_time(rng, 12, 20, w.side_hold_s) if short else _hold_time(rng, 15, 40, w.side_hold_s)
+                dur, cut = hold_time(rng, 12, 20, w.side_hold_s) if short else hold_time(rng, 15, 40, w.side_hold_s)
                 variant = ("knees" if w.knee_side_plank else "straight") + ("_cut_short" if cut == "cut_short" else "")
-                b.hold_exercise("side_plank", side, elev, w.side_lift_m, dur, w, knees=w.knee_side_plank, variant=variant)
-                _rest(b, rng.uniform(4, 10))
+                hold_exercise(b, "side_plank", side, elev, w.side_lift_m, dur, w, knees=w.knee_side_plank, variant=variant)
+                rest(b, rng.uniform(4, 10))
     _closing(b, w)
 
 
@@ -159,12 +152,12 @@ def daily_life(b: Body, w: Technique, opt: SimOptions) -> None:
         elif what == "turn":  # over to the back and back again
             _go(b, "prone", w)
             _go(b, "supine", w)
-            _rest(b, rng.uniform(5, 20))
+            rest(b, rng.uniform(5, 20))
             _go(b, "prone", w)
-            _rest(b, rng.uniform(5, 20))
+            rest(b, rng.uniform(5, 20))
         else:
             _go(b, f"side_{rng.choice(['left', 'right'])}", w)
-            _rest(b, rng.uniform(10, 60))
+            rest(b, rng.uniform(10, 60))
         b.truth["activities"].append({"kind": what, "start_s": t0, "end_s": b.t})
     _closing(b, w)
 
@@ -175,7 +168,7 @@ def _go(b: Body, posture: str, w: Technique) -> None:
         b.still(b.rng.uniform(2.0, 4.0))
 
 
-def _rest(b: Body, dur: float) -> None:
+def rest(b: Body, dur: float) -> None:
     """Lie resting, with the odd fidget."""
     rng = b.rng
     left = dur

@@ -128,3 +128,13 @@ def move_time(rng: np.random.Generator, base_s: float, tech: Technique) -> float
 
 def draw_mount(rng: np.random.Generator) -> str:
     return str(rng.choice(MOUNT_CHOICES, p=MOUNT_WEIGHTS))
+
+
+def hold_time(rng: np.random.Generator, lo: float, hi: float, dose_s: float | None = None) -> tuple[float, str]:
+    """A hold's duration and variant: a quarter of holds are cut short; a dose (the
+    technique's own time) is held to within ±10 %."""
+    if dose_s is not None:
+        return float(dose_s * rng.uniform(0.9, 1.1)), "full"
+    if rng.random() < 0.25:
+        return float(rng.uniform(5.0, 10.0)), "cut_short"
+    return float(rng.uniform(lo, hi)), "full"
