@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from sensor.errors import ExitCode, HoldTrackError, exit_code
+from sensor.errors import ExitCode, HoldTrackError, UsageError, exit_code
 from sensor.vocab import MOUNTS, truth_path
 
 
@@ -20,10 +20,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from sensor.recording import write_recording
     from sensor.sim.simulate import SimOptions, simulate_session
 
-    opt = SimOptions(rate_hz=args.rate, standing_start=not args.no_stand, short=args.short, mount=args.mount)
+    opt = SimOptions(rate_hz=args.rate, standing_start=not args.no_stand, short=args.short, mount=args.mount_given or "back")
     if args.exercises:
         opt.exercises = tuple(args.exercises.split(","))
-    sim = simulate_session(args.seed, opt)
+    if args.classes is not None:
+        opt.classes = _class_names(args.classes, "--classes") or None  # "all": drawn from the whole catalogue
+        opt.draw_more = args.draw_more
+        opt.daily_life = True if args.daily_life else None  # None: as the classes and the seed say
+        if args.mount_given is None:
+            opt.mount = None  # drawn, or named by a mount_* class
+    try:
+        sim = simulate_session(args.seed, opt)
+    except ValueError as e:  # classes that cannot be in one session
+        raise UsageError(str(e)) from None
     out = Path(args.out)
     if out.exists() and not args.force:
         raise HoldTrackError("exists (use --force to replace it)", identifier=out)
@@ -73,20 +82,46 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _class_names(text: str, option: str) -> tuple[str, ...]:
+    """Class names of the catalogue from a comma-separated list (category names stand for
+    their classes; "all" for none named: drawn from the whole catalogue)."""
+    from sensor.sim.classes import expand
+
+    if text.strip() == "all":
+        return ()
+    try:
+        return expand(text)
+    except ValueError as e:
+        raise UsageError(f"{option}: {e}") from None
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.labels:
         from sensor.cli.history import cmd_evaluate_labels
 
         return cmd_evaluate_labels(args)
+    from sensor.sim.classes import CLASSES
     from sensor.sim.evaluate import run_evaluation
 
+    classes = _class_names(args.classes, "--classes") if args.classes else ()
+    hold_out = _class_names(args.hold_out, "--hold-out") if args.hold_out else ()
+    if args.daily_life and (counted := [c for c in classes if CLASSES[c].scope == "event"]):
+        raise UsageError(f"--daily-life sessions have no exercises for {', '.join(counted)}")
+    if (classes or args.daily_life) and not args.simulate:
+        raise UsageError("--classes and --daily-life choose the sessions of --simulate N")
     summary, bad, misses = run_evaluation(
-        Path(args.dir) if args.dir else None, simulate=args.simulate, seed_start=args.seed_start, jobs=args.jobs
+        Path(args.dir) if args.dir else None,
+        simulate=args.simulate,
+        seed_start=args.seed_start,
+        jobs=args.jobs,
+        classes=classes,
+        hold_out=hold_out,
+        daily_life=True if args.daily_life else None,
     )
     if args.json:
         print(json.dumps({"summary": summary, "targets_missed": bad, "misses": misses}, indent=1))
     else:
-        from sensor.sim.evaluate import format_evaluation
+        from sensor.sim.eval_report import format_evaluation
 
         print(format_evaluation(summary, bad, misses))
     return ExitCode.OK if not bad or not args.strict else ExitCode.OTHER
@@ -106,7 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--short", action="store_true", help="fewer reps and holds (small files)")
     s.add_argument("--exercises", help="comma-separated subset of bridge,back_extension,plank,side_plank")
     s.add_argument("--force", action="store_true", help="replace an existing output file")
-    s.add_argument("--mount", choices=MOUNTS, default="back", help="where the sensor is worn (default: back)")
+    s.add_argument("--mount", choices=MOUNTS, dest="mount_given", help="where the sensor is worn (default: back; drawn with --classes)")
+    s.add_argument(
+        "--classes",
+        metavar="A,B",
+        help="a session of the class catalogue with these classes (or categories: technique, entry, sensor, slip, stretch, mount); "
+        "'all': drawn from the whole catalogue (default: the first catalogue)",
+    )
+    s.add_argument("--draw-more", action="store_true", help="with --classes: draw other classes around the ones named")
+    s.add_argument("--daily-life", action="store_true", help="with --classes: a session of stretches and daily life, nothing to count")
     s.set_defaults(func=cmd_simulate)
 
     a = sub.add_parser("analyze", help="find reps and holds in a recording, generic CSV or phone export")
@@ -124,8 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="score analysis against truth files (or fresh simulated sessions)")
     e.add_argument("dir", nargs="?", help="folder of recordings with .truth.json files beside them")
-    e.add_argument("--simulate", type=int, default=0, metavar="N", help="also score N fresh simulated sessions")
+    e.add_argument("--simulate", type=int, default=0, metavar="N", help="also score N fresh simulated sessions (the whole class catalogue)")
     e.add_argument("--seed-start", type=int, default=10_000, help="first seed for --simulate")
+    e.add_argument("--classes", metavar="A,B", help="simulate sessions each featuring one of these classes (or categories, e.g. stretch)")
+    e.add_argument("--hold-out", metavar="A,B", help="classes left out of tuning: reported together, and the rest together")
+    e.add_argument("--daily-life", action="store_true", help="simulate only sessions of stretches and daily life (nothing to count)")
     e.add_argument("--jobs", type=int, default=2)
     e.add_argument("--json", action="store_true")
     e.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")

@@ -11,6 +11,8 @@ import numpy as np
 
 from sensor.events import Analysis, Hold
 from sensor.routine import group_sets
+from sensor.sim.class_groups import category_of, class_order, per_hour_checked, restrict
+from sensor.sim.classes import CLASSES
 from sensor.vocab import SAMPLE_SUFFIXES, TRUTH_SUFFIX, truth_path
 
 SPAN_MARGIN_S = 2.0  # a detection this close to a true set or hold belongs to its variant
@@ -265,20 +267,42 @@ def _score_file(path: str) -> tuple[str, Analysis, dict[str, Any]]:
     return p.name, analyze_path(p), json.loads(truth_path(p).read_text())
 
 
-def _score_seed(seed: int) -> tuple[str, Analysis, dict[str, Any]]:
+def _score_seed(job: tuple[int, tuple[str, ...], bool | None]) -> tuple[str, Analysis, dict[str, Any]]:
+    """One fresh session: drawn from the whole class catalogue, or featuring one of
+    ``classes`` (picked by the seed) with the rest drawn around it."""
     from sensor.analyze import analyze_samples
     from sensor.sim.simulate import SimOptions, simulate_session
 
-    # The whole catalogue: mounting and daily life drawn from the seed, like the technique.
-    s = simulate_session(seed, SimOptions(mount=None, daily_life=None))
-    return f"seed {seed}", analyze_samples(s.samples, s.gaps, s.header), s.truth
+    seed, classes, daily_life = job
+    pick: tuple[str, ...] | None = None
+    if classes:
+        pick = (classes[int(np.random.default_rng([seed, 19]).integers(len(classes)))],)
+    s = simulate_session(seed, SimOptions(classes=pick, draw_more=True, mount=None, daily_life=daily_life))
+    samples = s.samples
+    if "phone_rate" in s.truth["classes"]:
+        from sensor.files.validate import validate_samples
+
+        # A phone's export is analysed as the file readers give it (ties re-spaced).
+        samples = validate_samples(samples.time_s, samples.imu, f"simulated phone, seed {seed}")
+    # The header names the mounting the analysis is told (another than worn: mount_mismatch).
+    return f"seed {seed}", analyze_samples(samples, s.gaps, s.header), s.truth
 
 
 def run_evaluation(
-    folder: Path | None, *, simulate: int = 0, seed_start: int = 10_000, jobs: int = 2
+    folder: Path | None,
+    *,
+    simulate: int = 0,
+    seed_start: int = 10_000,
+    jobs: int = 2,
+    classes: tuple[str, ...] = (),
+    hold_out: tuple[str, ...] = (),
+    daily_life: bool | None = None,
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """Score every recording in ``folder`` that has a truth file, and ``simulate`` fresh
-    simulated sessions; return (summary, targets missed, individual misses).
+    simulated sessions (each with one of ``classes`` when given; only stretches and daily
+    life with ``daily_life``); return (summary, targets missed, individual misses). Every
+    figure is also given per class, and for the ``hold_out`` classes together and the
+    rest together.
 
     Sessions without the calibration stand are scored too; their side planks have
     ``side: null`` in the truth, as the contract asks.
@@ -296,22 +320,48 @@ def run_evaluation(
         files = [f for f in files if truth_path(f).exists()]
         if not files and not simulate:
             raise InputError(folder, "no recordings with .truth.json files beside them")
-    work: list[Any] = [(_score_file, f) for f in files] + [(_score_seed, s) for s in range(seed_start, seed_start + simulate)]
+    work: list[Any] = [(_score_file, f) for f in files] + [
+        (_score_seed, (s, classes, daily_life)) for s in range(seed_start, seed_start + simulate)
+    ]
     if jobs > 1 and len(work) > 1:
         with ProcessPoolExecutor(jobs) as ex:
             results = list(ex.map(_call, work))
     else:
         results = [_call(w) for w in work]
     groups: dict[str, Tally] = {}
+    by_class: dict[str, Tally] = {}
+    held, rest = Tally(), Tally()
+    out = set(hold_out)
     for name, analysis, truth in results:
         tally.add(analysis, truth, name)
         for g, (a, t) in variant_groups(analysis, truth).items():
             groups.setdefault(g, Tally()).add(a, t, name)
+        for c in truth.get("classes", []):
+            if (part := restrict(analysis, truth, {c})) is not None:
+                by_class.setdefault(c, Tally()).add(*part, name)
+        if out:
+            for tl, part in ((held, restrict(analysis, truth, out)), (rest, restrict(analysis, truth, out, rest=True))):
+                if part is not None:
+                    tl.add(*part, name)
     summary = tally.summary()
     summary["variants"] = {g: groups[g].summary() for g in sorted(groups)}
     bad = check_targets(summary)
     for g, vs in summary["variants"].items():
         bad.extend(f"[{g}] {b}" for b in check_targets(vs, per_hour=g.startswith(("mount", "daily", "tempo"))))
+    summary["classes"] = {}
+    for c in class_order(set(by_class)):
+        cs = {"category": category_of(c), "held_out": c in out, **by_class[c].summary()}
+        cs["targets_missed"] = check_targets(cs, per_hour=per_hour_checked({c}))
+        bad.extend(f"[class {c}] {b}" for b in cs["targets_missed"])
+        summary["classes"][c] = cs
+    summary["class_groups"] = {}
+    if out:
+        everything = set(by_class) | out
+        for label, tl, names in (("held out", held, out), ("rest", rest, everything - out)):
+            gs = {"category": "group", "classes": class_order(names & set(CLASSES)), **tl.summary()}
+            gs["targets_missed"] = check_targets(gs, per_hour=per_hour_checked(names))
+            bad.extend(f"[{label}] {b}" for b in gs["targets_missed"])
+            summary["class_groups"][label] = gs
     return summary, bad, tally.misses
 
 
@@ -319,57 +369,3 @@ def _call(job: tuple[Any, Any]) -> tuple[str, Analysis, dict[str, Any]]:
     fn, arg = job
     result: tuple[str, Analysis, dict[str, Any]] = fn(arg)
     return result
-
-
-def format_evaluation(s: dict[str, Any], bad: list[str], misses: list[str]) -> str:
-    lines = [f"{s['sessions']} sessions, {s['hours']:.2f} h"]
-    lines.append(f"{'exercise':16} {'true':>6} {'found':>6} {'precision':>10} {'recall':>8}")
-    for ex, v in s["per_exercise"].items():
-        if v["true"] or v["detected"]:
-            lines.append(
-                f"{ex:16} {v['true']:>6} {v['detected']:>6} {v['precision'] if v['precision'] is not None else '-':>10} {v['recall'] if v['recall'] is not None else '-':>8}"
-            )
-    st = s["sets"]
-    lines.append(f"sets: {st['total']}, exact count {st['exact_fraction']}, within ±1 {st['within_1_fraction']}")
-    h, r = s["hold_duration_error_s"], s["rep_hold_time_error_s"]
-    lines.append(f"hold duration error: median {h['median']} s, p95 {h['p95']} s (n={h['n']})")
-    lines.append(f"rep hold-time error: median {r['median']} s, p95 {r['p95']} s (n={r['n']})")
-    lines.append(f"side accuracy: {s['side_accuracy']}")
-    lines.append(f"rep latency: median {s['rep_latency_s']['median']} s, p95 {s['rep_latency_s']['p95']} s")
-    lines.append(f"hold-start latency: median {s['hold_start_latency_s']['median']} s, p95 {s['hold_start_latency_s']['p95']} s")
-    lines.append(f"false events: {s['false_events']} ({s['false_events_per_hour']} per hour)")
-    sp = s["spearman"]
-    lines.append(f"Spearman rho vs truth: sway {sp['sway']}, sag {sp['sag']}, tremor {sp['tremor']}")
-    if s.get("variants"):
-        lines.append("")
-        lines.append(format_variants(s["variants"]))
-    lines.append("targets: all met" if not bad else "targets missed: " + "; ".join(bad))
-    if misses:
-        lines.append("misses:")
-        lines.extend(f"  {m}" for m in misses[:30])
-        if len(misses) > 30:
-            lines.append(f"  ... {len(misses) - 30} more")
-    return "\n".join(lines)
-
-
-def format_variants(variants: dict[str, dict[str, Any]]) -> str:
-    """One line per group: counts, precision/recall, sets, timing and false events."""
-
-    def f(x: Any, nd: int = 2) -> str:
-        return "-" if x is None else f"{x:.{nd}f}"
-
-    head = f"{'group':28} {'sess':>4} {'true':>5} {'found':>5} {'prec':>5} {'rec':>5} {'sets=':>5} {'±1':>5} {'dur50':>5} {'dur95':>5} {'lat50':>6} {'lat95':>6} {'hlat50':>6} {'FP':>3} {'FP/h':>5}"
-    lines = ["per variant (dur: hold duration error s; lat: rep latency s; hlat: hold-start latency s)", head]
-    for g, s in variants.items():
-        true = sum(v["true"] for v in s["per_exercise"].values())
-        found = sum(v["detected"] for v in s["per_exercise"].values())
-        ex = [v for v in s["per_exercise"].values() if v["true"] or v["detected"]]
-        prec = min((v["precision"] for v in ex if v["precision"] is not None), default=None)
-        rec = min((v["recall"] for v in ex if v["recall"] is not None), default=None)
-        st, h = s["sets"], s["hold_duration_error_s"]
-        lines.append(
-            f"{g:28} {s['sessions']:>4} {true:>5} {found:>5} {f(prec):>5} {f(rec):>5} {f(st['exact_fraction']):>5} {f(st['within_1_fraction']):>5} "
-            f"{f(h['median']):>5} {f(h['p95']):>5} {f(s['rep_latency_s']['median']):>6} {f(s['rep_latency_s']['p95']):>6} "
-            f"{f(s['hold_start_latency_s']['median']):>6} {s['false_events']:>3} {f(s['false_events_per_hour'], 1):>5}"
-        )
-    return "\n".join(lines)
