@@ -1,0 +1,174 @@
+"""End-to-end latency of the phone through phyphox: the phone's sample time of the sample at
+which a rep is counted -> that rep shown in the browser.
+
+Whole processes, as a user runs them: the fake phyphox phone (``sensor.fake_phyphox``, real
+HTTP, the wearer at 1x) in a process of its own, ``holdtrack dashboard`` in another, headless
+Chromium on its Live page (phyphox polled every 50 ms by the dashboard). The page records,
+with ``Date.now()``, when its rep count goes up; the phone's clock says when the counted
+sample was taken (``Date.now()`` and ``time.time()`` share the machine's clock).
+
+    uv run python -m benchmarks.phyphox_latency [--seed 21] [--reps N]
+
+Prints each rep's latency, the median and p95 against the targets (0.5 s, 1.0 s), and the
+poll rate the phone saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+WATCH = """
+(() => {
+  window.__reps = [];
+  let last = 0;
+  const look = () => {
+    const el = document.querySelector('[data-testid=ht-set]');
+    const m = el && el.textContent.match(/(\\d+) of \\d+/);
+    const n = m ? parseInt(m[1]) : 0;
+    if (n > last) { window.__reps.push({n: n, t: Date.now() / 1000}); }
+    if (n) last = n;
+  };
+  new MutationObserver(look).observe(document, {subtree: true, childList: true, characterData: true});
+})();
+"""
+
+
+def _phone(seed: int, conn: Any) -> None:
+    """The fake phone in its own process: reports its address, then when it started."""
+    from sensor.fake_phyphox import FakePhyphox
+    from sensor.sim.simulate import SimOptions, simulate_session
+
+    s = simulate_session(seed, SimOptions(short=True, rate_hz=100.0, exercises=("bridge",), link_losses=0))
+    with FakePhyphox(s.samples, speed=1.0) as fake:
+        conn.send({"address": fake.address, "end_s": float(s.samples.time_s[-1] - s.samples.time_s[0])})
+        while fake._wall0 is None:
+            time.sleep(0.01)
+        acc_t, _ = fake._recorded("acc")
+        while len(acc_t) == 0:
+            time.sleep(0.01)
+            acc_t, _ = fake._recorded("acc")
+        # Stream time 0 is the first sample recorded: taken at epoch0 + (its wearer time) / speed.
+        first_w = float(acc_t[0])  # experiment time = wearer time in the first interval
+        conn.send({"epoch0": fake._epoch0, "first_w": first_w})
+        conn.recv()  # until told to stop
+        conn.send({"requests": fake.requests, "measured_s": fake.wearer_time()})
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=21)
+    ap.add_argument("--reps", type=int, default=0, help="stop after this many reps (0: the whole set)")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    from sensor.store import Store, queries
+
+    data = Path(tempfile.mkdtemp(prefix="phyphox-latency-"))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(data.parent / f"{data.name}.log", "w")  # noqa: SIM115 - open while the server runs
+    dash = subprocess.Popen(
+        [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(data / "store"), "--port", str(port), "--no-demo"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    parent, child = mp.Pipe()
+    phone = mp.get_context("spawn").Process(target=_phone, args=(args.seed, child), daemon=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline and dash.poll() is None, "the dashboard did not start"
+            time.sleep(0.3)
+        phone.start()
+        info = parent.recv()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new"])
+            page = browser.new_page(viewport={"width": 1200, "height": 1400})
+            page.add_init_script(WATCH)
+            page.goto(f"{url}/live")
+            page.get_by_role("button", name="Start").wait_for(timeout=60_000)
+            while not page.get_by_test_id("ht-ready").count():
+                page.wait_for_timeout(500)
+                page.goto(f"{url}/live")
+            page.get_by_test_id("stSelectbox").first.click()
+            page.get_by_role("option", name="Phone — phyphox (Wi-Fi)").click()
+            field = page.get_by_label("phyphox address", exact=True)
+            field.fill(info["address"])
+            field.press("Enter")
+            page.wait_for_load_state("networkidle")
+            page.get_by_role("button", name="Start").click()
+            started = parent.recv()
+            want = args.reps
+            deadline = time.monotonic() + info["end_s"] + 60
+            while time.monotonic() < deadline:
+                seen = page.evaluate("window.__reps.length")
+                if (want and seen >= want) or time.time() > started["epoch0"] + info["end_s"] + 3:
+                    break
+                page.wait_for_timeout(250)
+            shown = page.evaluate("window.__reps")
+            page.get_by_test_id("stBaseButton-primary").filter(has_text="Stop").click()
+            page.get_by_role("button", name="Open the session").wait_for(timeout=60_000)
+            browser.close()
+        parent.send("stop")
+        phone_stats = parent.recv()
+        store = Store(data / "store")
+        sid = max(r.id for r in queries.sessions(store))
+        detail = queries.session_detail(store, sid)
+        assert detail is not None
+        reps = sorted(detail.reps, key=lambda r: r["detected_at_s"])
+    finally:
+        os.killpg(dash.pid, signal.SIGTERM)
+        dash.wait(10)
+        log.close()
+        if phone.is_alive():
+            phone.terminate()
+    lat = []
+    for k, r in enumerate(reps):
+        hit = next((s for s in shown if s["n"] >= k + 1), None)
+        if hit is None:
+            continue
+        taken = started["epoch0"] + started["first_w"] + float(r["detected_at_s"])  # the phone's clock at that sample
+        lat.append(hit["t"] - taken)
+    a = np.array(lat)
+    print(f"phyphox at 1x, polled every 50 ms by the dashboard; {len(reps)} reps counted, {len(a)} seen in the browser")
+    print("latencies s: " + " ".join(f"{x:.2f}" for x in a))
+    polls = phone_stats["requests"] / max(phone_stats["measured_s"], 1e-9)
+    print(f"phone answered {polls:.1f} requests/s over {phone_stats['measured_s']:.0f} s")
+    if len(a):
+        med, p95 = float(np.median(a)), float(np.percentile(a, 95))
+        print(f"median {med:.3f} s (target 0.5: {med / 0.5:.2f}x of it), p95 {p95:.3f} s (target 1.0: {p95 / 1.0:.2f}x of it)")
+        print(json.dumps({"median_s": med, "p95_s": p95, "n": len(a), "polls_per_s": polls}))
+
+
+if __name__ == "__main__":
+    main()
