@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import audio, ui
-from sensor.coach import next_step, set_progress
+from sensor.coach import routine_place, set_progress
 from sensor.events import Hold, Rep
 from sensor.live import LiveSession, LiveSnapshot
 from sensor.routine import Routine, reaches
@@ -163,13 +163,14 @@ def _reps_card(snap: LiveSnapshot, routine: Routine) -> None:
 
 
 def _next_line(snap: LiveSnapshot, routine: Routine) -> None:
-    """The routine's next step (the set or hold in progress counts as done)."""
-    hold = getattr(snap.status, "hold", None) if snap.status is not None and snap.running else None
-    holding = (hold.exercise, hold.side if hold.exercise == "side_plank" else None) if hold is not None else None
-    nxt = next_step(snap.reps, snap.holds, routine, holding)
+    """Where the user is in the routine (``sensor.coach.routine_place``): the set or hold in
+    progress short of its target, else the next step, else done."""
+    place = snap.place
+    if place is None:  # a session without a coach
+        hold = getattr(snap.status, "hold", None) if snap.status is not None and snap.running else None
+        place = routine_place(snap.reps, snap.holds, routine, snap.stream_time_s, hold)
     if snap.samples:
-        words = f"next: {nxt}" if nxt else "routine done ✓"
-        st.markdown(f'<div class="ht-sub" data-testid="ht-next">{words}</div>', unsafe_allow_html=True)
+        st.markdown(f'<div class="ht-sub" data-testid="ht-next">{place.words}</div>', unsafe_allow_html=True)
 
 
 def _hold_card(snap: LiveSnapshot, routine: Routine) -> None:

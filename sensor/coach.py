@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sensor.events import Event, Hold, HoldStarted, Rep
-from sensor.routine import SET_PAUSE_S, Routine, group_sets
+from sensor.routine import SET_PAUSE_S, Routine, group_sets, reaches
 from sensor.signal.detector_settings import DetectorSettings
 from sensor.vocab import LABELS, REP_EXERCISES
 
@@ -85,23 +85,85 @@ def _steps(routine: Routine) -> list[tuple[str, str | None, int]]:
 
 def next_step(reps: Sequence[Rep], holds: Sequence[Hold], routine: Routine, holding: tuple[str, str | None] | None = None) -> str:
     """The routine's first step not done yet, in words ("side plank, left"); "" when all
-    is done. The set in progress counts as done, and so does ``holding`` (the hold in
-    progress): "next" is what comes after them."""
+    is done. Every set of ``reps`` counts as done, and so does ``holding`` (a hold to count
+    as done besides ``holds``). Live, ``routine_place`` says which of them are."""
     sets: Counter[str] = Counter(reps[s[0]].exercise for s in group_sets(reps))
     held: Counter[tuple[str, str | None]] = Counter((h.exercise, h.side if h.exercise == "side_plank" else None) for h in holds)
     if holding is not None:
         held[holding] += 1
+    return _first_missing(sets, held, routine)
+
+
+def _first_missing(sets: Counter[str], held: Counter[tuple[str, str | None]], routine: Routine) -> str:
+    """The first step of the routine that ``sets`` (done per exercise) and ``held`` (holds
+    done per exercise and side) leave undone, in words; "" when none."""
+    held = Counter(held)
     for ex, side, n in _steps(routine):
         name = LABELS[ex].lower()
         if ex in REP_EXERCISES:
             if sets[ex] < n:
                 return f"{name}, set {sets[ex] + 1} of {n}" if n > 1 else name
             continue
-        if held[(ex, side)] >= n:
-            held[(ex, side)] -= n  # these holds are this step's: a later step of the same side needs more
-            continue
-        return f"{name}, {side}" if side else name
+        # A side plank whose side is not known (no opening stand) stands in for either side.
+        for key in ((ex, side), (ex, None)) if side else ((ex, side),):
+            take = min(n, held[key])
+            held[key] -= take
+            n -= take
+        if n > 0:
+            return f"{name}, {side}" if side else name
     return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where the user is in the routine: the set or hold in progress that is short of its
+    target (``now``, in words with what is left of it) and the first step not done after
+    everything finished or at its target (``next``). Neither: the routine is done."""
+
+    now: str = ""
+    next: str = ""
+
+    @property
+    def done(self) -> bool:
+        return not self.now and not self.next
+
+    @property
+    def words(self) -> str:
+        if self.now:
+            return f"now: {self.now}"
+        return f"next: {self.next}" if self.next else "routine done ✓"
+
+
+def routine_place(
+    reps: Sequence[Rep], holds: Sequence[Hold], routine: Routine, now_s: float, hold: Any = None, sets: list[list[int]] | None = None
+) -> Place:
+    """``Place`` of a live session at stream time ``now_s``: ``reps`` and ``holds`` found so
+    far, ``hold`` the pipeline's hold in progress (``HoldStatus``: exercise, side,
+    elapsed_s) or None. A set in progress counts once it reaches its target or is over
+    (``set_progress``); a hold in progress once it reaches its target time. So the last
+    side plank at 12 of 30 s is "now", never "routine done", and a bridge set at rep 1 of
+    12 is "now", not a reason to name the next exercise. ``sets``: ``group_sets(reps)``
+    when the caller has it already."""
+    sets_idx = sets if sets is not None else group_sets(reps)
+    done: Counter[str] = Counter(reps[s[0]].exercise for s in sets_idx)
+    held: Counter[tuple[str, str | None]] = Counter((h.exercise, h.side if h.exercise == "side_plank" else None) for h in holds)
+    now = ""
+    p = set_progress(reps, now_s, routine, sets_idx)
+    if p is not None and p.resting_s is None:  # still going, short of its target
+        done[p.exercise] -= 1
+        left = p.target - p.reps
+        now = f"{LABELS[p.exercise].lower()}, set {p.set_no}, {left} rep{'' if left == 1 else 's'} to go"
+    if hold is not None:
+        ex = str(hold.exercise)
+        side = hold.side if ex == "side_plank" else None
+        target = routine.hold_target(ex).hold_s
+        elapsed = float(hold.elapsed_s)
+        if reaches(elapsed, target):
+            held[(ex, side)] += 1
+        else:
+            name = LABELS[ex].lower() + (f", {side}" if side else "")
+            now = f"{name}, {max(0.0, target - elapsed):.0f} s to go"
+    return Place(now, _first_missing(done, held, routine))
 
 
 @dataclass(slots=True)
@@ -110,6 +172,8 @@ class Coach:
 
     routine: Routine = field(default_factory=Routine)
     cues: list[Cue] = field(default_factory=list)
+    place: Place = field(default_factory=Place)  # where the user is, as of the last update
+    _hold_now: Any = None  # the pipeline's hold in progress, as of the last status
     _reps: list[Rep] = field(default_factory=list)
     _sets: list[list[int]] = field(default_factory=list)  # group_sets(_reps), redone when a rep comes
     _holds: list[Hold] = field(default_factory=list)
@@ -140,11 +204,13 @@ class Coach:
                 self._hold_target_said = self._hold_unsteady_said = False
             elif isinstance(e, Hold):
                 self._holds.append(e)
-                self._hold_key = None
+                self._hold_key = self._hold_now = None
         out += self._set_cues(now_s)
-        if status is not None:
+        if status is not None:  # (a gap or the end brings none: the hold in progress is still in progress)
+            self._hold_now = getattr(status, "hold", None)
             out += self._bridge_cues(status, now_s)
-            out += self._hold_cues(getattr(status, "hold", None), now_s)
+            out += self._hold_cues(self._hold_now, now_s)
+        self.place = routine_place(self._reps, self._holds, self.routine, now_s, self._hold_now, self._sets)
         return out
 
     def _set_cues(self, now_s: float) -> list[Cue]:

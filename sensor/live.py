@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sensor.coach import Coach, Cue
+from sensor.coach import Coach, Cue, Place
 from sensor.events import Analysis, Event, Gap, Hold, HoldStarted, Rep
 from sensor.samples import Samples
 from sensor.stream import Header, LinkStatus, SourceItem
@@ -80,6 +80,7 @@ class LiveSnapshot:
     started_wall: float
     cues: tuple[Cue, ...] = ()  # the coach's cues so far, in order (empty without a coach)
     recovered: str | None = None  # "recovered N s from an interrupted recording" (an earlier crash)
+    place: Place | None = None  # where the user is in the routine (the coach's; None without one)
 
     @property
     def running(self) -> bool:
@@ -117,6 +118,7 @@ class _State:
     started_wall: float = 0.0
     cues: list[Cue] = field(default_factory=list)
     recovered: str | None = None
+    place: Place | None = None
 
 
 class LiveSession:
@@ -224,6 +226,7 @@ class LiveSession:
                 started_wall=s.started_wall,
                 cues=tuple(s.cues),
                 recovered=s.recovered,
+                place=s.place,
             )
 
     def _set(self, **fields: Any) -> None:
@@ -351,6 +354,9 @@ class LiveSession:
         if status is not None:
             now_s = float(getattr(status, "time_s", now_s))
         cues = self.coach.update(status, list(events), now_s) if self.coach is not None else []
+        if self.coach is not None and self.coach.place != self._state.place:
+            with self._lock:
+                self._state.place = self.coach.place  # changes with time too (a hold's seconds to go)
         if not events and not cues:
             return
         with self._lock:
