@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60.0  # a loaded machine starts streamlit slowly
+LOGS: dict[str, Path] = {}  # each running server's URL -> the file its output goes to
 
 
 def free_port() -> int:
@@ -39,6 +40,7 @@ def serve_dashboard(folder: Path, log_path: Path) -> Iterator[str]:
             start_new_session=True,  # its own group: streamlit is a child
         )
         url = f"http://127.0.0.1:{port}"
+        LOGS[url] = log_path
         try:
             deadline = time.monotonic() + START_TIMEOUT_S
             while True:
