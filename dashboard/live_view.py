@@ -15,7 +15,7 @@ from sensor.coach import routine_place, set_progress
 from sensor.events import Hold, Rep
 from sensor.live import LiveSession, LiveSnapshot
 from sensor.routine import Routine, reaches
-from sensor.vocab import stability_label
+from sensor.vocab import ANGLE_LABEL, angle_words, stability_label
 
 REFRESH_S = 0.2  # 5 updates a second
 WINDOW_S = 60.0  # seconds of pelvis angle on screen
@@ -119,8 +119,9 @@ def _render(snap: LiveSnapshot, sess: LiveSession, routine: Routine, key: str, r
     with c1, st.container(border=True, height=CARD_PX, key="ht-card-posture"):
         st.caption("Posture")
         st.markdown(f'<div class="ht-big" style="font-size:1.9rem">{POSTURE_WORDS.get(posture, posture)}</div>', unsafe_allow_html=True)
-        pitch = getattr(status, "pitch_deg", None) if status is not None else None
-        st.markdown(f'<div class="ht-sub">pelvis angle {pitch:+.1f}°</div>' if pitch is not None else "", unsafe_allow_html=True)
+        angle = getattr(status, "angle_deg", None) if status is not None else None
+        words = angle_words(posture, angle) if angle is not None else ""
+        st.markdown(f'<div class="ht-sub" data-testid="ht-angle">{words}</div>' if words else "", unsafe_allow_html=True)
     with c2, st.container(border=True, height=CARD_PX, key="ht-card-reps"):
         _reps_card(snap, routine)
         _next_line(snap, routine)
@@ -245,7 +246,7 @@ def _trace_chart(snap: LiveSnapshot) -> alt.LayerChart | alt.FacetChart:
         .mark_line(color=ui.TRACE_COLOR, strokeWidth=2)
         .encode(
             x=alt.X("ago:Q", title="seconds ago", scale=alt.Scale(domain=[-WINDOW_S, 0])),
-            y=alt.Y("deg:Q", title="pelvis angle (°)", scale=alt.Scale(zero=False)),
+            y=alt.Y("deg:Q", title=ANGLE_LABEL, scale=alt.Scale(zero=False)),
         )
     )
     layers: list[alt.Chart] = []

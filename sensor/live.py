@@ -337,8 +337,8 @@ class LiveSession:
             st.samples += len(piece)
             st.stream_time_s = t_end
             st.status = copy.copy(status)
-            if t_end - self._last_trace_t >= self._trace_dt * 0.999 and status is not None and status.pitch_deg is not None:
-                st.trace.append((t_end, float(status.pitch_deg)))
+            if t_end - self._last_trace_t >= self._trace_dt * 0.999 and status is not None:
+                st.trace.append((t_end, float(status.angle_deg)))  # as shown: lift positive
                 self._last_trace_t = t_end
             calibrated_now = st.calibration == "waiting" and bool(getattr(status, "calibrated", False))
             if calibrated_now:

@@ -1,8 +1,10 @@
 """The pelvis-angle trace for display: the pipeline's own angle at a low fixed rate.
 
 The dashboard never computes angles itself; the analysis pass keeps every tenth grid
-point of its elevation (``PipelineSettings.trace_hz``), stored with the session so a
-timeline never re-reads an hour of samples.
+point of its pelvis angle as shown (``sensor.signal.pipeline.display_angle``: lift
+positive, a bridge rises to about +35°), stored with the session so a timeline never
+re-reads an hour of samples. (Sessions stored before this convention hold the raw
+elevation, a bridge dipping to -35°, until ``holdtrack reanalyze`` finds them again.)
 """
 
 from __future__ import annotations

@@ -62,6 +62,18 @@ def stability_words(score: float, sag_deg: float | None = None) -> str:
     return words
 
 
+# The pelvis angle as charts and the Live page show it (sensor.signal.pipeline.display_angle):
+# lift positive, a bridge rises to about +35°.
+ANGLE_LABEL = "pelvis angle (°, lift up +)"
+
+
+def angle_words(posture: str, angle_deg: float) -> str:
+    """The pelvis angle in words: "hips lifted 35°" on the back, the signed angle otherwise."""
+    if posture == "supine":
+        return f"hips lifted {angle_deg:.0f}°" if angle_deg >= 1.0 else "hips down"
+    return f"pelvis angle {angle_deg:+.0f}°"
+
+
 # -- the generic IMU CSV (contract.md): SI units ------------------------------------------
 
 IMU_COLUMNS: tuple[str, ...] = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")

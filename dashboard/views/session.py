@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import data, exports, session_edit, ui
 from sensor.routine import compare, reaches
-from sensor.vocab import REP_EXERCISES, damage_warning
+from sensor.vocab import ANGLE_LABEL, REP_EXERCISES, damage_warning
 
 rows = data.sessions(include_demo=True)
 st.title("Session")
@@ -163,9 +163,7 @@ if d.gaps:
     )
 if "_trace_t" in s:
     tr = pd.DataFrame({"start": s["_trace_t"] - t0, "deg": s["_trace_deg"]})
-    layers.append(
-        alt.Chart(tr).mark_line(color=ui.TRACE_COLOR, strokeWidth=1.4).encode(x=x_axis, y=alt.Y("deg:Q", title="pelvis angle (°)"))
-    )
+    layers.append(alt.Chart(tr).mark_line(color=ui.TRACE_COLOR, strokeWidth=1.4).encode(x=x_axis, y=alt.Y("deg:Q", title=ANGLE_LABEL)))
 if "_trace_t" in s:
     st.altair_chart(alt.layer(*layers).properties(height=260).interactive(bind_y=False), width="stretch")
     st.caption("Shaded: reps and holds as detected; grey: no data (link lost). Drag to pan, scroll to zoom.")

@@ -21,7 +21,7 @@ from sensor.samples import Samples, median
 from sensor.settings import PipelineSettings
 from sensor.signal.detectors import ExcursionDetector
 from sensor.signal.orientation import Calibration, StandCalibrator, TiltFilter, row_norm
-from sensor.signal.posture import classify_posture
+from sensor.signal.posture import SUPINE, classify_posture
 from sensor.signal.resample import HOLE_S, Resampler
 from sensor.signal.stability import stability_score
 from sensor.vocab import MOUNTS, POSTURES
@@ -44,12 +44,22 @@ class LiveStatus:
     time_s: float = 0.0
     posture: str = "unknown"
     pitch_deg: float = 0.0  # elevation of the pelvis' long axis above horizontal
+    angle_deg: float = 0.0  # the pelvis angle as shown (``display_angle``): lift positive
     excursion_deg: float = 0.0  # away from the current rest level
     calibrated: bool = False
     rep_count: int = 0
     last_rep: Rep | None = None
     hold: HoldStatus | None = None
     gaps: int = 0
+
+
+def display_angle(e_deg: np.ndarray, posture: np.ndarray) -> np.ndarray:
+    """The pelvis angle as HoldTrack shows it (Live, timelines): the elevation of the
+    pelvis' long axis above horizontal, its sign turned while lying on the back, so that
+    every exercise's lift reads as a rise: hips up in a bridge +35°, a back extension or a
+    plank a few degrees up, standing +90°. (Lying on the back the hips' rise turns the head
+    end down: the raw elevation of a bridge is -35°.)"""
+    return np.where(posture == SUPINE, -e_deg, e_deg)
 
 
 class Pipeline:
@@ -194,18 +204,20 @@ class Pipeline:
         self._posture = int(confirmed[-1])
         if self.settings.keep_signals:
             self._signals.append((t, e_deg, confirmed))
+        shown = display_angle(e_deg, confirmed)
         if self._trace_step:
             keep = np.round(t * self.settings.grid_hz).astype(np.int64) % self._trace_step == 0
             self._trace_t.append(t[keep])
-            self._trace_deg.append(e_deg[keep].astype(np.float32))
-        self._update_status(t, e_deg, events)
+            self._trace_deg.append(shown[keep].astype(np.float32))
+        self._update_status(t, e_deg, shown, events)
         return events
 
-    def _update_status(self, t: np.ndarray, e_deg: np.ndarray, events: list[Event]) -> None:
+    def _update_status(self, t: np.ndarray, e_deg: np.ndarray, shown: np.ndarray, events: list[Event]) -> None:
         st = self.status
         st.time_s = float(t[-1])
         st.posture = POSTURES[self._posture]
         st.pitch_deg = float(e_deg[-1])
+        st.angle_deg = float(shown[-1])
         st.excursion_deg = self._detector.last_d
         for ev in events:
             if isinstance(ev, Rep):
@@ -231,7 +243,7 @@ class Pipeline:
         return events + self._detector.finish(self.status.time_s)
 
     def display_trace(self) -> tuple[np.ndarray, np.ndarray]:
-        """(time_s, elevation deg) at ``trace_hz`` so far (empty unless asked for)."""
+        """(time_s, pelvis angle deg as shown, ``display_angle``) at ``trace_hz`` so far (empty unless asked for)."""
         if not self._trace_t:
             return np.empty(0), np.empty(0, np.float32)
         return np.concatenate(self._trace_t), np.concatenate(self._trace_deg)
