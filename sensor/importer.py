@@ -323,7 +323,10 @@ def reanalyze(
         before = detail.detected
         change = f"{_counts(before)} -> {_counts(after)}"
         if _events(before) == _events(after):
-            out.append(Reanalysis(sid, "unchanged", f"session {sid}: unchanged ({_counts(after)})"))
+            redraw = not dry_run and not _same_trace(detail.trace, trace)
+            if redraw:  # e.g. stored before the pelvis angle read lifts as rises
+                store.replace_trace(sid, trace)
+            out.append(Reanalysis(sid, "unchanged", f"session {sid}: unchanged ({_counts(after)}){'; timeline redrawn' if redraw else ''}"))
         else:
             fixes = corrected.get(sid, [])
             moved = edits.carry_corrections(before, after, fixes)
@@ -339,6 +342,14 @@ def reanalyze(
         found = {r.session_id for r in out}
         out.extend(Reanalysis(sid, "failed", f"session {sid}: no such session") for sid in sorted(wanted - found))
     return out
+
+
+def _same_trace(a: Trace | None, b: Trace | None) -> bool:
+    import numpy as np
+
+    if a is None or b is None:
+        return a is b
+    return a.t0_s == b.t0_s and a.hz == b.hz and len(a.deg) == len(b.deg) and bool(np.allclose(a.deg, b.deg, atol=0.01, equal_nan=True))
 
 
 def _events(a: Analysis) -> tuple[object, ...]:

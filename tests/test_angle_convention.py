@@ -63,3 +63,30 @@ def test_the_convention_only_turns_the_sign_lying_on_the_back() -> None:
     e = np.array([-35.0, 8.0, 90.0])
     assert list(display_angle(e, np.array([SUPINE, PRONE, STANDING]))) == [35.0, 8.0, 90.0]
     assert angle_words("supine", 0.4) == "hips down" and angle_words("prone", 8.2) == "pelvis angle +8°"
+
+
+def test_reanalyze_redraws_a_timeline_stored_before(bridges: object, tmp_path: object) -> None:
+    """A session stored with the raw elevation (bridges dipping) gets the rising timeline
+    from ``holdtrack reanalyze``, its events untouched; a second run has nothing to redraw."""
+    from pathlib import Path
+
+    from sensor import importer
+    from sensor.store import Store, queries
+
+    st = Store(Path(str(tmp_path)))
+    sid = importer.import_paths(st, [bridges]).results[0].session_id
+    assert sid is not None
+    with st.transaction() as con:  # as stored before: the raw elevation, a bridge at -35°
+        con.execute("UPDATE traces SET deg = ? WHERE session_id = ?", ((-queries.session_detail(st, sid).trace.deg).tobytes(), sid))  # type: ignore[union-attr]
+    old = queries.session_detail(st, sid)
+    assert old is not None and old.trace is not None and float(np.nanmin(old.trace.deg)) < -10 and old.detected.reps
+    (res,) = importer.reanalyze(st)
+    assert res.status == "unchanged" and res.message.endswith("; timeline redrawn"), res.message
+    new = queries.session_detail(st, sid)
+    assert new is not None and new.trace is not None and new.reps == old.reps
+    t, deg = new.trace.time_s, new.trace.deg
+    for r in new.detected.reps:  # each bridge rises, as a fresh import draws it
+        during = deg[(t >= r.start_s) & (t <= r.end_s)]
+        assert float(np.nanmax(during)) > 10 and float(np.nanmin(during)) > -5
+    (again,) = importer.reanalyze(st)
+    assert again.status == "unchanged" and "redrawn" not in again.message

@@ -138,6 +138,21 @@ class Store(Database):
                 )
             con.execute("UPDATE corrections SET idx = -1 - idx WHERE session_id = ? AND idx < 0", (session_id,))
 
+    def replace_trace(self, session_id: int, trace: Trace | None) -> None:
+        """A session's display trace drawn again (``holdtrack reanalyze`` of a session whose
+        events are unchanged: a trace stored before the display angle turned lifts into rises)."""
+        with self.transaction() as con:
+            con.execute("DELETE FROM traces WHERE session_id = ?", (session_id,))
+            if trace is not None and len(trace.deg):
+                con.execute(
+                    "INSERT INTO traces (session_id, t0_s, hz, deg) VALUES (?, ?, ?, ?)",
+                    (session_id, float(trace.t0_s), float(trace.hz), np.asarray(trace.deg, "<f4").tobytes()),
+                )
+            # The dashboard's cache key: the new trace is drawn on the next rerun.
+            con.execute(
+                "UPDATE sessions SET reanalysed_utc = ? WHERE id = ?", (datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), session_id)
+            )
+
     def _insert_events(self, con: sqlite3.Connection, sid: int, a: Analysis, trace: Trace | None) -> None:
         reps: list[Rep] = list(a.reps)
         rep_no = 0
