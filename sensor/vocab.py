@@ -93,6 +93,10 @@ TRUTH_SUFFIX = ".truth.json"
 SAMPLE_SUFFIXES = (RECORDING_SUFFIX, ".csv")  # what a truth file can sit beside
 CLI_RECORDING_GLOB = "holdtrack-*" + RECORDING_SUFFIX  # `holdtrack record` without --out
 LIVE_RECORDING_GLOB = "*T*Z_*" + RECORDING_SUFFIX  # the dashboard's live sessions
+# Every input file the readers take by name (README "Input files"): recordings, the generic
+# CSV (comma, semicolon or tab), phone tables, phyphox's Excel export, a zipped export, the
+# WitMotion app's .txt. The dashboard's upload offers exactly these.
+INPUT_SUFFIXES = (RECORDING_SUFFIX, ".csv", ".tsv", ".txt", ".zip", ".xls", ".xlsx")
 
 
 def truth_path(recording: str | Path) -> Path:

@@ -28,7 +28,8 @@ def test_one_export_uploaded_as_files_is_one_session(tmp_path: Path) -> None:
         ("Raw Data.csv", bad.replace(b"0,0,0,0", b"1,0,0,0")),  # same name, another export
     ]
     staged = stage_uploads(uploads, tmp_path / "stage")
-    assert [p.name for p in staged] == ["phone-export.zip", "generic.csv", "phone-export.zip"]
+    # Each reported under its own name: the export by its tables, a table alone as itself.
+    assert [p.name for p in staged] == ["Accelerometer.csv + Raw Data.csv + Gyroscope.csv.zip", "generic.csv", "Raw Data.csv"]
     assert len({p for p in staged}) == 3
     report = importer.import_paths(Store(tmp_path / "data"), staged)
     assert [r.status for r in report.results] == ["added", "added", "failed"]

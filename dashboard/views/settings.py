@@ -14,7 +14,7 @@ from sensor.errors import HoldTrackError
 from sensor.importer import ImportResult
 from sensor.routine import AudioSettings, HoldTarget, RepTarget, Routine
 from sensor.store import edits
-from sensor.vocab import MOUNTS
+from sensor.vocab import INPUT_SUFFIXES, MOUNTS
 
 st.title("Settings")
 r = data.routine()
@@ -90,8 +90,9 @@ st.caption(
 
 st.subheader("Import recordings")
 files = st.file_uploader(
-    "HoldTrack recordings (.htrec), IMU CSV files, or phone exports (a zip, or all the CSV files of one export)",
-    type=["htrec", "csv", "zip", "xls"],
+    "HoldTrack recordings (.htrec), IMU CSV files, phone exports (a zip, an .xls, or all the CSV files of one export) "
+    "or the WitMotion app's .txt",
+    type=[x.removeprefix(".") for x in INPUT_SUFFIXES],
     accept_multiple_files=True,
 )
 if files and st.button("Import", icon=":material/upload:"):

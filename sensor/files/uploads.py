@@ -1,9 +1,11 @@
 """Files uploaded together (the dashboard's import) turned into paths to import.
 
-Each upload gets its own folder, so two files of the same name (phyphox always writes
-``Raw Data.csv``) never overwrite each other. The per-sensor tables of one phone export
-uploaded at once (Sensor Logger's ``Accelerometer.csv``, ``Gyroscope.csv``…; phyphox's
-``Accelerometer.csv``/``Gyroscope.csv``) are zipped into one export: one session.
+Each upload gets its own folder and keeps its own name, so two files of the same name
+(phyphox always writes ``Raw Data.csv``) never overwrite each other and each is reported
+as the user knows it. The per-sensor tables of one phone export uploaded at once (Sensor
+Logger's ``Accelerometer.csv``, ``Gyroscope.csv``…; phyphox's ``Accelerometer.csv``/
+``Gyroscope.csv``) are zipped into one export, one session, named after its tables
+(``Accelerometer.csv + Gyroscope.csv.zip``); a table uploaded alone stays as it is.
 """
 
 from __future__ import annotations
@@ -48,10 +50,24 @@ def stage_uploads(files: Iterable[tuple[str, bytes]], folder: Path) -> list[Path
         target.write_bytes(data)
         out.append(target)
     for k, (group, slot) in enumerate(zip(groups, slots)):
-        target = folder / f"export{k:03d}" / "phone-export.zip"
+        names = list(group)
+        if len(names) == 1:  # one table on its own: itself, under its own name
+            target = folder / f"export{k:03d}" / names[0]
+            target.parent.mkdir(parents=True)
+            target.write_bytes(group[names[0]])
+            out[slot] = target
+            continue
+        target = folder / f"export{k:03d}" / f"{export_name(names)}.zip"
         target.parent.mkdir(parents=True)
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
             for member, data in group.items():
                 z.writestr(member, data)
         out[slot] = target
     return out
+
+
+def export_name(tables: list[str]) -> str:
+    """What the tables of one export uploaded together are called in the import's report."""
+    if len(tables) <= 3:
+        return " + ".join(tables)
+    return f"{tables[0]} + {tables[1]} + {len(tables) - 2} more"
