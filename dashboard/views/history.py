@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, exports, ui
+from sensor.store.history import demo_by_default
 from sensor.vocab import HOLD_EXERCISES, REP_EXERCISES
 
 WEEKS_SHOWN = 12
@@ -26,9 +27,9 @@ if not all_rows:
     st.stop()
 
 ui.demo_notice(n_demo, len(all_rows))
-only_demo = n_demo == len(all_rows)
-# Demo sessions are shown only when there is nothing else, or when asked for.
-include_demo = bool(n_demo) and st.toggle("Include demo sessions", value=only_demo, key="history_demo")
+# Demo sessions are shown only when there is nothing else, or when asked for (the rule
+# `holdtrack history` follows too).
+include_demo = bool(n_demo) and st.toggle("Include demo sessions", value=demo_by_default(n_demo, len(all_rows)), key="history_demo")
 rows = data.sessions(include_demo=include_demo)
 weeks = data.adherence(include_demo=include_demo)
 trends = data.trends(include_demo=include_demo)
