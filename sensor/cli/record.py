@@ -253,13 +253,43 @@ class _StatusSink:
 async def _record(args: argparse.Namespace) -> int:
     import asyncio  # here, not at module level: every CLI start would pay for it
 
+    out = Path(args.out) if args.out else _default_out()
+    if out.exists():
+        raise HoldTrackError(f"{out} exists: recordings are never overwritten")
+    loop = asyncio.get_running_loop()
+    # Ctrl-C is ours from here on: before the stream runs it cancels (nothing is recorded
+    # yet), once it runs it stops the source and the session ends as it should.
+    stop = _Stop(loop, asyncio.current_task())
+    loop.add_signal_handler(signal.SIGINT, stop.request, signal.SIGINT)
+    loop.add_signal_handler(signal.SIGTERM, stop.request, signal.SIGTERM)
+    result = None
+    try:
+        result = await _stream(args, out, stop)
+    except asyncio.CancelledError:
+        if stop.signal is None:
+            raise
+        print("stopped before any sample came: nothing recorded", file=sys.stderr)
+    finally:
+        _remove_signal_handlers(loop)
+    if result is not None and result.recording is None:
+        print("session: no sample came: nothing recorded")
+    elif result is not None:  # a run that ended or was stopped: its summary
+        a = result.analysis
+        _print_summary(out, result.samples, a.duration_s, a.reps, a.holds, a.gaps, result.links)
+    if result is not None:
+        for message in [*result.errors, *stop.problems]:
+            print(f"warning: {message}", file=sys.stderr)
+    return ExitCode.INTERRUPTED if stop.signal == signal.SIGINT else ExitCode.OK
+
+
+async def _stream(args: argparse.Namespace, out: Path, stop: _Stop) -> Any:
+    """Open the source and run the session until it ends or ``stop`` ends it; its ``RunResult``."""
+    import asyncio
+
     from sensor.recording.recovery import recover_interrupted
     from sensor.runner import SessionRunner
     from sensor.settings import PipelineSettings
 
-    out = Path(args.out) if args.out else _default_out()
-    if out.exists():
-        raise HoldTrackError(f"{out} exists: recordings are never overwritten")
     for path, secs in recover_interrupted(out.parent, CLI_RECORDING_GLOB):
         print(f"recovered {secs:.1f} s from an interrupted recording: {path}", flush=True)
     # One settings object for the whole session: the clock stamps samples with it, the
@@ -269,23 +299,19 @@ async def _record(args: argparse.Namespace) -> int:
     source.header.mount = args.mount
     print("calibration: stand upright and still for 3 s with the sensor on your back", flush=True)
 
-    loop = asyncio.get_running_loop()
-    stopping: list[asyncio.Task[None]] = []  # the stop task, kept referenced until it is done
-
-    def request_stop() -> None:
-        if not stopping:
-            stopping.append(loop.create_task(source.stop()))
-            # A second Ctrl-C interrupts for real (the recording is still closed).
-            loop.remove_signal_handler(signal.SIGINT)
-
-    loop.add_signal_handler(signal.SIGINT, request_stop)
-    loop.add_signal_handler(signal.SIGTERM, request_stop)
     line = _StatusLine()
     runner = SessionRunner(source.header, settings, recording=out, sinks=[_StatusSink(line)])
+    run = asyncio.get_running_loop().create_task(runner.run(source, stop_after_s=args.duration))
+    stop.follow(source, run)
     try:
-        result = await runner.run(source, stop_after_s=args.duration)
+        try:
+            return await run
+        except asyncio.CancelledError:
+            if not run.cancelled():  # this coroutine itself was cancelled: not by a stop
+                raise
+            return runner.finish()  # cut by a stop: the pipeline's last events; the recording is closed
     except BaseException as e:
-        if not stopping:  # the source is still running: end it (the recording is closed)
+        if stop.signal is None:  # the source is still running: end it (the recording is closed)
             await source.stop()
         if isinstance(e, FileExistsError):
             raise HoldTrackError(f"{out} exists: recordings are never overwritten") from None
@@ -294,12 +320,54 @@ async def _record(args: argparse.Namespace) -> int:
         raise
     finally:
         line.done()
-        _remove_signal_handlers(loop)
-    a = result.analysis
-    _print_summary(out, result.samples, a.duration_s, a.reps, a.holds, a.gaps, result.links)
-    for message in result.errors:
-        print(f"warning: {message}", file=sys.stderr)
-    return ExitCode.OK
+
+
+STOP_GRACE_S = 15.0  # after Ctrl-C, the source's own stop may take this long before the run is cut
+
+
+class _Stop:
+    """Ctrl-C (or SIGTERM) ends ``record`` whatever the source does. Before the stream runs,
+    the command is cancelled. Once it runs, the source is asked to stop (its last samples
+    still come in and are analysed); if it cannot (its stop fails, hangs, or the stream
+    goes on) within ``STOP_GRACE_S``, or on a second Ctrl-C, the run is cancelled. Either
+    way the recording is closed and the summary printed."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, main: asyncio.Task[Any] | None) -> None:
+        self.loop, self.main = loop, main
+        self.source: Any = None
+        self.run: asyncio.Task[Any] | None = None
+        self.signal: int | None = None
+        self.problems: list[str] = []
+        self._task: asyncio.Task[None] | None = None  # kept referenced until it is done
+
+    def follow(self, source: Any, run: asyncio.Task[Any]) -> None:
+        """The stream now runs: a stop asked for meanwhile (none can be) or later stops it."""
+        self.source, self.run = source, run
+
+    def request(self, signum: int) -> None:
+        first = self.signal is None
+        self.signal = self.signal or signum
+        if self.run is None:  # still opening: nothing to save
+            if self.main is not None:
+                self.main.cancel()
+        elif not first:  # the second time: now
+            self.run.cancel()
+        else:
+            self._task = self.loop.create_task(self._stop(self.run))
+
+    async def _stop(self, run: asyncio.Task[Any]) -> None:
+        import asyncio
+
+        try:
+            await asyncio.wait_for(self.source.stop(), STOP_GRACE_S)
+            await asyncio.wait_for(asyncio.shield(run), STOP_GRACE_S)  # the stream's end, then the summary
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:  # the run ended with an error (reported by its await), or stopping did not end it
+            if not run.done():
+                what = "did not stop in time" if isinstance(e, TimeoutError) else f"failed to stop ({type(e).__name__}: {e})"
+                self.problems.append(f"the source {what}: the recording was closed where it was")
+                run.cancel()
 
 
 def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
