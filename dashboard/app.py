@@ -17,9 +17,20 @@ st.set_page_config(page_title="HoldTrack", page_icon=":material/accessibility_ne
 ui.style()
 phone.style()  # 390 px screens (dashboard/phone.py)
 
+HISTORY = st.Page("views/history.py", title="History", icon=":material/calendar_month:", url_path="history")
+
+
+def _home() -> None:
+    """The app's root address shows History at its own address (/history), so a link to
+    /history is that page, not "Page not found" (Streamlit serves the default page at the
+    root only, whatever its url_path). The query goes along."""
+    st.switch_page(HISTORY, query_params=st.query_params.to_dict())
+
+
 PAGES = {
     "Progress": [
-        st.Page("views/history.py", title="History", icon=":material/calendar_month:", url_path="history", default=True),
+        st.Page(_home, title="HoldTrack", url_path="home", default=True, visibility="hidden"),
+        HISTORY,
         st.Page("views/session.py", title="Session", icon=":material/monitoring:", url_path="session"),
     ],
     "Workout": [
