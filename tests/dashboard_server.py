@@ -27,13 +27,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_dashboard(folder: Path, log_path: Path) -> Iterator[str]:
-    """The dashboard over ``folder`` (no demo data); yields its URL. Its output goes to
-    ``log_path``, shown if it dies while starting."""
+def serve_dashboard(folder: Path, log_path: Path, *extra: str) -> Iterator[str]:
+    """The dashboard over ``folder`` (no demo data, ``extra`` options of ``holdtrack
+    dashboard``); yields its URL. Its output goes to ``log_path``, shown if it dies while
+    starting."""
     port = free_port()
     with open(log_path, "w") as log:  # the server writes here until it is killed
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo"],
+            [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo", *extra],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

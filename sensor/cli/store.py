@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     d.add_argument(
         "--allow-remote",
         action="store_true",
-        help="allow --host to be an address other computers can reach (the dashboard has no login)",
+        help="allow --host to be an address other computers can reach, and any name for it (the dashboard has no login)",
     )
     d.add_argument("--no-demo", action="store_true", help="do not import the demo recordings into an empty store")
     d.set_defaults(func=cmd_dashboard)
@@ -259,10 +259,12 @@ def ensure_demo(store: Store, demo_dir: Path | None = None) -> str | None:
     return f"imported {report.count('added')} demo sessions from {demo_dir} (labelled as demo)"
 
 
-def streamlit_command(data_dir: Path, host: str, port: int) -> tuple[list[str], dict[str, str]]:
-    """The ``streamlit run`` command line and its environment."""
+def streamlit_command(data_dir: Path, host: str, port: int, *, allow_remote: bool = False) -> tuple[list[str], dict[str, str]]:
+    """The ``streamlit run`` command line and its environment: the app behind its Host
+    check (``dashboard/server.py``), which serves this computer's own names only, unless
+    ``allow_remote``."""
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(app_path()),
+        sys.executable, "-m", "streamlit", "run", str(app_path().with_name("server.py")),
         "--server.headless", "true",
         "--server.address", host,
         "--server.port", str(port),
@@ -272,8 +274,14 @@ def streamlit_command(data_dir: Path, host: str, port: int) -> tuple[list[str], 
         "--theme.base", "light",
         "--theme.primaryColor", "#2E86AB",
     ]  # fmt: skip
-    env = {**os.environ, "HOLDTRACK_DATA_DIR": str(data_dir)}
+    hosts = "*" if allow_remote else ",".join(dict.fromkeys(["localhost", "127.0.0.1", "[::1]", _host_name(host)]))
+    env = {**os.environ, "HOLDTRACK_DATA_DIR": str(data_dir), "HOLDTRACK_ALLOWED_HOSTS": hosts}
     return cmd, env
+
+
+def _host_name(host: str) -> str:
+    """``host`` as a Host header names it (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host.lower()
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -289,7 +297,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         msg = ensure_demo(store)
         if msg:
             print(msg, file=sys.stderr)
-    cmd, env = streamlit_command(store.data_dir, args.host, args.port)
+    cmd, env = streamlit_command(store.data_dir, args.host, args.port, allow_remote=args.allow_remote)
     print(f"HoldTrack dashboard: http://{args.host}:{args.port}  (data: {store.data_dir})", file=sys.stderr)
     proc = subprocess.Popen(cmd, env=env)
     # Stopping `holdtrack dashboard` stops the server too (no orphaned Streamlit).
