@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from dashboard_server import serve_dashboard
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from store_builders import sim_recording
-from test_dashboard_browser import browser, no_errors, open_page  # noqa: F401 - the fixture
+from test_dashboard_browser import browser, no_errors, open_page, page  # noqa: F401 - the fixtures
 
 from sensor.files.inputs import write_generic_csv
 from sensor.store import Store
@@ -56,15 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         yield url, folder
 
 
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:  # noqa: F811 - the imported fixture
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1600})
-    pg = ctx.new_page()
-    yield pg
-    ctx.close()
-
-
-def test_every_listed_format_uploads_under_its_own_name(server: tuple[str, Path], page: Page, uploads: list[Path]) -> None:
+def test_every_listed_format_uploads_under_its_own_name(server: tuple[str, Path], page: Page, uploads: list[Path]) -> None:  # noqa: F811 - the imported fixture
     url, folder = server
     open_page(page, f"{url}/settings", "Settings")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(f) for f in uploads])
