@@ -354,9 +354,8 @@ class LiveSession:
         if status is not None:
             now_s = float(getattr(status, "time_s", now_s))
         cues = self.coach.update(status, list(events), now_s) if self.coach is not None else []
-        if self.coach is not None and self.coach.place != self._state.place:
-            with self._lock:
-                self._state.place = self.coach.place  # changes with time too (a hold's seconds to go)
+        if self.coach is not None:  # the place changes with time too (a hold's seconds to go)
+            self._set(place=self.coach.place)
         if not events and not cues:
             return
         with self._lock:
