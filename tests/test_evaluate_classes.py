@@ -111,5 +111,7 @@ def test_evaluate_refuses_unknown_classes_and_class_options_without_simulating(c
     assert len(err) == 1 and err[0].startswith("holdtrack: error: --classes: unknown class 'cat_kow'")
     assert main(["evaluate", "--simulate", "1", "--hold-out", "stretchy"]) == 2
     assert main(["evaluate", "--classes", "cat_cow"]) == 2
+    assert main(["evaluate", "--simulate", "1", "--classes", "cobra", "--exclude", "stretch"]) == 2
+    assert "both name cobra" in capsys.readouterr().err
     assert main(["evaluate", "--simulate", "1", "--daily-life", "--classes", "tempo_fast"]) == 2
     assert "no exercises" in capsys.readouterr().err

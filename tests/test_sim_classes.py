@@ -94,6 +94,43 @@ def test_drawn_sessions_cover_the_catalogue_and_never_two_of_one_kind() -> None:
     assert seen >= set(CLASSES) - {"mount_front", "mount_left", "mount_right"}
 
 
+def test_excluded_classes_are_never_drawn() -> None:
+    """Tuning sessions leave the held-out classes out (``evaluate --exclude``)."""
+    from sensor.sim.classes import choose
+
+    held = frozenset(
+        {
+            "single_leg_bridge",
+            "side_plank_from_forearm",
+            "backext_forearm_rest",
+            "tired_set",
+            "knee_hugs",
+            "cobra",
+            "floor_sitting",
+            "phone_rate",
+            "plank_from_pushup",
+        }
+    )
+    for seed in range(80):
+        c = choose(
+            np.random.default_rng(seed),
+            (),
+            exercises=("bridge", "back_extension", "plank", "side_plank"),
+            mount="back",
+            daily_life=None,
+            draw_more=True,
+            exclude=held,
+        )
+        assert not c.names & held and not set(c.warm_up + c.cool_down) & held
+    for seed in range(3):  # mountings too
+        s = simulate_session(
+            seed, SimOptions(classes=None, mount=None, rate_hz=25.0, short=True, exclude=("mount_back", "mount_left", "mount_front"))
+        )
+        assert s.truth["mount"] == "right"
+    with pytest.raises(ValueError, match="asked for and excluded"):
+        simulate_session(1, SimOptions(classes=("cobra",), exclude=("cobra",)))
+
+
 def test_class_names_and_categories_expand_and_unknown_ones_are_refused() -> None:
     assert expand("stretch") == STRETCHES
     assert expand("cat_cow, tempo_fast") == ("cat_cow", "tempo_fast")

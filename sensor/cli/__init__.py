@@ -105,10 +105,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     classes = _class_names(args.classes, "--classes") if args.classes else ()
     hold_out = _class_names(args.hold_out, "--hold-out") if args.hold_out else ()
+    exclude = _class_names(args.exclude, "--exclude") if args.exclude else ()
+    if both := sorted(set(classes) & set(exclude)):
+        raise UsageError(f"--classes and --exclude both name {', '.join(both)}")
     if args.daily_life and (counted := [c for c in classes if CLASSES[c].scope == "event"]):
         raise UsageError(f"--daily-life sessions have no exercises for {', '.join(counted)}")
-    if (classes or args.daily_life) and not args.simulate:
-        raise UsageError("--classes and --daily-life choose the sessions of --simulate N")
+    if (classes or exclude or args.daily_life) and not args.simulate:
+        raise UsageError("--classes, --exclude and --daily-life choose the sessions of --simulate N")
     summary, bad, misses = run_evaluation(
         Path(args.dir) if args.dir else None,
         simulate=args.simulate,
@@ -117,6 +120,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         classes=classes,
         hold_out=hold_out,
         daily_life=True if args.daily_life else None,
+        exclude=exclude,
     )
     if args.json:
         print(json.dumps({"summary": summary, "targets_missed": bad, "misses": misses}, indent=1))
@@ -172,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--classes", metavar="A,B", help="simulate sessions each featuring one of these classes (or categories, e.g. stretch)")
     e.add_argument("--hold-out", metavar="A,B", help="classes left out of tuning: reported together, and the rest together")
     e.add_argument("--daily-life", action="store_true", help="simulate only sessions of stretches and daily life (nothing to count)")
+    e.add_argument("--exclude", metavar="A,B", help="classes never drawn into the simulated sessions (tuning without the held-out ones)")
     e.add_argument("--jobs", type=int, default=2)
     e.add_argument("--json", action="store_true")
     e.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")

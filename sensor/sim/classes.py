@@ -133,9 +133,13 @@ def choose(
     mount: str,
     daily_life: bool | None,
     draw_more: bool,
+    exclude: frozenset[str] = frozenset(),
 ) -> SessionClasses:
     """The session's classes: ``given`` ones (all of them), and with ``draw_more`` the rest
-    drawn from the catalogue's probabilities. ``mount`` is the mounting worn."""
+    drawn from the catalogue's probabilities, never one of ``exclude`` (classes held out of
+    tuning stay out of the tuning sessions). ``mount`` is the mounting worn."""
+    if set(given) & exclude:
+        raise ValueError(f"classes {sorted(set(given) & exclude)} are both asked for and excluded")
     for g in ONE_OF:
         if len(set(given) & set(g)) > 1:
             raise ValueError(f"classes {sorted(set(given) & set(g))} cannot be in one session")
@@ -158,7 +162,7 @@ def choose(
     out = SessionClasses(have, stretch_session=stretch_only)
     if draw_more:
         for name, info in CLASSES.items():
-            if name in have or info.p <= 0 or _conflicts(name, have):
+            if name in have or name in exclude or info.p <= 0 or _conflicts(name, have):
                 continue
             if info.scope == "event" and (stretch_only or not set(info.needs) & set(exercises)):
                 continue
@@ -168,23 +172,30 @@ def choose(
                 have.add(name)
     if not stretch_only and "plank" in exercises and not have & set(PLANK_ENTRIES):
         # Every plank has a way in: drawn by the entries' probabilities.
-        ps = np.array([CLASSES[c].p for c in PLANK_ENTRIES])
-        have.add(str(rng.choice(PLANK_ENTRIES, p=ps / ps.sum())) if draw_more else "plank_from_floor")
+        ways = [c for c in PLANK_ENTRIES if c not in exclude]
+        if not ways:
+            raise ValueError("a plank needs a way in, and every one is excluded")
+        ps = np.array([CLASSES[c].p for c in ways])
+        have.add(str(rng.choice(ways, p=ps / ps.sum())) if draw_more or "plank_from_floor" not in ways else "plank_from_floor")
     if stretch_only:
         picked = list(stretch_named)
+        if not picked and not set(STRETCHES) - exclude:
+            raise ValueError("a session of stretches, and every stretch is excluded")
         if draw_more or not picked:
             n = int(rng.integers(2, 5))
-            others = [c for c in STRETCHES if c not in picked]
+            others = [c for c in STRETCHES if c not in picked and c not in exclude]
             picked += [str(c) for c in rng.choice(others, size=max(0, min(len(others), n - len(picked))), replace=False)]
         have.update(picked)
     else:
         warm = [c for c in stretch_named if c in WARM_UPS]
         cool = [c for c in stretch_named if c not in warm]
         if draw_more and not stretch_named:
-            if rng.random() < WARM_UP_P:
-                warm.append(str(rng.choice(WARM_UPS)))
-            if rng.random() < WARM_UP_P:
-                cool.append(str(rng.choice([c for c in COOL_DOWNS if c not in warm])))
+            ups = [c for c in WARM_UPS if c not in exclude]
+            if rng.random() < WARM_UP_P and ups:
+                warm.append(str(rng.choice(ups)))
+            downs = [c for c in COOL_DOWNS if c not in warm and c not in exclude]
+            if rng.random() < WARM_UP_P and downs:
+                cool.append(str(rng.choice(downs)))
         out.warm_up, out.cool_down = tuple(warm), tuple(cool)
         have.update(warm + cool)
     for c in have:

@@ -267,17 +267,18 @@ def _score_file(path: str) -> tuple[str, Analysis, dict[str, Any]]:
     return p.name, analyze_path(p), json.loads(truth_path(p).read_text())
 
 
-def _score_seed(job: tuple[int, tuple[str, ...], bool | None]) -> tuple[str, Analysis, dict[str, Any]]:
+def _score_seed(job: tuple[int, tuple[str, ...], bool | None, tuple[str, ...]]) -> tuple[str, Analysis, dict[str, Any]]:
     """One fresh session: drawn from the whole class catalogue, or featuring one of
-    ``classes`` (picked by the seed) with the rest drawn around it."""
+    ``classes`` (picked by the seed) with the rest drawn around it; never with a class of
+    ``exclude``."""
     from sensor.analyze import analyze_samples
     from sensor.sim.simulate import SimOptions, simulate_session
 
-    seed, classes, daily_life = job
+    seed, classes, daily_life, exclude = job
     pick: tuple[str, ...] | None = None
     if classes:
         pick = (classes[int(np.random.default_rng([seed, 19]).integers(len(classes)))],)
-    s = simulate_session(seed, SimOptions(classes=pick, draw_more=True, mount=None, daily_life=daily_life))
+    s = simulate_session(seed, SimOptions(classes=pick, draw_more=True, mount=None, daily_life=daily_life, exclude=exclude))
     samples = s.samples
     if "phone_rate" in s.truth["classes"]:
         from sensor.files.validate import validate_samples
@@ -297,10 +298,12 @@ def run_evaluation(
     classes: tuple[str, ...] = (),
     hold_out: tuple[str, ...] = (),
     daily_life: bool | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """Score every recording in ``folder`` that has a truth file, and ``simulate`` fresh
     simulated sessions (each with one of ``classes`` when given; only stretches and daily
-    life with ``daily_life``); return (summary, targets missed, individual misses). Every
+    life with ``daily_life``; never with a class of ``exclude``: tuning sessions leave the
+    held-out classes out); return (summary, targets missed, individual misses). Every
     figure is also given per class, and for the ``hold_out`` classes together and the
     rest together.
 
@@ -321,7 +324,7 @@ def run_evaluation(
         if not files and not simulate:
             raise InputError(folder, "no recordings with .truth.json files beside them")
     work: list[Any] = [(_score_file, f) for f in files] + [
-        (_score_seed, (s, classes, daily_life)) for s in range(seed_start, seed_start + simulate)
+        (_score_seed, (s, classes, daily_life, exclude)) for s in range(seed_start, seed_start + simulate)
     ]
     if jobs > 1 and len(work) > 1:
         with ProcessPoolExecutor(jobs) as ex:

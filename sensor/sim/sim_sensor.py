@@ -51,6 +51,7 @@ class SimOptions:
     # names: these classes (and, with draw_more, others drawn around them).
     classes: tuple[str, ...] | None = ()
     draw_more: bool = False
+    exclude: tuple[str, ...] = ()  # classes never drawn (held out of tuning)
     sensor: dict[str, Any] | None = None  # sensor classes' parameters to force (tests): slip_deg, slip_axis, ...
 
 

@@ -26,7 +26,7 @@ from sensor.sim.sim_body import Body
 from sensor.sim.sim_sensor import ACC_LSB, GYRO_LSB, TIME_QUANTUM_S, sense
 from sensor.sim.sim_sensor import RATES_HZ as RATES_HZ
 from sensor.sim.sim_sensor import SimOptions as SimOptions
-from sensor.sim.technique import draw_mount, draw_technique
+from sensor.sim.technique import MOUNT_CHOICES, MOUNT_WEIGHTS, draw_mount, draw_technique
 from sensor.stream import Header
 from sensor.vocab import MOUNTS
 
@@ -95,9 +95,16 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
     rate = opt.rate_hz if opt.rate_hz is not None else float(rng.choice(RATES_HZ))
     catalogue = opt.classes != ()
     given = expand(opt.classes or ())
+    exclude = frozenset(expand(opt.exclude))
     mount = opt.mount
     if mount is None and catalogue:
         mount = next((c.removeprefix("mount_") for c in given if c.startswith("mount_") and c != "mount_mismatch"), None)
+        if mount is None:  # drawn among the mountings not excluded
+            allowed = [(m, p) for m, p in zip(MOUNT_CHOICES, MOUNT_WEIGHTS) if f"mount_{m}" not in exclude]
+            if not allowed:
+                raise ValueError("every mounting is excluded")
+            ps = np.array([p for _, p in allowed])
+            mount = str(rng.choice([m for m, _ in allowed], p=ps / ps.sum()))
     # Drawn choices go into a copy: the caller's options stay as given.
     opt = replace(
         opt,
@@ -120,6 +127,7 @@ def simulate_session(seed: int, options: SimOptions | None = None, **overrides: 
             mount=opt.mount or "back",
             daily_life=opt.daily_life,
             draw_more=opt.draw_more or opt.classes is None,
+            exclude=exclude,
         )
         b.floor = draw_floor(rng)
         b.stand_height = b.cur_pos[2] = b.floor["standing"].height_m
