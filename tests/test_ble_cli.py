@@ -268,7 +268,7 @@ def test_record_from_sensor_logger_pushes(tmp_path: Path) -> None:
         token = url.rsplit("/", 1)[1]
         assert token and _push(port, {"payload": []})[0] == 403  # unpaired: refused
         rng = np.random.default_rng(3)
-        t0 = 1_700_000_000_000_000_000  # epoch ns
+        t0 = time.time_ns() - 3_000_000_000  # epoch ns: the 3 s pushed end now, as a phone's would
         sent = []
         for batch in range(3):
             payload = []

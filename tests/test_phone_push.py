@@ -24,9 +24,30 @@ TOKEN = "pairme"
 T0_NS = 1_700_000_000_000_000_000
 
 
+class PhoneClock:
+    """This computer's wall clock as the receiver sees it, kept just after the newest
+    sample a test has built: the test's phone pushes seconds of samples in milliseconds,
+    and a receiver on the real clock would rightly refuse them as dated ahead."""
+
+    def __init__(self) -> None:
+        self.now = T0_NS / 1e9
+
+    def __call__(self) -> float:
+        return self.now
+
+    def saw(self, t_ns: int) -> None:
+        self.now = max(self.now, t_ns / 1e9 + 0.05)
+
+
+CLOCK = PhoneClock()
+
+
 def batch(first: int, n: int = 10, t0_ns: int = T0_NS, rate: float = 100.0) -> bytes:
-    """``n`` samples of a phone lying still, from sample index ``first``."""
+    """``n`` samples of a phone lying still, from sample index ``first`` (the receiver's
+    clock follows the newest sample: a phone pushing in real time)."""
     payload = []
+    if t0_ns == T0_NS:
+        CLOCK.saw(t0_ns + int((first + n - 1) * 1e9 / rate))
     for i in range(first, first + n):
         t = t0_ns + int(i * 1e9 / rate)
         payload.append({"name": "totalacceleration", "time": t, "values": {"x": 0.1, "y": 0.2, "z": 9.8}})
@@ -79,7 +100,8 @@ class Collector:
 
 
 async def started() -> tuple[PhonePushSource, Collector]:
-    src = PhonePushSource("127.0.0.1", 0, token=TOKEN)
+    CLOCK.now = T0_NS / 1e9
+    src = PhonePushSource("127.0.0.1", 0, token=TOKEN, clock=CLOCK)
     await src.open()
     return src, Collector(src)
 
@@ -107,22 +129,22 @@ def test_unpaired_requests_are_refused_and_paired_ones_stream() -> None:
 
 
 def test_deep_json_and_bad_bodies_are_rejected_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sensor.files import checks
+    from sensor.sources import push_stream
 
     threads: list[str] = []
-    real = checks.parse_json
+    real = push_stream.parse_json
 
     def spy(data: bytes, *a: Any) -> Any:
         threads.append(threading.current_thread().name)
         return real(data, *a)
 
-    monkeypatch.setattr(checks, "parse_json", spy)
+    monkeypatch.setattr(push_stream, "parse_json", spy)
 
     async def main() -> None:
         src, col = await started()
         try:
             cases = {
-                b"[" * 100_000: "nested 100000 deep",
+                b"[" * 100_000: "nested too deep",
                 b'{"payload": ' + b"[" * 5000 + b"]" * 5000 + b"}": "nested",
                 b"not json": "not valid JSON",
                 b'{"payload": "nope"}': "payload",
@@ -148,9 +170,9 @@ def test_a_far_dated_batch_is_rejected_and_never_moves_the_clock() -> None:
         try:
             assert (await post(src.port, batch(0, 50)))[0] == 200
             status, text = await post(src.port, batch(50, 50, T0_NS + eighty_years_ns))
-            assert status == 400 and "from the stream's clock" in text
+            assert status == 409 and "ahead of the phone's clock" in text
             status, text = await post(src.port, batch(100, 10, T0_NS - 10**12))  # 1000 s in the past
-            assert status == 400 and "from the stream's clock" in text
+            assert status == 409 and "late" in text
             for k in range(1, 11):  # the next 1,000 real samples all arrive
                 assert (await post(src.port, batch(k * 100, 100)))[0] == 200
             await col.wait_for_samples(1000)

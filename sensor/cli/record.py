@@ -62,8 +62,8 @@ def register(subparsers: Any) -> None:
         "--phone-push",
         metavar="HOST:PORT",
         nargs="?",
-        const="127.0.0.1:8000",
-        help="take Sensor Logger HTTP pushes instead of BLE (default 127.0.0.1:8000)",
+        const="",
+        help="take Sensor Logger HTTP pushes instead of BLE (default: this computer's LAN address, port 8000)",
     )
     p.add_argument(
         "--source",

@@ -7,40 +7,60 @@ and turns it into its own ``InputError``.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
-import re
 from typing import Any
 
 import numpy as np
 
-from sensor.files.limits import MAX_JSON_DEPTH, MAX_PAUSE_S, MAX_RATE_HZ, MAX_SESSION_S, MIN_RATE_HZ
+from sensor.files.limits import MAX_JSON_COST, MAX_JSON_DEPTH, MAX_PAUSE_S, MAX_RATE_HZ, MAX_SESSION_S, MIN_RATE_HZ
 from sensor.samples import Samples, median
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-_OPEN = np.zeros(256, np.int8)
-_OPEN[[ord("["), ord("{")]] = 1
-_OPEN[[ord("]"), ord("}")]] = -1
+# Bytes ``json.loads`` allocates per character of the text, measured with tracemalloc on the
+# costliest shapes (``[{},{},…]`` 25 bytes a byte, ``{"k1":0,…}`` 14, ``[0.5,…]`` 9, one long
+# string 2): each token's weight is set so the sum bounds what was measured, with margin.
+_TOKEN_COST = ((b"{", 75), (b"[", 75), (b",", 40), (b":", 120), (b'"', 30))
+_TEXT_COST = 3  # the text decoded to str, and a string's copy of it
 
 
-def json_depth(data: bytes) -> int:
-    """Deepest nesting of ``[`` / ``{`` outside strings (without recursing)."""
-    bare = _JSON_STRING.sub(b'""', data)
-    if not bare:
-        return 0
-    steps = _OPEN[np.frombuffer(bare, np.uint8)]
-    return int(np.cumsum(steps, dtype=np.int64).max(initial=0))
+def json_cost(data: bytes) -> int:
+    """An upper bound of the bytes ``json.loads(data)`` allocates (a few C-speed counts,
+    no copy): refusing by it bounds the memory any JSON from outside can take."""
+    return _TEXT_COST * len(data) + sum(w * data.count(c) for c, w in _TOKEN_COST)
 
 
-def parse_json(data: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """``json.loads`` with a nesting limit checked first (deep nesting would recurse)."""
-    depth = json_depth(data)
-    if depth > max_depth:
-        raise ValueError(f"JSON nested {depth} deep (at most {max_depth} accepted)")
+def json_depth_over(obj: Any, limit: int) -> bool:
+    """True if containers nest deeper than ``limit`` (iterative: no recursion)."""
+    stack = [(obj, 1)] if isinstance(obj, (dict, list)) else []
+    while stack:
+        o, d = stack.pop()
+        if d > limit:
+            return True
+        for v in o.values() if isinstance(o, dict) else o:
+            if isinstance(v, (dict, list)):
+                stack.append((v, d + 1))
+    return False
+
+
+def parse_json(data: bytes, max_depth: int = MAX_JSON_DEPTH, max_cost: int = MAX_JSON_COST) -> Any:
+    """``json.loads`` within bounds: memory (``json_cost`` checked first, so a body of
+    hostile shape is refused before it is parsed) and nesting (the parser's own recursion
+    limit stops deep text early; what is parsed is then checked against ``max_depth``)."""
+    cost = json_cost(data)
+    if cost > max_cost:
+        raise ValueError(f"JSON too large to parse: would take about {cost >> 20} MB (at most {max_cost >> 20} MB)")
     try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        obj = json.loads(data)
+    except RecursionError:
+        raise ValueError(f"JSON nested too deep (at most {max_depth} accepted)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"not valid JSON ({e})") from None
+    except ValueError as e:  # e.g. an integer of more than 4300 digits
+        raise ValueError(f"not valid JSON ({e})") from None
+    if json_depth_over(obj, max_depth):
+        raise ValueError(f"JSON nested more than {max_depth} deep (at most {max_depth} accepted)")
+    return obj
 
 
 def finite_number(obj: dict[str, Any], key: str) -> float:
@@ -65,6 +85,12 @@ class StreamCheck:
         self.window_s = window_s
         self._window: list[Samples] = []
         self.checked_units = False
+
+    def copy(self) -> StreamCheck:
+        """An independent copy (to try blocks out without committing them)."""
+        new = copy.copy(self)
+        new._window = list(self._window)
+        return new
 
     def block(self, s: Samples) -> None:
         """Check one block (raises ValueError with the reason and the time it happens)."""

@@ -35,3 +35,17 @@ FUTURE_SLACK_S = 2 * 86400.0
 """How far past this computer's clock a session may start when it is stored: a recorder
 whose clock runs ahead, or local time written as UTC (up to 14 h), not more. A session from
 the future would stretch every week-by-week view up to its date."""
+
+MAX_JSON_COST = 48 << 20
+"""Memory a JSON text from outside may take to parse (``sensor.files.checks.json_cost``):
+a Sensor Logger batch of 1 MB (10,000 readings) needs about 18 MB; a recording's header
+is at most 1 MB of text."""
+
+MAX_PHONE_ACC_MS2 = 1000.0
+"""Largest acceleration component accepted from a phone: phone accelerometers read up to
+16 g (a few 32 g, 314 m/s²); 1000 m/s² (about 100 g) is no phone on the hips. Also keeps
+every value finite in the recording's float32."""
+
+MAX_PHONE_GYRO_RADS = 100.0
+"""Largest angular rate component accepted from a phone: phone gyroscopes read up to
+2000 °/s (35 rad/s; a few 4000 °/s); 100 rad/s is 5700 °/s."""

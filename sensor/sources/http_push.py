@@ -5,6 +5,7 @@ answer (``sensor.sources.phone_push`` is the source built on it)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -27,21 +28,26 @@ _REASONS = {
     404: "Not Found",
     405: "Method Not Allowed",
     408: "Request Timeout",
+    409: "Conflict",
     413: "Payload Too Large",
+    499: "Refused",
+    500: "Internal Server Error",
     503: "Service Unavailable",
 }
 log = logging.getLogger("holdtrack.push")
 
 
 def parse_hostport(text: str | None) -> tuple[str, int]:
-    """``"HOST:PORT"``, ``"PORT"`` or ``"HOST"`` -> (host, port), defaults filled in."""
+    """``"HOST:PORT"``, ``"PORT"`` or ``"HOST"`` -> (host, port), defaults filled in: the
+    port ``DEFAULT_PORT``, the host this computer's LAN address (what a phone can reach;
+    loopback without a network)."""
     if not text:
-        return DEFAULT_HOST, DEFAULT_PORT
+        return lan_address() or DEFAULT_HOST, DEFAULT_PORT
     host, sep, port = text.rpartition(":")
     if not sep:
-        return (DEFAULT_HOST, int(text)) if text.isdigit() else (text, DEFAULT_PORT)
+        return (lan_address() or DEFAULT_HOST, int(text)) if text.isdigit() else (text, DEFAULT_PORT)
     try:
-        return host.strip("[]") or DEFAULT_HOST, int(port)
+        return host.strip("[]") or lan_address() or DEFAULT_HOST, int(port)
     except ValueError:
         raise DeviceError(f"bad --phone-push address {text!r}: use HOST:PORT") from None
 
@@ -102,8 +108,26 @@ class Conn:
     paired: bool = False
 
 
-async def read_head(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str]] | None:
-    """Request line and headers (lower-case names); None at EOF."""
+@dataclass(slots=True)
+class Request:
+    method: str
+    target: str
+    version: str
+    headers: dict[str, str]  # lower-case names
+
+    @property
+    def keep_alive(self) -> bool:
+        """HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 (and anything
+        else) is answered and closed, as it expects."""
+        return self.version == "HTTP/1.1" and self.headers.get("connection", "").lower() != "close"
+
+
+_SINGLE = ("content-length", "transfer-encoding", "host")
+
+
+async def read_head(reader: asyncio.StreamReader) -> Request | None:
+    """Request line and headers; None at EOF. A header that may appear once appearing
+    twice (two Content-Lengths: which one frames the body?) is refused."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError:
@@ -112,14 +136,48 @@ async def read_head(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, s
         raise HttpError(400, "request head too long") from None
     lines = head.decode("latin-1").split("\r\n")
     parts = lines[0].split()
-    if len(parts) != 3:
+    if len(parts) != 3 or not parts[2].startswith("HTTP/"):
         raise HttpError(400, "bad request line")
     headers: dict[str, str] = {}
     for line in lines[1:]:
         if ":" in line:
             k, v = line.split(":", 1)
-            headers[k.strip().lower()] = v.strip()
-    return parts[0], parts[1], headers
+            k = k.strip().lower()
+            if k in headers and k in _SINGLE:
+                raise HttpError(400, f"{k} given twice")
+            headers[k] = v.strip()
+    if "content-length" in headers and "transfer-encoding" in headers:
+        raise HttpError(400, "both Content-Length and Transfer-Encoding given")
+    return Request(parts[0], parts[1], parts[2], headers)
+
+
+def content_length(headers: dict[str, str]) -> int:
+    """The body's length: digits only (no sign, no spaces inside, no ``5_000``)."""
+    text = headers.get("content-length", "0")
+    if not text.isdigit() or not text.isascii() or len(text) > 12:
+        raise HttpError(400, "bad Content-Length")
+    return int(text)
+
+
+def lan_address() -> str | None:
+    """This computer's address on its local network (the interface of the default route;
+    no packet is sent), or None without one."""
+    import socket
+
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed, only selects the interface
+        addr = str(s.getsockname()[0])
+        if not addr.startswith("127.") and addr != "0.0.0.0":
+            return addr
+    return None
+
+
+def reachable_host(host: str) -> str:
+    """The address to give a phone for a server bound to ``host``: a wildcard address is
+    no address to connect to, so the LAN address stands in for it."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        return lan_address() or "127.0.0.1"
+    return host
 
 
 def response(status: int, text: str, keep_alive: bool) -> bytes:
