@@ -240,3 +240,13 @@ def test_a_pause_inside_one_released_block_is_still_a_gap() -> None:
     gaps = [i for i in items if isinstance(i, Gap)]
     assert len(gaps) == 1 and gaps[0].start_s == pytest.approx(0.99) and gaps[0].end_s == pytest.approx(6.0)
     assert sum(len(i) for i in items if isinstance(i, Samples)) == len(t)
+
+
+def test_the_dashboard_hands_the_gil_over_every_millisecond() -> None:
+    # The dashboard's render threads held the phone's poll loop up 5 ms at each turn: 4 polls/s
+    # in the dashboard under load against 18 alone (benchmarks/phyphox_latency.py).
+    code = (
+        "import sys; from dashboard.sensors import share_the_gil as s; a = sys.getswitchinterval(); s(); print(a, sys.getswitchinterval())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout.split()
+    assert float(out[0]) == pytest.approx(0.005) and float(out[1]) <= 0.001
