@@ -90,7 +90,9 @@ def write_signals_csv(path: Path, sig: dict[str, np.ndarray]) -> None:
     rows = cols[0]
     for c in cols[1:]:
         rows = np.char.add(np.char.add(rows, ","), c)
-    with open(path, "w", encoding="utf-8") as f:
+    from sensor.files.output import atomic_output
+
+    with atomic_output(path, "w", encoding="utf-8") as f:
         f.write(",".join(SIGNAL_COLUMNS) + "\n")
         if rows.size:
             f.write("\n".join(rows.tolist()) + "\n")

@@ -29,7 +29,7 @@ class HoldTrackError(Exception):
 
     def __init__(self, reason: str, *, identifier: str | Path | None = None, row: int | None = None) -> None:
         self.reason = reason
-        self.identifier = None if identifier is None else str(identifier)
+        self.identifier = None if identifier is None else shown(identifier)
         self.row = row
         if self.identifier is None:
             line = reason
@@ -37,6 +37,16 @@ class HoldTrackError(Exception):
             where = f"{self.identifier}, row {row}" if row is not None else self.identifier
             line = f"{where}: {reason}"
         super().__init__(line)
+
+
+def shown(name: str | Path) -> str:
+    """A file name as text: bytes that are not UTF-8 (a name from another system) as \\xff."""
+    text = str(name)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
 
 
 class UsageError(HoldTrackError):
@@ -78,6 +88,11 @@ class DeviceNotFoundError(DeviceError):
 
 class ProtocolError(DeviceError):
     """A device sent bytes that do not follow its protocol (a malformed frame or reply)."""
+
+
+class OutputError(HoldTrackError):
+    """A file being written could not be (disk full, no permission): nothing half-written is
+    left under its name (``sensor.files.output``)."""
 
 
 class StoreError(HoldTrackError):

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sensor.errors import HoldTrackError
 from sensor.events import Analysis, Gap
 from sensor.routine import group_sets
 from sensor.samples import Samples
@@ -197,8 +196,8 @@ def export_fit(recording: Path, out: Path) -> list[FitSet]:
 
 
 def write_fit(out: Path, data: bytes) -> None:
-    """Write a FIT file; an error is one line."""
-    try:
-        Path(out).write_bytes(data)
-    except OSError as e:
-        raise HoldTrackError(f"cannot write {out}: {e.strerror}") from None
+    """Write a FIT file whole or not at all (``sensor.files.output``); an error is one line."""
+    from sensor.files.output import atomic_output
+
+    with atomic_output(out) as f:
+        f.write(data)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sensor.errors import HoldTrackError, InputError, StoreError
+from sensor.errors import HoldTrackError, InputError, StoreError, shown
 from sensor.events import Analysis
 from sensor.store import SessionInfo, Store
 from sensor.trace import TRACE_HZ, Trace
@@ -259,7 +259,7 @@ def _describe(path: Path, kind: str, digest: str, demo: bool) -> SessionInfo:
     when = check_start(started, path, "the file") if started else check_start(_mtime(path), path, "the file's modification time")
     info = SessionInfo(
         when,
-        str(path.resolve()),
+        shown(path.resolve()),  # a name that is not UTF-8 is kept readable (\xff), not refused by SQLite
         "",
         digest,
         kind=kind,

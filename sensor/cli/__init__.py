@@ -17,6 +17,7 @@ from sensor.vocab import MOUNTS, truth_path
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from sensor.files.inputs import write_generic_csv
+    from sensor.files.output import atomic_output, check_output
     from sensor.recording import write_recording
     from sensor.sim.simulate import SimOptions, simulate_session
 
@@ -29,21 +30,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         opt.daily_life = True if args.daily_life else None  # None: as the classes and the seed say
         if args.mount_given is None:
             opt.mount = None  # drawn, or named by a mount_* class
+    out = Path(args.out)
+    truth = truth_path(out)
+    check_output(out, "--out", force=args.force)
     try:
         sim = simulate_session(args.seed, opt)
     except ValueError as e:  # classes that cannot be in one session
         raise UsageError(str(e)) from None
-    out = Path(args.out)
-    if out.exists() and not args.force:
-        raise HoldTrackError("exists (use --force to replace it)", identifier=out)
-    if out.exists():
-        out.unlink()
+    # Each file whole or not at all (a full disk is one line): the samples, then their truth.
     if out.suffix == ".csv":
         write_generic_csv(out, sim.samples)
     else:
-        write_recording(out, sim.header, sim.samples, sim.gaps)
-    truth = truth_path(out)
-    truth.write_text(json.dumps(sim.truth, indent=1))
+        write_recording(out, sim.header, sim.samples, sim.gaps, replace=True)
+    with atomic_output(truth, "w", encoding="utf-8") as f:
+        f.write(json.dumps(sim.truth, indent=1))
     t = sim.truth
     print(
         f"wrote {out} ({len(sim.samples)} samples at {t['sensor']['rate_hz']:.0f} Hz, {t['duration_s'] / 60:.1f} min: "
@@ -54,8 +54,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from sensor.analyze import analyze_path
+    from sensor.files.output import check_output
     from sensor.settings_ranges import DEFAULTS_NOTE
 
+    if args.trace:  # replaced whole if it exists, but never the input
+        check_output(args.trace, "--trace", [args.path], force=True)
     notes: list[str] = []
     a = analyze_path(
         args.path,
@@ -213,7 +216,23 @@ def run(args: argparse.Namespace, prog: str = "holdtrack") -> int:
         return exit_code(e)
 
 
+def _name_bytes(e: UnicodeError) -> tuple[str, int]:
+    """Encoding error handler: the undecodable bytes of a file name (surrogate escapes) as
+    ``\\xff``, as error lines show them (``sensor.errors.shown``)."""
+    if not isinstance(e, UnicodeEncodeError):
+        raise e
+    bad = e.object[e.start : e.end]
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else f"\\u{ord(c):04x}" for c in bad), e.end
+
+
 def main(argv: list[str] | None = None) -> int:
+    import codecs
+
+    codecs.register_error("holdtrack-names", _name_bytes)
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed, never a crash
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="holdtrack-names")
     return run(build_parser().parse_args(argv))
 
 

@@ -26,6 +26,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--csv", metavar="OUT.csv", type=Path, help="the samples as the generic CSV")
     p.add_argument("--fit", metavar="OUT.fit", type=Path, help="the session as a FIT strength-training activity")
     p.add_argument("--data-dir", help="session store whose corrections a stored recording's FIT carries (default: as the dashboard)")
+    p.add_argument("--force", action="store_true", help="replace output files that exist")
     p.set_defaults(func=quiet(cmd_export))
 
     p = subparsers.add_parser("fake-sensors", help="simulated BLE sensors on a private bus (demos)")
@@ -45,6 +46,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     its sets and holds as a FIT activity."""
     if args.csv is None and args.fit is None:
         raise HoldTrackError("export: say what to write: --csv OUT.csv and/or --fit OUT.fit")
+    _check_outputs(args)
     if args.fit is not None:
         _export_fit(args)
     if args.csv is None:
@@ -53,13 +55,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     from sensor.recording import read_recording
 
     rec = read_recording(args.recording, validate=False)  # a faithful copy: structure checked, values as they are
-    try:
-        write_generic_csv(args.csv, rec.samples)
-    except OSError as e:
-        raise HoldTrackError(f"cannot write {args.csv}: {e.strerror}") from None
+    write_generic_csv(args.csv, rec.samples)  # whole or not at all; a full disk is one line
     note = " (recording ends in a torn tail: the readable part was exported)" if rec.torn_tail else ""
     print(f"wrote {len(rec.samples)} samples to {args.csv}{note}")
     return ExitCode.OK
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Before anything is written: no output is the recording itself, or the other output,
+    or an existing file unless ``--force`` (outputs are then replaced whole, never cut)."""
+    from sensor.errors import UsageError
+    from sensor.files.output import check_output
+
+    if args.csv is not None and args.fit is not None and Path(args.csv).resolve() == Path(args.fit).resolve():
+        raise UsageError(f"--csv and --fit are the same file ({args.csv}): give each its own")
+    for option, out in (("--csv", args.csv), ("--fit", args.fit)):
+        if out is not None:
+            check_output(out, option, [args.recording], force=args.force)
 
 
 def _export_fit(args: argparse.Namespace) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sensor.errors import DeviceError, ExitCode, HoldTrackError
+from sensor.errors import DeviceError, ExitCode, HoldTrackError, OutputError
 from sensor.vocab import CLI_RECORDING_GLOB, MOUNTS, cli_recording_name
 
 if TYPE_CHECKING:
@@ -317,6 +317,8 @@ async def _stream(args: argparse.Namespace, out: Path, stop: _Stop) -> Any:
             raise HoldTrackError(f"{out} exists: recordings are never overwritten") from None
         if isinstance(e, OSError) and runner.recording_path is None:
             raise HoldTrackError(f"cannot write {out}: {e.strerror}") from None
+        if isinstance(e, OutputError) and out.exists():  # disk full: the recording stops, what it holds stays
+            raise OutputError(f"{e}; recording stopped, what was recorded before is kept in {out}") from None
         raise
     finally:
         line.done()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sensor.errors import HoldTrackError, InputError
+from sensor.errors import InputError
 from sensor.events import Gap
 from sensor.samples import Samples
 
@@ -21,11 +21,11 @@ from sensor.samples import Samples
 def convert(src: str | Path, dst: str | Path, *, force: bool = False, mount: str | None = None) -> tuple[int, float]:
     """Write ``src`` as a recording at ``dst``; returns (samples, seconds of data)."""
     from sensor.files.inputs import open_input
+    from sensor.files.output import check_output, fsync_dir, write_error
     from sensor.recording import RecordingWriter
 
     src, dst = Path(src), Path(dst)
-    if dst.exists() and not force:
-        raise HoldTrackError(f"{dst} exists (use --force to replace it)")
+    check_output(dst, "OUT", [src], force=force)  # never over the input, nor a file unasked
     header, items = open_input(src)
     header.extra = {**header.extra, "converted_from": src.name}
     if mount:
@@ -33,7 +33,7 @@ def convert(src: str | Path, dst: str | Path, *, force: bool = False, mount: str
     tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.part")
     n, first, last = 0, None, None
     try:
-        with RecordingWriter(tmp, header, block_s=10.0, flush_interval_s=1e9) as w:
+        with RecordingWriter(tmp, header, block_s=10.0, flush_interval_s=1e9, shown_as=dst) as w:
             for item in items:
                 if isinstance(item, Gap):
                     w.mark_gap(item.start_s, item.end_s)
@@ -47,6 +47,10 @@ def convert(src: str | Path, dst: str | Path, *, force: bool = False, mount: str
         if n == 0:
             raise InputError(src, "no samples to convert")
         os.replace(tmp, dst)
+        fsync_dir(dst.parent)
+    except OSError as e:  # a full disk: one line, nothing left behind
+        tmp.unlink(missing_ok=True)
+        raise write_error(e, dst) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

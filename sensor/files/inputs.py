@@ -238,9 +238,12 @@ def read_samples(path: str | Path) -> tuple[Header, Samples, list[Gap]]:
 def write_generic_csv(path: str | Path, samples: Samples, block: int = 65536) -> None:
     """The generic IMU CSV (``holdtrack export``, ``simulate``): the one writer. Every value
     reads back exactly: times to 17 significant digits (float64), channels to 9 (float32).
+    Written beside ``path`` and renamed into place when whole (``sensor.files.output``).
     ``block`` rows are formatted by one %-operation (no Python loop per row)."""
+    from sensor.files.output import atomic_output
+
     row = ",".join(["%.17g"] + ["%.9g"] * (len(CSV_COLUMNS) - 1)) + "\n"
-    with open(path, "w", encoding="utf-8", newline="") as f:
+    with atomic_output(path, "w", encoding="utf-8", newline="") as f:  # never a truncated CSV under its name
         f.write(",".join(CSV_COLUMNS) + "\n")
         for i in range(0, len(samples), block):
             part = samples[i : i + block]

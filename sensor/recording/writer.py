@@ -4,6 +4,8 @@ writes a whole one at once. The layout is in ``sensor.recording``."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import threading
@@ -15,7 +17,9 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from sensor.errors import HoldTrackError, OutputError
 from sensor.events import Gap
+from sensor.files.output import fsync_dir
 from sensor.recording.format import _REC
 from sensor.recording.format import FORMAT_VERSION as FORMAT_VERSION
 from sensor.recording.format import MAGIC as MAGIC
@@ -30,7 +34,8 @@ from sensor.stream import Header
 class RecordingWriter:
     """Appends samples to a recording; whole blocks reach the OS at least every
     ``flush_interval_s`` of wall time or ``block_s`` of sample time, so a crash loses at
-    most that much.
+    most that much. A write that fails (a full disk) is an ``OutputError`` naming the file
+    (``shown_as`` when writing a temporary one), and nothing more is written.
 
     Durability policy (``fsync=True``, the default): every block is fsync'ed as it is
     written (twice a second at the defaults; by a thread, so the caller never waits on the
@@ -48,12 +53,15 @@ class RecordingWriter:
         block_s: float = 0.5,
         flush_interval_s: float = 0.5,
         fsync: bool = True,
+        shown_as: str | Path | None = None,
     ) -> None:
         self.path = Path(path)
+        self._shown_as = shown_as or self.path  # the name errors give (a temporary file's final name)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not header.created_utc:
             header.created_utc = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self._f: BinaryIO = open(self.path, "xb")  # noqa: SIM115 - held open for the writer's life; never overwrites a recording
+        self.failed: OutputError | None = None  # a write failed (disk full): nothing more is written
         self._block_s = block_s
         self._flush_interval_s = flush_interval_s
         self._syncer: _Syncer | None = None
@@ -68,19 +76,37 @@ class RecordingWriter:
         self._lsb = np.array(lsb, float) if lsb is not None and len(lsb) == 6 else None
         self._quantum = float(header.extra.get("time_quantum_s", 1e-6))
         _lock(self._f)
-        self._f.write(MAGIC)
-        self._record(b"H", json.dumps(header.to_json()).encode())
-        self._sync()
+        try:
+            self._guard(self._f.write, MAGIC)
+            self._record(b"H", json.dumps(header.to_json()).encode())
+            self._sync()
+        except OutputError:  # not even the header fits: no recording is left behind
+            self._f.close()
+            self.path.unlink(missing_ok=True)
+            raise
         # fsync waits on the disk (ms, more on a busy one): a thread does it, so the caller
         # (often an event loop streaming BLE) never blocks on it.
         self._syncer = _Syncer(self._f.fileno(), self.path.parent) if fsync else None
         self._sync()
 
+    def _guard(self, write: Any, *args: Any) -> None:
+        """Run one write; an ``OSError`` (a full disk) becomes one line, and the writer stops
+        writing: the records already in the file stay readable, the last one maybe torn."""
+        if self.failed is not None:
+            raise self.failed
+        try:
+            write(*args)
+        except OSError as e:
+            from sensor.files.output import write_error
+
+            self.failed = write_error(e, self._shown_as)
+            raise self.failed from None
+
     def _record(self, kind: bytes, payload: bytes) -> None:
-        self._f.write(_REC.pack(kind, len(payload), zlib.crc32(payload)) + payload)
+        self._guard(self._f.write, _REC.pack(kind, len(payload), zlib.crc32(payload)) + payload)
 
     def _sync(self) -> None:
-        self._f.flush()
+        self._guard(self._f.flush)
         if self._syncer is not None:
             self._syncer.request()
         self._last_flush = time.monotonic()
@@ -120,6 +146,12 @@ class RecordingWriter:
 
     def close(self) -> None:
         if self._f.closed:
+            return
+        if self.failed is not None:  # no end record: the file reads as interrupted, all it holds kept
+            if self._syncer is not None:
+                self._syncer.stop()
+            with contextlib.suppress(OSError):  # the buffered bytes that did not fit
+                self._f.close()
             return
         self.flush()
         self._record(b"E", json.dumps({"samples": self.samples_written}).encode())
@@ -170,7 +202,7 @@ class _Syncer:
         self._thread.join()
 
     def _run(self) -> None:
-        _fsync_dir(self._folder)
+        fsync_dir(self._folder)
         while not self._stopping:
             self._wake.wait()
             self._wake.clear()
@@ -183,25 +215,39 @@ class _Syncer:
                 return  # the file was closed under us; close() syncs on its own
 
 
-def _fsync_dir(folder: Path) -> None:
+def write_recording(path: str | Path, header: Header, samples: Samples, gaps: Sequence[Gap] = (), *, replace: bool = False) -> None:
+    """Write a whole recording at once (simulator, imports); gaps go in stream order. It is
+    written beside ``path`` and linked into place when whole, so a full disk never leaves
+    part of one under the name; an existing file is a ``FileExistsError`` unless ``replace``."""
+    from sensor.files.output import temp_beside, write_error
+
+    path = Path(path)
+    if path.exists() and not replace:
+        raise FileExistsError(errno.EEXIST, "a recording is never overwritten", str(path))
     try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_beside(path)
+    except OSError as e:
+        raise write_error(e, path) from None
     try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems cannot sync a folder
+        tmp.unlink()  # the writer creates its file exclusively
+        with RecordingWriter(tmp, header, block_s=10.0, flush_interval_s=1e9, fsync=False, shown_as=path) as w:
+            for item in interleave(samples, gaps):
+                if isinstance(item, Gap):
+                    w.mark_gap(item.start_s, item.end_s)
+                    continue
+                for piece in item.chunks(4096):
+                    w.write(piece)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # FileExistsError if one appeared meanwhile: never over it
+        fsync_dir(path.parent)
+    except HoldTrackError:
+        raise
+    except FileExistsError:
+        raise
+    except OSError as e:
+        raise write_error(e, path) from None
     finally:
-        os.close(fd)
-
-
-def write_recording(path: str | Path, header: Header, samples: Samples, gaps: Sequence[Gap] = ()) -> None:
-    """Write a whole recording at once (simulator, imports); gaps go in stream order."""
-    with RecordingWriter(path, header, block_s=10.0, flush_interval_s=1e9, fsync=False) as w:
-        for item in interleave(samples, gaps):
-            if isinstance(item, Gap):
-                w.mark_gap(item.start_s, item.end_s)
-                continue
-            for piece in item.chunks(4096):
-                w.write(piece)
+        tmp.unlink(missing_ok=True)

@@ -3,6 +3,7 @@ as one line. Opening it creates or migrates the schema (``sensor.store.schema``)
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import sqlite3
@@ -76,8 +77,9 @@ class Database:
             if "readonly" in text or "unable to open" in text:
                 why = " (the data folder is read-only: viewing only)" if self.read_only else f": {text}"
                 raise StoreError(f"session database {self.db_path} cannot be written{why}") from None
-            if "disk is full" in text:
-                raise StoreError(f"disk full: the session database {self.db_path} cannot grow; free some space") from None
+            if "disk is full" in text or ("disk I/O error" in text and _nearly_full(self.data_dir)):
+                # A full disk in WAL mode often reads as an I/O error (the -shm cannot grow).
+                raise StoreError(f"disk full writing {self.data_dir / DB_FILE}: free some space") from None
             raise StoreError(f"session database {self.db_path}: {text}") from None
         except sqlite3.DatabaseError as e:
             # "file is not a database", "database disk image is malformed"
@@ -133,6 +135,8 @@ class Database:
                 if not final.exists():
                     os.replace(self.db_path, final)
         except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreError(f"disk full writing {final}: free some space") from None
             raise StoreError(f"cannot create the session database {final}: {e.strerror}") from None
         finally:
             for suffix in ("", "-wal", "-shm"):
@@ -221,3 +225,12 @@ def _refuse_lost_database(db: Path, recordings: Path) -> None:
         f"session database {db} {problem}; HoldTrack will not start a new one over it. Move it aside "
         f"(and its -wal/-shm files) to start afresh; recordings in {recordings} can be imported again"
     )
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Whether the disk holding ``folder`` has (next to) no room left (under 1 MB)."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < (1 << 20)

@@ -255,10 +255,10 @@ class Store(Database):
                     return None
                 os.replace(tmp, target)
         except OSError as e:
-            if e.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise StoreError(
-                    f"disk full: cannot copy {path.name} into {self.recordings_dir}; free some space and import it again"
-                ) from None
+            if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # the store cannot take more: stop the import
+                from sensor.files.output import write_error
+
+                raise StoreError(f"{write_error(e, target)}, then import {path.name} again") from None
             raise
         finally:
             tmp.unlink(missing_ok=True)
