@@ -6,6 +6,7 @@ batch: each gets a result line (``ImportReport``). The store itself never analys
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -211,25 +212,38 @@ def is_export_dir(path: Path) -> bool:
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given, plus what folders hold: recordings, CSV files, zipped exports, and
-    phone-export folders (each one session), in sorted order."""
+    phone-export folders (each one session), in sorted order. Each file and folder is taken
+    once by its real path, so links (to itself, to a parent, two names for one file) can
+    neither loop nor find a file twice."""
     out: list[Path] = []
+    seen: set[str] = set()  # real paths of the folders walked and the files found
+
+    def first_time(p: Path) -> bool:
+        real = os.path.realpath(p)
+        if real in seen:
+            return False
+        seen.add(real)
+        return True
 
     def walk(folder: Path) -> None:
+        if not first_time(folder):
+            return
         for p in sorted(folder.iterdir()):
             if p.name.startswith("."):
                 continue
             if p.is_dir():
                 if is_export_dir(p):
-                    out.append(p)
+                    if first_time(p):
+                        out.append(p)
                 else:
                     walk(p)
-            elif p.suffix.lower() in IMPORT_SUFFIXES:
+            elif p.suffix.lower() in IMPORT_SUFFIXES and first_time(p):
                 out.append(p)
 
     for p in map(Path, paths):
         if p.is_dir() and not is_export_dir(p):
             walk(p)
-        else:
+        elif first_time(p):
             out.append(p)
     return out
 
