@@ -316,46 +316,59 @@ def reanalyze(
     and store the events where they differ, so that a better detector also corrects the
     history. The user's corrections move with their sets and holds (the new one of the same
     exercise that overlaps each most); a session whose corrected set or hold would be gone
-    keeps its events; a file that cannot be read fails that session only. ``dry_run``: say
+    keeps its events. The session's events and corrections are read again after its (slow)
+    analysis and the write happens only if they are still so, so a correction made meanwhile
+    or another run at the same time is never overwritten nor misplaced. A file that cannot
+    be read, or any other error in one session, fails that session only. ``dry_run``: say
     what would change, change nothing."""
-    from sensor.store import edits, queries
+    from sensor.store import queries
 
     wanted = None if session_ids is None else set(session_ids)
-    corrected = edits.corrections(store)
     out: list[Reanalysis] = []
     for sid, _day, path, _demo in reversed(queries.recording_paths(store)):  # oldest first
         if wanted is not None and sid not in wanted:
             continue
+        try:
+            result = _reanalyze_one(store, sid, Path(path), dry_run, default_settings)
+        except StoreError:
+            raise  # the store cannot be used: no other session could be written either
+        except HoldTrackError as e:
+            result = Reanalysis(sid, "failed", f"session {sid}: {e}")
+        except Exception as e:  # a bug, or a reader tripping: this session's only
+            result = Reanalysis(sid, "failed", f"session {sid}: unexpected error ({type(e).__name__}: {e}); please report it")
+        if result is not None:
+            out.append(result)
+    if wanted is not None:
+        found = {r.session_id for r in out}
+        out.extend(Reanalysis(sid, "failed", f"session {sid}: no such session") for sid in sorted(wanted - found))
+    return out
+
+
+def _reanalyze_one(store: Store, sid: int, path: Path, dry_run: bool, default_settings: bool) -> Reanalysis | None:
+    from sensor.store import edits, queries
+
+    after, trace = analyze_file(path, default_settings=default_settings)
+    for _attempt in range(5):  # another writer got in between: read again (rare, a few at most)
+        version = store.session_version(sid)  # first: any change after it is seen at the write
         detail = queries.session_detail(store, sid)
         if detail is None:
-            continue
-        try:
-            after, trace = analyze_file(Path(path), default_settings=default_settings)
-        except HoldTrackError as e:
-            out.append(Reanalysis(sid, "failed", f"session {sid}: {e}"))
-            continue
+            return None  # deleted meanwhile
         before = detail.detected
         change = f"{_counts(before)} -> {_counts(after)}"
         if _events(before) == _events(after):
             redraw = not dry_run and not _same_trace(detail.trace, trace)
             if redraw:  # e.g. stored before the pelvis angle read lifts as rises
                 store.replace_trace(sid, trace)
-            out.append(Reanalysis(sid, "unchanged", f"session {sid}: unchanged ({_counts(after)}){'; timeline redrawn' if redraw else ''}"))
-        else:
-            fixes = corrected.get(sid, [])
-            moved = edits.carry_corrections(before, after, fixes)
-            if moved is None:
-                why = "your corrections refer to sets or holds it would no longer have"
-                out.append(Reanalysis(sid, "kept", f"session {sid}: would become {change}; kept as it is ({why})"))
-                continue
-            if not dry_run:
-                store.replace_analysis(sid, after, trace, moved)
+            return Reanalysis(sid, "unchanged", f"session {sid}: unchanged ({_counts(after)}){'; timeline redrawn' if redraw else ''}")
+        fixes = edits.corrections(store, [sid]).get(sid, [])
+        moved = edits.carry_corrections(before, after, fixes)
+        if moved is None:
+            why = "your corrections refer to sets or holds it would no longer have"
+            return Reanalysis(sid, "kept", f"session {sid}: would become {change}; kept as it is ({why})")
+        if dry_run or store.replace_analysis(sid, after, trace, moved, version=version):
             note = "; your corrections moved with their sets and holds" if fixes else ""
-            out.append(Reanalysis(sid, "changed", f"session {sid}: {change}{note}{' (dry run: not saved)' if dry_run else ''}"))
-    if wanted is not None:
-        found = {r.session_id for r in out}
-        out.extend(Reanalysis(sid, "failed", f"session {sid}: no such session") for sid in sorted(wanted - found))
-    return out
+            return Reanalysis(sid, "changed", f"session {sid}: {change}{note}{' (dry run: not saved)' if dry_run else ''}")
+    return Reanalysis(sid, "failed", f"session {sid}: changed by someone else while being re-analysed; run reanalyze again")
 
 
 def _same_trace(a: Trace | None, b: Trace | None) -> bool:

@@ -40,6 +40,14 @@ class SessionInfo:
     date_source: str = "recording"  # recording, file time (nothing in the file said), edited
 
 
+def _version(con: sqlite3.Connection, session_id: int) -> tuple[Any, ...]:
+    row = con.execute("SELECT reanalysed_utc, deleted_utc FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    fixes = con.execute(
+        "SELECT target, idx, field, value, created_utc FROM corrections WHERE session_id = ? ORDER BY target, idx, field", (session_id,)
+    ).fetchall()
+    return (tuple(row) if row else None, tuple(tuple(f) for f in fixes))
+
+
 def _utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -103,12 +111,32 @@ class Store(Database):
         self._insert_events(con, sid, a, trace)
         return sid
 
-    def replace_analysis(self, session_id: int, a: Analysis, trace: Trace | None, moved: dict[tuple[str, int], int] | None = None) -> None:
+    def session_version(self, session_id: int) -> tuple[Any, ...]:
+        """What a re-analysis read its session as: when it was last re-analysed or deleted,
+        and its corrections. ``replace_analysis(version=...)`` writes only if it is unchanged."""
+        with self.connect() as con:
+            return _version(con, session_id)
+
+    def replace_analysis(
+        self,
+        session_id: int,
+        a: Analysis,
+        trace: Trace | None,
+        moved: dict[tuple[str, int], int] | None = None,
+        *,
+        version: tuple[Any, ...] | None = None,
+    ) -> bool:
         """A session's events found again (``holdtrack reanalyze``): its sets, reps, holds,
         gaps and trace replaced and the facts the analysis gives updated; its date, file,
         device and the user's corrections stay, those in ``moved`` ((target, old index) ->
-        new index, ``edits.carry_corrections``) now pointing at the new sets and holds."""
+        new index, ``edits.carry_corrections``) now pointing at the new sets and holds.
+        ``version`` (``session_version``, read before the events and corrections ``moved``
+        was worked out from): written only if the session is still so, checked inside the
+        writing transaction; False (nothing written) if it changed meanwhile (a correction
+        made, another re-analysis) and ``moved`` must be worked out again."""
         with self.transaction() as con:
+            if version is not None and _version(con, session_id) != version:
+                return False
             # Reps before the sets they point to. (One literal statement each: no SQL is built.)
             con.execute("DELETE FROM reps WHERE session_id = ?", (session_id,))
             con.execute("DELETE FROM sets WHERE session_id = ?", (session_id,))
@@ -137,6 +165,7 @@ class Store(Database):
                     "UPDATE corrections SET idx = ? WHERE session_id = ? AND target = ? AND idx = ?", (-1 - new, session_id, target, old)
                 )
             con.execute("UPDATE corrections SET idx = -1 - idx WHERE session_id = ? AND idx < 0", (session_id,))
+        return True
 
     def replace_trace(self, session_id: int, trace: Trace | None) -> None:
         """A session's display trace drawn again (``holdtrack reanalyze`` of a session whose
