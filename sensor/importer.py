@@ -212,9 +212,9 @@ def is_export_dir(path: Path) -> bool:
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given, plus what folders hold: recordings, CSV files, zipped exports, and
-    phone-export folders (each one session), in sorted order. Each file and folder is taken
-    once by its real path, so links (to itself, to a parent, two names for one file) can
-    neither loop nor find a file twice."""
+    phone-export folders (each one session), in sorted order. In folders, each file and
+    folder is taken once by its real path, so links (to itself, to a parent, two names for
+    one file) can neither loop nor find a file twice."""
     out: list[Path] = []
     seen: set[str] = set()  # real paths of the folders walked and the files found
 
@@ -243,7 +243,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     for p in map(Path, paths):
         if p.is_dir() and not is_export_dir(p):
             walk(p)
-        elif first_time(p):
+        else:  # named by the user: taken as given (two links to one device are two lines)
             out.append(p)
     return out
 
