@@ -97,18 +97,22 @@ def _import_file(store: Store, path: Path, demo: bool, analyzer: Analyzer | None
     existing = store.has_hash(digest)
     if existing is not None:
         return _already(store, path, existing)
-    from sensor.store.edits import find_by_fingerprint, fingerprint_file  # numpy: only when a file is new
+    from sensor.store import edits, signature  # numpy: only when a file is new
 
-    fingerprint = fingerprint_file(path)
-    same = find_by_fingerprint(store, fingerprint)
+    sig = signature.sign_file(path)  # None: unreadable, and the analysis says why
+    same, seen = edits.find_same_samples(store, path, sig) if sig is not None else (None, 0)
     if same is not None:  # the same samples in another file (e.g. a recording's CSV export)
-        return ImportResult(path, "already", f"{path}: already in the store (session {same}, the same samples)", same)
+        return _same_samples(path, same)
     analysis, trace = (analyzer or analyze_file)(path)
     info = _describe(path, kind, digest, demo)
-    info.fingerprint = fingerprint
+    info.signature = sig
     copy = store.keep_file(path, info)
     try:
-        sid = store.add_session(analysis, info, trace)
+        sid, same = edits.add_unless_same(store, path, sig, seen, analysis, info, trace)
+        if same is not None:
+            if copy is not None:
+                copy.unlink(missing_ok=True)
+            return _same_samples(path, same)
     except sqlite3.IntegrityError as e:
         sid2 = store.has_hash(digest)
         if sid2 is None:  # not a race with another import: the analysis is unusable
@@ -123,12 +127,17 @@ def _import_file(store: Store, path: Path, demo: bool, analyzer: Analyzer | None
         if copy is not None:
             copy.unlink(missing_ok=True)
         raise
+    assert sid is not None
     what = f"{len(analysis.reps)} reps, {len(analysis.holds)} hold{'' if len(analysis.holds) == 1 else 's'}"
     if analysis.damaged_blocks:
         what += f"; {analysis.damaged_blocks} damaged block(s) skipped"
     if analysis.interrupted:
         what += f"; interrupted recording, {analysis.duration_s:.1f} s recovered"
     return ImportResult(path, "added", f"{path}: added as session {sid} ({what})", sid)
+
+
+def _same_samples(path: Path, sid: int) -> ImportResult:
+    return ImportResult(path, "already", f"{path}: already in the store (session {sid}: the same samples in another file)", sid)
 
 
 def _already(store: Store, path: Path, sid: int) -> ImportResult:

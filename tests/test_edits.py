@@ -15,7 +15,7 @@ from sensor.cli import main
 from sensor.errors import StoreError
 from sensor.files.inputs import read_samples, write_generic_csv
 from sensor.routine import RepTarget, Routine, save_routine
-from sensor.store import SessionInfo, Store, edits, queries
+from sensor.store import SessionInfo, Store, edits, queries, signature
 from sensor.store.dates import epoch_to_utc, recording_start
 
 T0 = datetime(2025, 10, 13, 9, 0, tzinfo=UTC)
@@ -64,12 +64,15 @@ def test_a_duplicate_stored_before_signatures_is_found_marked_and_merged(tmp_pat
 @pytest.mark.slow
 def test_signatures_tell_same_samples_from_similar_ones(tmp_path: Path) -> None:
     rec = sim_recording(tmp_path, 7)
-    a = edits.fingerprint_file(rec)
-    b = edits.fingerprint_file(csv_export(rec, tmp_path / "x.csv", epoch=1.76e9))  # absolute times: same samples
-    other = edits.fingerprint_file(sim_recording(tmp_path, 8))
-    assert edits.same_samples(a, b)
-    assert not edits.same_samples(a, other)
-    assert edits.fingerprint_file(tmp_path / "missing.csv") is None
+    copy = csv_export(rec, tmp_path / "x.csv", epoch=1.76e9)  # absolute times: same samples
+    other = sim_recording(tmp_path, 8)
+    a, b, c = (signature.sign_file(p) for p in (rec, copy, other))
+    assert a is not None and b is not None and c is not None
+    assert a.may_match(b) and signature.same_files(rec, copy)
+    assert not a.may_match(c) and not signature.same_files(rec, other)
+    back = signature.Signature.from_json(a.to_json())  # as stored with the session
+    assert back is not None and back.n == a.n and back.may_match(a)
+    assert signature.sign_file(tmp_path / "missing.csv") is None
 
 
 def test_the_bin_and_re_importing_a_deleted_file(tmp_path: Path) -> None:

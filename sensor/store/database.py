@@ -174,8 +174,12 @@ class Database:
                     if version == SCHEMA_VERSION:
                         con.execute("COMMIT")
                         return
-                    for statement in statements(MIGRATIONS[version]):
-                        con.execute(statement)
+                    step = MIGRATIONS[version]
+                    if callable(step):
+                        step(con)
+                    else:
+                        for statement in statements(step):
+                            con.execute(statement)
                     # PRAGMA takes no parameters; the value is our own integer.
                     con.execute(f"PRAGMA user_version = {version + 1}")
                 except BaseException:

@@ -11,20 +11,20 @@ the user's word (``holdtrack evaluate --labels``).
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sensor.errors import StoreError
 from sensor.events import Analysis
-from sensor.store.writes import Store
+from sensor.store.marks import repair_marks
+from sensor.store.signature import Signature, same_files, sign_file
+from sensor.store.writes import SessionInfo, Store
+from sensor.trace import Trace
 
-SIGNATURE_SEGMENTS = 32
-SIGNATURE_TOL_MPS2 = 0.02  # two files hold the same samples when every segment mean agrees this well
 HOLD_FIELDS = ("start_s", "end_s", "side")
 SIDES = ("left", "right")
 
@@ -33,116 +33,139 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# -- duplicates by content ---------------------------------------------------------------
+# -- duplicates by content (sensor.store.signature) -----------------------------------------
 
 
-def fingerprint_samples(time_s: np.ndarray, imu: np.ndarray) -> str:
-    """The samples' signature, whatever file they came in: sample count, duration and the
-    mean acceleration magnitude over 32 equal parts (JSON text). A recording and its CSV
-    export give the same signature; another session of the same length does not."""
-    span = float(time_s[-1] - time_s[0]) if len(time_s) else 0.0
-    return _signature(_magnitude(imu), span)
-
-
-def _magnitude(imu: np.ndarray) -> np.ndarray:
-    mag = np.linalg.norm(np.asarray(imu[:, :3], dtype=np.float64), axis=1)
-    return np.where(np.isfinite(mag), mag, 0.0)
-
-
-def _signature(mag: np.ndarray, span_s: float) -> str:
-    n = len(mag)
-    if n == 0:
-        return json.dumps({"n": 0, "t": 0.0, "sig": []})
-    parts = np.array_split(mag, min(SIGNATURE_SEGMENTS, n))
-    sig = [round(float(p.mean()), 4) for p in parts]
-    return json.dumps({"n": int(n), "t": round(span_s, 3), "sig": sig})
-
-
-def fingerprint_file(path: Path) -> str | None:
-    """The signature of any supported input, or None when it cannot be read (the import
-    reports the file's own error)."""
-    from sensor.files.inputs import open_input
-    from sensor.samples import Samples
-
-    # Streamed: only the magnitudes are kept (8 bytes a sample), never the file's samples.
-    mags: list[np.ndarray] = []
-    first = last = 0.0
-    try:
-        _, items = open_input(path)
-        for item in items:
-            if isinstance(item, Samples) and len(item):
-                first = float(item.time_s[0]) if not mags else first
-                last = float(item.time_s[-1])
-                mags.append(_magnitude(item.imu))
-    except Exception:
-        return None
-    return _signature(np.concatenate(mags) if mags else np.zeros(0), last - first)
-
-
-def same_samples(a: str | None, b: str | None) -> bool:
-    """Whether two signatures describe the same samples."""
-    if not a or not b:
-        return False
-    x, y = json.loads(a), json.loads(b)
-    if abs(x["n"] - y["n"]) > 1 or abs(x["t"] - y["t"]) > 0.05 or len(x["sig"]) != len(y["sig"]) or not x["n"]:
-        return False
-    return bool(np.max(np.abs(np.subtract(x["sig"], y["sig"]))) <= SIGNATURE_TOL_MPS2)
-
-
-def find_by_fingerprint(store: Store, fp: str | None) -> int | None:
-    """A kept (not deleted) session holding the same samples, else None."""
-    if not fp:
-        return None
-    n = json.loads(fp)["n"]
+def find_same_samples(store: Store, path: Path, sig: Signature) -> tuple[int | None, int]:
+    """A kept session whose file holds the same samples as ``path`` (signature ``sig``), else
+    None; and the newest session id looked at (``newer_candidates`` looks past it)."""
+    _sign_unsigned(store)
     with store.connect() as con:
-        rows = con.execute(
-            "SELECT id, fingerprint FROM sessions WHERE fingerprint IS NOT NULL AND deleted_utc IS NULL ORDER BY id"
-        ).fetchall()
-    for row in rows:
-        if abs(json.loads(row[1])["n"] - n) <= 1 and same_samples(fp, row[1]):
-            return int(row[0])
+        seen = int(con.execute("SELECT coalesce(max(id), 0) FROM sessions").fetchone()[0])
+        rows = newer_candidates(con, sig, 0)
+    return confirm_same(store, path, sig, rows), seen
+
+
+def newer_candidates(con: sqlite3.Connection, sig: Signature, after: int) -> list[tuple[int, str, str | None]]:
+    """Kept sessions after id ``after`` that may hold the same samples: as many, and ends that
+    agree (or a signature from before this one, to be made again)."""
+    rows = con.execute(
+        "SELECT id, file_path, fingerprint FROM sessions WHERE samples_n = ? AND id > ? AND deleted_utc IS NULL ORDER BY id",
+        (sig.n, after),
+    ).fetchall()
+    out = []
+    for sid, file_path, fp in rows:
+        stored = Signature.from_json(fp)
+        if stored is None or stored.may_match(sig):
+            out.append((int(sid), str(file_path), fp))
+    return out
+
+
+def confirm_same(store: Store, path: Path, sig: Signature, rows: Iterable[tuple[int, str, str | None]]) -> int | None:
+    """The first of ``rows`` whose kept file holds the same samples as ``path``, sample by sample."""
+    for sid, file_path, fp in rows:
+        kept = store.resolve(file_path)
+        stored = Signature.from_json(fp)
+        if stored is None:  # signed before this signature existed: signed again now
+            stored = sign_file(kept)
+            _set_signature(store, sid, stored)
+        if stored is not None and stored.may_match(sig) and same_files(path, kept):
+            return sid
     return None
 
 
-def set_fingerprint(store: Store, session_id: int, fp: str | None) -> None:
+def add_unless_same(
+    store: Store, path: Path, sig: Signature | None, seen: int, analysis: Analysis, info: SessionInfo, trace: Trace | None
+) -> tuple[int | None, int | None]:
+    """Store the session unless one stored since session ``seen`` holds the same samples:
+    (the new id, None) or (None, that session's id). The check and the insert are one
+    transaction, so of two imports of one recording in two files at once the second finds
+    the first. Candidates seen under the write lock are compared outside it (files are
+    read), then the insert is tried again past them."""
+    newer: list[tuple[int, str, str | None]] = []
+
+    def clash(con: sqlite3.Connection) -> bool:
+        newer[:] = newer_candidates(con, sig, seen) if sig is not None else []
+        return bool(newer)
+
+    while True:
+        sid = store.add_session_unless(analysis, info, trace, clash)
+        if sid is not None or sig is None:
+            return sid, None
+        same = confirm_same(store, path, sig, newer)
+        if same is not None:
+            return None, same
+        seen = max(r[0] for r in newer)
+
+
+def _set_signature(store: Store, session_id: int, sig: Signature | None) -> None:
+    # -1: its file cannot be read (gone, damaged): it holds nothing anything else holds.
     with store.transaction() as con:
-        con.execute("UPDATE sessions SET fingerprint = ? WHERE id = ?", (fp, session_id))
+        con.execute(
+            "UPDATE sessions SET fingerprint = ?, samples_n = ? WHERE id = ?",
+            (None if sig is None else sig.to_json(), -1 if sig is None else sig.n, session_id),
+        )
+
+
+def _sign_unsigned(store: Store, *, resign: bool = False) -> None:
+    """Sign the kept sessions that have no signature yet (stored before signatures existed);
+    ``resign``: also those signed the old way (the migration kept only their sample count)."""
+    with store.connect() as con:
+        rows = con.execute(
+            "SELECT id, file_path FROM sessions WHERE deleted_utc IS NULL AND (samples_n IS NULL OR (? AND fingerprint IS NULL AND samples_n >= 0))",
+            (int(resign),),
+        ).fetchall()
+    for sid, file_path in rows:
+        _set_signature(store, int(sid), sign_file(store.resolve(file_path)))
 
 
 def find_duplicates(store: Store) -> list[tuple[int, int]]:
-    """Mark sessions whose samples another (older) session already holds; sessions stored
-    before signatures existed are read once to get theirs. Returns (duplicate, original)."""
+    """Mark sessions whose samples another (older) session already holds; sessions without a
+    signature of today's kind are signed first (their files read once). Returns (duplicate,
+    original) for every pair found."""
+    _sign_unsigned(store, resign=True)
     with store.connect() as con:
-        rows = con.execute("SELECT id, file_path, fingerprint FROM sessions WHERE deleted_utc IS NULL ORDER BY id").fetchall()
-    fps: list[tuple[int, str | None]] = []
-    for r in rows:
-        fp = r["fingerprint"]
-        if fp is None:
-            path = store.resolve(r["file_path"])
-            fp = fingerprint_file(path) if path.exists() else None
-            if fp is not None:
-                set_fingerprint(store, int(r["id"]), fp)
-        fps.append((int(r["id"]), fp))
+        rows = con.execute(
+            "SELECT id, file_path, fingerprint, samples_n FROM sessions WHERE deleted_utc IS NULL AND samples_n > 0 ORDER BY id"
+        ).fetchall()
+    by_n: dict[int, list[tuple[int, Path, Signature]]] = {}
     found: list[tuple[int, int]] = []
-    for k, (sid, fp) in enumerate(fps):
-        original = next((o for o, ofp in fps[:k] if same_samples(fp, ofp)), None)
+    for r in rows:
+        sig = Signature.from_json(r["fingerprint"])
+        if sig is None:
+            continue
+        path = store.resolve(r["file_path"])
+        older = by_n.setdefault(sig.n, [])
+        original = next((o for o, opath, osig in older if osig.may_match(sig) and same_files(path, opath)), None)
         if original is not None:
-            found.append((sid, original))
+            found.append((int(r["id"]), original))
+        older.append((int(r["id"]), path, sig))
     with store.transaction() as con:
         for sid, original in found:
             con.execute("UPDATE sessions SET duplicate_of = ? WHERE id = ? AND duplicate_of IS NULL", (original, sid))
+        repair_marks(con)
     return found
 
 
 def mark_duplicate(store: Store, session_id: int, of: int | None) -> None:
-    """Mark ``session_id`` as a copy of ``of`` (not counted in history), or unmark it (None)."""
+    """Mark ``session_id`` as a copy of ``of`` (not counted in history), or unmark it (None).
+    Marked as a copy of a copy, it joins that one's original; marked as a copy of its own
+    copy, that one becomes the original (the latest word wins: never a circle)."""
     if of == session_id:
         raise StoreError(f"session {session_id} cannot be a duplicate of itself")
     _exists(store, session_id)
     if of is not None:
         _exists(store, of)
     with store.transaction() as con:
+        if of is not None:
+            row = con.execute("SELECT deleted_utc, duplicate_of FROM sessions WHERE id = ?", (of,)).fetchone()
+            if row["deleted_utc"] is not None:
+                raise StoreError(f"session {of} is in the bin: restore it first to mark a session as its duplicate")
+            if row["duplicate_of"] == session_id:
+                con.execute("UPDATE sessions SET duplicate_of = ? WHERE duplicate_of = ?", (of, session_id))
+                con.execute("UPDATE sessions SET duplicate_of = NULL WHERE id = ?", (of,))
         con.execute("UPDATE sessions SET duplicate_of = ? WHERE id = ?", (of, session_id))
+        repair_marks(con)
 
 
 def merge_duplicate(store: Store, session_id: int) -> int:
@@ -165,6 +188,7 @@ def merge_duplicate(store: Store, session_id: int) -> int:
                 (row["started_utc"], row["local_date"], original),
             )
         con.execute("UPDATE sessions SET deleted_utc = ? WHERE id = ?", (_now(), session_id))
+        repair_marks(con)
     return original
 
 
@@ -182,12 +206,14 @@ def delete_session(store: Store, session_id: int) -> None:
     _exists(store, session_id)
     with store.transaction() as con:
         con.execute("UPDATE sessions SET deleted_utc = ? WHERE id = ? AND deleted_utc IS NULL", (_now(), session_id))
+        repair_marks(con)  # its duplicates now count in its place, once
 
 
 def undo_delete(store: Store, session_id: int) -> None:
     _exists(store, session_id)
     with store.transaction() as con:
         con.execute("UPDATE sessions SET deleted_utc = NULL WHERE id = ?", (session_id,))
+        repair_marks(con)  # back as a duplicate if its workout counts already
 
 
 def deleted_sessions(store: Store) -> list[tuple[int, str, str]]:

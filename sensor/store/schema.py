@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
-# Ordered schema steps; step i brings ``PRAGMA user_version`` from i to i + 1. Never edit
-# a released step: add a new one.
-MIGRATIONS: tuple[str, ...] = (
+import sqlite3
+from collections.abc import Callable
+
+from sensor.store.marks import repair_marks
+
+
+def _samples_signatures(con: sqlite3.Connection) -> None:
+    """7: duplicates by the samples themselves (``sensor.store.signature``). The old signature
+    (count, span, 32 means of |acc|) made quiet recordings of one length "the same": it is
+    dropped, its sample count kept as the key candidates are looked up by, and each session
+    is signed again from its file when it is next compared (the first import it could match,
+    or "Find duplicates"). Duplicate marks that formed a circle or pointed at a session in
+    the bin are repaired (``sensor.store.marks``). One transaction with the version bump."""
+    for statement in statements(
+        """
+        ALTER TABLE sessions ADD COLUMN samples_n INTEGER;  -- samples in the file (-1: it cannot be read)
+        UPDATE sessions SET samples_n = json_extract(fingerprint, '$.n') WHERE json_valid(fingerprint);
+        UPDATE sessions SET fingerprint = NULL;
+        DROP INDEX sessions_fingerprint;
+        CREATE INDEX sessions_samples_n ON sessions (samples_n);
+        """
+    ):
+        con.execute(statement)
+    repair_marks(con)
+
+
+# Ordered schema steps; step i brings ``PRAGMA user_version`` from i to i + 1: SQL, or a
+# function of the connection for what SQL cannot say. Never edit a released step: add a new one.
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     # 1: the core tables
     """
     CREATE TABLE devices (
@@ -125,6 +151,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sessions ADD COLUMN start_s REAL;
     """,
+    _samples_signatures,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,8 @@ from sensor.errors import StoreError
 from sensor.events import Analysis, Hold, Rep
 from sensor.routine import group_sets
 from sensor.store.database import Database
+from sensor.store.marks import repair_marks
+from sensor.store.signature import Signature
 from sensor.trace import Trace
 
 
@@ -36,7 +39,7 @@ class SessionInfo:
     mount: str = "back"
     device: dict[str, Any] = field(default_factory=dict)
     app_version: str = ""
-    fingerprint: str | None = None  # the samples' signature (sensor.store.edits): duplicates by content
+    signature: Signature | None = None  # the samples' signature (sensor.store.signature): duplicates by content
     date_source: str = "recording"  # recording, file time (nothing in the file said), edited
 
 
@@ -72,6 +75,15 @@ class Store(Database):
         with self.transaction() as con:
             return self._insert(con, analysis, info, trace)
 
+    def add_session_unless(
+        self, analysis: Analysis, info: SessionInfo, trace: Trace | None, clash: Callable[[sqlite3.Connection], bool]
+    ) -> int | None:
+        """``add_session``, unless ``clash`` (asked under the write lock, in the same
+        transaction) says no: then nothing is stored and None returned. Another process's
+        insert cannot come between the check and this one."""
+        with self.transaction() as con:
+            return None if clash(con) else self._insert(con, analysis, info, trace)
+
     def _insert(self, con: sqlite3.Connection, a: Analysis, info: SessionInfo, trace: Trace | None) -> int:
         device_id = None
         if info.device:
@@ -82,8 +94,8 @@ class Store(Database):
         cur = con.execute(
             """INSERT INTO sessions (started_utc, local_date, duration_s, source_path, file_path,
                    content_hash, kind, source, demo, calibrated, sample_rate_hz, mount, device_id,
-                   app_version, imported_utc, fingerprint, date_source, damaged_blocks, interrupted, start_s)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   app_version, imported_utc, fingerprint, samples_n, date_source, damaged_blocks, interrupted, start_s)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 started.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 started.astimezone().date().isoformat(),
@@ -100,7 +112,8 @@ class Store(Database):
                 device_id,
                 info.app_version,
                 _utc_now(),
-                info.fingerprint,
+                None if info.signature is None else info.signature.to_json(),
+                None if info.signature is None else info.signature.n,
                 info.date_source,
                 int(a.damaged_blocks),
                 int(a.interrupted),
@@ -236,6 +249,7 @@ class Store(Database):
         with self.transaction() as con:
             rows = con.execute("SELECT id, file_path FROM sessions WHERE demo = 1").fetchall()
             con.execute("DELETE FROM sessions WHERE demo = 1")
+            repair_marks(con)  # no mark points at a session that is gone
         for row in rows:
             self.resolve(row["file_path"]).unlink(missing_ok=True)
         return len(rows)
@@ -244,6 +258,7 @@ class Store(Database):
         """Take a session out of the bin; False if it was not in it."""
         with self.transaction() as con:
             n = con.execute("UPDATE sessions SET deleted_utc = NULL WHERE id = ? AND deleted_utc IS NOT NULL", (session_id,)).rowcount
+            repair_marks(con)
         return bool(n)
 
     def keep_file(self, path: Path, info: SessionInfo) -> Path | None:

@@ -1,0 +1,87 @@
+"""Imports running at once, as real processes (issue 21, item 7): the same samples in two
+files imported at the same moment are stored once (the check and the insert are one
+transaction), and a recording still being written is refused in one line, not stored as
+a partial session."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from test_same_samples import quiet_plank, recording
+
+from sensor.files.inputs import write_generic_csv
+from sensor.samples import Samples
+from sensor.store import Store, queries
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = 8
+START_TIMEOUT_S = 120.0  # two interpreters importing numpy on a loaded machine
+
+# One importer process: for each round, says it is ready, waits for the word, imports its
+# file into that round's store and writes the result.
+WORKER = """
+import json, sys, time
+from pathlib import Path
+from sensor import importer
+from sensor.store import Store
+work, name, path, rounds = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+for k in range(rounds):
+    store = Store(work / f"store{k}")
+    (work / f"ready-{k}-{name}").touch()
+    while not (work / f"go-{k}").exists():
+        time.sleep(0.001)
+    r = importer.import_file(store, path)
+    (work / f"result-{k}-{name}.json").write_text(json.dumps([r.status, r.session_id, r.message]))
+"""
+
+
+def wait_for(paths: list[Path], what: str, procs: list[subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not all(p.exists() for p in paths):
+        for proc in procs:
+            assert proc.poll() is None, f"an importer died: {proc.stderr.read().decode() if proc.stderr else ''}"
+        assert time.monotonic() < deadline, f"no {what} in {START_TIMEOUT_S:.0f} s"
+        time.sleep(0.01)
+
+
+def test_the_same_samples_imported_at_once_from_two_files_are_stored_once(tmp_path: Path) -> None:
+    plank = quiet_plank(1, 12.0)
+    files = {
+        "htrec": recording(tmp_path / "plank.htrec", plank, "2025-03-03T07:00:00Z"),
+        "csv": tmp_path / "plank-export.csv",
+    }
+    write_generic_csv(files["csv"], Samples(plank.time_s + 1.7412e9, plank.imu))
+    work = tmp_path / "work"
+    work.mkdir()
+    for k in range(ROUNDS):
+        Store(work / f"store{k}")
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WORKER, str(work), name, str(path), str(ROUNDS)], cwd=ROOT, stderr=subprocess.PIPE)
+        for name, path in files.items()
+    ]
+    try:
+        for k in range(ROUNDS):
+            wait_for([work / f"ready-{k}-{name}" for name in files], "importers ready", procs)
+            (work / f"go-{k}").touch()  # both import from here, at once
+            wait_for([work / f"result-{k}-{name}.json" for name in files], "import results", procs)
+        for proc in procs:
+            assert proc.wait(60) == 0
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    twice = []
+    for k in range(ROUNDS):
+        results = {name: json.loads((work / f"result-{k}-{name}.json").read_text()) for name in files}
+        stored = [r.id for r in queries.sessions(Store(work / f"store{k}"))]
+        if len(stored) != 1:
+            twice.append(k)
+            continue
+        statuses = sorted(r[0] for r in results.values())
+        assert statuses == ["added", "already"], results
+        assert all(r[1] == stored[0] for r in results.values()), results  # the second names the first's session
+    assert twice == [], f"stored twice in rounds {twice} of {ROUNDS}"
