@@ -16,10 +16,10 @@ from typing import Any
 import streamlit as st
 
 from dashboard import data
-from sensor import importer
 from sensor.coach import Coach
 from sensor.events import Analysis
 from sensor.live import LiveSession, event_loop
+from sensor.saving import save_run
 from sensor.sources import Source, make_source
 
 SCAN_S = 5.0
@@ -155,14 +155,12 @@ def start(source: Source, *, record: bool, key: str = "live_session") -> LiveSes
     saved.clear()
 
     def on_finished(path: Path, analysis: Analysis | None) -> str:
-        # The events found live are saved as they are (a recording left by a crash: analysed).
-        result = importer.import_recording(store, path, keep_empty=False, analysis=analysis)  # a Stop after a few seconds saves nothing
-        if result.status == "failed":
-            raise RuntimeError(result.message)
-        if result.status == "empty":
-            return result.message
-        saved["session_id"] = result.session_id
-        return f"Saved as session {result.session_id}."
+        # The events found live are saved as they are (a recording left by a crash: analysed);
+        # a run not saved (nothing detected, or the samples of a stored session) leaves no file.
+        done = save_run(store, path, analysis, discard=True)
+        if done.session_id is not None:
+            saved["session_id"] = done.session_id
+        return done.message[0].upper() + done.message[1:] + "."
 
     session = LiveSession(
         source,

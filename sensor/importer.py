@@ -147,30 +147,13 @@ def _already(store: Store, path: Path, sid: int) -> ImportResult:
     return ImportResult(path, "already", f"{path}: already in the store (session {sid})", sid)
 
 
-def import_recording(
-    store: Store, path: Path, *, demo: bool = False, keep_empty: bool = True, analysis: Analysis | None = None
-) -> ImportResult:
-    """Import a recording written by the session runner (already in the data folder).
-    ``analysis``: what the runner found live (with its display trace), saved as it is —
-    the same as re-analysing the recording would give, without reading it again.
-    ``keep_empty=False``: a recording in which nothing was detected (a Stop after a few
-    seconds) is not saved as a session; status ``empty``, the file stays for the user
-    to import if they want it."""
-    if analysis is not None:
-        analysis, trace = _with_trace(analysis)
-    elif keep_empty:
+def import_recording(store: Store, path: Path, *, demo: bool = False, analysis: Analysis | None = None) -> ImportResult:
+    """Import a recording written by the session runner. ``analysis``: what the runner found
+    live (with its display trace), saved as it is: the same as re-analysing the recording
+    would give, without reading it again. (``sensor.saving`` saves a run that ended.)"""
+    if analysis is None:
         return import_file(store, path, demo=demo)
-    else:
-        try:
-            analysis, trace = analyze_file(Path(path))
-        except HoldTrackError as e:
-            return ImportResult(Path(path), "failed", str(e))
-    if not keep_empty and not analysis.reps and not analysis.holds:
-        return ImportResult(
-            Path(path),
-            "empty",
-            f"nothing was detected in {analysis.duration_s:.0f} s: not saved as a session (holdtrack import {path} keeps it)",
-        )
+    analysis, trace = _with_trace(analysis)
     return import_file(store, path, demo=demo, analyzer=lambda _p: (analysis, trace))
 
 

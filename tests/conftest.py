@@ -21,6 +21,13 @@ def sim(seed: int, **kw: object) -> SimulatedSession:
     return _sim(seed, **kw)
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data folder of its own for every test that names none (``holdtrack record`` saves
+    each run into the session store): never the user's, never another test's."""
+    monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path_factory.mktemp("holdtrack-data")))
+
+
 @pytest.fixture(scope="session")
 def short_session() -> SimulatedSession:
     return sim(7, short=True, rate_hz=100.0)

@@ -239,16 +239,17 @@ def test_history_text_output(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_an_empty_recording_is_saved_only_when_asked(tmp_path: Path) -> None:
     from sensor.recording import write_recording
+    from sensor.saving import save_run
     from sensor.sim.simulate import simulate_session
 
     st = Store(tmp_path / "data")
     sim = simulate_session(4, short=True)
     cut = sim.samples[: int(9 * sim.header.sample_rate_hz)]  # a Stop after 9 s: standing, nothing done
-    path = st.recordings_dir / "stopped.htrec"
+    path = tmp_path / "stopped.htrec"
     write_recording(path, sim.header, cut)
-    result = importer.import_recording(st, path, keep_empty=False)
-    assert result.status == "empty" and result.session_id is None and "not saved" in result.message
-    assert st.session_count() == 0 and path.exists()  # the file stays: nothing lost
+    result = save_run(st, path, None, discard=False)
+    assert result.session_id is None and "not saved" in result.message
+    assert st.session_count() == 0 and path.exists()  # the user's file stays: nothing lost
     assert importer.import_recording(st, path).status == "added"  # asked for: kept
     full = sim_recording(tmp_path, 5)
-    assert importer.import_recording(st, full, keep_empty=False).status == "added"
+    assert save_run(st, full, None, discard=False).session_id is not None

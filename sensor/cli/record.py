@@ -57,6 +57,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("record", help="record a session live from a sensor (or a phone)")
     p.add_argument("--device", metavar="ADDRESS_OR_NAME", help="sensor to use (default: the only one in range)")
     p.add_argument("--out", metavar="PATH", type=Path, help="recording to write (default: holdtrack-<time>.htrec)")
+    p.add_argument("--data-dir", help="the session store the run is saved in (default: $HOLDTRACK_DATA_DIR or the per-user data folder)")
     p.add_argument("--duration", metavar="SECONDS", type=float, help="stop after this much stream time")
     p.add_argument(
         "--phone-push",
@@ -253,6 +254,9 @@ class _StatusSink:
 async def _record(args: argparse.Namespace) -> int:
     import asyncio  # here, not at module level: every CLI start would pay for it
 
+    from sensor.cli.report import print_record_summary
+    from sensor.saving import save_recorded
+
     out = Path(args.out) if args.out else _default_out()
     if out.exists():
         raise HoldTrackError(f"{out} exists: recordings are never overwritten")
@@ -262,7 +266,7 @@ async def _record(args: argparse.Namespace) -> int:
     stop = _Stop(loop, asyncio.current_task())
     loop.add_signal_handler(signal.SIGINT, stop.request, signal.SIGINT)
     loop.add_signal_handler(signal.SIGTERM, stop.request, signal.SIGTERM)
-    result = None
+    result, saved = None, ExitCode.OK
     try:
         result = await _stream(args, out, stop)
     except asyncio.CancelledError:
@@ -275,11 +279,12 @@ async def _record(args: argparse.Namespace) -> int:
         print("session: no sample came: nothing recorded")
     elif result is not None:  # a run that ended or was stopped: its summary
         a = result.analysis
-        _print_summary(out, result.samples, a.duration_s, a.reps, a.holds, a.gaps, result.links)
+        print_record_summary(out, result.samples, a.duration_s, a.reps, a.holds, a.gaps, result.links)
+        saved = save_recorded(args.data_dir, out, a)  # into the history, as the Live page saves a run
     if result is not None:
         for message in [*result.errors, *stop.problems]:
             print(f"warning: {message}", file=sys.stderr)
-    return ExitCode.INTERRUPTED if stop.signal == signal.SIGINT else ExitCode.OK
+    return ExitCode.INTERRUPTED if stop.signal == signal.SIGINT else saved
 
 
 async def _stream(args: argparse.Namespace, out: Path, stop: _Stop) -> Any:
@@ -289,12 +294,13 @@ async def _stream(args: argparse.Namespace, out: Path, stop: _Stop) -> Any:
     from sensor.recording.recovery import recover_interrupted
     from sensor.runner import SessionRunner
     from sensor.settings import PipelineSettings
+    from sensor.trace import TRACE_HZ
 
     for path, secs in recover_interrupted(out.parent, CLI_RECORDING_GLOB):
         print(f"recovered {secs:.1f} s from an interrupted recording: {path}", flush=True)
     # One settings object for the whole session: the clock stamps samples with it, the
     # pipeline analyses with it, and the recording keeps it for exact re-analysis.
-    settings = PipelineSettings(mount=args.mount)
+    settings = PipelineSettings(mount=args.mount, trace_hz=TRACE_HZ)  # the trace: the session page's timeline
     source = await _open_source(args, settings.clock)
     source.header.mount = args.mount
     print("calibration: stand upright and still for 3 s with the sensor on your back", flush=True)
@@ -375,26 +381,3 @@ class _Stop:
 def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.remove_signal_handler(sig)
-
-
-def _print_summary(
-    out: Path, samples: int, duration_s: float, reps: list[Any], holds: list[Any], gaps: list[Any], links: list[Any]
-) -> None:
-    from sensor.vocab import LABELS, stability_label
-
-    rate = (samples - 1) / duration_s if samples > 1 and duration_s > 0 else 0.0
-    missing = sum(g.end_s - g.start_s for g in gaps)
-    drops = sum(1 for link in links if not link.connected)
-    print(f"session: {duration_s:.1f} s, {samples} samples ({rate:.1f} Hz), recording {out}")
-    print(f"link: {drops} interruption(s), {len(gaps)} gap(s), {missing:.1f} s missing")
-    by_exercise: dict[str, list[Any]] = {}
-    for r in reps:
-        by_exercise.setdefault(r.exercise, []).append(r)
-    for exercise, rs in by_exercise.items():
-        mean_hold = sum(r.hold_s for r in rs) / len(rs)
-        print(f"{LABELS.get(exercise, exercise)}: {len(rs)} reps, mean hold {mean_hold:.1f} s")
-    for h in holds:
-        side = f" ({h.side})" if h.side else ""
-        print(f"{LABELS.get(h.exercise, h.exercise)}{side}: {h.duration_s:.1f} s, stability {h.score:.0f} ({stability_label(h.score)})")
-    if not reps and not holds:
-        print("no exercise detected")

@@ -1,8 +1,11 @@
-"""The human-readable session summary that ``holdtrack analyze`` prints."""
+"""The human-readable session summaries that ``holdtrack analyze`` and ``holdtrack record`` print."""
 
 from __future__ import annotations
 
-from sensor.events import Analysis
+from pathlib import Path
+from typing import Any
+
+from sensor.events import Analysis, Gap, Hold, Rep
 from sensor.routine import Routine
 from sensor.vocab import LABELS, damage_warning, stability_label
 
@@ -49,3 +52,25 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
         mark = "✓" if row.met else "·"
         out.append(f"  {mark} {row.label}: {row.done} (target: {row.target})")
     return "\n".join(out)
+
+
+def print_record_summary(
+    out: Path, samples: int, duration_s: float, reps: list[Rep], holds: list[Hold], gaps: list[Gap], links: list[Any]
+) -> None:
+    """What ``holdtrack record`` says when a run ends: the stream, then what was found."""
+    rate = (samples - 1) / duration_s if samples > 1 and duration_s > 0 else 0.0
+    missing = sum(g.end_s - g.start_s for g in gaps)
+    drops = sum(1 for link in links if not link.connected)
+    print(f"session: {duration_s:.1f} s, {samples} samples ({rate:.1f} Hz), recording {out}")
+    print(f"link: {drops} interruption(s), {len(gaps)} gap(s), {missing:.1f} s missing")
+    by_exercise: dict[str, list[Rep]] = {}
+    for r in reps:
+        by_exercise.setdefault(r.exercise, []).append(r)
+    for exercise, rs in by_exercise.items():
+        mean_hold = sum(r.hold_s for r in rs) / len(rs)
+        print(f"{LABELS.get(exercise, exercise)}: {len(rs)} reps, mean hold {mean_hold:.1f} s")
+    for h in holds:
+        side = f" ({h.side})" if h.side else ""
+        print(f"{LABELS.get(h.exercise, h.exercise)}{side}: {h.duration_s:.1f} s, stability {h.score:.0f} ({stability_label(h.score)})")
+    if not reps and not holds:
+        print("no exercise detected")

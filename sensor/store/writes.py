@@ -254,6 +254,16 @@ class Store(Database):
             self.resolve(row["file_path"]).unlink(missing_ok=True)
         return len(rows)
 
+    def session_of_file(self, path: Path) -> int | None:
+        """The session whose kept file ``path`` is (a file in the data folder), else None."""
+        try:
+            kept = str(path.resolve().relative_to(self.data_dir.resolve()))
+        except ValueError:
+            return None
+        with self.connect() as con:
+            row = con.execute("SELECT id FROM sessions WHERE file_path = ?", (kept,)).fetchone()
+        return int(row[0]) if row else None
+
     def restore_from_bin(self, session_id: int) -> bool:
         """Take a session out of the bin; False if it was not in it."""
         with self.transaction() as con:
