@@ -93,6 +93,11 @@ def _import_file(store: Store, path: Path, demo: bool, analyzer: Analyzer | None
     if not path.exists():
         raise InputError(path, "no such file")
     kind = detect_kind(path)
+    if kind == "htrec":
+        from sensor.recording.recovery import in_use
+
+        if in_use(path):  # a partial session would be stored, and the rest never
+            raise InputError(path, "still being recorded (another program is writing it): import it once that recording has stopped")
     digest = content_hash(path)
     existing = store.has_hash(digest)
     if existing is not None:

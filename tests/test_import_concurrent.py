@@ -85,3 +85,43 @@ def test_the_same_samples_imported_at_once_from_two_files_are_stored_once(tmp_pa
         assert statuses == ["added", "already"], results
         assert all(r[1] == stored[0] for r in results.values()), results  # the second names the first's session
     assert twice == [], f"stored twice in rounds {twice} of {ROUNDS}"
+
+
+# A recorder: writes a few seconds, says so, and keeps the recording open until told to stop.
+RECORDER = """
+import sys, numpy as np
+from pathlib import Path
+from sensor.recording import RecordingWriter
+from sensor.samples import Samples
+from sensor.stream import Header
+path = Path(sys.argv[1])
+t = np.arange(500) / 100.0
+imu = np.tile(np.array([0, 0, 9.81, 0, 0, 0], np.float32), (500, 1))
+with RecordingWriter(path, Header(source="ble", sample_rate_hz=100.0, created_utc="2025-03-03T07:00:00Z"), block_s=1.0) as w:
+    w.write(Samples(t, imu))
+    w.flush()
+    Path(sys.argv[2]).touch()
+    sys.stdin.read()  # recording on, until the test closes our stdin
+"""
+
+
+def test_a_recording_still_being_written_is_refused_in_one_line(tmp_path: Path) -> None:
+    rec, ready, data = tmp_path / "live.htrec", tmp_path / "ready", tmp_path / "data"
+    proc = subprocess.Popen([sys.executable, "-c", RECORDER, str(rec), str(ready)], cwd=ROOT, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for([ready], "recording started", [proc])
+        r = subprocess.run(
+            [sys.executable, "-m", "sensor.cli", "import", "--data-dir", str(data), str(rec)], cwd=ROOT, capture_output=True, text=True
+        )
+        assert r.returncode == 1, r.stderr
+        errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+        assert errors == [f"error: {rec}: still being recorded (another program is writing it): import it once that recording has stopped"]
+        assert Store(data).session_count() == 0  # no partial session
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        assert proc.wait(60) == 0, proc.stderr.read().decode() if proc.stderr else ""
+    r = subprocess.run(
+        [sys.executable, "-m", "sensor.cli", "import", "--data-dir", str(data), str(rec)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert r.returncode == 0 and "added as session 1" in r.stdout, r.stderr

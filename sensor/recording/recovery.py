@@ -46,6 +46,13 @@ def _lock_within(f: BinaryIO, patience_s: float) -> bool:
     return True
 
 
+def in_use(path: str | Path) -> bool:
+    """Whether a writer still has the recording open (its lock held for ``LOCK_PATIENCE_S``):
+    what it holds now is part of a session still being recorded."""
+    with open(path, "rb") as f:
+        return not _lock_within(f, LOCK_PATIENCE_S)
+
+
 def recover_recording(path: str | Path) -> float | None:
     """Close a recording a crash left open: cut the torn tail and add an end record.
     Returns the seconds recovered, or None when it had ended cleanly or is in use."""
