@@ -28,7 +28,7 @@ SCAN_S = 5.0
 @dataclass
 class Choice:
     label: str
-    kind: str  # "sim", "ble" or "phyphox"
+    kind: str  # "sim", "ble", or a phone app's source kind (dashboard.phone_live)
     make: Callable[[dict[str, Any]], Source]
     options_ui: Callable[[], dict[str, Any]] = field(default=lambda: {})
 
@@ -61,9 +61,10 @@ def choices() -> dict[str, Choice]:
             _sim_options,
         )
     }
-    from dashboard import phyphox_live
+    from dashboard import phone_live
 
-    out["phyphox"] = Choice(phyphox_live.LABEL, "phyphox", phyphox_live.make, phyphox_live.options_ui)
+    for kind, app in phone_live.APPS.items():
+        out[kind] = Choice(app.LABEL, kind, app.make, app.options_ui)
     for dev in st.session_state.get("ble_found", []):
         battery = f" · battery {dev['battery']}%" if dev.get("battery") is not None else ""
         out[f"ble:{dev['address']}"] = Choice(

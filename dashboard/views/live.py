@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, live_view, phyphox_live, sensors
+from dashboard import data, live_view, phone_live, sensors
 from sensor.live import LiveSession
 
 KEY = "live_session"
@@ -39,6 +39,7 @@ if snap is None or not snap.active:
                 "Sensor", list(choices), format_func=lambda k: choices[k].label, key="live_sensor", label_visibility="collapsed"
             )
             chosen = choices[pick]
+            phone_live.leave_others(chosen.kind)
             opts = chosen.options_ui()
             if chosen.kind == "ble":
                 st.caption("Wear it on the back of the pelvis, face pointing away from you.")
@@ -68,8 +69,7 @@ if session is not None and snap is not None and snap.active:
             session.stop()
         st.rerun()
     c2.caption("Recording: the session goes into your history when you stop." if session.recordings_dir else "Not saving this session.")
-    if phyphox_live.is_phyphox(session):
-        phyphox_live.status(session)
+    phone_live.status(session)
 
 if session is not None:
     live_view.show(KEY, r)

@@ -147,6 +147,7 @@ async def _open_source(args: argparse.Namespace, clock: Any) -> Any:
     elif url is not None:  # the phone push receiver
         print(f"waiting for Sensor Logger pushes on {url}", flush=True)
         print("  (set this as Sensor Logger's push URL; its last part pairs the phone with this session)", flush=True)
+        print(f"  an iPhone with Standardise Units & Frames off (the app's default): {url}?platform=ios", flush=True)
     elif source.header.source == "ble":
         dev = source.header.device
         print(f"connected to {dev.get('name') or dev.get('address')} ({dev.get('label')}), {source.header.sample_rate_hz:g} Hz", flush=True)

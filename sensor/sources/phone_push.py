@@ -58,7 +58,9 @@ class PhonePushSource:
     """Sensor Logger pushes as a ``Source``. ``open()`` binds the server (``port`` 0 picks
     a free one; ``self.port`` says which; ``self.url`` is what the phone needs);
     ``stream()`` yields until ``stop()``. ``token`` None makes a fresh pairing token;
-    ``clock`` is the wall clock batches are dated against (tests replace it)."""
+    ``clock`` is the wall clock batches are dated against (tests replace it);
+    ``wait_for_start``: batches with readings are refused (499, shown on the phone) until
+    ``stream()`` starts, so a receiver can listen before the session does."""
 
     def __init__(
         self,
@@ -69,6 +71,7 @@ class PhonePushSource:
         silence_s: float = 3.0,
         token: str | None = None,
         clock: Callable[[], float] = time.time,
+        wait_for_start: bool = False,
     ) -> None:
         self.host, self.port = host, port
         self.silence_s = silence_s
@@ -78,6 +81,9 @@ class PhonePushSource:
             source="phone-push",
         )
         self.push = PushStream(gap_s=gap_s, clock=clock)
+        self.push.accepting = not wait_for_start  # (the dashboard listens before Start: the phone can test)
+        self.streaming = False  # stream() has been asked for
+        self.last_contact: float | None = None  # time.time() of the last paired request (a test push too)
         self.batches = 0  # batches kept
         self.rejected = 0  # bodies refused (not acceptable Sensor Logger batches, or not fitting the stream)
         self.last_refusal: str | None = None  # why the latest refused batch was refused
@@ -117,8 +123,14 @@ class PhonePushSource:
         message = str(context.get("message", "event loop error"))
         self._log("loop:" + message[:40], f"{message}: {context.get('exception', '')}")
 
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
     async def stream(self) -> AsyncIterator[SourceItem]:
         await self.open()
+        self.streaming = True
+        await asyncio.get_running_loop().run_in_executor(self._pool, setattr, self.push, "accepting", True)
         watchdog = asyncio.get_running_loop().create_task(self._watch())
         try:
             while True:
@@ -189,6 +201,7 @@ class PhonePushSource:
                         self._log("unpaired", "a client without the pairing token was refused")
                         raise HttpError(403, "pairing token missing or wrong: use the URL `holdtrack record --phone-push` shows")
                     conn.paired = True
+                    self.last_contact = time.time()
                     keep = request.keep_alive
                     status, text = await self._request(reader, request.method, url.query, request.headers)
                 except HttpError as e:
@@ -212,7 +225,7 @@ class PhonePushSource:
 
     async def _request(self, reader: asyncio.StreamReader, method: str, query: str, headers: dict[str, str]) -> tuple[int, str]:
         if method == "GET":
-            return 200, "HoldTrack phone push: POST Sensor Logger batches here"
+            return 200, f"HoldTrack is reachable from here. In Sensor Logger, set this address as the HTTP Push URL: {self.url}"
         if method != "POST":
             return 405, "POST Sensor Logger batches"
         platform = parse_qs(query).get("platform", ["android"])[0]

@@ -52,6 +52,7 @@ RESYNC_S = 10.0  # refused-only time after which batches agreeing on a new clock
 RESYNC_BATCHES = 3
 MAX_BATCH_SPAN_S = 20.0  # one batch covers a push period (seconds); and stays inside MAX_BUFFER_S
 REMEMBERED = 1024  # bodies remembered to answer a repeat
+NOT_STARTED = "HoldTrack is not recording yet: press Start on its Live page, then start recording here"
 log = logging.getLogger("holdtrack.push")
 
 
@@ -78,6 +79,8 @@ class PushStream:
         self.clock = clock
         self.source = source
         self.accepted_samples = 0  # samples (at acceleration times) in batches answered ok
+        self.without_readings = 0  # bodies answered ok that carried none (Sensor Logger's test push)
+        self.accepting = True  # False: batches with readings are refused until the session starts
         self.resyncs = 0
         self._merger: PushMerger | None = None
         self._mode: str | None = None  # TOTAL, or ACCEL (+ gravity): fixed by the first batch with either
@@ -114,7 +117,10 @@ class PushStream:
             return Verdict(499, selected)
         mode, used = selected
         if not used:
+            self.without_readings += 1
             return Verdict(200, "ok (no readings HoldTrack uses)")  # e.g. Sensor Logger's test push
+        if not self.accepting:
+            return Verdict(499, NOT_STARTED)
         lo = min(float(t[0]) for t, _ in used.values())
         hi = max(float(t[-1]) for t, _ in used.values())
         if hi - lo > MAX_BATCH_SPAN_S:

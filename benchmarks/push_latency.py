@@ -1,0 +1,148 @@
+"""End-to-end latency of the phone through Sensor Logger's HTTP push: the phone's sample time
+of the sample at which a rep is counted -> that rep shown in the browser.
+
+Whole processes, as a user runs them: a simulated Sensor Logger phone
+(``sensor.sim.sensor_logger``: real HTTP, the wearer at 1x, a batch every push period,
+stamped with this machine's clock as a phone on network time is) in a process of its own,
+``holdtrack dashboard`` in another, headless Chromium on its Live page with the source
+"Phone — Sensor Logger" and the push URL read off the page. The page records, with
+``Date.now()``, when its rep count goes up.
+
+Sensor Logger's push period is a setting ("once every configurable batch period",
+PUSHING.md); an exported configuration holds ``"batchPeriod": 1000``, and the app's early
+versions streamed every 200 ms. Both are measured: a sample waits on the phone until its
+batch goes, up to a whole period (half of it on average).
+
+    uv run python -m benchmarks.push_latency [--seed 21] [--period 1.0 --period 0.2]
+
+Prints each rep's latency, the median and p95 against the targets (0.5 s, 1.0 s) per period.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.phyphox_latency import CHROMIUM, WATCH
+
+TARGET_MEDIAN_S, TARGET_P95_S = 0.5, 1.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _phone(url: str, seed: int, period_s: float, conn: Any) -> None:
+    """The simulated phone in its own process: says when its first sample was taken, pushes
+    the workout in real time, then what it sent."""
+    from sensor.sim.sensor_logger import SensorLoggerPhone
+    from sensor.sim.simulate import SimOptions, simulate_session
+
+    s = simulate_session(seed, SimOptions(short=True, rate_hz=100.0, exercises=("bridge",), link_losses=0, dropouts=False))
+    phone = SensorLoggerPhone(url, s.samples, period_s=period_s)
+
+    async def run() -> Any:
+        task = asyncio.get_running_loop().create_task(phone.run())
+        while not phone.log.first_ns:
+            await asyncio.sleep(0.005)
+        conn.send({"epoch0": phone.log.first_ns / 1e9, "end_s": float(s.samples.time_s[-1] - s.samples.time_s[0])})
+        return await task
+
+    log = asyncio.run(run())
+    conn.send({"sent": len(log.sent), "ok": sum(st == 200 for _, _, st in log.sent), "answered": {mid: t for t, mid, _ in log.sent}})
+
+
+def _tests_module(name: str) -> Any:
+    """A helper of the tests, by its path (``tests`` is no package, and a name others use)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def measure(seed: int, period_s: float) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    from sensor.store import Store, queries
+
+    serve_dashboard = _tests_module("dashboard_server").serve_dashboard
+
+    data = Path(tempfile.mkdtemp(prefix="push-latency-"))
+    with serve_dashboard(data / "store", data / "dashboard.log") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new"])
+        page = browser.new_page(viewport={"width": 1200, "height": 1600})
+        page.add_init_script(WATCH)
+        page.goto(f"{url}/live")
+        page.get_by_role("button", name="Start").wait_for(timeout=60_000)
+        while not page.get_by_test_id("ht-ready").count():
+            page.wait_for_timeout(500)
+            page.goto(f"{url}/live")
+            page.get_by_role("button", name="Start").wait_for(timeout=60_000)
+        page.get_by_test_id("stSelectbox").first.click()
+        page.get_by_role("option", name="Phone — Sensor Logger (Wi-Fi)").click()
+        page.get_by_test_id("stCode").first.wait_for(timeout=30_000)
+        push_url = page.get_by_test_id("stCode").first.inner_text().strip()
+        page.get_by_role("button", name="Start").click()
+        page.get_by_test_id("ht-phone-status").wait_for(timeout=30_000)
+        parent, child = mp.Pipe()
+        phone = mp.get_context("spawn").Process(target=_phone, args=(push_url, seed, period_s, child), daemon=True)
+        phone.start()
+        started = parent.recv()
+        deadline = started["epoch0"] + started["end_s"] + 4.0
+        while time.time() < deadline:
+            page.wait_for_timeout(250)
+        shown = page.evaluate("window.__reps")
+        sent = parent.recv()
+        phone.join(10)
+        page.get_by_test_id("stBaseButton-primary").filter(has_text="Stop").click()
+        page.get_by_role("button", name="Open the session").wait_for(timeout=60_000)
+        browser.close()
+        store = Store(data / "store")
+        sid = max(r.id for r in queries.sessions(store))
+        detail = queries.session_detail(store, sid)
+        assert detail is not None
+        reps = sorted(detail.reps, key=lambda r: r["detected_at_s"])
+    lat, on_phone = [], []
+    for k, r in enumerate(reps):
+        hit = next((s for s in shown if s["n"] >= k + 1), None)
+        if hit is None:
+            continue
+        taken = started["epoch0"] + float(r["detected_at_s"])  # the phone's clock at the sample the rep was counted at
+        lat.append(hit["t"] - taken)
+        answered = sent["answered"].get(int(float(r["detected_at_s"]) // period_s))  # its batch, answered
+        on_phone.append(answered - taken if answered is not None else float("nan"))
+    return {"period_s": period_s, "reps": len(reps), "latencies_s": lat, "until_answered_s": on_phone, **sent}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=21)
+    ap.add_argument("--period", type=float, action="append", help="push period, s (default: 1.0 and 0.2)")
+    args = ap.parse_args()
+    for period in args.period or [1.0, 0.2]:
+        m = measure(args.seed, period)
+        a = np.array(m["latencies_s"])
+        print(
+            f"Sensor Logger pushing every {period:g} s, the wearer at 1x: {m['ok']} of {m['sent']} batches answered 200; {m['reps']} reps counted, {len(a)} seen in the browser"
+        )
+        print("latencies s: " + " ".join(f"{x:.2f}" for x in a))
+        print("  of which until the phone had its batch answered: " + " ".join(f"{x:.2f}" for x in m["until_answered_s"]))
+        if len(a):
+            med, p95 = float(np.median(a)), float(np.percentile(a, 95))
+            print(
+                f"median {med:.3f} s (target {TARGET_MEDIAN_S}: {med / TARGET_MEDIAN_S:.2f}x of it), "
+                f"p95 {p95:.3f} s (target {TARGET_P95_S}: {p95 / TARGET_P95_S:.2f}x of it)"
+            )
+            print(json.dumps({"period_s": period, "median_s": med, "p95_s": p95, "n": len(a)}))
+
+
+if __name__ == "__main__":
+    main()
