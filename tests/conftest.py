@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -22,10 +24,14 @@ def sim(seed: int, **kw: object) -> SimulatedSession:
 
 
 @pytest.fixture(autouse=True)
-def _own_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _own_data_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A data folder of its own for every test that names none (``holdtrack record`` saves
-    each run into the session store): never the user's, never another test's."""
-    monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path_factory.mktemp("holdtrack-data")))
+    each run into the session store): never the user's, never another test's. (Made with
+    tempfile: some modules replace ``tmp_path_factory`` with their own.)"""
+    folder = tempfile.mkdtemp(prefix="holdtrack-data-")
+    monkeypatch.setenv("HOLDTRACK_DATA_DIR", folder)
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
