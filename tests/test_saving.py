@@ -5,6 +5,7 @@ one; a run of the Live page that saves nothing leaves nothing hidden in the data
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -100,10 +101,10 @@ def test_record_says_in_one_line_why_a_run_is_not_saved(tmp_path: Path, capsys: 
         main(["record", "--source", "sim:9", "--speed", "50", "--duration", "2", "--out", str(short), "--data-dir", str(tmp_path / "d")])
         == 0
     )
-    assert (
-        capsys.readouterr().out.splitlines()[-1]
-        == f"history: not saved: nothing was detected in 2 s (holdtrack import {short} adds it anyway)"
-    )
+    last = capsys.readouterr().out.splitlines()[-1]  # the stop comes with a chunk: about 2 s of stream, more on a busy host
+    assert re.fullmatch(
+        rf"history: not saved: nothing was detected in \d+ s \(holdtrack import {re.escape(str(short))} adds it anyway\)", last
+    ), last
     assert short.exists()
     # A store that cannot be used: one line, exit 4, the recording kept.
     (tmp_path / "not-a-folder").write_text("x")
