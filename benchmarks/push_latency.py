@@ -13,9 +13,11 @@ PUSHING.md); an exported configuration holds ``"batchPeriod": 1000``, and the ap
 versions streamed every 200 ms. Both are measured: a sample waits on the phone until its
 batch goes, up to a whole period (half of it on average).
 
-    uv run python -m benchmarks.push_latency [--seed 21] [--period 1.0 --period 0.2]
+    uv run python -m benchmarks.push_latency [--seed 21] [--period 1.0 --period 0.2] [--no-browser]
 
-Prints each rep's latency, the median and p95 against the targets (0.5 s, 1.0 s) per period.
+Prints each rep's latency, the median and p95 against the targets (0.5 s, 1.0 s) per period,
+and how much of it passed before the phone had its batch answered; ``--no-browser``: up to
+the live session's snapshot (what the dashboard then draws), to tell the two apart.
 """
 
 from __future__ import annotations
@@ -122,12 +124,50 @@ def measure(seed: int, period_s: float) -> dict[str, Any]:
     return {"period_s": period_s, "reps": len(reps), "latencies_s": lat, "until_answered_s": on_phone, **sent}
 
 
+def measure_in_process(seed: int, period_s: float) -> dict[str, Any]:
+    """The same phone into the session the Live page runs (receiver, session runner,
+    pipeline), without the dashboard and the browser: when each rep is in its snapshot."""
+    import threading
+
+    from sensor.live import LiveSession, event_loop
+    from sensor.sim.sensor_logger import SensorLoggerPhone
+    from sensor.sim.simulate import SimOptions, simulate_session
+    from sensor.sources.phone_push import PhonePushSource
+
+    s = simulate_session(seed, SimOptions(short=True, rate_hz=100.0, exercises=("bridge",), link_losses=0, dropouts=False))
+    src = PhonePushSource("127.0.0.1", 0)
+    asyncio.run_coroutine_threadsafe(src.open(), event_loop()).result(10)
+    live = LiveSession(src)
+    live.start()
+    phone = SensorLoggerPhone(src.url, s.samples, period_s=period_s)
+    th = threading.Thread(target=lambda: asyncio.run(phone.run()), daemon=True)
+    th.start()
+    seen: dict[int, float] = {}
+    while th.is_alive():
+        n = len(live.snapshot().reps)
+        if n and n not in seen:
+            seen[n] = time.time()
+        time.sleep(0.005)
+    reps = live.snapshot().reps
+    live.stop()
+    epoch0 = phone.log.first_ns / 1e9
+    lat = [seen[k + 1] - (epoch0 + r.detected_at_s) for k, r in enumerate(reps) if k + 1 in seen]
+    return {"period_s": period_s, "reps": len(reps), "latencies_s": lat}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=21)
     ap.add_argument("--period", type=float, action="append", help="push period, s (default: 1.0 and 0.2)")
+    ap.add_argument("--no-browser", action="store_true", help="up to the live session's snapshot only (no dashboard, no browser)")
     args = ap.parse_args()
     for period in args.period or [1.0, 0.2]:
+        if args.no_browser:
+            m = measure_in_process(args.seed, period)
+            a = np.array(m["latencies_s"])
+            print(f"Sensor Logger pushing every {period:g} s, up to the live session's snapshot: " + " ".join(f"{x:.2f}" for x in a))
+            print(f"median {np.median(a):.3f} s, p95 {np.percentile(a, 95):.3f} s ({len(a)} of {m['reps']} reps)")
+            continue
         m = measure(args.seed, period)
         a = np.array(m["latencies_s"])
         print(
