@@ -51,7 +51,7 @@ SETTINGS = """In **Sensor Logger** (free, iOS and Android):
 @st.cache_resource(show_spinner=False)
 def _holder() -> dict[str, Any]:
     """The receiver waiting for the phone: one per dashboard (one phone, one port)."""
-    return {"source": None, "lock": threading.Lock(), "moved": None}
+    return {"source": None, "taken": None, "lock": threading.Lock(), "moved": None}
 
 
 def _pairing() -> dict[str, Any]:
@@ -79,13 +79,15 @@ def _run(coro: Any, timeout_s: float = 10.0) -> Any:
 
 
 def receiver() -> PhonePushSource:
-    """The receiver waiting for the phone, listening on the LAN address (made anew once a
-    session has used the last one), with the saved token and port; a free port if that one
-    is taken (then saved: the phone needs the new URL)."""
+    """The receiver waiting for the phone, listening on the LAN address (made anew once the
+    session that took the last one has ended), with the saved token and port; a free port if
+    that one is taken (then saved: the phone needs the new URL)."""
     h = _holder()
     with h["lock"]:
         src: PhonePushSource | None = h["source"]
-        if src is not None and src.listening and not src.streaming:
+        if src is not None and src.listening:
+            if src is h["taken"]:  # a session (in another tab) has it: one phone, one port
+                raise RuntimeError("a Sensor Logger session is running on this dashboard: stop it first")
             return src
         pairing = _pairing()
         host = lan_address() or "127.0.0.1"
@@ -104,13 +106,14 @@ def receiver() -> PhonePushSource:
 
 
 def leave() -> None:
-    """Another source was picked: stop listening (a receiver in use stops with its session)."""
+    """Another source was picked: stop listening (a receiver a session took stops with it)."""
     h = _holder()
     with h["lock"]:
         src: PhonePushSource | None = h["source"]
+        if src is None or src is h["taken"]:
+            return
         h["source"] = None
-    if src is not None and not src.streaming:
-        _run(src.stop())
+    _run(src.stop())
 
 
 @st.cache_data(show_spinner=False)
@@ -137,10 +140,19 @@ def push_url(src: PhonePushSource, phone: str) -> str:
 def options_ui() -> dict[str, Any]:
     """Which phone, the push URL (text and QR code), the settings, and whether the phone
     got through."""
-    src = receiver()
+    try:
+        src = receiver()
+    except RuntimeError as e:
+        st.warning(str(e), icon=":material/phonelink_off:")
+        return {}
     moved = _holder()["moved"]
     if moved:
         st.warning(moved, icon=":material/swap_horiz:")
+    if src.host.startswith("127."):
+        st.warning(
+            "This computer has no address on a network (only 127.0.0.1): connect it to the Wi-Fi the phone is on.",
+            icon=":material/wifi_off:",
+        )
     pairing = _pairing()
     saved = pairing.get("phone", "android")
     phone = st.radio(
@@ -174,6 +186,7 @@ def make(options: dict[str, Any]) -> PhonePushSource:
     """The receiver the phone was set up with, for the session Start begins."""
     src = receiver()
     src.header.mount = data.routine().mount  # where the user says the phone is worn (Settings)
+    _holder()["taken"] = src  # the session's now: not stopped when another tab picks another source
     return src
 
 

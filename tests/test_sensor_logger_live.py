@@ -61,6 +61,15 @@ def test_sensor_logger_listens_on_the_lan_with_a_kept_pairing(tmp_path: Path, mo
     assert json.loads((tmp_path / "phone-push.json").read_text())["phone"] == "ios"
     at.radio(key="sl_phone").set_value("android").run()
 
+    # Start: the session waits for the phone; another tab cannot take the phone meanwhile.
+    at.button(key="live_start").click().run()
+    assert not at.exception, at.exception
+    other = live_page(tmp_path, monkeypatch)
+    other.selectbox(key="live_sensor").select("phone-push").run()
+    assert any("session is running" in w.value for w in other.warning) and not other.code
+    at.button(key="live_stop").click().run()
+    assert not at.exception, at.exception
+
     # The same pairing on the next visit (the phone is set up once).
     again = live_page(tmp_path, monkeypatch)
     again.selectbox(key="live_sensor").select("phone-push").run()
