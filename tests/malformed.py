@@ -210,6 +210,12 @@ HTREC_CASES: list[Case] = [
     Case("gap-nan.htrec", _with_record(b"G", b'{"start_s": NaN, "end_s": 3}'), "refuse"),
     Case("gap-reversed.htrec", _with_record(b"G", b'{"start_s": 9, "end_s": 3}'), "refuse"),
     Case("gap-bool.htrec", _with_record(b"G", b'{"start_s": true, "end_s": 3}'), "refuse"),
+    Case("gap-1e300.htrec", _with_record(b"G", b'{"start_s": -1e300, "end_s": 1e300}'), "refuse"),
+    Case(
+        "gap-after-the-end.htrec",
+        lambda p: p.write_bytes(htrec(*sample_records(still_samples(20)), record(b"G", b'{"start_s": 1e300, "end_s": 1e300}'))),
+        "refuse",
+    ),
     Case("note-not-json.htrec", _with_record(b"M", b"calibrated!"), "refuse"),
     Case("note-list.htrec", _with_record(b"M", b"[]"), "refuse"),
     Case("note-deep.htrec", _with_record(b"M", b"[" * 100_000 + b"]" * 100_000), "refuse"),

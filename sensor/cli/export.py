@@ -52,12 +52,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.csv is None:
         return ExitCode.OK
     from sensor.files.inputs import write_generic_csv
-    from sensor.recording import read_recording
+    from sensor.recording import RecordingReader
+    from sensor.samples import Samples
 
-    rec = read_recording(args.recording, validate=False)  # a faithful copy: structure checked, values as they are
-    write_generic_csv(args.csv, rec.samples)  # whole or not at all; a full disk is one line
-    note = " (recording ends in a torn tail: the readable part was exported)" if rec.torn_tail else ""
-    print(f"wrote {len(rec.samples)} samples to {args.csv}{note}")
+    # A faithful copy (structure checked, values as they are), block by block: memory is a
+    # block whatever the length; whole or not at all, a full disk is one line.
+    reader = RecordingReader(args.recording, validate=False)
+    write_generic_csv(args.csv, (item for item in reader if isinstance(item, Samples)))
+    note = " (recording ends in a torn tail: the readable part was exported)" if reader.torn_tail else ""
+    print(f"wrote {reader.status.samples} samples to {args.csv}{note}")
     return ExitCode.OK
 
 

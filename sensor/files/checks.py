@@ -14,7 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from sensor.files.limits import MAX_JSON_COST, MAX_JSON_DEPTH, MAX_PAUSE_S, MAX_RATE_HZ, MAX_SESSION_S, MIN_RATE_HZ
+from sensor.events import Gap
+from sensor.files.limits import (
+    GAP_SLACK_S,
+    GAPS_PER_S,
+    MAX_JSON_COST,
+    MAX_JSON_DEPTH,
+    MAX_PAUSE_S,
+    MAX_RATE_HZ,
+    MAX_SESSION_S,
+    MIN_RATE_HZ,
+)
 from sensor.samples import Samples, median
 
 # Bytes ``json.loads`` allocates per character of the text, measured with tracemalloc on the
@@ -144,3 +154,48 @@ class StreamCheck:
             check_units(w.time_s, w.imu.astype(np.float64), "<samples>")
         except InputError as e:
             raise ValueError(e.message) from None
+
+
+class GapCheck:
+    """Gap records against the samples around them, in stream order: a gap lies between the
+    last sample before it and the first after (``GAP_SLACK_S`` either way), is no longer
+    than the longest pause, and there are at most ``GAPS_PER_S`` of them a second (plus 100).
+    Gaps with no sample between them are one hole: merged. Each check raises ``ValueError``."""
+
+    def __init__(self) -> None:
+        self.first_t: float | None = None
+        self.last_t: float | None = None
+        self.pending: Gap | None = None
+        self.count = 0
+
+    def gap(self, g: Gap) -> None:
+        """A gap record (finite, ``start_s <= end_s``), held until the samples after it."""
+        if self.last_t is not None and g.start_s < self.last_t - GAP_SLACK_S:
+            raise ValueError(f"gap record starts at {g.start_s:.10g} s, before the sample it follows ({self.last_t:.10g} s)")
+        if g.end_s - g.start_s > MAX_PAUSE_S + GAP_SLACK_S:
+            raise ValueError(f"gap record spans {g.end_s - g.start_s:.3g} s (a pause of at most {MAX_PAUSE_S:.0f} s is accepted)")
+        p = self.pending
+        self.pending = g if p is None else Gap(min(p.start_s, g.start_s), max(p.end_s, g.end_s))
+
+    def before(self, s: Samples) -> Gap | None:
+        """The gap to give before these samples (their times checked by ``StreamCheck``)."""
+        g, self.pending = self.pending, None
+        t0, t1 = float(s.time_s[0]), float(s.time_s[-1])
+        if g is not None:
+            if g.end_s > t0 + GAP_SLACK_S:
+                raise ValueError(f"gap record ends at {g.end_s:.10g} s, after the sample that follows it ({t0:.10g} s)")
+            if self.last_t is None and g.end_s < t0 - GAP_SLACK_S:
+                raise ValueError(f"gap record ends at {g.end_s:.10g} s, before the first sample ({t0:.10g} s)")
+            self.count += 1
+            if self.count > 100 + GAPS_PER_S * (t1 - (self.first_t if self.first_t is not None else t0)):
+                raise ValueError(f"{self.count} gap records by {t1:.10g} s: more than one every {1 / GAPS_PER_S:.0f} s of samples")
+        self.first_t = t0 if self.first_t is None else self.first_t
+        self.last_t = t1
+        return g
+
+    def finish(self) -> Gap | None:
+        """A gap after the last sample: it must start there."""
+        g, self.pending = self.pending, None
+        if g is not None and self.last_t is not None and g.start_s > self.last_t + GAP_SLACK_S:
+            raise ValueError(f"gap record starts at {g.start_s:.10g} s, after the last sample ({self.last_t:.10g} s)")
+        return g

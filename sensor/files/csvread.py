@@ -27,7 +27,7 @@ import numpy as np
 from sensor.errors import InputError
 
 T = TypeVar("T")
-MAX_ROWS = 6_000_000  # 16.7 h at 100 Hz; bounds memory at ~200 MB for any file
+MAX_ROWS = 6_000_000  # tables read whole into memory (phone exports): 16.7 h at 100 Hz, ~200 MB
 MAX_HEADER_BYTES = 64 * 1024
 MAX_LINE_CHARS = 1024 * 1024  # the slow scan's bound on one line
 MAX_MEMBER_BYTES = 2 * 1024**3  # uncompressed bytes read from one zip member (bomb bound)

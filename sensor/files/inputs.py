@@ -16,7 +16,8 @@ import numpy as np
 
 from sensor.errors import InputError
 from sensor.events import Gap
-from sensor.files.csvread import MAX_ROWS, Head, Source, check_regular, iter_numeric, line_of, prefetched, read_head
+from sensor.files.csvread import Head, Source, check_regular, iter_numeric, line_of, prefetched, read_head
+from sensor.files.limits import MAX_STREAMED_ROWS
 from sensor.files.validate import SampleChecker, check_units, validate_samples
 from sensor.recording import MAGIC, SUFFIX, RecordingReader, read_header
 from sensor.samples import STANDARD_GRAVITY, Samples
@@ -83,7 +84,7 @@ def read_generic_csv(path: str | Path) -> Samples:
     arrays sized for the most rows the file could hold: pages never written cost no memory,
     so the peak is the samples plus one block (not twice the samples, as joining would)."""
     blocks = iter_generic_csv(path)
-    cap = min(MAX_ROWS, Path(path).stat().st_size // MIN_ROW_BYTES + 2)
+    cap = min(MAX_STREAMED_ROWS, Path(path).stat().st_size // MIN_ROW_BYTES + 2)
     t, x, n = np.empty(cap), np.empty((cap, 6), np.float32), 0
     for s in blocks:
         m = len(s)
@@ -108,7 +109,7 @@ def _csv_blocks(src: Source, head: Head, cols: list[int], scale: np.ndarray) -> 
     checker = SampleChecker(src.name, line_of(src, head))
     x_scale = scale[1:].astype(np.float32) if np.any(scale[1:] != 1.0) else None
     empty = True
-    for t, x in prefetched(iter_numeric(src, head, cols)):
+    for t, x in prefetched(iter_numeric(src, head, cols, MAX_STREAMED_ROWS)):  # memory: a block, whatever the rows
         empty = empty and not len(t)
         if scale[0] != 1.0:
             t *= scale[0]
@@ -235,17 +236,19 @@ def read_samples(path: str | Path) -> tuple[Header, Samples, list[Gap]]:
     return header, Samples.concat(parts), gaps
 
 
-def write_generic_csv(path: str | Path, samples: Samples, block: int = 65536) -> None:
+def write_generic_csv(path: str | Path, samples: Samples | Iterable[Samples], block: int = 65536) -> None:
     """The generic IMU CSV (``holdtrack export``, ``simulate``): the one writer. Every value
     reads back exactly: times to 17 significant digits (float64), channels to 9 (float32).
     Written beside ``path`` and renamed into place when whole (``sensor.files.output``).
+    ``samples``: all at once, or blocks of them (memory is then one block, however long).
     ``block`` rows are formatted by one %-operation (no Python loop per row)."""
     from sensor.files.output import atomic_output
 
     row = ",".join(["%.17g"] + ["%.9g"] * (len(CSV_COLUMNS) - 1)) + "\n"
     with atomic_output(path, "w", encoding="utf-8", newline="") as f:  # never a truncated CSV under its name
         f.write(",".join(CSV_COLUMNS) + "\n")
-        for i in range(0, len(samples), block):
-            part = samples[i : i + block]
-            table = np.column_stack([part.time_s, part.imu.astype(np.float64)])
-            f.write(row * len(part) % tuple(table.ravel().tolist()))
+        for chunk in [samples] if isinstance(samples, Samples) else samples:
+            for i in range(0, len(chunk), block):
+                part = chunk[i : i + block]
+                table = np.column_stack([part.time_s, part.imu.astype(np.float64)])
+                f.write(row * len(part) % tuple(table.ravel().tolist()))

@@ -49,3 +49,16 @@ every value finite in the recording's float32."""
 MAX_PHONE_GYRO_RADS = 100.0
 """Largest angular rate component accepted from a phone: phone gyroscopes read up to
 2000 °/s (35 rad/s; a few 4000 °/s); 100 rad/s is 5700 °/s."""
+
+MAX_STREAMED_ROWS = int(MAX_SESSION_S * MAX_RATE_HZ * 1.1)
+"""Rows of a table read block by block (the generic CSV): the longest session accepted at
+the highest rate, with a tenth more for ties, so every CSV ``export`` writes reads back.
+Tables read whole into memory (phone exports) keep ``csvread.MAX_ROWS``."""
+
+GAP_SLACK_S = 1.0
+"""How far a gap record's ends may lie from the samples around it: a source marks a link
+loss from the last sample before to the first after, stamped by a clock that may drift."""
+
+GAPS_PER_S = 0.5
+"""Gap records accepted per second of samples (beyond the first 100): a link lost every 2 s
+for a whole session is already no workout; more is a damaged or hostile file."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from sensor.errors import RecordingError
 from sensor.events import Gap
-from sensor.files.checks import StreamCheck, finite_number, parse_json
+from sensor.files.checks import GapCheck, StreamCheck, finite_number, parse_json
 from sensor.recording.format import _BLOCK, _MAX_PAYLOAD, _QUANTIZED, _RAW, _REC
 from sensor.recording.format import FORMAT_VERSION as FORMAT_VERSION
 from sensor.recording.format import MAGIC as MAGIC
@@ -165,15 +165,30 @@ class RecordingReader:
     def __iter__(self) -> Iterator[Samples | Gap]:
         """Sample blocks and gaps in stream order."""
         check = StreamCheck()
+        gaps = GapCheck()  # gaps against the samples around them (when validating)
         held: list[Samples | Gap] = []  # until the first seconds have passed the unit check
         try:
             while (rec := self._next_record()) is not None:
                 offset, kind, payload = rec
-                item: Samples | Gap | None = None
+                items: list[Samples | Gap] = []
                 if kind == b"S":
-                    item = self._samples(offset, payload, check)
+                    s = self._samples(offset, payload, check)
+                    g = None
+                    if s is not None and len(s) and self.validate:
+                        try:
+                            g = gaps.before(s)
+                        except ValueError as e:
+                            raise self._bad(offset, str(e)) from None
+                    items = [x for x in (g, s) if x is not None]
                 elif kind == b"G":
-                    item = self._gap(offset, payload)
+                    g = self._gap(offset, payload)
+                    if not self.validate:
+                        items = [g]
+                    else:
+                        try:
+                            gaps.gap(g)  # given with the samples after it
+                        except ValueError as e:
+                            raise self._bad(offset, str(e)) from None
                 elif kind == b"M":
                     note = self._json(offset, payload, "note")
                     self.notes.append(note)
@@ -182,22 +197,25 @@ class RecordingReader:
                     self.status.complete = True
                     self.status.recovered = end.get("recovered") is True  # closed by sensor.recording.recovery
                     break  # nothing after a clean stop belongs to this recording
-                if item is None:
+                if not items:
                     continue
                 if self.validate and not check.checked_units:
-                    held.append(item)
+                    held.extend(items)
                     continue
                 yield from held
                 held.clear()
-                yield item
+                yield from items
             if self.validate:
                 if self.status.first_s is None:
                     damage = f" ({self.status.damaged_blocks} damaged blocks skipped)" if self.status.damaged_blocks else ""
                     raise RecordingError(self.path, f"recording holds no readable samples{damage}")
                 try:
                     check.finish()
+                    last = gaps.finish()
                 except ValueError as e:
                     raise RecordingError(self.path, str(e)) from None
+                if last is not None:
+                    held.append(last)
             yield from held
         finally:
             self._close()
@@ -218,7 +236,7 @@ class RecordingReader:
         except ValueError as e:
             raise self._bad(offset, f"gap record: {e}") from None
         if end < start:
-            raise self._bad(offset, f"gap record ends ({end:.3f} s) before it starts ({start:.3f} s)")
+            raise self._bad(offset, f"gap record ends ({end:.10g} s) before it starts ({start:.10g} s)")
         return Gap(start, end)
 
     def _samples(self, offset: int, payload: bytes, check: StreamCheck) -> Samples | None:
