@@ -78,10 +78,10 @@ def analyze(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("where", "bounds", "says"),
     [
-        ("middle", (-1e300, 1e300), "gap record starts at -1e+300 s, before the sample it follows (19.99 s)"),
+        ("middle", (-1e300, 1e300), "gap record starts at -1e+300 s, before the first sample (0 s)"),
         ("middle", (20.0, 1e300), "gap record spans 1e+300 s"),
         ("middle", (19.995, 30.0), "gap record ends at 30 s, after the sample that follows it (20 s)"),
-        ("middle", (1.0, 2.0), "gap record starts at 1 s, before the sample it follows (19.99 s)"),
+        ("middle", (1.0, 2.0), "gap record ends at 2 s, before the sample it follows (19.99 s)"),
         ("end", (1e300, 1e300), "gap record starts at 1e+300 s, after the last sample (59.99 s)"),
         ("start", (-1e300, -1e300), "gap record ends at -1e+300 s, before the first sample (0 s)"),
     ],
@@ -120,9 +120,11 @@ def test_gaps_between_the_same_samples_are_one_hole(tmp_path: Path) -> None:
     assert len(got) == 1 and got[0].start_s == pytest.approx(19.99) and got[0].end_s == pytest.approx(20.09, abs=1e-9)
 
 
-@pytest.mark.parametrize("seed", [1, 7, 11])  # gaps in the middle, two, and one near the end
-def test_real_gaps_read_back_as_recorded(tmp_path: Path, seed: int) -> None:
-    s = sim(seed, short=True)
+@pytest.mark.parametrize(("seed", "options"), [(1, {}), (7, {}), (11, {}), (77, {"rate_hz": 100.0, "mount": "front"})])
+def test_real_gaps_read_back_as_recorded(tmp_path: Path, seed: int, options: dict[str, object]) -> None:
+    """Two gaps, one near the end, and one whose end falls just after the first sample
+    after it (seed 77: the dropout's end is jittered, so that sample comes before it)."""
+    s = sim(seed, short=True, **options)
     path = tmp_path / "sim.htrec"
     write_recording(path, s.header, s.samples, s.gaps)
     rec = read_recording(path)

@@ -157,9 +157,9 @@ class StreamCheck:
 
 
 class GapCheck:
-    """Gap records against the samples around them, in stream order: a gap lies between the
-    last sample before it and the first after (``GAP_SLACK_S`` either way), is no longer
-    than the longest pause, and there are at most ``GAPS_PER_S`` of them a second (plus 100).
+    """Gap records against the samples around them, in stream order: a gap lies within the
+    samples' span, ends after the sample before it and by the first after (``GAP_SLACK_S``
+    either way), is no longer than the longest pause, and there are at most ``GAPS_PER_S`` of them a second (plus 100).
     Gaps with no sample between them are one hole: merged. Each check raises ``ValueError``."""
 
     def __init__(self) -> None:
@@ -169,9 +169,13 @@ class GapCheck:
         self.count = 0
 
     def gap(self, g: Gap) -> None:
-        """A gap record (finite, ``start_s <= end_s``), held until the samples after it."""
-        if self.last_t is not None and g.start_s < self.last_t - GAP_SLACK_S:
-            raise ValueError(f"gap record starts at {g.start_s:.10g} s, before the sample it follows ({self.last_t:.10g} s)")
+        """A gap record (finite, ``start_s <= end_s``), held until the samples after it. The
+        sample just before it in the file may lie a little inside it (a dropout's end is
+        jittered): what it may not do is end before that sample, or start before the first."""
+        if self.first_t is not None and g.start_s < self.first_t - GAP_SLACK_S:
+            raise ValueError(f"gap record starts at {g.start_s:.10g} s, before the first sample ({self.first_t:.10g} s)")
+        if self.last_t is not None and g.end_s < self.last_t - GAP_SLACK_S:
+            raise ValueError(f"gap record ends at {g.end_s:.10g} s, before the sample it follows ({self.last_t:.10g} s)")
         if g.end_s - g.start_s > MAX_PAUSE_S + GAP_SLACK_S:
             raise ValueError(f"gap record spans {g.end_s - g.start_s:.3g} s (a pause of at most {MAX_PAUSE_S:.0f} s is accepted)")
         p = self.pending
