@@ -4,13 +4,14 @@ and reads the store again (its cache key changes with every edit)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import streamlit as st
 
 from dashboard import data, ui
 from sensor.routine import group_sets
 from sensor.store import edits
+from sensor.store.dates import local_time
 from sensor.store.queries import SessionDetail, SessionRow
 
 
@@ -170,7 +171,8 @@ def edit_panel(d: SessionDetail, row: SessionRow, rows: list[SessionRow]) -> Non
     """Date and time, sides of unknown side planks, duplicates, delete."""
     sid = row.id
     st.subheader("Edit this session")
-    local = datetime.strptime(d.session["started_utc"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).astimezone()
+    # A row stored before dates were checked may hold no usable time: the edit starts from now.
+    local = local_time(d.session["started_utc"]) or datetime.now().astimezone()
     c = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
     day = c[0].date_input("Date", local.date(), key=f"edit_day_{sid}")
     at = c[1].time_input("Time", local.time().replace(second=0, microsecond=0), key=f"edit_time_{sid}")

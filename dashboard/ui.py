@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import streamlit as st
 
@@ -118,12 +118,11 @@ def week_labels(starts: list[date]) -> dict[date, str]:
 
 
 def when(utc_iso: str) -> str:
-    """A stored UTC time in the user's local time."""
-    try:
-        t = datetime.strptime(utc_iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return utc_iso
-    return t.astimezone().strftime("%a %d %b %Y, %H:%M")
+    """A stored UTC time in the user's local time (as stored if it is not a time there)."""
+    from sensor.store.dates import local_time
+
+    t = local_time(utc_iso)
+    return t.strftime("%a %d %b %Y, %H:%M") if t is not None else utc_iso
 
 
 def verdict(score: float, sway_deg: float, sag_deg: float) -> str:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -125,9 +126,24 @@ def test_history_survives_rows_already_bad(bad_rows: Path, capsys: pytest.Captur
     assert sum(w["sessions"] for w in obj["weeks"]) == 2
 
 
-def test_dashboard_survives_rows_already_bad(bad_rows: Path) -> None:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    assert at.title[0].value == "History"
-    assert len(at.dataframe[-1].value) == 6
+@pytest.mark.parametrize("tz", ["Asia/Tokyo", "America/New_York"])
+def test_dashboard_survives_rows_already_bad(bad_rows: Path, tz: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """History, and the Session page of every row (the unparsable one sorts newest, so it is
+    the page's first pick): 9999 overflows east of UTC, year 1 west of it."""
+    monkeypatch.setenv("TZ", tz)
+    time.tzset()
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.run()
+        assert not at.exception, at.exception
+        assert at.title[0].value == "History"
+        assert len(at.dataframe[-1].value) == 6
+        at.switch_page("views/session.py").run()
+        assert not at.exception, at.exception
+        for sid in range(1, 7):
+            at.query_params["id"] = str(sid)
+            at.run()
+            assert not at.exception, (sid, at.exception)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -40,6 +40,15 @@ def check_start(when: datetime, path: Path, said_by: str) -> datetime:
     return utc
 
 
+def local_time(utc_text: str) -> datetime | None:
+    """A stored UTC time (``UTC_FORMAT``) in this computer's time zone; None when it is not
+    one, or lies beyond the calendar there (rows stored before dates were checked)."""
+    try:
+        return datetime.strptime(utc_text, UTC_FORMAT).replace(tzinfo=UTC).astimezone()
+    except (ValueError, OverflowError):
+        return None
+
+
 def plausible_day(d: date, today: date) -> bool:
     """A stored local day a weekly view can span: what ``check_start`` accepts, a day wider
     either way for time zones. Rows stored before dates were checked may say 9999 or year
