@@ -34,3 +34,21 @@ def test_import_and_analyze_a_name_that_is_not_utf8(tmp_path: Path) -> None:
             assert "Session caf\\xe9-\\xff.htrec" in out
     (s,) = sessions(Store(tmp_path / "d"))
     assert s.id == 1
+
+
+def test_a_csv_in_a_folder_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    """The CSV reader hands plain files to arrow by name, which must be UTF-8: such a file
+    is read through Python instead (was: an internal error in convert, 'cannot be read' in
+    import, blaming the contents)."""
+    from sensor.files.inputs import write_generic_csv
+    from tests.malformed import still_samples
+
+    folder = tmp_path / os.fsdecode(b"d\xfcsseldorf")
+    folder.mkdir()
+    csv = folder / "s.csv"
+    write_generic_csv(csv, still_samples(30))
+    cli = [sys.executable, "-m", "sensor.cli"]
+    for args in (["convert", str(csv), str(folder / "s.htrec")], ["import", "--data-dir", str(tmp_path / "d"), str(csv)]):
+        r = subprocess.run([*cli, *args], capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr.decode()
+    assert "d\\xfcsseldorf/s.csv: added as session 1" in r.stdout.decode()

@@ -24,7 +24,7 @@ from typing import IO, Any, TypeVar
 
 import numpy as np
 
-from sensor.errors import InputError
+from sensor.errors import InputError, shown
 
 T = TypeVar("T")
 MAX_ROWS = 6_000_000  # tables read whole into memory (phone exports): 16.7 h at 100 Hz, ~200 MB
@@ -193,7 +193,10 @@ def iter_numeric(
         with src.open() as f:
             # A plain file is read by arrow itself (no Python in the read path); zip members
             # go through the capped Python stream.
-            reader = pcsv.open_csv(str(src.path) if src.member is None else f, **opts)
+            # arrow takes a name as UTF-8: a name that is not (bytes from another system) is
+            # read through the Python file instead.
+            by_name = src.member is None and shown(src.path) == str(src.path)
+            reader = pcsv.open_csv(str(src.path) if by_name else f, **opts)
             try:
                 for batch in reader:
                     m = batch.num_rows
