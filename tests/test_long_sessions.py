@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,15 +24,23 @@ from tests.malformed import htrec, record, sample_records, still_samples
 CLI = [sys.executable, "-m", "sensor.cli"]
 
 
+# The peak is measured by a small launcher: ru_maxrss survives vfork+exec, so a child started
+# straight from this test would report this process's own heap (the 24-h recording built here).
+_LAUNCH = (
+    "import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:]); _, st, u = os.wait4(p.pid, 0); "
+    "sys.stderr.write(f'\\nmaxrss_kb={u.ru_maxrss}'); sys.exit(os.waitstatus_to_exitcode(st))"
+)
+
+
 def run(args: list[str]) -> tuple[int, str, str, float]:
     """(exit code, stdout, stderr, peak RSS in MB) of one ``holdtrack`` process."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen([*CLI, *args], stdout=out, stderr=err)
-        _, status, usage = os.wait4(p.pid, 0)  # the test's timeout bounds the wait
-        p.returncode = os.waitstatus_to_exitcode(status)
+        p = subprocess.Popen([sys.executable, "-c", _LAUNCH, *CLI, *args], stdout=out, stderr=err)
+        p.wait()  # the test's timeout bounds the wait
         out.seek(0)
         err.seek(0)
-        return p.returncode, out.read().decode(), err.read().decode(), usage.ru_maxrss / 1024
+        text, _, peak = err.read().decode().rpartition("\nmaxrss_kb=")
+        return p.returncode, out.read().decode(), text, int(peak) / 1024
 
 
 def test_the_streamed_row_cap_covers_the_longest_session_accepted() -> None:

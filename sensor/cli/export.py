@@ -67,9 +67,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _check_outputs(args: argparse.Namespace) -> None:
     """Before anything is written: no output is the recording itself, or the other output,
     or an existing file unless ``--force`` (outputs are then replaced whole, never cut)."""
-    from sensor.errors import UsageError
+    from sensor.errors import RecordingError, UsageError
     from sensor.files.output import check_output
 
+    # The input first: a missing recording is the error to hear, not an existing output.
+    if not Path(args.recording).is_file():
+        raise RecordingError(Path(args.recording), "cannot open: no such file")
     if args.csv is not None and args.fit is not None and Path(args.csv).resolve() == Path(args.fit).resolve():
         raise UsageError(f"--csv and --fit are the same file ({args.csv}): give each its own")
     for option, out in (("--csv", args.csv), ("--fit", args.fit)):
