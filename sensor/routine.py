@@ -219,16 +219,19 @@ PARTS = ("bridge", "back_extension", "side_left", "side_right", "side_plank", "p
 """What adherence counts: the four exercises, plus each side of the side plank."""
 
 
-def outcomes(analysis: Analysis, routine: Routine | None = None, counts: dict[int, int] | None = None) -> dict[str, Outcome]:
+def outcomes(
+    analysis: Analysis, routine: Routine | None = None, counts: dict[int, int] | None = None, *, sets: list[RepSet] | None = None
+) -> dict[str, Outcome]:
     """Done / done to target per part of the routine for one session (``analysis`` with the
     user's corrections already applied; ``counts``: corrected rep counts by set index).
 
     Bridge and back extension: at least ``sets_per_session`` sets that reach the target
     (``RepSet.to_target``). Side plank, each side: at least ``holds`` holds reaching the
     time; the exercise needs both sides; holds of unknown side count for neither.
-    Front plank: at least ``holds`` holds reaching the time."""
+    Front plank: at least ``holds`` holds reaching the time. ``sets``: the session's
+    ``rep_sets`` when the caller has them already."""
     routine = routine or Routine()
-    sets = rep_sets(analysis.reps, routine, counts)
+    sets = rep_sets(analysis.reps, routine, counts) if sets is None else sets
     out: dict[str, Outcome] = {}
     for ex in REP_EXERCISES:
         t = routine.rep_target(ex)

@@ -129,3 +129,27 @@ def damage_warning(damaged_blocks: int, interrupted: bool, duration_s: float) ->
     if interrupted:
         parts.append(f"the recording was interrupted (no clean end); {duration_s:.1f} s recovered")
     return "; ".join(parts) or None
+
+
+# -- where a session came from (the History table's "Source" column) ----------------------
+
+SOURCE_WORDS = {
+    "ble": "Sensor",  # a live Bluetooth sensor (followed by its name)
+    "phone-push": "Phone, live",
+    "phone push": "Phone, live",
+    "phyphox": "Phone, live (phyphox)",
+    "replay": "Replay",
+    "simulated": "Simulated",
+    "csv": "Import: CSV",
+    "phone-export": "Import: phone app",
+}
+KIND_WORDS = {"csv": "Import: CSV", "phone": "Import: phone app", "htrec": "Import: recording"}
+
+
+def source_words(source: str, kind: str, demo: bool, device_name: str = "") -> str:
+    """Where a session came from, in a few words: "Sensor WT901BLE67", "Phone, live",
+    "Import: CSV", "Replay", "Demo"."""
+    if demo:
+        return "Demo"
+    words = SOURCE_WORDS.get(source) or KIND_WORDS.get(kind, source or kind or "unknown")
+    return f"{words} {device_name}" if source == "ble" and device_name else words

@@ -67,6 +67,8 @@ def test_migration_from_version_1_keeps_the_data(tmp_path: Path) -> None:
     # Step 6: its first sample's time is not known: the page counts from 0 (it has no trace).
     d = queries.session_detail(st, 1)
     assert d is not None and d.session["start_s"] == 0.0 and d.detected.start_s == 0.0
+    # Step 7: no note yet.
+    assert d.session["note"] == "" and d.session["noted_utc"] is None
     # Opening again is a no-op.
     assert Store(tmp_path).schema_version() == 7
 

@@ -204,10 +204,10 @@ class Database:
             row = con.execute(
                 "SELECT count(*), coalesce(max(id), 0), coalesce(max(imported_utc), ''), "
                 "(SELECT coalesce(group_concat(session_id || target || idx || field || value), '') FROM corrections) || ':' || "
-                "coalesce(group_concat(coalesce(deleted_utc, '') || coalesce(duplicate_of, '') || started_utc || coalesce(reanalysed_utc, ''), ','), '') "
+                "coalesce(group_concat(coalesce(deleted_utc, '') || coalesce(duplicate_of, '') || started_utc || coalesce(reanalysed_utc, '') || coalesce(noted_utc, ''), ','), '') "
                 "FROM sessions"
             ).fetchone()
-        # Edits (bin, dates, duplicates, corrections, re-analysis) change no count: hash what they change.
+        # Edits (bin, dates, duplicates, corrections, re-analysis, notes) change no count: hash what they change.
         return int(row[0]), int(row[1]), str(row[2]) + hashlib.sha1(str(row[3]).encode()).hexdigest()[:12]
 
 

@@ -147,7 +147,7 @@ def history_json(store: Store, include_demo: bool = False) -> str:
 
 def history_csv(store: Store, include_demo: bool = False) -> str:
     """Every rep and hold of every session, one row each: the session CSV with the
-    session's id, date and start time in front."""
+    session's id, date and start time in front, the user's note last."""
     import pandas as pd
 
     parts = []
@@ -156,9 +156,10 @@ def history_csv(store: Store, include_demo: bool = False) -> str:
         df.insert(0, "started_utc", row.started_utc)
         df.insert(0, "date", row.local_date.isoformat())
         df.insert(0, "session", row.id)
+        df["note"] = row.note  # last: scripts reading the columns by position keep working
         parts.append(df)
     if not parts:
-        return "session,date,started_utc\n"
+        return "session,date,started_utc,note\n"
     out = pd.concat(parts, ignore_index=True)
     for c in INT_COLUMNS:
         out[c] = out[c].astype("Int64")

@@ -19,6 +19,8 @@ def session_json(r: queries.SessionRow) -> dict[str, Any]:
         "date_source": r.date_source,
         "duration_s": round(r.duration_s, 3),
         "demo": r.demo,
+        "source": r.source_words,
+        "note": r.note,
         "calibrated": r.calibrated,
         "duplicate_of": r.duplicate_of,
         "corrected": r.corrected,

@@ -22,6 +22,7 @@ from sensor.routine import Outcome, RepSet, Routine, outcomes, reaches, rep_sets
 from sensor.store import edits
 from sensor.store.writes import Store
 from sensor.trace import Trace
+from sensor.vocab import source_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,17 @@ class SessionRow:
     damaged_blocks: int = 0  # recording blocks skipped for damage (what they held is missing)
     interrupted: bool = False  # the recording ended without a clean stop
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # done / to target per routine part
+    note: str = ""  # the user's own note (sensor.store.notes)
+    device_name: str = ""
+    bridge_held: int = 0  # bridges held to the target time, counted as the user corrected them
+    plank_best_s: float = 0.0  # the longest hold of the session (as corrected), 0 if none
+    side_left_best_s: float = 0.0
+    side_right_best_s: float = 0.0
+
+    @property
+    def source_words(self) -> str:
+        """Where the session came from ("Sensor WT901BLE67", "Import: CSV", "Demo"...)."""
+        return source_words(self.source, self.kind, self.demo, self.device_name)
 
     @property
     def holds(self) -> int:
@@ -82,27 +94,31 @@ class SessionRow:
         return self.bridge_hold_sum_s / self.bridge_timed if self.bridge_timed else None
 
 
-_SESSIONS_SQL = """
-SELECT * FROM sessions
-WHERE deleted_utc IS NULL AND (:demo OR demo = 0)
-  AND (:since IS NULL OR local_date >= :since)
-  AND (:until IS NULL OR local_date <= :until)
-ORDER BY started_utc DESC, id DESC
+_WHERE = """s.deleted_utc IS NULL AND (:demo OR s.demo = 0)
+  AND (:since IS NULL OR s.local_date >= :since) AND (:until IS NULL OR s.local_date <= :until)"""
+_SESSIONS_SQL = f"""
+SELECT s.*, coalesce(d.name, '') AS device_name FROM sessions s LEFT JOIN devices d ON d.id = s.device_id
+WHERE {_WHERE}
+ORDER BY s.started_utc DESC, s.id DESC
 """
-
-
+# Only what an Analysis holds, as plain tuples in its fields' order (a year of sessions is
+# thousands of reps: no Row objects, one query per table).
 _EVENTS_SQL = {
-    "reps": "SELECT * FROM reps ORDER BY session_id, idx",
-    "holds": "SELECT * FROM holds ORDER BY session_id, idx",
+    "reps": f"""SELECT r.session_id, r.exercise, r.start_s, r.end_s, r.hold_s, r.detected_at_s, r.peak_deg
+               FROM reps r JOIN sessions s ON s.id = r.session_id WHERE {_WHERE} ORDER BY r.session_id, r.idx""",
+    "holds": f"""SELECT h.session_id, h.exercise, h.side, h.start_s, h.end_s, h.duration_s, h.sway_deg, h.tremor_dps,
+                       h.sag_deg, h.detected_at_s, h.score
+                FROM holds h JOIN sessions s ON s.id = h.session_id WHERE {_WHERE} ORDER BY h.session_id, h.idx""",
 }
 
 
-def _grouped(con: Any, table: str, ids: list[int]) -> dict[int, list[Any]]:
+def _grouped(con: sqlite3.Connection, table: str, params: dict[str, Any]) -> dict[int, list[Any]]:
+    make: Any = Rep if table == "reps" else Hold
+    cur = con.cursor()
+    cur.row_factory = None  # tuples
     out: dict[int, list[Any]] = defaultdict(list)
-    wanted = set(ids)
-    for row in con.execute(_EVENTS_SQL[table]):  # one query per table, however many sessions
-        if row["session_id"] in wanted:
-            out[row["session_id"]].append(row)
+    for row in cur.execute(_EVENTS_SQL[table], params):
+        out[row[0]].append(make(*row[1:]))
     return out
 
 
@@ -123,6 +139,9 @@ def _row(s: Any, a: Analysis, counts: dict[int, int], routine: Routine, correcte
 
     def rep_hold(ex: str) -> float:
         return float(sum(r.hold_s for r in a.reps if r.exercise == ex))
+
+    def longest(holds: list[Hold]) -> float:
+        return float(max((h.duration_s for h in holds), default=0.0))
 
     side = [h for h in a.holds if h.exercise == "side_plank"]
     planks = [h for h in a.holds if h.exercise == "plank"]
@@ -163,7 +182,13 @@ def _row(s: Any, a: Analysis, counts: dict[int, int], routine: Routine, correcte
         corrected=corrected,
         damaged_blocks=int(s["damaged_blocks"]),
         interrupted=bool(s["interrupted"]),
-        outcomes=outcomes(a, routine, counts),
+        outcomes=outcomes(a, routine, counts, sets=sets),
+        note=str(s["note"]),
+        device_name=str(s["device_name"]),
+        bridge_held=sum(x.held for x in of("bridge")),
+        plank_best_s=longest(planks),
+        side_left_best_s=longest([h for h in side if h.side == "left"]),
+        side_right_best_s=longest([h for h in side if h.side == "right"]),
     )
 
 
@@ -185,13 +210,13 @@ def sessions(
     }
     with store.connect() as con:
         rows = con.execute(_SESSIONS_SQL, params).fetchall()
-        ids = [int(r["id"]) for r in rows]
-        reps, holds = _grouped(con, "reps", ids), _grouped(con, "holds", ids)
-    fixes = edits.corrections(store, ids)
+        reps, holds = _grouped(con, "reps", params), _grouped(con, "holds", params)
+    fixes = edits.corrections(store, [int(r["id"]) for r in rows])
     out = []
     for s in rows:
         sid = int(s["id"])
-        a, counts = edits.apply_corrections(rows_to_analysis(s, reps.get(sid, []), holds.get(sid, []), []), fixes.get(sid, []))
+        a = Analysis(reps=reps.get(sid, []), holds=holds.get(sid, []), calibrated=bool(s["calibrated"]))
+        a, counts = edits.apply_corrections(a, fixes.get(sid, []))
         out.append(_row(s, a, counts, routine, sid in fixes))
     return out
 

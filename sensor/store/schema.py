@@ -152,6 +152,12 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     ALTER TABLE sessions ADD COLUMN start_s REAL;
     """,
     _samples_signatures,
+    # 8: the user's own note on a session (``sensor.store.notes``), and when it last changed
+    # (the dashboard's cache key)
+    """
+    ALTER TABLE sessions ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    ALTER TABLE sessions ADD COLUMN noted_utc TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -86,9 +86,12 @@ def weekly_adherence(
     include_demo: bool = True,
     today: date | None = None,
     rows: list[SessionRow] | None = None,
+    since: date | None = None,
+    until: date | None = None,
 ) -> list[WeekAdherence]:
     """Adherence per week (Monday to Sunday), oldest first, from the first session's week
-    to this week (weeks without any session are listed too: a missed week is information).
+    to this week (weeks without any session are listed too: a missed week is information);
+    with ``since`` / ``until``, the weeks of that range (whole weeks: those the two days fall in).
 
     A day counts for an exercise when one of its sessions did it to target (``day_outcomes``,
     ``sensor.routine.outcomes``); the weekly goal is a number of such days.
@@ -99,10 +102,13 @@ def weekly_adherence(
     # Rows stored before dates were checked may say 9999 or year 1: listed, never spanned.
     rows = [r for r in rows if plausible_day(r.local_date, today)]
     days = day_outcomes(rows)
-    if not days:
+    if not days and since is None:
         return []
-    end = max(max(days), today)
-    weeks = {ws: WeekAdherence(iso_week(ws), ws, 0, {}, 0, 0) for ws in _weeks(min(days), end)}
+    first = week_start(since) if since is not None else min(days)
+    end = until if until is not None else max(max(days, default=first), today)
+    rows = [r for r in rows if first <= r.local_date <= end + timedelta(days=6 - end.weekday())]
+    days = {d: o for d, o in days.items() if first <= d <= end + timedelta(days=6 - end.weekday())}
+    weeks = {ws: WeekAdherence(iso_week(ws), ws, 0, {}, 0, 0) for ws in _weeks(first, end)}
     for w in weeks.values():
         for ex in EXERCISES:
             target = (routine.rep_target(ex) if ex in REP_EXERCISES else routine.hold_target(ex)).sessions_per_week
@@ -134,10 +140,11 @@ class WeekTrend:
     sway_deg: float | None
 
 
-def weekly_trends(store: Store, *, include_demo: bool = True) -> list[WeekTrend]:
+def weekly_trends(store: Store, *, include_demo: bool = True, rows: list[SessionRow] | None = None) -> list[WeekTrend]:
     """Weekly means (weighted by rep / hold counts), oldest first; weeks with no session
-    are left out (a trend line joins the weeks that have data)."""
-    rows = sessions(store, include_demo=include_demo)
+    are left out (a trend line joins the weeks that have data). ``rows``: the sessions to
+    use, when the caller has them already."""
+    rows = sessions(store, include_demo=include_demo) if rows is None else rows
     acc: dict[date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for r in rows:
         if r.duplicate_of is not None:
@@ -172,3 +179,57 @@ def weekly_trends(store: Store, *, include_demo: bool = True) -> list[WeekTrend]
         )
         for ws, a in sorted(acc.items())
     ]
+
+
+# -- streaks -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Streaks:
+    """Runs of meeting the routine: weeks in a row with every weekly goal met, and training
+    days in a row on which every exercise with a weekly goal was done to target (rest days
+    neither count nor break it; more than ``STREAK_GAP_DAYS`` without training does)."""
+
+    weeks: int  # the current run (this week counts once its goals are met; until then it does not break it)
+    best_weeks: int
+    days: int  # the current run, up to the last training day
+    best_days: int
+
+
+STREAK_GAP_DAYS = 7  # a routine of a few days a week: a whole week without training ends a run of days
+
+
+def _runs(flags: list[bool]) -> tuple[int, int]:
+    """(the run of True at the end, the longest run of True)."""
+    best = run = 0
+    for f in flags:
+        run = run + 1 if f else 0
+        best = max(best, run)
+    return run, best
+
+
+def streaks(weeks: list[WeekAdherence], rows: list[SessionRow], routine: Routine | None = None, today: date | None = None) -> Streaks:
+    """The streaks of ``weeks`` (``weekly_adherence``, oldest first) and of the sessions ``rows``
+    (duplicates left out: ``day_outcomes``), from the corrected counts."""
+    routine = routine or Routine()
+    this = week_start(today or date.today())
+    done = [w for w in weeks if w.start < this]
+    met = [w.goals > 0 and w.goals_met == w.goals for w in done]
+    current_weeks, best_weeks = _runs(met)
+    current = next((w for w in weeks if w.start == this), None)
+    if current is not None and current.goals and current.goals_met == current.goals:
+        current_weeks += 1
+        best_weeks = max(best_weeks, current_weeks)
+    goal = [ex for ex in EXERCISES if (routine.rep_target(ex) if ex in REP_EXERCISES else routine.hold_target(ex)).sessions_per_week > 0]
+    by_day = day_outcomes(rows)
+    day_met: list[bool] = []
+    previous: date | None = None
+    for d in sorted(by_day):
+        if previous is not None and (d - previous).days > STREAK_GAP_DAYS:
+            day_met.append(False)  # the break
+        day_met.append(bool(goal) and all(by_day[d][ex].met for ex in goal))
+        previous = d
+    if previous is not None and ((today or date.today()) - previous).days > STREAK_GAP_DAYS:
+        day_met.append(False)
+    current_days, best_days = _runs(day_met)
+    return Streaks(current_weeks, best_weeks, current_days, best_days)
