@@ -12,8 +12,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from sensor.routine import Routine, load_routine, save_routine
-from sensor.store import Store, data_dir, queries, weeks
+from sensor.routine import Outcome, Routine, load_routine, save_routine
+from sensor.store import Store, data_dir, notes, queries, weeks
+from sensor.store.bests import Best, personal_bests
 from sensor.trace import downsample
 
 TIMELINE_POINTS = 1500  # a 1-hour session is drawn from at most this many points
@@ -49,35 +50,60 @@ def _routine_key(r: Routine) -> str:
     return json.dumps(r.to_json(), sort_keys=True)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _sessions(path: str, rev: tuple[int, int, str], routine_json: str, include_demo: bool) -> list[queries.SessionRow]:
-    return queries.sessions(_store(path), Routine.from_json(json.loads(routine_json)), include_demo=include_demo)
+@st.cache_data(show_spinner=False, max_entries=8)
+def _rows(path: str, rev: tuple[int, int, str], routine_json: str) -> list[queries.SessionRow]:
+    """Every kept session, demo included: read once per store revision and routine; every
+    figure of History is derived from these rows."""
+    return queries.sessions(_store(path), Routine.from_json(json.loads(routine_json)), include_demo=True)
 
 
 def sessions(include_demo: bool = True) -> list[queries.SessionRow]:
+    """The kept sessions, newest first, as the user corrected them."""
     path, rev = _key()
-    return _sessions(path, rev, _routine_key(routine()), include_demo)
+    rows = _rows(path, rev, _routine_key(routine()))
+    return rows if include_demo else [r for r in rows if not r.demo]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _adherence(path: str, rev: tuple[int, int, str], routine_json: str, include_demo: bool, today: date) -> list[weeks.WeekAdherence]:
+def _adherence(
+    path: str, rev: tuple[int, int, str], routine_json: str, include_demo: bool, today: date, since: date | None, until: date | None
+) -> list[weeks.WeekAdherence]:
     r = Routine.from_json(json.loads(routine_json))
-    return weeks.weekly_adherence(_store(path), r, include_demo=include_demo, today=today)
+    rows = [x for x in _rows(path, rev, routine_json) if include_demo or not x.demo]
+    return weeks.weekly_adherence(_store(path), r, rows=rows, today=today, since=since, until=until)
 
 
-def adherence(include_demo: bool = True) -> list[weeks.WeekAdherence]:
+def adherence(include_demo: bool = True, since: date | None = None, until: date | None = None) -> list[weeks.WeekAdherence]:
+    """Adherence per week, oldest first: from the first session to this week, or the whole
+    weeks from ``since`` to ``until``."""
     path, rev = _key()
-    return _adherence(path, rev, _routine_key(routine()), include_demo, date.today())
+    return _adherence(path, rev, _routine_key(routine()), include_demo, date.today(), since, until)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _trends(path: str, rev: tuple[int, int, str], include_demo: bool) -> list[weeks.WeekTrend]:
-    return weeks.weekly_trends(_store(path), include_demo=include_demo)
+def trends(include_demo: bool = True, since: date | None = None, until: date | None = None) -> list[weeks.WeekTrend]:
+    """Weekly progress measures (oldest first) of the weeks with sessions in the range."""
+    rows = [r for r in sessions(include_demo) if (since is None or r.local_date >= since) and (until is None or r.local_date <= until)]
+    return weeks.weekly_trends(store(), rows=rows)
 
 
-def trends(include_demo: bool = True) -> list[weeks.WeekTrend]:
-    path, rev = _key()
-    return _trends(path, rev, include_demo)
+def streaks(include_demo: bool = True) -> weeks.Streaks:
+    """Weeks and training days in a row meeting the routine, over all of the history."""
+    return weeks.streaks(adherence(include_demo), sessions(include_demo), routine(), date.today())
+
+
+def bests(include_demo: bool = True) -> list[Best]:
+    """The personal bests over all of the history (``sensor.store.bests``)."""
+    return personal_bests(sessions(include_demo))
+
+
+def days(include_demo: bool = True) -> dict[date, dict[str, Outcome]]:
+    """What was done, and done to target, on each day with a counted session."""
+    return weeks.day_outcomes(sessions(include_demo))
+
+
+def save_note(session_id: int, text: str) -> str:
+    """Store the user's note on a session (``sensor.store.notes``); returns it as stored."""
+    return notes.set_note(store(), session_id, text)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import streamlit as st
 
 from sensor.routine import HOLD_TOLERANCE_S as TOLERANCE_S  # shown on the pages
 from sensor.routine import held_words
+from sensor.store.notes import NOTE_MAX_CHARS
 from sensor.vocab import EXERCISES, LABELS, stability_words  # the CLI's words, on the pages
 
 __all__ = [
     "COLORS", "CSS", "EXERCISES", "OK", "SHORT", "SHORT_NAMES", "SIDE_COLORS", "TOLERANCE_S", "TRACE_COLOR",
-    "day", "demo_badge", "demo_notice", "duration", "held_words", "hold_label", "label", "picked_row", "secs",
+    "day", "demo_badge", "demo_notice", "duration", "held_words", "hold_label", "label", "note_editor", "picked_row", "secs",
     "session_note", "short", "style", "verdict", "week_labels", "week_of", "when",
 ]  # fmt: skip
 
@@ -36,6 +38,13 @@ CSS = """
   .ht-sub { color: #5f6b73; font-size: 0.95rem; }
   .ht-pill { display: inline-block; padding: 0.15rem 0.65rem; border-radius: 999px; font-size: 0.85rem;
              font-weight: 600; margin-right: 0.4rem; }
+  /* On a phone a row of figures wraps two to a line instead of stacking one a screen. */
+  @media (max-width: 640px) {
+    [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) {
+      flex-flow: row wrap !important; gap: 0.5rem !important; }
+    [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) > [data-testid="stColumn"] {
+      flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important; width: auto !important; }
+  }
 </style>
 """
 
@@ -142,3 +151,20 @@ def demo_notice(n_demo: int, n_total: int) -> None:
 
 def demo_badge() -> None:
     st.badge("Demo data", icon=":material/science:", color="violet")
+
+
+def note_editor(session_id: int, note: str, save: Callable[[int, str], str]) -> None:
+    """The user's note on a session: a text box and a Save button (``save`` stores it)."""
+    st.subheader("Your note")
+    with st.form(key=f"note_form_{session_id}", border=False):
+        text = st.text_area(
+            "Note",
+            value=note,
+            max_chars=NOTE_MAX_CHARS,
+            key=f"note_{session_id}",
+            placeholder="How it went, what was different (a new mat, a sore knee)…",
+            label_visibility="collapsed",
+        )
+        if st.form_submit_button("Save note", icon=":material/edit_note:"):
+            saved = save(session_id, text)
+            st.success("Note saved: History shows it, exports carry it." if saved else "Note removed.", icon=":material/check:")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import partial
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, exports, session_edit, ui
+from dashboard import charts, data, exports, session_edit, ui
 from sensor.routine import compare, reaches
-from sensor.vocab import ANGLE_LABEL, REP_EXERCISES, damage_warning
+from sensor.vocab import REP_EXERCISES, damage_warning
 
 rows = data.sessions(include_demo=True)
 st.title("Session")
@@ -111,7 +110,6 @@ m[4].metric(
 
 # -- timeline ------------------------------------------------------------------------------
 st.subheader("Timeline")
-layers: list[alt.Chart] = []
 bands = [
     {
         "start": x["start_s"] - t0,
@@ -129,58 +127,18 @@ bands = [
     }
     for h in d.analysis.holds  # as the user corrected them
 ]
-domain = [ui.label(e) for e in ui.COLORS]
-colors = alt.Scale(domain=domain, range=list(ui.COLORS.values()))
-mmss = "floor(datum.value / 60) + ':' + (datum.value % 60 < 10 ? '0' : '') + floor(datum.value % 60)"
-x_axis = alt.X("start:Q", title="time in the recording (min:s)", axis=alt.Axis(labelExpr=mmss))
-if bands:
-    layers.append(
-        alt.Chart(pd.DataFrame(bands))
-        .mark_rect(opacity=0.28)
-        .encode(
-            x=x_axis,
-            x2="end:Q",
-            color=alt.Color("what:N", scale=colors, title=None, legend=alt.Legend(orient="top")),
-            tooltip=[alt.Tooltip("detail:N", title="")],
-        )
-    )
-if d.gaps:
-    layers.append(
-        alt.Chart(
-            pd.DataFrame(
-                [
-                    {
-                        "start": g["start_s"] - t0,
-                        "end": g["end_s"] - t0,
-                        "detail": f"no data for {g['end_s'] - g['start_s']:.1f} s (link lost)",
-                    }
-                    for g in d.gaps
-                ]
-            )
-        )
-        .mark_rect(color="#bdbdbd", opacity=0.6)
-        .encode(x=x_axis, x2="end:Q", tooltip=[alt.Tooltip("detail:N", title="")])
-    )
+gaps = [
+    {"start": g["start_s"] - t0, "end": g["end_s"] - t0, "detail": f"no data for {g['end_s'] - g['start_s']:.1f} s (link lost)"}
+    for g in d.gaps
+]
 if "_trace_t" in s:
-    tr = pd.DataFrame({"start": s["_trace_t"] - t0, "deg": s["_trace_deg"]})
-    layers.append(alt.Chart(tr).mark_line(color=ui.TRACE_COLOR, strokeWidth=1.4).encode(x=x_axis, y=alt.Y("deg:Q", title=ANGLE_LABEL)))
-if "_trace_t" in s:
-    st.altair_chart(alt.layer(*layers).properties(height=260).interactive(bind_y=False), width="stretch")
+    trace = [
+        {"t": round(float(t) - t0, 2), "deg": round(float(v), 2)} for t, v in zip(s["_trace_t"], s["_trace_deg"], strict=True) if v == v
+    ]
+    st.vega_lite_chart(charts.timeline(bands, gaps, trace), width="stretch")
     st.caption("Shaded: reps and holds as detected; grey: no data (link lost). Drag to pan, scroll to zoom.")
 elif bands:
-    # No angle trace (e.g. an import without one): the events as lanes, one per exercise.
-    lanes = (
-        alt.Chart(pd.DataFrame(bands))
-        .mark_bar(height=20, cornerRadius=3)
-        .encode(
-            x=x_axis,
-            x2="end:Q",
-            y=alt.Y("what:N", title=None),
-            color=alt.Color("what:N", scale=colors, legend=None),
-            tooltip=[alt.Tooltip("detail:N", title="")],
-        )
-    )
-    st.altair_chart(lanes.interactive(bind_y=False), width="stretch")
+    st.vega_lite_chart(charts.lanes(bands), width="stretch")
     st.caption("Reps and holds as detected (no pelvis-angle trace was stored for this session).")
 else:
     st.caption("Nothing was detected in this session.")
@@ -188,12 +146,12 @@ else:
 # -- against the routine -------------------------------------------------------------------
 st.subheader("Against your routine")
 cmp = compare(d.analysis, r, d.counts)
-st.dataframe(
+# A table that wraps its text: every column readable on a phone, none scrolled out of sight.
+st.table(
     pd.DataFrame(
         [{"": "✓ done to target" if c.met else "✗ not yet", "Exercise": c.label, "Target": c.target, "Done": c.done} for c in cmp]
     ),
     hide_index=True,
-    width="stretch",
 )
 st.caption(
     f"A rep or hold reaching its target time within {ui.TOLERANCE_S:.2f} s counts as reaching it. "
@@ -207,86 +165,48 @@ for ex in REP_EXERCISES:
         continue
     target = r.rep_target(ex)
     st.subheader(f"{ui.label(ex)}: time held at the top, per rep")
-    df = pd.DataFrame(
+    first_set = min(y["set_idx"] for y in reps)
+    points = [
         {
-            "set": [f"Set {x['set_idx'] + 1 - min(y['set_idx'] for y in reps)}" for x in reps],
-            "rep": [x["rep_in_set"] for x in reps],
-            "hold_s": [x["hold_s"] for x in reps],
-            "ok": ["reached the target" if reaches(x["hold_s"], target.hold_s) else "short" for x in reps],
+            "set": f"Set {x['set_idx'] + 1 - first_set}",
+            "rep": x["rep_in_set"],
+            "hold_s": round(x["hold_s"], 2),
+            "ok": "reached the target" if reaches(x["hold_s"], target.hold_s) else "short",
         }
-    )
-    if target.hold_s > 0:
-        color: Any = alt.Color(
-            "ok:N",
-            scale=alt.Scale(domain=["reached the target", "short"], range=[ui.OK, ui.SHORT]),
-            title=None,
-            legend=alt.Legend(orient="top"),
-        )
-    else:  # no hold target (back extensions by default): nothing to judge, one colour
-        color = alt.value(ui.COLORS[ex])
-    bars = (
-        alt.Chart()
-        .mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3)
-        .encode(
-            x=alt.X("rep:O", title="rep", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("hold_s:Q", title="held (s)"),
-            color=color,
-            tooltip=["set", "rep", alt.Tooltip("hold_s:Q", title="held (s)", format=".1f")],
-        )
-    )
-    chart = alt.layer(bars, data=df)
-    if target.hold_s > 0:
-        rule = alt.Chart().mark_rule(strokeDash=[6, 4], color="#616161", size=2).encode(y=alt.datum(target.hold_s))
-        chart = alt.layer(bars, rule, data=df)
-    sets = df["set"].nunique()
-    st.altair_chart(
-        chart.properties(height=200, width=max(120, min(420, 900 // max(1, sets)))).facet(column=alt.Column("set:N", title=None)),
-    )
-    held = int((df["ok"] == "reached the target").sum())
+        for x in reps
+    ]
+    st.vega_lite_chart(charts.rep_holds(points, target.hold_s, ui.COLORS[ex]), width="stretch")
+    held = sum(p["ok"] == "reached the target" for p in points)
+    sets = len({p["set"] for p in points})
     fixed = session_edit.corrected_sets_words(d, ex)
     if target.hold_s > 0:
         st.caption(
-            f"{ui.held_words(held, len(df), target.hold_s)} (dashed line: your target). {target.reps_per_set} reps make a set.{fixed}"
+            f"{ui.held_words(held, len(points), target.hold_s)} (dashed line: your target). {target.reps_per_set} reps make a set.{fixed}"
         )
     else:
         st.caption(
-            f"{len(df)} reps in {sets} {'set' if sets == 1 else 'sets'}; target {target.sets_per_session} × {target.reps_per_set}.{fixed}"
+            f"{len(points)} reps in {sets} {'set' if sets == 1 else 'sets'}; target {target.sets_per_session} × {target.reps_per_set}.{fixed}"
         )
 
 # -- holds -----------------------------------------------------------------------------------
 if d.holds:
     st.subheader("Holds against the target")
-    hd = pd.DataFrame(
-        [
-            {
-                "hold": f"#{i + 1} {ui.hold_label(h.exercise, h.side)}",
-                "kind": ui.hold_label(h.exercise, h.side),
-                "duration_s": h.duration_s,
-                "target_s": r.hold_target(h.exercise).hold_s,
-            }
-            for i, h in enumerate(d.analysis.holds)
-        ]
-    )
-    kinds = list(dict.fromkeys(hd["kind"]))
     palette = {
         "Side plank (left)": ui.SIDE_COLORS["left"],
         "Side plank (right)": ui.SIDE_COLORS["right"],
         "Side plank (side unknown)": ui.SIDE_COLORS["unknown"],
         "Front plank": ui.COLORS["plank"],
     }
-    base = alt.Chart(hd).encode(y=alt.Y("hold:N", title=None, sort=None, axis=alt.Axis(labelLimit=220)))
-    bars = base.mark_bar(cornerRadiusEnd=4).encode(
-        x=alt.X("duration_s:Q", title="held (s)"),
-        color=alt.Color(
-            "kind:N",
-            scale=alt.Scale(domain=kinds, range=[palette.get(k, "#607D8B") for k in kinds]),
-            title=None,
-            legend=alt.Legend(orient="top"),
-        ),
-        tooltip=["hold", alt.Tooltip("duration_s:Q", title="held (s)", format=".1f"), alt.Tooltip("target_s:Q", title="target (s)")],
-    )
-    ticks = base.mark_tick(color="#212121", thickness=3).encode(x="target_s:Q")
-    st.altair_chart((bars + ticks).properties(height=alt.Step(34)), width="stretch")
+    hold_rows = [
+        {
+            "hold": f"#{i + 1} {ui.hold_label(h.exercise, h.side)}",
+            "kind": ui.hold_label(h.exercise, h.side),
+            "duration_s": round(h.duration_s, 2),
+            "target_s": r.hold_target(h.exercise).hold_s,
+        }
+        for i, h in enumerate(d.analysis.holds)
+    ]
+    st.vega_lite_chart(charts.holds(hold_rows, palette), width="stretch")
     st.caption("Black mark: the target for that hold.")
 
     st.subheader("Stability of each hold")
@@ -309,12 +229,16 @@ if d.holds:
         hide_index=True,
         width="stretch",
         column_config={
+            "Hold": st.column_config.TextColumn(pinned=True),
             "Held": st.column_config.NumberColumn(format="%.1f s"),
             "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f"),
             "Verdict": st.column_config.TextColumn(width="large"),
         },
     )
     st.caption("Sway: slow wobble of the pelvis about its trend. Tremor: fast shaking (4–15 Hz). Sag: how far the hips sank over the hold.")
+
+# -- the user's note -------------------------------------------------------------------------
+ui.note_editor(sid, str(s.get("note") or ""), data.save_note)
 
 # -- editing -----------------------------------------------------------------------------------
 session_edit.corrections_panel(d, sid)
@@ -324,10 +248,12 @@ session_edit.edit_panel(d, row, rows)
 st.subheader("Export")
 stem = f"holdtrack-session-{sid}-{row.local_date.isoformat()}"
 c1, c2, _ = st.columns([1, 1, 4])
-c1.download_button("Download CSV", data.export_csv(d), file_name=f"{stem}.csv", mime="text/csv", icon=":material/table:", on_click="ignore")
+c1.download_button(
+    "Download CSV", partial(data.export_csv, d), file_name=f"{stem}.csv", mime="text/csv", icon=":material/table:", on_click="ignore"
+)
 c2.download_button(
     "Download JSON",
-    data.export_json(d),
+    partial(data.export_json, d),
     file_name=f"{stem}.json",
     mime="application/json",
     icon=":material/data_object:",
