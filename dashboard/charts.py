@@ -173,7 +173,7 @@ def _exercise_colors() -> dict[str, Any]:
     return {"domain": [ui.label(e) for e in ui.COLORS], "range": list(ui.COLORS.values())}
 
 
-def timeline(bands: list[dict[str, Any]], gaps: list[dict[str, Any]], trace: list[dict[str, float]]) -> Spec:
+def timeline(bands: list[dict[str, Any]], gaps: list[dict[str, Any]], trace: list[dict[str, float | None]]) -> Spec:
     """The session over time: reps and holds as shaded bands (``start``, ``end``, ``what``,
     ``detail``), gaps in grey, the pelvis angle (``t``, ``deg``) as a line; drag to pan,
     scroll to zoom (in time only)."""

@@ -60,30 +60,38 @@ def range_summary(weeks: list[WeekAdherence], routine: Routine) -> str:
     return f"{lead}; days done to target, of those asked: {days}." if days else f"{lead}."
 
 
+def _card(key: str, value: str, label: str, sub: str, href: str | None = None) -> str:
+    tag = f'a href="{href}" target="_self"' if href else "div"
+    end = "a" if href else "div"
+    return (
+        f'<{tag} class="ht-record" data-testid="ht-record-{key}"><div class="l">{html.escape(label)}</div>'
+        f'<div class="v">{html.escape(value)}</div><div class="l">{html.escape(sub)}</div></{end}>'
+    )
+
+
+def week_html(week: WeekAdherence) -> str:
+    """This week as cards: the weekly goals met, then each exercise's days done to target."""
+    n = week.sessions
+    cards = [_card("goals", f"{week.goals_met} of {week.goals}", "Weekly goals met", f"{n} session{'' if n == 1 else 's'} this week")]
+    for ex, e in week.exercises.items():
+        if e.target_days:
+            words = f"done to target; done at all on {e.done_days}"
+            cards.append(_card(ex, f"{e.complete_days} / {e.target_days}", f"{ui.label(ex)}: days", words))
+    return f'{CARDS_CSS}<div class="ht-records" data-testid="ht-week">{"".join(cards)}</div>'
+
+
 def records_html(streaks: Streaks, bests: list[Best]) -> str:
     """Streaks and personal bests as small cards; a best links to the session that set it."""
-
-    def card(key: str, value: str, label: str, sub: str, href: str | None = None) -> str:
-        tag = f'a href="{href}" target="_self"' if href else "div"
-        end = "a" if href else "div"
-        return (
-            f'<{tag} class="ht-record" data-testid="ht-record-{key}"><div class="v">{html.escape(value)}</div>'
-            f'<div class="l">{html.escape(label)}</div><div class="l">{html.escape(sub)}</div></{end}>'
-        )
-
+    weeks = f"{streaks.weeks} week{'' if streaks.weeks == 1 else 's'}"
+    days = f"{streaks.days} day{'' if streaks.days == 1 else 's'}"
     cards = [
-        card(
-            "weeks",
-            f"{streaks.weeks} week{'' if streaks.weeks == 1 else 's'}",
-            "in a row, every weekly goal met",
-            f"best {streaks.best_weeks}",
-        ),
-        card("days", f"{streaks.days} day{'' if streaks.days == 1 else 's'}", "in a row done to target", f"best {streaks.best_days}"),
+        _card("weeks", weeks, "Every weekly goal met, in a row", f"best {streaks.best_weeks}"),
+        _card("days", days, "Training days to target, in a row", f"best {streaks.best_days}"),
     ]
     for b in bests:
         value = f"{b.value:.0f} s" if b.unit == "s" else f"{b.value:.0f} reps"
-        cards.append(card(b.key, value, b.label, f"personal best, {ui.day(b.local_date)}", f"session?id={b.session_id}"))
-    return f'{CARDS_CSS}<div class="ht-records" data-testid="ht-records">{"".join(cards)}</div>'
+        cards.append(_card(b.key, value, b.label, f"personal best, {ui.day(b.local_date)}", f"session?id={b.session_id}"))
+    return f'<div class="ht-records" data-testid="ht-records">{"".join(cards)}</div>'
 
 
 def _week_rows(weeks: list[WeekAdherence]) -> dict[date, str]:
@@ -190,10 +198,11 @@ def adherence_table(cells: list[dict[str, Any]], parts: list[str]) -> pd.DataFra
     return table.rename(columns=dict(zip(weeks["order"], weeks["week"], strict=True)))
 
 
-def trend_specs(trends: list[WeekTrend], routine: Routine) -> list[charts.Spec]:
-    """Hold durations, time held at the top per rep, and hold stability, week by week."""
+def trend_specs(trends: list[WeekTrend], routine: Routine) -> dict[str, charts.Spec]:
+    """Hold durations, time held at the top per rep, and hold stability, week by week (by
+    the name the page's picker shows)."""
     if not trends:
-        return []
+        return {}
 
     def points(fields: dict[str, str]) -> list[dict[str, Any]]:
         return [
@@ -205,22 +214,12 @@ def trend_specs(trends: list[WeekTrend], routine: Routine) -> list[charts.Spec]:
 
     holds = {f"{ex}_hold_s": ui.label(ex) for ex in HOLD_EXERCISES}
     reps = {f"{ex}_hold_per_rep_s": ui.label(ex) for ex in REP_EXERCISES}
-    return [
-        charts.trend(
-            points(holds),
-            {ui.label(ex): ui.COLORS[ex] for ex in HOLD_EXERCISES},
-            "Hold duration (mean)",
-            "seconds",
-            routine.side_plank.hold_s,
-        ),
-        charts.trend(
-            points(reps),
-            {ui.label(ex): ui.COLORS[ex] for ex in REP_EXERCISES},
-            "Time held at the top, per rep",
-            "seconds",
-            routine.bridge.hold_s,
-        ),
-        charts.trend(
+    hold_colors = {ui.label(ex): ui.COLORS[ex] for ex in HOLD_EXERCISES}
+    rep_colors = {ui.label(ex): ui.COLORS[ex] for ex in REP_EXERCISES}
+    return {
+        "Holds": charts.trend(points(holds), hold_colors, "Hold duration (mean)", "seconds", routine.side_plank.hold_s),
+        "Reps": charts.trend(points(reps), rep_colors, "Time held at the top, per rep", "seconds", routine.bridge.hold_s),
+        "Stability": charts.trend(
             points({"stability_score": "Stability score"}), {"Stability score": ui.COLORS["plank"]}, "Hold stability (0–100)", "score", None
         ),
-    ]
+    }

@@ -27,7 +27,11 @@ PHONE_CSS = """<style>
 @media (max-width: 640px) {
   [class*="st-key-ht-card"], div:has(> [class*="st-key-ht-card"]) {
     height: auto !important; max-height: none !important; flex: 0 0 auto !important; }
-  [class*="st-key-ht-card"] { padding-bottom: 0.6rem; }
+  /* Streamlit pulls each markdown block 1rem up (a -1rem margin meant to cancel a paragraph's
+     own); these blocks are divs without it, so a card's last line sticks out 1rem below its
+     content box and the card cut it: the padding makes room for it. A card as tall as its
+     content has nothing to scroll: nothing in it is ever clipped. */
+  [class*="st-key-ht-card"] { padding-bottom: calc(0.6rem + 1rem); overflow: visible !important; }
   .ht-big { font-size: 4rem; }
 }
 </style>"""

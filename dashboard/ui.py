@@ -14,7 +14,7 @@ from sensor.vocab import EXERCISES, LABELS, stability_words  # the CLI's words, 
 
 __all__ = [
     "COLORS", "CSS", "EXERCISES", "OK", "SHORT", "SHORT_NAMES", "SIDE_COLORS", "TOLERANCE_S", "TRACE_COLOR",
-    "day", "demo_badge", "demo_notice", "duration", "held_words", "hold_label", "label", "note_editor", "picked_row", "secs",
+    "chart", "day", "demo_badge", "demo_notice", "duration", "held_words", "hold_label", "label", "note_editor", "picked_row", "secs",
     "session_note", "short", "style", "verdict", "week_labels", "week_of", "when",
 ]  # fmt: skip
 
@@ -168,3 +168,10 @@ def note_editor(session_id: int, note: str, save: Callable[[int, str], str]) -> 
         if st.form_submit_button("Save note", icon=":material/edit_note:"):
             saved = save(session_id, text)
             st.success("Note saved: History shows it, exports carry it." if saved else "Note removed.", icon=":material/check:")
+
+
+def chart(spec: dict[str, object], key: str) -> None:
+    """A Vega-Lite chart as wide as its column, in a container named ``key`` (its CSS class
+    ``st-key-KEY``: what the browser tests measure)."""
+    with st.container(key=key):
+        st.vega_lite_chart(spec, width="stretch")

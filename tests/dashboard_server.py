@@ -32,13 +32,23 @@ def serve_dashboard(folder: Path, log_path: Path, *extra: str) -> Iterator[str]:
     dashboard``); yields its URL. Its output goes to ``log_path``, shown if it dies while
     starting."""
     port = free_port()
+    cmd = [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo", *extra]
+    with serve(cmd, dict(os.environ), port, log_path) as url:
+        yield url
+
+
+@contextmanager
+def serve(cmd: list[str], env: dict[str, str], port: int, log_path: Path) -> Iterator[str]:
+    """A web server started by ``cmd`` on ``port`` of localhost (Streamlit: waited for on
+    its health endpoint), killed with its process group at the end; yields its URL."""
     with open(log_path, "w") as log:  # the server writes here until it is killed
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(folder), "--port", str(port), "--no-demo", *extra],
+            cmd,
             cwd=ROOT,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group: streamlit is a child
+            start_new_session=True,  # its own group: streamlit may be a child
         )
         url = f"http://127.0.0.1:{port}"
         LOGS[url] = log_path

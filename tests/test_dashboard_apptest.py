@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -69,6 +70,20 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def cards(at: AppTest) -> dict[str, tuple[str, str, str]]:
+    """History's cards (this week, streaks, personal bests): key -> (label, value, below)."""
+    body = "".join(h.proto.body for h in at.get("html"))
+    found = re.findall(
+        r'data-testid="ht-record-([a-z_]+)"><div class="l">(.*?)</div><div class="v">(.*?)</div><div class="l">(.*?)</div>', body
+    )
+    return {k: (html.unescape(label), html.unescape(value), html.unescape(sub)) for k, label, value, sub in found}
+
+
+def week_cards(at: AppTest) -> dict[str, str]:
+    """This week's cards on History: label -> value ("Back extension: days" -> "2 / 3")."""
+    return {label: value for label, value, _ in cards(at).values()}
+
+
 def rep_count(at: AppTest) -> int | None:
     for m in at.markdown:
         found = re.search(r'data-testid="ht-rep-count">(\d+)<', m.value)
@@ -82,7 +97,7 @@ def test_history_page(data: dict[str, object]) -> None:
     assert at.title[0].value == "History"
     assert any("Demo data" in i.value for i in at.info)
     assert not at.toggle(key="history_demo").value  # real sessions exist: demo hidden by default
-    m = metrics(at)
+    m = week_cards(at)
     # This week: back extensions 2 of 3 days, bridges 1 of 3; side planks 0 of 3 (only one
     # of the two right-side holds reached 30 s).
     assert m["Back extension: days"] == "2 / 3"
@@ -162,7 +177,7 @@ def test_settings_page_saves_targets(data: dict[str, object]) -> None:
     assert any("Saved to" in s.value for s in at.success)
     # History now judges against the new targets: 2 of 2 back-extension days this week.
     at.switch_page("views/history.py").run()
-    assert metrics(at)["Back extension: days"] == "2 / 2"
+    assert week_cards(at)["Back extension: days"] == "2 / 2"
 
 
 @pytest.mark.slow
@@ -346,7 +361,7 @@ def test_a_duplicate_is_shown_uncounted_and_merged_from_its_page(data: dict[str,
     st: Store = data["store"]  # type: ignore[assignment]
     edits.mark_duplicate(st, data["b"], data["a"])  # as "Find duplicates" would
     at = app()
-    assert metrics(at)["Back extension: days"] == "1 / 3"  # Tuesday's copy is not counted
+    assert week_cards(at)["Back extension: days"] == "1 / 3"  # Tuesday's copy is not counted
     table = at.dataframe[-1].value
     assert "duplicate of session" in table.set_index("id").loc[data["b"], "Status"]
     at.switch_page("views/session.py").run()

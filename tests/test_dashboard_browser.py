@@ -106,7 +106,7 @@ def test_history_page(server: str, page: Page) -> None:
     open_page(page, server, "History")
     expect(page.get_by_text("Adherence per week")).to_be_visible()
     expect(page.get_by_text("Back extension: days")).to_be_visible()
-    wait_charts(page, 4)  # heatmap + three trends
+    wait_charts(page, 3)  # calendar, adherence, progress
     expect(page.get_by_test_id("stDataFrame").last).to_be_visible()  # the first is in a closed expander
     page.wait_for_timeout(1000)  # the table grid draws after it appears
     shot(page, "history")

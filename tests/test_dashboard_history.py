@@ -3,7 +3,6 @@ the note editor of the session page, run server-side (Streamlit AppTest) on know
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from store_builders import analysis, hold, reps, session
 from streamlit.testing.v1 import AppTest
-from test_dashboard_apptest import APP, TIMEOUT, app, noon
+from test_dashboard_apptest import APP, TIMEOUT, app, cards, noon
 
 from dashboard.history_parts import picked_day
 from sensor.store import SessionInfo, Store, notes, queries
@@ -45,23 +44,15 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return out
 
 
-def cards(at: AppTest) -> dict[str, str]:
-    """The streak and personal-best cards: key -> their text."""
-    body = next(h.proto.body for h in at.get("html") if "ht-records" in h.proto.body)
-    found = re.findall(r'data-testid="ht-record-([a-z_]+)">(.*?)</(?:a|div)>\s*(?=<a|<div class="ht-record"|</div>$)', body)
-    texts = {k: re.sub(r"<[^>]+>", " ", v) for k, v in found}
-    return {k: " ".join(v.split()) for k, v in texts.items()}
-
-
 def test_streaks_and_personal_bests_are_shown(store: dict[str, int]) -> None:
     at = app()
-    c = cards(at)
-    assert c["weeks"] == "2 weeks in a row, every weekly goal met best 2"  # the last two (this one is not over)
+    c = {k: " ".join(v) for k, v in cards(at).items()}
+    assert c["weeks"] == "Every weekly goal met, in a row 2 weeks best 2"  # the last two (this one is not over)
     # This Monday's sensor session did bridges only: the run of days ends there (best: the last two weeks').
-    assert c["days"] == "0 days in a row done to target best 6"
-    assert c["plank"].startswith("75 s Longest front plank")
-    assert c["side_left"].startswith("33 s") and c["side_right"].startswith("33 s")
-    assert c["bridges_held"].startswith("12 reps")
+    assert c["days"] == "Training days to target, in a row 0 days best 6"
+    assert c["plank"].startswith("Longest front plank 75 s personal best")
+    assert c["side_left"].startswith("Longest side plank, left 33 s") and c["side_right"].startswith("Longest side plank, right 33 s")
+    assert c["bridges_held"].startswith("Most bridges held to target in a session 12 reps")
     body = next(h.proto.body for h in at.get("html") if "ht-records" in h.proto.body)
     assert f'href="session?id={store["1.0"]}"' in body  # a best opens the session that set it
 

@@ -35,25 +35,10 @@ if not rows:
 
 # -- this week, streaks and personal bests ---------------------------------------------------
 this = data.adherence(include_demo)[-1]
-tracked = [(ex, e) for ex, e in this.exercises.items() if e.target_days > 0]
 st.subheader(f"This week ({ui.week_of(this.start)})")
-cols = st.columns(len(tracked) + 1)
-cols[0].metric(
-    "Weekly goals met",
-    f"{this.goals_met} of {this.goals}",
-    border=True,
-    help="Exercises done to target on as many days as your routine asks this week",
-)
-cols[0].caption(f"{this.sessions} session{'' if this.sessions == 1 else 's'} this week")
-for col, (ex, ew) in zip(cols[1:], tracked, strict=True):
-    col.metric(
-        f"{ui.label(ex)}: days",
-        f"{ew.complete_days} / {ew.target_days}",
-        border=True,
-        help="Days on which one session reached the target (sessions of a day are not added up)",
-    )
-    col.caption(f"done to target on {ew.complete_days} of {ew.target_days} days asked; done at all on {ew.done_days}")
-st.html(history_parts.records_html(data.streaks(include_demo), data.bests(include_demo)))
+# Cards in one block of HTML: a phone-sized grid, and a fraction of the browser's work of a
+# row of st.metric widgets.
+st.html(history_parts.week_html(this) + history_parts.records_html(data.streaks(include_demo), data.bests(include_demo)))
 
 # -- the range the rest of the page shows ------------------------------------------------------
 first_day = min(s.local_date for s in rows)
@@ -85,7 +70,7 @@ with left:
 with right:
     st.subheader("Adherence per week")
     cells, parts = history_parts.adherence_cells(weeks, r)
-    st.vega_lite_chart(charts.adherence(cells, parts), width="stretch")
+    ui.chart(charts.adherence(cells, parts), "history_adherence")
     st.caption(
         f"Days on which each part of the routine was done to target, against the weekly goal "
         f"(back extensions: {r.back_extension.sets_per_session} × {r.back_extension.reps_per_set}, "
@@ -97,13 +82,15 @@ with right:
 
 # -- trends -----------------------------------------------------------------------------------
 st.subheader("Progress over the weeks")
-st.caption("Weekly averages, by the week's Monday. Dashed line: your target.")
 trend_specs = history_parts.trend_specs(data.trends(include_demo, since, until), r)
-if not trend_specs:
+if trend_specs:
+    shown = st.segmented_control(
+        "Progress", list(trend_specs), default=next(iter(trend_specs)), key="history_trend", label_visibility="collapsed"
+    )
+    ui.chart(trend_specs[shown or next(iter(trend_specs))], "history_progress")
+    st.caption("Weekly averages, by the week's Monday. Dashed line: your target.")
+else:
     st.caption("No sessions in this range.")
-for col, spec in zip(st.columns(max(1, len(trend_specs))), trend_specs, strict=False):
-    with col:
-        st.vega_lite_chart(spec, width="stretch")
 
 # -- sessions -----------------------------------------------------------------------------------
 st.subheader("Sessions")

@@ -132,13 +132,15 @@ gaps = [
     for g in d.gaps
 ]
 if "_trace_t" in s:
+    # NaN (no data) as null: the line breaks there instead of joining across a gap.
     trace = [
-        {"t": round(float(t) - t0, 2), "deg": round(float(v), 2)} for t, v in zip(s["_trace_t"], s["_trace_deg"], strict=True) if v == v
+        {"t": round(float(t) - t0, 2), "deg": round(float(v), 2) if v == v else None}
+        for t, v in zip(s["_trace_t"], s["_trace_deg"], strict=True)
     ]
-    st.vega_lite_chart(charts.timeline(bands, gaps, trace), width="stretch")
+    ui.chart(charts.timeline(bands, gaps, trace), "session_timeline")
     st.caption("Shaded: reps and holds as detected; grey: no data (link lost). Drag to pan, scroll to zoom.")
 elif bands:
-    st.vega_lite_chart(charts.lanes(bands), width="stretch")
+    ui.chart(charts.lanes(bands), "session_timeline")
     st.caption("Reps and holds as detected (no pelvis-angle trace was stored for this session).")
 else:
     st.caption("Nothing was detected in this session.")
@@ -175,7 +177,7 @@ for ex in REP_EXERCISES:
         }
         for x in reps
     ]
-    st.vega_lite_chart(charts.rep_holds(points, target.hold_s, ui.COLORS[ex]), width="stretch")
+    ui.chart(charts.rep_holds(points, target.hold_s, ui.COLORS[ex]), f"session_reps_{ex}")
     held = sum(p["ok"] == "reached the target" for p in points)
     sets = len({p["set"] for p in points})
     fixed = session_edit.corrected_sets_words(d, ex)
@@ -206,7 +208,7 @@ if d.holds:
         }
         for i, h in enumerate(d.analysis.holds)
     ]
-    st.vega_lite_chart(charts.holds(hold_rows, palette), width="stretch")
+    ui.chart(charts.holds(hold_rows, palette), "session_holds")
     st.caption("Black mark: the target for that hold.")
 
     st.subheader("Stability of each hold")
