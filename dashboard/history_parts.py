@@ -3,7 +3,6 @@ data its calendar, adherence and progress charts draw (``dashboard.charts``)."""
 
 from __future__ import annotations
 
-import html
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,14 +18,6 @@ from sensor.vocab import HOLD_EXERCISES, REP_EXERCISES
 RANGES: dict[str, int | None] = {"4 weeks": 4, "12 weeks": 12, "6 months": 26, "1 year": 52, "All": None, "Custom": None}
 DEFAULT_RANGE = "12 weeks"
 PART_NAMES = {"bridge": "Bridge", "back_extension": "Back ext.", "side_left": "Side L", "side_right": "Side R", "plank": "Plank"}
-
-CARDS_CSS = """<style>
-.ht-records { display: grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr)); gap: 0.6rem; margin: 0.4rem 0 0.8rem; }
-.ht-record { border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: 0.55rem 0.8rem; color: inherit; text-decoration: none; }
-.ht-record .v { font-size: 1.55rem; font-weight: 700; line-height: 1.2; font-variant-numeric: tabular-nums; }
-.ht-record .l { font-size: 0.85rem; color: #5f6b73; }
-a.ht-record:hover { border-color: #2E86AB; }
-</style>"""
 
 
 def pick_range(first_day: date, today: date) -> tuple[date, date]:
@@ -60,24 +51,15 @@ def range_summary(weeks: list[WeekAdherence], routine: Routine) -> str:
     return f"{lead}; days done to target, of those asked: {days}." if days else f"{lead}."
 
 
-def _card(key: str, value: str, label: str, sub: str, href: str | None = None) -> str:
-    tag = f'a href="{href}" target="_self"' if href else "div"
-    end = "a" if href else "div"
-    return (
-        f'<{tag} class="ht-record" data-testid="ht-record-{key}"><div class="l">{html.escape(label)}</div>'
-        f'<div class="v">{html.escape(value)}</div><div class="l">{html.escape(sub)}</div></{end}>'
-    )
-
-
 def week_html(week: WeekAdherence) -> str:
     """This week as cards: the weekly goals met, then each exercise's days done to target."""
     n = week.sessions
-    cards = [_card("goals", f"{week.goals_met} of {week.goals}", "Weekly goals met", f"{n} session{'' if n == 1 else 's'} this week")]
+    cards = [ui.card("goals", f"{week.goals_met} of {week.goals}", "Weekly goals met", f"{n} session{'' if n == 1 else 's'} this week")]
     for ex, e in week.exercises.items():
         if e.target_days:
             words = f"done to target; done at all on {e.done_days}"
-            cards.append(_card(ex, f"{e.complete_days} / {e.target_days}", f"{ui.label(ex)}: days", words))
-    return f'{CARDS_CSS}<div class="ht-records" data-testid="ht-week">{"".join(cards)}</div>'
+            cards.append(ui.card(ex, f"{e.complete_days} / {e.target_days}", f"{ui.label(ex)}: days", words))
+    return f'{ui.CARDS_CSS}<div class="ht-records" data-testid="ht-week">{"".join(cards)}</div>'
 
 
 def records_html(streaks: Streaks, bests: list[Best]) -> str:
@@ -85,12 +67,12 @@ def records_html(streaks: Streaks, bests: list[Best]) -> str:
     weeks = f"{streaks.weeks} week{'' if streaks.weeks == 1 else 's'}"
     days = f"{streaks.days} day{'' if streaks.days == 1 else 's'}"
     cards = [
-        _card("weeks", weeks, "Every weekly goal met, in a row", f"best {streaks.best_weeks}"),
-        _card("days", days, "Training days to target, in a row", f"best {streaks.best_days}"),
+        ui.card("weeks", weeks, "Every weekly goal met, in a row", f"best {streaks.best_weeks}"),
+        ui.card("days", days, "Training days to target, in a row", f"best {streaks.best_days}"),
     ]
     for b in bests:
         value = f"{b.value:.0f} s" if b.unit == "s" else f"{b.value:.0f} reps"
-        cards.append(_card(b.key, value, b.label, f"personal best, {ui.day(b.local_date)}", f"session?id={b.session_id}"))
+        cards.append(ui.card(b.key, value, b.label, f"personal best, {ui.day(b.local_date)}", f"session?id={b.session_id}"))
     return f'<div class="ht-records" data-testid="ht-records">{"".join(cards)}</div>'
 
 
@@ -98,8 +80,11 @@ def _week_rows(weeks: list[WeekAdherence]) -> dict[date, str]:
     return ui.week_labels([w.start for w in weeks])
 
 
-def calendar_days(weeks: list[WeekAdherence], days: dict[date, dict[str, Outcome]], until: date) -> list[dict[str, Any]]:
-    """One record a day of the weeks shown (none after ``until``), for ``charts.calendar``."""
+def calendar_days(
+    weeks: list[WeekAdherence], days: dict[date, dict[str, Outcome]], until: date, first_session: dict[date, int]
+) -> list[dict[str, Any]]:
+    """One record a day of the weeks shown (none after ``until``), for ``grids.calendar_html``:
+    ``first_session`` gives the session a day opens."""
     labels = _week_rows(weeks)
     out = []
     for w in weeks:
@@ -126,10 +111,10 @@ def calendar_days(weeks: list[WeekAdherence], days: dict[date, dict[str, Outcome
                     "date": d.isoformat(),
                     "week": labels[w.start],
                     "order": w.start.toordinal(),
-                    "dow": charts.WEEKDAYS[k],
                     "day": d.day,
                     "status": status,
                     "what": what,
+                    "session": first_session.get(d),
                 }
             )
     return out
@@ -139,22 +124,8 @@ def _words(lead: str, exercises: list[str]) -> str:
     return f"{lead}: {', '.join(ui.short(ex) for ex in exercises)}" if exercises else ""
 
 
-def picked_day(event: Any) -> date | None:
-    """The day clicked in the calendar (its ``pick`` selection), if any."""
-    sel = (getattr(event, "selection", None) or {}).get("pick") if event is not None else None
-    points = sel if isinstance(sel, list) else [sel] if isinstance(sel, dict) else []
-    for p in points:
-        value = p.get("date") if isinstance(p, dict) else None
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value[:10])
-            except ValueError:
-                return None
-    return None
-
-
 def adherence_cells(weeks: list[WeekAdherence], routine: Routine) -> tuple[list[dict[str, Any]], list[str]]:
-    """Records of ``charts.adherence`` (a week and a part of the routine each: days to target
+    """Records of ``grids.adherence_html`` (a week and a part of the routine each: days to target
     against the goal), and the parts in their order: the goals met, then each part."""
     labels = _week_rows(weeks)
     cells: list[dict[str, Any]] = []
@@ -188,14 +159,16 @@ def adherence_cells(weeks: list[WeekAdherence], routine: Routine) -> tuple[list[
 
 
 def adherence_table(cells: list[dict[str, Any]], parts: list[str]) -> pd.DataFrame:
-    """The adherence chart as a table: a row per part (full names), a column per week."""
+    """The adherence chart as a table: a row a week (newest first), a column a part of the
+    routine (full names), as narrow as the chart so it fits a phone."""
     if not cells:
         return pd.DataFrame()
     df = pd.DataFrame(cells)
     names = list(dict.fromkeys(df["name"]))
-    weeks = df.drop_duplicates("order").sort_values("order")
-    table = df.pivot(index="name", columns="order", values="text").reindex(names)
-    return table.rename(columns=dict(zip(weeks["order"], weeks["week"], strict=True)))
+    weeks = df.drop_duplicates("order").sort_values("order", ascending=False)
+    table = df.pivot(index="order", columns="name", values="text").reindex(index=weeks["order"], columns=names)
+    table.index = pd.Index(weeks["week"], name="week")
+    return table
 
 
 def trend_specs(trends: list[WeekTrend], routine: Routine) -> dict[str, charts.Spec]:

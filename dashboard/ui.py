@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import date
 
@@ -14,7 +15,7 @@ from sensor.vocab import EXERCISES, LABELS, stability_words  # the CLI's words, 
 
 __all__ = [
     "COLORS", "CSS", "EXERCISES", "OK", "SHORT", "SHORT_NAMES", "SIDE_COLORS", "TOLERANCE_S", "TRACE_COLOR",
-    "chart", "day", "demo_badge", "demo_notice", "duration", "held_words", "hold_label", "label", "note_editor", "picked_row", "secs",
+    "CARDS_CSS", "card", "chart", "day", "demo_badge", "demo_notice", "duration", "held_words", "hold_label", "label", "note_editor", "picked_row", "secs",
     "session_note", "short", "style", "verdict", "week_labels", "week_of", "when",
 ]  # fmt: skip
 
@@ -175,3 +176,25 @@ def chart(spec: dict[str, object], key: str) -> None:
     ``st-key-KEY``: what the browser tests measure)."""
     with st.container(key=key):
         st.vega_lite_chart(spec, width="stretch")
+
+
+# Figures as cards in one block of HTML: a grid two to a row on a phone, and a fraction of
+# the browser's work of a row of st.metric widgets.
+CARDS_CSS = """<style>
+.ht-records { display: grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr)); gap: 0.6rem; margin: 0.4rem 0 0.8rem; }
+.ht-record { border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: 0.55rem 0.8rem; color: inherit; text-decoration: none; }
+.ht-record .v { font-size: 1.55rem; font-weight: 700; line-height: 1.2; font-variant-numeric: tabular-nums; }
+.ht-record .l { font-size: 0.85rem; color: #5f6b73; }
+a.ht-record:hover { border-color: #2E86AB; }
+</style>"""
+
+
+def card(key: str, value: str, label: str, sub: str = "", href: str | None = None) -> str:
+    """One card (``data-testid="ht-record-KEY"``): a label, a big value, a line below; a
+    link when ``href`` is given. Put cards in ``<div class="ht-records">`` after ``CARDS_CSS``."""
+    tag = f'a href="{href}" target="_self"' if href else "div"
+    end = "a" if href else "div"
+    return (
+        f'<{tag} class="ht-record" data-testid="ht-record-{key}"><div class="l">{html.escape(label)}</div>'
+        f'<div class="v">{html.escape(value)}</div><div class="l">{html.escape(sub)}</div></{end}>'
+    )

@@ -66,10 +66,6 @@ def app() -> AppTest:
     return at
 
 
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
 def cards(at: AppTest) -> dict[str, tuple[str, str, str]]:
     """History's cards (this week, streaks, personal bests): key -> (label, value, below)."""
     body = "".join(h.proto.body for h in at.get("html"))
@@ -79,8 +75,20 @@ def cards(at: AppTest) -> dict[str, tuple[str, str, str]]:
     return {k: (html.unescape(label), html.unescape(value), html.unescape(sub)) for k, label, value, sub in found}
 
 
+def grid(at: AppTest, testid: str) -> list[list[str]]:
+    """An HTML grid of History (``dashboard.grids``: ht-calendar, ht-adherence) as rows of
+    cell texts, its header row first."""
+    body = "".join(h.proto.body for h in at.get("html"))
+    block = body[body.index(f'data-testid="{testid}"') :]
+    block = block.split('<div class="ht-legend"')[0]  # the calendar's legend follows it
+    n = int(re.search(r"repeat\((\d+),", block).group(1)) + 1  # type: ignore[union-attr]
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<(?:div|a)(?: [^>]*)?>(.*?)</(?:div|a)>", block)]
+    return [cells[i : i + n] for i in range(0, len(cells) - len(cells) % n, n)]
+
+
 def week_cards(at: AppTest) -> dict[str, str]:
-    """This week's cards on History: label -> value ("Back extension: days" -> "2 / 3")."""
+    """The page's cards, label -> value: History's this week ("Back extension: days" -> "2 / 3"),
+    a session's figures ("Hip bridge reps" -> "12")."""
     return {label: value for label, value, _ in cards(at).values()}
 
 
@@ -109,10 +117,10 @@ def test_history_page(data: dict[str, object]) -> None:
     assert list(sessions["Back ext. reps"]) == [30, 30, 0]
     assert list(sessions["Back ext. sets"]) == [3, 3, 0]
     assert list(sessions["Side plank L"]) == [0, 2, 0] and list(sessions["Side plank R"]) == [0, 2, 0]
-    table = at.dataframe[0].value  # adherence as a table: weeks as columns
-    this_week = table.columns[-1]
-    assert table.loc["Back extension", this_week] == "2/3"
-    assert table.loc["Hip bridge", table.columns[-2]] == "0/3"  # last week: 10 of 12 reps
+    head, this, last, *_ = grid(at, "ht-adherence")  # a row a week, newest first
+    assert head[:4] == ["", "Goals", "Bridge", "Back ext."]
+    assert this[3] == "2/3"  # back extensions this week
+    assert last[2] == "0/3"  # last week's bridges: 10 of 12 reps
     # With demo data: its week appears and its session is listed.
     at.toggle(key="history_demo").set_value(True).run()
     assert len(at.dataframe[-1].value) == 4
@@ -123,7 +131,7 @@ def test_session_page(data: dict[str, object]) -> None:
     at.switch_page("views/session.py").run()
     assert not at.exception, at.exception
     at.selectbox(key="session_pick").set_value(data["a"]).run()
-    m = metrics(at)
+    m = week_cards(at)
     assert m["Hip bridge reps"] == "12"
     assert m["Back extension reps"] == "30"
     assert m["Side plank holds"] == "2 L · 2 R"
@@ -134,9 +142,9 @@ def test_session_page(data: dict[str, object]) -> None:
     assert routine["Hip bridge"]["Done"] == "1 set (12 reps); 12 of 12 reps held 5.0 s or more (average 5.5 s); 1 to target"
     assert routine["Side plank (right)"]["Done"] == "2 done (33 s, 25 s); 1 reached the target"
     assert routine["Side plank (right)"][""] == "✗ not yet"
-    stability = at.dataframe[0].value
-    assert list(stability["Held"]) == [32.0, 31.0, 33.0, 25.0]
-    assert list(stability["Score"]) == [86.0, 84.0, 62.0, 38.0]
+    stability = at.table[1].value
+    assert list(stability["Held"]) == ["32.0 s", "31.0 s", "33.0 s", "25.0 s"]
+    assert list(stability["Score"]) == ["86", "84", "62", "38"]
     assert stability["Verdict"][0] == "Rock steady"
     assert stability["Verdict"][3].startswith("Shaky")
     downloads = at.get("download_button")
@@ -158,7 +166,7 @@ def test_session_page_follows_the_query_parameter(data: dict[str, object]) -> No
     at.run()
     at.switch_page("views/session.py").run()
     assert at.selectbox(key="session_pick").value == data["c"]
-    assert metrics(at)["Hip bridge reps"] == "10"
+    assert week_cards(at)["Hip bridge reps"] == "10"
 
 
 def test_settings_page_saves_targets(data: dict[str, object]) -> None:

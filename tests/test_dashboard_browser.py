@@ -106,7 +106,9 @@ def test_history_page(server: str, page: Page) -> None:
     open_page(page, server, "History")
     expect(page.get_by_text("Adherence per week")).to_be_visible()
     expect(page.get_by_text("Back extension: days")).to_be_visible()
-    wait_charts(page, 3)  # calendar, adherence, progress
+    wait_charts(page, 1)  # progress (the calendar and adherence are HTML grids)
+    expect(page.get_by_test_id("ht-calendar")).to_be_visible()
+    expect(page.get_by_test_id("ht-adherence")).to_be_visible()
     expect(page.get_by_test_id("stDataFrame").last).to_be_visible()  # the first is in a closed expander
     page.wait_for_timeout(1000)  # the table grid draws after it appears
     shot(page, "history")
@@ -117,7 +119,9 @@ def test_session_page(server: str, page: Page) -> None:
     open_page(page, f"{server}/session", "Session")
     for text in ("Timeline", "Against your routine", "Stability of each hold", "Export"):
         expect(page.get_by_text(text, exact=True)).to_be_visible(timeout=20_000)
-    wait_charts(page, 3)  # timeline, reps, holds
+    wait_charts(page, 1)  # the timeline (reps and holds are HTML bars)
+    expect(page.get_by_test_id("ht-rep-bars").first).to_be_visible()
+    expect(page.get_by_test_id("ht-hold-bars")).to_be_visible()
     expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
     expect(page.get_by_role("button", name="Download JSON")).to_be_visible()
     page.wait_for_timeout(1000)  # the table grids draw after they appear

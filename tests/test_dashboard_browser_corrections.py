@@ -54,8 +54,9 @@ def page() -> Iterator[Page]:
 
 
 def metric(page: Page, label: str) -> str:
-    box = page.get_by_test_id("stMetric").filter(has_text=label)
-    return box.get_by_test_id("stMetricValue").inner_text()
+    """A figure of the page's cards (``dashboard.ui.card``) by its label."""
+    box = page.locator(".ht-record").filter(has=page.locator(".l", has_text=label))
+    return box.locator(".v").inner_text()
 
 
 def wait_until(check: Callable[[], bool], timeout_s: float = 20.0) -> None:

@@ -3,16 +3,15 @@ the note editor of the session page, run server-side (Streamlit AppTest) on know
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from store_builders import analysis, hold, reps, session
 from streamlit.testing.v1 import AppTest
-from test_dashboard_apptest import APP, TIMEOUT, app, cards, noon
+from test_dashboard_apptest import APP, TIMEOUT, app, cards, grid, noon
 
-from dashboard.history_parts import picked_day
 from sensor.store import SessionInfo, Store, notes, queries
 from sensor.store.weeks import week_start
 
@@ -63,13 +62,12 @@ def test_the_range_picker_sets_the_weeks_and_the_sessions_shown(store: dict[str,
     assert rng.value == "12 weeks"
     table = at.dataframe[-1].value
     assert len(table) == 7  # the last two weeks and this Monday's sensor session: not 20 weeks ago
-    adherence = at.dataframe[0].value  # weeks as columns: from the first week of the range
-    assert len(adherence.columns) == 12
+    assert len(grid(at, "ht-adherence")) == 1 + 12  # a row a week (after the header), from the first of the range
     rng.set_value("All").run()
     assert len(at.dataframe[-1].value) == 10
-    assert len(at.dataframe[0].value.columns) == 21  # 20 weeks ago up to this week
+    assert len(grid(at, "ht-adherence")) == 1 + 21  # 20 weeks ago up to this week
     rng.set_value("4 weeks").run()
-    assert len(at.dataframe[0].value.columns) == 4 and len(at.dataframe[-1].value) == 7
+    assert len(grid(at, "ht-adherence")) == 1 + 4 and len(at.dataframe[-1].value) == 7
     rng.set_value("Custom").run()
     at.date_input(key="history_dates").set_value((THIS_MONDAY - timedelta(weeks=21), THIS_MONDAY - timedelta(weeks=19))).run()
     assert not at.exception, at.exception
@@ -104,8 +102,14 @@ def test_a_note_written_on_the_session_page_is_stored_and_shown_in_history(store
     assert at.dataframe[-1].value.set_index("id").loc[sid, "Note"] == "new mat; left knee a bit sore"
 
 
-def test_a_day_picked_in_the_calendar() -> None:
-    assert picked_day(SimpleNamespace(selection={"pick": [{"date": "2026-03-02"}]})) == date(2026, 3, 2)
-    assert picked_day(SimpleNamespace(selection={"pick": []})) is None
-    assert picked_day(SimpleNamespace(selection={})) is None
-    assert picked_day(None) is None
+def test_the_calendar_opens_a_days_first_session(store: dict[str, int]) -> None:
+    at = app()
+    head, *weeks = grid(at, "ht-calendar")
+    assert head == ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    last_week = weeks[1]  # newest first: this week, then last week (Mon, Wed, Fri to target)
+    monday = THIS_MONDAY - timedelta(weeks=1)
+    assert last_week[1:] == [str((monday + timedelta(days=k)).day) for k in range(7)]
+    body = "".join(h.proto.body for h in at.get("html"))
+    assert f'href="session?id={store["1.0"]}"' in body and f'href="session?id={store["1.2"]}"' in body
+    monday_cell = re.search(rf'<a class="c dark" style="background:#3B8B5A" href="session\?id={store["1.0"]}"', body)
+    assert monday_cell, "a day with every goal to target is drawn dark green and opens its session"

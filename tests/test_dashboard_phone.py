@@ -38,18 +38,21 @@ CHART_TEXT = """() => [...document.querySelectorAll('[data-testid=stVegaLiteChar
   return {chart: key, drawn: true, scale, smallest: Math.min(...sizes), texts: sizes.length,
           right: c.getBoundingClientRect().right};
 })"""
-# Each cell of a chart's heat grid (rect paths) with the text drawn on it: the text's box
-# must lie inside its cell, with room to spare.
-CELLS = """(key) => {
-  const svg = document.querySelector(`.st-key-${key} svg.marks`);
-  const cells = [...svg.querySelectorAll('.mark-rect.role-mark path')].map(p => p.getBoundingClientRect());
-  return [...svg.querySelectorAll('.mark-text.role-mark text')].filter(t => t.textContent.trim()).map(t => {
-    const b = t.getBoundingClientRect(), cx = b.left + b.width / 2, cy = b.top + b.height / 2;
-    const cell = cells.find(r => r.left <= cx && cx <= r.right && r.top <= cy && cy <= r.bottom);
-    return {text: t.textContent, w: b.width, cell_w: cell ? cell.width : 0, cell_h: cell ? cell.height : 0,
-            inside: !!cell && b.left >= cell.left && b.right <= cell.right};
-  });
-}"""
+# Each cell of History's calendar and adherence grids (dashboard.grids) with its text: the
+# text must fit inside its cell with room to spare, in a font no smaller than the minimum.
+CELLS = """(testid) => [...document.querySelectorAll(`[data-testid=${testid}] .c`)].filter(c => c.textContent.trim()).map(c => {
+  const r = c.getBoundingClientRect(), text = document.createRange();
+  text.selectNodeContents(c);
+  const t = text.getBoundingClientRect();
+  return {text: c.textContent, w: t.width, cell_w: r.width, cell_h: r.height, font: parseFloat(getComputedStyle(c).fontSize),
+          inside: t.left >= r.left && t.right <= r.right && r.right <= innerWidth};
+})"""
+# Every piece of text on the page outside the charts (drawn by the browser as HTML): its size.
+PAGE_TEXT = """() => { const out = []; const walk = document.createTreeWalker(document.querySelector('[data-testid=stMain]'), NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) { const t = walk.currentNode, e = t.parentElement;
+    if (!t.textContent.trim() || e.closest('svg') || !e.checkVisibility()) continue;
+    out.push([parseFloat(getComputedStyle(e).fontSize), t.textContent.trim().slice(0, 40)]); }
+  return out; }"""
 # HTML tables (st.table): every header cell within the screen, no cell's text overflowing it.
 HTML_TABLES = """(w) => [...document.querySelectorAll('[data-testid=stTable] table')].map(t => ({
   headers: [...t.querySelectorAll('th')].map(h => ({text: h.innerText.trim(), right: h.getBoundingClientRect().right})),
@@ -121,6 +124,11 @@ def check_charts(page: Page, charts: int, width: int) -> list[dict[str, Any]]:
     return found
 
 
+def no_small_text(page: Page) -> None:
+    small = [t for t in page.evaluate(PAGE_TEXT) if t[0] < MIN_TEXT_PX]
+    assert not small, f"text under {MIN_TEXT_PX:.0f} px: {small[:5]}"
+
+
 def no_sideways_scroll(page: Page, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
     main = page.evaluate("document.querySelector('[data-testid=stMain]').scrollWidth")
@@ -168,15 +176,16 @@ def grid_columns_reachable(page: Page, index: int = -1) -> list[str]:
 
 def test_history_fits_a_phone(server: str, phone: Page) -> None:
     open_page(phone, server, "History")
-    found = check_charts(phone, 3, PHONE["width"])  # calendar, adherence, progress
+    found = check_charts(phone, 1, PHONE["width"])  # progress
     no_sideways_scroll(phone, PHONE["width"])
+    no_small_text(phone)
     no_errors(phone)
-    for key in ("history_calendar", "history_adherence"):
-        cells = phone.evaluate(CELLS, key)
-        assert len(cells) >= 12 * 5, (key, len(cells))
-        cramped = [c for c in cells if not c["inside"] or c["cell_w"] < c["w"] + 6 or c["cell_h"] < 20]
-        assert not cramped, f"{key}: text that does not fit its cell: {cramped[:3]}"
-    assert {c["chart"] for c in found} >= {"st-key-history_calendar", "st-key-history_adherence"}
+    for grid in ("ht-calendar", "ht-adherence"):
+        cells = phone.evaluate(CELLS, grid)
+        assert len(cells) >= 12 * 5, (grid, len(cells))
+        cramped = [c for c in cells if not c["inside"] or c["cell_w"] < c["w"] + 6 or c["cell_h"] < 24 or c["font"] < MIN_TEXT_PX]
+        assert not cramped, f"{grid}: text that does not fit its cell: {cramped[:3]}"
+    assert {c["chart"] for c in found} == {"st-key-history_progress"}
     headers = grid_columns_reachable(phone)
     assert headers[0] == "Date" and headers[-1] == "Status" and "Note" in headers
     # The cards of this week, streaks and bests: two to a row, none cut.
@@ -189,15 +198,21 @@ def test_history_fits_a_phone(server: str, phone: Page) -> None:
 
 def test_a_session_fits_a_phone(server: str, phone: Page) -> None:
     open_page(phone, f"{server}/session", "Session")
-    check_charts(phone, 4, PHONE["width"])  # timeline, bridges, back extensions (three sets), holds
+    check_charts(phone, 1, PHONE["width"])  # the timeline (reps and holds are HTML bars)
     no_sideways_scroll(phone, PHONE["width"])
+    no_small_text(phone)
+    bars = phone.evaluate(
+        "[...document.querySelectorAll('.ht-reps .set')].map(s => [s.getBoundingClientRect().right, s.querySelectorAll('.bar').length])"
+    )
+    assert len(bars) == 1 + 3 and all(right <= PHONE["width"] + 1 for right, _ in bars), bars  # a bridge set, three back-extension sets
+    assert [n for _, n in bars] == [12, 10, 10, 10]
     no_errors(phone)
-    [routine] = phone.evaluate(HTML_TABLES, PHONE["width"])
+    routine, stability = phone.evaluate(HTML_TABLES, PHONE["width"])
     assert [h["text"] for h in routine["headers"]][-1] == "Done"
-    assert all(h["right"] <= PHONE["width"] + 1 for h in routine["headers"]), routine["headers"]  # "Done" on screen
-    assert not routine["overflowing"], routine["overflowing"]
-    headers = grid_columns_reachable(phone)  # the holds' stability, eight columns
-    assert headers[0] == "Hold" and headers[-1] == "Verdict"
+    assert [h["text"] for h in stability["headers"]][-1] == "Verdict"
+    for table in (routine, stability):  # "Done" and "Verdict" on screen, every cell's text inside it
+        assert all(h["right"] <= PHONE["width"] + 1 for h in table["headers"]), table["headers"]
+        assert not table["overflowing"], table["overflowing"]
     note = phone.get_by_role("textbox", name="Note")
     expect(note).to_have_value(re.compile("^New mat today."))  # the newest session's note, in its box
     assert note.evaluate("e => e.scrollWidth <= e.clientWidth + 1 && e.getBoundingClientRect().right <= innerWidth")
@@ -246,14 +261,18 @@ def test_live_cards_show_their_last_line_on_a_phone(server: str, phone: Page) ->
 
 def test_desktop_still_side_by_side(server: str, desktop: Page) -> None:
     open_page(desktop, server, "History")
-    found = check_charts(desktop, 3, DESKTOP["width"])
+    check_charts(desktop, 1, DESKTOP["width"])
     no_errors(desktop)
-    boxes = {c["chart"]: c for c in found}
-    cal = desktop.locator(".st-key-history_calendar").bounding_box()
-    adh = desktop.locator(".st-key-history_adherence").bounding_box()
+    cal = desktop.get_by_test_id("ht-calendar").bounding_box()
+    adh = desktop.get_by_test_id("ht-adherence").bounding_box()
     assert cal and adh and abs(cal["y"] - adh["y"]) < 60 and cal["x"] + cal["width"] <= adh["x"]  # side by side
-    assert "st-key-history_calendar" in boxes
-    shot(desktop, "desktop-history-fit")
+    for grid in ("ht-calendar", "ht-adherence"):
+        cells = desktop.evaluate(CELLS, grid)
+        assert cells and all(c["inside"] and c["cell_w"] >= c["w"] + 6 for c in cells), grid
+    open_page(desktop, f"{server}/session", "Session")
+    check_charts(desktop, 1, DESKTOP["width"])
+    no_small_text(desktop)
+    shot(desktop, "desktop-session-fit")
 
 
 def _shot(name: str) -> Path:

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, exports, history_parts, ui
+from dashboard import data, exports, grids, history_parts, ui
 from sensor.store.history import demo_by_default
 
 st.title("History")
@@ -51,34 +51,21 @@ st.caption(history_parts.range_summary(weeks, r))
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Calendar")
-    event = st.vega_lite_chart(
-        charts.calendar(history_parts.calendar_days(weeks, data.days(include_demo), until)),
-        width="stretch",
-        on_select="rerun",
-        selection_mode="pick",
-        key="history_calendar",
-    )
+    opens = {s.local_date: s.id for s in sorted(in_range, key=lambda s: s.started_utc, reverse=True) if s.duplicate_of is None}
+    st.html(grids.calendar_html(history_parts.calendar_days(weeks, data.days(include_demo), until, opens)))
     st.caption(
         "Each day by what was done: every exercise with a weekly goal to target, some of them, or short of target. Tap a day to open it."
     )
-    picked = history_parts.picked_day(event)
-    day_sessions = [s for s in in_range if s.local_date == picked]
-    if day_sessions:
-        sid = min(day_sessions, key=lambda s: s.started_utc).id
-        st.session_state["session_id"] = sid
-        st.switch_page("views/session.py", query_params={"id": str(sid)})
 with right:
     st.subheader("Adherence per week")
     cells, parts = history_parts.adherence_cells(weeks, r)
-    ui.chart(charts.adherence(cells, parts), "history_adherence")
+    st.html(grids.adherence_html(cells, parts))
     st.caption(
         f"Days on which each part of the routine was done to target, against the weekly goal "
         f"(back extensions: {r.back_extension.sets_per_session} × {r.back_extension.reps_per_set}, "
         f"{r.back_extension.sessions_per_week} days a week; side planks: {r.side_plank.holds} × "
         f"{r.side_plank.hold_s:.0f} s on each side). Goals: the weekly goals met."
     )
-    with st.expander("Adherence as a table"):
-        st.dataframe(history_parts.adherence_table(cells, parts), width="stretch")
 
 # -- trends -----------------------------------------------------------------------------------
 st.subheader("Progress over the weeks")

@@ -8,7 +8,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, exports, session_edit, ui
+from dashboard import bars, charts, data, exports, session_edit, ui
 from sensor.routine import compare, reaches
 from sensor.vocab import REP_EXERCISES, damage_warning
 
@@ -86,27 +86,21 @@ if not s["calibrated"] and row.side_unknown:
 if warning := damage_warning(s["damaged_blocks"], bool(s["interrupted"]), s["duration_s"]):
     st.warning(warning[0].upper() + warning[1:], icon=":material/report:")
 
-m = st.columns(5)
-m[0].metric("Hip bridge reps", row.bridge_reps, border=True, help=f"in {row.bridge_sets} sets")
-m[1].metric("Back extension reps", row.back_extension_reps, border=True, help=f"in {row.back_extension_sets} sets")
 sides = (
     f"{row.side_left} L · {row.side_right} R"
     if not row.side_unknown
     else (f"{row.side_unknown} side ?" if not row.side_left + row.side_right else f"{row.side_left}L {row.side_right}R {row.side_unknown}?")
 )
-m[2].metric(
-    "Side plank holds",
-    sides,
-    border=True,
-    help="left / right: the side the body rests on" + ("; ?: side unknown, set it below" if row.side_unknown else ""),
-)
-m[3].metric("Front plank holds", row.planks, border=True)
-m[4].metric(
-    "Stability",
-    "–" if row.mean_score is None else f"{row.mean_score:.0f} / 100",
-    border=True,
-    help="Mean stability score of the holds (100 = rock steady)",
-)
+figures = [
+    ui.card("bridge", str(row.bridge_reps), "Hip bridge reps", f"in {row.bridge_sets} set{'' if row.bridge_sets == 1 else 's'}"),
+    ui.card("back_extension", str(row.back_extension_reps), "Back extension reps", f"in {row.back_extension_sets} sets"),
+    ui.card("side_plank", sides, "Side plank holds", "left · right" + (" · ?: side unknown, set it below" if row.side_unknown else "")),
+    ui.card("plank", str(row.planks), "Front plank holds"),
+    ui.card(
+        "stability", "–" if row.mean_score is None else f"{row.mean_score:.0f} / 100", "Stability", "mean of the holds; 100: rock steady"
+    ),
+]
+st.html(f'{ui.CARDS_CSS}<div class="ht-records" data-testid="ht-figures">{"".join(figures)}</div>')
 
 # -- timeline ------------------------------------------------------------------------------
 st.subheader("Timeline")
@@ -177,7 +171,7 @@ for ex in REP_EXERCISES:
         }
         for x in reps
     ]
-    ui.chart(charts.rep_holds(points, target.hold_s, ui.COLORS[ex]), f"session_reps_{ex}")
+    st.html(bars.rep_bars(points, target.hold_s, ui.COLORS[ex]))
     held = sum(p["ok"] == "reached the target" for p in points)
     sets = len({p["set"] for p in points})
     fixed = session_edit.corrected_sets_words(d, ex)
@@ -208,34 +202,26 @@ if d.holds:
         }
         for i, h in enumerate(d.analysis.holds)
     ]
-    ui.chart(charts.holds(hold_rows, palette), "session_holds")
+    st.html(bars.hold_bars(hold_rows, palette))
     st.caption("Black mark: the target for that hold.")
 
     st.subheader("Stability of each hold")
-    st.dataframe(
+    st.table(
         pd.DataFrame(
             [
                 {
                     "Hold": f"#{i + 1} {ui.hold_label(h.exercise, h.side)}",
-                    "Held": round(h.duration_s, 1),
-                    "Corrected": session_edit.hold_fix_words(d, i),
-                    "Sway (°)": round(h.sway_deg, 2),
-                    "Tremor (°/s)": round(h.tremor_dps, 2),
-                    "Sag (°)": round(h.sag_deg, 1),
-                    "Score": h.score,
+                    "Held": f"{h.duration_s:.1f} s" + (f" ({fix})" if (fix := session_edit.hold_fix_words(d, i)) else ""),
+                    "Sway (°)": f"{h.sway_deg:.2f}",
+                    "Tremor (°/s)": f"{h.tremor_dps:.2f}",
+                    "Sag (°)": f"{h.sag_deg:.1f}",
+                    "Score": f"{h.score:.0f}",
                     "Verdict": ui.verdict(h.score, h.sway_deg, h.sag_deg),
                 }
                 for i, h in enumerate(d.analysis.holds)
             ]
         ),
         hide_index=True,
-        width="stretch",
-        column_config={
-            "Hold": st.column_config.TextColumn(pinned=True),
-            "Held": st.column_config.NumberColumn(format="%.1f s"),
-            "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f"),
-            "Verdict": st.column_config.TextColumn(width="large"),
-        },
     )
     st.caption("Sway: slow wobble of the pelvis about its trend. Tremor: fast shaking (4–15 Hz). Sag: how far the hips sank over the hold.")
 
