@@ -78,5 +78,5 @@ def hold_bars(holds: list[dict[str, Any]], palette: dict[str, str]) -> str:
             f'<div class="goal" style="left:calc({100 * h["target_s"] / top:.1f}% - 1px)"></div>'
             f'<div class="v {where}" style="left:{share:.1f}%">{h["duration_s"]:.0f} s</div></div>'
         )
-    kinds = {h["kind"]: palette.get(h["kind"], "#607D8B") for h in holds}
+    kinds = {h["kind"]: palette.get(h["kind"], "#607D8B") for h in holds} | {"black mark: the target": "#212121"}
     return f'{CSS}<div data-testid="ht-hold-bars">{_key(kinds)}<div class="ht-holds">{"".join(rows)}</div></div>'

@@ -17,7 +17,7 @@ from sensor.store import Store, data_dir, notes, queries, weeks
 from sensor.store.bests import Best, personal_bests
 from sensor.trace import downsample
 
-TIMELINE_POINTS = 1500  # a 1-hour session is drawn from at most this many points
+TIMELINE_POINTS = 1000  # a 1-hour session is drawn from at most this many points (about one per pixel and a half)
 
 
 def folder() -> Path:

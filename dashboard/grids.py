@@ -31,6 +31,7 @@ CSS = """<style>
 .ht-legend { display: flex; flex-wrap: wrap; gap: 0.3rem 1rem; margin-top: 0.5rem; font-size: 0.8rem; color: #5f6b73; }
 .ht-legend span::before { content: ""; display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 2px;
                           margin-right: 0.35rem; vertical-align: -0.1rem; background: var(--c); }
+.ht-legend span.n::before { display: none; }
 </style>"""
 
 
@@ -59,7 +60,10 @@ def calendar_html(days: list[dict[str, Any]]) -> str:
                 cells.append(f'<div class="{cls}" {style} title="{tip}">{d["day"]}</div>')
         cells += ["<div></div>"] * (7 - len(weeks[order]))  # this week's days to come
         rows.append("".join(cells))
-    legend = "".join(f'<span style="--c:{c}">{html.escape(s)}</span>' for s, c in DAY_COLORS.items())
+    legend = (
+        "".join(f'<span style="--c:{c}">{html.escape(s)}</span>' for s, c in DAY_COLORS.items())
+        + '<span class="n">tap a day to open it</span>'
+    )
     return f'{CSS}{_grid("ht-calendar", "Calendar", list(WEEKDAYS), rows)}<div class="ht-legend">{legend}</div>'
 
 

@@ -50,32 +50,30 @@ st.caption(history_parts.range_summary(weeks, r))
 # -- calendar and adherence ---------------------------------------------------------------------
 left, right = st.columns(2, gap="large")
 with left:
-    st.subheader("Calendar")
+    st.subheader(
+        "Calendar", help="Each day by what was done: every exercise with a weekly goal to target, some of them, or short of target."
+    )
     opens = {s.local_date: s.id for s in sorted(in_range, key=lambda s: s.started_utc, reverse=True) if s.duplicate_of is None}
     st.html(grids.calendar_html(history_parts.calendar_days(weeks, data.days(include_demo), until, opens)))
-    st.caption(
-        "Each day by what was done: every exercise with a weekly goal to target, some of them, or short of target. Tap a day to open it."
-    )
 with right:
-    st.subheader("Adherence per week")
-    cells, parts = history_parts.adherence_cells(weeks, r)
-    st.html(grids.adherence_html(cells, parts))
-    st.caption(
-        f"Days on which each part of the routine was done to target, against the weekly goal "
+    st.subheader(
+        "Adherence per week",
+        help=f"Days on which each part of the routine was done to target, against the weekly goal "
         f"(back extensions: {r.back_extension.sets_per_session} × {r.back_extension.reps_per_set}, "
         f"{r.back_extension.sessions_per_week} days a week; side planks: {r.side_plank.holds} × "
-        f"{r.side_plank.hold_s:.0f} s on each side). Goals: the weekly goals met."
+        f"{r.side_plank.hold_s:.0f} s on each side). Goals: the weekly goals met.",
     )
+    cells, parts = history_parts.adherence_cells(weeks, r)
+    st.html(grids.adherence_html(cells, parts))
 
 # -- trends -----------------------------------------------------------------------------------
-st.subheader("Progress over the weeks")
+st.subheader("Progress over the weeks", help="Weekly averages, by the week's Monday. Dashed line: your target.")
 trend_specs = history_parts.trend_specs(data.trends(include_demo, since, until), r)
 if trend_specs:
     shown = st.segmented_control(
         "Progress", list(trend_specs), default=next(iter(trend_specs)), key="history_trend", label_visibility="collapsed"
     )
     ui.chart(trend_specs[shown or next(iter(trend_specs))], "history_progress")
-    st.caption("Weekly averages, by the week's Monday. Dashed line: your target.")
 else:
     st.caption("No sessions in this range.")
 

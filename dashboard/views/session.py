@@ -103,7 +103,7 @@ figures = [
 st.html(f'{ui.CARDS_CSS}<div class="ht-records" data-testid="ht-figures">{"".join(figures)}</div>')
 
 # -- timeline ------------------------------------------------------------------------------
-st.subheader("Timeline")
+st.subheader("Timeline", help="Shaded: reps and holds as detected; grey: no data (link lost). Drag to pan, scroll to zoom (in time).")
 bands = [
     {
         "start": x["start_s"] - t0,
@@ -132,7 +132,6 @@ if "_trace_t" in s:
         for t, v in zip(s["_trace_t"], s["_trace_deg"], strict=True)
     ]
     ui.chart(charts.timeline(bands, gaps, trace), "session_timeline")
-    st.caption("Shaded: reps and holds as detected; grey: no data (link lost). Drag to pan, scroll to zoom.")
 elif bands:
     ui.chart(charts.lanes(bands), "session_timeline")
     st.caption("Reps and holds as detected (no pelvis-angle trace was stored for this session).")
@@ -140,7 +139,11 @@ else:
     st.caption("Nothing was detected in this session.")
 
 # -- against the routine -------------------------------------------------------------------
-st.subheader("Against your routine")
+st.subheader(
+    "Against your routine",
+    help=f"A rep or hold reaching its target time within {ui.TOLERANCE_S:.2f} s counts as reaching it. "
+    "History counts a day for an exercise when one session of that day was done to target.",
+)
 cmp = compare(d.analysis, r, d.counts)
 # A table that wraps its text: every column readable on a phone, none scrolled out of sight.
 st.table(
@@ -148,10 +151,6 @@ st.table(
         [{"": "✓ done to target" if c.met else "✗ not yet", "Exercise": c.label, "Target": c.target, "Done": c.done} for c in cmp]
     ),
     hide_index=True,
-)
-st.caption(
-    f"A rep or hold reaching its target time within {ui.TOLERANCE_S:.2f} s counts as reaching it. "
-    "History counts a day for an exercise when one session of that day was done to target."
 )
 
 # -- reps ------------------------------------------------------------------------------------
@@ -203,9 +202,11 @@ if d.holds:
         for i, h in enumerate(d.analysis.holds)
     ]
     st.html(bars.hold_bars(hold_rows, palette))
-    st.caption("Black mark: the target for that hold.")
 
-    st.subheader("Stability of each hold")
+    st.subheader(
+        "Stability of each hold",
+        help="Sway: slow wobble of the pelvis about its trend. Tremor: fast shaking (4–15 Hz). Sag: how far the hips sank over the hold.",
+    )
     st.table(
         pd.DataFrame(
             [
@@ -223,7 +224,6 @@ if d.holds:
         ),
         hide_index=True,
     )
-    st.caption("Sway: slow wobble of the pelvis about its trend. Tremor: fast shaking (4–15 Hz). Sag: how far the hips sank over the hold.")
 
 # -- the user's note -------------------------------------------------------------------------
 ui.note_editor(sid, str(s.get("note") or ""), data.save_note)
