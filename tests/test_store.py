@@ -51,7 +51,7 @@ def test_migration_from_version_1_keeps_the_data(tmp_path: Path) -> None:
     con.close()
 
     st = Store(tmp_path)
-    assert st.schema_version() == store_mod.SCHEMA_VERSION == 7
+    assert st.schema_version() == store_mod.SCHEMA_VERSION == 8
     assert count(st, "sessions") == 1
     assert count(st, "traces") == 0  # the table step 2 added exists and is usable
     with st.connect() as con:
@@ -67,10 +67,10 @@ def test_migration_from_version_1_keeps_the_data(tmp_path: Path) -> None:
     # Step 6: its first sample's time is not known: the page counts from 0 (it has no trace).
     d = queries.session_detail(st, 1)
     assert d is not None and d.session["start_s"] == 0.0 and d.detected.start_s == 0.0
-    # Step 7: no note yet.
+    # Step 8: no note yet.
     assert d.session["note"] == "" and d.session["noted_utc"] is None
     # Opening again is a no-op.
-    assert Store(tmp_path).schema_version() == 7
+    assert Store(tmp_path).schema_version() == 8
 
 
 def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:

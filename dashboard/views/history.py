@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, exports, grids, history_parts, ui
+from sensor.store.dates import plausible_day
 from sensor.store.history import demo_by_default
 
 st.title("History")
@@ -44,7 +45,9 @@ st.html(history_parts.week_html(this) + history_parts.records_html(data.streaks(
 first_day = min(s.local_date for s in rows)
 since, until = history_parts.pick_range(first_day, date.today())
 weeks = data.adherence(include_demo, since, until)
-in_range = [s for s in rows if since <= s.local_date <= until]
+# Sessions whose date cannot be right (year 1, 9999: stored before dates were checked) are
+# listed whatever the range, for the user to fix or delete.
+in_range = [s for s in rows if since <= s.local_date <= until or not plausible_day(s.local_date, date.today())]
 st.caption(history_parts.range_summary(weeks, r))
 
 # -- calendar and adherence ---------------------------------------------------------------------

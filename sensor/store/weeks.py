@@ -221,7 +221,8 @@ def streaks(weeks: list[WeekAdherence], rows: list[SessionRow], routine: Routine
         current_weeks += 1
         best_weeks = max(best_weeks, current_weeks)
     goal = [ex for ex in EXERCISES if (routine.rep_target(ex) if ex in REP_EXERCISES else routine.hold_target(ex)).sessions_per_week > 0]
-    by_day = day_outcomes(rows)
+    today = today or date.today()
+    by_day = {d: o for d, o in day_outcomes(rows).items() if plausible_day(d, today)}
     day_met: list[bool] = []
     previous: date | None = None
     for d in sorted(by_day):
@@ -229,7 +230,7 @@ def streaks(weeks: list[WeekAdherence], rows: list[SessionRow], routine: Routine
             day_met.append(False)  # the break
         day_met.append(bool(goal) and all(by_day[d][ex].met for ex in goal))
         previous = d
-    if previous is not None and ((today or date.today()) - previous).days > STREAK_GAP_DAYS:
+    if previous is not None and (today - previous).days > STREAK_GAP_DAYS:
         day_met.append(False)
     current_days, best_days = _runs(day_met)
     return Streaks(current_weeks, best_weeks, current_days, best_days)
