@@ -148,3 +148,17 @@ def export_csv(d: queries.SessionDetail) -> str:
     from sensor.store.exports import session_csv
 
     return session_csv(d)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _downloads(path: str, rev: tuple[int, int, str], session_id: int) -> tuple[str, str]:
+    d = _detail(path, rev, session_id)
+    return ("", "") if d is None else (export_csv(d), export_json(d))
+
+
+def downloads(session_id: int) -> tuple[str, str]:
+    """The session's CSV and JSON downloads, made once per store revision (the CSV of an hour
+    with its angle trace takes ~50 ms). Made with the page, not on the click: a download
+    made on the click is lost when the click comes just after an edit's rerun."""
+    path, rev = _key()
+    return _downloads(path, rev, int(session_id))

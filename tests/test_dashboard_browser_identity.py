@@ -160,6 +160,9 @@ def test_each_session_of_a_shared_label_is_changed_by_its_link(served: tuple[str
     # Mark the second, by its link, as the same workout as the fourth, then merge it: its
     # mark, then its bin entry and its correction carried to the fourth; nothing else.
     open_session(page, url, b)
+    # Scrolled to first, as a user would: a dropdown opened by a click that also scrolls the
+    # page (the picker below the fold) closes again at once.
+    page.get_by_role("combobox", name="Same workout as").scroll_into_view_if_needed()
     page.get_by_role("combobox", name="Same workout as").click()
     page.get_by_role("option", name=f"session {d}", exact=True).click()
     settled(page)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from store_builders import analysis, hold, reps, session
 from streamlit.testing.v1 import AppTest
+from test_dashboard_apptest import cards, grid
 
 from sensor import importer
 from sensor.cli import main
@@ -142,28 +143,29 @@ def check_all_agree(week: dict[str, object], capsys: pytest.CaptureFixture[str],
     app = AppTest.from_file(str(APP), default_timeout=30)
     app.run()
     assert not app.exception, app.exception
-    m = {x.label: x.value for x in app.metric}
+    shown_cards = {label: (value, below) for label, value, below in cards(app).values()}
     for ex, label in (("bridge", "Hip bridge"), ("back_extension", "Back extension"), ("side_plank", "Side plank")):
-        assert m[f"{label}: days"] == f"{want_week[ex]['to_target_days']} / {want_week[ex]['goal_days']}"
-        assert f"done at all on {want_week[ex]['done_days']}" in " ".join(c.value for c in app.caption)
-    assert m["Weekly goals met"] == "0 of 3"
+        value, below = shown_cards[f"{label}: days"]
+        assert value == f"{want_week[ex]['to_target_days']} / {want_week[ex]['goal_days']}"
+        assert below.endswith(f"done at all on {want_week[ex]['done_days']}"), below
+    assert shown_cards["Weekly goals met"][0] == "0 of 3"
     table = app.dataframe[-1].value
     assert sorted(table["id"]) == sorted(want_sessions)
     words = {"bridge": "bridge", "back_extension": "back ext.", "side_plank": "side plank"}
     for sid, shown in zip(table["id"], table["Done to target"], strict=True):
         assert shown == (", ".join(w for p, w in words.items() if p in want_sessions[sid]) or "–"), sid
-    adherence = app.dataframe[0].value  # "Adherence as a table"
-    this_col = adherence.columns[-1]
-    assert adherence.loc["Hip bridge", this_col] == "2/3"
-    assert adherence.loc["Back extension", this_col] == f"{want_week['back_extension']['to_target_days']}/3"
-    assert adherence.loc["Side plank, left", this_col] == f"{2 if sides_set else 1}/3"
+    head, this_week, *_ = grid(app, "ht-adherence")  # a row a week, newest first
+    this_row = dict(zip(head, this_week, strict=True))
+    assert this_row["Bridge"] == "2/3"
+    assert this_row["Back ext."] == f"{want_week['back_extension']['to_target_days']}/3"
+    assert this_row["Side L"] == f"{2 if sides_set else 1}/3"
 
     # 3. every session page
     app.switch_page("views/session.py").run()
     for sid, parts in want_sessions.items():
         app.selectbox(key="session_pick").set_value(sid).run()
         assert not app.exception, app.exception
-        rows = app.dataframe[0].value.to_dict("records")
+        rows = app.table[0].value.to_dict("records")  # "Against your routine"
         shown = {PARTS_OF_ROWS[r["Exercise"]] for r in rows if r[""].startswith("✓") and r["Exercise"] in PARTS_OF_ROWS}
         assert shown == parts - {"side_plank"}, sid
 

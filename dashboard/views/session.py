@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -236,12 +235,11 @@ session_edit.edit_panel(d, row, rows)
 st.subheader("Export")
 stem = f"holdtrack-session-{sid}-{row.local_date.isoformat()}"
 c1, c2, _ = st.columns([1, 1, 4])
-c1.download_button(
-    "Download CSV", partial(data.export_csv, d), file_name=f"{stem}.csv", mime="text/csv", icon=":material/table:", on_click="ignore"
-)
+csv_text, json_text = data.downloads(sid)
+c1.download_button("Download CSV", csv_text, file_name=f"{stem}.csv", mime="text/csv", icon=":material/table:", on_click="ignore")
 c2.download_button(
     "Download JSON",
-    partial(data.export_json, d),
+    json_text,
     file_name=f"{stem}.json",
     mime="application/json",
     icon=":material/data_object:",
