@@ -71,7 +71,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     from sensor.files.output import check_output
 
     # The input first: a missing recording is the error to hear, not an existing output.
-    if not Path(args.recording).is_file():
+    if not Path(args.recording).exists():  # a phone export may be a folder
         raise RecordingError(Path(args.recording), "cannot open: no such file")
     if args.csv is not None and args.fit is not None and Path(args.csv).resolve() == Path(args.fit).resolve():
         raise UsageError(f"--csv and --fit are the same file ({args.csv}): give each its own")
