@@ -34,6 +34,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow  # ~5-10 s (timed under load): in `make test`, not `make check`
 def test_record_stops_in_one_line_and_keeps_what_it_wrote(tmp_path: Path) -> None:
     disk = tmp_path / "disk"
     out = disk / "live.htrec"

@@ -138,6 +138,7 @@ async def test_every_sample_once_in_order_stamped_by_phyphox_time_polled_at_10_h
     np.testing.assert_allclose(got.gyro, want, atol=2e-6)  # times and values to 8 digits
 
 
+@pytest.mark.slow  # ~5-10 s (timed under load): in `make test`, not `make check`
 @sync
 async def test_wifi_lost_for_10_s_mid_set_keeps_every_sample_once_and_says_what_to_do() -> None:
     with FakePhyphox(wearer(), speed=5.0) as fake:

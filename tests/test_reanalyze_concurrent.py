@@ -51,6 +51,7 @@ def test_a_correction_made_during_the_analysis_lands_on_its_set(tmp_path: Path, 
     assert d.counts == {0: int(target["rep_count"]) + 2}  # was: left at index 1, on the next set
 
 
+@pytest.mark.slow  # ~5-10 s (timed under load): in `make test`, not `make check`
 def test_two_runs_at_once_both_finish_and_move_each_correction_once(tmp_path: Path) -> None:
     for round_ in range(3):  # the race is timing: a few rounds
         folder = tmp_path / f"r{round_}"

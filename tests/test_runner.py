@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from store_builders import sim_recording
 
 from sensor import importer
 from sensor.analyze import analyze_path
@@ -35,6 +36,7 @@ def events_of(a: Analysis) -> list[tuple[Any, ...]]:
     ]
 
 
+@pytest.mark.slow  # ~5-10 s (timed under load): in `make test`, not `make check`
 def test_a_recorded_run_is_what_reanalysing_its_recording_gives(tmp_path: Path) -> None:
     src = SimulatedSource(21, speed=50, short=True, link_losses=1)
     out = tmp_path / "live.htrec"
@@ -47,6 +49,7 @@ def test_a_recorded_run_is_what_reanalysing_its_recording_gives(tmp_path: Path) 
     assert result.analysis.duration_s == pytest.approx(again.duration_s, abs=1e-9)
 
 
+@pytest.mark.slow  # ~5-10 s (timed under load): in `make test`, not `make check`
 def test_the_recording_carries_its_settings_and_reanalysis_uses_them(tmp_path: Path) -> None:
     sim = SimulatedSource(22, speed=50, short=True)
     default = PipelineSettings()
@@ -120,6 +123,7 @@ def test_sinks_see_every_event_in_steps_whatever_the_chunking(tmp_path: Path, ch
     assert span <= max(0.1, chunk / sim.header.sample_rate_hz) + 2 / sim.header.sample_rate_hz
 
 
+@pytest.mark.slow  # ~5-10 s (timed under load): in `make test`, not `make check`
 def test_the_live_session_saves_the_events_it_found(tmp_path: Path) -> None:
     store = Store(tmp_path / "data")
     got: list[Analysis | None] = []
@@ -144,8 +148,7 @@ def test_the_live_session_saves_the_events_it_found(tmp_path: Path) -> None:
 
 
 def test_source_specs(tmp_path: Path) -> None:
-    rec = tmp_path / "r.htrec"
-    asyncio.run(SessionRunner(Header(source="simulated"), recording=rec).run(SimulatedSource(3, speed=50, short=True)))
+    rec = sim_recording(tmp_path, 3)  # a recording to replay, written directly (not paced through a live run)
     assert isinstance(make_source("sim:4", speed=2), SimulatedSource)
     replay = make_source(f"replay:{rec}", speed=5)
     assert isinstance(replay, ReplaySource) and replay.header.extra["replay_of"] == str(rec)

@@ -62,6 +62,7 @@ def test_apt_waits_for_a_lock_held_by_another_program_then_goes_on() -> None:
     print(f"apt-get check ran {time.monotonic() - t_release:.1f} s after the lock was let go")
 
 
+@pytest.mark.slow  # ~5-10 s (timed under load): in `make test`, not `make check`
 @needs_apt
 def test_apt_gives_up_after_its_wait_and_says_why() -> None:
     holder = hold_locks()
