@@ -34,7 +34,8 @@ CSS = """<style>
 </style>"""
 
 
-def _key(items: dict[str, str]) -> str:
+def key(items: dict[str, str]) -> str:
+    """A colour key: a swatch and a name for each item (``.ht-key`` in ``CSS``)."""
     return '<div class="ht-key">' + "".join(f'<span style="--c:{c}">{html.escape(k)}</span>' for k, c in items.items()) + "</div>"
 
 
@@ -52,10 +53,10 @@ def rep_bars(reps: list[dict[str, Any]], target_s: float, color: str) -> str:
         bars = "".join(_rep_bar(name, r, top, (ui.OK if r["ok"] == "reached the target" else ui.SHORT) if judged else color) for r in rs)
         goal = f'<div class="goal" style="bottom:{100 * target_s / top:.1f}%"></div>' if judged else ""
         groups.append(f'<div class="set"><div class="plot">{bars}{goal}</div><div class="name">{html.escape(name)}</div></div>')
-    key = _key({"reached the target": ui.OK, "short": ui.SHORT}) if judged else ""
+    legend = key({"reached the target": ui.OK, "short": ui.SHORT}) if judged else ""
     scale = f'<div class="ht-scale"><span>held at the top, up to {top / 1.1:.1f} s</span>'
     scale += f"<span>dashed: target {target_s:.0f} s</span></div>" if judged else "</div>"
-    return f'{CSS}<div data-testid="ht-rep-bars">{key}{scale}<div class="ht-reps">{"".join(groups)}</div></div>'
+    return f'{CSS}<div data-testid="ht-rep-bars">{legend}{scale}<div class="ht-reps">{"".join(groups)}</div></div>'
 
 
 def _rep_bar(set_name: str, r: dict[str, Any], top: float, color: str) -> str:
@@ -79,4 +80,4 @@ def hold_bars(holds: list[dict[str, Any]], palette: dict[str, str]) -> str:
             f'<div class="v {where}" style="left:{share:.1f}%">{h["duration_s"]:.0f} s</div></div>'
         )
     kinds = {h["kind"]: palette.get(h["kind"], "#607D8B") for h in holds} | {"black mark: the target": "#212121"}
-    return f'{CSS}<div data-testid="ht-hold-bars">{_key(kinds)}<div class="ht-holds">{"".join(rows)}</div></div>'
+    return f'{CSS}<div data-testid="ht-hold-bars">{key(kinds)}<div class="ht-holds">{"".join(rows)}</div></div>'

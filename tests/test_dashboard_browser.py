@@ -119,7 +119,7 @@ def test_session_page(server: str, page: Page) -> None:
     open_page(page, f"{server}/session", "Session")
     for text in ("Timeline", "Against your routine", "Stability of each hold", "Export"):
         expect(page.get_by_text(text, exact=True)).to_be_visible(timeout=20_000)
-    wait_charts(page, 1)  # the timeline (reps and holds are HTML bars)
+    expect(page.get_by_test_id("ht-timeline").locator(".plot img")).to_be_visible()  # the timeline (HTML; reps and holds HTML bars)
     expect(page.get_by_test_id("ht-rep-bars").first).to_be_visible()
     expect(page.get_by_test_id("ht-hold-bars")).to_be_visible()
     expect(page.get_by_role("button", name="Download CSV")).to_be_visible()

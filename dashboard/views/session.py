@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from dashboard import bars, charts, data, exports, session_edit, ui
+from dashboard import bars, charts, data, exports, session_edit, timeline, ui
 from sensor.routine import compare, reaches
 from sensor.vocab import REP_EXERCISES, damage_warning
 
@@ -102,7 +102,7 @@ figures = [
 st.html(f'{ui.CARDS_CSS}<div class="ht-records" data-testid="ht-figures">{"".join(figures)}</div>')
 
 # -- timeline ------------------------------------------------------------------------------
-st.subheader("Timeline", help="Shaded: reps and holds as detected; grey: no data (link lost). Drag to pan, scroll to zoom (in time).")
+st.subheader("Timeline", help="Shaded: reps and holds as detected (hover one to see it); grey: no data (link lost).")
 bands = [
     {
         "start": x["start_s"] - t0,
@@ -124,7 +124,13 @@ gaps = [
     {"start": g["start_s"] - t0, "end": g["end_s"] - t0, "detail": f"no data for {g['end_s'] - g['start_s']:.1f} s (link lost)"}
     for g in d.gaps
 ]
-if "_trace_t" in s:
+zoom = st.toggle("Zoom and pan", key="timeline_zoom", help="A chart you can drag and zoom (in time); it takes the browser longer to draw.")
+if "_trace_t" in s and not zoom:
+    # Drawn as HTML and SVG by the server: no chart library for the browser to load.
+    t_rel = [float(t) - t0 for t in s["_trace_t"]]
+    end = max([*t_rel[-1:], *(b["end"] for b in bands), *(g["end"] for g in gaps)])
+    st.html(timeline.timeline_html(bands, gaps, t_rel, [float(v) for v in s["_trace_deg"]], end))
+elif "_trace_t" in s:
     # NaN (no data) as null: the line breaks there instead of joining across a gap.
     trace = [
         {"t": round(float(t) - t0, 2), "deg": round(float(v), 2) if v == v else None}
