@@ -17,24 +17,36 @@ class DetectorSettings:
     bridge_start_deg: float = 5.0
     bridge_min_peak_deg: float = 7.0
     bridge_end_frac: float = 0.15
+    bridge_min_lift_m: float = 0.04  # a bridge lifts the hips 8-25 cm; a pelvic tilt or a knee hug 0-2 cm
     backext_start_deg: float = 1.4
     backext_min_peak_deg: float = 2.4
     backext_max_peak_deg: float = 30.0
     backext_end_deg: float = 0.8
     backext_end_frac: float = 0.3
-    backext_timeout_s: float = 14.0  # longest rep (backext_max_s) and a second to spare: longer is a new pose
+    backext_timeout_s: float = 20.0  # longest rep (backext_max_s) and two seconds to spare: longer is a new pose
     backext_min_s: float = 0.8  # a lift and a lowering take 0.5 s each at the briskest
-    backext_max_s: float = 13.0  # two slowest movements and the longest top
+    backext_max_s: float = 18.0  # two slowest movements and the longest top
     backext_max_hold_s: float = 8.0  # people hold 0-5 s at the top (the "superman hold" 3-4 s); a longer pose is not a rep
-    backext_max_move_s: float = 2.5  # lifting or lowering takes 0.5-1.5 s, 2 s in a tired set; slower is settling into a pose
+    backext_max_move_s: float = 5.0  # lifting or lowering takes 0.5-1.5 s, 2-4 s in a slow ("3 up, 3 down") or tired set
     plank_min_deg: float = 2.5  # either way: the lift, not the angle, makes a plank
-    plank_min_lift_m: float = 0.08  # a plank lifts the pelvis 15-30 cm; a back extension 0-2 cm
+    plank_min_lift_m: float = 0.07  # a forearm plank holds the pelvis 9-22 cm over its prone height; a back extension lifts it 0-2 cm
+    plank_max_raise_m: float = 0.40  # a push-up position 18-34 cm; higher is standing up, not a plank
+    plank_max_drop_m: float = 0.30  # all fours to a plank: down 8-30 cm (to the floor: 25-42 cm, with no tilt)
+    plank_drop_pitch_deg: float = 3.0  # ... and the pelvis tips head-up, the body now sloping from the feet
+    plank_max_head_down_deg: float = 8.0  # more head-down than the floor pose: child's pose (20-45°), not a plank
+    all_fours_min_m: float = 0.24  # all fours: the pelvis 24-42 cm over its prone height ...
+    all_fours_pitch_deg: float = 8.0  # ... and level with the floor pose (a push-up position slopes 12-20°)
+    pose_step_m: float = 0.06  # the pelvis rests this much higher or lower: a new pose (a rep's top is 0-2 cm for a back extension)
+    raised_min_m: float = 0.10  # a rest this far over the floor is not lying on it (no back extension there)
     plank_end_frac: float = 0.3  # not above the rep rule (backext_end_*): chunk invariance
     plank_end_min_deg: float = 0.8
     side_start_deg: float = 4.0
     side_min_deg: float = 5.5
     side_min_lift_m: float = 0.06
     lift_window_s: float = 2.5  # how far before the start crossing the lift is integrated from
+    settle_judge_s: float = (
+        1.0  # a hold is judged at its first settled moments: later ones are the top of a rep or the start of its lowering
+    )
     lift_settle_s: float = 4.0  # a lift settles within this long of the start crossing (longer: the integral drifts)
     hold_end_frac: float = 0.25
     hold_min_s: float = 2.0  # shorter "holds" were a wobble on the way somewhere else
@@ -50,6 +62,12 @@ class DetectorSettings:
     settle_tol_deg: float = 0.6
     settle_turn_deg: float = 1.5  # the gravity direction may turn this much over the settle window
     rep_timeout_s: float = 15.0
+    # A rep stops at rest; cat-cow and pelvic tilts swing on through it to the other side.
+    # Within rep_tail_s of falling back, going this far past rest (a fraction of the peak, at
+    # least swing_min_deg) is a swing.
+    rep_tail_s: float = 0.8
+    swing_frac: float = 0.3
+    swing_min_deg: float = 1.5
     off_axis_frac: float = 0.6
     # A rep turns the pelvis: the gyro must see at least this fraction of the rise and of the
     # fall in elevation (a vehicle braking or a stride tilts the accelerometer, not the pelvis).

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sensor.events import Event, HoldExercise, HoldStarted, Side
+from sensor.events import Event, Hold, HoldExercise, HoldStarted, Side
 from sensor.signal.detector_settings import DetectorSettings
+from sensor.signal.height import HeightTracker, rise_m
 from sensor.signal.holds import ActiveHold, HoldWatch, SettleSearch, hold_end_s, make_hold
 from sensor.signal.iir import butter, first_order, lfilter
 from sensor.signal.movement import Trace, first_true, median, rise_times
-from sensor.signal.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
+from sensor.signal.poses import PoseBook, lower_pose_ends_plank, plank_pose
+from sensor.signal.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SITTING, STANDING, SUPINE
 from sensor.signal.reps import classify_rep
 from sensor.signal.stability import measure_stability
 
@@ -64,8 +66,13 @@ class ExcursionDetector:
         self._peak = 0.0
         self._hold: ActiveHold | None = None
         self._watch: HoldWatch | None = None  # is the hold in progress still held?
+        self._tail_t: float | None = None  # a rep fell back at this time: waiting to see it stop at rest
+        self._tail_min = 0.0
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0
+        self._height = HeightTracker(rate_hz)  # the pelvis' height, level by level
+        self.poses = PoseBook()  # the rest pose and the floor of the current posture
+        self.last_h = float("nan")
 
     # -- posture plumbing ----------------------------------------------------------
     @property
@@ -102,6 +109,8 @@ class ExcursionDetector:
 
     def set_posture(self, posture: int, t_now: float) -> list[Event]:
         events = self._close_hold(t_now) if self._hold else []
+        events.extend(self._settle_tail())
+        self.poses.reset()
         self.posture = posture
         self.base = None
         self._trace = None
@@ -128,6 +137,10 @@ class ExcursionDetector:
         if t.size == 0:
             return events
         quiet = self.quiet_mask(e)
+        hgt = self._height.feed(t, acc_norm[:, None] * up, gyr, (raw == STANDING) | (raw == SITTING), quiet)[0]
+        known = np.flatnonzero(np.isfinite(hgt))
+        if known.size:
+            self.last_h = float(hgt[known[-1]])
         if self.posture not in (SUPINE, PRONE, SIDE_LEFT, SIDE_RIGHT):
             return events
         away = np.flatnonzero(raw != self.posture)
@@ -142,6 +155,7 @@ class ExcursionDetector:
             if limit == k:
                 if self._hold is not None:
                     events.extend(self._close_hold(float(t[k])))
+                events.extend(self._settle_tail())
                 self._trace = None
                 self.base = None
                 back = first_true(raw[k:] == self.posture)
@@ -154,10 +168,16 @@ class ExcursionDetector:
             # (the window doubles while nothing happens in it).
             lim = min(limit, k + win)
             if self._trace is None:
-                k2 = self._feed_rest(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], k)
+                k2, ev = self._feed_rest(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
+                events.extend(ev)
+            elif self._tail_t is not None:
+                frozen = self._frozen
+                k2, ev = self._feed_tail(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
+                self._record(t[k:k2], frozen, STATE_EXCURSION)
+                events.extend(ev)
             else:
                 state, frozen = (STATE_HOLD if self._hold is not None else STATE_EXCURSION), self._frozen
-                k2, ev = self._feed_active(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], k)
+                k2, ev = self._feed_active(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
                 self._record(t[k:k2], frozen, state)
                 events.extend(ev)
             win = 2 * win if k2 == lim else WINDOW
@@ -190,7 +210,7 @@ class ExcursionDetector:
         elif self._hist:
             cols = tuple(np.concatenate(c) for c in zip(*self._hist))
         else:
-            return (np.empty(0),) * 3
+            return (np.empty(0),) * 3 + (np.empty((0, 3)),) * 2 + (np.empty(0),) * 4
         return tuple(c[-self._keep :] for c in cols)
 
     def _start_thr(self) -> float:
@@ -201,8 +221,17 @@ class ExcursionDetector:
         return self.s.side_start_deg
 
     def _feed_rest(
-        self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, span: np.ndarray, k: int
-    ) -> int:
+        self,
+        t: np.ndarray,
+        e: np.ndarray,
+        up: np.ndarray,
+        gyr: np.ndarray,
+        fn: np.ndarray,
+        quiet: np.ndarray,
+        span: np.ndarray,
+        hgt: np.ndarray,
+        k: int,
+    ) -> tuple[int, list[Event]]:
         seg, q = e[k:], quiet[k:]
         qf = q.astype(np.float64)
         if self.base is None:
@@ -210,13 +239,16 @@ class ExcursionDetector:
             first = first_true(q)
             stop = k + first if first >= 0 else t.size
             # Samples before it have no rest level, wherever the chunk began.
-            self._push_hist(t[k:stop], seg[: stop - k], seg[: stop - k], up[k:stop], gyr[k:stop], fn[k:stop], qf[: stop - k], span[k:stop])
+            self._push_hist(
+                t[k:stop], seg[: stop - k], seg[: stop - k], up[k:stop], gyr[k:stop], fn[k:stop], qf[: stop - k], span[k:stop], hgt[k:stop]
+            )
             self._record(t[k:stop], None, STATE_REST)
             if first < 0:
-                return t.size
+                return t.size, []
             self.base = float(seg[first])
+            self.poses.start_rest(float(t[stop]), self.base, float(hgt[stop]))
             if first > 0:
-                return stop
+                return stop, []
         b = self._beta
         # Only quiet samples move the rest level: a first-order filter over them alone,
         # held between them (vectorised: filter the quiet samples, then forward-fill).
@@ -228,13 +260,35 @@ class ExcursionDetector:
             h = first_true(np.abs(dev) > self._start_thr())
         else:
             h = first_true(self.sign * dev > self._start_thr())
+        # Or the pelvis was carried to another level without turning much: a new pose.
+        n = h if h >= 0 else seg.size
+        moved = self._level_moved(hgt[k : k + n])
+        if moved >= 0:
+            self._push_hist(
+                t[k : k + moved],
+                seg[:moved],
+                base[:moved],
+                up[k : k + moved],
+                gyr[k : k + moved],
+                fn[k : k + moved],
+                qf[:moved],
+                span[k : k + moved],
+                hgt[k : k + moved],
+            )
+            self._record(t[k : k + moved], base[:moved], STATE_REST)
+            i = k + moved
+            return i + 1, self._new_level(float(t[i]), float(seg[moved]), float(hgt[i]))
         if h < 0:
             self.base = float(base[-1])
-            self._push_hist(t[k:], seg, base, up[k:], gyr[k:], fn[k:], qf, span[k:])
+            self._push_hist(t[k:], seg, base, up[k:], gyr[k:], fn[k:], qf, span[k:], hgt[k:])
+            self.poses.see_rest(hgt[k:], seg)
             self._record(t[k:], base, STATE_REST)
-            return t.size
+            return t.size, []
         self._dir = float(np.sign(dev[h])) if self.posture == PRONE else self.sign
-        self._push_hist(t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[:h], span[k : k + h])
+        self._push_hist(
+            t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[:h], span[k : k + h], hgt[k : k + h]
+        )
+        self.poses.see_rest(hgt[k : k + h], seg[:h])
         self._record(t[k : k + h], base[:h], STATE_REST)
         # Freeze the rest level from before the movement began (0.5 s back).
         hist = self._history()
@@ -252,10 +306,63 @@ class ExcursionDetector:
         self._t0 = float(t[k + h])
         self._settle = SettleSearch(self.s, self.rate_hz, self.posture == PRONE, self._t0) if self._holdable() else None
         self._hist, self._hist_n = [], 0
-        return k + h
+        return k + h, []
+
+    def _level_moved(self, hgt: np.ndarray) -> int:
+        """Index of the first sample whose known height is a new level for the rest pose
+        (``pose_step_m`` from it), or -1. Reps leave and come back to their level; only in
+        postures with holds does a new level matter (supine, a bridge's top is one)."""
+        rest = self.poses.rest
+        if not self._holdable() or rest is None or not np.isfinite(rest.h):
+            return -1
+        diff = np.abs(hgt - rest.h)
+        return first_true((diff >= self.s.pose_step_m) & (diff < 1.0))
+
+    def _new_level(self, t_now: float, e_now: float, h_now: float) -> list[Event]:
+        """The pelvis rests at a new level, reached by a movement that was no rep: if it came
+        down from a plank the posture began in (or reached without turning the pelvis),
+        that plank is reported now, from when it was reached to when it was left."""
+        events: list[Event] = []
+        rest = self.poses.rest
+        if self.posture == PRONE and rest is not None and lower_pose_ends_plank(self.s, self.poses, h_now, e_now):
+            left = self._height_left_at(t_now, rest.since_s)
+            if left - rest.since_s >= self.s.hold_min_s:
+                events.append(self._plank_after(rest.since_s, left))
+        self._trace = None
+        self.base = None  # found again at the next quiet sample, with the pose
+        return events
+
+    def _height_left_at(self, t_now: float, since: float) -> float:
+        """When the pelvis left its last level (the height tracker's movement start)."""
+        left = self._height.moved_at
+        return float(left) if np.isfinite(left) and since <= left <= t_now else t_now
+
+    def _plank_after(self, start: float, end: float) -> Hold:
+        """A plank known only once it was over (no stability: its samples are gone)."""
+        return Hold(
+            exercise="plank",
+            side=None,
+            start_s=round(start, 3),
+            end_s=round(end, 3),
+            duration_s=round(end - start, 3),
+            sway_deg=0.0,
+            tremor_dps=0.0,
+            sag_deg=0.0,
+            detected_at_s=round(end, 3),
+            score=0.0,
+        )
 
     def _feed_active(
-        self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, quiet: np.ndarray, span: np.ndarray, k: int
+        self,
+        t: np.ndarray,
+        e: np.ndarray,
+        up: np.ndarray,
+        gyr: np.ndarray,
+        fn: np.ndarray,
+        quiet: np.ndarray,
+        span: np.ndarray,
+        hgt: np.ndarray,
+        k: int,
     ) -> tuple[int, list[Event]]:
         events: list[Event] = []
         assert self._trace is not None
@@ -266,8 +373,12 @@ class ExcursionDetector:
         if moved >= 0:
             end = -1
         stop = end if end >= 0 else (moved if moved >= 0 else d.size)
+        # A new level reached by this excursion, not by a rep (which comes back to its own).
+        level = self._level_moved(hgt[k : k + stop]) if self._hold is None else -1
+        if level >= 0:
+            stop, end, moved = level, -1, -1
         timed_out = False
-        if self._hold is None:
+        if self._hold is None and level < 0:
             timeout = self.s.backext_timeout_s if self.posture == PRONE else self.s.rep_timeout_s
             # t - t0 never decreases: look for the first late sample only if the last is.
             if stop and t[k + stop - 1] - self._t0 > timeout:
@@ -281,6 +392,7 @@ class ExcursionDetector:
             fn[k : k + take],
             quiet[k : k + take].astype(np.float64),
             span[k : k + take],
+            hgt[k : k + take],
         )
         if take:
             self._peak = float(run_peak[take - 1])
@@ -296,6 +408,10 @@ class ExcursionDetector:
                     self._trace.drop_last(take - j)
                     self._peak = float(run_peak[j - 1]) if j else self._peak
                     return k + j, events
+        if level >= 0:
+            i = k + level
+            events.extend(self._new_level(float(t[i]), float(e[i]), float(hgt[i])))
+            return i + 1, events
         if moved >= 0 and self._watch is not None:
             if self._watch.left_s is None:
                 self._watch.left_s = float(t[k + stop])  # left the held level: wait for where it goes
@@ -316,10 +432,68 @@ class ExcursionDetector:
             return k + stop, events
         if end < 0 or (timed_out and stop < end):
             return (k + stop if timed_out else t.size), events
+        if self._hold is None and self.posture in (SUPINE, PRONE):
+            # Fell back: a rep if it stops at rest; a swing through it to the other side
+            # (cat-cow, pelvic tilts) is none. Decided within ``rep_tail_s``.
+            self._tail_t, self._tail_min = float(t[k + stop]), float(d[stop])
+            return k + stop + 1, events
         events.extend(self._finish())
         self._trace = None
         self.base = self._frozen
         return k + stop + 1, events
+
+    def _feed_tail(
+        self,
+        t: np.ndarray,
+        e: np.ndarray,
+        up: np.ndarray,
+        gyr: np.ndarray,
+        fn: np.ndarray,
+        quiet: np.ndarray,
+        span: np.ndarray,
+        hgt: np.ndarray,
+        k: int,
+    ) -> tuple[int, list[Event]]:
+        """After a rep fell back: does the pelvis stop at rest (a rep), go on through it to
+        the other side (a swing), or start the next rep? Decided at the first of these, or
+        after ``rep_tail_s``."""
+        assert self._trace is not None and self._tail_t is not None
+        s = self.s
+        d = self._dir * (e[k:] - self._frozen)
+        low = np.minimum.accumulate(np.minimum(d, self._tail_min))
+        swing = d < -max(s.swing_min_deg, s.swing_frac * self._peak)
+        done = (
+            (quiet[k:] & (np.abs(d) <= s.backext_end_frac * self._peak))
+            | (d > low + self._start_thr())
+            | (t[k:] - self._tail_t > s.rep_tail_s)
+        )
+        i = first_true(swing | done)
+        n = i + 1 if i >= 0 else d.size
+        self._trace.add(
+            t[k : k + n],
+            d[:n],
+            up[k : k + n],
+            gyr[k : k + n],
+            fn[k : k + n],
+            quiet[k : k + n].astype(np.float64),
+            span[k : k + n],
+            hgt[k : k + n],
+        )
+        self._tail_min = float(low[n - 1])
+        if i < 0:
+            return t.size, []
+        events = [] if swing[i] else self._finish()
+        self._tail_t = None
+        self._trace = None
+        self.base = self._frozen
+        return k + i + 1, events
+
+    def _settle_tail(self) -> list[Event]:
+        """A rep waiting at the end of its tail when the posture ends: it stopped there."""
+        if self._tail_t is None or self._trace is None:
+            return []
+        self._tail_t = None
+        return self._finish()
 
     def _end_thresholds(self, run_peak: np.ndarray) -> np.ndarray:
         s = self.s
@@ -340,8 +514,8 @@ class ExcursionDetector:
 
     def _try_confirm_hold(self) -> HoldStarted | None:
         assert self._trace is not None and self._settle is not None
-        t, d, up, _, fn, q, _ = self._trace.arrays()
-        i = self._settle.find(t, d, up, fn, q)
+        t, d, up, gyr, fn, q, _, hgt = self._trace.arrays()
+        i = self._settle.find(t, d, up, fn, q, lambda i0, c: self._lifted(t, d, up, gyr, fn, hgt, i0, c))
         if i < 0:
             return None
         level = median(d[max(0, i - self._settle.w) : i + 1])
@@ -355,11 +529,25 @@ class ExcursionDetector:
         self._watch = HoldWatch(self.s, self.rate_hz, level)
         return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
 
+    def _lifted(
+        self, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, hgt: np.ndarray, i0: int, c: int
+    ) -> bool:
+        """Did the movement from the still moment ``i0`` to the settled one ``c`` take the
+        pelvis to a held pose (a plank; a side plank lifted off the side)?"""
+        lift = rise_m(t, fn[:, None] * up, gyr, i0, c)
+        rest = self.poses.rest
+        h0 = float(hgt[i0]) if np.isfinite(hgt[i0]) else (rest.h if rest is not None else float("nan"))
+        h_c = h0 + lift
+        if self.posture == PRONE:
+            return plank_pose(self.s, self.poses, h_c, self._frozen + self._dir * float(d[c]), lift, self._dir * float(d[c] - d[i0]))
+        above = self.poses.above_floor(h_c)
+        return bool(lift >= self.s.side_min_lift_m or (np.isfinite(above) and above >= self.s.side_min_lift_m))
+
     def stability_so_far(self) -> tuple[float, float, float] | None:
         """(sway, tremor, sag) of the hold in progress, once it has lasted a second."""
         if self._hold is None or self._trace is None:
             return None
-        t, d, up, gyr, _, _, _ = self._trace.arrays()
+        t, d, up, gyr = self._trace.arrays()[:4]
         m = t >= self._hold.start_s + 0.5
         if m.sum() < int(self.rate_hz):
             return None
@@ -371,7 +559,7 @@ class ExcursionDetector:
         if self._trace is None or self._hold is None:
             self._hold = None
             return []
-        t, d, up, gyr, _, _, _ = self._trace.arrays()
+        t, d, up, gyr = self._trace.arrays()[:4]
         ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba)
         self._hold = None
         self._trace = None
@@ -380,16 +568,16 @@ class ExcursionDetector:
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
         assert self._trace is not None
-        t, d, up, gyr, fn, q, span = self._trace.arrays()
+        t, d, up, gyr, fn, q, span = self._trace.arrays()[:7]
         if self._hold is not None:
             ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba)
             self._hold = None
             return [ev] if ev.duration_s >= self.s.hold_min_s else []
-        rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s)
+        rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, self.poses.rest_raised(self.s))
         return [rep] if rep is not None else []
 
     def finish(self, t_end: float) -> list[Event]:
         """End of stream: a hold still going is reported up to the last sample."""
         if self._hold is not None:
             return self._close_hold(t_end)
-        return []
+        return self._settle_tail()

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sensor.samples import STANDARD_GRAVITY
-
 
 def _carry_up(u0: np.ndarray, gyr: np.ndarray, dt: np.ndarray) -> np.ndarray:
     """World up in body coordinates at each sample, carried from ``u0`` by the body rates
@@ -56,7 +54,7 @@ def vertical_path(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: 
     if n0 < 1.0 or n1 < 1.0:
         return np.zeros(tt.size)
     fwd = _carry_up(f0 / n0, g, dt)
-    bwd = _carry_up(f1 / n1, g[::-1], dt[::-1])[::-1]
+    bwd = _carry_up(f1 / n1, -g[::-1], dt[::-1])[::-1]  # backward in time: the opposite turn
     s = ((tt - tt[0]) / max(float(tt[-1] - tt[0]), 1e-9))[:, None]
     up = (1.0 - s) * fwd + s * bwd
     up /= np.sqrt(np.einsum("ij,ij->i", up, up))[:, None]
@@ -76,4 +74,181 @@ def rise_m(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int) ->
     return float(h[-1]) if h.size else 0.0
 
 
-__all__ = ["STANDARD_GRAVITY", "rise_m", "vertical_path"]
+STILL_DPS = 10.0  # smoothed gyro magnitude under this: not turning ...
+STILL_TAU_S = 0.1  # (smoothing of the gyro magnitude: tremor at 5-12 Hz is no movement)
+STILL_ACC_SD = 0.2  # ... and |specific force| steady to this (m/s², SD over STILL_WINDOW_S) ...
+STILL_WINDOW_S = 0.4  # (a hobby IMU's noise is ~0.1 m/s²; sitting down accelerates by > 1 m/s²)
+STILL_ACC_LEVEL = 0.4  # ... and at the still reading (m/s²): a steady push (a hip lowered at a constant rate) is no rest
+STILL_REF_TAU_S = 1.0  # the still reading follows steady stretches this fast (bias seen along up changes as the pelvis turns)
+STILL_RUN_S = 0.4  # ... for this long: still enough to take the velocity as zero
+MAX_MOVE_S = 8.0  # a longer movement (walking, a long fidget) is not integrated: the level is lost
+EPOCH_M = 100.0  # levels after a lost one start this far away, so no difference across them looks real
+
+
+ANCHOR_N = 5  # still samples kept on each side of a movement (their mean is the still reading)
+
+
+class _Buf:
+    """Columns (t, acc, gyr) appended chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.n = 0
+
+    def add(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> None:
+        if t.size:
+            self.parts.append((t, acc, gyr))
+            self.n += t.size
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.parts:
+            return np.empty(0), np.empty((0, 3)), np.empty((0, 3))
+        t, a, g = (np.concatenate(c) for c in zip(*self.parts))
+        return t, a, g
+
+    def tail(self, n: int) -> _Buf:
+        t, a, g = self.arrays()
+        out = _Buf()
+        out.add(t[-n:], a[-n:], g[-n:])
+        return out
+
+
+def comparable(a: float, b: float) -> bool:
+    """Whether two levels are of one origin (both known, and not ``EPOCH_M`` apart)."""
+    return bool(abs(a - b) < 0.5 * EPOCH_M)
+
+
+class HeightTracker:
+    """The pelvis' height through a session, level by level: every movement between two
+    still moments is integrated (``vertical_path``) and added to the level before it.
+    The reference, 0, is standing: upright after a movement too long to integrate
+    (walking about) or at the start of the stream; kneeling looks the same to gravity, but
+    is reached by a short movement, which is integrated. Lying after a long movement (a
+    long fidget) starts heights from an unknown origin, ``EPOCH_M`` away from any before.
+
+    Fed grid samples in order; ``feed`` returns, per sample, the level known *at* that
+    sample: NaN while moving and until a still run has lasted ``STILL_RUN_S``, so what the
+    detector sees at a moment depends only on the samples up to it (and not on chunking)."""
+
+    def __init__(self, rate_hz: float) -> None:
+        self._a = float(np.exp(-1.0 / (STILL_TAU_S * rate_hz)))
+        self._zi: float | None = None
+        self._need = max(1, int(round(STILL_RUN_S * rate_hz)))
+        self._max_n = int(MAX_MOVE_S * rate_hz)
+        self.level = float("nan")  # height of the current (or last) still level, m
+        self.moved_at = float("nan")  # when the movement into it began
+        self._epoch = 0
+        self._state = 0  # 0 moving, 1 still but not yet sure, 2 still and sure
+        self._move = _Buf()  # anchor (last still samples) + the movement
+        self._anchor = 0  # samples of the anchor at the head of _move
+        self._pending = _Buf()  # the still run not yet long enough
+        self._w = max(2, int(round(STILL_WINDOW_S * rate_hz)))
+        self._fn_hist: np.ndarray | None = None  # the last w - 1 values of |f|
+        self._b = float(np.exp(-1.0 / (STILL_REF_TAU_S * rate_hz)))
+        self._ref: float | None = None  # the still reading of |f| (g, with the sensor's own error)
+
+    def still_mask(self, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+        """Samples where the pelvis is neither turning (smoothed gyro magnitude) nor
+        accelerating (|f| steady over the last ``STILL_WINDOW_S``): its velocity is zero.
+        Turning alone misses a movement that mostly translates (sitting down)."""
+        from sensor.signal.iir import first_order
+
+        mag = np.sqrt(np.einsum("ij,ij->i", gyr, gyr))
+        if self._zi is None:
+            self._zi = self._a * float(mag[0])
+        sm, self._zi = first_order(1.0 - self._a, -self._a, mag, self._zi)
+        fn = np.sqrt(np.einsum("ij,ij->i", acc, acc))
+        w = self._w
+        hist = self._fn_hist if self._fn_hist is not None else np.full(w - 1, fn[0])
+        x = np.concatenate((hist, fn))
+        self._fn_hist = x[-(w - 1) :].copy()
+        # Windowed SD by cumulative sums, about the window's first value (no cancellation).
+        x = x - x[0]
+        c1 = np.concatenate(([0.0], np.cumsum(x)))
+        c2 = np.concatenate(([0.0], np.cumsum(x * x)))
+        m1 = (c1[w:] - c1[:-w]) / w
+        var = (c2[w:] - c2[:-w]) / w - m1 * m1
+        steady = (sm < np.radians(STILL_DPS)) & (var < STILL_ACC_SD**2)
+        mean = m1 + (hist[0] if hist.size else fn[0])
+        if self._ref is None:
+            self._ref = float(mean[0])
+        b = self._b
+        ref = first_order(1.0 - b, -b, mean[steady], b * self._ref)[0] if steady.any() else mean[:0]
+        level = np.concatenate(([self._ref], ref))[np.cumsum(steady)]
+        self._ref = float(level[-1])
+        return np.asarray(steady & (np.abs(mean - level) < STILL_ACC_LEVEL))
+
+    def feed(
+        self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, upright: np.ndarray, quiet: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Levels per sample (m above the last stand; NaN unknown). ``acc`` specific force
+        and ``gyr`` rates (rad/s) in one frame; ``upright`` marks upright samples; ``quiet``
+        those where the pelvis' elevation is not changing (the detector's own test). Also
+        returns, per known sample, when the movement into its level began (s)."""
+        out = np.full(t.size, np.nan)
+        since = np.full(t.size, np.nan)
+        if t.size == 0:
+            return out, since
+        still = self.still_mask(acc, gyr)
+        if quiet is not None:  # the pelvis' elevation not changing either (a slow lowering turns it slowly)
+            still &= quiet
+        i, n = 0, t.size
+        while i < n:
+            rest = still[i:]
+            j = (
+                i + (int(np.argmin(rest)) if not rest.all() else rest.size)
+                if still[i]
+                else i + (int(np.argmax(rest)) if rest.any() else rest.size)
+            )
+            if not still[i]:  # moving
+                if self._state == 1:  # a still moment too short: part of the movement
+                    for part in self._pending.parts:
+                        self._move.add(*part)
+                elif self._state == 2:
+                    # A movement is seen a window late (|f| is judged over the window
+                    # before each sample): the anchor ends a window before it was seen.
+                    self._move = self._move.tail(ANCHOR_N + self._w)
+                    self._anchor = max(1, self._move.n - self._w)
+                self._pending = _Buf()
+                self._state = 0
+                if self._move.n <= self._max_n:
+                    self._move.add(t[i:j], acc[i:j], gyr[i:j])
+            else:
+                if self._state == 0:
+                    self._state = 1
+                if self._state == 1:
+                    need = self._need - self._pending.n
+                    self._pending.add(t[i:j], acc[i:j], gyr[i:j])
+                    if j - i >= need:
+                        self._arrive(bool(upright[i + need - 1]))
+                        self._state = 2
+                        out[i + need - 1 : j] = self.level
+                        since[i + need - 1 : j] = self.moved_at
+                else:
+                    out[i:j] = self.level
+                    since[i:j] = self.moved_at
+                    self._move.add(t[i:j], acc[i:j], gyr[i:j])
+                    if self._move.n > 4 * (ANCHOR_N + self._w):
+                        self._move = self._move.tail(ANCHOR_N + self._w)
+            i = j
+        return out, since
+
+    def _arrive(self, upright: bool) -> None:
+        """A still run is long enough: the movement into it is complete."""
+        if self._anchor and self._move.n <= self._max_n:
+            t0, a0, g0 = self._move.arrays()
+            self.moved_at = float(t0[self._anchor - 1])
+            t1, a1, g1 = self._pending.arrays()
+            tt, aa, gg = np.concatenate((t0, t1)), np.vstack((a0, a1)), np.vstack((g0, g1))
+            self.level += rise_m(tt, aa, gg, self._anchor - 1, t0.size)
+        else:
+            # Too long to integrate (walking about, a long fidget), or the stream's start:
+            # upright after that is standing (kneeling is reached by a short movement);
+            # lying, heights start again from an unknown origin (``comparable`` says).
+            self._epoch += 1
+            self.level = 0.0 if upright else EPOCH_M * self._epoch
+            t1 = self._pending.arrays()[0]
+            self.moved_at = float(t1[0]) if t1.size else float("nan")
+        self._move = self._pending
+        self._anchor = 0
+        self._pending = _Buf()

@@ -9,6 +9,7 @@ of stillness, tells a plank (15–30 cm) from a back extension held at the top (
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from sensor.events import Hold, HoldExercise, Side
 from sensor.signal.detector_settings import DetectorSettings
 from sensor.signal.iir import Coefficients, first_order, lfilter
-from sensor.signal.movement import fall_times, first_true, last_true, lift_m, median, step_times, still_before
+from sensor.signal.movement import fall_times, first_true, last_true, median, step_times, still_before
 from sensor.signal.stability import measure_stability, stability_score
 
 
@@ -42,15 +43,16 @@ class SettleSearch:
         self.t0 = t0  # when the excursion crossed its start threshold
         self.w = max(1, int(s.settle_window_s * rate_hz))
         self.min_deg = s.plank_min_deg if prone else s.side_min_deg
-        self.min_lift_m = s.plank_min_lift_m if prone else s.side_min_lift_m
         self.cos_turn = math.cos(math.radians(s.settle_turn_deg))
         self.tried_t = -math.inf  # last settle point where a lift was looked for
+        self.first_t = math.inf  # the first settle point: a hold is judged within a second of it
         self.next = self.w  # first trace index not judged yet
         self.over = False  # settling now would be too late: a slow change of pose
         self._i0: int | None = None  # the still moment before t0 (fixed: the trace before t0 is)
 
-    def find(self, t: np.ndarray, d: np.ndarray, up: np.ndarray, fn: np.ndarray, q: np.ndarray) -> int:
-        """Trace index where the hold is confirmed, or -1 (not yet, or never)."""
+    def find(self, t: np.ndarray, d: np.ndarray, up: np.ndarray, fn: np.ndarray, q: np.ndarray, lifted: Callable[[int, int], bool]) -> int:
+        """Trace index where the hold is confirmed, or -1 (not yet, or never); ``lifted(i0,
+        c)`` says whether the movement from the still moment ``i0`` to ``c`` reached a held pose."""
         a, n, w = self.next, d.size, self.w
         if self.over or a >= n:
             return -1
@@ -67,7 +69,8 @@ class SettleSearch:
             # Settled: did getting here lift the pelvis off the floor? (Checked at most
             # every half second; a back extension held at the top settles too.)
             tc = float(t[c])
-            if tc > late:
+            self.first_t = min(self.first_t, tc)
+            if tc > late or tc > self.first_t + self.s.settle_judge_s:
                 self.over = True  # settling this late is a slow change of pose (and the integral drifts)
                 return -1
             if tc < self.tried_t + 0.5:
@@ -75,7 +78,7 @@ class SettleSearch:
             self.tried_t = tc
             if self._i0 is None:
                 self._i0 = still_before(t, q, self.t0, self.s.lift_window_s, int(0.3 * self.rate_hz))
-            if lift_m(t, fn, self._i0, c) >= self.min_lift_m:
+            if lifted(self._i0, c):
                 return c
         return -1
 

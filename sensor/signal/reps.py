@@ -14,6 +14,7 @@ import numpy as np
 from sensor.events import Rep
 from sensor.signal.body import elevation_rate
 from sensor.signal.detector_settings import DetectorSettings
+from sensor.signal.height import rise_m
 from sensor.signal.movement import fall_times, median, rise_times
 from sensor.signal.posture import PRONE, SUPINE
 
@@ -30,6 +31,7 @@ def classify_rep(
     direction: float,
     posture: int,
     s: DetectorSettings,
+    rest_raised: bool = False,
 ) -> Rep | None:
     """The rep an excursion that fell back below its end threshold was, or None.
     ``d`` is the elevation away from rest (degrees, positive the way the exercise moves:
@@ -45,6 +47,8 @@ def classify_rep(
     elif posture == PRONE:
         if not (s.backext_min_peak_deg <= peak <= s.backext_max_peak_deg):
             return None
+        if rest_raised:
+            return None  # on all fours (cat-cow) or in a plank: a back extension starts lying on the floor
         exercise = "back_extension"
     else:
         return None
@@ -68,6 +72,13 @@ def classify_rep(
         return None  # the sensor was carried (walking, a vehicle), not lifted
     if not _turned(t, d, up, gyr, span, direction, np.searchsorted(t, [start, top_start, top_end, end]), s.rep_min_turn_frac):
         return None
+    if exercise == "bridge":
+        # A bridge lifts the hips off the floor; a pelvic tilt or a knee hug turns the
+        # pelvis as much but leaves it there.
+        i_top = i0_rise = int(np.searchsorted(t, start))
+        i_top = i0_rise + int(np.argmax(d[i0_rise:]))
+        if rise_m(t, fn[:, None] * up, gyr, max(0, i0_rise - 1), i_top) < s.bridge_min_lift_m:
+            return None
     # A real rep turns the pelvis about its left-right axis; a fidget rolls it too.
     i0 = int(np.searchsorted(t, start))
     off = np.degrees(np.max(np.abs((up[i0:] - up[min(i0, up.shape[0] - 1)]) @ _LEFT_RIGHT)))

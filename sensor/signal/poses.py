@@ -1,0 +1,114 @@
+"""Where the pelvis rests in a lying posture, and what a pose is: on the floor, raised on
+all fours, held in a plank, folded back in child's pose.
+
+Gravity alone cannot tell these apart (the back faces up in all of them); the height the
+pelvis was carried to can (``sensor.signal.height``: every movement between two still
+moments integrated, so each pose has a level). In one lying posture the *floor* is the
+lowest level the pelvis rested at; a pose is judged by its height above that floor and its
+pitch against the floor pose's, or, while no floor is known yet, by how the pelvis moved
+from the pose before. The numbers, with their reasons, are ``DetectorSettings``'.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sensor.signal.detector_settings import DetectorSettings
+from sensor.signal.height import comparable
+
+NAN = float("nan")
+
+
+@dataclass
+class Pose:
+    """A level the pelvis rested at: since when, its elevation (deg) and height (m)."""
+
+    since_s: float
+    e: float
+    h: float = NAN  # NaN until the height tracker has seen it still
+
+
+class PoseBook:
+    """The current rest pose of a lying posture and the floor under it (the lowest level
+    the pelvis rested at in this posture)."""
+
+    def __init__(self) -> None:
+        self.rest: Pose | None = None
+        self.floor_h = NAN
+        self.floor_e = NAN
+
+    def reset(self) -> None:
+        self.rest = None
+        self.floor_h = self.floor_e = NAN
+
+    def start_rest(self, since_s: float, e: float, h: float = NAN) -> None:
+        self.rest = Pose(since_s, e, h)
+        self._floor(h, e)
+
+    def see_rest(self, h: np.ndarray, e: np.ndarray) -> None:
+        """Rest samples of the current pose: its height once known, and the floor."""
+        if self.rest is None:
+            return
+        known = np.flatnonzero(np.isfinite(h))
+        if known.size:
+            i = int(known[-1])
+            if not math.isfinite(self.rest.h) or not comparable(self.rest.h, float(h[i])):
+                self.rest.h = float(h[i])
+            self._floor(float(h[i]), float(e[i]))
+
+    def _floor(self, h: float, e: float) -> None:
+        if math.isfinite(h) and (not math.isfinite(self.floor_h) or not comparable(h, self.floor_h) or h < self.floor_h):
+            self.floor_h, self.floor_e = h, e
+
+    def above_floor(self, h: float) -> float:
+        """Height above the floor (m), NaN when either is unknown."""
+        if not (math.isfinite(h) and math.isfinite(self.floor_h)) or not comparable(h, self.floor_h):
+            return NAN
+        return h - self.floor_h
+
+    def rest_raised(self, s: DetectorSettings) -> bool:
+        """Is the rest pose off the floor (all fours, a plank taken for rest)? Unknown is no."""
+        if self.rest is None:
+            return False
+        dh = self.above_floor(self.rest.h)
+        return math.isfinite(dh) and dh >= s.raised_min_m
+
+
+def plank_pose(s: DetectorSettings, book: PoseBook, h: float, e: float, dh_rest: float, de_rest: float) -> bool:
+    """Is a pose at height ``h`` and elevation ``e`` (reached from the rest pose by
+    ``dh_rest`` metres and ``de_rest`` degrees) a plank: the pelvis held off the floor,
+    the body sloping head-up from the feet, neither on all fours nor folded back?"""
+    dh_floor = book.above_floor(h)
+    if -s.plank_max_drop_m <= dh_rest <= -s.plank_min_lift_m:
+        # Down from all fours (or a push-up position): a plank if the body now slopes up
+        # from the feet (lying down or sitting back on the heels does not tip it head-up),
+        # and if it is still off the floor, when the floor is known.
+        off = not math.isfinite(dh_floor) or dh_floor >= s.plank_min_lift_m
+        return off and de_rest >= s.plank_drop_pitch_deg
+    if math.isfinite(dh_floor):
+        raised, de = dh_floor, e - book.floor_e
+    else:
+        raised, de = dh_rest, de_rest  # lifted from the rest pose, taken for the floor
+    if not (s.plank_min_lift_m <= raised <= s.plank_max_raise_m):
+        return False
+    if de < -s.plank_max_head_down_deg:
+        return False  # child's pose: the hips sit back on the heels, the pelvis tips head-down
+    return not (raised >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)  # all fours: high and level
+
+
+def lower_pose_ends_plank(s: DetectorSettings, book: PoseBook, h_new: float, e_new: float) -> bool:
+    """The pelvis came down to a new level: was the rest pose it left a plank held up over
+    it (a plank the posture began in, or one reached without a turn of the pelvis)?"""
+    rest = book.rest
+    if rest is None or not (math.isfinite(rest.h) and math.isfinite(h_new)) or not comparable(rest.h, h_new):
+        return False
+    drop = rest.h - h_new
+    if not (s.plank_min_lift_m <= drop <= s.plank_max_raise_m):
+        return False
+    de = rest.e - e_new
+    if de < -s.plank_max_head_down_deg:
+        return False
+    return not (drop >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
