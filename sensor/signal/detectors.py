@@ -373,12 +373,8 @@ class ExcursionDetector:
         if moved >= 0:
             end = -1
         stop = end if end >= 0 else (moved if moved >= 0 else d.size)
-        # A new level reached by this excursion, not by a rep (which comes back to its own).
-        level = self._level_moved(hgt[k : k + stop]) if self._hold is None else -1
-        if level >= 0:
-            stop, end, moved = level, -1, -1
         timed_out = False
-        if self._hold is None and level < 0:
+        if self._hold is None:
             timeout = self.s.backext_timeout_s if self.posture == PRONE else self.s.rep_timeout_s
             # t - t0 never decreases: look for the first late sample only if the last is.
             if stop and t[k + stop - 1] - self._t0 > timeout:
@@ -408,10 +404,6 @@ class ExcursionDetector:
                     self._trace.drop_last(take - j)
                     self._peak = float(run_peak[j - 1]) if j else self._peak
                     return k + j, events
-        if level >= 0:
-            i = k + level
-            events.extend(self._new_level(float(t[i]), float(e[i]), float(hgt[i])))
-            return i + 1, events
         if moved >= 0 and self._watch is not None:
             if self._watch.left_s is None:
                 self._watch.left_s = float(t[k + stop])  # left the held level: wait for where it goes
@@ -426,9 +418,9 @@ class ExcursionDetector:
             return k + stop, events
         if timed_out and self._hold is None:
             # Neither a rep nor a hold: the wearer settled somewhere new. Re-baseline there,
-            # at the next quiet sample.
-            self._trace = None
-            self.base = None
+            # at the next quiet sample (and if that is lower, was where it came from a plank?).
+            i = k + max(stop - 1, 0)
+            events.extend(self._new_level(float(t[i]), float(e[i]), float(hgt[i])))
             return k + stop, events
         if end < 0 or (timed_out and stop < end):
             return (k + stop if timed_out else t.size), events
@@ -535,13 +527,9 @@ class ExcursionDetector:
         """Did the movement from the still moment ``i0`` to the settled one ``c`` take the
         pelvis to a held pose (a plank; a side plank lifted off the side)?"""
         lift = rise_m(t, fn[:, None] * up, gyr, i0, c)
-        rest = self.poses.rest
-        h0 = float(hgt[i0]) if np.isfinite(hgt[i0]) else (rest.h if rest is not None else float("nan"))
-        h_c = h0 + lift
         if self.posture == PRONE:
-            return plank_pose(self.s, self.poses, h_c, self._frozen + self._dir * float(d[c]), lift, self._dir * float(d[c] - d[i0]))
-        above = self.poses.above_floor(h_c)
-        return bool(lift >= self.s.side_min_lift_m or (np.isfinite(above) and above >= self.s.side_min_lift_m))
+            return plank_pose(self.s, lift, self._dir * float(d[c] - d[i0]))
+        return bool(lift >= self.s.side_min_lift_m)
 
     def stability_so_far(self) -> tuple[float, float, float] | None:
         """(sway, tremor, sag) of the hold in progress, once it has lasted a second."""
@@ -573,7 +561,7 @@ class ExcursionDetector:
             ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba)
             self._hold = None
             return [ev] if ev.duration_s >= self.s.hold_min_s else []
-        rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, self.poses.rest_raised(self.s))
+        rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s)
         return [rep] if rep is not None else []
 
     def finish(self, t_end: float) -> list[Event]:

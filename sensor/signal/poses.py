@@ -77,26 +77,20 @@ class PoseBook:
         return math.isfinite(dh) and dh >= s.raised_min_m
 
 
-def plank_pose(s: DetectorSettings, book: PoseBook, h: float, e: float, dh_rest: float, de_rest: float) -> bool:
-    """Is a pose at height ``h`` and elevation ``e`` (reached from the rest pose by
-    ``dh_rest`` metres and ``de_rest`` degrees) a plank: the pelvis held off the floor,
-    the body sloping head-up from the feet, neither on all fours nor folded back?"""
-    dh_floor = book.above_floor(h)
+def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float) -> bool:
+    """Is a pose reached from the rest pose by ``dh_rest`` metres and ``de_rest`` degrees
+    (both measured over that one movement, between two still moments) a plank: the pelvis
+    held off the floor, the body sloping head-up from the feet, neither on all fours nor
+    folded back on the heels?"""
     if -s.plank_max_drop_m <= dh_rest <= -s.plank_min_lift_m:
         # Down from all fours (or a push-up position): a plank if the body now slopes up
-        # from the feet (lying down or sitting back on the heels does not tip it head-up),
-        # and if it is still off the floor, when the floor is known.
-        off = not math.isfinite(dh_floor) or dh_floor >= s.plank_min_lift_m
-        return off and de_rest >= s.plank_drop_pitch_deg
-    if math.isfinite(dh_floor):
-        raised, de = dh_floor, e - book.floor_e
-    else:
-        raised, de = dh_rest, de_rest  # lifted from the rest pose, taken for the floor
-    if not (s.plank_min_lift_m <= raised <= s.plank_max_raise_m):
+        # from the feet; lying down or sitting back on the heels does not tip it head-up.
+        return de_rest >= s.plank_drop_pitch_deg
+    if not (s.plank_min_lift_m <= dh_rest <= s.plank_max_raise_m):
         return False
-    if de < -s.plank_max_head_down_deg:
+    if de_rest < -s.plank_max_head_down_deg:
         return False  # child's pose: the hips sit back on the heels, the pelvis tips head-down
-    return not (raised >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)  # all fours: high and level
+    return not (dh_rest >= s.all_fours_min_m and abs(de_rest) < s.all_fours_pitch_deg)  # all fours: high and level
 
 
 def lower_pose_ends_plank(s: DetectorSettings, book: PoseBook, h_new: float, e_new: float) -> bool:
