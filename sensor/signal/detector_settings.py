@@ -27,7 +27,7 @@ class DetectorSettings:
     backext_min_s: float = 0.8  # a lift and a lowering take 0.5 s each at the briskest
     backext_max_s: float = 18.0  # two slowest movements and the longest top
     backext_max_hold_s: float = 8.0  # people hold 0-5 s at the top (the "superman hold" 3-4 s); a longer pose is not a rep
-    backext_max_move_s: float = 5.0  # lifting or lowering takes 0.5-1.5 s, 2-4 s in a slow ("3 up, 3 down") or tired set
+    backext_max_move_s: float = 5.0  # lifting or lowering (also a bridge's) takes 0.5-1.5 s, 2-4 s in a slow ("3 up, 3 down") or tired set
     plank_min_deg: float = 2.5  # either way: the lift, not the angle, makes a plank
     plank_min_lift_m: float = 0.07  # a forearm plank holds the pelvis 9-22 cm over its prone height; a back extension lifts it 0-2 cm
     plank_max_raise_m: float = 0.40  # a push-up position 18-34 cm; higher is standing up, not a plank

@@ -53,15 +53,20 @@ def vertical_path(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: 
     n0, n1 = float(np.linalg.norm(f0)), float(np.linalg.norm(f1))
     if n0 < 1.0 or n1 < 1.0:
         return np.zeros(tt.size)
-    fwd = _carry_up(f0 / n0, g, dt)
-    bwd = _carry_up(f1 / n1, -g[::-1], dt[::-1])[::-1]  # backward in time: the opposite turn
     s = ((tt - tt[0]) / max(float(tt[-1] - tt[0]), 1e-9))[:, None]
-    up = (1.0 - s) * fwd + s * bwd
-    up /= np.sqrt(np.einsum("ij,ij->i", up, up))[:, None]
-    # The still reading expected along up, carried from n0 to n1 as the pelvis turns.
-    turned = np.concatenate(([0.0], np.cumsum(np.arccos(np.clip(np.einsum("ij,ij->i", up[1:], up[:-1]), -1.0, 1.0)))))
-    p = turned / turned[-1] if turned[-1] > 1e-3 else s[:, 0]
-    a = np.einsum("ij,ij->i", f, up) - (n0 + (n1 - n0) * p)
+    if g.any():
+        fwd = _carry_up(f0 / n0, g, dt)
+        bwd = _carry_up(f1 / n1, -g[::-1], dt[::-1])[::-1]  # backward in time: the opposite turn
+        up = (1.0 - s) * fwd + s * bwd
+        up /= np.sqrt(np.einsum("ij,ij->i", up, up))[:, None]
+        # The still reading expected along up, carried from n0 to n1 as the pelvis turns.
+        turned = np.concatenate(([0.0], np.cumsum(np.arccos(np.clip(np.einsum("ij,ij->i", up[1:], up[:-1]), -1.0, 1.0)))))
+        p = turned / turned[-1] if turned[-1] > 1e-3 else s[:, 0]
+        a = np.einsum("ij,ij->i", f, up) - (n0 + (n1 - n0) * p)
+    else:
+        # No gyroscope (a stream of zeros): |f| instead, whose error from a turn is second order.
+        p = s[:, 0]
+        a = np.sqrt(np.einsum("ij,ij->i", f, f)) - (n0 + (n1 - n0) * p)
     v = np.concatenate(([0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)))
     v -= v[-1] * (tt - tt[0]) / max(float(tt[-1] - tt[0]), 1e-9)
     h: np.ndarray = np.concatenate(([0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * dt)))

@@ -59,25 +59,24 @@ def classify_rep(
         return None
     start, top_start = rt
     top_end, end = ft
-    if not (0.5 <= end - start <= s.rep_timeout_s):
+    if not (0.5 <= end - start <= s.rep_timeout_s) or max(top_start - start, end - top_end) > s.backext_max_move_s:
         return None
     if exercise == "back_extension" and not (
         s.backext_min_s <= end - start <= s.backext_max_s
         and top_end - top_start <= s.backext_max_hold_s
-        and max(top_start - start, end - top_end) <= s.backext_max_move_s
     ):
         return None  # too quick to be a lift and a lowering, or a new pose held a while
-    i0, i1 = np.searchsorted(t, [start, end]).tolist()
-    if _jolt(fn[i0 : i1 + 1]) > s.rep_max_jolt_mps2:
+    if _jolt(_still_parts(t, fn, start, top_start, top_end, end)) > s.rep_max_jolt_mps2:
         return None  # the sensor was carried (walking, a vehicle), not lifted
     if not _turned(t, d, up, gyr, span, direction, np.searchsorted(t, [start, top_start, top_end, end]), s.rep_min_turn_frac):
         return None
     if exercise == "bridge":
         # A bridge lifts the hips off the floor; a pelvic tilt or a knee hug turns the
         # pelvis as much but leaves it there.
-        i_top = i0_rise = int(np.searchsorted(t, start))
+        i0_rise = max(0, int(np.searchsorted(t, start)) - 1)
         i_top = i0_rise + int(np.argmax(d[i0_rise:]))
-        if rise_m(t, fn[:, None] * up, gyr, max(0, i0_rise - 1), i_top) < s.bridge_min_lift_m:
+        guessed = span[i0_rise : i_top + 1].max(initial=0.0) > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
+        if not guessed and rise_m(t, fn[:, None] * up, gyr, i0_rise, i_top) < s.bridge_min_lift_m:
             return None
     # A real rep turns the pelvis about its left-right axis; a fidget rolls it too.
     i0 = int(np.searchsorted(t, start))
@@ -92,6 +91,20 @@ def classify_rep(
         detected_at_s=round(float(t[-1]), 3),
         peak_deg=round(peak, 2),
     )
+
+
+def _still_parts(t: np.ndarray, fn: np.ndarray, start: float, top_start: float, top_end: float, end: float) -> np.ndarray:
+    """|f| where a rep's pelvis is not moving: just before it, at its top, just after it.
+    A rep's own lift accelerates the pelvis by metres per second squared when it is brisk
+    (a fast bridge: 20 cm in 0.4 s), so the movements themselves say nothing about being
+    carried; a vehicle or a walk shakes the sensor at rest too."""
+    m = ((t >= start - 0.6) & (t <= start - 0.05)) | ((t >= end + 0.05) & (t <= end + 0.6))
+    if top_end - top_start > 0.3:
+        m |= (t >= top_start + 0.05) & (t <= top_end - 0.05)
+    if m.sum() < 5:
+        i0, i1 = np.searchsorted(t, [start, end]).tolist()
+        return fn[i0 : i1 + 1]
+    return fn[m]
 
 
 def _jolt(fn: np.ndarray) -> float:
