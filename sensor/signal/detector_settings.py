@@ -62,6 +62,10 @@ class DetectorSettings:
     settle_tol_deg: float = 0.6
     settle_turn_deg: float = 1.5  # the gravity direction may turn this much over the settle window
     rep_timeout_s: float = 15.0
+    # An excursion quiet at one level (within rest_shift_tol_deg) for longer than any rep's
+    # top (backext_max_hold_s) is the pelvis settled somewhere new: the rest level moves there.
+    rest_shift_s: float = 9.0
+    rest_shift_tol_deg: float = 1.5
     # A rep stops at rest; cat-cow and pelvic tilts swing on through it to the other side.
     # Within rep_tail_s of falling back, going this far past rest (a fraction of the peak, at
     # least swing_min_deg) is a swing.

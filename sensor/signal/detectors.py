@@ -67,6 +67,7 @@ class ExcursionDetector:
         self._hold: ActiveHold | None = None
         self._watch: HoldWatch | None = None  # is the hold in progress still held?
         self._tail_t: float | None = None  # a rep fell back at this time: waiting to see it stop at rest
+        self._qrun: tuple[int, float, float] = (0, 0.0, 0.0)  # quiet samples in a row in an excursion
         self._tail_min = 0.0
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0
@@ -303,6 +304,7 @@ class ExcursionDetector:
         if ht.size:
             self._trace.add(ht, self._dir * (he - self._frozen), *hist[3:])
         self._peak = 0.0
+        self._qrun = (0, 0.0, 0.0)
         self._t0 = float(t[k + h])
         self._settle = SettleSearch(self.s, self.rate_hz, self.posture == PRONE, self._t0) if self._holdable() else None
         self._hist, self._hist_n = [], 0
@@ -379,6 +381,10 @@ class ExcursionDetector:
             # t - t0 never decreases: look for the first late sample only if the last is.
             if stop and t[k + stop - 1] - self._t0 > timeout:
                 stop, timed_out = first_true(t[k : k + stop] - self._t0 > timeout), True
+            # Or it came to rest at a new level, quiet there for longer than any rep's top.
+            shifted = self._rested_at(quiet[k : k + stop], d[:stop])
+            if shifted >= 0:
+                stop, timed_out = shifted, True
         take = stop + (1 if end >= 0 and not timed_out and stop < d.size else 0)
         self._trace.add(
             t[k : k + take],
@@ -433,6 +439,36 @@ class ExcursionDetector:
         self._trace = None
         self.base = self._frozen
         return k + stop + 1, events
+
+    def _rested_at(self, quiet: np.ndarray, d: np.ndarray) -> int:
+        """Index where the excursion has been quiet at one level (within
+        ``rest_shift_tol_deg``) for ``rest_shift_s``, or -1. The run is carried across calls,
+        so the answer does not depend on how the stream was cut."""
+        need = int(self.s.rest_shift_s * self.rate_hz)
+        run, lo, hi = self._qrun
+        i, n = 0, d.size
+        while i < n:
+            if not quiet[i]:
+                j = i + int(np.argmax(quiet[i:])) if quiet[i:].any() else n
+                run, i = 0, j
+                continue
+            j = i + (int(np.argmin(quiet[i:])) if not quiet[i:].all() else n - i)
+            if run == 0:
+                lo = hi = float(d[i])
+            seg = d[i:j]
+            mn = np.minimum.accumulate(np.minimum(seg, lo))
+            mx = np.maximum.accumulate(np.maximum(seg, hi))
+            wide = first_true(mx - mn > self.s.rest_shift_tol_deg)
+            end = wide if wide >= 0 else seg.size
+            if run + end >= need:  # steady long enough before it widened
+                self._qrun = (0, 0.0, 0.0)
+                return i + need - run - 1
+            if wide >= 0:  # the level moved: the run starts again there
+                run, lo, hi, i = 0, 0.0, 0.0, i + wide
+                continue
+            run, lo, hi, i = run + seg.size, float(mn[-1]), float(mx[-1]), j
+        self._qrun = (run, lo, hi)
+        return -1
 
     def _feed_tail(
         self,

@@ -102,7 +102,7 @@ def lower_pose_ends_plank(s: DetectorSettings, book: PoseBook, h_new: float, e_n
     drop = rest.h - h_new
     if not (s.plank_min_lift_m <= drop <= s.plank_max_raise_m):
         return False
+    # A plank slopes head-up from the feet; the floor pose under it is flatter. (Heights
+    # alone mislead when a hobby IMU's bias is large: the pitch must agree.)
     de = rest.e - e_new
-    if de < -s.plank_max_head_down_deg:
-        return False
-    return not (drop >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
+    return de >= s.plank_drop_pitch_deg and not (drop >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
