@@ -61,10 +61,10 @@ class DetectorSettings:
     settle_window_s: float = 0.25
     settle_tol_deg: float = 0.6
     settle_turn_deg: float = 1.5  # the gravity direction may turn this much over the settle window
-    rep_timeout_s: float = 15.0
+    rep_timeout_s: float = 22.0  # a bridge held 10 s at the top (people choose 0-10 s) between two 5-s movements, and a second to spare
     # An excursion quiet at one level (within rest_shift_tol_deg) for longer than any rep's
     # top (backext_max_hold_s) is the pelvis settled somewhere new: the rest level moves there.
-    rest_shift_s: float = 9.0
+    rest_shift_s: float = 12.0  # tops are held 0-10 s (a bridge), 0-5 s (a back extension)
     rest_shift_tol_deg: float = 1.5
     # A rep stops at rest; cat-cow and pelvic tilts swing on through it to the other side.
     # Within rep_tail_s of falling back, going this far past rest (a fraction of the peak, at
