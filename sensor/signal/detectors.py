@@ -24,8 +24,8 @@ from sensor.signal.detector_settings import DetectorSettings
 from sensor.signal.height import HeightTracker, rise_m
 from sensor.signal.holds import ActiveHold, HoldWatch, SettleSearch, hold_end_s, make_hold
 from sensor.signal.iir import butter, first_order, lfilter
-from sensor.signal.movement import Trace, first_true, median, rise_times
-from sensor.signal.poses import PoseBook, lower_pose_ends_plank, plank_pose
+from sensor.signal.movement import Trace, first_true, median, rise_times, step_times
+from sensor.signal.poses import PoseBook, came_down_from_plank, lower_pose_ends_plank, plank_pose
 from sensor.signal.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SITTING, STANDING, SUPINE
 from sensor.signal.reps import classify_rep
 from sensor.signal.stability import measure_stability
@@ -69,6 +69,7 @@ class ExcursionDetector:
         self._tail_t: float | None = None  # a rep fell back at this time: waiting to see it stop at rest
         self._qrun: tuple[int, float, float] = (0, 0.0, 0.0)  # quiet samples in a row in an excursion
         self._tail_min = 0.0
+        self._left_plank: tuple[float, float] | None = None  # a plank the rest pose was, found as it was left
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0
         self._height = HeightTracker(rate_hz)  # the pelvis' height, level by level
@@ -339,7 +340,7 @@ class ExcursionDetector:
         left = self._height.moved_at
         return float(left) if np.isfinite(left) and since <= left <= t_now else t_now
 
-    def _plank_after(self, start: float, end: float) -> Hold:
+    def _plank_after(self, start: float, end: float, now: float | None = None) -> Hold:
         """A plank known only once it was over (no stability: its samples are gone)."""
         return Hold(
             exercise="plank",
@@ -350,7 +351,7 @@ class ExcursionDetector:
             sway_deg=0.0,
             tremor_dps=0.0,
             sag_deg=0.0,
-            detected_at_s=round(end, 3),
+            detected_at_s=round(end if now is None else now, 3),
             score=0.0,
         )
 
@@ -400,6 +401,14 @@ class ExcursionDetector:
             self._peak = float(run_peak[take - 1])
         if self._hold is None and self._settle is not None:
             ev = self._try_confirm_hold()
+            if isinstance(ev, Hold):
+                # Came down out of a plank the pelvis rested in: that plank is over, and the
+                # rest level is the one it came down to, found again from here.
+                events.append(ev)
+                j = int(np.searchsorted(t[k : k + take], ev.detected_at_s, side="right"))
+                self._trace = None
+                self.base = None
+                return k + max(j, 1), events
             if ev is not None:
                 events.append(ev)
                 # From the confirmation on, the hold's own end rule applies: take the
@@ -540,12 +549,18 @@ class ExcursionDetector:
     def _holdable(self) -> bool:
         return self.posture in (PRONE, SIDE_LEFT, SIDE_RIGHT)
 
-    def _try_confirm_hold(self) -> HoldStarted | None:
+    def _try_confirm_hold(self) -> HoldStarted | Hold | None:
+        """A hold confirmed where the excursion settled; or, where it settled after coming
+        down out of a plank the rest pose was, that plank (reported now)."""
         assert self._trace is not None and self._settle is not None
         t, d, up, gyr, fn, q, _, hgt = self._trace.arrays()
+        self._left_plank = None
         i = self._settle.find(t, d, up, fn, q, lambda i0, c: self._lifted(t, d, up, gyr, fn, hgt, i0, c))
         if i < 0:
             return None
+        if self._left_plank is not None:
+            start, end = self._left_plank
+            return self._plank_after(start, end, float(t[i]))
         level = median(d[max(0, i - self._settle.w) : i + 1])
         rt = rise_times(t[: i + 1], d[: i + 1], level)
         start = rt[1] if rt else float(t[i])
@@ -564,7 +579,13 @@ class ExcursionDetector:
         pelvis to a held pose (a plank; a side plank lifted off the side)?"""
         lift = rise_m(t, fn[:, None] * up, gyr, i0, c)
         if self.posture == PRONE:
-            return plank_pose(self.s, lift, self._dir * float(d[c] - d[i0]))
+            de = self._dir * float(d[c] - d[i0])
+            rest = self.poses.rest
+            if rest is not None and came_down_from_plank(self.s, lift, de) and float(t[i0]) - rest.since_s >= self.s.hold_min_s:
+                ts = step_times(t[: c + 1], d[: c + 1], float(d[i0]), float(d[c]))
+                self._left_plank = (rest.since_s, ts[0] if ts else float(t[i0]))
+                return True
+            return plank_pose(self.s, lift, de)
         return bool(lift >= self.s.side_min_lift_m)
 
     def stability_so_far(self) -> tuple[float, float, float] | None:
