@@ -121,9 +121,14 @@ class SessionRunner:
 
         # The gyro checked against the accelerometer before the pipeline (frame_check): what
         # the pipeline was fed is kept until the check decides, to be fed again corrected.
+        from sensor.signal.mount import MountFinder
+
         self.frame = FrameCheck()
+        # Where the sensor is worn, found from the data (sitting, walking): a finding that
+        # differs from the mounting given analyses everything again as worn there.
+        self.mount = MountFinder(self.settings.mount)
         self._held: list[SourceItem] | None = []
-        self.notes: list[str] = []  # what the frame check corrected, one line each
+        self.notes: list[str] = []  # what the checks found or corrected, one line each
 
     @property
     def recording_path(self) -> Path | None:
@@ -169,22 +174,33 @@ class SessionRunner:
         if self._held is not None:
             self._held.append(item)
             if self.frame.feed(item) is not None:
+                self.notes.append(self.frame.verdict.message if self.frame.verdict else "")
                 return self._fed_again()
-            if self.frame.verdict is not None or self.last_time_s - (self.first_time_s or 0.0) > HOLD_FOR_CHECK_S:
-                self._held = None  # decided (no fault), or no verdict in time: stop keeping
+            found = self.mount.feed(item)
+            if found is not None:
+                self.notes.append(found.message)
+                if found.mount != self.settings.mount:
+                    self.settings = replace(self.settings, mount=found.mount)
+                    return self._fed_again()
+                self.handle(LinkStatus(True, self.last_time_s, f"note: {found.message}"))
+            late = self.last_time_s - (self.first_time_s or 0.0) > HOLD_FOR_CHECK_S
+            if (self.frame.verdict is not None or late) and (self.mount.finding is not None or late):
+                self._held = None  # both decided, or no verdict in time: stop keeping
         from sensor.signal.frame_check import corrected
 
         return self._feed(corrected(item, self.frame.verdict))
 
     def _fed_again(self) -> list[Event]:
-        """The frame check found a fault: a new pipeline over everything so far, corrected.
-        The recording keeps the samples as they came (re-analysing it finds the same)."""
+        """A check found something (a frame fault, another mounting): a new pipeline over
+        everything so far, corrected, with ``notes[-1]`` said. The recording keeps the
+        samples as they came (re-analysing it finds the same)."""
         from sensor.signal.frame_check import corrected
         from sensor.signal.pipeline import Pipeline
 
-        held, self._held = self._held or [], None
+        held = self._held or []
+        if self.frame.verdict is not None and self.mount.finding is not None:
+            self._held = None  # nothing left to find
         verdict = self.frame.verdict
-        assert verdict is not None
         self.pipeline = Pipeline(self.settings)
         self.events = []
         self._last_step_t = -np.inf
@@ -194,8 +210,7 @@ class SessionRunner:
             elif isinstance(it, Samples):
                 for piece in self._pieces(corrected(it, verdict)):
                     self.events.extend(self.pipeline.feed(piece))
-        self.notes.append(verdict.message)
-        self.handle(LinkStatus(True, self.last_time_s, f"note: {verdict.message}"))
+        self.handle(LinkStatus(True, self.last_time_s, f"note: {self.notes[-1]}"))
         last = held[-1]
         assert isinstance(last, Samples)
         return self._feed(corrected(last, verdict), found=list(self.events))

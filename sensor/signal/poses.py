@@ -97,7 +97,11 @@ def came_down_from_plank(s: DetectorSettings, dh: float, de: float) -> bool:
     """Did a movement of ``dh`` metres and ``de`` degrees (between two still moments) bring
     the pelvis down out of a plank onto the floor: lowered by a plank's height, and from a
     head-up slope to a flatter pose? (From all fours to the floor: lower, not flatter.)"""
-    return -s.plank_max_raise_m <= dh <= -s.plank_min_lift_m and -de >= s.plank_drop_pitch_deg and not (-dh >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
+    return (
+        -s.plank_max_raise_m <= dh <= -s.plank_min_lift_m
+        and -de >= s.plank_drop_pitch_deg
+        and not (-dh >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
+    )
 
 
 def lower_pose_ends_plank(s: DetectorSettings, book: PoseBook, h_new: float, e_new: float) -> bool:

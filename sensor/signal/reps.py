@@ -62,8 +62,7 @@ def classify_rep(
     if not (0.5 <= end - start <= s.rep_timeout_s) or max(top_start - start, end - top_end) > s.backext_max_move_s:
         return None
     if exercise == "back_extension" and not (
-        s.backext_min_s <= end - start <= s.backext_max_s
-        and top_end - top_start <= s.backext_max_hold_s
+        s.backext_min_s <= end - start <= s.backext_max_s and top_end - top_start <= s.backext_max_hold_s
     ):
         return None  # too quick to be a lift and a lowering, or a new pose held a while
     if _jolt(_still_parts(t, fn, start, top_start, top_end, end)) > s.rep_max_jolt_mps2:
