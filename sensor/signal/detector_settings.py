@@ -72,6 +72,7 @@ class DetectorSettings:
     rep_tail_s: float = 0.8
     swing_frac: float = 0.3
     swing_min_deg: float = 1.5
+    rep_stop_frac: float = 0.3  # near rest and slower than this fraction of its fall's fastest: stopped (a min-jerk movement is at 13 % of its peak speed 10 % from its end; a swing passes rest at its fastest)
     off_axis_frac: float = 0.6
     # A rep turns the pelvis: the gyro must see at least this fraction of the rise and of the
     # fall in elevation (a vehicle braking or a stride tilts the accelerometer, not the pelvis).

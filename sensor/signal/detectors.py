@@ -69,6 +69,8 @@ class ExcursionDetector:
         self._tail_t: float | None = None  # a rep fell back at this time: waiting to see it stop at rest
         self._qrun: tuple[int, float, float] = (0, 0.0, 0.0)  # quiet samples in a row in an excursion
         self._tail_min = 0.0
+        self._tail_prev = 0.0
+        self._fall_speed = 0.0  # the fastest the rep fell, deg/s
         self._left_plank: tuple[float, float] | None = None  # a plank the rest pose was, found as it was left
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0
@@ -443,6 +445,10 @@ class ExcursionDetector:
             # Fell back: a rep if it stops at rest; a swing through it to the other side
             # (cat-cow, pelvic tilts) is none. Decided within ``rep_tail_s``.
             self._tail_t, self._tail_min = float(t[k + stop]), float(d[stop])
+            self._tail_prev = float(d[stop])
+            tt, dd = self._trace.arrays()[:2]
+            fall = dd[tt >= tt[-1] - 1.5]
+            self._fall_speed = float(np.max(np.abs(np.diff(fall)), initial=0.0)) * self.rate_hz
             return k + stop + 1, events
         events.extend(self._finish())
         self._trace = None
@@ -618,7 +624,7 @@ class ExcursionDetector:
             ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba)
             self._hold = None
             return [ev] if ev.duration_s >= self.s.hold_min_s else []
-        rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s)
+        rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, q > 0.5)
         return [rep] if rep is not None else []
 
     def finish(self, t_end: float) -> list[Event]:

@@ -203,7 +203,7 @@ def _walks(u: np.ndarray, norm: np.ndarray, gyr: np.ndarray, y: np.ndarray) -> l
             continue
         lags = np.arange(int(0.35 / BIN_S), int(0.75 / BIN_S) + 1)
         ac = np.array([_corr(f, lag) for lag in lags])
-        step = int(lags[int(np.argmax(ac))])
+        step = int(lags[int(np.argmax(ac))].item())
         if ac.max() < 0.3:
             continue  # no step rhythm
         r_face = _corr(gyr[a : a + w] @ face, step)

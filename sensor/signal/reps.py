@@ -15,7 +15,7 @@ from sensor.events import Rep
 from sensor.signal.body import elevation_rate
 from sensor.signal.detector_settings import DetectorSettings
 from sensor.signal.height import rise_m
-from sensor.signal.movement import fall_times, median, rise_times
+from sensor.signal.movement import fall_times, last_true, median, rise_times
 from sensor.signal.posture import PRONE, SUPINE
 
 _LEFT_RIGHT = np.array([1.0, 0.0, 0.0])  # the body axis a bridge or back extension turns about
@@ -31,7 +31,7 @@ def classify_rep(
     direction: float,
     posture: int,
     s: DetectorSettings,
-    rest_raised: bool = False,
+    quiet: np.ndarray | None = None,
 ) -> Rep | None:
     """The rep an excursion that fell back below its end threshold was, or None.
     ``d`` is the elevation away from rest (degrees, positive the way the exercise moves:
@@ -47,8 +47,6 @@ def classify_rep(
     elif posture == PRONE:
         if not (s.backext_min_peak_deg <= peak <= s.backext_max_peak_deg):
             return None
-        if rest_raised:
-            return None  # on all fours (cat-cow) or in a plank: a back extension starts lying on the floor
         exercise = "back_extension"
     else:
         return None
@@ -72,8 +70,13 @@ def classify_rep(
     if exercise == "bridge":
         # A bridge lifts the hips off the floor; a pelvic tilt or a knee hug turns the
         # pelvis as much but leaves it there.
-        i0_rise = max(0, int(np.searchsorted(t, start)) - 1)
-        i_top = i0_rise + int(np.argmax(d[i0_rise:]))
+        # From a still moment before the rise (its velocity is zero) to the middle of the
+        # top, or its highest point (where the hips turn back down: zero velocity again).
+        i_start = int(np.searchsorted(t, start))
+        margin = int(np.searchsorted(t, start - 0.1))  # the movement's model start is approximate
+        i0_rise = last_true(quiet[:margin]) if quiet is not None and margin > 0 else -1
+        i0_rise = i0_rise if i0_rise >= 0 else max(0, i_start - 1)
+        i_top = int(np.searchsorted(t, 0.5 * (top_start + top_end))) if top_end - top_start > 0.4 else i_start + int(np.argmax(d[i_start:]))
         guessed = span[i0_rise : i_top + 1].max(initial=0.0) > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
         if not guessed and rise_m(t, fn[:, None] * up, gyr, i0_rise, i_top) < s.bridge_min_lift_m:
             return None
