@@ -37,7 +37,6 @@ class DetectorSettings:
     all_fours_min_m: float = 0.24  # all fours: the pelvis 24-42 cm over its prone height ...
     all_fours_pitch_deg: float = 8.0  # ... and level with the floor pose (a push-up position slopes 12-20°)
     pose_step_m: float = 0.06  # the pelvis rests this much higher or lower: a new pose (a rep's top is 0-2 cm for a back extension)
-    raised_min_m: float = 0.10  # a rest this far over the floor is not lying on it (no back extension there)
     plank_end_frac: float = 0.3  # not above the rep rule (backext_end_*): chunk invariance
     plank_end_min_deg: float = 0.8
     side_start_deg: float = 4.0
@@ -72,7 +71,7 @@ class DetectorSettings:
     rep_tail_s: float = 0.8
     swing_frac: float = 0.3
     swing_min_deg: float = 1.5
-    rep_stop_frac: float = 0.3  # near rest and slower than this fraction of its fall's fastest: stopped (a min-jerk movement is at 13 % of its peak speed 10 % from its end; a swing passes rest at its fastest)
+    rep_stop_frac: float = 0.5  # near rest and slower than this fraction of its fall's fastest: stopped (a min-jerk movement is at 13 % of its peak speed 10 % from its end; a swing passes rest at its fastest)
     off_axis_frac: float = 0.6
     # A rep turns the pelvis: the gyro must see at least this fraction of the rise and of the
     # fall in elevation (a vehicle braking or a stride tilts the accelerometer, not the pelvis).

@@ -285,14 +285,14 @@ class ExcursionDetector:
         if h < 0:
             self.base = float(base[-1])
             self._push_hist(t[k:], seg, base, up[k:], gyr[k:], fn[k:], qf, span[k:], hgt[k:])
-            self.poses.see_rest(hgt[k:], seg)
+            self.poses.see_rest(hgt[k:])
             self._record(t[k:], base, STATE_REST)
             return t.size, []
         self._dir = float(np.sign(dev[h])) if self.posture == PRONE else self.sign
         self._push_hist(
             t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[:h], span[k : k + h], hgt[k : k + h]
         )
-        self.poses.see_rest(hgt[k : k + h], seg[:h])
+        self.poses.see_rest(hgt[k : k + h])
         self._record(t[k : k + h], base[:h], STATE_REST)
         # Freeze the rest level from before the movement began (0.5 s back).
         hist = self._history()
@@ -505,11 +505,13 @@ class ExcursionDetector:
         d = self._dir * (e[k:] - self._frozen)
         low = np.minimum.accumulate(np.minimum(d, self._tail_min))
         swing = d < -max(s.swing_min_deg, s.swing_frac * self._peak)
-        done = (
-            (quiet[k:] & (np.abs(d) <= s.backext_end_frac * self._peak))
-            | (d > low + self._start_thr())
-            | (t[k:] - self._tail_t > s.rep_tail_s)
-        )
+        # Stopping at rest: near it and slowed to a fraction of the fall's speed (a swing
+        # passes rest at its fastest), or quiet there.
+        prev = np.concatenate(([self._tail_prev], d[:-1]))
+        speed = np.abs(d - prev) * self.rate_hz
+        near = np.abs(d) <= s.backext_end_frac * self._peak
+        stopped = near & (quiet[k:] | (speed < s.rep_stop_frac * self._fall_speed))
+        done = stopped | (d > low + self._start_thr()) | (t[k:] - self._tail_t > s.rep_tail_s)
         i = first_true(swing | done)
         n = i + 1 if i >= 0 else d.size
         self._trace.add(
@@ -523,6 +525,7 @@ class ExcursionDetector:
             hgt[k : k + n],
         )
         self._tail_min = float(low[n - 1])
+        self._tail_prev = float(d[n - 1])
         if i < 0:
             return t.size, []
         events = [] if swing[i] else self._finish()

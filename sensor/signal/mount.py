@@ -203,10 +203,10 @@ def _walks(u: np.ndarray, norm: np.ndarray, gyr: np.ndarray, y: np.ndarray) -> l
             continue
         lags = np.arange(int(0.35 / BIN_S), int(0.75 / BIN_S) + 1)
         ac = np.array([_corr(f, lag) for lag in lags])
-        step = int(lags[int(np.argmax(ac))].item())
+        step = int(lags[int(np.argmax(ac))])
         if ac.max() < 0.3:
             continue  # no step rhythm
-        r_face = _corr(gyr[a : a + w] @ face, step)
+        r_face = _corr(gyr[a : a + w] @ face, int(step))
         r_side = _corr(gyr[a : a + w] @ side, step)
         # Rocking once a step (positive at the step lag) is about the left-right axis,
         # once a stride (negative) about the front-back axis.
@@ -217,7 +217,7 @@ def _walks(u: np.ndarray, norm: np.ndarray, gyr: np.ndarray, y: np.ndarray) -> l
     return out
 
 
-def _corr(x: np.ndarray, lag: int) -> float:
+def _corr(x: np.ndarray, lag: int | np.integer) -> float:
     a, b = x[:-lag] - x[:-lag].mean(), x[lag:] - x[lag:].mean()
     den = float(np.sqrt((a @ a) * (b @ b)))
     return float(a @ b) / den if den > 0 else 0.0

@@ -96,24 +96,6 @@ def still_before(t: np.ndarray, quiet: np.ndarray, t0: float, window_s: float, r
     return a + int(ok[-1]) - run + 1 if ok.size else a
 
 
-def lift_m(t: np.ndarray, acc_norm: np.ndarray, i0: int, i1: int) -> float:
-    """Vertical displacement (m, up positive) between two still moments i0 < i1.
-
-    Integrates |specific force| minus gravity twice; the velocity is zero at both ends,
-    so its linear drift (an offset in the gravity estimate, accelerometer bias) is removed
-    exactly. |f| is used because it does not depend on the orientation estimate; the
-    horizontal part of the acceleration enters only to second order.
-    """
-    if i1 - i0 < 3:
-        return 0.0
-    tt = t[i0 : i1 + 1]
-    dt = np.diff(tt)
-    a = acc_norm[i0 : i1 + 1] - acc_norm[i0]
-    v = np.concatenate(([0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)))
-    v -= v[-1] * (tt - tt[0]) / max(tt[-1] - tt[0], 1e-9)
-    return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt))
-
-
 class Trace:
     """Growing per-excursion columns (bounded by the excursion's length), kept in
     buffers that double when full, so that reading them back costs no copy."""

@@ -1,12 +1,12 @@
 """Where the pelvis rests in a lying posture, and what a pose is: on the floor, raised on
 all fours, held in a plank, folded back in child's pose.
 
-Gravity alone cannot tell these apart (the back faces up in all of them); the height the
-pelvis was carried to can (``sensor.signal.height``: every movement between two still
-moments integrated, so each pose has a level). In one lying posture the *floor* is the
-lowest level the pelvis rested at; a pose is judged by its height above that floor and its
-pitch against the floor pose's, or, while no floor is known yet, by how the pelvis moved
-from the pose before. The numbers, with their reasons, are ``DetectorSettings``'.
+Gravity alone cannot tell these apart (the back faces up in all of them); how the pelvis
+moved between them can: how far it was carried up or down (``sensor.signal.height``,
+integrated between two still moments) and how its pitch changed. A plank is entered by a
+lift from the floor, or by a descent from all fours that tips the body head-up; it is left
+by coming down to a flatter pose. The numbers, with their reasons, are
+``DetectorSettings``'.
 """
 
 from __future__ import annotations
@@ -32,49 +32,24 @@ class Pose:
 
 
 class PoseBook:
-    """The current rest pose of a lying posture and the floor under it (the lowest level
-    the pelvis rested at in this posture)."""
+    """The current rest pose of a lying posture: since when, at what elevation and height."""
 
     def __init__(self) -> None:
         self.rest: Pose | None = None
-        self.floor_h = NAN
-        self.floor_e = NAN
 
     def reset(self) -> None:
         self.rest = None
-        self.floor_h = self.floor_e = NAN
 
     def start_rest(self, since_s: float, e: float, h: float = NAN) -> None:
         self.rest = Pose(since_s, e, h)
-        self._floor(h, e)
 
-    def see_rest(self, h: np.ndarray, e: np.ndarray) -> None:
-        """Rest samples of the current pose: its height once known, and the floor."""
-        if self.rest is None:
-            return
+    def see_rest(self, h: np.ndarray) -> None:
+        """Rest samples of the current pose: its height, once the tracker knows it."""
         known = np.flatnonzero(np.isfinite(h))
-        if known.size:
-            i = int(known[-1])
-            if not math.isfinite(self.rest.h) or not comparable(self.rest.h, float(h[i])):
-                self.rest.h = float(h[i])
-            self._floor(float(h[i]), float(e[i]))
-
-    def _floor(self, h: float, e: float) -> None:
-        if math.isfinite(h) and (not math.isfinite(self.floor_h) or not comparable(h, self.floor_h) or h < self.floor_h):
-            self.floor_h, self.floor_e = h, e
-
-    def above_floor(self, h: float) -> float:
-        """Height above the floor (m), NaN when either is unknown."""
-        if not (math.isfinite(h) and math.isfinite(self.floor_h)) or not comparable(h, self.floor_h):
-            return NAN
-        return h - self.floor_h
-
-    def rest_raised(self, s: DetectorSettings) -> bool:
-        """Is the rest pose off the floor (all fours, a plank taken for rest)? Unknown is no."""
-        if self.rest is None:
-            return False
-        dh = self.above_floor(self.rest.h)
-        return math.isfinite(dh) and dh >= s.raised_min_m
+        if self.rest is not None and known.size:
+            last = float(h[int(known[-1])])
+            if not math.isfinite(self.rest.h) or not comparable(self.rest.h, last):
+                self.rest.h = last
 
 
 def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float) -> bool:
