@@ -22,6 +22,7 @@ class Rep:
     hold_s: float  # time held at the top
     detected_at_s: float  # stream time at which the pipeline reported it
     peak_deg: float = 0.0  # pelvis excursion at the top, degrees
+    confidence: float = 1.0  # 0.5-1: how clearly it passed the detector's tests (low: check it)
 
 
 @dataclass(slots=True)
@@ -38,6 +39,7 @@ class Hold:
     sag_deg: float  # rotation of the pelvis back toward the floor over the hold
     detected_at_s: float  # stream time at which the hold was reported as started
     score: float = 0.0  # 0-100 stability score (100 = rock steady)
+    confidence: float = 1.0  # 0.5-1: how clearly it was a hold (low: check it)
 
 
 @dataclass(frozen=True, slots=True)

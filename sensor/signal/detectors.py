@@ -27,7 +27,7 @@ from sensor.signal.iir import butter, first_order, lfilter
 from sensor.signal.movement import Trace, first_true, median, rise_times, step_times
 from sensor.signal.poses import PoseBook, came_down_from_plank, lower_pose_ends_plank, plank_pose
 from sensor.signal.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SITTING, STANDING, SUPINE
-from sensor.signal.reps import classify_rep
+from sensor.signal.reps import classify_rep, confidence
 from sensor.signal.stability import measure_stability
 
 __all__ = ["STATES", "ActiveHold", "DetectorSettings", "ExcursionDetector"]
@@ -72,6 +72,7 @@ class ExcursionDetector:
         self._tail_prev = 0.0
         self._fall_speed = 0.0  # the fastest the rep fell, deg/s
         self._left_plank: tuple[float, float] | None = None  # a plank the rest pose was, found as it was left
+        self._lift_conf = 1.0
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0
         self._height = HeightTracker(rate_hz)  # the pelvis' height, level by level
@@ -355,6 +356,7 @@ class ExcursionDetector:
             sag_deg=0.0,
             detected_at_s=round(end if now is None else now, 3),
             score=0.0,
+            confidence=0.6,  # seen only as it was left: check it
         )
 
     def _feed_active(
@@ -577,7 +579,7 @@ class ExcursionDetector:
         side: Side = None
         if exercise == "side_plank" and self.calibrated:
             side = "left" if self.posture == SIDE_LEFT else "right"
-        h = self._hold = ActiveHold(exercise, side, round(min(start, float(t[i])), 3), round(float(t[i]), 3), level)
+        h = self._hold = ActiveHold(exercise, side, round(min(start, float(t[i])), 3), round(float(t[i]), 3), level, self._lift_conf)
         self._watch = HoldWatch(self.s, self.rate_hz, level)
         return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
 
@@ -587,6 +589,8 @@ class ExcursionDetector:
         """Did the movement from the still moment ``i0`` to the settled one ``c`` take the
         pelvis to a held pose (a plank; a side plank lifted off the side)?"""
         lift = rise_m(t, fn[:, None] * up, gyr, i0, c)
+        need = self.s.plank_min_lift_m if self.posture == PRONE else self.s.side_min_lift_m
+        self._lift_conf = confidence([abs(lift) / need - 1.0])
         if self.posture == PRONE:
             de = self._dir * float(d[c] - d[i0])
             rest = self.poses.rest
@@ -614,7 +618,7 @@ class ExcursionDetector:
             self._hold = None
             return []
         t, d, up, gyr = self._trace.arrays()[:4]
-        ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba)
+        ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba, self.s.hold_min_s)
         self._hold = None
         self._trace = None
         return [ev] if ev.duration_s >= self.s.hold_min_s else []
@@ -624,7 +628,7 @@ class ExcursionDetector:
         assert self._trace is not None
         t, d, up, gyr, fn, q, span = self._trace.arrays()[:7]
         if self._hold is not None:
-            ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba)
+            ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba, self.s.hold_min_s)
             self._hold = None
             return [ev] if ev.duration_s >= self.s.hold_min_s else []
         rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, q > 0.5)

@@ -18,6 +18,7 @@ from sensor.events import Hold, HoldExercise, Side
 from sensor.signal.detector_settings import DetectorSettings
 from sensor.signal.iir import Coefficients, first_order, lfilter
 from sensor.signal.movement import fall_times, first_true, last_true, median, step_times, still_before
+from sensor.signal.reps import confidence
 from sensor.signal.stability import measure_stability, stability_score
 
 
@@ -30,6 +31,7 @@ class ActiveHold:
     start_s: float
     detected_at_s: float
     level: float  # elevation above rest when it was confirmed, degrees
+    confidence: float = 1.0  # how clearly the movement into it was a lift (see reps.confidence)
 
 
 class SettleSearch:
@@ -149,9 +151,12 @@ def hold_end_s(t: np.ndarray, d: np.ndarray, q: np.ndarray) -> float:
     return ft[0] if ft else tc
 
 
-def make_hold(h: ActiveHold, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, end: float, tremor_ba: Coefficients) -> Hold:
+def make_hold(
+    h: ActiveHold, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, end: float, tremor_ba: Coefficients, s_min: float = 2.0
+) -> Hold:
     """The finished hold with its stability, measured away from its first and last
-    half second (the getting in and out)."""
+    half second (the getting in and out); ``s_min`` is the shortest hold reported (one
+    barely longer is less certain)."""
     start = h.start_s
     m = (t >= start + 0.5) & (t <= end - 0.5)
     if m.sum() < 4:
@@ -169,4 +174,5 @@ def make_hold(h: ActiveHold, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: 
         sag_deg=round(sag, 3),
         detected_at_s=round(h.detected_at_s, 3),
         score=stability_score(sway, tremor, sag),
+        confidence=min(h.confidence, confidence([(end - start) / s_min - 1.0])),
     )

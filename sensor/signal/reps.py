@@ -9,6 +9,8 @@ threshold was passed.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sensor.events import Rep
@@ -63,10 +65,19 @@ def classify_rep(
         s.backext_min_s <= end - start <= s.backext_max_s and top_end - top_start <= s.backext_max_hold_s
     ):
         return None  # too quick to be a lift and a lowering, or a new pose held a while
-    if _jolt(_still_parts(t, fn, start, top_start, top_end, end)) > s.rep_max_jolt_mps2:
+    jolt = _jolt(_still_parts(t, fn, start, top_start, top_end, end))
+    if jolt > s.rep_max_jolt_mps2:
         return None  # the sensor was carried (walking, a vehicle), not lifted
-    if not _turned(t, d, up, gyr, span, direction, np.searchsorted(t, [start, top_start, top_end, end]), s.rep_min_turn_frac):
+    turn = _turn_ratio(t, d, up, gyr, span, direction, np.searchsorted(t, [start, top_start, top_end, end]))
+    if turn < s.rep_min_turn_frac:
         return None
+    min_peak = s.bridge_min_peak_deg if exercise == "bridge" else s.backext_min_peak_deg
+    # How clearly each test was passed (1: by a wide margin), for the rep's confidence.
+    margins = [
+        (peak - min_peak) / min_peak,
+        (turn - s.rep_min_turn_frac) / max(1.0 - s.rep_min_turn_frac, 1e-9),
+        1.0 - jolt / s.rep_max_jolt_mps2,
+    ]
     if exercise == "bridge":
         # A bridge lifts the hips off the floor; a pelvic tilt or a knee hug turns the
         # pelvis as much but leaves it there.
@@ -78,13 +89,17 @@ def classify_rep(
         i0_rise = i0_rise if i0_rise >= 0 else max(0, i_start - 1)
         i_top = int(np.searchsorted(t, 0.5 * (top_start + top_end))) if top_end - top_start > 0.4 else i_start + int(np.argmax(d[i_start:]))
         guessed = span[i0_rise : i_top + 1].max(initial=0.0) > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
-        if not guessed and rise_m(t, fn[:, None] * up, gyr, i0_rise, i_top) < s.bridge_min_lift_m:
-            return None
+        if not guessed:
+            lift = rise_m(t, fn[:, None] * up, gyr, i0_rise, i_top)
+            if lift < s.bridge_min_lift_m:
+                return None
+            margins.append((lift - s.bridge_min_lift_m) / max(s.bridge_min_lift_m, 1e-9))
     # A real rep turns the pelvis about its left-right axis; a fidget rolls it too.
     i0 = int(np.searchsorted(t, start))
     off = np.degrees(np.max(np.abs((up[i0:] - up[min(i0, up.shape[0] - 1)]) @ _LEFT_RIGHT)))
     if off > max(1.5, s.off_axis_frac * peak):
         return None
+    margins.append(1.0 - off / max(1.5, s.off_axis_frac * peak))
     return Rep(
         exercise=exercise,  # type: ignore[arg-type]
         start_s=round(start, 3),
@@ -92,7 +107,14 @@ def classify_rep(
         hold_s=round(max(0.0, top_end - top_start), 3),
         detected_at_s=round(float(t[-1]), 3),
         peak_deg=round(peak, 2),
+        confidence=confidence(margins),
     )
+
+
+def confidence(margins: list[float]) -> float:
+    """0.5 for an event that passed a test by a hair, 1 when every test was passed by a
+    margin as wide as the threshold itself: where corrections are most likely needed."""
+    return round(0.5 + 0.5 * min(1.0, max(0.0, min(margins, default=1.0))), 2)
 
 
 def _still_parts(t: np.ndarray, fn: np.ndarray, start: float, top_start: float, top_end: float, end: float) -> np.ndarray:
@@ -117,11 +139,11 @@ def _jolt(fn: np.ndarray) -> float:
     return median(np.abs(fn - median(fn)))
 
 
-def _turned(
-    t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, span: np.ndarray, direction: float, idx: np.ndarray, frac: float
-) -> bool:
-    """Were the rise and the fall turns of the pelvis? The gyro must see at least ``frac`` of
-    each change of elevation: a vehicle braking or a stride tilts the accelerometer (and the
+def _turn_ratio(
+    t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, span: np.ndarray, direction: float, idx: np.ndarray
+) -> float:
+    """Were the rise and the fall turns of the pelvis? The least fraction of either change of
+    elevation the gyro saw (a rep needs ``rep_min_turn_frac``): a vehicle braking or a stride tilts the accelerometer (and the
     elevation fused from it) without turning anything. Both are summed over the same steps:
     those where the gyro was sampled at its own rate (``span``, the seconds between the
     samples a point was interpolated from, at most 2.5 times its usual value), since across
@@ -130,7 +152,7 @@ def _turned(
     i_s, i_ts, i_te, i_e = np.minimum(idx, t.size - 1).tolist()
     g = gyr[i_s : i_e + 1]
     if i_e <= i_s or not g.any():
-        return True
+        return math.inf
     rate = elevation_rate(up[i_s : i_e + 1], g)
     turned = np.degrees(0.5 * (rate[1:] + rate[:-1]) * np.diff(t[i_s : i_e + 1]))
     change = np.diff(d[i_s : i_e + 1])
@@ -139,8 +161,9 @@ def _turned(
         trusted = sp <= max(0.1, 2.5 * median(span))  # the whole trace: dropouts are rare
         ok = trusted[1:] & trusted[:-1]
         turned, change = np.where(ok, turned, 0.0), np.where(ok, change, 0.0)
+    ratio = math.inf
     for a, b in ((0, i_ts - i_s), (i_te - i_s, i_e - i_s)):
         seen, moved = float(np.sum(turned[a:b])), float(np.sum(change[a:b]))
-        if abs(moved) >= 0.5 * abs(float(d[i_s + b] - d[i_s + a])) and direction * seen * np.sign(moved) < frac * abs(moved):
-            return False
-    return True
+        if abs(moved) >= 0.5 * abs(float(d[i_s + b] - d[i_s + a])) and moved != 0.0:
+            ratio = min(ratio, direction * seen * float(np.sign(moved)) / abs(moved))
+    return ratio
