@@ -80,6 +80,8 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "detector.plank_max_drop_m": (0.05, 1.0, "from all fours to a plank the pelvis goes down 8-30 cm"),
     "detector.plank_drop_pitch_deg": (0.0, 30.0, "the head-up tilt a plank takes on over the pose before it"),
     "detector.plank_max_head_down_deg": (0.0, 90.0, "how far head-down a plank may tip: child's pose is 20-45°"),
+    "detector.plank_max_pitch_change_deg": (1.0, 90.0, "the most a plank tips the pelvis from the pose before it"),
+    "detector.back_lying_max_deg": (1.0, 90.0, "how far from level the pelvis rests when a rep may start"),
     "detector.all_fours_min_m": (0.05, 1.0, "all fours holds the pelvis 24-42 cm over its prone height"),
     "detector.all_fours_pitch_deg": (0.0, 45.0, "all fours is level with the floor pose, a push-up slopes 12-20°"),
     "detector.pose_step_m": (0.01, 1.0, "a new pose is a step in height; a rep's top is 0-2 cm"),

@@ -34,6 +34,8 @@ class DetectorSettings:
     plank_max_drop_m: float = 0.30  # all fours to a plank: down 8-30 cm (to the floor: 25-42 cm, with no tilt)
     plank_drop_pitch_deg: float = 3.0  # ... and the pelvis tips head-up, the body now sloping from the feet
     plank_max_head_down_deg: float = 8.0  # more head-down than the floor pose: child's pose (20-45°), not a plank
+    plank_max_pitch_change_deg: float = 22.0  # lying to a plank tips the pelvis 4-20° head-up; child's pose to all fours 20-45°
+    back_lying_max_deg: float = 22.0  # a back extension or a bridge starts lying flat: the pelvis within this of level (child's pose is 20-45° head-down)
     all_fours_min_m: float = 0.24  # all fours: the pelvis 24-42 cm over its prone height ...
     all_fours_pitch_deg: float = 8.0  # ... and level with the floor pose (a push-up position slopes 12-20°)
     pose_step_m: float = 0.06  # the pelvis rests this much higher or lower: a new pose (a rep's top is 0-2 cm for a back extension)

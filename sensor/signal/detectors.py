@@ -598,7 +598,8 @@ class ExcursionDetector:
                 ts = step_times(t[: c + 1], d[: c + 1], float(d[i0]), float(d[c]))
                 self._left_plank = (rest.since_s, ts[0] if ts else float(t[i0]))
                 return True
-            return plank_pose(self.s, lift, de)
+            e_abs = self._frozen + self._dir * float(d[c]) if self.calibrated else float("nan")  # needs the stand
+            return plank_pose(self.s, lift, de, e_abs)
         return bool(lift >= self.s.side_min_lift_m)
 
     def stability_so_far(self) -> tuple[float, float, float] | None:
@@ -631,6 +632,8 @@ class ExcursionDetector:
             ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba, self.s.hold_min_s)
             self._hold = None
             return [ev] if ev.duration_s >= self.s.hold_min_s else []
+        if self.calibrated and abs(self._frozen) > self.s.back_lying_max_deg:
+            return []  # not lying flat (child's pose, propped up): no rep starts there (elevations need the stand)
         rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, q > 0.5)
         return [rep] if rep is not None else []
 

@@ -52,20 +52,23 @@ class PoseBook:
                 self.rest.h = last
 
 
-def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float) -> bool:
+def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float = NAN) -> bool:
     """Is a pose reached from the rest pose by ``dh_rest`` metres and ``de_rest`` degrees
     (both measured over that one movement, between two still moments) a plank: the pelvis
     held off the floor, the body sloping head-up from the feet, neither on all fours nor
-    folded back on the heels?"""
+    folded back on the heels? ``e_abs``: the pose's elevation (standing is 90°; NaN when
+    not known, without the opening stand)."""
     if -s.plank_max_drop_m <= dh_rest <= -s.plank_min_lift_m:
         # Down from all fours (or a push-up position): a plank if the body now slopes up
         # from the feet; lying down or sitting back on the heels does not tip it head-up.
         return de_rest >= s.plank_drop_pitch_deg
     if not (s.plank_min_lift_m <= dh_rest <= s.plank_max_raise_m):
         return False
-    if de_rest < -s.plank_max_head_down_deg:
-        return False  # child's pose: the hips sit back on the heels, the pelvis tips head-down
-    return not (dh_rest >= s.all_fours_min_m and abs(de_rest) < s.all_fours_pitch_deg)  # all fours: high and level
+    if not -s.plank_max_head_down_deg <= de_rest <= s.plank_max_pitch_change_deg:
+        return False  # child's pose (tipped head-down), or coming up out of it onto all fours
+    # As high as all fours: a plank only if the body slopes up from the feet as in a
+    # push-up position (all fours is level).
+    return not (dh_rest >= s.all_fours_min_m and (abs(de_rest) < s.all_fours_pitch_deg or e_abs < s.all_fours_pitch_deg))
 
 
 def came_down_from_plank(s: DetectorSettings, dh: float, de: float) -> bool:
