@@ -594,11 +594,11 @@ class ExcursionDetector:
         if self.posture == PRONE:
             de = self._dir * float(d[c] - d[i0])
             rest = self.poses.rest
-            if rest is not None and came_down_from_plank(self.s, lift, de) and float(t[i0]) - rest.since_s >= self.s.hold_min_s:
+            e_abs = self._frozen + self._dir * float(d[c]) if self.calibrated else float("nan")  # needs the stand
+            if rest is not None and came_down_from_plank(self.s, lift, de, e_abs) and float(t[i0]) - rest.since_s >= self.s.hold_min_s:
                 ts = step_times(t[: c + 1], d[: c + 1], float(d[i0]), float(d[c]))
                 self._left_plank = (rest.since_s, ts[0] if ts else float(t[i0]))
                 return True
-            e_abs = self._frozen + self._dir * float(d[c]) if self.calibrated else float("nan")  # needs the stand
             return plank_pose(self.s, lift, de, e_abs)
         return bool(lift >= self.s.side_min_lift_m)
 

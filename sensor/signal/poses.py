@@ -60,8 +60,10 @@ def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float
     not known, without the opening stand)."""
     if -s.plank_max_drop_m <= dh_rest <= -s.plank_min_lift_m:
         # Down from all fours (or a push-up position): a plank if the body now slopes up
-        # from the feet; lying down or sitting back on the heels does not tip it head-up.
-        return de_rest >= s.plank_drop_pitch_deg
+        # from the feet; lying down or sitting back on the heels does not tip it head-up,
+        # and lying down out of child's pose starts head-down (not level, as all fours is).
+        was_folded = math.isfinite(e_abs) and e_abs - de_rest < -s.plank_max_head_down_deg
+        return s.plank_drop_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg and not was_folded
     if not (s.plank_min_lift_m <= dh_rest <= s.plank_max_raise_m):
         return False
     if not -s.plank_max_head_down_deg <= de_rest <= s.plank_max_pitch_change_deg:
@@ -71,15 +73,16 @@ def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float
     return not (dh_rest >= s.all_fours_min_m and (abs(de_rest) < s.all_fours_pitch_deg or e_abs < s.all_fours_pitch_deg))
 
 
-def came_down_from_plank(s: DetectorSettings, dh: float, de: float) -> bool:
+def came_down_from_plank(s: DetectorSettings, dh: float, de: float, e_abs: float = NAN) -> bool:
     """Did a movement of ``dh`` metres and ``de`` degrees (between two still moments) bring
     the pelvis down out of a plank onto the floor: lowered by a plank's height, and from a
-    head-up slope to a flatter pose? (From all fours to the floor: lower, not flatter.)"""
-    return (
-        -s.plank_max_raise_m <= dh <= -s.plank_min_lift_m
-        and -de >= s.plank_drop_pitch_deg
-        and not (-dh >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
-    )
+    head-up slope to a flatter pose (``e_abs``, its elevation when known, not head-down as
+    child's pose is)? From all fours to the floor: lower, not flatter."""
+    if not (-s.plank_max_raise_m <= dh <= -s.plank_min_lift_m and s.plank_drop_pitch_deg <= -de <= s.plank_max_pitch_change_deg):
+        return False
+    if math.isfinite(e_abs) and e_abs < -s.plank_max_head_down_deg:
+        return False  # down into child's pose
+    return not (-dh >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
 
 
 def lower_pose_ends_plank(s: DetectorSettings, book: PoseBook, h_new: float, e_new: float) -> bool:
