@@ -17,10 +17,10 @@ class DetectorSettings:
     bridge_start_deg: float = 5.0
     bridge_min_peak_deg: float = 7.0
     bridge_end_frac: float = 0.15
-    bridge_min_lift_m: float = 0.04  # a bridge lifts the hips 8-25 cm; a pelvic tilt or a knee hug 0-2 cm
+    bridge_min_lift_m: float = 0.04  # a bridge lifts the hips 8-25 cm; a pelvic tilt or a knee hug 0-2 cm at the sacrum
     backext_start_deg: float = 1.4
     backext_min_peak_deg: float = 2.4
-    backext_max_peak_deg: float = 30.0
+    backext_max_peak_deg: float = 20.0  # the pelvis rocks 3-15° in a back extension; cat-cow swings 20-40° end to end
     backext_end_deg: float = 0.8
     backext_end_frac: float = 0.3
     backext_timeout_s: float = 20.0  # longest rep (backext_max_s) and two seconds to spare: longer is a new pose
