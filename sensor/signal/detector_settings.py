@@ -17,6 +17,7 @@ class DetectorSettings:
     bridge_start_deg: float = 5.0
     bridge_min_peak_deg: float = 7.0
     bridge_end_frac: float = 0.15
+    bridge_guess_min_peak_deg: float = 11.0  # a bridge turns the pelvis 12-33°, a pelvic tilt 5-12°: when a dropout hides the lift
     bridge_min_lift_m: float = 0.04  # a bridge lifts the hips 8-25 cm; a pelvic tilt or a knee hug 0-2 cm at the sacrum
     backext_start_deg: float = 1.4
     backext_min_peak_deg: float = 2.4
@@ -33,7 +34,8 @@ class DetectorSettings:
     plank_max_raise_m: float = 0.40  # a push-up position 18-34 cm; higher is standing up, not a plank
     plank_max_drop_m: float = 0.30  # all fours to a plank: down 8-30 cm (to the floor: 25-42 cm, with no tilt)
     plank_drop_pitch_deg: float = 3.0  # ... and the pelvis tips head-up, the body now sloping from the feet
-    plank_max_head_down_deg: float = 8.0  # more head-down than the floor pose: child's pose (20-45°), not a plank
+    plank_min_s: float = 5.0  # a prone hold back to its rest sooner is a back extension's top hold (0-5 s), if it passes as a rep
+    plank_max_head_down_deg: float = 12.0  # more head-down than this: child's pose (20-45°), not the floor under a plank (a slipped belt tilts it 5-15°)
     plank_max_pitch_change_deg: float = 22.0  # lying to a plank tips the pelvis 4-20° head-up; child's pose to all fours 20-45°
     back_lying_max_deg: float = 22.0  # a back extension or a bridge starts lying flat: the pelvis within this of level (child's pose is 20-45° head-down)
     all_fours_min_m: float = 0.24  # all fours: the pelvis 24-42 cm over its prone height ...
@@ -59,6 +61,12 @@ class DetectorSettings:
     hold_move_deg: float = 5.0
     hold_level_tau_s: float = 2.0
     hold_move_wait_s: float = 3.0  # a departure that has not come to rest this long after ends the hold anyway
+    # Rocking is not holding: smaller departures (reps of a few degrees rocking the hips,
+    # over a level wrongly taken for a hold) end the hold once one returns and another
+    # follows within hold_rock_window_s. Sway stays under ~1°; one shift of the hips is one.
+    hold_rock_deg: float = 2.5
+    hold_rock_window_s: float = 10.0
+    hold_rock_min_s: float = 5.0  # a "hold" rocked out of sooner was the pause before a set of reps
     settle_window_s: float = 0.25
     settle_tol_deg: float = 0.6
     settle_turn_deg: float = 1.5  # the gravity direction may turn this much over the settle window
@@ -67,6 +75,9 @@ class DetectorSettings:
     # top (backext_max_hold_s) is the pelvis settled somewhere new: the rest level moves there.
     rest_shift_s: float = 12.0  # tops are held 0-10 s (a bridge), 0-5 s (a back extension)
     rest_shift_tol_deg: float = 1.5
+    # ... or for rest_near_s at under rest_near_deg from it (no rep tops out that low).
+    rest_near_s: float = 1.0
+    rest_near_deg: float = 1.5
     # A rep stops at rest; cat-cow and pelvic tilts swing on through it to the other side.
     # Within rep_tail_s of falling back, going this far past rest (a fraction of the peak, at
     # least swing_min_deg) is a swing.

@@ -72,6 +72,7 @@ class ExcursionDetector:
         self._tail_prev = 0.0
         self._fall_speed = 0.0  # the fastest the rep fell, deg/s
         self._left_plank: tuple[float, float] | None = None  # a plank the rest pose was, found as it was left
+        self._lowered = False  # the settle just found came down from all fours to the floor
         self._lift_conf = 1.0
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0
@@ -330,7 +331,7 @@ class ExcursionDetector:
         that plank is reported now, from when it was reached to when it was left."""
         events: list[Event] = []
         rest = self.poses.rest
-        if self.posture == PRONE and rest is not None and lower_pose_ends_plank(self.s, self.poses, h_now, e_now):
+        if self.posture == PRONE and rest is not None and lower_pose_ends_plank(self.s, self.poses, h_now, e_now, self.calibrated):
             left = self._height_left_at(t_now, rest.since_s)
             if left - rest.since_s >= self.s.hold_min_s:
                 events.append(self._plank_after(rest.since_s, left))
@@ -405,6 +406,11 @@ class ExcursionDetector:
             self._peak = float(run_peak[take - 1])
         if self._hold is None and self._settle is not None:
             ev = self._try_confirm_hold()
+            if isinstance(ev, float):
+                j = int(np.searchsorted(t[k : k + take], ev, side="right"))
+                i = k + max(j - 1, 0)
+                events.extend(self._new_level(float(t[i]), float(e[i]), float(hgt[i])))
+                return k + max(j, 1), events
             if isinstance(ev, Hold):
                 # Came down out of a plank the pelvis rested in: that plank is over, and the
                 # rest level is the one it came down to, found again from here.
@@ -462,6 +468,7 @@ class ExcursionDetector:
         ``rest_shift_tol_deg``) for ``rest_shift_s``, or -1. The run is carried across calls,
         so the answer does not depend on how the stream was cut."""
         need = int(self.s.rest_shift_s * self.rate_hz)
+        need_near = int(self.s.rest_near_s * self.rate_hz)
         run, lo, hi = self._qrun
         i, n = 0, d.size
         while i < n:
@@ -477,9 +484,15 @@ class ExcursionDetector:
             mx = np.maximum.accumulate(np.maximum(seg, hi))
             wide = first_true(mx - mn > self.s.rest_shift_tol_deg)
             end = wide if wide >= 0 else seg.size
-            if run + end >= need:  # steady long enough before it widened
+            # Steady long enough before it widened; or steady a moment just off the rest
+            # level, lower than any rep's top: that level was taken too early (the pelvis
+            # still settling after lying down) and the excursion would never end.
+            cnt = run + np.arange(1, end + 1)
+            near = np.maximum(np.abs(mn[:end]), np.abs(mx[:end])) < self.s.rest_near_deg
+            hit = first_true((cnt >= need) | ((cnt >= need_near) & near))
+            if hit >= 0:
                 self._qrun = (0, 0.0, 0.0)
-                return i + need - run - 1
+                return i + hit
             if wide >= 0:  # the level moved: the run starts again there
                 run, lo, hi, i = 0, 0.0, 0.0, i + wide
                 continue
@@ -560,18 +573,22 @@ class ExcursionDetector:
     def _holdable(self) -> bool:
         return self.posture in (PRONE, SIDE_LEFT, SIDE_RIGHT)
 
-    def _try_confirm_hold(self) -> HoldStarted | Hold | None:
+    def _try_confirm_hold(self) -> HoldStarted | Hold | float | None:
         """A hold confirmed where the excursion settled; or, where it settled after coming
-        down out of a plank the rest pose was, that plank (reported now)."""
+        down out of a plank the rest pose was, that plank (reported now); or the time where
+        it settled after coming down from all fours (a new rest level)."""
         assert self._trace is not None and self._settle is not None
         t, d, up, gyr, fn, q, _, hgt = self._trace.arrays()
         self._left_plank = None
+        self._lowered = False
         i = self._settle.find(t, d, up, fn, q, lambda i0, c: self._lifted(t, d, up, gyr, fn, hgt, i0, c))
         if i < 0:
             return None
         if self._left_plank is not None:
             start, end = self._left_plank
             return self._plank_after(start, end, float(t[i]))
+        if self._lowered:
+            return float(t[i])
         level = median(d[max(0, i - self._settle.w) : i + 1])
         rt = rise_times(t[: i + 1], d[: i + 1], level)
         start = rt[1] if rt else float(t[i])
@@ -589,15 +606,20 @@ class ExcursionDetector:
         """Did the movement from the still moment ``i0`` to the settled one ``c`` take the
         pelvis to a held pose (a plank; a side plank lifted off the side)?"""
         lift = rise_m(t, fn[:, None] * up, gyr, i0, c)
+        rest = self.poses.rest
         need = self.s.plank_min_lift_m if self.posture == PRONE else self.s.side_min_lift_m
         self._lift_conf = confidence([abs(lift) / need - 1.0])
         if self.posture == PRONE:
             de = self._dir * float(d[c] - d[i0])
-            rest = self.poses.rest
             e_abs = self._frozen + self._dir * float(d[c]) if self.calibrated else float("nan")  # needs the stand
             if rest is not None and came_down_from_plank(self.s, lift, de, e_abs) and float(t[i0]) - rest.since_s >= self.s.hold_min_s:
                 ts = step_times(t[: c + 1], d[: c + 1], float(d[i0]), float(d[c]))
                 self._left_plank = (rest.since_s, ts[0] if ts else float(t[i0]))
+                return True
+            if lift <= -self.s.all_fours_min_m:
+                # Down from all fours (or a kneel) to the floor: no rep and no hold, a new
+                # rest level from here (reps start from it at once, not after rest_shift_s).
+                self._lowered = True
                 return True
             return plank_pose(self.s, lift, de, e_abs)
         return bool(lift >= self.s.side_min_lift_m)
@@ -620,9 +642,10 @@ class ExcursionDetector:
             return []
         t, d, up, gyr = self._trace.arrays()[:4]
         ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba, self.s.hold_min_s)
+        rocked = self._watch is not None and self._watch.rock_start_s is not None
         self._hold = None
         self._trace = None
-        return [ev] if ev.duration_s >= self.s.hold_min_s else []
+        return [ev] if ev.duration_s >= (max(self.s.hold_min_s, self.s.hold_rock_min_s) if rocked else self.s.hold_min_s) else []
 
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
@@ -631,6 +654,13 @@ class ExcursionDetector:
         if self._hold is not None:
             ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba, self.s.hold_min_s)
             self._hold = None
+            if self.posture == PRONE and ev.duration_s < self.s.plank_min_s:
+                # Up and back to the rest it left, held no longer than a back extension's
+                # top (0-5 s; no one planks that briefly): a rep held at the top, if it
+                # passes as one.
+                rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, q > 0.5)
+                if rep is not None:
+                    return [rep]
             return [ev] if ev.duration_s >= self.s.hold_min_s else []
         if self.calibrated and abs(self._frozen) > self.s.back_lying_max_deg:
             return []  # not lying flat (child's pose, propped up): no rep starts there (elevations need the stand)

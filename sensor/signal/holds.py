@@ -48,6 +48,7 @@ class SettleSearch:
         self.cos_turn = math.cos(math.radians(s.settle_turn_deg))
         self.tried_t = -math.inf  # last settle point where a lift was looked for
         self.first_t = math.inf  # the first settle point: a hold is judged within a second of it
+        self.first_d = 0.0  # ... and its level
         self.next = self.w  # first trace index not judged yet
         self.over = False  # settling now would be too late: a slow change of pose
         self._i0: int | None = None  # the still moment before t0 (fixed: the trace before t0 is)
@@ -71,7 +72,10 @@ class SettleSearch:
             # Settled: did getting here lift the pelvis off the floor? (Checked at most
             # every half second; a back extension held at the top settles too.)
             tc = float(t[c])
-            self.first_t = min(self.first_t, tc)
+            if self.first_t == math.inf or abs(float(d[c]) - self.first_d) > 3.0 * self.s.settle_tol_deg:
+                # The first settled moment, or a new stage (all fours, hips shifted back,
+                # then down into the plank): judged within settle_judge_s of it.
+                self.first_t, self.first_d, self.tried_t = tc, float(d[c]), -math.inf
             if tc > late or tc > self.first_t + self.s.settle_judge_s:
                 self.over = True  # settling this late is a slow change of pose (and the integral drifts)
                 return -1
@@ -99,28 +103,59 @@ class HoldWatch:
         self.wait_s = s.hold_move_wait_s
         self.level = level  # the held level, following sway and sag
         self.left_s: float | None = None  # when the departure crossed hold_move_deg
+        self.rock = s.hold_rock_deg
+        self.rock_window_s = s.hold_rock_window_s
+        self._rocking = False  # inside a small departure (left rock_deg, not yet back within half)
+        self._rock_t: float = -math.inf  # when the last small departure began
+        self.rock_start_s: float | None = None  # set when rocking ends the hold: where it began
 
     def check(self, t: np.ndarray, d: np.ndarray, quiet: np.ndarray, end: int) -> int:
         """Index where the hold stops being held (a departure, then where that comes to
         rest), or -1; ``end`` is where it falls back to rest by the ordinary rule (-1: not
         in these samples), which comes first when it is earlier."""
         n = end if end >= 0 else d.size
-        return self.departure(d[:n]) if self.left_s is None else self.settled(t[:n], quiet[:n])
+        return self.departure(t[:n], d[:n]) if self.left_s is None else self.settled(t[:n], quiet[:n])
 
-    def departure(self, d: np.ndarray) -> int:
-        """Index of the first sample that left the held level, or -1 (then the level has
-        followed all of ``d``)."""
+    def departure(self, t: np.ndarray, d: np.ndarray) -> int:
+        """Index of the first sample that left the held level (or of the second small
+        departure of a rocking), or -1 (then the level has followed all of ``d``)."""
         if d.size == 0:
             return -1
         lvl, zi = first_order(1.0 - self.a, -self.a, d, self.a * self.level)
         before = np.concatenate(([self.level], lvl[:-1]))
-        away = np.abs(d - before) > self.move
-        i = int(away.argmax())
-        if not away[i]:
+        off = np.abs(d - before)
+        away = off > self.move
+        i = int(away.argmax()) if away.any() else d.size
+        r = self._rocked(t[:i], off[:i])
+        if r >= 0:
+            i = r
+        elif i == d.size:
             self.level = zi / self.a
             return -1
         self.level = float(before[i])
         return i
+
+    def _rocked(self, t: np.ndarray, off: np.ndarray) -> int:
+        """Index where a small departure follows a returned one within the window (with
+        hysteresis: back within half of ``rock``), or -1; the state carries across chunks."""
+        above = np.flatnonzero(off > self.rock)
+        below = np.flatnonzero(off < 0.5 * self.rock)
+        pos = 0
+        while True:
+            nxt = below if self._rocking else above
+            j = int(np.searchsorted(nxt, pos))
+            if j == nxt.size:
+                return -1
+            pos = int(nxt[j])
+            if self._rocking:
+                self._rocking = False
+                continue
+            self._rocking = True
+            ts = float(t[pos])
+            if ts - self._rock_t <= self.rock_window_s:
+                self.rock_start_s = self._rock_t
+                return pos
+            self._rock_t = ts
 
     def settled(self, t: np.ndarray, quiet: np.ndarray) -> int:
         """After a departure: index of the first sample where the movement has come to rest
@@ -132,6 +167,8 @@ class HoldWatch:
     def start_of(self, t: np.ndarray, d: np.ndarray) -> float:
         """Where the movement that ends the trace ``t, d`` left the held level (the model
         of a smooth movement between the held level and where it came to rest)."""
+        if self.rock_start_s is not None:
+            return self.rock_start_s
         ts = step_times(t, d, self.level, float(d[-1]))
         return ts[0] if ts else float(t[-1])
 

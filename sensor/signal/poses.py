@@ -85,9 +85,12 @@ def came_down_from_plank(s: DetectorSettings, dh: float, de: float, e_abs: float
     return not (-dh >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
 
 
-def lower_pose_ends_plank(s: DetectorSettings, book: PoseBook, h_new: float, e_new: float) -> bool:
+def lower_pose_ends_plank(s: DetectorSettings, book: PoseBook, h_new: float, e_new: float, calibrated: bool = False) -> bool:
     """The pelvis came down to a new level: was the rest pose it left a plank held up over
-    it (a plank the posture began in, or one reached without a turn of the pelvis)?"""
+    it (a plank the posture began in, or one reached without a turn of the pelvis)?
+    ``e_new`` is an elevation over level when ``calibrated`` (from the stand)."""
+    if calibrated and e_new < -s.plank_max_head_down_deg:
+        return False  # down into child's pose
     rest = book.rest
     if rest is None or not (math.isfinite(rest.h) and math.isfinite(h_new)) or not comparable(rest.h, h_new):
         return False
@@ -97,4 +100,4 @@ def lower_pose_ends_plank(s: DetectorSettings, book: PoseBook, h_new: float, e_n
     # A plank slopes head-up from the feet; the floor pose under it is flatter. (Heights
     # alone mislead when a hobby IMU's bias is large: the pitch must agree.)
     de = rest.e - e_new
-    return de >= s.plank_drop_pitch_deg and not (drop >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
+    return s.plank_drop_pitch_deg <= de <= s.plank_max_pitch_change_deg and not (drop >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)

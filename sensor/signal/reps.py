@@ -89,6 +89,8 @@ def classify_rep(
         i0_rise = i0_rise if i0_rise >= 0 else max(0, i_start - 1)
         i_top = int(np.searchsorted(t, 0.5 * (top_start + top_end))) if top_end - top_start > 0.4 else i_start + int(np.argmax(d[i_start:]))
         guessed = span[i0_rise : i_top + 1].max(initial=0.0) > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
+        if guessed and peak < s.bridge_guess_min_peak_deg:
+            return None  # the lift cannot be judged: the turn alone must be a bridge's, not a pelvic tilt's
         if not guessed:
             lift = rise_m(t, fn[:, None] * up, gyr, i0_rise, i_top)
             if lift < s.bridge_min_lift_m:
