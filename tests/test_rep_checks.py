@@ -37,10 +37,10 @@ UNCHECKED = _checks(turn=False, jolt=True)  # the turn check off (the jolt check
     "path, caught_by",
     [
         ("phyphox/custom_experiment_bus_to_home.zip", "both"),  # 5 Hz
-        # These two read as back extensions before a rep had to stop at rest; they swing
-        # on through it, so that alone removes them now, each check as well.
-        ("phyphox/excel_export_walking.xls", "all"),  # 5 Hz, one "rep" barely shaken
-        ("sensor_logger/ios_1.11_2022-11-07_21-41-08_head", "all"),  # 100 Hz, held flat, vigorous
+        # These two: one and two "reps" without the checks (the rest level is re-taken
+        # when the pelvis stays just off it), each check alone removes them.
+        ("phyphox/excel_export_walking.xls", "both"),  # 5 Hz, one "rep" barely shaken
+        ("sensor_logger/ios_1.11_2022-11-07_21-41-08_head", "both"),  # 100 Hz, held flat, vigorous
     ],
 )
 def test_carried_phones_give_no_reps(path: str, caught_by: str) -> None:
@@ -49,7 +49,7 @@ def test_carried_phones_give_no_reps(path: str, caught_by: str) -> None:
     unchecked = analyze_path(VECTORS / path, settings=_checks(turn=False, jolt=False)).reps
     assert (unchecked == []) == (caught_by == "all")
     if caught_by != "all":
-        assert len(unchecked) >= 2
+        assert len(unchecked) >= 1
     assert analyze_path(VECTORS / path).reps == []
     turn_only = analyze_path(VECTORS / path, settings=_checks(turn=True, jolt=False)).reps
     jolt_only = analyze_path(VECTORS / path, settings=_checks(turn=False, jolt=True)).reps

@@ -17,9 +17,11 @@ per sample.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from sensor.events import Event, Hold, HoldExercise, HoldStarted, Side
+from sensor.events import Event, Hold, HoldExercise, HoldStarted, Rep, Side
 from sensor.signal.detector_settings import DetectorSettings
 from sensor.signal.height import HeightTracker, rise_m
 from sensor.signal.holds import ActiveHold, HoldWatch, SettleSearch, hold_end_s, make_hold
@@ -73,6 +75,7 @@ class ExcursionDetector:
         self._fall_speed = 0.0  # the fastest the rep fell, deg/s
         self._left_plank: tuple[float, float] | None = None  # a plank the rest pose was, found as it was left
         self._lowered = False  # the settle just found came down from all fours to the floor
+        self._last_rep_s = -math.inf  # when the last rep ended: a plank found when left held no reps
         self._lift_conf = 1.0
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0
@@ -175,17 +178,16 @@ class ExcursionDetector:
             lim = min(limit, k + win)
             if self._trace is None:
                 k2, ev = self._feed_rest(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
-                events.extend(ev)
             elif self._tail_t is not None:
                 frozen = self._frozen
                 k2, ev = self._feed_tail(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
                 self._record(t[k:k2], frozen, STATE_EXCURSION)
-                events.extend(ev)
             else:
                 state, frozen = (STATE_HOLD if self._hold is not None else STATE_EXCURSION), self._frozen
                 k2, ev = self._feed_active(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
                 self._record(t[k:k2], frozen, state)
-                events.extend(ev)
+            events.extend(ev)
+            self._last_rep_s = max([self._last_rep_s, *(x.end_s for x in ev if isinstance(x, Rep))])
             win = 2 * win if k2 == lim else WINDOW
             k = k2
         if self._trace is not None:
@@ -333,7 +335,7 @@ class ExcursionDetector:
         rest = self.poses.rest
         if self.posture == PRONE and rest is not None and lower_pose_ends_plank(self.s, self.poses, h_now, e_now, self.calibrated):
             left = self._height_left_at(t_now, rest.since_s)
-            if left - rest.since_s >= self.s.hold_min_s:
+            if left - rest.since_s >= self._shortest_hold() and self._last_rep_s < rest.since_s:
                 events.append(self._plank_after(rest.since_s, left))
         self._trace = None
         self.base = None  # found again at the next quiet sample, with the pose
@@ -435,8 +437,18 @@ class ExcursionDetector:
                 return k + stop, events
             # Left by a quick movement that did not fall back to rest (a rep rocking the
             # hips, a shift to another pose): the hold ends where that began, and the rest
-            # level is found again at the next quiet sample.
+            # level is found again at the next quiet sample. But a movement that came to
+            # rest still held up (from the hands down onto the forearms) is the same hold.
             t_tr, d_tr = self._trace.arrays()[:2]
+            here = float(d_tr[-1])
+            if (
+                self._watch.rock_start_s is None
+                and bool(quiet[k + stop])
+                and here >= float(self._end_thresholds(np.array([0.0]))[0])
+                and abs(here - self._watch.level) <= self.s.plank_max_pitch_change_deg
+            ):
+                self._watch.level, self._watch.left_s = here, None
+                return k + stop, events
             events.extend(self._close_hold(self._watch.start_of(t_tr, d_tr)))
             self._trace = None
             self.base = None
@@ -578,6 +590,8 @@ class ExcursionDetector:
         down out of a plank the rest pose was, that plank (reported now); or the time where
         it settled after coming down from all fours (a new rest level)."""
         assert self._trace is not None and self._settle is not None
+        if self._trace.n == 0:
+            return None
         t, d, up, gyr, fn, q, _, hgt = self._trace.arrays()
         self._left_plank = None
         self._lowered = False
@@ -608,15 +622,16 @@ class ExcursionDetector:
         lift = rise_m(t, fn[:, None] * up, gyr, i0, c)
         rest = self.poses.rest
         need = self.s.plank_min_lift_m if self.posture == PRONE else self.s.side_min_lift_m
-        self._lift_conf = confidence([abs(lift) / need - 1.0])
+        self._lift_conf = confidence([abs(lift) / max(need, 1e-9) - 1.0])
         if self.posture == PRONE:
             de = self._dir * float(d[c] - d[i0])
             e_abs = self._frozen + self._dir * float(d[c]) if self.calibrated else float("nan")  # needs the stand
-            if rest is not None and came_down_from_plank(self.s, lift, de, e_abs) and float(t[i0]) - rest.since_s >= self.s.hold_min_s:
+            held = rest is not None and float(t[i0]) - rest.since_s >= self._shortest_hold() and self._last_rep_s < rest.since_s
+            if held and rest is not None and came_down_from_plank(self.s, lift, de, e_abs):
                 ts = step_times(t[: c + 1], d[: c + 1], float(d[i0]), float(d[c]))
                 self._left_plank = (rest.since_s, ts[0] if ts else float(t[i0]))
                 return True
-            if lift <= -self.s.all_fours_min_m:
+            if lift <= -self.s.all_fours_min_m and abs(de) < self.s.all_fours_pitch_deg:
                 # Down from all fours (or a kneel) to the floor: no rep and no hold, a new
                 # rest level from here (reps start from it at once, not after rest_shift_s).
                 self._lowered = True
@@ -635,6 +650,10 @@ class ExcursionDetector:
         band = lfilter(self._tremor_ba[0], self._tremor_ba[1], gyr, axis=0)
         return measure_stability(t[m], up[m], band[m], d[m])
 
+    def _shortest_hold(self) -> float:
+        """The shortest hold reported: no one planks for under ``plank_min_s``."""
+        return max(self.s.hold_min_s, self.s.plank_min_s) if self.posture == PRONE else self.s.hold_min_s
+
     def _close_hold(self, t_end: float) -> list[Event]:
         """End a confirmed hold at a posture change (no fall to measure)."""
         if self._trace is None or self._hold is None:
@@ -645,7 +664,7 @@ class ExcursionDetector:
         rocked = self._watch is not None and self._watch.rock_start_s is not None
         self._hold = None
         self._trace = None
-        return [ev] if ev.duration_s >= (max(self.s.hold_min_s, self.s.hold_rock_min_s) if rocked else self.s.hold_min_s) else []
+        return [ev] if ev.duration_s >= (max(self._shortest_hold(), self.s.hold_rock_min_s) if rocked else self._shortest_hold()) else []
 
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
@@ -661,7 +680,7 @@ class ExcursionDetector:
                 rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, q > 0.5)
                 if rep is not None:
                     return [rep]
-            return [ev] if ev.duration_s >= self.s.hold_min_s else []
+            return [ev] if ev.duration_s >= self._shortest_hold() else []
         if self.calibrated and abs(self._frozen) > self.s.back_lying_max_deg:
             return []  # not lying flat (child's pose, propped up): no rep starts there (elevations need the stand)
         rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, q > 0.5)

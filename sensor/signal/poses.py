@@ -66,23 +66,32 @@ def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float
         return s.plank_drop_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg and not was_folded
     if not (s.plank_min_lift_m <= dh_rest <= s.plank_max_raise_m):
         return False
-    if not -s.plank_max_head_down_deg <= de_rest <= s.plank_max_pitch_change_deg:
-        return False  # child's pose (tipped head-down), or coming up out of it onto all fours
+    if not s.plank_lift_min_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg:
+        return False  # child's pose (tipped head-down), or coming up out of it (or a plank) onto all fours
     # As high as all fours: a plank only if the body slopes up from the feet as in a
     # push-up position (all fours is level).
-    return not (dh_rest >= s.all_fours_min_m and (abs(de_rest) < s.all_fours_pitch_deg or e_abs < s.all_fours_pitch_deg))
+    return not (dh_rest >= s.all_fours_min_m and (abs(de_rest) < s.all_fours_pitch_deg or e_abs < s.all_fours_max_elev_deg))
 
 
 def came_down_from_plank(s: DetectorSettings, dh: float, de: float, e_abs: float = NAN) -> bool:
     """Did a movement of ``dh`` metres and ``de`` degrees (between two still moments) bring
-    the pelvis down out of a plank onto the floor: lowered by a plank's height, and from a
+    the pelvis out of a plank: down onto the floor, lowered by a plank's height, and from a
     head-up slope to a flatter pose (``e_abs``, its elevation when known, not head-down as
-    child's pose is)? From all fours to the floor: lower, not flatter."""
-    if not (-s.plank_max_raise_m <= dh <= -s.plank_min_lift_m and s.plank_drop_pitch_deg <= -de <= s.plank_max_pitch_change_deg):
+    child's pose is), or up onto all fours? From all fours to the floor: lower, not flatter."""
+    if not s.plank_drop_pitch_deg <= -de <= s.plank_max_pitch_change_deg:
         return False
     if math.isfinite(e_abs) and e_abs < -s.plank_max_head_down_deg:
         return False  # down into child's pose
-    return not (-dh >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
+    if -s.plank_max_raise_m <= dh <= -s.plank_min_lift_m:
+        return not (-dh >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
+    # Or back up onto all fours out of a plank entered from there: the hips rise and the
+    # pelvis levels, from a head-up slope no floor pose has (known only with the stand).
+    return (
+        s.plank_min_lift_m <= dh <= s.plank_max_drop_m
+        and math.isfinite(e_abs)
+        and abs(e_abs) < s.all_fours_max_elev_deg
+        and e_abs - de >= s.all_fours_max_elev_deg + s.plank_drop_pitch_deg
+    )
 
 
 def lower_pose_ends_plank(s: DetectorSettings, book: PoseBook, h_new: float, e_new: float, calibrated: bool = False) -> bool:

@@ -85,14 +85,30 @@ def classify_rep(
         # top, or its highest point (where the hips turn back down: zero velocity again).
         i_start = int(np.searchsorted(t, start))
         margin = int(np.searchsorted(t, start - 0.1))  # the movement's model start is approximate
-        i0_rise = last_true(quiet[:margin]) if quiet is not None and margin > 0 else -1
+        # (At rest: in a brisk set the last quiet moment may be the previous rep's top.)
+        low = d[:margin] < 0.25 * peak
+        i0_rise = last_true(quiet[:margin] & low) if quiet is not None and margin > 0 else -1
+        if i0_rise < 0:
+            # No quiet moment at rest between brisk reps: the stillest one in the 0.6 s
+            # before (not the movement's model start: the hips are already rising there).
+            w0 = int(np.searchsorted(t, start - 0.6))
+            if margin - w0 >= 2 and low[w0:].any():
+                rate = np.abs(np.gradient(d[w0:margin], t[w0:margin]))
+                i0_rise = w0 + int(np.argmin(np.where(low[w0:], rate, np.inf)))
         i0_rise = i0_rise if i0_rise >= 0 else max(0, i_start - 1)
-        i_top = int(np.searchsorted(t, 0.5 * (top_start + top_end))) if top_end - top_start > 0.4 else i_start + int(np.argmax(d[i_start:]))
+        # (Not later into a long top: the double integral's error grows with time squared.)
+        top = min(0.5 * (top_start + top_end), top_start + 1.0)
+        i_top = int(np.searchsorted(t, top)) if top_end - top_start > 0.4 else i_start + int(np.argmax(d[i_start:]))
         guessed = span[i0_rise : i_top + 1].max(initial=0.0) > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
-        if guessed and peak < s.bridge_guess_min_peak_deg:
-            return None  # the lift cannot be judged: the turn alone must be a bridge's, not a pelvic tilt's
-        if not guessed:
-            lift = rise_m(t, fn[:, None] * up, gyr, i0_rise, i_top)
+        lift = rise_m(t, fn[:, None] * up, gyr, i0_rise, i_top)
+        if guessed:
+            # Across a dropout the lift is an estimate (the acceleration interpolated over
+            # the gap): at least half a bridge's, and a bridge's turn unless it is a whole
+            # lift; either way a count to check.
+            if lift < 0.5 * s.bridge_min_lift_m or (lift < s.bridge_min_lift_m and peak < s.bridge_guess_min_peak_deg):
+                return None
+            margins.append(0.0)
+        else:
             if lift < s.bridge_min_lift_m:
                 return None
             margins.append((lift - s.bridge_min_lift_m) / max(s.bridge_min_lift_m, 1e-9))
@@ -116,7 +132,7 @@ def classify_rep(
 def confidence(margins: list[float]) -> float:
     """0.5 for an event that passed a test by a hair, 1 when every test was passed by a
     margin as wide as the threshold itself: where corrections are most likely needed."""
-    return round(0.5 + 0.5 * min(1.0, max(0.0, min(margins, default=1.0))), 2)
+    return round(0.5 + 0.5 * min(1.0, max(0.0, float(min(margins, default=1.0)))), 2)
 
 
 def _still_parts(t: np.ndarray, fn: np.ndarray, start: float, top_start: float, top_end: float, end: float) -> np.ndarray:
@@ -124,7 +140,7 @@ def _still_parts(t: np.ndarray, fn: np.ndarray, start: float, top_start: float, 
     A rep's own lift accelerates the pelvis by metres per second squared when it is brisk
     (a fast bridge: 20 cm in 0.4 s), so the movements themselves say nothing about being
     carried; a vehicle or a walk shakes the sensor at rest too."""
-    m = ((t >= start - 0.6) & (t <= start - 0.05)) | ((t >= end + 0.05) & (t <= end + 0.6))
+    m = ((t >= start - 0.45) & (t <= start - 0.05)) | ((t >= end + 0.05) & (t <= end + 0.45))
     if top_end - top_start > 0.3:
         m |= (t >= top_start + 0.05) & (t <= top_end - 0.05)
     if m.sum() < 5:
