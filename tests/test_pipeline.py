@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from sensor.analyze import analyze_samples
 from sensor.events import Hold, HoldStarted, Rep
 from sensor.samples import Samples
-from sensor.sim.simulate import SimulatedSession
 from sensor.signal.pipeline import Pipeline, PipelineSettings, nominal_rate_hz
+from sensor.sim.simulate import SimulatedSession
 from tests.conftest import sim
 from tests.test_detector_chunking import run_chunked
 
