@@ -18,6 +18,7 @@ class DetectorSettings:
     bridge_min_peak_deg: float = 7.0
     bridge_end_frac: float = 0.15
     bridge_guess_min_peak_deg: float = 11.0  # a bridge turns the pelvis 12-33°, a pelvic tilt 5-12°: when a dropout hides the lift
+    bridge_gap_estimate_s: float = 0.3  # a dropout up to this long in a bridge's rise: its lift is still estimated across it
     bridge_min_lift_m: float = 0.04  # a bridge lifts the hips 8-25 cm; a pelvic tilt or a knee hug 0-2 cm at the sacrum
     backext_start_deg: float = 1.4
     backext_min_peak_deg: float = 2.4
@@ -25,7 +26,7 @@ class DetectorSettings:
     backext_end_deg: float = 0.8
     backext_end_frac: float = 0.3
     backext_timeout_s: float = 20.0  # longest rep (backext_max_s) and two seconds to spare: longer is a new pose
-    backext_min_s: float = 0.6  # a lift and a lowering take 0.3-0.5 s each at the briskest (the model's start and end are approximate)
+    backext_min_s: float = 0.8  # a lift and a lowering take 0.4-0.5 s each at the briskest (a phone carried flat makes 0.76-s "reps")
     backext_max_s: float = 18.0  # two slowest movements and the longest top
     backext_max_hold_s: float = 8.0  # people hold 0-5 s at the top (the "superman hold" 3-4 s); a longer pose is not a rep
     backext_max_move_s: float = 5.0  # lifting or lowering (also a bridge's) takes 0.5-1.5 s, 2-4 s in a slow ("3 up, 3 down") or tired set

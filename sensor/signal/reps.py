@@ -99,13 +99,17 @@ def classify_rep(
         # (Not later into a long top: the double integral's error grows with time squared.)
         top = min(0.5 * (top_start + top_end), top_start + 1.0)
         i_top = int(np.searchsorted(t, top)) if top_end - top_start > 0.4 else i_start + int(np.argmax(d[i_start:]))
-        guessed = span[i0_rise : i_top + 1].max(initial=0.0) > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
+        gap = span[i0_rise : i_top + 1].max(initial=0.0)
+        guessed = gap > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
         lift = rise_m(t, fn[:, None] * up, gyr, i0_rise, i_top)
         if guessed:
-            # Across a dropout the lift is an estimate (the acceleration interpolated over
-            # the gap): at least half a bridge's, and a bridge's turn unless it is a whole
-            # lift; either way a count to check.
-            if lift < 0.5 * s.bridge_min_lift_m or (lift < s.bridge_min_lift_m and peak < s.bridge_guess_min_peak_deg):
+            # Across a short dropout the lift is an estimate (the acceleration interpolated
+            # over the gap): at least half a bridge's, and a bridge's turn unless it is a
+            # whole lift. Across a longer one only the turn is left. A count to check.
+            short = gap <= s.bridge_gap_estimate_s
+            if short and (lift < 0.5 * s.bridge_min_lift_m or (lift < s.bridge_min_lift_m and peak < s.bridge_guess_min_peak_deg)):
+                return None
+            if not short and peak < s.bridge_guess_min_peak_deg:
                 return None
             margins.append(0.0)
         else:

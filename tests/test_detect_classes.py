@@ -1,0 +1,107 @@
+"""What people really do, from the class catalogue of the simulated wearer: top holds, the
+ways into a plank, stretches that are no exercise, holds that end when the body moves, and
+how sure each count is. Seeds are fixed (none in the tuning range 100000-100999 or the
+reporting range from 500000); the bounds are what the detector achieves today with a
+little room, as regression guards: the targets of issue 19 are not all met (see
+`holdtrack evaluate --simulate` per class for the honest figures)."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from sensor.analyze import analyze_samples
+from sensor.events import Analysis
+from sensor.sim.evaluate import Tally
+from sensor.sim.simulate import SimOptions, SimulatedSession, simulate_session
+
+# The detector's held-out classes are never used to check it while it is being tuned.
+HELD_OUT = ("single_leg_bridge", "side_plank_from_forearm", "backext_forearm_rest", "tired_set", "knee_hugs", "cobra", "floor_sitting", "phone_rate")
+OTHER = ("mount_mismatch",)  # tested on its own: here the mounting is the one given
+
+
+@functools.lru_cache(maxsize=16)
+def _class_session(cls: str, seed: int) -> tuple[SimulatedSession, Analysis]:
+    s = simulate_session(seed, SimOptions(classes=(cls,), draw_more=True, mount=None, daily_life=None, exclude=HELD_OUT + OTHER))
+    return s, analyze_samples(s.samples, s.gaps, s.header)
+
+
+def _tally(cls: str, seeds: range) -> Tally:
+    t = Tally()
+    for seed in seeds:
+        s, a = _class_session(cls, seed)
+        t.add(a, s.truth, f"seed {seed}")
+    return t
+
+
+@pytest.mark.slow
+def test_back_extensions_held_at_the_top_are_reps_not_planks() -> None:
+    """The "superman hold" of 3-4 s: read as 2-4 s planks before (26 of 27 missed in the
+    independent evaluation); 0.94 recall here today."""
+    t = _tally("backext_top_hold", range(610, 613))
+    s = t.summary()["per_exercise"]
+    assert s["back_extension"]["true"] >= 25
+    assert s["back_extension"]["recall"] >= 0.9, t.misses
+    assert s["plank"]["precision"] is None or s["plank"]["precision"] >= 0.9, t.misses
+
+
+@pytest.mark.slow
+def test_cat_cow_swings_through_rest_and_is_no_back_extension() -> None:
+    """On all fours the pelvis swings through its rest: one back extension per half cycle
+    before a rep had to stop at rest; 3 in these three sessions today (the last half
+    cycle, ending at rest, still reads as one)."""
+    fp = 0
+    for seed in range(620, 623):
+        s, a = _class_session("cat_cow", seed)
+        spans = [(x["start_s"], x["end_s"]) for x in s.truth["activities"] if "cat_cow" in x.get("classes", [])]
+        assert spans
+        fp += sum(1 for r in a.reps if any(lo - 1 <= r.start_s <= hi + 1 for lo, hi in spans))
+    assert fp <= 4
+
+
+@pytest.mark.slow
+def test_pelvic_tilts_do_not_lift_the_hips_and_are_no_bridges() -> None:
+    """Supine tilts turn the pelvis as much as a small bridge but leave it on the floor;
+    4 tilts in these three sessions still pass as bridges today."""
+    fp = 0
+    for seed in range(630, 633):
+        s, a = _class_session("pelvic_tilts", seed)
+        spans = [(x["start_s"], x["end_s"]) for x in s.truth["activities"] if "pelvic_tilts" in x.get("classes", [])]
+        assert spans
+        fp += sum(1 for r in a.reps if r.exercise == "bridge" and any(lo - 1 <= r.start_s <= hi + 1 for lo, hi in spans))
+    assert fp <= 5
+
+
+@pytest.mark.slow
+def test_planks_from_all_fours_are_found_and_timed() -> None:
+    """The hips go down into the plank: the lift from the floor never comes."""
+    t = _tally("plank_from_all_fours", range(640, 644))
+    s = t.summary()
+    assert s["per_exercise"]["plank"]["true"] >= 4
+    assert s["per_exercise"]["plank"]["recall"] >= 0.75, t.misses
+    assert s["hold_duration_error_s"]["median"] <= 1.0
+
+
+@pytest.mark.slow
+def test_slow_and_fast_reps_are_counted() -> None:
+    """Two to four seconds a movement (max 1.8 s before), and bridges brisk enough to
+    shake |f| by metres per second squared (the jolt check judged the movement itself)."""
+    for cls in ("tempo_slow", "tempo_fast"):
+        t = _tally(cls, range(650, 652))
+        per = t.summary()["per_exercise"]
+        for ex in ("bridge", "back_extension"):
+            if per[ex]["true"]:
+                assert per[ex]["recall"] >= 0.9, (cls, ex, t.misses)
+
+
+def test_every_count_says_how_sure_it_is() -> None:
+    s = simulate_session(660, SimOptions(short=True, rate_hz=50.0))
+    a = analyze_samples(s.samples, s.gaps, s.header)
+    assert a.reps and a.holds
+    conf = [r.confidence for r in a.reps] + [h.confidence for h in a.holds]
+    assert all(0.5 <= c <= 1.0 for c in conf)
+    assert np.median(conf) >= 0.8  # clean simulated reps pass their tests by a margin
+    js = a.to_json()
+    assert all("confidence" in r for r in js["reps"]) and all("confidence" in h for h in js["holds"])
