@@ -35,11 +35,19 @@ class DetectorSettings:
     plank_max_raise_m: float = 0.40  # a push-up position 18-34 cm; higher is standing up, not a plank
     plank_max_drop_m: float = 0.30  # all fours to a plank: down 8-30 cm (to the floor: 25-42 cm, with no tilt)
     plank_drop_pitch_deg: float = 3.0  # ... and the pelvis tips head-up, the body now sloping from the feet
-    plank_min_s: float = 5.0  # no one planks for less (a cut-short plank lasts 5-10 s); a prone hold back to rest sooner may be a back extension held at the top (0-5 s)
-    plank_lift_min_pitch_deg: float = -8.0  # lifted into a plank the pelvis tips head-up, or a little down; more is all fours out of child's pose or a plank
-    plank_max_head_down_deg: float = 12.0  # more head-down than this: child's pose (20-45°), not the floor under a plank (a slipped belt tilts it 5-15°)
+    # No one planks for less (a cut-short plank lasts 5-10 s); a prone hold back to rest
+    # sooner may be a back extension held at the top (0-5 s).
+    plank_min_s: float = 5.0
+    # Lifted into a plank the pelvis tips head-up, or a little down; more is all fours out
+    # of child's pose or out of a plank.
+    plank_lift_min_pitch_deg: float = -8.0
+    # More head-down than this: child's pose (20-45°), not the floor under a plank (a
+    # slipped belt tilts it 5-15°).
+    plank_max_head_down_deg: float = 12.0
     plank_max_pitch_change_deg: float = 22.0  # lying to a plank tips the pelvis 4-20° head-up; child's pose to all fours 20-45°
-    back_lying_max_deg: float = 22.0  # a back extension or a bridge starts lying flat: the pelvis within this of level (child's pose is 20-45° head-down)
+    # A back extension or a bridge starts lying flat: the pelvis within this of level
+    # (child's pose is 20-45° head-down).
+    back_lying_max_deg: float = 22.0
     all_fours_min_m: float = 0.24  # all fours: the pelvis 24-42 cm over its prone height ...
     all_fours_pitch_deg: float = 8.0  # ... and level with the floor pose (a push-up position slopes 12-20°)
     all_fours_max_elev_deg: float = 5.0  # ... the pelvis level within ±5° (a plank slopes 4-15° head-up)

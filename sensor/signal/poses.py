@@ -109,4 +109,6 @@ def lower_pose_ends_plank(s: DetectorSettings, book: PoseBook, h_new: float, e_n
     # A plank slopes head-up from the feet; the floor pose under it is flatter. (Heights
     # alone mislead when a hobby IMU's bias is large: the pitch must agree.)
     de = rest.e - e_new
-    return s.plank_drop_pitch_deg <= de <= s.plank_max_pitch_change_deg and not (drop >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
+    return s.plank_drop_pitch_deg <= de <= s.plank_max_pitch_change_deg and not (
+        drop >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg
+    )

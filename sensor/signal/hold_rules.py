@@ -1,0 +1,133 @@
+"""How a hold is found, followed and ended, and planks found only when left (the rest
+pose was one): the excursion detector's hold rules."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sensor.events import Event, Hold, HoldExercise, HoldStarted, Side
+from sensor.signal.height import rise_m
+from sensor.signal.holds import ActiveHold, HoldWatch, make_hold
+from sensor.signal.iir import lfilter
+from sensor.signal.movement import median, rise_times, step_times
+from sensor.signal.poses import came_down_from_plank, lower_pose_ends_plank, plank_pose
+from sensor.signal.posture import PRONE, SIDE_LEFT
+from sensor.signal.rep_endings import RepEndings
+from sensor.signal.reps import confidence
+from sensor.signal.stability import measure_stability
+
+
+class HoldRules(RepEndings):
+    """The excursion detector's rules for holds."""
+
+    def _new_level(self, t_now: float, e_now: float, h_now: float) -> list[Event]:
+        """The pelvis rests at a new level, reached by a movement that was no rep: if it came
+        down from a plank the posture began in (or reached without turning the pelvis),
+        that plank is reported now, from when it was reached to when it was left."""
+        events: list[Event] = []
+        rest = self.poses.rest
+        if self.posture == PRONE and rest is not None and lower_pose_ends_plank(self.s, self.poses, h_now, e_now, self.calibrated):
+            left = self._height_left_at(t_now, rest.since_s)
+            if left - rest.since_s >= self._shortest_hold() and self._last_rep_s < rest.since_s:
+                events.append(self._plank_after(rest.since_s, left))
+        self._trace = None
+        self.base = None  # found again at the next quiet sample, with the pose
+        return events
+
+    def _height_left_at(self, t_now: float, since: float) -> float:
+        """When the pelvis left its last level (the height tracker's movement start)."""
+        left = self._height.moved_at
+        return float(left) if np.isfinite(left) and since <= left <= t_now else t_now
+
+    def _plank_after(self, start: float, end: float, now: float | None = None) -> Hold:
+        """A plank known only once it was over (no stability: its samples are gone)."""
+        return Hold(
+            exercise="plank",
+            side=None,
+            start_s=round(start, 3),
+            end_s=round(end, 3),
+            duration_s=round(end - start, 3),
+            sway_deg=0.0,
+            tremor_dps=0.0,
+            sag_deg=0.0,
+            detected_at_s=round(end if now is None else now, 3),
+            score=0.0,
+            confidence=0.6,  # seen only as it was left: check it
+        )
+
+    def _try_confirm_hold(self) -> HoldStarted | Hold | float | None:
+        """A hold confirmed where the excursion settled; or, where it settled after coming
+        down out of a plank the rest pose was, that plank (reported now); or the time where
+        it settled after coming down from all fours (a new rest level)."""
+        assert self._trace is not None and self._settle is not None
+        if self._trace.n == 0:
+            return None
+        t, d, up, gyr, fn, q, _, hgt = self._trace.arrays()
+        self._left_plank = None
+        self._lowered = False
+        i = self._settle.find(t, d, up, fn, q, lambda i0, c: self._lifted(t, d, up, gyr, fn, hgt, i0, c))
+        if i < 0:
+            return None
+        if self._left_plank is not None:
+            start, end = self._left_plank
+            return self._plank_after(start, end, float(t[i]))
+        if self._lowered:
+            return float(t[i])
+        level = median(d[max(0, i - self._settle.w) : i + 1])
+        rt = rise_times(t[: i + 1], d[: i + 1], level)
+        start = rt[1] if rt else float(t[i])
+        exercise: HoldExercise = "plank" if self.posture == PRONE else "side_plank"
+        side: Side = None
+        if exercise == "side_plank" and self.calibrated:
+            side = "left" if self.posture == SIDE_LEFT else "right"
+        h = self._hold = ActiveHold(exercise, side, round(min(start, float(t[i])), 3), round(float(t[i]), 3), level, self._lift_conf)
+        self._watch = HoldWatch(self.s, self.rate_hz, level)
+        return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
+
+    def _lifted(
+        self, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, hgt: np.ndarray, i0: int, c: int
+    ) -> bool:
+        """Did the movement from the still moment ``i0`` to the settled one ``c`` take the
+        pelvis to a held pose (a plank; a side plank lifted off the side)?"""
+        lift = rise_m(t, fn[:, None] * up, gyr, i0, c)
+        rest = self.poses.rest
+        need = self.s.plank_min_lift_m if self.posture == PRONE else self.s.side_min_lift_m
+        self._lift_conf = confidence([abs(lift) / max(need, 1e-9) - 1.0])
+        if self.posture == PRONE:
+            de = self._dir * float(d[c] - d[i0])
+            e_abs = self._frozen + self._dir * float(d[c]) if self.calibrated else float("nan")  # needs the stand
+            held = rest is not None and float(t[i0]) - rest.since_s >= self._shortest_hold() and self._last_rep_s < rest.since_s
+            if held and rest is not None and came_down_from_plank(self.s, lift, de, e_abs):
+                ts = step_times(t[: c + 1], d[: c + 1], float(d[i0]), float(d[c]))
+                self._left_plank = (rest.since_s, ts[0] if ts else float(t[i0]))
+                return True
+            if lift <= -self.s.all_fours_min_m and abs(de) < self.s.all_fours_pitch_deg:
+                # Down from all fours (or a kneel) to the floor: no rep and no hold, a new
+                # rest level from here (reps start from it at once, not after rest_shift_s).
+                self._lowered = True
+                return True
+            return plank_pose(self.s, lift, de, e_abs)
+        return bool(lift >= self.s.side_min_lift_m)
+
+    def stability_so_far(self) -> tuple[float, float, float] | None:
+        """(sway, tremor, sag) of the hold in progress, once it has lasted a second."""
+        if self._hold is None or self._trace is None:
+            return None
+        t, d, up, gyr = self._trace.arrays()[:4]
+        m = t >= self._hold.start_s + 0.5
+        if m.sum() < int(self.rate_hz):
+            return None
+        band = lfilter(self._tremor_ba[0], self._tremor_ba[1], gyr, axis=0)
+        return measure_stability(t[m], up[m], band[m], d[m])
+
+    def _close_hold(self, t_end: float) -> list[Event]:
+        """End a confirmed hold at a posture change (no fall to measure)."""
+        if self._trace is None or self._hold is None:
+            self._hold = None
+            return []
+        t, d, up, gyr = self._trace.arrays()[:4]
+        ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba, self.s.hold_min_s)
+        rocked = self._watch is not None and self._watch.rock_start_s is not None
+        self._hold = None
+        self._trace = None
+        return [ev] if ev.duration_s >= (max(self._shortest_hold(), self.s.hold_rock_min_s) if rocked else self._shortest_hold()) else []

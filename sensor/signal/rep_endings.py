@@ -1,0 +1,130 @@
+"""How an excursion that is no hold ends: fallen back to rest (a rep, if ``sensor.signal.reps``
+says so; a swing through rest is none), or quiet at a new level (the rest level moves)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sensor.events import Event
+from sensor.signal.detector_state import DetectorState
+from sensor.signal.holds import hold_end_s, make_hold
+from sensor.signal.movement import first_true
+from sensor.signal.posture import PRONE
+from sensor.signal.reps import classify_rep
+
+
+class RepEndings(DetectorState):
+    """The excursion detector's rules for an excursion's end."""
+
+    def _rested_at(self, quiet: np.ndarray, d: np.ndarray) -> int:
+        """Index where the excursion has been quiet at one level (within
+        ``rest_shift_tol_deg``) for ``rest_shift_s``, or -1. The run is carried across calls,
+        so the answer does not depend on how the stream was cut."""
+        need = int(self.s.rest_shift_s * self.rate_hz)
+        need_near = int(self.s.rest_near_s * self.rate_hz)
+        run, lo, hi = self._qrun
+        i, n = 0, d.size
+        while i < n:
+            if not quiet[i]:
+                j = i + int(np.argmax(quiet[i:])) if quiet[i:].any() else n
+                run, i = 0, j
+                continue
+            j = i + (int(np.argmin(quiet[i:])) if not quiet[i:].all() else n - i)
+            if run == 0:
+                lo = hi = float(d[i])
+            seg = d[i:j]
+            mn = np.minimum.accumulate(np.minimum(seg, lo))
+            mx = np.maximum.accumulate(np.maximum(seg, hi))
+            wide = first_true(mx - mn > self.s.rest_shift_tol_deg)
+            end = wide if wide >= 0 else seg.size
+            # Steady long enough before it widened; or steady a moment just off the rest
+            # level, lower than any rep's top: that level was taken too early (the pelvis
+            # still settling after lying down) and the excursion would never end.
+            cnt = run + np.arange(1, end + 1)
+            near = np.maximum(np.abs(mn[:end]), np.abs(mx[:end])) < self.s.rest_near_deg
+            hit = first_true((cnt >= need) | ((cnt >= need_near) & near))
+            if hit >= 0:
+                self._qrun = (0, 0.0, 0.0)
+                return i + hit
+            if wide >= 0:  # the level moved: the run starts again there
+                run, lo, hi, i = 0, 0.0, 0.0, i + wide
+                continue
+            run, lo, hi, i = run + seg.size, float(mn[-1]), float(mx[-1]), j
+        self._qrun = (run, lo, hi)
+        return -1
+
+    def _feed_tail(
+        self,
+        t: np.ndarray,
+        e: np.ndarray,
+        up: np.ndarray,
+        gyr: np.ndarray,
+        fn: np.ndarray,
+        quiet: np.ndarray,
+        span: np.ndarray,
+        hgt: np.ndarray,
+        k: int,
+    ) -> tuple[int, list[Event]]:
+        """After a rep fell back: does the pelvis stop at rest (a rep), go on through it to
+        the other side (a swing), or start the next rep? Decided at the first of these, or
+        after ``rep_tail_s``."""
+        assert self._trace is not None and self._tail_t is not None
+        s = self.s
+        d = self._dir * (e[k:] - self._frozen)
+        low = np.minimum.accumulate(np.minimum(d, self._tail_min))
+        swing = d < -max(s.swing_min_deg, s.swing_frac * self._peak)
+        # Stopping at rest: near it and slowed to a fraction of the fall's speed (a swing
+        # passes rest at its fastest), or quiet there.
+        prev = np.concatenate(([self._tail_prev], d[:-1]))
+        speed = np.abs(d - prev) * self.rate_hz
+        near = np.abs(d) <= s.backext_end_frac * self._peak
+        stopped = near & (quiet[k:] | (speed < s.rep_stop_frac * self._fall_speed))
+        done = stopped | (d > low + self._start_thr()) | (t[k:] - self._tail_t > s.rep_tail_s)
+        i = first_true(swing | done)
+        n = i + 1 if i >= 0 else d.size
+        self._trace.add(
+            t[k : k + n],
+            d[:n],
+            up[k : k + n],
+            gyr[k : k + n],
+            fn[k : k + n],
+            quiet[k : k + n].astype(np.float64),
+            span[k : k + n],
+            hgt[k : k + n],
+        )
+        self._tail_min = float(low[n - 1])
+        self._tail_prev = float(d[n - 1])
+        if i < 0:
+            return t.size, []
+        events = [] if swing[i] else self._finish()
+        self._tail_t = None
+        self._trace = None
+        self.base = self._frozen
+        return k + i + 1, events
+
+    def _settle_tail(self) -> list[Event]:
+        """A rep waiting at the end of its tail when the posture ends: it stopped there."""
+        if self._tail_t is None or self._trace is None:
+            return []
+        self._tail_t = None
+        return self._finish()
+
+    def _finish(self) -> list[Event]:
+        """The excursion fell back below its end threshold: what was it?"""
+        assert self._trace is not None
+        t, d, up, gyr, fn, q, span = self._trace.arrays()[:7]
+        if self._hold is not None:
+            ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba, self.s.hold_min_s)
+            self._hold = None
+            if self.posture == PRONE and ev.duration_s < self.s.plank_min_s:
+                # Up and back to the rest it left, held no longer than a back extension's
+                # top (0-5 s; no one planks that briefly): a rep held at the top, if it
+                # passes as one.
+                rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, q > 0.5)
+                if rep is not None:
+                    return [rep]
+            return [ev] if ev.duration_s >= self._shortest_hold() else []
+        if self.calibrated and abs(self._frozen) > self.s.back_lying_max_deg:
+            return []  # not lying flat (child's pose, propped up): no rep starts there (elevations need the stand)
+        rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, q > 0.5)
+        return [rep] if rep is not None else []
