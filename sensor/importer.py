@@ -377,7 +377,12 @@ def _same_trace(a: Trace | None, b: Trace | None) -> bool:
 
 
 def _events(a: Analysis) -> tuple[object, ...]:
-    return (a.reps, a.holds, [(g.start_s, g.end_s) for g in a.gaps], a.calibrated)
+    # Confidence is not stored (yet): an older analysis reads back as 1.0 throughout.
+    from dataclasses import replace
+
+    reps = [replace(r, confidence=1.0) for r in a.reps]
+    holds = [replace(h, confidence=1.0) for h in a.holds]
+    return (reps, holds, [(g.start_s, g.end_s) for g in a.gaps], a.calibrated)
 
 
 def _counts(a: Analysis) -> str:

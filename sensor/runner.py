@@ -177,7 +177,7 @@ class SessionRunner:
                 self.notes.append(self.frame.verdict.message if self.frame.verdict else "")
                 return self._fed_again()
             found = self.mount.feed(item)
-            if found is not None:
+            if found is not None and found.kind != "confirmed":  # a confirmation is no news
                 self.notes.append(found.message)
                 if found.mount != self.settings.mount:
                     self.settings = replace(self.settings, mount=found.mount)

@@ -39,9 +39,9 @@ def test_sitting_finds_every_mounting_whatever_was_declared(worn: str, declared:
     found = _find(_day(SITS, worn).samples, declared)
     assert found is not None and found.mount == worn
     if worn == declared:
-        assert "confirmed" in found.message
+        assert found.kind == "confirmed"
     else:
-        assert f"worn on the {worn}, not the {declared}" in found.message
+        assert found.kind == "corrected" and f"worn on the {worn}, not the {declared}" in found.message
 
 
 @pytest.mark.parametrize("seed", WALKS_ONLY)
@@ -53,7 +53,7 @@ def test_walking_alone_names_the_wrong_half_and_keeps_the_declared_mounting(seed
         if hip == (declared in ("left", "right")):
             assert found is None  # the half it can tell agrees: nothing to say
         else:
-            assert found is not None and found.mount == declared  # kept: the other half is unknown
+            assert found is not None and found.kind == "doubt" and found.mount == declared  # kept: the other half is unknown
             assert ("a hip" if hip else "the back or the front") in found.message
 
 

@@ -47,8 +47,9 @@ MAX_BINS = int(600 / BIN_S)  # ... in its first 10 minutes (the runner keeps tha
 
 @dataclass(frozen=True, slots=True)
 class MountFinding:
-    mount: str
+    mount: str  # the mounting to analyse with
     message: str
+    kind: str  # "confirmed" (as declared), "corrected" (found elsewhere), "doubt" (half known: named)
 
 
 class MountFinder:
@@ -136,16 +137,16 @@ class MountFinder:
             # other side is not known (say so, keep the declared mounting).
             what = "a hip (left or right)" if hip else "the back or the front of the belt"
             self.finding = MountFinding(
-                self.declared, f"the sensor seems worn on {what}, not {self.declared}: set the mounting to where it is"
+                self.declared, f"the sensor seems worn on {what}, not {self.declared}: set the mounting to where it is", "doubt"
             )
             return self.finding
         if found is None:
             return None
         if found == self.declared:
-            self.finding = MountFinding(found, f"mounting {found} confirmed from the data")
+            self.finding = MountFinding(found, f"mounting {found} confirmed from the data", "confirmed")
         else:
             self.finding = MountFinding(
-                found, f"the sensor is worn on the {found}, not the {self.declared}: analysed as worn on the {found}"
+                found, f"the sensor is worn on the {found}, not the {self.declared}: analysed as worn on the {found}", "corrected"
             )
         return self.finding
 
