@@ -9,13 +9,16 @@ import html
 from typing import Any
 
 from dashboard import ui
+from sensor.vocab import UNSURE_MARK, UNSURE_TIP
 
 CSS = """<style>
 .ht-reps { display: flex; gap: 0.9rem; align-items: flex-end; font-size: 0.8rem; color: #5f6b73; }
 .ht-reps .set { flex: 1 1 0; min-width: 0; display: flex; flex-direction: column; }
 .ht-reps .plot { position: relative; height: 9rem; display: flex; align-items: flex-end; justify-content: center; gap: 2px;
                   border-bottom: 1px solid #cfd8dc; }
-.ht-reps .bar { flex: 1 1 0; min-width: 2px; max-width: 3rem; border-radius: 2px 2px 0 0; }
+.ht-reps .bar { flex: 1 1 0; min-width: 2px; max-width: 3rem; border-radius: 2px 2px 0 0; position: relative; }
+.ht-reps .bar .unsure { position: absolute; bottom: 100%; left: 50%; transform: translateX(-50%); }
+.unsure { font-weight: 700; color: #B26A00; cursor: help; padding: 0 0.2rem; }
 .ht-reps .goal { position: absolute; left: 0; right: 0; border-top: 2px dashed #616161; pointer-events: none; }
 .ht-reps .name { text-align: center; padding-top: 0.25rem; white-space: nowrap; }
 .ht-scale { display: flex; justify-content: space-between; font-size: 0.8rem; color: #5f6b73; margin-bottom: 0.2rem; }
@@ -40,7 +43,8 @@ def key(items: dict[str, str]) -> str:
 
 
 def rep_bars(reps: list[dict[str, Any]], target_s: float, color: str) -> str:
-    """The time held at the top of each rep (``reps``: ``set``, ``rep``, ``hold_s``, ``ok``),
+    """The time held at the top of each rep (``reps``: ``set``, ``rep``, ``hold_s``, ``ok``, and
+    ``unsure``: marked "?" for the user to check),
     grouped by set, the target as a dashed line; green or red by whether a rep reached it
     (one colour when there is no target)."""
     judged = target_s > 0
@@ -59,14 +63,20 @@ def rep_bars(reps: list[dict[str, Any]], target_s: float, color: str) -> str:
     return f'{CSS}<div data-testid="ht-rep-bars">{legend}{scale}<div class="ht-reps">{"".join(groups)}</div></div>'
 
 
+def _unsure_mark() -> str:
+    return f'<span class="unsure" title="{html.escape(UNSURE_TIP)}">{UNSURE_MARK}</span>'
+
+
 def _rep_bar(set_name: str, r: dict[str, Any], top: float, color: str) -> str:
-    tip = html.escape(f"{set_name}, rep {r['rep']}: held {r['hold_s']:.1f} s")
-    return f'<div class="bar" title="{tip}" style="height:{100 * r["hold_s"] / top:.1f}%;background:{color}"></div>'
+    tip = html.escape(f"{set_name}, rep {r['rep']}: held {r['hold_s']:.1f} s" + (f" ({UNSURE_TIP})" if r.get("unsure") else ""))
+    mark = _unsure_mark() if r.get("unsure") else ""
+    return f'<div class="bar" title="{tip}" style="height:{100 * r["hold_s"] / top:.1f}%;background:{color}">{mark}</div>'
 
 
 def hold_bars(holds: list[dict[str, Any]], palette: dict[str, str]) -> str:
     """Each hold's duration as a bar (``holds``: ``hold``, ``kind``, ``duration_s``,
-    ``target_s``), a black mark at its target, the time written on the bar."""
+    ``target_s``, ``unsure``), a black mark at its target, the time written on the bar; an
+    unsure hold's name marked "?"."""
     top = max([h["duration_s"] for h in holds] + [h["target_s"] for h in holds] + [1.0]) * 1.05
     rows = []
     for h in holds:
@@ -74,7 +84,8 @@ def hold_bars(holds: list[dict[str, Any]], palette: dict[str, str]) -> str:
         where = "in" if share >= 30 else "out"  # the time on a long bar, beside a short one
         tip = html.escape(f"{h['hold']}: held {h['duration_s']:.1f} s, target {h['target_s']:.0f} s")
         rows.append(
-            f'<div class="name" title="{tip}">{html.escape(h["hold"])}</div><div class="track" title="{tip}">'
+            f'<div class="name" title="{tip}">{html.escape(h["hold"])}{_unsure_mark() if h.get("unsure") else ""}</div>'
+            f'<div class="track" title="{tip}">'
             f'<div class="bar" style="width:{share:.1f}%;background:{palette.get(h["kind"], "#607D8B")}"></div>'
             f'<div class="goal" style="left:calc({100 * h["target_s"] / top:.1f}% - 1px)"></div>'
             f'<div class="v {where}" style="left:{share:.1f}%">{h["duration_s"]:.0f} s</div></div>'

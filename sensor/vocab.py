@@ -67,6 +67,17 @@ def stability_words(score: float, sag_deg: float | None = None) -> str:
 ANGLE_LABEL = "pelvis angle (°, lift up +)"
 
 
+# A rep or hold the detector passed by a narrow margin (``Rep.confidence``, ``Hold.confidence``,
+# 0.5-1) is marked on the session page, so the user checks it before correcting others.
+UNSURE_BELOW = 0.75
+UNSURE_MARK, UNSURE_TIP = "?", "uncertain: check this count"
+
+
+def unsure(confidence: float) -> bool:
+    """Whether a rep or hold is worth the user's check (its confidence under ``UNSURE_BELOW``)."""
+    return confidence < UNSURE_BELOW
+
+
 def angle_words(posture: str, angle_deg: float) -> str:
     """The pelvis angle in words: "hips lifted 35°" on the back, the signed angle otherwise."""
     if posture == "supine":

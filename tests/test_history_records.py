@@ -155,16 +155,19 @@ def test_a_note_is_stored_shown_and_exported(tmp_path: Path) -> None:
         notes.set_note(st, 99, "hello")
 
 
+NOTES_STEP = 8  # sensor.store.schema: the step that added notes
+
+
 def test_a_store_of_the_previous_schema_gets_notes_and_keeps_its_sessions(tmp_path: Path) -> None:
     db = tmp_path / "holdtrack.sqlite3"
     con = sqlite3.connect(db)
-    for script in MIGRATIONS[:-1]:
+    for script in MIGRATIONS[: NOTES_STEP - 1]:
         if callable(script):
             script(con)
             continue
         for stmt in statements(script):
             con.execute(stmt)
-    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    con.execute(f"PRAGMA user_version = {NOTES_STEP - 1}")
     con.execute(
         "INSERT INTO sessions (started_utc, local_date, duration_s, source_path, file_path, content_hash, kind, imported_utc)"
         " VALUES ('2025-03-03T12:00:00Z', '2025-03-03', 60, '/x.csv', 'recordings/x.csv', 'h', 'csv', '2025-03-03T12:00:00Z')"

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import bars, charts, data, exports, session_edit, timeline, ui
 from sensor.routine import compare, reaches
-from sensor.vocab import REP_EXERCISES, damage_warning
+from sensor.vocab import REP_EXERCISES, UNSURE_MARK, UNSURE_TIP, damage_warning, unsure
 
 rows = data.sessions(include_demo=True)
 st.title("Session")
@@ -172,6 +172,7 @@ for ex in REP_EXERCISES:
             "rep": x["rep_in_set"],
             "hold_s": round(x["hold_s"], 2),
             "ok": "reached the target" if reaches(x["hold_s"], target.hold_s) else "short",
+            "unsure": unsure(x["confidence"]),
         }
         for x in reps
     ]
@@ -203,6 +204,7 @@ if d.holds:
             "kind": ui.hold_label(h.exercise, h.side),
             "duration_s": round(h.duration_s, 2),
             "target_s": r.hold_target(h.exercise).hold_s,
+            "unsure": unsure(h.confidence),
         }
         for i, h in enumerate(d.analysis.holds)
     ]
@@ -216,7 +218,8 @@ if d.holds:
         pd.DataFrame(
             [
                 {
-                    "Hold": f"#{i + 1} {ui.hold_label(h.exercise, h.side)}",
+                    "Hold": f"#{i + 1} {ui.hold_label(h.exercise, h.side)}"
+                    + (f" {UNSURE_MARK} ({UNSURE_TIP})" if unsure(h.confidence) else ""),
                     "Held": f"{h.duration_s:.1f} s" + (f" ({fix})" if (fix := session_edit.hold_fix_words(d, i)) else ""),
                     "Sway (°)": f"{h.sway_deg:.2f}",
                     "Tremor (°/s)": f"{h.tremor_dps:.2f}",

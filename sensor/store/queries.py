@@ -104,10 +104,10 @@ ORDER BY s.started_utc DESC, s.id DESC
 # Only what an Analysis holds, as plain tuples in its fields' order (a year of sessions is
 # thousands of reps: no Row objects, one query per table).
 _EVENTS_SQL = {
-    "reps": f"""SELECT r.session_id, r.exercise, r.start_s, r.end_s, r.hold_s, r.detected_at_s, r.peak_deg
+    "reps": f"""SELECT r.session_id, r.exercise, r.start_s, r.end_s, r.hold_s, r.detected_at_s, r.peak_deg, r.confidence
                FROM reps r JOIN sessions s ON s.id = r.session_id WHERE {_WHERE} ORDER BY r.session_id, r.idx""",
     "holds": f"""SELECT h.session_id, h.exercise, h.side, h.start_s, h.end_s, h.duration_s, h.sway_deg, h.tremor_dps,
-                       h.sag_deg, h.detected_at_s, h.score
+                       h.sag_deg, h.detected_at_s, h.score, h.confidence
                 FROM holds h JOIN sessions s ON s.id = h.session_id WHERE {_WHERE} ORDER BY h.session_id, h.idx""",
 }
 
@@ -287,7 +287,7 @@ def rows_to_analysis(session: sqlite3.Row | dict[str, Any], reps: Sequence[Any],
     from sensor.events import Gap
 
     return Analysis(
-        reps=[Rep(r["exercise"], r["start_s"], r["end_s"], r["hold_s"], r["detected_at_s"], r["peak_deg"]) for r in reps],
+        reps=[Rep(r["exercise"], r["start_s"], r["end_s"], r["hold_s"], r["detected_at_s"], r["peak_deg"], r["confidence"]) for r in reps],
         holds=[
             Hold(
                 h["exercise"],
@@ -300,6 +300,7 @@ def rows_to_analysis(session: sqlite3.Row | dict[str, Any], reps: Sequence[Any],
                 h["sag_deg"],
                 h["detected_at_s"],
                 h["score"],
+                h["confidence"],
             )
             for h in holds
         ],

@@ -158,6 +158,12 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     ALTER TABLE sessions ADD COLUMN note TEXT NOT NULL DEFAULT '';
     ALTER TABLE sessions ADD COLUMN noted_utc TEXT;
     """,
+    # 9: how clearly each rep and hold passed the detector's tests (``Rep.confidence``,
+    # ``Hold.confidence``); rows stored before it were not judged: 1
+    """
+    ALTER TABLE reps ADD COLUMN confidence REAL NOT NULL DEFAULT 1.0;
+    ALTER TABLE holds ADD COLUMN confidence REAL NOT NULL DEFAULT 1.0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

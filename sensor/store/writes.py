@@ -207,15 +207,15 @@ class Store(Database):
             for r in rs:
                 con.execute(
                     """INSERT INTO reps (session_id, set_id, idx, exercise, start_s, end_s, hold_s,
-                           detected_at_s, peak_deg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (sid, set_id, rep_no, r.exercise, r.start_s, r.end_s, r.hold_s, r.detected_at_s, r.peak_deg),
+                           detected_at_s, peak_deg, confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (sid, set_id, rep_no, r.exercise, r.start_s, r.end_s, r.hold_s, r.detected_at_s, r.peak_deg, r.confidence),
                 )
                 rep_no += 1
         holds: list[Hold] = sorted(a.holds, key=lambda h: h.start_s)
         con.executemany(
             """INSERT INTO holds (session_id, idx, exercise, side, start_s, end_s, duration_s,
-                   sway_deg, tremor_dps, sag_deg, detected_at_s, score)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   sway_deg, tremor_dps, sag_deg, detected_at_s, score, confidence)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 (
                     sid,
@@ -230,6 +230,7 @@ class Store(Database):
                     h.sag_deg,
                     h.detected_at_s,
                     h.score,
+                    h.confidence,
                 )
                 for i, h in enumerate(holds)
             ],
