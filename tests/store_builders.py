@@ -3,6 +3,7 @@ small simulated recordings)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,3 +63,20 @@ def sim_recording(folder: Path, seed: int = 5, name: str | None = None) -> Path:
     path = folder / (name or f"sim{seed}.htrec")
     write_recording(path, s.header, s.samples, s.gaps)
     return path
+
+
+def database_at_step(folder: Path, step: int) -> sqlite3.Connection:
+    """A store's database as HoldTrack made it at schema ``step`` (migrations 1..step run),
+    open: the caller adds the rows of that time, commits and closes it."""
+    from sensor.store.schema import MIGRATIONS, statements
+
+    folder.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(folder / "holdtrack.sqlite3")
+    for script in MIGRATIONS[:step]:
+        if callable(script):
+            script(con)
+            continue
+        for stmt in statements(script):
+            con.execute(stmt)
+    con.execute(f"PRAGMA user_version = {step}")
+    return con

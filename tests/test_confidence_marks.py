@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from store_builders import analysis, hold, reps, session
+from store_builders import analysis, database_at_step, hold, reps, session
 from test_dashboard_apptest import app, noon
 
 from sensor.store import SCHEMA_VERSION, Store, exports, queries
-from sensor.store.schema import MIGRATIONS, statements
 from sensor.vocab import UNSURE_BELOW, UNSURE_MARK, UNSURE_TIP, unsure
 
 UNSURE_REP = 3  # the fourth bridge
+CONFIDENCE_STEP = 9  # sensor.store.schema: the step that added confidence
 
 
 def unsure_session(st: Store) -> int:
@@ -49,14 +48,7 @@ def test_each_reps_and_holds_confidence_is_stored_read_back_and_exported(tmp_pat
 
 
 def test_reps_and_holds_stored_before_confidence_count_as_sure(tmp_path: Path) -> None:
-    con = sqlite3.connect(tmp_path / "holdtrack.sqlite3")
-    for script in MIGRATIONS[:8]:
-        if callable(script):
-            script(con)
-        else:
-            for stmt in statements(script):
-                con.execute(stmt)
-    con.execute("PRAGMA user_version = 8")
+    con = database_at_step(tmp_path, CONFIDENCE_STEP - 1)
     con.execute(
         "INSERT INTO sessions (id, started_utc, local_date, duration_s, source_path, file_path, content_hash, kind, imported_utc)"
         " VALUES (1, '2025-03-03T12:00:00Z', '2025-03-03', 60, '/x.htrec', 'recordings/x.htrec', 'h', 'htrec', '2025-03-03T12:00:00Z')"

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from store_builders import analysis, hold, reps, session
+from store_builders import analysis, database_at_step, hold, reps, session
 
 from sensor.errors import StoreError, UsageError
 from sensor.routine import Routine
 from sensor.store import SCHEMA_VERSION, SessionInfo, Store, edits, exports, notes, queries, weeks
 from sensor.store.bests import personal_bests
 from sensor.store.history import history
-from sensor.store.schema import MIGRATIONS, statements
 from sensor.vocab import source_words
 
 MON = date(2025, 3, 3)  # a Monday
@@ -159,15 +157,7 @@ NOTES_STEP = 8  # sensor.store.schema: the step that added notes
 
 
 def test_a_store_of_the_previous_schema_gets_notes_and_keeps_its_sessions(tmp_path: Path) -> None:
-    db = tmp_path / "holdtrack.sqlite3"
-    con = sqlite3.connect(db)
-    for script in MIGRATIONS[: NOTES_STEP - 1]:
-        if callable(script):
-            script(con)
-            continue
-        for stmt in statements(script):
-            con.execute(stmt)
-    con.execute(f"PRAGMA user_version = {NOTES_STEP - 1}")
+    con = database_at_step(tmp_path, NOTES_STEP - 1)
     con.execute(
         "INSERT INTO sessions (started_utc, local_date, duration_s, source_path, file_path, content_hash, kind, imported_utc)"
         " VALUES ('2025-03-03T12:00:00Z', '2025-03-03', 60, '/x.csv', 'recordings/x.csv', 'h', 'csv', '2025-03-03T12:00:00Z')"
