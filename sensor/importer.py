@@ -111,27 +111,24 @@ def _import_file(store: Store, path: Path, demo: bool, analyzer: Analyzer | None
     analysis, trace = (analyzer or analyze_file)(path)
     info = _describe(path, kind, digest, demo)
     info.signature = sig
+    # The copy is this import's own (a name no other import uses): whatever keeps this
+    # import from storing its session removes it, and never the file of the one that won.
     copy = store.keep_file(path, info)
+    stored = False
     try:
         sid, same = edits.add_unless_same(store, path, sig, seen, analysis, info, trace)
+        stored = sid is not None
         if same is not None:
-            if copy is not None:
-                copy.unlink(missing_ok=True)
             return _same_samples(path, same)
     except sqlite3.IntegrityError as e:
         sid2 = store.has_hash(digest)
         if sid2 is None:  # not a race with another import: the analysis is unusable
-            if copy is not None:
-                copy.unlink(missing_ok=True)
             raise InputError(path, f"analysis cannot be stored ({e})") from None
-        # The winner's session points at this very copy (the name comes from the
-        # content hash): keep it.
         # Imported by someone else in the meantime (the hash is UNIQUE).
         return ImportResult(path, "already", f"{path}: already in the store (session {sid2})", sid2)
-    except BaseException:
-        if copy is not None:
+    finally:
+        if copy is not None and not stored:
             copy.unlink(missing_ok=True)
-        raise
     assert sid is not None
     what = f"{len(analysis.reps)} reps, {len(analysis.holds)} hold{'' if len(analysis.holds) == 1 else 's'}"
     if analysis.damaged_blocks:

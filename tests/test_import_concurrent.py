@@ -8,11 +8,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
+from store_builders import sim_recording
 from test_same_samples import quiet_plank, recording
 
+from sensor import importer
 from sensor.files.inputs import write_generic_csv
 from sensor.samples import Samples
 from sensor.store import Store, queries
@@ -85,6 +90,64 @@ def test_the_same_samples_imported_at_once_from_two_files_are_stored_once(tmp_pa
         assert statuses == ["added", "already"], results
         assert all(r[1] == stored[0] for r in results.values()), results  # the second names the first's session
     assert twice == [], f"stored twice in rounds {twice} of {ROUNDS}"
+
+
+def test_a_losing_import_never_removes_the_copy_the_winner_points_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two imports of one file at once, forced into the order that emptied the recordings
+    folder: "first" copies the file into the store, "second" copies it after, then "second"
+    stores its session first and "first" finds the same samples already stored. "first"
+    removing its copy must never take the file "second"'s session points at."""
+    rec = sim_recording(tmp_path, 5)
+    data = tmp_path / "data"
+    Store(data)
+    first_kept, second_stored = threading.Event(), threading.Event()
+    keep_file, add_session_unless = Store.keep_file, Store.add_session_unless
+
+    def keep(self: Store, path: Path, info: Any) -> Path | None:
+        me = threading.current_thread().name
+        if me == "second":
+            assert first_kept.wait(120), "first never copied"
+        try:
+            return keep_file(self, path, info)
+        finally:
+            if me == "first":
+                first_kept.set()
+
+    def add(self: Store, *args: Any) -> int | None:
+        me = threading.current_thread().name
+        if me == "first":
+            assert second_stored.wait(120), "second never stored"
+        try:
+            return add_session_unless(self, *args)
+        finally:
+            if me == "second":
+                second_stored.set()
+
+    monkeypatch.setattr(Store, "keep_file", keep)
+    monkeypatch.setattr(Store, "add_session_unless", add)
+    results: dict[str, importer.ImportResult | BaseException] = {}
+
+    def one() -> None:
+        try:
+            results[threading.current_thread().name] = importer.import_file(Store(data), rec)
+        except BaseException as e:  # said by the assert below, not lost in the thread
+            results[threading.current_thread().name] = e
+
+    threads = [threading.Thread(target=one, name=name) for name in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(240)
+    assert not any(t.is_alive() for t in threads)
+    first, second = results["first"], results["second"]
+    assert isinstance(first, importer.ImportResult) and isinstance(second, importer.ImportResult), results
+    assert (first.status, second.status) == ("already", "added"), results
+    assert first.session_id == second.session_id
+    st = Store(data)
+    with st.connect() as con:
+        [kept] = [st.resolve(r[0]) for r in con.execute("SELECT file_path FROM sessions")]
+    assert kept.is_file() and kept.read_bytes() == rec.read_bytes()  # the winner's recording is there
+    assert list(st.recordings_dir.iterdir()) == [kept]  # and the loser's copy (if any) is gone
 
 
 # A recorder: writes a few seconds, says so, and keeps the recording open until told to stop.

@@ -275,7 +275,8 @@ class Store(Database):
     def keep_file(self, path: Path, info: SessionInfo) -> Path | None:
         """Copy the file into the data folder (unless it already lives there) so the
         session stays replayable when the original moves; sets ``info.file_path``.
-        Returns the copy this call made (to remove if the import fails), else None."""
+        Returns the copy this call made (to remove if the import fails), else None. The
+        copy's name is its own (``_name_copy``): no other import ever points at it."""
         try:
             path.resolve().relative_to(self.data_dir.resolve())
             inside = True
@@ -286,13 +287,10 @@ class Store(Database):
             return None
         day = _as_utc(info.started_utc).astimezone().strftime("%Y-%m-%d")
         suffix = ".zip" if path.is_dir() else path.suffix.lower()
-        target = self.recordings_dir / f"{day}_{info.content_hash[:12]}{suffix}"
-        info.file_path = str(target.relative_to(self.data_dir))
-        if target.exists():  # left by an import that raced with this one: not ours to remove
-            return None
+        stem = f"{day}_{info.content_hash[:12]}"
         # Write then rename: a crash never leaves half a file under the final name. The
         # temporary name is unique, so concurrent imports never share (or remove) one.
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=self.recordings_dir)
+        fd, name = tempfile.mkstemp(prefix=f".{stem}{suffix}.", suffix=".part", dir=self.recordings_dir)
         os.close(fd)
         tmp = Path(name)
         try:
@@ -301,21 +299,44 @@ class Store(Database):
                 os.replace(made, tmp)
             else:
                 shutil.copyfile(path, tmp)
-            try:
-                os.link(tmp, target)  # never over a copy another import just made (and may remove)
-            except FileExistsError:
-                return None
-            except OSError:  # a file system without hard links
-                if target.exists():
-                    return None
-                os.replace(tmp, target)
+            target = _name_copy(tmp, self.recordings_dir / f"{stem}{suffix}")
         except OSError as e:
             if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # the store cannot take more: stop the import
                 from sensor.files.output import write_error
 
-                raise StoreError(f"{write_error(e, target)}, then import {path.name} again") from None
+                raise StoreError(f"{write_error(e, self.recordings_dir / f'{stem}{suffix}')}, then import {path.name} again") from None
             raise
         finally:
             tmp.unlink(missing_ok=True)
             tmp.with_name(tmp.name + ".zip").unlink(missing_ok=True)
+        info.file_path = str(target.relative_to(self.data_dir))
         return target
+
+
+def _name_copy(tmp: Path, target: Path) -> Path:
+    """Give the finished copy ``tmp`` a final name no other file has: ``target``, else
+    ``target`` with -2, -3, ... (another import of the same file running at once, or a copy
+    a crash left). A name is never shared, so the import that made a copy is the only one
+    that ever removes it: a losing import cannot take the file the winner's session points
+    at (two imports of one file at once once left the store with no recording)."""
+    name, n = target, 1
+    while True:
+        try:
+            os.link(tmp, name)  # fails if the name is taken: never over another file
+            return name
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links: take the name first, then fill it
+            try:
+                os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            except FileExistsError:
+                pass
+            else:
+                try:
+                    os.replace(tmp, name)
+                except BaseException:
+                    name.unlink(missing_ok=True)
+                    raise
+                return name
+        n += 1
+        name = target.with_name(f"{target.stem}-{n}{target.suffix}")
