@@ -162,3 +162,31 @@ def downloads(session_id: int) -> tuple[str, str]:
     made on the click is lost when the click comes just after an edit's rerun."""
     path, rev = _key()
     return _downloads(path, rev, int(session_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _files(path: str, rev: tuple[int, int, str], session_id: int) -> tuple[bytes | None, str, bytes | None]:
+    from sensor.store.exports import kept_file, session_fit
+
+    d = _detail(path, rev, session_id)
+    if d is None:
+        return None, "", None
+    kept = kept_file(_store(path), d)
+    try:
+        raw = kept.read_bytes() if kept is not None else None
+    except OSError:  # removed or unreadable since: no button, as for a session without a file
+        raw = None
+    try:
+        fit: bytes | None = session_fit(_store(path), d)
+    except (ValueError, OverflowError):  # a row stored before dates were checked: the page still shows
+        fit = None
+    return fit, kept.name if kept is not None else "", raw
+
+
+def session_files(session_id: int) -> tuple[bytes | None, str, bytes | None]:
+    """The session's FIT download (None: its date cannot go in one), and its kept
+    recording's name and bytes (None: no file),
+    made with the page once per store revision, as ``downloads`` (a click just after an
+    edit's rerun is never lost)."""
+    path, rev = _key()
+    return _files(path, rev, int(session_id))

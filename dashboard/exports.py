@@ -1,6 +1,7 @@
 """Exports people can take elsewhere: the whole history (CSV, JSON), a session's raw
-recording, a session as a FIT activity. The buttons are built lazily: the files are made
-only when the user clicks (``download_button`` with a callable).
+recording, a session as a FIT activity. The history's files are made only when the user
+clicks (``download_button`` with a callable); a session's are made with the page
+(``data.session_files``), as the session page's CSV and JSON.
 """
 
 from __future__ import annotations
@@ -56,23 +57,26 @@ def history_buttons(include_demo: bool) -> None:
 
 def session_buttons(d: queries.SessionDetail, stem: str) -> None:
     """The session as FIT (Garmin Connect, Strava) and its raw recording."""
+    fit, raw_name, raw = data.session_files(int(d.session["id"]))
     c1, c2, _ = st.columns([1, 1, 2])
     c1.download_button(
         "Download FIT",
-        lambda: session_fit(d),
+        fit or b"",
+        disabled=fit is None,
         file_name=f"{stem}.fit",
         mime="application/vnd.ant.fit",
         icon=":material/directions_run:",
         on_click="ignore",
         key="export_session_fit",
-        help="A strength-training activity with its sets and reps, for Garmin Connect or Strava",
+        help="A strength-training activity with its sets and reps, for Garmin Connect or Strava"
+        if fit is not None
+        else "No FIT file for this session: its stored start time is not a valid date",
     )
-    path = exports.kept_file(data.store(), d)
-    if path is not None:
+    if raw is not None:
         c2.download_button(
             "Raw recording",
-            lambda: path.read_bytes(),
-            file_name=path.name,
+            raw,
+            file_name=raw_name,
             mime="application/octet-stream",
             icon=":material/download:",
             on_click="ignore",

@@ -160,6 +160,27 @@ def test_session_page(data: dict[str, object]) -> None:
     assert csv_lines[0].startswith("kind,exercise,side,set,rep_in_set") and len(csv_lines) == 1 + 42 + 4
 
 
+def test_every_session_download_is_made_with_the_page(data: dict[str, object]) -> None:
+    """CSV, JSON, FIT and the raw recording are made with the page (a file URL in the
+    button), not on the click (a deferred file): a file made on the click is lost when the
+    click comes just after an edit's rerun."""
+    st: Store = data["store"]  # type: ignore[assignment]
+    rec = sim_recording(data["dir"], 5)  # type: ignore[arg-type]
+    sid = importer.import_paths(st, [rec]).results[0].session_id
+    at = app()
+    at.switch_page("views/session.py").run()
+    at.selectbox(key="session_pick").set_value(sid).run()
+    assert not at.exception, at.exception
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert list(buttons) == ["Download CSV", "Download JSON", "Download FIT", "Raw recording"]
+    deferred = [label for label, b in buttons.items() if b.deferred_file_id or not b.url]
+    assert deferred == []
+    from dashboard import data as dash_data
+
+    fit, raw_name, raw = dash_data.session_files(sid)  # type: ignore[arg-type]
+    assert fit[8:12] == b".FIT" and raw == rec.read_bytes() and raw_name.endswith(".htrec")
+
+
 def test_session_page_follows_the_query_parameter(data: dict[str, object]) -> None:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params["id"] = str(data["c"])
