@@ -4,6 +4,11 @@
 # uv is used from PATH, or as a module when .ci/setup just installed it with pip.
 UV = $(shell command -v uv >/dev/null 2>&1 && echo uv || echo python3 -m uv)
 
+# Python's byte-code caches are written (an environment may ask for none): without them
+# every process, every xdist worker and every `holdtrack` a test starts compiles numpy,
+# pandas, streamlit and the project from source again (collection 8.7 s instead of 2.6 s).
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: run test check lint setup setup-test
 
 run: setup
@@ -17,7 +22,7 @@ test: setup-test
 
 # The fast set: no Bluetooth stack, no browser, nothing marked slow.
 check: setup-test
-	$(UV) run --frozen pytest -q -n 2 -m "not slow and not ble and not browser"
+	$(UV) run --frozen pytest -q -n 2 --dist worksteal -m "not slow and not ble and not browser"
 
 lint: setup-test
 	$(UV) run --frozen ruff check .
