@@ -55,11 +55,12 @@ def analysis(reps_: Sequence[Rep] = (), holds: Sequence[Hold] = (), *, duration:
 
 
 def sim_recording(folder: Path, seed: int = 5, name: str | None = None) -> Path:
-    """A short simulated session written as a recording (the real pipeline finds its reps)."""
+    """A short simulated session written as a recording (the real pipeline finds its reps).
+    The simulation (about 1.4 s) is conftest's cached one: the same seed is written by many tests."""
+    from conftest import sim
     from sensor.recording import write_recording
-    from sensor.sim.simulate import simulate_session
 
-    s = simulate_session(seed, short=True)
+    s = sim(seed, short=True)
     path = folder / (name or f"sim{seed}.htrec")
     write_recording(path, s.header, s.samples, s.gaps)
     return path

@@ -3,6 +3,7 @@ a different code base from the writer), the file holds the sets and reps ``analy
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -14,6 +15,7 @@ from store_builders import sim_recording
 
 from sensor.analyze import analyze_path
 from sensor.cli import main
+from sensor.events import Analysis
 from sensor.recording import read_header
 from sensor.routine import group_sets
 
@@ -31,9 +33,15 @@ def decode(path: Path) -> dict[str, Any]:
     return messages
 
 
+@functools.lru_cache(maxsize=4)
+def analysis_of(rec: Path) -> Analysis:
+    """``analyze``'s result for a file the test does not change (computed once per file)."""
+    return analyze_path(rec)
+
+
 def expected_sets(rec: Path) -> list[tuple[str, int | None, float]]:
     """(category, reps or None for a hold, duration s) from ``analyze``, in time order."""
-    a = analyze_path(rec)
+    a = analysis_of(rec)
     rows = []
     for members in group_sets(a.reps):
         reps = [a.reps[i] for i in members]
@@ -62,7 +70,7 @@ def test_fit_decodes_into_the_sets_and_reps_analyze_finds(rec: Path | None, tmp_
     assert [s["message_index"] for s in m["set_mesgs"]] == list(range(len(kinds)))
     (session,) = m["session_mesgs"]
     assert (session["sport"], session["sub_sport"]) == ("training", "strength_training")
-    assert session["total_reps"] == len(analyze_path(rec).reps)
+    assert session["total_reps"] == len(analysis_of(rec).reps)
     # Dated by the recording's header; the first set starts after the session does.
     start = datetime.strptime(read_header(rec).created_utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert session["start_time"] == start

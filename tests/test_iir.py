@@ -6,18 +6,27 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from types import ModuleType
 
 import numpy as np
 import pytest
-import scipy.signal as ss
 
 from sensor.signal import iir
+
+
+@pytest.fixture(scope="module")
+def ss() -> ModuleType:
+    """scipy.signal, the reference: imported here (about 1 s) rather than when the suite is collected."""
+    import scipy.signal
+
+    return scipy.signal
+
 
 DESIGN_TOL = 1e-12  # coefficients of order-2/4 designs are O(1): a few ulps apart at most
 
 
 @pytest.mark.parametrize(("cutoff", "fs"), [(0.5, 50.0), (3.0, 50.0), (10.0, 25.0), (20.0, 400.0)])
-def test_low_pass_design_matches_scipy(cutoff: float, fs: float) -> None:
+def test_low_pass_design_matches_scipy(cutoff: float, fs: float, ss: ModuleType) -> None:
     b, a = iir.butter(2, cutoff, fs)
     sb, sa = ss.butter(2, cutoff, fs=fs)
     np.testing.assert_allclose(b, sb, rtol=0, atol=DESIGN_TOL * max(1.0, np.abs(sb).max()))
@@ -25,14 +34,14 @@ def test_low_pass_design_matches_scipy(cutoff: float, fs: float) -> None:
 
 
 @pytest.mark.parametrize(("band", "fs"), [((4.0, 15.0), 50.0), ((4.0, 11.25), 25.0), ((4.0, 15.0), 400.0)])
-def test_band_pass_design_matches_scipy(band: tuple[float, float], fs: float) -> None:
+def test_band_pass_design_matches_scipy(band: tuple[float, float], fs: float, ss: ModuleType) -> None:
     b, a = iir.butter(2, band, fs, "band")
     sb, sa = ss.butter(2, list(band), btype="band", fs=fs)
     np.testing.assert_allclose(b, sb, rtol=0, atol=DESIGN_TOL)
     np.testing.assert_allclose(a, sa, rtol=0, atol=DESIGN_TOL)
 
 
-def test_filtering_is_scipy_s_bit_for_bit_in_any_chunking() -> None:
+def test_filtering_is_scipy_s_bit_for_bit_in_any_chunking(ss: ModuleType) -> None:
     rng = np.random.default_rng(1)
     x = rng.standard_normal((3001, 3))
     b, a = ss.butter(2, 3.0, fs=50.0)
@@ -72,7 +81,7 @@ def test_filtering_does_not_import_scipy_signal() -> None:
     assert r.stdout.strip() == "False"
 
 
-def test_first_order_is_lfilter_bit_for_bit_with_its_state_carried() -> None:
+def test_first_order_is_lfilter_bit_for_bit_with_its_state_carried(ss: ModuleType) -> None:
     rng = np.random.default_rng(5)
     x = rng.normal(size=1000)
     a = 0.93

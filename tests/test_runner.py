@@ -105,9 +105,9 @@ class Collect:
 
 @pytest.mark.parametrize("chunk", [1, 7, 500])
 def test_sinks_see_every_event_in_steps_whatever_the_chunking(tmp_path: Path, chunk: int) -> None:
-    from sensor.sim.simulate import simulate_session
+    from conftest import sim as simulated  # cached: the same session for every chunking
 
-    sim = simulate_session(5, short=True)
+    sim = simulated(5, short=True)
     samples = sim.samples[: int(60 * sim.header.sample_rate_hz)]
     sink = Collect()
     runner = SessionRunner(sim.header, sinks=[sink], step_s=0.1)
@@ -160,6 +160,7 @@ def test_source_specs(tmp_path: Path) -> None:
             make_source(bad)
 
 
+@pytest.mark.slow
 def test_record_takes_any_source_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sim.htrec"
     assert main(["record", "--source", "sim:9", "--speed", "50", "--duration", "30", "--out", str(out)]) == 0
