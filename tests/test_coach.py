@@ -105,6 +105,7 @@ def test_bridge_hold_says_the_target_once_per_lift() -> None:
     assert [q.at_s for q in said] == pytest.approx([15.0, 35.0], abs=0.11)
 
 
+@pytest.mark.slow
 def test_live_sets_are_the_sets_analyze_finds() -> None:
     """At every rep as it is counted, "set k · n" is what analyze's grouping of the whole
     session gives that rep (a fresh seed, three sets of back extensions)."""

@@ -55,6 +55,7 @@ def test_the_dose_grows_from_short_of_the_targets_to_past_them() -> None:
         assert all(a[key] <= b[key] for a, b in zip(steps, steps[1:], strict=False)), key
 
 
+@pytest.mark.slow
 def test_the_simulated_person_does_the_dose() -> None:
     """The simulator's truth: a practised session reaches every target with room to spare
     (the detector's timing error is a fraction of a second), a first one does not."""

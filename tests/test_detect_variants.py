@@ -48,6 +48,7 @@ def test_a_lifted_plank_is_a_plank_with_its_start_and_end_where_the_lift_and_low
     assert abs(h.start_s - th["start_s"]) < 0.5 and abs(h.end_s - th["end_s"]) < 0.5
 
 
+@pytest.mark.slow
 def test_daily_life_lying_on_the_stomach_and_side_reports_nothing() -> None:
     for seed in (71, 72, 73):
         s = sim(seed, rate_hz=50.0, daily_life=True)

@@ -45,7 +45,7 @@ def assert_same(a: tuple[list[object], dict[str, np.ndarray]], b: tuple[list[obj
     np.testing.assert_allclose(a[1]["rest_deg"], b[1]["rest_deg"], rtol=0, atol=1e-9, equal_nan=True)
 
 
-@pytest.mark.parametrize("seed,rate", [(7, 100.0), (11, 25.0), (23, 52.0)])
+@pytest.mark.parametrize("seed,rate", [pytest.param(7, 100.0, marks=pytest.mark.slow), (11, 25.0), (23, 52.0)])
 def test_random_chunks_down_to_single_samples_change_nothing(seed: int, rate: float) -> None:
     s = sim(seed, short=True, rate_hz=rate)
     whole = run(s.samples, [len(s.samples)])
@@ -57,7 +57,7 @@ def test_random_chunks_down_to_single_samples_change_nothing(seed: int, rate: fl
     assert_same(run(s.samples, sizes), whole)
 
 
-@pytest.mark.parametrize("window", [1, 3, 50])
+@pytest.mark.parametrize("window", [1, pytest.param(3, marks=pytest.mark.slow), pytest.param(50, marks=pytest.mark.slow)])
 def test_the_look_ahead_window_changes_nothing(window: int, monkeypatch: pytest.MonkeyPatch) -> None:
     s = sim(7, short=True, rate_hz=100.0)
     default = run(s.samples, [len(s.samples)])

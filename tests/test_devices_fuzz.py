@@ -100,6 +100,7 @@ def check(d: Decoded, parts: list[np.ndarray], times: list[np.ndarray]) -> None:
     parts.append(d.imu)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_decoder_survives_100k_mutated_notifications(name: str) -> None:
     make, corpus_fn = CASES[name]

@@ -48,6 +48,7 @@ def test_record_stops_in_one_line_and_keeps_what_it_wrote(tmp_path: Path) -> Non
     assert len(kept.samples) > 1000 and span > 10.0  # tens of seconds were on the disk before it filled
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["sim.csv", "sim.htrec"])
 def test_simulate_leaves_nothing_half_written(tmp_path: Path, name: str) -> None:
     disk = tmp_path / "disk"

@@ -118,6 +118,7 @@ def test_dates_come_from_the_recording(tmp_path: Path) -> None:
     assert row.date_source == "edited" and row.local_date.isoformat() == "2025-03-04"
 
 
+@pytest.mark.slow
 def test_a_file_on_unix_time_is_shown_in_seconds_into_the_session(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A CSV with absolute times (as phones write them) keeps its times on its own axis in the
     JSON and the store, but what people read counts from the session's start: the summary

@@ -110,6 +110,7 @@ def test_a_set_corrected_to_no_reps_is_not_in_the_fit(corrected: tuple[Store, in
     assert [(c, n) for c, n, _ in active_sets(m)] == [("hip_raise", 12), ("hyperextension", 8), ("plank", None)]
 
 
+@pytest.mark.slow
 def test_cli_export_of_a_stored_recording_carries_its_corrections(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -50,6 +50,7 @@ def check_every_fault(mount: str, seed: int) -> None:
         assert len(notes) == 1 and ("°/s" in notes[0] or "sign" in notes[0]), (mount, name, notes)
 
 
+@pytest.mark.slow
 def test_every_gyro_fault_gives_the_counts_of_the_correct_data_back_mount() -> None:
     check_every_fault("back", 5)
 
@@ -117,6 +118,7 @@ def test_no_false_alarm_on_any_real_file_and_a_real_fault_is_found() -> None:
     assert fc.verdict is not None and fc.verdict.gyro_factor == pytest.approx(DEG)
 
 
+@pytest.mark.slow
 def test_analyze_says_it_in_one_line_and_counts_as_the_correct_file(tmp_path: Path) -> None:
     s = sim(5, short=True, rate_hz=100.0, link_losses=0, dropouts=False).samples
     good, mirrored, dps = tmp_path / "good.csv", tmp_path / "gyro_mirrored.csv", tmp_path / "gyro_in_dps.csv"

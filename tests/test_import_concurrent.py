@@ -169,6 +169,7 @@ with RecordingWriter(path, Header(source="ble", sample_rate_hz=100.0, created_ut
 """
 
 
+@pytest.mark.slow
 def test_a_recording_still_being_written_is_refused_in_one_line(tmp_path: Path) -> None:
     rec, ready, data = tmp_path / "live.htrec", tmp_path / "ready", tmp_path / "data"
     proc = subprocess.Popen([sys.executable, "-c", RECORDER, str(rec), str(ready)], cwd=ROOT, stdin=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -260,6 +260,7 @@ def test_a_bluetooth_sensor_through_the_fake_bluez_recorded_live(tmp_path: Path,
 # -- start-up, replay controls, the coach and the saving phase (issue 11) ----------------------
 
 
+@pytest.mark.slow
 def test_the_simulated_wearer_sends_its_first_samples_within_a_second(tmp_path: Path) -> None:
     """The arrival is simulated first and streams while the routine is simulated."""
     for seed in (101, 202):

@@ -44,7 +44,7 @@ def test_sitting_finds_every_mounting_whatever_was_declared(worn: str, declared:
         assert found.kind == "corrected" and f"worn on the {worn}, not the {declared}" in found.message
 
 
-@pytest.mark.parametrize("seed", WALKS_ONLY)
+@pytest.mark.parametrize("seed", [WALKS_ONLY[0], *(pytest.param(s, marks=pytest.mark.slow) for s in WALKS_ONLY[1:])])
 @pytest.mark.parametrize("worn", MOUNTS)
 def test_walking_alone_names_the_wrong_half_and_keeps_the_declared_mounting(seed: int, worn: str) -> None:
     hip = worn in ("left", "right")
@@ -57,12 +57,13 @@ def test_walking_alone_names_the_wrong_half_and_keeps_the_declared_mounting(seed
             assert ("a hip" if hip else "the back or the front") in found.message
 
 
-@pytest.mark.parametrize("seed", NOTHING)
+@pytest.mark.parametrize("seed", [NOTHING[0], *(pytest.param(s, marks=pytest.mark.slow) for s in NOTHING[1:])])
 def test_without_sitting_or_enough_walking_nothing_is_claimed(seed: int) -> None:
     for worn in MOUNTS:
         assert _find(_day(seed, worn).samples, "back") is None
 
 
+@pytest.mark.slow
 def test_the_finding_does_not_depend_on_how_the_stream_was_cut() -> None:
     s = _day(SITS, "right").samples
     whole = _find(s, "back", chunk=len(s))
@@ -71,6 +72,7 @@ def test_the_finding_does_not_depend_on_how_the_stream_was_cut() -> None:
         assert _find(s, "back", chunk=chunk) == whole
 
 
+@pytest.mark.slow
 def test_a_session_analysed_with_the_wrong_mounting_is_counted_as_worn() -> None:
     """Sitting first (the day), then the routine, worn on the left hip and declared on the
     back: the runner re-analyses everything as worn on the left, says so in one line, and

@@ -191,6 +191,7 @@ async def test_a_phone_without_the_experiment_or_out_of_reach_is_one_clear_line(
         await PhyphoxSource("127.0.0.1", port, timeout_s=1.0).open()
 
 
+@pytest.mark.slow
 @sync
 async def test_a_live_phyphox_session_is_recorded_and_analysed_as_its_recording(tmp_path: Path) -> None:
     from sensor.analyze import analyze_path

@@ -41,6 +41,7 @@ def truth_counts(truth: dict) -> Counter[str]:
     return c
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=6))
 def test_events_do_not_depend_on_chunking(sizes: list[int]) -> None:
@@ -56,7 +57,9 @@ def test_one_sample_at_a_time_matches_whole_file() -> None:
     assert counts(whole) == truth_counts(s.truth)
 
 
-@pytest.mark.parametrize("rate", [25.0, 50.0, 100.0, 200.0, 400.0])
+@pytest.mark.parametrize(
+    "rate", [25.0, 50.0, 100.0, pytest.param(200.0, marks=pytest.mark.slow), pytest.param(400.0, marks=pytest.mark.slow)]
+)
 def test_every_rate_finds_every_rep_and_hold(rate: float) -> None:
     s = sim(20 + int(rate), short=True, rate_hz=rate)
     a = analyze_samples(s.samples, s.gaps)
@@ -80,7 +83,13 @@ def test_nominal_rate_leaves_out_dropouts_but_not_the_waits_between_packets() ->
 
 @pytest.mark.parametrize(
     "rotation,tilt,acc_bias,gyro_bias",
-    [(0.0, 0.0, 0.2, 1.0), (90.0, 20.0, 0.2, 1.0), (180.0, 20.0, 0.2, 1.0), (270.0, 20.0, 0.2, 1.0), (135.0, 10.0, 0.0, 0.0)],
+    [
+        (0.0, 0.0, 0.2, 1.0),
+        pytest.param(90.0, 20.0, 0.2, 1.0, marks=pytest.mark.slow),
+        pytest.param(180.0, 20.0, 0.2, 1.0, marks=pytest.mark.slow),
+        (270.0, 20.0, 0.2, 1.0),
+        (135.0, 10.0, 0.0, 0.0),
+    ],
 )
 def test_mounting_and_bias_do_not_matter(rotation: float, tilt: float, acc_bias: float, gyro_bias: float) -> None:
     s = sim(5, short=True, rate_hz=52.0, mount_rotation_deg=rotation, mount_tilt_deg=tilt, acc_bias=acc_bias, gyro_bias_dps=gyro_bias)
@@ -149,6 +158,7 @@ def test_gaps_are_reported_and_do_not_break_detection() -> None:
     assert counts([*a.reps, *a.holds]) == truth_counts(s.truth)
 
 
+@pytest.mark.slow
 def test_timing_and_stability_are_close_to_truth() -> None:
     s = sim(41, rate_hz=100.0)
     a = analyze_samples(s.samples, s.gaps)
@@ -179,7 +189,7 @@ def test_rest_without_samples_is_not_interpolated_over_long_holes() -> None:
     assert len(gaps) == 1 and 3.98 <= gaps[0].start_s <= 4.0 and 6.0 <= gaps[0].end_s <= 6.01
 
 
-@pytest.mark.parametrize("mount", ["front", "left", "right"])
+@pytest.mark.parametrize("mount", [pytest.param("front", marks=pytest.mark.slow), "left", pytest.param("right", marks=pytest.mark.slow)])
 def test_other_mountings_work_when_said(mount: str, tmp_path) -> None:
     """Worn on the front of the belt or on a hip: the recording says so and analysis
     follows it; told the wrong mounting, sides come out wrong."""

@@ -245,6 +245,7 @@ def check(sent: list[Sent], phone: Phone, src: PhonePushSource, result: Any, pat
     assert analysis.duration_s > 0 and (analysis.reps or analysis.holds)
 
 
+@pytest.mark.slow
 def test_push_fuzz_quick(tmp_path: Path) -> None:
     sent, phone, src, result, _ = run_fuzz(1500, 2, tmp_path)
     check(sent, phone, src, result, tmp_path / "fuzz.htrec")

@@ -33,6 +33,7 @@ def reps_of(st: Store, sid: int) -> int:
     return len(d.detected.reps)
 
 
+@pytest.mark.slow
 def test_a_bus_ride_imported_by_an_older_detector_is_corrected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     st = Store(tmp_path)
     bus = importer.import_file(st, VECTORS / "phyphox" / "custom_experiment_bus_to_home.zip", analyzer=old_analyzer)
@@ -76,6 +77,7 @@ def _with_a_false_start(path: Path) -> tuple[Analysis, Trace | None]:
     return replace(a, reps=fake + a.reps, holds=[plank, *a.holds]), trace
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("also_the_false_set", [False, True])
 def test_corrections_move_with_their_sets_and_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str], also_the_false_set: bool) -> None:
     """The user corrected the first real set's count and the first real hold's side and
@@ -111,6 +113,7 @@ def test_corrections_move_with_their_sets_and_holds(tmp_path: Path, capsys: pyte
     assert after.analysis.holds[0] == before.analysis.holds[1]  # the same hold as the user said it was
 
 
+@pytest.mark.slow
 def test_a_missing_file_fails_its_session_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     st = Store(tmp_path)
     a = importer.import_file(st, sim_recording(tmp_path, 21, "a.htrec"))

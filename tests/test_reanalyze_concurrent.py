@@ -79,6 +79,7 @@ def test_two_runs_at_once_both_finish_and_move_each_correction_once(tmp_path: Pa
             assert sorted((c.target, c.idx) for c in d.corrections) == [("set", 0), ("set", 1)]
 
 
+@pytest.mark.slow
 def test_an_unexpected_error_fails_one_session_and_the_run_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -52,6 +52,7 @@ def test_there_are_enough_sessions_covering_everything() -> None:
     assert any(t["kind"] == "daily_life" for t in truths)
 
 
+@pytest.mark.slow
 def test_every_recording_meets_the_targets() -> None:
     summary, missed, misses = run_evaluation(REC, jobs=2)
     assert summary["sessions"] == len(FILES)
@@ -60,6 +61,7 @@ def test_every_recording_meets_the_targets() -> None:
     assert summary["false_events"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", FILES[:3], ids=lambda p: p.name)
 def test_replay_matches_the_simulated_source(path: Path) -> None:
     """A recording holds exactly what the source produced (bit for bit), so replay

@@ -25,6 +25,7 @@ def files_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
+@pytest.mark.slow
 def test_a_run_that_repeats_a_stored_session_names_it_and_leaves_no_file(tmp_path: Path) -> None:
     st = Store(tmp_path / "data")
     sim = tmp_path / "sim.htrec"
@@ -49,6 +50,7 @@ def test_a_run_that_repeats_a_stored_session_names_it_and_leaves_no_file(tmp_pat
     assert save_run(st, first, analyze_path(first), discard=True).message == "saved as session 1" and first.exists()
 
 
+@pytest.mark.slow
 def test_a_live_run_that_saves_nothing_leaves_nothing_behind(tmp_path: Path) -> None:
     """A Stop after a moment of standing: nothing detected, nothing saved, no file left in the
     data folder where Replay and History would never show it."""
@@ -76,6 +78,7 @@ def test_an_empty_recording_of_the_user_stays(tmp_path: Path) -> None:
     assert mine.exists() and st.session_count() == 0
 
 
+@pytest.mark.slow
 def test_record_saves_the_run_into_the_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
     out = tmp_path / "run.htrec"
@@ -95,6 +98,7 @@ def test_record_saves_the_run_into_the_history(tmp_path: Path, capsys: pytest.Ca
     assert again.exists() and st.session_count() == 1
 
 
+@pytest.mark.slow
 def test_record_says_in_one_line_why_a_run_is_not_saved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     short = tmp_path / "short.htrec"
     assert (

@@ -36,6 +36,7 @@ def push(url: str, payload: list[dict[str, object]]) -> tuple[int, str]:
         return e.code, e.read().decode()
 
 
+@pytest.mark.slow
 def test_sensor_logger_listens_on_the_lan_with_a_kept_pairing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = live_page(tmp_path, monkeypatch)
     at.selectbox(key="live_sensor").select("phone-push").run()

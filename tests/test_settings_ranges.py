@@ -149,6 +149,7 @@ def test_import_refuses_a_setting_out_of_range(tmp_path: Path, capsys: pytest.Ca
     assert f"setting {name} = {value:g} is outside" in err and "internal error" not in err
 
 
+@pytest.mark.slow
 def test_a_hostile_copy_never_blocks_the_genuine_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     s = sim(7, short=True, rate_hz=100.0)
     genuine = tmp_path / "genuine.htrec"

@@ -43,6 +43,7 @@ def apt(command: str, wait_s: float = 120) -> subprocess.Popen[str]:
     return subprocess.Popen(["bash", "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 @needs_apt
 def test_apt_waits_for_a_lock_held_by_another_program_then_goes_on() -> None:
     holder = hold_locks()

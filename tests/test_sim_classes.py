@@ -94,6 +94,7 @@ def test_drawn_sessions_cover_the_catalogue_and_never_two_of_one_kind() -> None:
     assert seen >= set(CLASSES) - {"mount_front", "mount_left", "mount_right"}
 
 
+@pytest.mark.slow
 def test_excluded_classes_are_never_drawn() -> None:
     """Tuning sessions leave the held-out classes out (``evaluate --exclude``)."""
     from sensor.sim.classes import choose

@@ -12,6 +12,7 @@ from sensor.sim.simulate import simulate_session
 from tests.conftest import sim
 
 
+@pytest.mark.slow
 def test_same_seed_same_session_other_seed_other_session() -> None:
     a = simulate_session(5, short=True, rate_hz=50.0)
     b = simulate_session(5, short=True, rate_hz=50.0)
@@ -55,6 +56,7 @@ def test_integrated_gyro_agrees_with_the_accelerometer_over_a_bridge() -> None:
     assert angle < 2.0
 
 
+@pytest.mark.slow
 def test_truth_has_every_exercise_and_the_routine_shape() -> None:
     s = sim(41, rate_hz=100.0)
     ex = {r["exercise"] for r in s.truth["reps"]} | {h["exercise"] for h in s.truth["holds"]}

@@ -291,6 +291,7 @@ def test_cli_module_imports_stay_light() -> None:
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_a_phone_export_folder_is_one_session(tmp_path: Path) -> None:
     """Folders are searched; a Sensor Logger export folder inside is imported whole."""
     from sensor.analyze import analyze_path

@@ -213,6 +213,7 @@ def test_every_page_shows_a_damaged_store_as_one_line(tmp_path: Path, monkeypatc
     assert sorted(p.name for p in tmp_path.iterdir()) == [store_mod.DB_FILE, store_mod.RECORDINGS_DIR]
 
 
+@pytest.mark.slow
 def test_a_store_damaged_while_the_dashboard_runs_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The server's Store is already open (the check at open has passed): what it had read
     stays on screen from its cache, and the first read that meets a bad page says so."""
