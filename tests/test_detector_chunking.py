@@ -64,3 +64,19 @@ def test_the_look_ahead_window_changes_nothing(window: int, monkeypatch: pytest.
     monkeypatch.setattr(sensor.signal.detectors, "WINDOW", window)
     assert_same(run(s.samples, [len(s.samples)]), default)
     assert_same(run(s.samples, [333]), default)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cls,seed", [("plank_from_floor", 671), ("knee_side_plank", 672), ("plank_from_all_fours", 673)])
+def test_holds_and_their_confidence_do_not_depend_on_chunking(cls: str, seed: int) -> None:
+    """A hold is judged as it settles: its lift (and so its confidence) must not depend on
+    whether the samples just after the settle point had arrived (the live path feeds a few
+    samples at a time, a file thousands)."""
+    from sensor.sim.simulate import SimOptions, simulate_session
+
+    s = simulate_session(seed, SimOptions(classes=(cls,), draw_more=True, mount=None))
+    whole = run(s.samples, [len(s.samples)])
+    holds = [e for e in whole[0] if isinstance(e, Hold)]
+    assert holds, "the session must have holds"
+    for sizes in ([5], [3, 17, 2, 64]):
+        assert run(s.samples, sizes)[0] == whole[0]

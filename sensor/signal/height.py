@@ -49,7 +49,9 @@ def vertical_path(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: 
     g = gyr[i0 : i1 + 1]
     dt = np.diff(tt)
     f0 = acc[max(0, i0 - n_avg + 1) : i0 + 1].mean(axis=0)
-    f1 = acc[i1 : i1 + n_avg].mean(axis=0)
+    # Both ends from samples at or before them: a sample after ``i1`` may not have arrived
+    # yet (a hold is judged as it settles), and the answer must not depend on that.
+    f1 = acc[max(i0 + 1, i1 - n_avg + 1) : i1 + 1].mean(axis=0)
     n0, n1 = float(np.linalg.norm(f0)), float(np.linalg.norm(f1))
     if n0 < 1.0 or n1 < 1.0:
         return np.zeros(tt.size)
