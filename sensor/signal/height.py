@@ -38,7 +38,7 @@ def _carry_up(u0: np.ndarray, gyr: np.ndarray, dt: np.ndarray) -> np.ndarray:
     return out
 
 
-def vertical_path(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, n_avg: int = 5) -> np.ndarray:
+def vertical_path(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, n_avg: int = 5, causal: bool = False) -> np.ndarray:
     """Height (m, up positive) of the sensor at samples ``i0..i1`` relative to ``i0``,
     both ends being still. ``acc`` is specific force (m/s²) and ``gyr`` body rates (rad/s)
     in one frame (any: body or device). Empty when the span is too short."""
@@ -49,9 +49,10 @@ def vertical_path(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: 
     g = gyr[i0 : i1 + 1]
     dt = np.diff(tt)
     f0 = acc[max(0, i0 - n_avg + 1) : i0 + 1].mean(axis=0)
-    # Both ends from samples at or before them: a sample after ``i1`` may not have arrived
-    # yet (a hold is judged as it settles), and the answer must not depend on that.
-    f1 = acc[max(i0 + 1, i1 - n_avg + 1) : i1 + 1].mean(axis=0)
+    # ``causal``: the end's still reading from samples at or before it (a hold is judged as
+    # it settles, when later samples may not have arrived: the answer must not depend on
+    # that); else from those after it (a rep's top is judged once the rep is over).
+    f1 = acc[max(i0 + 1, i1 - n_avg + 1) : i1 + 1].mean(axis=0) if causal else acc[i1 : i1 + n_avg].mean(axis=0)
     n0, n1 = float(np.linalg.norm(f0)), float(np.linalg.norm(f1))
     if n0 < 1.0 or n1 < 1.0:
         return np.zeros(tt.size)
@@ -75,9 +76,10 @@ def vertical_path(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: 
     return h
 
 
-def rise_m(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int) -> float:
-    """Net height change (m) between two still samples ``i0 < i1``."""
-    h = vertical_path(t, acc, gyr, i0, i1)
+def rise_m(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, causal: bool = False) -> float:
+    """Net height change (m) between two still samples ``i0 < i1`` (``causal``: see
+    ``vertical_path``)."""
+    h = vertical_path(t, acc, gyr, i0, i1, causal=causal)
     return float(h[-1]) if h.size else 0.0
 
 

@@ -89,7 +89,7 @@ class HoldRules(RepEndings):
     ) -> bool:
         """Did the movement from the still moment ``i0`` to the settled one ``c`` take the
         pelvis to a held pose (a plank; a side plank lifted off the side)?"""
-        lift = rise_m(t, fn[:, None] * up, gyr, i0, c)
+        lift = rise_m(t, fn[:, None] * up, gyr, i0, c, causal=True)  # judged as it settles: nothing after c
         rest = self.poses.rest
         need = self.s.plank_min_lift_m if self.posture == PRONE else self.s.side_min_lift_m
         self._lift_conf = confidence([abs(lift) / max(need, 1e-9) - 1.0])
