@@ -149,6 +149,7 @@ def _check(coach: _Watched) -> None:
     assert coach.seen[-1][1].words == "routine done ✓"
 
 
+@pytest.mark.slow  # 1.5-3.6 s: out of make check, still in make test
 def test_the_place_follows_a_replay_at_50x(recording: Path) -> None:
     coach = _replay(recording, 50.0)
     _check(coach)

@@ -23,6 +23,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "sensor.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
+@pytest.mark.slow  # 1-1.3 s: out of make check, still in make test
 def test_convert_is_lossless_and_analyses_the_same(tmp_path: Path) -> None:
     s = sim(11, short=True, rate_hz=100.0).samples
     t = s.time_s.copy()

@@ -269,6 +269,7 @@ def test_replay_page_counts_every_rep_of_the_recording(data: dict[str, object], 
     assert st.session_count() == 5
 
 
+@pytest.mark.slow  # 1.5-3.6 s: out of make check, still in make test
 def test_a_session_on_unix_time_is_drawn_and_corrected_in_seconds_into_it(data: dict[str, object]) -> None:
     """A phone export or CSV with absolute times: the hold editor offers the hold's start
     as seconds into the session (it raised on a value beyond its bounds before), and a

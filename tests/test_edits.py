@@ -33,6 +33,7 @@ def csv_export(rec: Path, out: Path, *, epoch: float | None = None) -> Path:
     return out
 
 
+@pytest.mark.slow  # 1.5-3.6 s: out of make check, still in make test
 def test_a_duplicate_stored_before_signatures_is_found_marked_and_merged(tmp_path: Path) -> None:
     st = Store(tmp_path / "data")
     rec = sim_recording(tmp_path, 7)
@@ -89,6 +90,7 @@ def test_the_bin_and_re_importing_a_deleted_file(tmp_path: Path) -> None:
         edits.delete_session(st, 42)
 
 
+@pytest.mark.slow  # 1-1.3 s: out of make check, still in make test
 def test_dates_come_from_the_recording(tmp_path: Path) -> None:
     st = Store(tmp_path / "data")
     rec = sim_recording(tmp_path, 7)

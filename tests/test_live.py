@@ -138,6 +138,7 @@ class StubbornSource:
         return None
 
 
+@pytest.mark.slow  # 1-1.3 s: out of make check, still in make test
 def test_a_source_that_ignores_stop_is_cancelled_and_the_recording_closed(tmp_path: Path) -> None:
     live = LiveSession(StubbornSource(), recordings_dir=tmp_path)
     live.start()

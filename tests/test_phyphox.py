@@ -115,6 +115,7 @@ def test_android_numbers_and_addresses() -> None:
 # -- the source against the fake phone -----------------------------------------------------
 
 
+@pytest.mark.slow  # 1.5-3.6 s: out of make check, still in make test
 @sync
 async def test_every_sample_once_in_order_stamped_by_phyphox_time_polled_at_10_hz() -> None:
     with FakePhyphox(wearer()[:4000], speed=20.0) as fake:
@@ -160,6 +161,7 @@ async def test_wifi_lost_for_10_s_mid_set_keeps_every_sample_once_and_says_what_
     assert float(np.max(np.diff(got.time_s))) < 0.05
 
 
+@pytest.mark.slow  # 1.5-3.6 s: out of make check, still in make test
 @sync
 async def test_a_locked_screen_is_a_gap_as_long_as_the_pause_and_measuring_starts_again() -> None:
     with FakePhyphox(wearer(), speed=5.0, platform="ios") as fake:
@@ -210,6 +212,7 @@ async def test_a_live_phyphox_session_is_recorded_and_analysed_as_its_recording(
     assert len(live) == len(session.truth["reps"]) > 0
 
 
+@pytest.mark.slow  # 1.5-3.6 s: out of make check, still in make test
 def test_record_source_phyphox_on_the_command_line(tmp_path: Path) -> None:
     out = tmp_path / "rec.htrec"
     with FakePhyphox(wearer()[:3000], speed=10.0) as fake:

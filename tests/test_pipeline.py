@@ -50,6 +50,7 @@ def test_events_do_not_depend_on_chunking(sizes: list[int]) -> None:
     assert feed_in_chunks(s.samples, sizes) == reference
 
 
+@pytest.mark.slow  # 1-1.3 s: out of make check, still in make test
 def test_one_sample_at_a_time_matches_whole_file() -> None:
     s = sim(11, short=True, rate_hz=25.0, exercises=("bridge", "side_plank"))
     whole = feed_in_chunks(s.samples, [len(s.samples)])

@@ -46,6 +46,7 @@ def test_a_crashed_recording_is_recovered_once_and_reads_whole(tmp_path: Path) -
     assert recover_recording(p) is None  # now it ends cleanly
 
 
+@pytest.mark.slow  # 1-1.3 s: out of make check, still in make test
 def test_a_recording_being_written_is_never_touched(tmp_path: Path) -> None:
     p = tmp_path / "holdtrack-live.htrec"
     with RecordingWriter(p, Header(source="test")) as w:

@@ -134,6 +134,7 @@ def test_the_comparison_is_blind_to_block_sizes_and_exact_within_the_tolerances(
     assert not signature.same_streams(iter(s.chunks(100)), iter(s[:-3].chunks(100)))
 
 
+@pytest.mark.slow  # 1-1.3 s: out of make check, still in make test
 def test_signing_and_comparing_stream_the_files(tmp_path: Path) -> None:
     """Memory stays that of a block or two, not of the file's 400,000 samples (12.8 MB)."""
     s = quiet_plank(5, 12.0, seconds=4000.0)

@@ -126,6 +126,7 @@ def test_import_is_idempotent_by_content(tmp_path: Path) -> None:
     assert len(kept) == 1 and kept[0].read_bytes() == rec.read_bytes()
 
 
+@pytest.mark.slow  # 1-1.3 s: out of make check, still in make test
 def test_imported_session_matches_the_analysis(tmp_path: Path) -> None:
     from sensor.analyze import analyze_path
 
@@ -325,6 +326,7 @@ def test_a_phone_export_folder_is_one_session(tmp_path: Path) -> None:
 # -- failure paths: nothing lost, nothing left behind, each said as what it is -----------
 
 
+@pytest.mark.slow  # 1.5-3.6 s: out of make check, still in make test
 def test_concurrent_imports_of_one_file_never_fail_or_leave_parts(tmp_path: Path) -> None:
     import threading
 
