@@ -13,7 +13,7 @@ PUSHING.md); an exported configuration holds ``"batchPeriod": 1000``, and the ap
 versions streamed every 200 ms. Both are measured: a sample waits on the phone until its
 batch goes, up to a whole period (half of it on average).
 
-    uv run python -m benchmarks.push_latency [--seed 21] [--period 1.0 --period 0.2] [--no-browser]
+    uv run python -m benchmarks.push_latency [--seed 21] [--sessions 4] [--period 1.0 --period 0.2] [--no-browser]
 
 Prints each rep's latency, the median and p95 against the targets (0.5 s, 1.0 s) per period,
 and how much of it passed before the phone had its batch answered; ``--no-browser``: up to
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.phyphox_latency import CHROMIUM, WATCH
+from benchmarks.phyphox_latency import CHROMIUM, WATCH, open_live
 
 TARGET_MEDIAN_S, TARGET_P95_S = 0.5, 1.0
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,12 +82,7 @@ def measure(seed: int, period_s: float) -> dict[str, Any]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new"])
         page = browser.new_page(viewport={"width": 1200, "height": 1600})
         page.add_init_script(WATCH)
-        page.goto(f"{url}/live")
-        page.get_by_role("button", name="Start").wait_for(timeout=60_000)
-        while not page.get_by_test_id("ht-ready").count():
-            page.wait_for_timeout(500)
-            page.goto(f"{url}/live")
-            page.get_by_role("button", name="Start").wait_for(timeout=60_000)
+        open_live(page, url)
         page.get_by_test_id("stSelectbox").first.click()
         page.get_by_role("option", name="Phone — Sensor Logger (Wi-Fi)").click()
         page.get_by_test_id("stCode").first.wait_for(timeout=30_000)
@@ -157,31 +152,41 @@ def measure_in_process(seed: int, period_s: float) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seed", type=int, default=21)
+    ap.add_argument("--seed", type=int, default=21, help="first seed (one short session of 5 bridges each)")
+    ap.add_argument("--sessions", type=int, default=4, help="sessions per period (seed, seed+1, ...), each with a fresh dashboard")
     ap.add_argument("--period", type=float, action="append", help="push period, s (default: 1.0 and 0.2)")
     ap.add_argument("--no-browser", action="store_true", help="up to the live session's snapshot only (no dashboard, no browser)")
     args = ap.parse_args()
     for period in args.period or [1.0, 0.2]:
-        if args.no_browser:
-            m = measure_in_process(args.seed, period)
-            a = np.array(m["latencies_s"])
-            print(f"Sensor Logger pushing every {period:g} s, up to the live session's snapshot: " + " ".join(f"{x:.2f}" for x in a))
-            print(f"median {np.median(a):.3f} s, p95 {np.percentile(a, 95):.3f} s ({len(a)} of {m['reps']} reps)")
-            continue
-        m = measure(args.seed, period)
-        a = np.array(m["latencies_s"])
-        print(
-            f"Sensor Logger pushing every {period:g} s, the wearer at 1x: {m['ok']} of {m['sent']} batches answered 200; {m['reps']} reps counted, {len(a)} seen in the browser"
-        )
-        print("latencies s: " + " ".join(f"{x:.2f}" for x in a))
-        print("  of which until the phone had its batch answered: " + " ".join(f"{x:.2f}" for x in m["until_answered_s"]))
+        lat: list[float] = []
+        for k in range(args.sessions):
+            seed = args.seed + k
+            if args.no_browser:
+                m = measure_in_process(seed, period)
+                print(
+                    f"every {period:g} s, seed {seed}, up to the live session's snapshot: " + " ".join(f"{x:.2f}" for x in m["latencies_s"])
+                )
+            else:
+                m = measure(seed, period)
+                print(
+                    f"every {period:g} s, seed {seed}: {m['ok']} of {m['sent']} batches answered 200; {m['reps']} reps counted, "
+                    f"{len(m['latencies_s'])} seen in the browser; latencies s "
+                    + " ".join(f"{x:.2f}" for x in m["latencies_s"])
+                    + " (until the phone had its batch answered: "
+                    + " ".join(f"{x:.2f}" for x in m["until_answered_s"])
+                    + ")",
+                    flush=True,
+                )
+            lat += m["latencies_s"]
+        a = np.array(lat)
         if len(a):
             med, p95 = float(np.median(a)), float(np.percentile(a, 95))
             print(
-                f"median {med:.3f} s (target {TARGET_MEDIAN_S}: {med / TARGET_MEDIAN_S:.2f}x of it), "
-                f"p95 {p95:.3f} s (target {TARGET_P95_S}: {p95 / TARGET_P95_S:.2f}x of it)"
+                f"Sensor Logger pushing every {period:g} s, the wearer at 1x, {len(a)} reps: median {med:.3f} s "
+                f"(target {TARGET_MEDIAN_S}: {med / TARGET_MEDIAN_S:.2f}x of it), "
+                f"p95 {p95:.3f} s (target {TARGET_P95_S}: {p95 / TARGET_P95_S:.2f}x of it), max {a.max():.3f} s"
             )
-            print(json.dumps({"period_s": period, "median_s": med, "p95_s": p95, "n": len(a)}))
+            print(json.dumps({"period_s": period, "median_s": med, "p95_s": p95, "n": len(a), "browser": not args.no_browser}), flush=True)
 
 
 if __name__ == "__main__":
