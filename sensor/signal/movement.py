@@ -96,6 +96,45 @@ def still_before(t: np.ndarray, quiet: np.ndarray, t0: float, window_s: float, r
     return a + int(ok[-1]) - run + 1 if ok.size else a
 
 
+Run = tuple[int, float, float]  # quiet samples in a row so far, and their lowest and highest value
+
+
+def steady_run(
+    quiet: np.ndarray, x: np.ndarray, need: int, tol: float, run: Run, near: float | None = None, need_near: int = 0
+) -> tuple[int, Run]:
+    """Index of the first sample ending ``need`` quiet samples in a row whose values stay
+    within ``tol`` of each other (or ``need_near`` of them all within ``near`` of 0), and the
+    run carried into the next call (so the answer does not depend on how the stream was cut);
+    -1 if none. A run that widens past ``tol`` starts again where it widened."""
+    count, lo, hi = run
+    i, n = 0, x.size
+    while i < n:
+        if not quiet[i]:
+            j = i + int(np.argmax(quiet[i:])) if quiet[i:].any() else n
+            count, i = 0, j
+            continue
+        j = i + (int(np.argmin(quiet[i:])) if not quiet[i:].all() else n - i)
+        if count == 0:
+            lo = hi = float(x[i])
+        seg = x[i:j]
+        mn = np.minimum.accumulate(np.minimum(seg, lo))
+        mx = np.maximum.accumulate(np.maximum(seg, hi))
+        wide = first_true(mx - mn > tol)
+        end = wide if wide >= 0 else seg.size
+        cnt = count + np.arange(1, end + 1)
+        ok = cnt >= need
+        if near is not None:
+            ok |= (cnt >= need_near) & (np.maximum(np.abs(mn[:end]), np.abs(mx[:end])) < near)
+        hit = first_true(ok)
+        if hit >= 0:
+            return i + hit, (0, 0.0, 0.0)
+        if wide >= 0:  # the level moved: the run starts again there
+            count, lo, hi, i = 0, 0.0, 0.0, i + wide
+            continue
+        count, lo, hi, i = count + seg.size, float(mn[-1]), float(mx[-1]), j
+    return -1, (count, lo, hi)
+
+
 class Trace:
     """Growing per-excursion columns (bounded by the excursion's length), kept in
     buffers that double when full, so that reading them back costs no copy."""

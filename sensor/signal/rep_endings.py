@@ -8,7 +8,7 @@ import numpy as np
 from sensor.events import Event
 from sensor.signal.detector_state import DetectorState
 from sensor.signal.holds import hold_end_s, make_hold
-from sensor.signal.movement import first_true
+from sensor.signal.movement import first_true, steady_run
 from sensor.signal.posture import PRONE
 from sensor.signal.reps import classify_rep
 
@@ -18,40 +18,19 @@ class RepEndings(DetectorState):
 
     def _rested_at(self, quiet: np.ndarray, d: np.ndarray) -> int:
         """Index where the excursion has been quiet at one level (within
-        ``rest_shift_tol_deg``) for ``rest_shift_s``, or -1. The run is carried across calls,
-        so the answer does not depend on how the stream was cut."""
-        need = int(self.s.rest_shift_s * self.rate_hz)
-        need_near = int(self.s.rest_near_s * self.rate_hz)
-        run, lo, hi = self._qrun
-        i, n = 0, d.size
-        while i < n:
-            if not quiet[i]:
-                j = i + int(np.argmax(quiet[i:])) if quiet[i:].any() else n
-                run, i = 0, j
-                continue
-            j = i + (int(np.argmin(quiet[i:])) if not quiet[i:].all() else n - i)
-            if run == 0:
-                lo = hi = float(d[i])
-            seg = d[i:j]
-            mn = np.minimum.accumulate(np.minimum(seg, lo))
-            mx = np.maximum.accumulate(np.maximum(seg, hi))
-            wide = first_true(mx - mn > self.s.rest_shift_tol_deg)
-            end = wide if wide >= 0 else seg.size
-            # Steady long enough before it widened; or steady a moment just off the rest
-            # level, lower than any rep's top: that level was taken too early (the pelvis
-            # still settling after lying down) and the excursion would never end.
-            cnt = run + np.arange(1, end + 1)
-            near = np.maximum(np.abs(mn[:end]), np.abs(mx[:end])) < self.s.rest_near_deg
-            hit = first_true((cnt >= need) | ((cnt >= need_near) & near))
-            if hit >= 0:
-                self._qrun = (0, 0.0, 0.0)
-                return i + hit
-            if wide >= 0:  # the level moved: the run starts again there
-                run, lo, hi, i = 0, 0.0, 0.0, i + wide
-                continue
-            run, lo, hi, i = run + seg.size, float(mn[-1]), float(mx[-1]), j
-        self._qrun = (run, lo, hi)
-        return -1
+        ``rest_shift_tol_deg``) for ``rest_shift_s``, or -1. Or steady a moment just off the
+        rest level, lower than any rep's top: that level was taken too early (the pelvis still
+        settling after lying down) and the excursion would never end."""
+        hit, self._qrun = steady_run(
+            quiet,
+            d,
+            int(self.s.rest_shift_s * self.rate_hz),
+            self.s.rest_shift_tol_deg,
+            self._qrun,
+            near=self.s.rest_near_deg,
+            need_near=int(self.s.rest_near_s * self.rate_hz),
+        )
+        return hit
 
     def _feed_tail(
         self,
