@@ -89,6 +89,13 @@ class DetectorSettings:
     # ... or for rest_near_s at under rest_near_deg from it (no rep tops out that low).
     rest_near_s: float = 1.0
     rest_near_deg: float = 1.5
+    # A posture's first rest level: once steady this long within this much (lying down, the
+    # pelvis drifts a few degrees for a second or two), else the first quiet sample after
+    # waiting rest_first_wait_s (a pelvis that never steadies: breathing, a noisy sensor).
+    rest_first_s: float = 1.0
+    rest_first_tol_deg: float = 0.8
+    rest_first_wait_s: float = 4.0
+    arrive_deg: float = 3.0  # a pose begins once within this of its level: above a plank's wobble, below any way into a pose
     # A rep stops at rest; cat-cow and pelvic tilts swing on through it to the other side.
     # Within rep_tail_s of falling back, going this far past rest (a fraction of the peak, at
     # least swing_min_deg) is a swing.

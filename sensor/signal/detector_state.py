@@ -45,6 +45,8 @@ class DetectorState:
     _watch: HoldWatch | None
     _tail_t: float | None
     _qrun: tuple[int, float, float]
+    _first_run: tuple[int, float, float]
+    _steady_until: float | None
     _tail_min: float
     _tail_prev: float
     _fall_speed: float

@@ -29,7 +29,7 @@ from sensor.signal.holds import ActiveHold, HoldWatch, SettleSearch
 from sensor.signal.iir import butter
 from sensor.signal.movement import Trace, first_true
 from sensor.signal.poses import PoseBook
-from sensor.signal.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SITTING, STANDING, SUPINE
+from sensor.signal.posture import LYING, PRONE, SIDE_LEFT, SIDE_RIGHT, SITTING, STANDING, SUPINE
 from sensor.signal.rest_rules import RestRules
 
 __all__ = ["STATES", "ActiveHold", "DetectorSettings", "ExcursionDetector"]
@@ -68,6 +68,9 @@ class ExcursionDetector(RestRules):
         self._watch: HoldWatch | None = None  # is the hold in progress still held?
         self._tail_t: float | None = None  # a rep fell back at this time: waiting to see it stop at rest
         self._qrun: tuple[int, float, float] = (0, 0.0, 0.0)  # quiet samples in a row in an excursion
+        # A posture's first rest level waits for the pelvis to be steady until this time.
+        self._steady_until: float | None = None
+        self._first_run: tuple[int, float, float] = (0, 0.0, 0.0)
         self._tail_min = 0.0
         self._tail_prev = 0.0
         self._fall_speed = 0.0  # the fastest the rep fell, deg/s
@@ -93,6 +96,12 @@ class ExcursionDetector(RestRules):
         events = self._close_hold(t_now) if self._hold else []
         events.extend(self._settle_tail())
         self.poses.reset()
+        # Lain down from upright: the pelvis settles first. (Rolled over from another lying
+        # posture, people often go straight up into a plank: no time to wait there.)
+        if self.posture not in LYING:
+            self._await_steady(t_now)
+        else:
+            self._steady_until = None
         self.posture = posture
         self.base = None
         self._trace = None

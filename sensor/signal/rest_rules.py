@@ -10,7 +10,7 @@ from sensor.signal.detector_state import STATE_REST
 from sensor.signal.hold_rules import HoldRules
 from sensor.signal.holds import SettleSearch
 from sensor.signal.iir import first_order
-from sensor.signal.movement import Trace, first_true
+from sensor.signal.movement import Trace, first_true, steady_run
 from sensor.signal.posture import PRONE
 
 
@@ -67,8 +67,10 @@ class RestRules(HoldRules):
         seg, q = e[k:], quiet[k:]
         qf = q.astype(np.float64)
         if self.base is None:
-            # The rest level starts at the first quiet sample of the posture.
-            first = first_true(q)
+            # The rest level starts at the first quiet sample; a posture's first, once the
+            # pelvis is steady there (see ``_await_steady``).
+            waited = self._steady_until is not None
+            first = self._steady_first(t[k:], seg, q)
             stop = k + first if first >= 0 else t.size
             # Samples before it have no rest level, wherever the chunk began.
             self._push_hist(
@@ -78,7 +80,10 @@ class RestRules(HoldRules):
             if first < 0:
                 return t.size, []
             self.base = float(seg[first])
-            self.poses.start_rest(float(t[stop]), self.base, float(hgt[stop]))
+            # A level waited for is a pose since the pelvis got there (a plank gone up into
+            # right after lying down is timed from there, not from when the level was taken).
+            since = self._arrived_at(float(t[stop]), self.base) if waited else float(t[stop])
+            self.poses.start_rest(since, self.base, float(hgt[stop]))
             if first > 0:
                 return stop, []
         b = self._beta
@@ -140,6 +145,37 @@ class RestRules(HoldRules):
         self._settle = SettleSearch(self.s, self.rate_hz, self.posture == PRONE, self._t0) if self._holdable() else None
         self._hist, self._hist_n = [], 0
         return k + h, []
+
+    def _arrived_at(self, t_now: float, level: float) -> float:
+        """When the pelvis reached ``level``: after the last rest sample of the last seconds
+        more than ``arrive_deg`` from it."""
+        ht, he = self._history()[:2]
+        far = np.flatnonzero(np.abs(he - level) > self.s.arrive_deg)
+        if far.size == 0:
+            return float(ht[0]) if ht.size else t_now
+        i = int(far[-1]) + 1
+        return float(ht[i]) if i < ht.size else t_now
+
+    def _await_steady(self, t_now: float) -> None:
+        """Lying down (or rolling back) the pelvis is still settling: slow drifts of a few
+        degrees pass the quiet test, and a level taken there makes every rep after it a swing
+        through rest. The first level waits for ``rest_first_s`` steady within
+        ``rest_first_tol_deg``, for at most ``rest_first_wait_s``."""
+        self._steady_until = t_now + self.s.rest_first_wait_s
+        self._first_run = (0, 0.0, 0.0)
+
+    def _steady_first(self, t: np.ndarray, e: np.ndarray, q: np.ndarray) -> int:
+        """Index of the sample the rest level starts at, or -1 (not in these samples)."""
+        if self._steady_until is None:
+            return first_true(q)
+        n = int(np.searchsorted(t, self._steady_until))
+        hit, self._first_run = steady_run(q[:n], e[:n], int(self.s.rest_first_s * self.rate_hz), self.s.rest_first_tol_deg, self._first_run)
+        if hit >= 0 or n < t.size:
+            self._steady_until = None  # found, or waited long enough: the next quiet sample
+        if hit >= 0:
+            return hit
+        later = first_true(q[n:])
+        return n + later if n < t.size and later >= 0 else -1
 
     def _level_moved(self, hgt: np.ndarray) -> int:
         """Index of the first sample whose known height is a new level for the rest pose
