@@ -48,7 +48,7 @@ class DetectorState:
     _first_run: tuple[int, float, float]
     _steady_until: float | None
     _tail_min: float
-    _tail_prev: float
+    _tail_prev: np.ndarray
     _fall_speed: float
     _left_plank: tuple[float, float] | None
     _lowered: bool

@@ -37,6 +37,9 @@ __all__ = ["STATES", "ActiveHold", "DetectorSettings", "ExcursionDetector"]
 WINDOW = 512  # grid samples the machine first looks ahead for its next transition
 
 
+SPEED_SPAN_S = 0.1  # a rep's speeds are measured over this span (a fall takes 0.4 s or more)
+
+
 class ExcursionDetector(RestRules):
     """Reps and holds in one lying posture at a time; fed grid samples in order."""
 
@@ -72,7 +75,7 @@ class ExcursionDetector(RestRules):
         self._steady_until: float | None = None
         self._first_run: tuple[int, float, float] = (0, 0.0, 0.0)
         self._tail_min = 0.0
-        self._tail_prev = 0.0
+        self._tail_prev = np.zeros(1)  # the last samples before the tail's (its speed is taken over them)
         self._fall_speed = 0.0  # the fastest the rep fell, deg/s
         self._left_plank: tuple[float, float] | None = None  # a plank the rest pose was, found as it was left
         self._lowered = False  # the settle just found came down from all fours to the floor
@@ -286,10 +289,14 @@ class ExcursionDetector(RestRules):
             # Fell back: a rep if it stops at rest; a swing through it to the other side
             # (cat-cow, pelvic tilts) is none. Decided within ``rep_tail_s``.
             self._tail_t, self._tail_min = float(t[k + stop]), float(d[stop])
-            self._tail_prev = float(d[stop])
             tt, dd = self._trace.arrays()[:2]
             fall = dd[tt >= tt[-1] - 1.5]
-            self._fall_speed = float(np.max(np.abs(np.diff(fall)), initial=0.0)) * self.rate_hz
+            # Speeds over 0.1 s, not sample to sample: one jolt (a slipping belt, a noisy IMU)
+            # made a fall look 2-4 times as fast, so a swing passing rest read as a rep
+            # stopping there.
+            m = max(1, round(SPEED_SPAN_S * self.rate_hz))
+            self._fall_speed = float(np.max(np.abs(fall[m:] - fall[:-m]), initial=0.0)) * self.rate_hz / m
+            self._tail_prev = dd[-m:].copy()
             return k + stop + 1, events
         events.extend(self._finish())
         self._trace = None

@@ -54,8 +54,9 @@ class RepEndings(DetectorState):
         swing = d < -max(s.swing_min_deg, s.swing_frac * self._peak)
         # Stopping at rest: near it and slowed to a fraction of the fall's speed (a swing
         # passes rest at its fastest), or quiet there.
-        prev = np.concatenate(([self._tail_prev], d[:-1]))
-        speed = np.abs(d - prev) * self.rate_hz
+        m = self._tail_prev.size
+        prev = np.concatenate((self._tail_prev, d))[: d.size]  # m samples before each
+        speed = np.abs(d - prev) * self.rate_hz / m
         near = np.abs(d) <= s.backext_end_frac * self._peak
         stopped = near & (quiet[k:] | (speed < s.rep_stop_frac * self._fall_speed))
         done = stopped | (d > low + self._start_thr()) | (t[k:] - self._tail_t > s.rep_tail_s)
@@ -72,7 +73,7 @@ class RepEndings(DetectorState):
             hgt[k : k + n],
         )
         self._tail_min = float(low[n - 1])
-        self._tail_prev = float(d[n - 1])
+        self._tail_prev = np.concatenate((self._tail_prev, d[:n]))[-m:]
         if i < 0:
             return t.size, []
         events = [] if swing[i] else self._finish()
