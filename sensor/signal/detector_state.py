@@ -46,6 +46,9 @@ class DetectorState:
     _tail_t: float | None
     _qrun: tuple[int, float, float]
     _first_run: tuple[int, float, float]
+    _prun: tuple[int, float, float]
+    _plateau: float | None
+    _swing_levels: list[float | None]
     _steady_until: float | None
     _tail_min: float
     _tail_prev: np.ndarray

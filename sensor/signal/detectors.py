@@ -74,6 +74,11 @@ class ExcursionDetector(RestRules):
         # A posture's first rest level waits for the pelvis to be steady until this time.
         self._steady_until: float | None = None
         self._first_run: tuple[int, float, float] = (0, 0.0, 0.0)
+        # Prone: where the pelvis was last steady in this excursion, and that level for the
+        # last swings through rest (two alike: the rest level is there).
+        self._prun: tuple[int, float, float] = (0, 0.0, 0.0)
+        self._plateau: float | None = None
+        self._swing_levels: list[float | None] = []
         self._tail_min = 0.0
         self._tail_prev = np.zeros(1)  # the last samples before the tail's (its speed is taken over them)
         self._fall_speed = 0.0  # the fastest the rep fell, deg/s
@@ -107,6 +112,7 @@ class ExcursionDetector(RestRules):
             self._steady_until = None
         self.posture = posture
         self.base = None
+        self._swing_levels = []
         self._trace = None
         self._hist, self._hist_n = [], 0
         return events
@@ -215,6 +221,8 @@ class ExcursionDetector(RestRules):
                 stop, timed_out = first_true(t[k : k + stop] - self._t0 > timeout), True
             # Or it came to rest at a new level, quiet there for longer than any rep's top.
             shifted = self._rested_at(quiet[k : k + stop], d[:stop])
+            if self.posture == PRONE:
+                self._see_plateaus(quiet[k : k + (shifted if shifted >= 0 else stop)], d[: shifted if shifted >= 0 else stop])
             if shifted >= 0:
                 stop, timed_out = shifted, True
         take = stop + (1 if end >= 0 and not timed_out and stop < d.size else 0)

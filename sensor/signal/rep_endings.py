@@ -32,6 +32,33 @@ class RepEndings(DetectorState):
         )
         return hit
 
+    def _see_plateaus(self, quiet: np.ndarray, d: np.ndarray) -> None:
+        """Note where the pelvis was steady (``rest_first_s`` within ``rest_first_tol_deg``)
+        in this excursion: the last such level, absolute."""
+        need, tol = int(self.s.rest_first_s * self.rate_hz), self.s.rest_first_tol_deg
+        i = 0
+        while i < d.size:
+            hit, self._prun = steady_run(quiet[i:], d[i:], need, tol, self._prun)
+            if hit < 0:
+                return
+            self._plateau = self._frozen + self._dir * float(d[i + hit])
+            i += hit + 1
+
+    def _swing_rest(self) -> float:
+        """The rest level after a swing through it. Swings that come and go from one steady
+        level, one after another, with no rep between: the rest is that level, not the one
+        they swing through (it was taken where the pelvis only passed, e.g. before a belt
+        slipped), and the reps that follow are measured from it."""
+        self._swing_levels = [*self._swing_levels[-2:], self._plateau]
+        self._plateau, self._prun = None, (0, 0.0, 0.0)
+        seen = [x for x in self._swing_levels if x is not None]
+        if len(seen) >= 2 and abs(seen[-1] - seen[-2]) <= self.s.rest_first_tol_deg:
+            level = 0.5 * (seen[-1] + seen[-2])
+            if abs(level - self._frozen) > self._start_thr():
+                self._swing_levels = []
+                return level
+        return self._frozen
+
     def _feed_tail(
         self,
         t: np.ndarray,
@@ -79,7 +106,9 @@ class RepEndings(DetectorState):
         events = [] if swing[i] else self._finish()
         self._tail_t = None
         self._trace = None
-        self.base = self._frozen
+        self.base = self._swing_rest() if swing[i] else self._frozen
+        if events:
+            self._swing_levels = []
         return k + i + 1, events
 
     def _settle_tail(self) -> list[Event]:

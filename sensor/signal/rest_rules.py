@@ -141,6 +141,7 @@ class RestRules(HoldRules):
             self._trace.add(ht, self._dir * (he - self._frozen), *hist[3:])
         self._peak = 0.0
         self._qrun = (0, 0.0, 0.0)
+        self._prun, self._plateau = (0, 0.0, 0.0), None
         self._t0 = float(t[k + h])
         self._settle = SettleSearch(self.s, self.rate_hz, self.posture == PRONE, self._t0) if self._holdable() else None
         self._hist, self._hist_n = [], 0
