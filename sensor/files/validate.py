@@ -198,7 +198,14 @@ def _gyro_to_tilt_ratio(t: np.ndarray, x: np.ndarray) -> float:
     """Median of (integrated |gyro|) / (change of gravity direction) between consecutive
     1-s blocks in which the tilt clearly changed: about 1 for rad/s, about 57 for deg/s."""
     n = len(t)
-    rate = 1.0 / median(np.diff(t))
+    # The mean rate, not the median spacing: phones that stamp a batch of samples with its
+    # delivery time give ties and 1-ms steps inside a batch (median spacing ~0: "blocks" of
+    # minutes, whose turns undo each other, read as deg/s), and the same steady spacing for
+    # the integral.
+    span = float(t[-1] - t[0])
+    if span <= 0:
+        return 1.0
+    rate = (n - 1) / span
     w = max(2, int(rate))
     if n < 3 * w:
         return 1.0
@@ -208,7 +215,7 @@ def _gyro_to_tilt_ratio(t: np.ndarray, x: np.ndarray) -> float:
     m = nb - 1  # window j covers samples [j*w + w//2, j*w + w + w//2), inside the data
     tilt = np.arccos(np.clip(np.sum(sm[:-1] * sm[1:], axis=1), -1, 1))
     lo = w // 2
-    g = np.linalg.norm(x[lo : lo + m * w, 3:], axis=1) * np.diff(t, append=t[-1])[lo : lo + m * w]
+    g = np.linalg.norm(x[lo : lo + m * w, 3:], axis=1) / rate
     integ = g.reshape(m, w).sum(axis=1)
     sel = tilt > math.radians(10)
     if sel.sum() < 3:
