@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 from pathlib import Path
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -37,6 +38,19 @@ class HoldTrackError(Exception):
             where = f"{self.identifier}, row {row}" if row is not None else self.identifier
             line = f"{where}: {reason}"
         super().__init__(line)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its fields, not by calling the subclass's __init__ with ``args`` (the
+        # default), which fails for InputError(path, message): an error raised in a worker
+        # process then broke the whole pool ("internal error: BrokenProcessPool").
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[HoldTrackError], args: tuple[Any, ...], state: dict[str, Any]) -> HoldTrackError:
+    err = cls.__new__(cls)
+    err.args = args  # the one line shown, as it was
+    err.__dict__.update(state)  # reason, identifier, row and a subclass's own fields
+    return err
 
 
 def shown(name: str | Path) -> str:

@@ -139,3 +139,28 @@ def test_subcommands_are_registered_and_a_broken_one_fails_loudly(monkeypatch: p
     monkeypatch.delattr(sensor.cli, "record")
     with pytest.raises(ImportError):
         build_parser()
+
+
+def _fail_in_worker(kind: str) -> None:
+    if kind == "input":
+        raise errors.InputError("a.csv", "not IMU data", row=7)
+    raise errors.DeviceNotFoundError("AA:BB:CC:DD:EE:FF")
+
+
+@pytest.mark.parametrize("kind", ["input", "device"])
+def test_errors_cross_a_process_pool_whole(kind: str) -> None:
+    """An error raised in a worker (``evaluate --jobs``, parallel imports) reaches the
+    parent as itself, with its line and fields: it used to fail to unpickle
+    (``InputError(path, message)``), which broke the pool into an "internal error"."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1) as ex, pytest.raises(errors.HoldTrackError) as got:
+        ex.submit(_fail_in_worker, kind).result(timeout=60)
+    if kind == "input":
+        assert isinstance(got.value, errors.InputError)
+        assert str(got.value) == "a.csv, row 7: not IMU data" and got.value.row == 7 and got.value.path == "a.csv"
+        assert exit_code(got.value) == ExitCode.INPUT
+    else:
+        assert isinstance(got.value, errors.DeviceNotFoundError)
+        assert "AA:BB:CC:DD:EE:FF" in str(got.value) and got.value.identifier == "AA:BB:CC:DD:EE:FF"
+        assert exit_code(got.value) == ExitCode.DEVICE
