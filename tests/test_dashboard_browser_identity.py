@@ -79,17 +79,21 @@ def shown(page: Page) -> int:
         sid = int(label.split(" ", 2)[1])
         return sid if f"id={sid}" in page.url else None  # the page reruns: wait till they agree
 
-    wait_until(lambda: named() is not None)
     for _ in range(5):
+        # Drawn, and label and link agree (an action that reruns the page twice is briefly
+        # "not running" between the two, with the new link and the old label).
         settled(page)
+        wait_until(lambda: named() is not None)
         sid = named()
-        assert sid is not None
+        if sid is None:
+            continue
         with page.expect_download() as dl:
             page.get_by_role("button", name="Download JSON").click()
         # A click that races a rerun gets the file the rerun just replaced (a 404 saved
         # under the media id, not the page's file name): ask again once the page is drawn.
         if dl.value.suggested_filename.startswith("holdtrack-session-"):
             break
+    assert sid is not None
     assert dl.value.suggested_filename.startswith(f"holdtrack-session-{sid}-"), dl.value.suggested_filename
     assert json.loads(Path(dl.value.path()).read_text())["session"]["id"] == sid
     return sid
@@ -173,6 +177,7 @@ def test_each_session_of_a_shared_label_is_changed_by_its_link(served: tuple[str
     page.get_by_role("button", name=f"Merge into session {d}").click()
     wait_until(lambda: changed(before, state(st)) == {b, d})
     assert state(st)[b][0] == 1 and [(x.target, x.idx, x.value) for x in edits.corrections(st)[d]] == [("set", 0, 12)]
+    expect(page.get_by_role("combobox", name="Session")).to_have_value(re.compile(f"^Session {d} ·"), timeout=20_000)
     assert shown(page) == d
     before = state(st)
 
