@@ -18,14 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -70,14 +65,19 @@ def _phone(seed: int, conn: Any) -> None:
         conn.send({"requests": fake.requests, "measured_s": fake.wearer_time()})
 
 
+def tests_module(name: str) -> Any:
+    """A helper of the tests, by its path (``tests`` is no package, and a name others use)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _say(*words: object) -> None:
     print(f"[{time.strftime('%H:%M:%S')}]", *words, file=sys.stderr, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def measure(seed: int, reps_wanted: int = 0) -> dict[str, Any]:
@@ -87,68 +87,47 @@ def measure(seed: int, reps_wanted: int = 0) -> dict[str, Any]:
 
     from sensor.store import Store, queries
 
+    serve_dashboard = tests_module("dashboard_server").serve_dashboard
     data = Path(tempfile.mkdtemp(prefix="phyphox-latency-"))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(data.parent / f"{data.name}.log", "w")  # noqa: SIM115 - open while the server runs
-    dash = subprocess.Popen(
-        [sys.executable, "-m", "sensor.cli", "dashboard", "--data-dir", str(data / "store"), "--port", str(port), "--no-demo"],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     parent, child = mp.Pipe()
     phone = mp.get_context("spawn").Process(target=_phone, args=(seed, child), daemon=True)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
+        with serve_dashboard(data / "store", data.parent / f"{data.name}.log") as url:
+            phone.start()
+            info = parent.recv()
+            _say(f"seed {seed}: dashboard up; phone at {info['address']}")
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new"])
+                page = browser.new_page(viewport={"width": 1200, "height": 1400})
+                page.add_init_script(WATCH)
+                open_live(page, url)
+                page.get_by_test_id("stSelectbox").first.click()
+                page.get_by_role("option", name="Phone — phyphox (Wi-Fi)").click()
+                field = page.get_by_label("phyphox address", exact=True)
+                field.fill(info["address"])
+                field.press("Enter")
+                page.wait_for_load_state("networkidle")
+                page.get_by_role("button", name="Start").click()
+                started = parent.recv()
+                _say(f"seed {seed}: the phone is being polled")
+                deadline = time.monotonic() + info["end_s"] + 60
+                while time.monotonic() < deadline:
+                    seen = page.evaluate("window.__reps.length")
+                    if (reps_wanted and seen >= reps_wanted) or time.time() > started["epoch0"] + info["end_s"] + 3:
                         break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline and dash.poll() is None, "the dashboard did not start"
-            time.sleep(0.3)
-        phone.start()
-        info = parent.recv()
-        _say(f"seed {seed}: dashboard up; phone at {info['address']}")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new"])
-            page = browser.new_page(viewport={"width": 1200, "height": 1400})
-            page.add_init_script(WATCH)
-            open_live(page, url)
-            page.get_by_test_id("stSelectbox").first.click()
-            page.get_by_role("option", name="Phone — phyphox (Wi-Fi)").click()
-            field = page.get_by_label("phyphox address", exact=True)
-            field.fill(info["address"])
-            field.press("Enter")
-            page.wait_for_load_state("networkidle")
-            page.get_by_role("button", name="Start").click()
-            started = parent.recv()
-            _say(f"seed {seed}: the phone is being polled")
-            deadline = time.monotonic() + info["end_s"] + 60
-            while time.monotonic() < deadline:
-                seen = page.evaluate("window.__reps.length")
-                if (reps_wanted and seen >= reps_wanted) or time.time() > started["epoch0"] + info["end_s"] + 3:
-                    break
-                page.wait_for_timeout(250)
-            shown = page.evaluate("window.__reps")
-            page.get_by_test_id("stBaseButton-primary").filter(has_text="Stop").click()
-            page.get_by_role("button", name="Open the session").wait_for(timeout=60_000)
-            browser.close()
-        parent.send("stop")
-        phone_stats = parent.recv()
-        store = Store(data / "store")
-        sid = max(r.id for r in queries.sessions(store))
-        detail = queries.session_detail(store, sid)
-        assert detail is not None
-        reps = sorted(detail.reps, key=lambda r: r["detected_at_s"])
+                    page.wait_for_timeout(250)
+                shown = page.evaluate("window.__reps")
+                page.get_by_test_id("stBaseButton-primary").filter(has_text="Stop").click()
+                page.get_by_role("button", name="Open the session").wait_for(timeout=60_000)
+                browser.close()
+            parent.send("stop")
+            phone_stats = parent.recv()
+            store = Store(data / "store")
+            sid = max(r.id for r in queries.sessions(store))
+            detail = queries.session_detail(store, sid)
+            assert detail is not None
+            reps = sorted(detail.reps, key=lambda r: r["detected_at_s"])
     finally:
-        os.killpg(dash.pid, signal.SIGTERM)
-        dash.wait(10)
-        log.close()
         if phone.is_alive():
             phone.terminate()
     lat = []

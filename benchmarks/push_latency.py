@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.phyphox_latency import CHROMIUM, WATCH, open_live
+from benchmarks.phyphox_latency import CHROMIUM, WATCH, open_live, tests_module
 
 TARGET_MEDIAN_S, TARGET_P95_S = 0.5, 1.0
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,23 +59,12 @@ def _phone(url: str, seed: int, period_s: float, conn: Any) -> None:
     conn.send({"sent": len(log.sent), "ok": sum(st == 200 for _, _, st in log.sent), "answered": {mid: t for t, mid, _ in log.sent}})
 
 
-def _tests_module(name: str) -> Any:
-    """A helper of the tests, by its path (``tests`` is no package, and a name others use)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def measure(seed: int, period_s: float) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     from sensor.store import Store, queries
 
-    serve_dashboard = _tests_module("dashboard_server").serve_dashboard
+    serve_dashboard = tests_module("dashboard_server").serve_dashboard
 
     data = Path(tempfile.mkdtemp(prefix="push-latency-"))
     with serve_dashboard(data / "store", data / "dashboard.log") as url, sync_playwright() as p:
