@@ -10,7 +10,7 @@ from sensor.signal.detector_settings import DetectorSettings
 from sensor.signal.height import HeightTracker
 from sensor.signal.holds import ActiveHold, HoldWatch, SettleSearch
 from sensor.signal.iir import Coefficients
-from sensor.signal.movement import Trace
+from sensor.signal.movement import Run, Trace
 from sensor.signal.poses import PoseBook
 from sensor.signal.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
 
@@ -44,9 +44,9 @@ class DetectorState:
     _hold: ActiveHold | None
     _watch: HoldWatch | None
     _tail_t: float | None
-    _qrun: tuple[int, float, float]
-    _first_run: tuple[int, float, float]
-    _prun: tuple[int, float, float]
+    _qrun: Run
+    _first_run: Run
+    _prun: Run
     _plateau: float | None
     _swing_levels: list[float | None]
     _steady_until: float | None

@@ -27,7 +27,7 @@ from sensor.signal.detector_state import STATE_EXCURSION, STATE_HOLD, STATE_REST
 from sensor.signal.height import HeightTracker
 from sensor.signal.holds import ActiveHold, HoldWatch, SettleSearch
 from sensor.signal.iir import butter
-from sensor.signal.movement import Trace, first_true
+from sensor.signal.movement import Run, Trace, first_true
 from sensor.signal.poses import PoseBook
 from sensor.signal.posture import LYING, PRONE, SIDE_LEFT, SIDE_RIGHT, SITTING, STANDING, SUPINE
 from sensor.signal.rest_rules import RestRules
@@ -70,13 +70,13 @@ class ExcursionDetector(RestRules):
         self._hold: ActiveHold | None = None
         self._watch: HoldWatch | None = None  # is the hold in progress still held?
         self._tail_t: float | None = None  # a rep fell back at this time: waiting to see it stop at rest
-        self._qrun: tuple[int, float, float] = (0, 0.0, 0.0)  # quiet samples in a row in an excursion
+        self._qrun: Run = (0, 0.0, 0.0)  # quiet samples in a row in an excursion
         # A posture's first rest level waits for the pelvis to be steady until this time.
         self._steady_until: float | None = None
-        self._first_run: tuple[int, float, float] = (0, 0.0, 0.0)
+        self._first_run: Run = (0, 0.0, 0.0)
         # Prone: where the pelvis was last steady in this excursion, and that level for the
         # last swings through rest (two alike: the rest level is there).
-        self._prun: tuple[int, float, float] = (0, 0.0, 0.0)
+        self._prun: Run = (0, 0.0, 0.0)
         self._plateau: float | None = None
         self._swing_levels: list[float | None] = []
         self._tail_min = 0.0
@@ -222,7 +222,8 @@ class ExcursionDetector(RestRules):
             # Or it came to rest at a new level, quiet there for longer than any rep's top.
             shifted = self._rested_at(quiet[k : k + stop], d[:stop])
             if self.posture == PRONE:
-                self._see_plateaus(quiet[k : k + (shifted if shifted >= 0 else stop)], d[: shifted if shifted >= 0 else stop])
+                upto = shifted if shifted >= 0 else stop
+                self._see_plateaus(quiet[k : k + upto], d[:upto])
             if shifted >= 0:
                 stop, timed_out = shifted, True
         take = stop + (1 if end >= 0 and not timed_out and stop < d.size else 0)
