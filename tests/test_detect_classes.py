@@ -105,6 +105,18 @@ def test_slow_and_fast_reps_are_counted() -> None:
                 assert per[ex]["recall"] >= 0.9, (cls, ex, t.misses)
 
 
+@pytest.mark.slow
+def test_brisk_bridges_are_lifted() -> None:
+    """Bridges of 0.4-0.7 s a movement with no pause at the top: the top is no still moment,
+    and taking its reading for gravity integrated 10-cm lifts to -0.2..0.1 m (recall 0.91
+    on these seeds before)."""
+    t = _tally("tempo_fast", range(674, 680))
+    per = t.summary()["per_exercise"]
+    assert per["bridge"]["true"] >= 40
+    assert per["bridge"]["recall"] >= 0.97, t.misses
+    assert per["bridge"]["precision"] >= 0.97, t.misses
+
+
 def test_every_count_says_how_sure_it_is() -> None:
     s = simulate_session(660, SimOptions(short=True, rate_hz=50.0))
     a = analyze_samples(s.samples, s.gaps, s.header)

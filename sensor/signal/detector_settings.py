@@ -20,6 +20,10 @@ class DetectorSettings:
     bridge_guess_min_peak_deg: float = 11.0  # a bridge turns the pelvis 12-33°, a pelvic tilt 5-12°: when a dropout hides the lift
     bridge_gap_estimate_s: float = 0.3  # a dropout up to this long in a bridge's rise: its lift is still estimated across it
     bridge_min_lift_m: float = 0.04  # a bridge lifts the hips 8-25 cm; a pelvic tilt or a knee hug 0-2 cm at the sacrum
+    # A rise quicker than this reverses at the top too sharply for the reading there to be
+    # taken for gravity (a lift's reversal accelerates ~6·h/T²; an accelerometer's scale
+    # errors change the still reading by ~0.05 m/s² in a 30° turn, about as much at 2-3 s).
+    brisk_rise_s: float = 2.0
     backext_start_deg: float = 1.4
     backext_min_peak_deg: float = 2.4
     backext_max_peak_deg: float = 20.0  # the pelvis rocks 3-15° in a back extension; cat-cow swings 20-40° end to end

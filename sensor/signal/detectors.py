@@ -60,7 +60,7 @@ class ExcursionDetector(RestRules):
         self.recorder: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self.posture = -1
         self.base: float | None = None
-        # The last seconds of rest, in pieces: t, e, base, up(3), body rates(3), |f|, quiet, span.
+        # The last seconds of rest, in pieces: t, e, base, up(3), body rates(3), specific force(3), quiet, span.
         self._hist: list[tuple[np.ndarray, ...]] = []
         self._hist_n = 0
         self._keep = int(settings.history_s * rate_hz)
@@ -127,17 +127,17 @@ class ExcursionDetector(RestRules):
 
     # -- feeding -------------------------------------------------------------------
     def feed(
-        self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, raw: np.ndarray, acc_norm: np.ndarray, span: np.ndarray
+        self, t: np.ndarray, e: np.ndarray, up: np.ndarray, gyr: np.ndarray, raw: np.ndarray, acc: np.ndarray, span: np.ndarray
     ) -> list[Event]:
         """Grid samples of one confirmed-posture segment; e in degrees; ``raw`` is the
         instantaneous posture, which leaves the confirmed one when the wearer rolls;
-        ``acc_norm`` is |specific force| in m/s²; ``span`` the seconds between the samples
+        ``acc`` the specific force (m/s², body frame); ``span`` the seconds between the samples
         each point was interpolated from (long across a dropout: the gyro is a guess there)."""
         events: list[Event] = []
         if t.size == 0:
             return events
         quiet = self.quiet_mask(e)
-        hgt = self._height.feed(t, acc_norm[:, None] * up, gyr, (raw == STANDING) | (raw == SITTING), quiet)[0]
+        hgt = self._height.feed(t, acc, gyr, (raw == STANDING) | (raw == SITTING), quiet)[0]
         known = np.flatnonzero(np.isfinite(hgt))
         if known.size:
             self.last_h = float(hgt[known[-1]])
@@ -168,14 +168,14 @@ class ExcursionDetector(RestRules):
             # (the window doubles while nothing happens in it).
             lim = min(limit, k + win)
             if self._trace is None:
-                k2, ev = self._feed_rest(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
+                k2, ev = self._feed_rest(t[:lim], e[:lim], up[:lim], gyr[:lim], acc[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
             elif self._tail_t is not None:
                 frozen = self._frozen
-                k2, ev = self._feed_tail(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
+                k2, ev = self._feed_tail(t[:lim], e[:lim], up[:lim], gyr[:lim], acc[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
                 self._record(t[k:k2], frozen, STATE_EXCURSION)
             else:
                 state, frozen = (STATE_HOLD if self._hold is not None else STATE_EXCURSION), self._frozen
-                k2, ev = self._feed_active(t[:lim], e[:lim], up[:lim], gyr[:lim], acc_norm[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
+                k2, ev = self._feed_active(t[:lim], e[:lim], up[:lim], gyr[:lim], acc[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
                 self._record(t[k:k2], frozen, state)
             events.extend(ev)
             self._last_rep_s = max([self._last_rep_s, *(x.end_s for x in ev if isinstance(x, Rep))])
@@ -198,7 +198,7 @@ class ExcursionDetector(RestRules):
         e: np.ndarray,
         up: np.ndarray,
         gyr: np.ndarray,
-        fn: np.ndarray,
+        acc: np.ndarray,
         quiet: np.ndarray,
         span: np.ndarray,
         hgt: np.ndarray,
@@ -232,7 +232,7 @@ class ExcursionDetector(RestRules):
             d[:take],
             up[k : k + take],
             gyr[k : k + take],
-            fn[k : k + take],
+            acc[k : k + take],
             quiet[k : k + take].astype(np.float64),
             span[k : k + take],
             hgt[k : k + take],

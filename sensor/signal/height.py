@@ -38,10 +38,14 @@ def _carry_up(u0: np.ndarray, gyr: np.ndarray, dt: np.ndarray) -> np.ndarray:
     return out
 
 
-def vertical_path(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, n_avg: int = 5, causal: bool = False) -> np.ndarray:
+def vertical_path(
+    t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, n_avg: int = 5, causal: bool = False, end_still: bool = True
+) -> np.ndarray:
     """Height (m, up positive) of the sensor at samples ``i0..i1`` relative to ``i0``,
-    both ends being still. ``acc`` is specific force (m/s²) and ``gyr`` body rates (rad/s)
-    in one frame (any: body or device). Empty when the span is too short."""
+    both ends at zero velocity. ``acc`` is specific force (m/s²) and ``gyr`` body rates
+    (rad/s) in one frame (any: body or device). Empty when the span is too short.
+    ``end_still``: the end is still, its reading gravity alone; else (the top of a brisk
+    rep, turning back) it is not, and up is carried forward from the start only."""
     if i1 - i0 < 3:
         return np.zeros(max(0, i1 - i0 + 1))
     tt = t[i0 : i1 + 1]
@@ -57,7 +61,14 @@ def vertical_path(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: 
     if n0 < 1.0 or n1 < 1.0:
         return np.zeros(tt.size)
     s = ((tt - tt[0]) / max(float(tt[-1] - tt[0]), 1e-9))[:, None]
-    if g.any():
+    if not end_still and g.any():
+        # At a brisk rep's top the pelvis reverses: the reading there is gravity plus metres
+        # per second squared, and taking it for gravity misplaces up by degrees (a lift of
+        # 10 cm then integrates to anything from -0.2 to 0.1 m). Over a second or two the
+        # gyro carries up to within a degree, whose error in the vertical is second order.
+        up = _carry_up(f0 / n0, g, dt)
+        a = np.einsum("ij,ij->i", f, up) - n0
+    elif g.any():
         fwd = _carry_up(f0 / n0, g, dt)
         bwd = _carry_up(f1 / n1, -g[::-1], dt[::-1])[::-1]  # backward in time: the opposite turn
         up = (1.0 - s) * fwd + s * bwd
@@ -76,10 +87,10 @@ def vertical_path(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: 
     return h
 
 
-def rise_m(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, causal: bool = False) -> float:
-    """Net height change (m) between two still samples ``i0 < i1`` (``causal``: see
-    ``vertical_path``)."""
-    h = vertical_path(t, acc, gyr, i0, i1, causal=causal)
+def rise_m(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, causal: bool = False, end_still: bool = True) -> float:
+    """Net height change (m) between two samples at zero velocity ``i0 < i1`` (``causal``,
+    ``end_still``: see ``vertical_path``)."""
+    h = vertical_path(t, acc, gyr, i0, i1, causal=causal, end_still=end_still)
     return float(h[-1]) if h.size else 0.0
 
 

@@ -62,10 +62,10 @@ class HoldRules(RepEndings):
         assert self._trace is not None and self._settle is not None
         if self._trace.n == 0:
             return None
-        t, d, up, gyr, fn, q, _, hgt = self._trace.arrays()
+        t, d, up, gyr, acc, q, _, hgt = self._trace.arrays()
         self._left_plank = None
         self._lowered = False
-        i = self._settle.find(t, d, up, fn, q, lambda i0, c: self._lifted(t, d, up, gyr, fn, hgt, i0, c))
+        i = self._settle.find(t, d, up, acc, q, lambda i0, c: self._lifted(t, d, up, gyr, acc, hgt, i0, c))
         if i < 0:
             return None
         if self._left_plank is not None:
@@ -85,11 +85,11 @@ class HoldRules(RepEndings):
         return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
 
     def _lifted(
-        self, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, fn: np.ndarray, hgt: np.ndarray, i0: int, c: int
+        self, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, acc: np.ndarray, hgt: np.ndarray, i0: int, c: int
     ) -> bool:
         """Did the movement from the still moment ``i0`` to the settled one ``c`` take the
         pelvis to a held pose (a plank; a side plank lifted off the side)?"""
-        lift = rise_m(t, fn[:, None] * up, gyr, i0, c, causal=True)  # judged as it settles: nothing after c
+        lift = rise_m(t, acc, gyr, i0, c, causal=True)  # judged as it settles: nothing after c
         rest = self.poses.rest
         need = self.s.plank_min_lift_m if self.posture == PRONE else self.s.side_min_lift_m
         self._lift_conf = confidence([abs(lift) / max(need, 1e-9) - 1.0])

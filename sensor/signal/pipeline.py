@@ -20,7 +20,7 @@ from sensor.events import Event, Gap, PostureChanged, Rep
 from sensor.samples import Samples, median
 from sensor.settings import PipelineSettings
 from sensor.signal.detectors import ExcursionDetector
-from sensor.signal.orientation import Calibration, StandCalibrator, TiltFilter, row_norm
+from sensor.signal.orientation import Calibration, StandCalibrator, TiltFilter
 from sensor.signal.posture import SUPINE, classify_posture
 from sensor.signal.resample import HOLE_S, Resampler
 from sensor.signal.stability import stability_score
@@ -168,7 +168,9 @@ class Pipeline:
         events: list[Event] = []
         up, gyr, elev = self._tilt.feed(x, filled)
         e_deg = np.degrees(elev)
-        acc_norm = row_norm(x[:, :3])  # |specific force|: the detector integrates it for lifts
+        # The specific force in the body frame: the detector integrates it for lifts (the
+        # low-passed direction ``up`` lags a brisk movement, and a lift needs its every turn).
+        acc = x[:, :3] @ self._tilt.mounting.T
         # A walking-only calibration still knows the axes.
         raw = classify_posture(up, self.calibration is not None, self.settings.mount)
         # A posture counts once it has lasted posture_confirm_s: rolling through a
@@ -200,7 +202,7 @@ class Pipeline:
             if p != self._detector.posture:
                 events.extend(self._detector.set_posture(p, float(t[a])))
                 events.append(PostureChanged(POSTURES[p], float(t[a])))
-            events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], gyr[a:b], raw[a:b], acc_norm[a:b], span[a:b]))
+            events.extend(self._detector.feed(t[a:b], e_deg[a:b], up[a:b], gyr[a:b], raw[a:b], acc[a:b], span[a:b]))
         self._posture = int(confirmed[-1])
         if self.settings.keep_signals:
             self._signals.append((t, e_deg, confirmed))

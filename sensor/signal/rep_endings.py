@@ -65,7 +65,7 @@ class RepEndings(DetectorState):
         e: np.ndarray,
         up: np.ndarray,
         gyr: np.ndarray,
-        fn: np.ndarray,
+        acc: np.ndarray,
         quiet: np.ndarray,
         span: np.ndarray,
         hgt: np.ndarray,
@@ -94,7 +94,7 @@ class RepEndings(DetectorState):
             d[:n],
             up[k : k + n],
             gyr[k : k + n],
-            fn[k : k + n],
+            acc[k : k + n],
             quiet[k : k + n].astype(np.float64),
             span[k : k + n],
             hgt[k : k + n],
@@ -121,7 +121,7 @@ class RepEndings(DetectorState):
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
         assert self._trace is not None
-        t, d, up, gyr, fn, q, span = self._trace.arrays()[:7]
+        t, d, up, gyr, acc, q, span = self._trace.arrays()[:7]
         if self._hold is not None:
             ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba, self.s.hold_min_s)
             self._hold = None
@@ -129,11 +129,11 @@ class RepEndings(DetectorState):
                 # Up and back to the rest it left, held no longer than a back extension's
                 # top (0-5 s; no one planks that briefly): a rep held at the top, if it
                 # passes as one.
-                rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, q > 0.5)
+                rep = classify_rep(t, d, up, gyr, acc, span, self._dir, self.posture, self.s, q > 0.5)
                 if rep is not None:
                     return [rep]
             return [ev] if ev.duration_s >= self._shortest_hold() else []
         if self.calibrated and abs(self._frozen) > self.s.back_lying_max_deg:
             return []  # not lying flat (child's pose, propped up): no rep starts there (elevations need the stand)
-        rep = classify_rep(t, d, up, gyr, fn, span, self._dir, self.posture, self.s, q > 0.5)
+        rep = classify_rep(t, d, up, gyr, acc, span, self._dir, self.posture, self.s, q > 0.5)
         return [rep] if rep is not None else []

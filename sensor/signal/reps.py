@@ -28,7 +28,7 @@ def classify_rep(
     d: np.ndarray,
     up: np.ndarray,
     gyr: np.ndarray,
-    fn: np.ndarray,
+    acc: np.ndarray,
     span: np.ndarray,
     direction: float,
     posture: int,
@@ -37,8 +37,8 @@ def classify_rep(
 ) -> Rep | None:
     """The rep an excursion that fell back below its end threshold was, or None.
     ``d`` is the elevation away from rest (degrees, positive the way the exercise moves:
-    ``direction`` times the elevation); ``gyr`` the body rates (rad/s); ``fn`` |specific
-    force| (m/s²); ``span`` where the
+    ``direction`` times the elevation); ``gyr`` the body rates (rad/s); ``acc`` the specific
+    force (m/s², body frame); ``span`` where the
     gyro was sampled (see ``turn_seen``); the last sample is where it fell back (the rep's
     detection time)."""
     peak = float(d.max())
@@ -65,7 +65,7 @@ def classify_rep(
         s.backext_min_s <= end - start <= s.backext_max_s and top_end - top_start <= s.backext_max_hold_s
     ):
         return None  # too quick to be a lift and a lowering, or a new pose held a while
-    jolt = _jolt(_still_parts(t, fn, start, top_start, top_end, end))
+    jolt = _jolt(_still_parts(t, acc, start, top_start, top_end, end))
     if jolt > s.rep_max_jolt_mps2:
         return None  # the sensor was carried (walking, a vehicle), not lifted
     turn = _turn_ratio(t, d, up, gyr, span, direction, np.searchsorted(t, [start, top_start, top_end, end]))
@@ -98,10 +98,14 @@ def classify_rep(
         i0_rise = i0_rise if i0_rise >= 0 else max(0, i_start - 1)
         # (Not later into a long top: the double integral's error grows with time squared.)
         top = min(0.5 * (top_start + top_end), top_start + 1.0)
-        i_top = int(np.searchsorted(t, top)) if top_end - top_start > 0.4 else i_start + int(np.argmax(d[i_start:]))
+        held = top_end - top_start > 0.4
+        i_top = int(np.searchsorted(t, top)) if held else i_start + int(np.argmax(d[i_start:]))
+        # The middle of a held top is still, and so is, nearly, the turn of a slow rep; a
+        # brisk one's reverses by metres per second squared (a 15-cm lift in 0.5 s: ~3).
+        still_top = held or top_start - start > s.brisk_rise_s
         gap = span[i0_rise : i_top + 1].max(initial=0.0)
         guessed = gap > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
-        lift = rise_m(t, fn[:, None] * up, gyr, i0_rise, i_top)
+        lift = rise_m(t, acc, gyr, i0_rise, i_top, end_still=still_top)
         if guessed:
             # Across a short dropout the lift is an estimate (the acceleration interpolated
             # over the gap): at least half a bridge's, and a bridge's turn unless it is a
@@ -139,8 +143,8 @@ def confidence(margins: list[float]) -> float:
     return round(0.5 + 0.5 * min(1.0, max(0.0, float(min(margins, default=1.0)))), 2)
 
 
-def _still_parts(t: np.ndarray, fn: np.ndarray, start: float, top_start: float, top_end: float, end: float) -> np.ndarray:
-    """|f| where a rep's pelvis is not moving: just before it, at its top, just after it.
+def _still_parts(t: np.ndarray, acc: np.ndarray, start: float, top_start: float, top_end: float, end: float) -> np.ndarray:
+    """The specific force where a rep's pelvis is not moving: just before it, at its top, just after it.
     A rep's own lift accelerates the pelvis by metres per second squared when it is brisk
     (a fast bridge: 20 cm in 0.4 s), so the movements themselves say nothing about being
     carried; a vehicle or a walk shakes the sensor at rest too."""
@@ -149,16 +153,17 @@ def _still_parts(t: np.ndarray, fn: np.ndarray, start: float, top_start: float, 
         m |= (t >= top_start + 0.05) & (t <= top_end - 0.05)
     if m.sum() < 5:
         i0, i1 = np.searchsorted(t, [start, end]).tolist()
-        return fn[i0 : i1 + 1]
-    return fn[m]
+        return acc[i0 : i1 + 1]
+    return acc[m]
 
 
-def _jolt(fn: np.ndarray) -> float:
+def _jolt(acc: np.ndarray) -> float:
     """Median absolute deviation of |specific force| (m/s²): how much the sensor was shaken,
     not moved by one thump (a heel or the hips set down) which a median ignores."""
-    if fn.size < 3:
+    if acc.shape[0] < 3:
         return 0.0
-    return median(np.abs(fn - median(fn)))
+    n = np.sqrt(np.einsum("ij,ij->i", acc, acc))
+    return median(np.abs(n - median(n)))
 
 
 def _turn_ratio(

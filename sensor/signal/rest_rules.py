@@ -49,7 +49,7 @@ class RestRules(HoldRules):
         elif self._hist:
             cols = tuple(np.concatenate(c) for c in zip(*self._hist))
         else:
-            return (np.empty(0),) * 3 + (np.empty((0, 3)),) * 2 + (np.empty(0),) * 4
+            return (np.empty(0),) * 3 + (np.empty((0, 3)),) * 3 + (np.empty(0),) * 3
         return tuple(c[-self._keep :] for c in cols)
 
     def _feed_rest(
@@ -58,7 +58,7 @@ class RestRules(HoldRules):
         e: np.ndarray,
         up: np.ndarray,
         gyr: np.ndarray,
-        fn: np.ndarray,
+        acc: np.ndarray,
         quiet: np.ndarray,
         span: np.ndarray,
         hgt: np.ndarray,
@@ -74,7 +74,7 @@ class RestRules(HoldRules):
             stop = k + first if first >= 0 else t.size
             # Samples before it have no rest level, wherever the chunk began.
             self._push_hist(
-                t[k:stop], seg[: stop - k], seg[: stop - k], up[k:stop], gyr[k:stop], fn[k:stop], qf[: stop - k], span[k:stop], hgt[k:stop]
+                t[k:stop], seg[: stop - k], seg[: stop - k], up[k:stop], gyr[k:stop], acc[k:stop], qf[: stop - k], span[k:stop], hgt[k:stop]
             )
             self._record(t[k:stop], None, STATE_REST)
             if first < 0:
@@ -107,7 +107,7 @@ class RestRules(HoldRules):
                 base[:moved],
                 up[k : k + moved],
                 gyr[k : k + moved],
-                fn[k : k + moved],
+                acc[k : k + moved],
                 qf[:moved],
                 span[k : k + moved],
                 hgt[k : k + moved],
@@ -117,13 +117,13 @@ class RestRules(HoldRules):
             return i + 1, self._new_level(float(t[i]), float(seg[moved]), float(hgt[i]))
         if h < 0:
             self.base = float(base[-1])
-            self._push_hist(t[k:], seg, base, up[k:], gyr[k:], fn[k:], qf, span[k:], hgt[k:])
+            self._push_hist(t[k:], seg, base, up[k:], gyr[k:], acc[k:], qf, span[k:], hgt[k:])
             self.poses.see_rest(hgt[k:])
             self._record(t[k:], base, STATE_REST)
             return t.size, []
         self._dir = float(np.sign(dev[h])) if self.posture == PRONE else self.sign
         self._push_hist(
-            t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], fn[k : k + h], qf[:h], span[k : k + h], hgt[k : k + h]
+            t[k : k + h], seg[:h], base[:h], up[k : k + h], gyr[k : k + h], acc[k : k + h], qf[:h], span[k : k + h], hgt[k : k + h]
         )
         self.poses.see_rest(hgt[k : k + h])
         self._record(t[k : k + h], base[:h], STATE_REST)
