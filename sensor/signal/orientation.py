@@ -40,6 +40,10 @@ class Calibration:
         )
 
 
+STAND_NORM_TAU_S = 0.2  # smoothing of |f| for the stand's stillness test
+STAND_NORM_TOL = 0.8  # m/s²: |f| within this of g (a hobby IMU's bias, ≤ 0.45 per axis, moves it up to ~0.78)
+
+
 class StandCalibrator:
     """Finds the opening stand: ``still_s`` of stillness with gravity in the device's
     back plane, beginning within ``start_within_s`` of the start of the stream (the numbers
@@ -58,6 +62,8 @@ class StandCalibrator:
         self.need = int(round(c.still_s * rate_hz))
         self.need_upright = int(round(c.upright_s * rate_hz))
         self.window_s = c.window_s
+        self._norm_a = math.exp(-1.0 / (STAND_NORM_TAU_S * rate_hz))
+        self._norm_zi: float | None = None
         self._run = 0
         self._sum_acc = np.zeros(3)
         self._sum_gyr = np.zeros(3)
@@ -73,7 +79,13 @@ class StandCalibrator:
             self._t0 = float(t[0])
         acc, gyr = x[:, :3], x[:, 3:]
         norm = row_norm(acc)
-        still = (row_norm(gyr) < 0.12) & (np.abs(norm - STANDARD_GRAVITY) < 0.6)
+        # |f| smoothed before it is compared with g: a hobby IMU's bias moves it ~0.4 m/s²
+        # and its noise (0.1 m/s² a sample) then broke every still run of a whole stand.
+        a = self._norm_a
+        if self._norm_zi is None:
+            self._norm_zi = a * float(norm[0])
+        sm, self._norm_zi = first_order(1.0 - a, -a, norm, self._norm_zi)
+        still = (row_norm(gyr) < 0.12) & (np.abs(sm - STANDARD_GRAVITY) < STAND_NORM_TOL)
         in_plane = np.abs(acc[:, 2]) < 0.6 * norm
         lying = np.abs(acc[:, 2]) > 0.85 * norm
         ok = still & in_plane
