@@ -29,6 +29,11 @@ class DetectorSettings:
     backext_max_peak_deg: float = 20.0  # the pelvis rocks 3-15° in a back extension; cat-cow swings 20-40° end to end
     backext_end_deg: float = 0.8
     backext_end_frac: float = 0.3
+    # A back extension leaves the pelvis on the floor (0-2 cm at the sacrum); getting up onto
+    # all fours lifts it 24-42 cm, into a push-up position 18-34 cm. The integral of a hobby
+    # IMU errs by up to ~0.24 m over a slow rep's 4-5 s (simulated uncalibrated_imu; 0.12
+    # calibrated): what is beyond that is a change of pose, whatever the sensor.
+    backext_max_lift_m: float = 0.25
     backext_timeout_s: float = 20.0  # longest rep (backext_max_s) and two seconds to spare: longer is a new pose
     backext_min_s: float = 0.8  # a lift and a lowering take 0.4-0.5 s each at the briskest (a phone carried flat makes 0.76-s "reps")
     backext_max_s: float = 18.0  # two slowest movements and the longest top

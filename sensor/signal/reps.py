@@ -78,34 +78,12 @@ def classify_rep(
         (turn - s.rep_min_turn_frac) / max(1.0 - s.rep_min_turn_frac, 1e-9),
         1.0 - jolt / s.rep_max_jolt_mps2,
     ]
+    # How far the rise carried the pelvis up (or down) from the floor.
+    lift, gap = _rise_lift(t, d, acc, gyr, span, quiet, peak, start, top_start, top_end, s)
+    guessed = gap > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
     if exercise == "bridge":
         # A bridge lifts the hips off the floor; a pelvic tilt or a knee hug turns the
         # pelvis as much but leaves it there.
-        # From a still moment before the rise (its velocity is zero) to the middle of the
-        # top, or its highest point (where the hips turn back down: zero velocity again).
-        i_start = int(np.searchsorted(t, start))
-        margin = int(np.searchsorted(t, start - 0.1))  # the movement's model start is approximate
-        # (At rest: in a brisk set the last quiet moment may be the previous rep's top.)
-        low = d[:margin] < 0.25 * peak
-        i0_rise = last_true(quiet[:margin] & low) if quiet is not None and margin > 0 else -1
-        if i0_rise < 0:
-            # No quiet moment at rest between brisk reps: the stillest one in the 0.6 s
-            # before (not the movement's model start: the hips are already rising there).
-            w0 = int(np.searchsorted(t, start - 0.6))
-            if margin - w0 >= 2 and low[w0:].any():
-                rate = np.abs(np.gradient(d[w0:margin], t[w0:margin]))
-                i0_rise = w0 + int(np.argmin(np.where(low[w0:], rate, np.inf)))
-        i0_rise = i0_rise if i0_rise >= 0 else max(0, i_start - 1)
-        # (Not later into a long top: the double integral's error grows with time squared.)
-        top = min(0.5 * (top_start + top_end), top_start + 1.0)
-        held = top_end - top_start > 0.4
-        i_top = int(np.searchsorted(t, top)) if held else i_start + int(np.argmax(d[i_start:]))
-        # The middle of a held top is still, and so is, nearly, the turn of a slow rep; a
-        # brisk one's reverses by metres per second squared (a 15-cm lift in 0.5 s: ~3).
-        still_top = held or top_start - start > s.brisk_rise_s
-        gap = span[i0_rise : i_top + 1].max(initial=0.0)
-        guessed = gap > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
-        lift = rise_m(t, acc, gyr, i0_rise, i_top, end_still=still_top)
         if guessed:
             # Across a short dropout the lift is an estimate (the acceleration interpolated
             # over the gap): at least half a bridge's, and a bridge's turn unless it is a
@@ -120,6 +98,8 @@ def classify_rep(
             if lift < s.bridge_min_lift_m:
                 return None
             margins.append((lift - s.bridge_min_lift_m) / max(s.bridge_min_lift_m, 1e-9))
+    elif not guessed and abs(lift) > s.backext_max_lift_m:
+        return None  # up onto all fours or into a push-up position (or back down): a change of pose
     # A real rep turns the pelvis about its left-right axis; a fidget rolls it too.
     i0 = int(np.searchsorted(t, start))
     off = np.degrees(np.max(np.abs((up[i0:] - up[min(i0, up.shape[0] - 1)]) @ _LEFT_RIGHT)))
@@ -135,6 +115,46 @@ def classify_rep(
         peak_deg=round(peak, 2),
         confidence=confidence(margins),
     )
+
+
+def _rise_lift(
+    t: np.ndarray,
+    d: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    span: np.ndarray,
+    quiet: np.ndarray | None,
+    peak: float,
+    start: float,
+    top_start: float,
+    top_end: float,
+    s: DetectorSettings,
+) -> tuple[float, float]:
+    """The height (m) a rep's rise carried the pelvis, and the longest sampling gap over it
+    (s): from a still moment before the rise (its velocity is zero) to the middle of the
+    top, or its highest point (where the hips turn back down: zero velocity again)."""
+    i_start = int(np.searchsorted(t, start))
+    margin = int(np.searchsorted(t, start - 0.1))  # the movement's model start is approximate
+    # (At rest: in a brisk set the last quiet moment may be the previous rep's top.)
+    low = d[:margin] < 0.25 * peak
+    i0_rise = last_true(quiet[:margin] & low) if quiet is not None and margin > 0 else -1
+    if i0_rise < 0:
+        # No quiet moment at rest between brisk reps: the stillest one in the 0.6 s
+        # before (not the movement's model start: the hips are already rising there).
+        w0 = int(np.searchsorted(t, start - 0.6))
+        if margin - w0 >= 2 and low[w0:].any():
+            rate = np.abs(np.gradient(d[w0:margin], t[w0:margin]))
+            i0_rise = w0 + int(np.argmin(np.where(low[w0:], rate, np.inf)))
+    i0_rise = i0_rise if i0_rise >= 0 else max(0, i_start - 1)
+    # (Not later into a long top: the double integral's error grows with time squared.)
+    top = min(0.5 * (top_start + top_end), top_start + 1.0)
+    held = top_end - top_start > 0.4
+    i_top = int(np.searchsorted(t, top)) if held else i_start + int(np.argmax(d[i_start:]))
+    # The middle of a held top is still, and so is, nearly, the turn of a slow rep; a
+    # brisk one's reverses by metres per second squared (a 15-cm lift in 0.5 s: ~3).
+    still_top = held or top_start - start > s.brisk_rise_s
+    gap = span[i0_rise : i_top + 1].max(initial=0.0)
+    return rise_m(t, acc, gyr, i0_rise, i_top, end_still=still_top), float(gap)
 
 
 def confidence(margins: list[float]) -> float:
