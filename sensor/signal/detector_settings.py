@@ -61,6 +61,7 @@ class DetectorSettings:
     all_fours_pitch_deg: float = 8.0  # ... and level with the floor pose (a push-up position slopes 12-20°)
     all_fours_max_elev_deg: float = 5.0  # ... the pelvis level within ±5° (a plank slopes 4-15° head-up)
     pose_step_m: float = 0.06  # the pelvis rests this much higher or lower: a new pose (a rep's top is 0-2 cm for a back extension)
+    pose_move_max_s: float = 5.0  # ... reached in one movement of at most this (getting onto all fours: 1-4 s); longer ones drift
     plank_end_frac: float = 0.3  # not above the rep rule (backext_end_*): chunk invariance
     plank_end_min_deg: float = 0.8
     side_start_deg: float = 4.0

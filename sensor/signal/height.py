@@ -16,6 +16,8 @@ would otherwise read a 90° turn of 2 s as a lift of up to 0.3 m.
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 
@@ -157,6 +159,9 @@ class HeightTracker:
         self._max_n = int(MAX_MOVE_S * rate_hz)
         self.level = float("nan")  # height of the current (or last) still level, m
         self.moved_at = float("nan")  # when the movement into it began
+        # (when a level became known, when the movement into it began), for the detector
+        # (which looks back at most one chunk: a few seconds, each level a still run)
+        self.arrivals: deque[tuple[float, float]] = deque(maxlen=4096)
         self._epoch = 0
         self._state = 0  # 0 moving, 1 still but not yet sure, 2 still and sure
         self._move = _Buf()  # anchor (last still samples) + the movement
@@ -241,6 +246,7 @@ class HeightTracker:
                     self._pending.add(t[i:j], acc[i:j], gyr[i:j])
                     if j - i >= need:
                         self._arrive(bool(upright[i + need - 1]))
+                        self.arrivals.append((float(t[i + need - 1]), self.moved_at))
                         self._state = 2
                         out[i + need - 1 : j] = self.level
                         since[i + need - 1 : j] = self.moved_at
@@ -252,6 +258,14 @@ class HeightTracker:
                         self._move = self._move.tail(ANCHOR_N + self._w)
             i = j
         return out, since
+
+    def move_s(self, t: float) -> float:
+        """How long the movement into the level known at ``t`` lasted (s; inf when that
+        level is no longer among those kept)."""
+        for tk, since in reversed(self.arrivals):
+            if tk <= t:
+                return tk - since - STILL_RUN_S
+        return float("inf")
 
     def _arrive(self, upright: bool) -> None:
         """A still run is long enough: the movement into it is complete."""

@@ -12,6 +12,7 @@ by coming down to a flatter pose. The numbers, with their reasons, are
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,12 +37,36 @@ class PoseBook:
 
     def __init__(self) -> None:
         self.rest: Pose | None = None
+        # The height of the last still level seen at rest: a new pose is a step from it in
+        # one movement (levels chained over many movements drift: the error of each adds).
+        self.level_h = NAN
 
     def reset(self) -> None:
         self.rest = None
+        self.level_h = NAN
 
     def start_rest(self, since_s: float, e: float, h: float = NAN) -> None:
         self.rest = Pose(since_s, e, h)
+        self.level_h = h
+
+    def step_at(self, h: np.ndarray, step_m: float, sure: Callable[[int], bool]) -> int:
+        """Index of the first sample of ``h`` (levels known at rest, NaN while moving) that
+        is ``step_m`` or more from the level before it and ``sure`` (the movement into it
+        was short enough to integrate well), or -1; the levels are seen either way (up to
+        and including that sample)."""
+        known = np.flatnonzero(np.isfinite(h))
+        if known.size == 0:
+            return -1
+        lv = h[known]
+        before = np.concatenate(([self.level_h], lv[:-1]))
+        diff = np.abs(lv - before)
+        # (NaN before: the first level known. A lost level starts EPOCH_M away: no step.)
+        for j in np.flatnonzero((diff >= step_m) & (diff < 1.0)).tolist():
+            if sure(int(known[j])):
+                self.level_h = float(lv[j])
+                return int(known[j])
+        self.level_h = float(lv[-1])
+        return -1
 
     def see_rest(self, h: np.ndarray) -> None:
         """Rest samples of the current pose: its height, once the tracker knows it."""

@@ -99,7 +99,7 @@ class RestRules(HoldRules):
             h = first_true(self.sign * dev > self._start_thr())
         # Or the pelvis was carried to another level without turning much: a new pose.
         n = h if h >= 0 else seg.size
-        moved = self._level_moved(hgt[k : k + n])
+        moved = self._level_moved(t[k : k + n], hgt[k : k + n])
         if moved >= 0:
             self._push_hist(
                 t[k : k + moved],
@@ -178,12 +178,12 @@ class RestRules(HoldRules):
         later = first_true(q[n:])
         return n + later if n < t.size and later >= 0 else -1
 
-    def _level_moved(self, hgt: np.ndarray) -> int:
+    def _level_moved(self, t: np.ndarray, hgt: np.ndarray) -> int:
         """Index of the first sample whose known height is a new level for the rest pose
-        (``pose_step_m`` from it), or -1. Reps leave and come back to their level; only in
+        (``pose_step_m`` from the level before it), or -1. Reps leave and come back to their level; only in
         postures with holds does a new level matter (supine, a bridge's top is one)."""
-        rest = self.poses.rest
-        if not self._holdable() or rest is None or not np.isfinite(rest.h):
+        if not self._holdable() or self.poses.rest is None:
             return -1
-        diff = np.abs(hgt - rest.h)
-        return first_true((diff >= self.s.pose_step_m) & (diff < 1.0))
+        # Over a long movement (a set of brisk reps with no still moment between) the
+        # integral drifts by tenths of a metre: no new pose is known from it.
+        return self.poses.step_at(hgt, self.s.pose_step_m, lambda j: self._height.move_s(float(t[j])) <= self.s.pose_move_max_s)
