@@ -24,20 +24,25 @@ import numpy as np
 def _carry_up(u0: np.ndarray, gyr: np.ndarray, dt: np.ndarray) -> np.ndarray:
     """World up in body coordinates at each sample, carried from ``u0`` by the body rates
     (rad/s, body frame): a world-fixed vector turns by -omega*dt in the body frame."""
-    out = np.empty((gyr.shape[0], 3))
-    u = u0.copy()
-    out[0] = u
     # Midpoint rates over each step; one rotation per step (Rodrigues), exact for any angle.
     w = 0.5 * (gyr[1:] + gyr[:-1]) * dt[:, None]
     ang = np.sqrt(np.einsum("ij,ij->i", w, w))
     c, s = np.cos(ang), np.sin(ang)
     safe = np.where(ang > 1e-12, ang, 1.0)
     k = -w / safe[:, None]
-    for i in range(w.shape[0]):
-        ki = k[i]
-        u = u * c[i] + np.cross(ki, u) * s[i] + ki * (ki @ u) * (1.0 - c[i])
-        out[i + 1] = u
-    return out
+    # The steps are a recurrence: on plain floats (numpy's per-call overhead on 3-vectors
+    # was most of the detector's time).
+    ux, uy, uz = (float(v) for v in u0)
+    out = [(ux, uy, uz)]
+    for (kx, ky, kz), ci, si in zip(k.tolist(), c.tolist(), s.tolist()):
+        d = (kx * ux + ky * uy + kz * uz) * (1.0 - ci)
+        ux, uy, uz = (
+            ux * ci + (ky * uz - kz * uy) * si + kx * d,
+            uy * ci + (kz * ux - kx * uz) * si + ky * d,
+            uz * ci + (kx * uy - ky * ux) * si + kz * d,
+        )
+        out.append((ux, uy, uz))
+    return np.array(out)
 
 
 def vertical_path(
