@@ -99,9 +99,11 @@ def bad_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     date at all, beside two good sessions three weeks apart."""
     monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path))
     st = Store(tmp_path)
-    today = date.today()
-    noon = datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
-    for k, when in enumerate((noon, noon - timedelta(days=21), noon, noon, noon, noon)):
+    # A day ago, not noon UTC today: rows are written with this machine's (UTC) local date,
+    # which west of UTC in the evening is tomorrow, outside History's range (a fixture's
+    # session from the future: this failed between 00:00 and 05:00 UTC).
+    recent = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    for k, when in enumerate((recent, recent - timedelta(days=21), recent, recent, recent, recent)):
         session(st, when, analysis(reps("bridge", 12, hold=6.0)), tag=str(k))
     with st.transaction() as con:
         for sid, started, day in (
