@@ -97,12 +97,7 @@ def measure(seed: int, reps_wanted: int = 0) -> dict[str, Any]:
             info = parent.recv()
             _say(f"seed {seed}: dashboard up; phone at {info['address']}")
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new"])
-                page = browser.new_page(viewport={"width": 1200, "height": 1400})
-                page.add_init_script(WATCH)
-                open_live(page, url)
-                page.get_by_test_id("stSelectbox").first.click()
-                page.get_by_role("option", name="Phone — phyphox (Wi-Fi)").click()
+                page = live_source_page(p, url, "Phone — phyphox (Wi-Fi)", 1400)
                 field = page.get_by_label("phyphox address", exact=True)
                 field.fill(info["address"])
                 field.press("Enter")
@@ -119,7 +114,7 @@ def measure(seed: int, reps_wanted: int = 0) -> dict[str, Any]:
                 shown = page.evaluate("window.__reps")
                 page.get_by_test_id("stBaseButton-primary").filter(has_text="Stop").click()
                 page.get_by_role("button", name="Open the session").wait_for(timeout=60_000)
-                browser.close()
+                page.context.browser.close()
             parent.send("stop")
             phone_stats = parent.recv()
             store = Store(data / "store")
@@ -153,6 +148,18 @@ def open_live(page: Any, url: str) -> None:
             return
         assert time.monotonic() < deadline, "the Live page never said it was ready"
         page.wait_for_timeout(500)
+
+
+def live_source_page(p: Any, url: str, source: str, height: int) -> Any:
+    """A headless Chromium page on the Live page, watching for reps shown (``WATCH``), with
+    ``source`` picked; close it with ``page.context.browser.close()``."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new"])
+    page = browser.new_page(viewport={"width": 1200, "height": height})
+    page.add_init_script(WATCH)
+    open_live(page, url)
+    page.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name=source).click()
+    return page
 
 
 def main() -> None:

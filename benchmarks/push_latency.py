@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.phyphox_latency import CHROMIUM, WATCH, open_live, tests_module
+from benchmarks.phyphox_latency import live_source_page, tests_module
 
 TARGET_MEDIAN_S, TARGET_P95_S = 0.5, 1.0
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,12 +68,7 @@ def measure(seed: int, period_s: float) -> dict[str, Any]:
 
     data = Path(tempfile.mkdtemp(prefix="push-latency-"))
     with serve_dashboard(data / "store", data / "dashboard.log") as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new"])
-        page = browser.new_page(viewport={"width": 1200, "height": 1600})
-        page.add_init_script(WATCH)
-        open_live(page, url)
-        page.get_by_test_id("stSelectbox").first.click()
-        page.get_by_role("option", name="Phone — Sensor Logger (Wi-Fi)").click()
+        page = live_source_page(p, url, "Phone — Sensor Logger (Wi-Fi)", 1600)
         page.get_by_test_id("stCode").first.wait_for(timeout=30_000)
         push_url = page.get_by_test_id("stCode").first.inner_text().strip()
         page.get_by_role("button", name="Start").click()
@@ -90,7 +85,7 @@ def measure(seed: int, period_s: float) -> dict[str, Any]:
         phone.join(10)
         page.get_by_test_id("stBaseButton-primary").filter(has_text="Stop").click()
         page.get_by_role("button", name="Open the session").wait_for(timeout=60_000)
-        browser.close()
+        page.context.browser.close()
         store = Store(data / "store")
         sid = max(r.id for r in queries.sessions(store))
         detail = queries.session_detail(store, sid)

@@ -65,7 +65,7 @@ class HoldRules(RepEndings):
         t, d, up, gyr, acc, q, _, hgt = self._trace.arrays()
         self._left_plank = None
         self._lowered = False
-        i = self._settle.find(t, d, up, acc, q, lambda i0, c: self._lifted(t, d, up, gyr, acc, hgt, i0, c))
+        i = self._settle.find(t, d, up, q, lambda i0, c: self._lifted(t, d, up, gyr, acc, hgt, i0, c))
         if i < 0:
             return None
         if self._left_plank is not None:

@@ -53,7 +53,7 @@ class SettleSearch:
         self.over = False  # settling now would be too late: a slow change of pose
         self._i0: int | None = None  # the still moment before t0 (fixed: the trace before t0 is)
 
-    def find(self, t: np.ndarray, d: np.ndarray, up: np.ndarray, acc: np.ndarray, q: np.ndarray, lifted: Callable[[int, int], bool]) -> int:
+    def find(self, t: np.ndarray, d: np.ndarray, up: np.ndarray, q: np.ndarray, lifted: Callable[[int, int], bool]) -> int:
         """Trace index where the hold is confirmed, or -1 (not yet, or never); ``lifted(i0,
         c)`` says whether the movement from the still moment ``i0`` to ``c`` reached a held pose."""
         a, n, w = self.next, d.size, self.w
