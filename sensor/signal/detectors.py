@@ -175,7 +175,11 @@ class ExcursionDetector(RestRules):
                 self._record(t[k:k2], frozen, STATE_EXCURSION)
             else:
                 state, frozen = (STATE_HOLD if self._hold is not None else STATE_EXCURSION), self._frozen
-                k2, ev = self._feed_active(t[:lim], e[:lim], up[:lim], gyr[:lim], acc[:lim], quiet[:lim], span[:lim], hgt[:lim], k)
+                step = self._late_plank_left(t, hgt, k, lim)
+                k2, ev = self._feed_active(t[:step], e[:step], up[:step], gyr[:step], acc[:step], quiet[:step], span[:step], hgt[:step], k)
+                if k2 == step < lim and self._hold is not None:
+                    ev.extend(self._end_late_plank(t, e, up, gyr, acc, quiet, span, hgt, k2))
+                    k2 += 1
                 self._record(t[k:k2], frozen, state)
             events.extend(ev)
             self._last_rep_s = max([self._last_rep_s, *(x.end_s for x in ev if isinstance(x, Rep))])
@@ -274,8 +278,11 @@ class ExcursionDetector(RestRules):
             # rest still held up (from the hands down onto the forearms) is the same hold.
             t_tr, d_tr = self._trace.arrays()[:2]
             here = float(d_tr[-1])
+            # (Not a plank found late, long on the forearms: its baseline is the pose it
+            # came from, so the floor it goes down to can look held up.)
             if (
                 self._watch.rock_start_s is None
+                and not (self._hold is not None and self._hold.found_late)
                 and bool(quiet[k + stop])
                 and here >= float(self._end_thresholds(np.array([0.0]))[0])
                 and abs(here - self._watch.level) <= self.s.plank_max_pitch_change_deg
@@ -287,6 +294,9 @@ class ExcursionDetector(RestRules):
             self.base = None
             return k + stop, events
         if timed_out and self._hold is None:
+            if (late := self._plank_found_late()) is not None:
+                events.append(late)
+                return k + stop, events
             # Neither a rep nor a hold: the wearer settled somewhere new. Re-baseline there,
             # at the next quiet sample (and if that is lower, was where it came from a plank?).
             i = k + max(stop - 1, 0)

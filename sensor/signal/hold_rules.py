@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from sensor.events import Event, Hold, HoldExercise, HoldStarted, Side
-from sensor.signal.height import rise_m
+from sensor.signal.height import comparable, rise_m
 from sensor.signal.holds import ActiveHold, HoldWatch, make_hold
 from sensor.signal.iir import lfilter
 from sensor.signal.movement import median, rise_times, step_times
@@ -83,6 +83,76 @@ class HoldRules(RepEndings):
         h = self._hold = ActiveHold(exercise, side, round(min(start, float(t[i])), 3), round(float(t[i]), 3), level, self._lift_conf)
         self._watch = HoldWatch(self.s, self.rate_hz, level)
         return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
+
+    def _plank_found_late(self) -> HoldStarted | None:
+        """Prone, an excursion quiet at a new level for ``rest_shift_s`` with no hold
+        confirmed as it settled (a slow way in: from all fours the legs walked back one at a
+        time, longer than one movement integrates well): a plank if that level, against the
+        rest pose it left (height and pitch, as ``plank_pose`` judges), is one. Timed from
+        when the pelvis got there, and followed from now as any hold."""
+        rest = self.poses.rest
+        if self.posture != PRONE or self._trace is None or self._trace.n == 0 or rest is None:
+            return None
+        t, d, hgt = (self._trace.arrays()[i] for i in (0, 1, 7))
+        known = np.flatnonzero(np.isfinite(hgt))
+        if known.size == 0 or not (np.isfinite(rest.h) and comparable(rest.h, float(hgt[known[-1]]))):
+            return None
+        dh = float(hgt[known[-1]]) - rest.h
+        e_now = self._frozen + self._dir * float(d[-1])
+        far = np.flatnonzero(np.abs(d - d[-1]) > self.s.arrive_deg)
+        start = float(t[far[-1] + 1]) if far.size else float(t[0])
+        if float(t[-1]) - start < 0.9 * self.s.rest_shift_s:
+            return None  # not there long (ended early: steady just off a level taken too early)
+        if not plank_pose(self.s, dh, e_now - rest.e, e_now if self.calibrated else float("nan")):
+            return None
+        self.poses.level_h = float(hgt[known[-1]])  # the plank's height: leaving it for another ends it
+        if d[-1] < 0:
+            # Entered through the other side of rest (from all fours the pelvis first tips
+            # head-down onto the forearms): the hold is measured the way it went in the end.
+            self._dir = -self._dir
+            d *= -1.0  # the trace's own column (a view)
+        level = median(d[-max(1, int(self.s.settle_window_s * self.rate_hz)) :])
+        self._peak = float(d.max())
+        # Judged on the levels, not as it settled: as sure as the height margin says, no surer than a plank seen only when left.
+        need = self.s.plank_min_lift_m
+        conf = min(0.8, confidence([abs(dh) / need - 1.0]))
+        h = self._hold = ActiveHold("plank", None, round(start, 3), round(float(t[-1]), 3), level, conf, found_late=True)
+        self._watch = HoldWatch(self.s, self.rate_hz, level)
+        return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
+
+    def _late_plank_left(self, t: np.ndarray, hgt: np.ndarray, k: int, lim: int) -> int:
+        """A plank found late is measured from the pose it came from, whose pitch may be
+        anything (the forearms on all fours tip the pelvis head-down, the floor is level):
+        it ends where the pelvis is still at a new height, ``pose_step_m`` off the plank's,
+        reached in one movement. Index of that sample in ``[k, lim)``, or ``lim``."""
+        if self._hold is None or not self._hold.found_late:
+            return lim
+        j = self.poses.step_at(hgt[k:lim], self.s.pose_step_m, lambda i: self._height.move_s(float(t[k + i])) <= self.s.pose_move_max_s)
+        return k + j if j >= 0 else lim
+
+    def _end_late_plank(
+        self,
+        t: np.ndarray,
+        e: np.ndarray,
+        up: np.ndarray,
+        gyr: np.ndarray,
+        acc: np.ndarray,
+        quiet: np.ndarray,
+        span: np.ndarray,
+        hgt: np.ndarray,
+        i: int,
+    ) -> list[Event]:
+        """The found-late plank left for another height at sample ``i``: it ends where the
+        movement there left its level; the rest level is found again from the next quiet sample."""
+        assert self._trace is not None and self._watch is not None
+        sl = slice(i, i + 1)
+        d = self._dir * (e[sl] - self._frozen)
+        self._trace.add(t[sl], d, up[sl], gyr[sl], acc[sl], quiet[sl].astype(np.float64), span[sl], hgt[sl])
+        t_tr, d_tr = self._trace.arrays()[:2]
+        events = self._close_hold(self._watch.start_of(t_tr, d_tr))
+        self._trace = None
+        self.base = None
+        return events
 
     def _lifted(
         self, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, acc: np.ndarray, hgt: np.ndarray, i0: int, c: int

@@ -32,6 +32,7 @@ class ActiveHold:
     detected_at_s: float
     level: float  # elevation above rest when it was confirmed, degrees
     confidence: float = 1.0  # how clearly the movement into it was a lift (see reps.confidence)
+    found_late: bool = False  # found at rest there (not as it settled): a movement that comes to rest ends it
 
 
 class SettleSearch:
