@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,11 +24,14 @@ def analyze_stream(
     mount: str = "back",
     signals_out: Path | None = None,
     notes: list[str] | None = None,
+    again: Callable[[], Iterable[Samples | Gap]] | None = None,
 ) -> Analysis:
     """Run the session runner over sample chunks and gaps in stream order. Settings: those
     given, else the header's (what the recording was made with), else the defaults with
     ``mount``. ``signals_out``: also write the intermediate signals there as CSV (see
-    ``write_signals_csv``). ``notes`` gets what the frame check corrected, a line each."""
+    ``write_signals_csv``). ``notes`` gets what the checks found or corrected, a line each.
+    ``again``: the same stream once more, to try the other mountings when nothing in it
+    checked the one given (``sensor.mount_fit``)."""
     header = header or Header(mount=mount)
     s = settings or settings_for(header, mount=mount if header.settings is None else None)
     if signals_out is not None and not s.keep_signals:
@@ -39,14 +42,32 @@ def analyze_stream(
         notes.extend(runner.notes)
     if signals_out is not None:
         write_signals_csv(signals_out, runner.pipeline.signals())
-    return result.analysis
+        return result.analysis  # the signals are of the mounting given
+    if again is None:
+        return result.analysis
+    from sensor.mount_fit import fit_mount
+
+    def analyse_as(m: str) -> Analysis:
+        return SessionRunner(header, replace(s, mount=m)).run_items(again()).analysis
+
+    a = fit_mount(result.analysis, analyse_as)
+    if notes is not None and a is not result.analysis:
+        notes.append(a.mount_note)
+    return a
 
 
 def analyze_samples(
     samples: Samples, gaps: Iterable[Gap] = (), header: Header | None = None, settings: PipelineSettings | None = None
 ) -> Analysis:
     """Analyze samples held in memory (gaps are merged in at their place in time)."""
-    return analyze_stream(interleave(samples, gaps), settings=settings, header=header, mount=header.mount if header else "back")
+    gaps = list(gaps)
+    return analyze_stream(
+        interleave(samples, gaps),
+        settings=settings,
+        header=header,
+        mount=header.mount if header else "back",
+        again=lambda: interleave(samples, gaps),
+    )
 
 
 def analyze_path(
@@ -65,7 +86,14 @@ def analyze_path(
 
     header, items = open_input(path)
     s = settings or settings_for(header, mount=mount, defaults=default_settings, where=path)
-    return analyze_stream(read_ahead(items), settings=s, header=header, signals_out=signals_out, notes=notes)
+    return analyze_stream(read_ahead(items), settings=s, header=header, signals_out=signals_out, notes=notes, again=reopen(path))
+
+
+def reopen(path: str | Path) -> Callable[[], Iterable[Samples | Gap]]:
+    """The file's stream once more, read again (a second pass costs what the first did)."""
+    from sensor.files.inputs import open_input
+
+    return lambda: read_ahead(open_input(path)[1])
 
 
 SIGNAL_COLUMNS = ("time_s", "elevation_deg", "excursion_deg", "rest_deg", "posture", "state")

@@ -85,6 +85,11 @@ class Analysis:
     # Stream time of the first sample: event times are on the recording's own axis (Unix
     # time for files with absolute times); minus this they are seconds into the session.
     start_s: float = 0.0
+    # The mounting the events were found with, and how it was checked against the data:
+    # kind (sensor.vocab.MOUNT_CHECKS) and one line for the user.
+    mount: str = "back"
+    mount_check: str = "unchecked"
+    mount_note: str = ""
     # (time_s, pelvis elevation deg) at a low rate for charts; not part of the JSON.
     trace: tuple[Any, Any] | None = None
 
@@ -100,10 +105,13 @@ class Analysis:
             "damaged_blocks": self.damaged_blocks,
             "interrupted": self.interrupted,
             "start_s": self.start_s,
+            "mount": {"analysed_as": self.mount, "check": self.mount_check, "note": self.mount_note},
         }
 
     @staticmethod
     def from_json(obj: dict[str, Any]) -> Analysis:
+        given = obj.get("mount")
+        m: dict[str, Any] = given if isinstance(given, dict) else {}
         return Analysis(
             reps=[Rep(**r) for r in obj.get("reps", [])],
             holds=[Hold(**h) for h in obj.get("holds", [])],
@@ -115,4 +123,7 @@ class Analysis:
             damaged_blocks=int(obj.get("damaged_blocks", 0)),
             interrupted=bool(obj.get("interrupted", False)),
             start_s=float(obj.get("start_s", 0.0)),
+            mount=str(m.get("analysed_as", "back")),
+            mount_check=str(m.get("check", "unchecked")),
+            mount_note=str(m.get("note", "")),
         )

@@ -64,7 +64,7 @@ def fit_sets(analysis: Analysis, counts: dict[int, int] | None = None) -> list[F
 def analyze_for_export(path: Path) -> tuple[Analysis, float, datetime]:
     """The analysis of a recording (the same as ``holdtrack analyze``), its first sample
     time and the UTC time of that first sample."""
-    from sensor.analyze import analyze_stream
+    from sensor.analyze import analyze_stream, reopen
     from sensor.files.inputs import open_input
 
     header, items = open_input(path)
@@ -76,7 +76,7 @@ def analyze_for_export(path: Path) -> tuple[Analysis, float, datetime]:
                 first.append(float(item.time_s[0]))
             yield item
 
-    analysis = analyze_stream(watch(items), header=header)
+    analysis = analyze_stream(watch(items), header=header, again=reopen(path))
     t0 = first[0] if first else 0.0
     if t0 >= UNIX_TIME_MIN_S:
         start = datetime.fromtimestamp(t0, UTC)

@@ -111,6 +111,7 @@ def _import_file(store: Store, path: Path, demo: bool, analyzer: Analyzer | None
     analysis, trace = (analyzer or analyze_file)(path)
     info = _describe(path, kind, digest, demo)
     info.signature = sig
+    info.mount = analysis.mount  # where the events were found with (the data may have corrected the header)
     # The copy is this import's own (a name no other import uses): whatever keeps this
     # import from storing its session removes it, and never the file of the one that won.
     copy = store.keep_file(path, info)
@@ -135,6 +136,8 @@ def _import_file(store: Store, path: Path, demo: bool, analyzer: Analyzer | None
         what += f"; {analysis.damaged_blocks} damaged block(s) skipped"
     if analysis.interrupted:
         what += f"; interrupted recording, {analysis.duration_s:.1f} s recovered"
+    if analysis.mount_check == "corrected":
+        what += f"; {analysis.mount_note}"
     return ImportResult(path, "added", f"{path}: added as session {sid} ({what})", sid)
 
 
@@ -155,22 +158,36 @@ def import_recording(store: Store, path: Path, *, demo: bool = False, analysis: 
     would give, without reading it again. (``sensor.saving`` saves a run that ended.)"""
     if analysis is None:
         return import_file(store, path, demo=demo)
+    if analysis.mount_check in ("unchecked", "doubt"):
+        # Nothing live said where the sensor is: do the exercises (sensor.mount_fit)?
+        from sensor.mount_fit import fit_mount
+
+        tried: dict[str, tuple[Analysis, Trace | None]] = {}
+
+        def analyse_as(m: str) -> Analysis:
+            tried[m] = analyze_file(path, mount=m)
+            return tried[m][0]
+
+        fitted = fit_mount(analysis, analyse_as)
+        if fitted is not analysis:
+            return import_file(store, path, demo=demo, analyzer=lambda _p: tried[fitted.mount])
     analysis, trace = _with_trace(analysis)
     return import_file(store, path, demo=demo, analyzer=lambda _p: (analysis, trace))
 
 
-def analyze_file(path: Path, *, default_settings: bool = False) -> tuple[Analysis, Trace | None]:
+def analyze_file(path: Path, *, default_settings: bool = False, mount: str | None = None) -> tuple[Analysis, Trace | None]:
     """The session runner over any supported input (the same code as ``holdtrack analyze``,
     with the settings the recording was made with, or today's defaults with
     ``default_settings``), and its display trace."""
-    from sensor.analyze import analyze_stream
+    from sensor.analyze import analyze_stream, reopen
     from sensor.files.inputs import open_input
     from sensor.files.read_ahead import read_ahead
     from sensor.runner import settings_for
 
     header, items = open_input(path)
-    settings = settings_for(header, trace_hz=TRACE_HZ, defaults=default_settings, where=path)
-    return _with_trace(analyze_stream(read_ahead(items), settings=settings, header=header))
+    settings = settings_for(header, mount=mount, trace_hz=TRACE_HZ, defaults=default_settings, where=path)
+    again = reopen(path) if mount is None else None  # a mounting named is analysed as named
+    return _with_trace(analyze_stream(read_ahead(items), settings=settings, header=header, again=again))
 
 
 def _with_trace(analysis: Analysis) -> tuple[Analysis, Trace | None]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sensor.sources import Source
 
 CHUNK = 8192  # samples per feed when nothing asks for finer steps (results do not depend on it)
+UNCHECKED_NOTE = "mounting {mount}, as given: nothing in the recording (sitting, walking) could check it"
 HOLD_FOR_CHECK_S = 600.0  # stream kept for the frame check to be fed again corrected (≈ 15 MB at 400 Hz)
 
 
@@ -299,6 +300,9 @@ class SessionRunner:
             sample_rate_hz=round(self.rate_hz, 2),
             source=self.header.source,
             start_s=first if first is not None else 0.0,
+            mount=self.settings.mount,
+            mount_check=found.kind if (found := self.mount.finding) is not None else "unchecked",
+            mount_note=found.message if found is not None else UNCHECKED_NOTE.format(mount=self.settings.mount),
             trace=p.display_trace() if p.settings.trace_hz is not None else None,
         )
         st = self.header.status  # what reading a stored stream found: damage, no clean end

@@ -30,6 +30,11 @@ LABELS: dict[str, str] = {
 
 MOUNTS: tuple[str, ...] = ("back", "front", "left", "right")
 DEFAULT_MOUNT = "back"
+# How the mounting given was checked against the data: sitting or walking agreed with it
+# (confirmed), told another one (corrected), or only half (doubt); or nothing in the
+# recording could check it (unchecked: the events assume the mounting given).
+MountCheck = Literal["confirmed", "corrected", "doubt", "unchecked"]
+MOUNT_CHECKS: tuple[str, ...] = get_args(MountCheck)
 
 # -- postures (the pipeline's codes index this tuple: sensor.signal.posture) ----------------------
 

@@ -23,6 +23,8 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
     )
     if warning := damage_warning(a.damaged_blocks, a.interrupted, a.duration_s):
         out.append(f"  warning: {warning}")
+    if a.mount_check != "confirmed" and a.mount_note:
+        out.append(f"  {'note' if a.mount_check == 'corrected' else 'mounting'}: {a.mount_note}")
     t0 = a.start_s  # times shown are into the session, also for files on Unix time
     if a.gaps:
         out.append(f"  {len(a.gaps)} gap(s) in the data: " + ", ".join(f"{g.start_s - t0:.1f}-{g.end_s - t0:.1f}s" for g in a.gaps[:5]))
