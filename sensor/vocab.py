@@ -30,6 +30,12 @@ LABELS: dict[str, str] = {
 
 MOUNTS: tuple[str, ...] = ("back", "front", "left", "right")
 DEFAULT_MOUNT = "back"
+MOUNT_PLACES: dict[str, str] = {
+    "back": "on the back of the pelvis",
+    "front": "on the front of the belt",
+    "left": "on the left hip",
+    "right": "on the right hip",
+}
 # How the mounting given was checked against the data: sitting or walking agreed with it
 # (confirmed), told another one (corrected), or only half (doubt); or nothing in the
 # recording could check it (unchecked: the events assume the mounting given).

@@ -115,3 +115,22 @@ def test_a_live_session_is_stored_as_worn_where_the_exercises_fit(tmp_path: Path
     d = queries.session_detail(Store(tmp_path / "data"), res.session_id)
     assert d is not None and d.session["mount"] == "left"
     assert len(d.detected.reps) >= 0.9 * len(s.truth["reps"]) > len(live.reps)
+
+
+def test_the_session_page_says_a_session_was_analysed_as_worn_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_dashboard_apptest import app
+
+    from sensor import importer
+    from sensor.store import Store
+
+    monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path / "data"))
+    s = _routine(731, "left")
+    path = tmp_path / "told-back.htrec"
+    write_recording(path, replace(s.header, mount="back"), s.samples, s.gaps)
+    sid = importer.import_recording(Store(tmp_path / "data"), path).session_id
+    at = app()
+    at.switch_page("views/session.py").run()
+    at.selectbox(key="session_pick").set_value(sid).run()
+    assert not at.exception, at.exception
+    shown = " ".join(str(m.value) for m in at.markdown)
+    assert "Analysed as worn on the left hip (Settings: on the back of the pelvis)" in shown, shown[:2000]

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import bars, charts, data, exports, session_edit, timeline, ui
 from sensor.routine import compare, reaches
-from sensor.vocab import REP_EXERCISES, UNSURE_MARK, UNSURE_TIP, damage_warning, unsure
+from sensor.vocab import MOUNT_PLACES, REP_EXERCISES, UNSURE_MARK, UNSURE_TIP, damage_warning, unsure
 
 rows = data.sessions(include_demo=True)
 st.title("Session")
@@ -78,6 +78,14 @@ if row.duplicate_of is not None:
 if row.date_source == "file time":
     with head:
         st.badge("Date from the file's time: check it below", icon=":material/event:", color="orange")
+if s["mount"] != r.mount and s["mount"] in MOUNT_PLACES:
+    # Found by the data (sitting, walking or the exercises), or recorded so: the counts are of this mounting.
+    with head:
+        st.badge(
+            f"Analysed as worn {MOUNT_PLACES[s['mount']]} (Settings: {MOUNT_PLACES.get(r.mount, r.mount)})",
+            icon=":material/sensors:",
+            color="orange",
+        )
 if not s["calibrated"] and row.side_unknown:
     with head:
         st.badge("No standing calibration: set the side-plank sides below", icon=":material/warning:", color="orange")
