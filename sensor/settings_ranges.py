@@ -106,6 +106,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "detector.rest_near_deg": (0.0, 10.0, "just off the rest level: under the lowest rep top (a few degrees)"),
     "detector.rest_shift_tol_deg": (0.1, 20.0, "how steady a new rest level is, in degrees"),
     "detector.rep_tail_s": (0.0, 5.0, "how long after falling back a rep may take to stop at rest"),
+    "detector.rep_tail_max_s": (0.0, 10.0, "how long a fall still moving fast past rest is followed before it counts as stopped"),
     "detector.swing_frac": (0.0, 2.0, "how far past rest a swing goes, as a fraction of the peak"),
     "detector.swing_min_deg": (0.0, 30.0, "... and at least this far, in degrees"),
     "detector.rep_stop_frac": (0.0, 1.0, "a fraction of the fall's fastest speed"),

@@ -110,6 +110,7 @@ class DetectorSettings:
     # Within rep_tail_s of falling back, going this far past rest (a fraction of the peak, at
     # least swing_min_deg) is a swing.
     rep_tail_s: float = 0.8
+    rep_tail_max_s: float = 2.0  # ... or later, while it still moves fast past rest (a swing on its way)
     swing_frac: float = 0.3
     swing_min_deg: float = 1.5
     rep_stop_frac: float = 0.5  # near rest and slower than this fraction of its fall's fastest: stopped (a min-jerk movement is at 13 % of its peak speed 10 % from its end; a swing passes rest at its fastest)

@@ -78,15 +78,25 @@ class RepEndings(DetectorState):
         s = self.s
         d = self._dir * (e[k:] - self._frozen)
         low = np.minimum.accumulate(np.minimum(d, self._tail_min))
-        swing = d < -max(s.swing_min_deg, s.swing_frac * self._peak)
-        # Stopping at rest: near it and slowed to a fraction of the fall's speed (a swing
-        # passes rest at its fastest), or quiet there.
+        depth = max(s.swing_min_deg, s.swing_frac * self._peak)
         m = self._tail_prev.size
         prev = np.concatenate((self._tail_prev, d))[: d.size]  # m samples before each
         speed = np.abs(d - prev) * self.rate_hz / m
-        near = np.abs(d) <= s.backext_end_frac * self._peak
-        stopped = near & (quiet[k:] | (speed < s.rep_stop_frac * self._fall_speed))
-        done = stopped | (d > low + self._start_thr()) | (t[k:] - self._tail_t > s.rep_tail_s)
+        slowed = quiet[k:] | (speed < s.rep_stop_frac * self._fall_speed)
+        # A rep stops at rest, overshooting it a little: slowing half a swing's depth past
+        # it is no stop at rest at once (a cat-cow turning on a shallow side), nor a swing
+        # (a rest level taken while the pelvis settled is that far off): rep_tail_s decides.
+        beyond = d < -0.5 * depth
+        swing = d < -depth
+        # Stopping at rest: near it and slowed to a fraction of the fall's speed (a swing
+        # passes rest at its fastest), or quiet there.
+        near = (d <= s.backext_end_frac * self._peak) & ~beyond
+        stopped = near & slowed
+        # Not stopped by rep_tail_s: a rep if it has slowed by then; still going fast past
+        # rest, it is on its way to the other side (a slow cat-cow passes rest at 10-15°/s
+        # and takes a second to get a swing's depth past it), decided by rep_tail_max_s.
+        late = t[k:] - self._tail_t
+        done = stopped | (d > low + self._start_thr()) | ((late > s.rep_tail_s) & slowed) | (late > s.rep_tail_max_s)
         i = first_true(swing | done)
         n = i + 1 if i >= 0 else d.size
         self._trace.add(
