@@ -158,19 +158,11 @@ def import_recording(store: Store, path: Path, *, demo: bool = False, analysis: 
     would give, without reading it again. (``sensor.saving`` saves a run that ended.)"""
     if analysis is None:
         return import_file(store, path, demo=demo)
-    if analysis.mount_check in ("unchecked", "doubt"):
-        # Nothing live said where the sensor is: do the exercises (sensor.mount_fit)?
-        from sensor.mount_fit import fit_mount
+    from sensor.mount_fit import fits_routine
 
-        tried: dict[str, tuple[Analysis, Trace | None]] = {}
-
-        def analyse_as(m: str) -> Analysis:
-            tried[m] = analyze_file(path, mount=m)
-            return tried[m][0]
-
-        fitted = fit_mount(analysis, analyse_as)
-        if fitted is not analysis:
-            return import_file(store, path, demo=demo, analyzer=lambda _p: tried[fitted.mount])
+    if analysis.mount_check in ("unchecked", "doubt") and not fits_routine(analysis):
+        # Nothing live told where the sensor is: the file analysed again tries the others (sensor.mount_fit).
+        return import_file(store, path, demo=demo)
     analysis, trace = _with_trace(analysis)
     return import_file(store, path, demo=demo, analyzer=lambda _p: (analysis, trace))
 
