@@ -158,9 +158,9 @@ def import_recording(store: Store, path: Path, *, demo: bool = False, analysis: 
     would give, without reading it again. (``sensor.saving`` saves a run that ended.)"""
     if analysis is None:
         return import_file(store, path, demo=demo)
-    from sensor.mount_fit import fits_routine
+    from sensor.mount_fit import worth_fitting
 
-    if analysis.mount_check in ("unchecked", "doubt") and not fits_routine(analysis):
+    if worth_fitting(analysis):
         # Nothing live told where the sensor is: the file analysed again tries the others (sensor.mount_fit).
         return import_file(store, path, demo=demo)
     analysis, trace = _with_trace(analysis)

@@ -22,6 +22,7 @@ from sensor.vocab import MOUNTS
 
 ROUTINE_BRIDGES = 6  # a routine: this many bridges ...
 ROUTINE_BACK_EXTENSIONS = 12  # ... and this many back extensions, under one mounting
+ROUTINE_MIN_S = 60.0  # ... which take a minute at the least (1.2 s a brisk rep, a roll between): shorter is not tried
 
 
 def routine_counts(a: Analysis) -> tuple[int, int]:
@@ -36,6 +37,12 @@ def fits_routine(a: Analysis) -> bool:
     return b >= ROUTINE_BRIDGES and e >= ROUTINE_BACK_EXTENSIONS
 
 
+def worth_fitting(a: Analysis) -> bool:
+    """Could another mounting make a routine of what this analysis, unchecked by the data
+    and no routine, found?"""
+    return a.mount_check in ("unchecked", "doubt") and not fits_routine(a) and a.duration_s >= ROUTINE_MIN_S
+
+
 def fit_mount(first: Analysis, analyse_as: Callable[[str], Analysis]) -> Analysis:
     """``first``: analysed with the mounting given. When the data could not check that
     mounting (or walking doubted it, but no sitting said where it is) and the events are
@@ -48,6 +55,8 @@ def fit_mount(first: Analysis, analyse_as: Callable[[str], Analysis]) -> Analysi
         b, e = routine_counts(first)
         first.mount_check = "confirmed"
         first.mount_note = f"mounting {first.mount} confirmed by the exercises ({b} bridges and {e} back extensions fit it)"
+        return first
+    if not worth_fitting(first):
         return first
     fits = [a for m in MOUNTS if m != first.mount and (a := analyse_as(m)).mount_check == "unchecked" and fits_routine(a)]
     if len(fits) != 1:

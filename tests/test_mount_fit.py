@@ -76,14 +76,16 @@ def test_the_fit_asks_again_only_when_nothing_checked_the_mounting() -> None:
 
     def analyse_as(m: str) -> Analysis:
         asked.append(m)
-        return Analysis(reps=_reps(8, 20) if m in ("left", "right") else [], mount=m)
+        return Analysis(reps=_reps(8, 20) if m in ("left", "right") else [], mount=m, duration_s=600.0)
 
     sat = Analysis(mount="back", mount_check="confirmed", mount_note="mounting back confirmed from the data")
     assert fit_mount(sat, analyse_as) is sat and not asked
     routine = Analysis(reps=_reps(6, 12), mount="back")
     assert fit_mount(routine, analyse_as).mount_check == "confirmed" and not asked
     # Two mountings would each make a routine of it: no guess between them.
-    few = Analysis(reps=_reps(1, 3), mount="back")
+    short = Analysis(reps=_reps(1, 3), mount="back", duration_s=50.0)  # no routine fits in under a minute
+    assert fit_mount(short, analyse_as) is short and not asked
+    few = Analysis(reps=_reps(1, 3), mount="back", duration_s=600.0)
     assert fit_mount(few, analyse_as) is few and few.mount_check == "unchecked"
     assert sorted(asked) == ["front", "left", "right"]
 
@@ -91,9 +93,9 @@ def test_the_fit_asks_again_only_when_nothing_checked_the_mounting() -> None:
 @pytest.mark.parametrize(("bridges", "ext", "fits"), [(6, 12, True), (5, 30, False), (14, 11, False)])
 def test_a_routine_needs_both_exercises(bridges: int, ext: int, fits: bool) -> None:
     def analyse_as(m: str) -> Analysis:
-        return Analysis(reps=_reps(bridges, ext) if m == "front" else [], mount=m)
+        return Analysis(reps=_reps(bridges, ext) if m == "front" else [], mount=m, duration_s=600.0)
 
-    a = fit_mount(Analysis(mount="back"), analyse_as)
+    a = fit_mount(Analysis(mount="back", duration_s=600.0), analyse_as)
     assert (a.mount == "front") is fits
 
 
