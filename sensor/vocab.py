@@ -31,7 +31,7 @@ LABELS: dict[str, str] = {
 MOUNTS: tuple[str, ...] = ("back", "front", "left", "right")
 DEFAULT_MOUNT = "back"
 MOUNT_PLACES: dict[str, str] = {
-    "back": "on the back of the pelvis",
+    "back": "on the back",
     "front": "on the front of the belt",
     "left": "on the left hip",
     "right": "on the right hip",

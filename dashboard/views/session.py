@@ -81,11 +81,8 @@ if row.date_source == "file time":
 if s["mount"] != r.mount and s["mount"] in MOUNT_PLACES:
     # Found by the data (sitting, walking or the exercises), or recorded so: the counts are of this mounting.
     with head:
-        st.badge(
-            f"Analysed as worn {MOUNT_PLACES[s['mount']]} (Settings: {MOUNT_PLACES.get(r.mount, r.mount)})",
-            icon=":material/sensors:",
-            color="orange",
-        )
+        # Short enough for a phone's width (a badge does not wrap).
+        st.badge(f"Worn {MOUNT_PLACES[s['mount']]}, not as in Settings", icon=":material/sensors:", color="orange")
 if not s["calibrated"] and row.side_unknown:
     with head:
         st.badge("No standing calibration: set the side-plank sides below", icon=":material/warning:", color="orange")
