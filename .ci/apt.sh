@@ -8,7 +8,8 @@ APT_WAIT_S="${HOLDTRACK_APT_WAIT_S:-600}"  # how long to wait for the lock, seco
 APT_TRY_S=2  # apt's own wait for the lock within one try
 
 apt_wait() {
-  local deadline=$((SECONDS + APT_WAIT_S)) out said=""
+  # SECONDS counts whole seconds of the wall clock: +1, so the wait is never shorter than asked.
+  local deadline=$((SECONDS + APT_WAIT_S + 1)) out said=""
   while true; do
     # (env inside sudo: sudo does not pass the environment on)
     if out=$(${sudo:-} env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$APT_TRY_S" "$@" 2>&1); then
