@@ -105,14 +105,11 @@ def test_fifty_disconnects_during_a_sped_up_stream(bus: str) -> None:
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_reconnects_for_every_profile(bus: str, profile: str) -> None:
-    # Without device timestamps samples are timed on arrival, and a sped-up stream
-    # magnifies a host stall by its speed: those profiles stream at half the speed, so a
-    # loaded machine's stall is not read as a loss (at 8x: 7 gaps for 6 drops, once in a CI run).
-    timed = profile in ("holdtrack", "polar")
-    speed = 8.0 if timed else 4.0
+    speed = 8.0
     spec = spec_for(profile, speed=speed, seed=7)
     got, _ = asyncio.run(_drops(bus, spec, 6, speed, random.Random(profile), up_s=(0.2, 0.4), down_s=(0.05, 0.2)))
     # Without device timestamps the missing time is measured on arrival: allow for it.
+    timed = profile in ("holdtrack", "polar")
     _check(got, spec, 6, gap_tolerance=0.0 if timed else 0.25)
 
 
