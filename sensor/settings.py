@@ -28,11 +28,13 @@ class CalibrationSettings:
 
 @dataclass(frozen=True)
 class ClockSettings:
-    """Stamping samples that come without device times (``clock``): patience in wall
-    seconds, because how long a late burst takes is a property of the host."""
+    """Stamping samples that come without device times (``clock``): patience in seconds
+    of stream (counted in samples that arrive, so a host stall adds none), scaled by a
+    sped-up stream's speed, because how long a late burst takes is a property of the host."""
 
     settle_s: float = 0.3  # a late packet waits this long for the rest of its burst
     max_hold_s: float = 3.0  # and never longer
+    anchor_s: float = 0.5  # a connection's first packets are held this long to anchor its grid
     device_window_s: float = 10.0  # devices with their own clock: minimum-delay window
     device_max_slew: float = 2e-3  # drift absorbed at most this many seconds per second
 

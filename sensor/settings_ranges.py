@@ -34,6 +34,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     # -- stamping streams without device times (ClockSettings) --------------------------------
     "clock.settle_s": (0.0, 2.0, "a late packet waits this long for its burst; longer delays every live sample"),
     "clock.max_hold_s": (0.1, 30.0, "the longest a packet is held back for its burst"),
+    "clock.anchor_s": (0.0, 5.0, "a connection's first packets wait this long for the least-delayed one; longer delays the first samples"),
     "clock.device_window_s": (1.0, 120.0, "the minimum-delay window of a device clock: seconds, not hours"),
     "clock.device_max_slew": (0.0, 0.05, "drift absorbed per second: crystal clocks drift under 1e-4; 5 % is not a clock"),
     # -- the detector (DetectorSettings): degrees of pelvis elevation away from rest -------------

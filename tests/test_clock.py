@@ -87,7 +87,7 @@ def test_samples_lost_without_sequence_numbers_become_a_gap_of_the_right_size() 
 
 
 def test_sequence_losses_are_exact() -> None:
-    clock = RateLockedClock(50.0)
+    clock = RateLockedClock(50.0, anchor_s=0.0)  # stamp from the first packet on
     out = clock.push(1.0, np.zeros((5, 6), np.float32))
     out += clock.push(1.1, np.zeros((5, 6), np.float32))
     out += clock.push(1.3, np.zeros((5, 6), np.float32), lost=10)
@@ -96,7 +96,7 @@ def test_sequence_losses_are_exact() -> None:
 
 
 def test_reconnect_starts_on_the_sample_grid_after_a_gap() -> None:
-    clock = RateLockedClock(100.0)
+    clock = RateLockedClock(100.0, anchor_s=0.0)
     a = clock.push(1.0, np.zeros((10, 6), np.float32))
     clock.reconnected()
     b = clock.push(3.5, np.zeros((10, 6), np.float32))
@@ -105,6 +105,65 @@ def test_reconnect_starts_on_the_sample_grid_after_a_gap() -> None:
     steps = (b[-1].times[0] - a[0].times[-1]) / 0.01
     assert steps == pytest.approx(round(steps), abs=1e-6)
     assert b[-1].times[-1] == pytest.approx(3.5, abs=0.02)
+
+
+def test_host_stall_while_a_burst_is_held_is_not_a_loss() -> None:
+    """The host (not the link) stops for 0.6 s while a late burst is being held: every
+    arrival after it is late at once, and the packets queued behind the stall catch up.
+    Patience counted in seconds read the first packet after the stall as settled lateness."""
+    rng = np.random.default_rng(6)
+    arrivals = _ble_arrivals(100.0, 100.0, 400, 5, rng)
+    # The link holds packets 200-219 and delivers them together; while the client works
+    # through them the host stalls: packets 205 on are stamped when it runs again.
+    release = arrivals[219][0] + 0.01
+    arrivals = [(max(a, release) if 200 <= i < 220 else a, n, lost) for i, (a, n, lost) in enumerate(arrivals)]
+    resume = release + 0.6
+    arrivals = [(max(a, resume + 1e-4 * i) if i >= 205 else a, n, lost) for i, (a, n, lost) in enumerate(arrivals)]
+    stamped = _run_rate_locked(RateLockedClock(100.0), arrivals)
+    assert not any(s.gap for s in stamped)
+    np.testing.assert_allclose(np.diff(_times(stamped)), 0.01, rtol=1e-3)
+
+
+def test_a_lost_link_takes_up_what_a_held_burst_may_miss() -> None:
+    """Packets held as late when the link drops: one gap follows (the reconnect's), not a
+    guessed loss before it and the reconnect's after it."""
+    rng = np.random.default_rng(7)
+    arrivals = _ble_arrivals(100.0, 100.0, 200, 5, rng)
+    clock = RateLockedClock(100.0)
+    out: list[Stamped] = []
+    for a, n, lost in arrivals[:100]:
+        out += clock.push(a, np.zeros((n, 6), np.float32), lost)
+    out += clock.push(arrivals[100][0] + 0.5, np.zeros((5, 6), np.float32))  # held: late
+    out += clock.flush()  # the link went down
+    clock.reconnected()
+    for a, n, lost in arrivals[150:]:
+        out += clock.push(a + 0.5, np.zeros((n, 6), np.float32), lost)
+    out += clock.flush()
+    assert len(_times(out)) == 151 * 5
+    assert len([s for s in out if s.gap]) == 1
+
+
+def test_a_connection_is_anchored_on_its_least_delayed_packet_not_the_first() -> None:
+    """After a reconnect the first packet waited 0.3 s behind the set-up: the new segment's
+    grid and the gap before it come from the least-delayed of its first packets."""
+    rng = np.random.default_rng(8)
+    arrivals = _ble_arrivals(100.0, 100.0, 300, 5, rng, jitter_s=0.01)
+    clock = RateLockedClock(100.0)
+    out: list[Stamped] = []
+    for a, n, lost in arrivals[:100]:
+        out += clock.push(a, np.zeros((n, 6), np.float32), lost)
+    out += clock.flush()
+    clock.reconnected()
+    late_until = arrivals[160][0] + 0.3  # packets 150-160 arrive together, 0.3 s late
+    for a, n, lost in arrivals[150:]:
+        out += clock.push(max(a, late_until), np.zeros((n, 6), np.float32), lost)
+    out += clock.flush()
+    gaps = [s.gap for s in out if s.gap]
+    assert len(gaps) == 1
+    # 250 samples missing: the gap spans 2.51 s (to within the 10-ms jitter), not 2.8.
+    assert gaps[0].end_s - gaps[0].start_s == pytest.approx(2.51, abs=0.02)
+    t = _times(out)
+    assert np.all(np.diff(t) > 0)
 
 
 def test_device_clock_keeps_device_spacing_and_absorbs_drift() -> None:

@@ -364,7 +364,7 @@ class BleSource:
                 elif isinstance(item, LinkEnd):
                     end = True
             if end:
-                stamped += stamper.flush(final=True)
+                stamped += stamper.flush()
             for out in self._emit(stamped):
                 yield out
             if end:

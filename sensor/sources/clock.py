@@ -10,7 +10,10 @@ Two clocks turn them into sample times:
   lower envelope of arrivals (the least-delayed packets), because a "100 Hz" module may run
   at 98.7 Hz. A packet that arrives much later than its count predicts is held until it is
   clear whether the link only stalled (a burst then catches up: no loss) or samples were
-  lost (arrivals stay late: a gap of that many samples).
+  lost (arrivals stay late: a gap of that many samples). That patience is counted in
+  arrivals, not seconds: a host that stalls (a loaded machine) delays every arrival at
+  once, and only the packets queued behind the stall can show that nothing was lost. A connection's first packets are held for ``anchor_s`` and its grid anchored on
+  the least-delayed of them, not on the first, which may have waited behind the set-up.
 - ``DeviceClock`` for devices with timestamps: device times plus an offset anchored on the
   least-delayed packet of the first second, then following the lower envelope of
   ``arrival - device time`` with a bounded slew, so device-clock drift is absorbed without
@@ -75,6 +78,7 @@ class _WindowMin:
 # The defaults are the settings' (``sensor.settings.ClockSettings``): one place for the numbers.
 SETTLE_S = ClockSettings.settle_s
 MAX_HOLD_S = ClockSettings.max_hold_s
+ANCHOR_S = ClockSettings.anchor_s
 DEVICE_WINDOW_S = ClockSettings.device_window_s
 DEVICE_MAX_SLEW = ClockSettings.device_max_slew
 
@@ -86,6 +90,8 @@ class RateLockedClock:
     known missing before it, from sequence numbers) and returns the packets whose times are
     settled; ``reconnected()`` says the next packet starts a new connection (a gap follows
     whatever was last stamped); ``flush()`` settles held packets (end of stream or link).
+    ``settle_s`` is counted in arrivals, at most twice a packet's duration each (a host
+    stall is no evidence of a loss); ``max_hold_s`` in samples held.
     """
 
     def __init__(
@@ -95,6 +101,7 @@ class RateLockedClock:
         gap_threshold_s: float | None = None,
         settle_s: float = SETTLE_S,
         max_hold_s: float = MAX_HOLD_S,
+        anchor_s: float = ANCHOR_S,
         envelope_window_s: float = 1.0,
         envelope_windows: int = 30,
         max_rate_error: float = 0.1,
@@ -108,6 +115,7 @@ class RateLockedClock:
         self.gap_threshold_s = gap_threshold_s if gap_threshold_s is not None else max(0.25, 12 * self.period)
         self.settle_s = settle_s
         self.max_hold_s = max_hold_s
+        self.anchor_s = anchor_s
         self.max_rate_error = max_rate_error
         self._env_window_s = envelope_window_s
         self._env_points: deque[tuple[int, float]] = deque(maxlen=envelope_windows)
@@ -119,9 +127,9 @@ class RateLockedClock:
         self._new_segment = True
         self._after_link_loss = False
         self._held: list[_Held] = []
+        self._anchoring: list[_Held] = []  # a new connection's first packets
         self._best_lead = np.inf
-        self._best_at = 0.0
-        self._held_since = 0.0
+        self._waited = 0.0  # seconds of arrivals since the held burst last caught up
 
     @property
     def rate_hz(self) -> float:
@@ -138,42 +146,48 @@ class RateLockedClock:
             return []
         if self._new_segment:
             out = self.flush()
-            out.append(self._start_segment(arrival_s, imu))
-            return out
+            self._new_segment = False
+            self._anchoring = [_Held(arrival_s, imu, 0)]
+            return out + self._anchor_when_due(arrival_s)
+        if self._anchoring:
+            self._anchoring.append(_Held(arrival_s, imu, lost))
+            return self._anchor_when_due(arrival_s)
         if self._held:
             self._held.append(_Held(arrival_s, imu, lost))
-            return self._resolve(arrival_s)
+            return self._resolve(arrival_s, n)
         assert self.last_t is not None
         lead = arrival_s - (self.last_t + (lost + n) * self.period)
         if lead > self.floor + self.gap_threshold_s:
             self._held = [_Held(arrival_s, imu, lost)]
-            self._held_since = arrival_s
-            self._best_lead, self._best_at = lead, arrival_s
+            self._best_lead, self._waited = lead, 0.0
             return []
         self.floor = self._floor.push(arrival_s, lead)
         return [self._emit(arrival_s, imu, lost, None)]
 
-    def flush(self, *, final: bool = False) -> list[Stamped]:
-        """Settle held packets now: lost samples if they are still late, else none. At the
-        ``final`` end of a stream no later packet can show whether a late burst lost
-        samples or the host stalled, so it is taken as complete: a guessed gap would
-        mis-time the last samples as much as a missed one."""
-        if not self._held:
-            return []
-        excess = self._best_lead - self.floor
-        missing = round(excess / self.period) if excess > self.gap_threshold_s and not final else 0
-        return self._release(missing)
+    def flush(self) -> list[Stamped]:
+        """Settle what is held now (the link went down, or the stream ended). No later
+        packet can show whether a late burst lost samples or the host stalled, so it is
+        taken as complete: after a lost link the reconnect's gap takes up whatever is
+        missing (one gap, not two), and at the end a guessed gap would mis-time the last
+        samples as much as a missed one."""
+        out = self._anchor() if self._anchoring else []
+        return out + (self._release(0) if self._held else [])
 
     # -- internals ------------------------------------------------------------------------
 
-    def _start_segment(self, arrival_s: float, imu: np.ndarray) -> Stamped:
-        n = len(imu)
-        self._new_segment = False
+    def _anchor_when_due(self, arrival_s: float) -> list[Stamped]:
+        return self._anchor() if arrival_s - self._anchoring[0].arrival >= self.anchor_s else []
+
+    def _anchor(self) -> list[Stamped]:
+        """Start a segment: its grid from the least-delayed of its first packets (a packet
+        whose last sample has index ``e`` arrived at least ``e`` periods after the first
+        sample was taken, plus the link's least delay)."""
+        held, self._anchoring = self._anchoring, []
+        ends = np.cumsum([h.lost + len(h.imu) for h in held]) - 1
+        first = min(h.arrival - e * self.period for h, e in zip(held, ends)) - self.floor
         self._k = 0
         self._env_points.clear()
         self._env_current = None
-        last = arrival_s - self.floor
-        first = last - (n - 1) * self.period
         gap = None
         if self.last_t is not None:
             # Keep the sample grid: the first new sample falls a whole number of periods
@@ -183,12 +197,19 @@ class RateLockedClock:
             if steps > 1 or self._after_link_loss:
                 gap = Gap(self.last_t, first)
         self._after_link_loss = False
-        times = first + np.arange(n) * self.period
-        self.last_t = float(times[-1])
-        self.floor = self._floor.push(arrival_s, arrival_s - self.last_t)
-        self._k = n
-        self._envelope(arrival_s)
-        return Stamped(times, imu, gap)
+        out: list[Stamped] = []
+        for i, h in enumerate(held):
+            if i == 0:
+                times = first + np.arange(len(h.imu)) * self.period
+                self.last_t = float(times[-1])
+                self._k = len(h.imu)
+                self._envelope(h.arrival)
+                out.append(Stamped(times, h.imu, gap))
+            else:
+                out.append(self._emit(h.arrival, h.imu, h.lost, None))
+            assert self.last_t is not None
+            self.floor = self._floor.push(h.arrival, h.arrival - self.last_t)
+        return out
 
     def _emit(self, arrival_s: float, imu: np.ndarray, lost: int, gap_samples: int | None, on_time: bool = True) -> Stamped:
         """Stamp a packet contiguously after the last one (plus known losses); only
@@ -205,16 +226,22 @@ class RateLockedClock:
             self._envelope(arrival_s)
         return Stamped(times, imu, gap)
 
-    def _resolve(self, arrival_s: float) -> list[Stamped]:
+    def _resolve(self, arrival_s: float, n: int) -> list[Stamped]:
         assert self.last_t is not None
         total = sum(h.lost + len(h.imu) for h in self._held)
         lead = arrival_s - (self.last_t + total * self.period)
         if lead <= self.floor + self.gap_threshold_s:
             return self._release(0)  # a stall, and the burst has caught up: nothing lost
         if lead < self._best_lead - 0.5 * self.period:
-            self._best_lead, self._best_at = lead, arrival_s  # still catching up
-        settled = arrival_s - self._best_at >= self.settle_s
-        if settled or arrival_s - self._held_since >= self.max_hold_s:
+            self._best_lead, self._waited = lead, 0.0  # still catching up
+        else:
+            # Time waited counts at most twice the packet's own duration per packet: a host
+            # stall delays the next arrival by seconds but is no evidence of a loss, and
+            # the packets queued behind it, arriving at once, add nothing until they are
+            # through and show whether the burst catches up.
+            self._waited += min(arrival_s - self._held[-2].arrival, 2 * n * self.period)
+        settled = self._waited >= self.settle_s
+        if settled or total * self.period >= self.max_hold_s:
             excess = self._best_lead - self.floor
             return self._release(max(1, round(excess / self.period)))
         return []
@@ -357,7 +384,9 @@ class PacketStamper:
             return self._device.push(arrival_s, np.asarray(d.time_s), d.imu, d.lost)
         if self._rate is None:
             wall = max(1.0, self.time_scale)
-            self._rate = RateLockedClock(self.rate_hz, settle_s=s.settle_s * wall, max_hold_s=s.max_hold_s * wall)
+            self._rate = RateLockedClock(
+                self.rate_hz, settle_s=s.settle_s * wall, max_hold_s=s.max_hold_s * wall, anchor_s=s.anchor_s * wall
+            )
         return self._rate.push(arrival_s, d.imu, d.lost)
 
     def reconnected(self) -> None:
@@ -366,6 +395,6 @@ class PacketStamper:
             if c is not None:
                 c.reconnected()
 
-    def flush(self, final: bool = False) -> list[Stamped]:
-        """Settle held packets (a link went down, or the stream ended: ``final``)."""
-        return (self._rate.flush(final=final) if self._rate else []) + (self._device.flush() if self._device else [])
+    def flush(self) -> list[Stamped]:
+        """Settle held packets (a link went down, or the stream ended)."""
+        return (self._rate.flush() if self._rate else []) + (self._device.flush() if self._device else [])
