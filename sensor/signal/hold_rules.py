@@ -115,7 +115,7 @@ class HoldRules(RepEndings):
         self._peak = float(d.max())
         # Judged on the levels, not as it settled: as sure as the height margin says, no surer than a plank seen only when left.
         need = self.s.plank_min_lift_m
-        conf = min(0.8, confidence([abs(dh) / need - 1.0]))
+        conf = min(0.8, confidence([abs(dh) / max(need, 1e-9) - 1.0]))
         h = self._hold = ActiveHold("plank", None, round(start, 3), round(float(t[-1]), 3), level, conf, found_late=True)
         self._watch = HoldWatch(self.s, self.rate_hz, level)
         return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
