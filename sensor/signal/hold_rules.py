@@ -127,8 +127,14 @@ class HoldRules(RepEndings):
         reached in one movement. Index of that sample in ``[k, lim)``, or ``lim``."""
         if self._hold is None or not self._hold.found_late:
             return lim
-        j = self.poses.step_at(hgt[k:lim], self.s.pose_step_m, lambda i: self._height.move_s(float(t[k + i])) <= self.s.pose_move_max_s)
+        j = self._new_level_at(t[k:lim], hgt[k:lim])
         return k + j if j >= 0 else lim
+
+    def _new_level_at(self, t: np.ndarray, hgt: np.ndarray) -> int:
+        """Index of the first sample whose known height is ``pose_step_m`` off the level
+        before it, or -1. Over a long movement (a set of brisk reps with no still moment
+        between) the integral drifts by tenths of a metre: no new level is known from it."""
+        return self.poses.step_at(hgt, self.s.pose_step_m, lambda j: self._height.move_s(float(t[j])) <= self.s.pose_move_max_s)
 
     def _end_late_plank(
         self,

@@ -184,6 +184,4 @@ class RestRules(HoldRules):
         postures with holds does a new level matter (supine, a bridge's top is one)."""
         if not self._holdable() or self.poses.rest is None:
             return -1
-        # Over a long movement (a set of brisk reps with no still moment between) the
-        # integral drifts by tenths of a metre: no new pose is known from it.
-        return self.poses.step_at(hgt, self.s.pose_step_m, lambda j: self._height.move_s(float(t[j])) <= self.s.pose_move_max_s)
+        return self._new_level_at(t, hgt)
