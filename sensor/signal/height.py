@@ -45,25 +45,53 @@ def _carry_up(u0: np.ndarray, gyr: np.ndarray, dt: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def still_reading(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, lo: int, hi: int, ref: int) -> np.ndarray:
+    """Mean specific force over samples ``lo..hi-1``, each turned into the body frame of
+    sample ``ref`` by the gyro (a still moment sways a fraction of a degree, and a tenth of
+    one misplaces up by 0.02 m/s²). More samples average the noise: its error in the
+    still reading is integrated twice over the whole movement."""
+    lo, hi = max(0, lo), min(len(t), hi)
+    f = acc[lo:hi]
+    if hi - lo < 2 or not gyr[lo:hi].any():
+        return np.asarray(f.mean(axis=0))
+    w = 0.5 * (gyr[lo + 1 : hi] + gyr[lo : hi - 1]) * np.diff(t[lo:hi])[:, None]
+    turned = np.vstack([np.zeros((1, 3)), np.cumsum(w, axis=0)])
+    theta = turned[ref - lo] - turned  # the body's turn from each sample to ``ref``
+    # A world-fixed vector turns by -theta in the body frame (small angles).
+    return np.asarray((f - np.cross(theta, f)).mean(axis=0))
+
+
 def vertical_path(
-    t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, n_avg: int = 5, causal: bool = False, end_still: bool = True
+    t: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    i0: int,
+    i1: int,
+    n_avg: int = 5,
+    causal: bool = False,
+    end_still: bool = True,
+    n_start: int | None = None,
+    n_end: int | None = None,
 ) -> np.ndarray:
     """Height (m, up positive) of the sensor at samples ``i0..i1`` relative to ``i0``,
     both ends at zero velocity. ``acc`` is specific force (m/s²) and ``gyr`` body rates
     (rad/s) in one frame (any: body or device). Empty when the span is too short.
     ``end_still``: the end is still, its reading gravity alone; else (the top of a brisk
-    rep, turning back) it is not, and up is carried forward from the start only."""
+    rep, turning back) it is not, and up is carried forward from the start only. The still
+    readings average ``n_start`` samples up to ``i0`` and ``n_end`` from ``i1`` on (or up to
+    it, ``causal``): as many as are known to be still (``n_avg`` each if not said)."""
     if i1 - i0 < 3:
         return np.zeros(max(0, i1 - i0 + 1))
     tt = t[i0 : i1 + 1]
     f = acc[i0 : i1 + 1]
     g = gyr[i0 : i1 + 1]
     dt = np.diff(tt)
-    f0 = acc[max(0, i0 - n_avg + 1) : i0 + 1].mean(axis=0)
+    a0, a1 = max(1, n_start or n_avg), max(1, n_end or n_avg)
+    f0 = still_reading(t, acc, gyr, i0 - a0 + 1, i0 + 1, i0)
     # ``causal``: the end's still reading from samples at or before it (a hold is judged as
     # it settles, when later samples may not have arrived: the answer must not depend on
     # that); else from those after it (a rep's top is judged once the rep is over).
-    f1 = acc[max(i0 + 1, i1 - n_avg + 1) : i1 + 1].mean(axis=0) if causal else acc[i1 : i1 + n_avg].mean(axis=0)
+    f1 = still_reading(t, acc, gyr, max(i0 + 1, i1 - a1 + 1), i1 + 1, i1) if causal else still_reading(t, acc, gyr, i1, i1 + a1, i1)
     n0, n1 = float(np.linalg.norm(f0)), float(np.linalg.norm(f1))
     if n0 < 1.0 or n1 < 1.0:
         return np.zeros(tt.size)
@@ -94,10 +122,20 @@ def vertical_path(
     return h
 
 
-def rise_m(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, causal: bool = False, end_still: bool = True) -> float:
-    """Net height change (m) between two samples at zero velocity ``i0 < i1`` (``causal``,
-    ``end_still``: see ``vertical_path``)."""
-    h = vertical_path(t, acc, gyr, i0, i1, causal=causal, end_still=end_still)
+def rise_m(
+    t: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    i0: int,
+    i1: int,
+    causal: bool = False,
+    end_still: bool = True,
+    n_start: int | None = None,
+    n_end: int | None = None,
+) -> float:
+    """Net height change (m) between two samples at zero velocity ``i0 < i1`` (the other
+    arguments: see ``vertical_path``)."""
+    h = vertical_path(t, acc, gyr, i0, i1, causal=causal, end_still=end_still, n_start=n_start, n_end=n_end)
     return float(h[-1]) if h.size else 0.0
 
 

@@ -117,6 +117,9 @@ def classify_rep(
     )
 
 
+STILL_AVG_S = 0.5  # the longest still stretch averaged for a still reading (the pelvis is never still for long)
+
+
 def _rise_lift(
     t: np.ndarray,
     d: np.ndarray,
@@ -137,7 +140,9 @@ def _rise_lift(
     margin = int(np.searchsorted(t, start - 0.1))  # the movement's model start is approximate
     # (At rest: in a brisk set the last quiet moment may be the previous rep's top.)
     low = d[:margin] < 0.25 * peak
-    i0_rise = last_true(quiet[:margin] & low) if quiet is not None and margin > 0 else -1
+    still = quiet[:margin] & low if quiet is not None and margin > 0 else np.zeros(0, bool)
+    i0_rise = last_true(still)
+    n_start = None
     if i0_rise < 0:
         # No quiet moment at rest between brisk reps: the stillest one in the 0.6 s
         # before (not the movement's model start: the hips are already rising there).
@@ -145,6 +150,10 @@ def _rise_lift(
         if margin - w0 >= 2 and low[w0:].any():
             rate = np.abs(np.gradient(d[w0:margin], t[w0:margin]))
             i0_rise = w0 + int(np.argmin(np.where(low[w0:], rate, np.inf)))
+    else:
+        # The still reading before the rise from the whole quiet run that ends there (up to
+        # STILL_AVG_S): its noise is integrated twice over the movement.
+        n_start = i0_rise - last_true(~still[: i0_rise + 1])
     i0_rise = i0_rise if i0_rise >= 0 else max(0, i_start - 1)
     # (Not later into a long top: the double integral's error grows with time squared.)
     top = min(0.5 * (top_start + top_end), top_start + 1.0)
@@ -154,7 +163,11 @@ def _rise_lift(
     # brisk one's reverses by metres per second squared (a 15-cm lift in 0.5 s: ~3).
     still_top = held or top_start - start > s.brisk_rise_s
     gap = span[i0_rise : i_top + 1].max(initial=0.0)
-    return rise_m(t, acc, gyr, i0_rise, i_top, end_still=still_top), float(gap)
+    n_avg = max(1, int(np.searchsorted(t, t[i_top] + STILL_AVG_S)) - i_top)
+    n_end = min(n_avg, int(np.searchsorted(t, top_end)) - i_top) if held else None
+    if n_start is not None:
+        n_start = min(n_start, n_avg)
+    return rise_m(t, acc, gyr, i0_rise, i_top, end_still=still_top, n_start=n_start, n_end=n_end), float(gap)
 
 
 def confidence(margins: list[float]) -> float:
