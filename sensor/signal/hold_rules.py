@@ -136,6 +136,14 @@ class HoldRules(RepEndings):
         between) the integral drifts by tenths of a metre: no new level is known from it."""
         return self.poses.step_at(hgt, self.s.pose_step_m, lambda j: self._height.move_s(float(t[j])) <= self.s.pose_move_max_s)
 
+    def _await_steady(self, t_now: float) -> None:
+        """Lying down (or rolling back) the pelvis is still settling: slow drifts of a few
+        degrees pass the quiet test, and a level taken there makes every rep after it a swing
+        through rest. The first level waits for ``rest_first_s`` steady within
+        ``rest_first_tol_deg``, for at most ``rest_first_wait_s``."""
+        self._steady_until = t_now + self.s.rest_first_wait_s
+        self._first_run = (0, 0.0, 0.0)
+
     def _end_late_plank(
         self,
         t: np.ndarray,
@@ -149,7 +157,8 @@ class HoldRules(RepEndings):
         i: int,
     ) -> list[Event]:
         """The found-late plank left for another height at sample ``i``: it ends where the
-        movement there left its level; the rest level is found again from the next quiet sample."""
+        movement there left its level; the rest level is found again once the pelvis is
+        steady (from a plank people come down in stages: knees, then hips)."""
         assert self._trace is not None and self._watch is not None
         sl = slice(i, i + 1)
         d = self._dir * (e[sl] - self._frozen)
@@ -158,6 +167,7 @@ class HoldRules(RepEndings):
         events = self._close_hold(self._watch.start_of(t_tr, d_tr))
         self._trace = None
         self.base = None
+        self._await_steady(float(t[i]))
         return events
 
     def _lifted(

@@ -157,14 +157,6 @@ class RestRules(HoldRules):
         i = int(far[-1]) + 1
         return float(ht[i]) if i < ht.size else t_now
 
-    def _await_steady(self, t_now: float) -> None:
-        """Lying down (or rolling back) the pelvis is still settling: slow drifts of a few
-        degrees pass the quiet test, and a level taken there makes every rep after it a swing
-        through rest. The first level waits for ``rest_first_s`` steady within
-        ``rest_first_tol_deg``, for at most ``rest_first_wait_s``."""
-        self._steady_until = t_now + self.s.rest_first_wait_s
-        self._first_run = (0, 0.0, 0.0)
-
     def _steady_first(self, t: np.ndarray, e: np.ndarray, q: np.ndarray) -> int:
         """Index of the sample the rest level starts at, or -1 (not in these samples)."""
         if self._steady_until is None:
