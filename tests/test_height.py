@@ -4,8 +4,12 @@ their true height known: a brisk bridge's top is no still moment."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from sensor.signal.detector_settings import DetectorSettings
 from sensor.signal.height import rise_m, still_reading
+from sensor.signal.posture import SUPINE
+from sensor.signal.reps import classify_rep
 
 G = 9.80665
 RATE_HZ = 50.0
@@ -93,3 +97,38 @@ def test_a_still_reading_is_turned_into_its_own_samples_frame() -> None:
     turned = still_reading(t, f, w, lo, i1 + 1, i1)
     assert np.linalg.norm(turned - true) < 0.01
     assert np.linalg.norm(f[lo : i1 + 1].mean(axis=0) - true) > 0.05  # what a plain mean gives
+
+
+def _front_bridge(back_lift_m: float, turn_deg: float, depth_m: float) -> tuple[np.ndarray, ...]:
+    """A supine bridge seen by a sensor ``depth_m`` in front of the back of the pelvis:
+    1 s still, 1.5 s up (the head end of the pelvis turning down by ``turn_deg``, the back
+    lifting ``back_lift_m``), 2 s held, 1.5 s down, 0.3 s still. The sensor sits
+    ``depth_m`` above the back and the turn lowers it by ``depth_m (1 - cos θ)``."""
+    dt = 1.0 / RATE_HZ
+    t = np.arange(0.0, 6.3, dt)
+    u = np.clip((t - 1.0) / 1.5, 0.0, 1.0) - np.clip((t - 4.5) / 1.5, 0.0, 1.0)
+    s = _min_jerk(np.clip(u, 0.0, 1.0))
+    th = np.radians(turn_deg) * s
+    z = back_lift_m * s - depth_m * (1.0 - np.cos(th))
+    az = np.gradient(np.gradient(z, t), t)
+    up = np.stack([np.zeros_like(t), -np.sin(th), -np.cos(th)], axis=1)  # world up, body frame (z out of the back)
+    f = (az + G)[:, None] * up
+    gyr = np.stack([np.gradient(th, t), np.zeros_like(t), np.zeros_like(t)], axis=1)
+    d = np.degrees(th)  # away from rest the way a bridge goes: the head end down (direction -1)
+    quiet = np.abs(np.gradient(d, t)) < 1.5
+    return t, d, up, gyr, f, np.full(t.size, dt), quiet
+
+
+def test_a_bridge_seen_from_the_front_of_the_belt_is_judged_by_the_backs_lift() -> None:
+    """Worn on the front of the belt the sensor is 0.22 m above the back lying supine; a
+    bridge turning the pelvis 30° lowers it 3 cm against the back, so a low bridge (the back
+    up 6 cm) lifts the sensor 3 cm: under a bridge's least (4 cm) if read as the back's."""
+    t, d, up, gyr, f, span, quiet = _front_bridge(0.06, 30.0, 0.22)
+    s = DetectorSettings()
+    assert classify_rep(t, d, up, gyr, f, span, -1.0, SUPINE, s, quiet) is None  # taken as worn on the back
+    rep = classify_rep(t, d, up, gyr, f, span, -1.0, SUPINE, s, quiet, depth_m=0.22)
+    assert rep is not None and rep.exercise == "bridge"
+    assert rep.peak_deg == pytest.approx(30.0, abs=0.5)
+    # A pelvic tilt (12°, the back not lifted) stays no bridge wherever it is worn.
+    t, d, up, gyr, f, span, quiet = _front_bridge(0.0, 12.0, 0.22)
+    assert classify_rep(t, d, up, gyr, f, span, -1.0, SUPINE, s, quiet, depth_m=0.22) is None

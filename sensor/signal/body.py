@@ -58,6 +58,20 @@ MOUNT_FACE = {
 }
 assert tuple(MOUNT_FACE) == MOUNTS  # one geometry per mounting of the vocabulary
 
+# Where each mounting sits relative to the back of the pelvis, body frame (x right, y up the
+# trunk, z out of the back): the belt's front ~0.22 m ahead of the sacrum (waist depth
+# 0.20-0.26 m), the hips ~0.16 m to each side and 0.08 m forward (iliac crests 0.28-0.34 m
+# apart). A sensor elsewhere than the back feels the pelvis's turns as lever-arm
+# accelerations, and rises less in a bridge: lying supine it sits ``-z`` above the back,
+# and a turn of the pelvis by θ lowers it by ``-z (1 - cos θ)`` against the back.
+LEVER_M = {
+    "back": (0.0, 0.0, 0.0),
+    "front": (0.0, 0.02, -0.22),
+    "left": (-0.16, 0.02, -0.08),
+    "right": (0.16, 0.02, -0.08),
+}
+assert tuple(LEVER_M) == MOUNTS
+
 
 def _frame(y: np.ndarray, face: np.ndarray, mount: str) -> np.ndarray:
     """Rows = body axes in device coordinates, from body y and the face direction (both

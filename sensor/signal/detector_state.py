@@ -24,6 +24,7 @@ class DetectorState:
     s: DetectorSettings
     rate_hz: float
     calibrated: bool
+    depth_m: float  # the sensor's place in front of the back of the pelvis (``body.LEVER_M``)
     posture: int
     base: float | None
     poses: PoseBook

@@ -43,10 +43,11 @@ SPEED_SPAN_S = 0.1  # a rep's speeds are measured over this span (a fall takes 0
 class ExcursionDetector(RestRules):
     """Reps and holds in one lying posture at a time; fed grid samples in order."""
 
-    def __init__(self, rate_hz: float, settings: DetectorSettings, calibrated: bool) -> None:
+    def __init__(self, rate_hz: float, settings: DetectorSettings, calibrated: bool, depth_m: float = 0.0) -> None:
         self.s = settings
         self.rate_hz = rate_hz
         self.calibrated = calibrated
+        self.depth_m = depth_m
         self._beta = float(np.exp(-1.0 / (settings.rest_tau_s * rate_hz)))
         # Tremor band, applied to a hold's stored gyro trace when the hold ends (the trace
         # starts seconds before the hold, so the filter has settled by then).

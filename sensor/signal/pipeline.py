@@ -19,6 +19,7 @@ import numpy as np
 from sensor.events import Event, Gap, PostureChanged, Rep
 from sensor.samples import Samples, median
 from sensor.settings import PipelineSettings
+from sensor.signal.body import LEVER_M
 from sensor.signal.detectors import ExcursionDetector
 from sensor.signal.orientation import Calibration, StandCalibrator, TiltFilter
 from sensor.signal.posture import SUPINE, classify_posture
@@ -77,7 +78,8 @@ class Pipeline:
         if calibration is not None:
             self._apply_calibration(calibration)
             self._calibrator.done = True
-        self._detector = ExcursionDetector(s.grid_hz, s.detector, self.calibration is not None and self.calibration.from_stand)
+        from_stand = self.calibration is not None and self.calibration.from_stand
+        self._detector = ExcursionDetector(s.grid_hz, s.detector, from_stand, -LEVER_M[s.mount][2])
         self._confirm_n = int(round(s.posture_confirm_s * s.grid_hz))
         self._raw_posture = -1
         self._raw_run = 0

@@ -139,11 +139,11 @@ class RepEndings(DetectorState):
                 # Up and back to the rest it left, held no longer than a back extension's
                 # top (0-5 s; no one planks that briefly): a rep held at the top, if it
                 # passes as one.
-                rep = classify_rep(t, d, up, gyr, acc, span, self._dir, self.posture, self.s, q > 0.5)
+                rep = classify_rep(t, d, up, gyr, acc, span, self._dir, self.posture, self.s, q > 0.5, self.depth_m)
                 if rep is not None:
                     return [rep]
             return [ev] if ev.duration_s >= self._shortest_hold() else []
         if self.calibrated and abs(self._frozen) > self.s.back_lying_max_deg:
             return []  # not lying flat (child's pose, propped up): no rep starts there (elevations need the stand)
-        rep = classify_rep(t, d, up, gyr, acc, span, self._dir, self.posture, self.s, q > 0.5)
+        rep = classify_rep(t, d, up, gyr, acc, span, self._dir, self.posture, self.s, q > 0.5, self.depth_m)
         return [rep] if rep is not None else []

@@ -34,8 +34,10 @@ def classify_rep(
     posture: int,
     s: DetectorSettings,
     quiet: np.ndarray | None = None,
+    depth_m: float = 0.0,
 ) -> Rep | None:
     """The rep an excursion that fell back below its end threshold was, or None.
+    ``depth_m``: how far in front of the back of the pelvis the sensor is worn.
     ``d`` is the elevation away from rest (degrees, positive the way the exercise moves:
     ``direction`` times the elevation); ``gyr`` the body rates (rad/s); ``acc`` the specific
     force (m/s², body frame); ``span`` where the
@@ -83,7 +85,9 @@ def classify_rep(
     guessed = gap > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
     if exercise == "bridge":
         # A bridge lifts the hips off the floor; a pelvic tilt or a knee hug turns the
-        # pelvis as much but leaves it there.
+        # pelvis as much but leaves it there. The lift is the back's: a sensor ``depth_m``
+        # in front of it sits above it lying supine, and the turn lowers it against the back.
+        lift += depth_m * (1.0 - math.cos(math.radians(peak)))
         if guessed:
             # Across a short dropout the lift is an estimate (the acceleration interpolated
             # over the gap): at least half a bridge's, and a bridge's turn unless it is a

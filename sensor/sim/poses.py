@@ -54,18 +54,6 @@ class Pose:
         return self.frame in LYING
 
 
-# Mounting positions relative to the back of the pelvis, body frame (x right, y up the
-# trunk, z out of the back): the belt's front ~0.22 m ahead of the sacrum (waist depth
-# 0.20-0.26 m), the hips ~0.16 m to each side and 0.08 m forward (iliac crests 0.28-0.34 m
-# apart). A sensor elsewhere than the back feels the pelvis's turns as lever-arm accelerations.
-LEVER_M = {
-    "back": (0.0, 0.0, 0.0),
-    "front": (0.0, 0.02, -0.22),
-    "left": (-0.16, 0.02, -0.08),
-    "right": (0.16, 0.02, -0.08),
-}
-
-
 def draw_floor(rng: np.random.Generator) -> dict[str, Pose]:
     """One person's poses (heights and pitches drawn within the ranges above)."""
     u = rng.uniform

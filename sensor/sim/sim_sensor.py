@@ -14,8 +14,9 @@ from scipy.spatial.transform import Rotation
 from sensor.events import Gap
 from sensor.samples import STANDARD_GRAVITY, Samples
 from sensor.signal import body
+from sensor.signal.body import LEVER_M
 from sensor.sim.imu_errors import HOBBY_ACC_LSB, HOBBY_GYRO_LSB, imu_errors
-from sensor.sim.poses import LEVER_M, LYING
+from sensor.sim.poses import LYING
 from sensor.sim.sim_clock import PHONE_RATES_HZ, device_instants, jittered, phone_clock
 
 if TYPE_CHECKING:
