@@ -67,7 +67,6 @@ def vertical_path(
     gyr: np.ndarray,
     i0: int,
     i1: int,
-    n_avg: int = 5,
     causal: bool = False,
     end_still: bool = True,
     n_start: int | None = None,
@@ -79,14 +78,14 @@ def vertical_path(
     ``end_still``: the end is still, its reading gravity alone; else (the top of a brisk
     rep, turning back) it is not, and up is carried forward from the start only. The still
     readings average ``n_start`` samples up to ``i0`` and ``n_end`` from ``i1`` on (or up to
-    it, ``causal``): as many as are known to be still (``n_avg`` each if not said)."""
+    it, ``causal``): as many as are known to be still (``ANCHOR_N`` each if not said)."""
     if i1 - i0 < 3:
         return np.zeros(max(0, i1 - i0 + 1))
     tt = t[i0 : i1 + 1]
     f = acc[i0 : i1 + 1]
     g = gyr[i0 : i1 + 1]
     dt = np.diff(tt)
-    a0, a1 = max(1, n_start or n_avg), max(1, n_end or n_avg)
+    a0, a1 = max(1, n_start or ANCHOR_N), max(1, n_end or ANCHOR_N)
     f0 = still_reading(t, acc, gyr, i0 - a0 + 1, i0 + 1, i0)
     # ``causal``: the end's still reading from samples at or before it (a hold is judged as
     # it settles, when later samples may not have arrived: the answer must not depend on

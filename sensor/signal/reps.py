@@ -167,10 +167,10 @@ def _rise_lift(
     # brisk one's reverses by metres per second squared (a 15-cm lift in 0.5 s: ~3).
     still_top = held or top_start - start > s.brisk_rise_s
     gap = span[i0_rise : i_top + 1].max(initial=0.0)
-    n_avg = max(1, int(np.searchsorted(t, t[i_top] + STILL_AVG_S)) - i_top)
-    n_end = min(n_avg, int(np.searchsorted(t, top_end)) - i_top) if held else None
+    most = max(1, int(np.searchsorted(t, t[i_top] + STILL_AVG_S)) - i_top)  # samples in STILL_AVG_S
+    n_end = min(most, int(np.searchsorted(t, top_end)) - i_top) if held else None
     if n_start is not None:
-        n_start = min(n_start, n_avg)
+        n_start = min(n_start, most)
     return rise_m(t, acc, gyr, i0_rise, i_top, end_still=still_top, n_start=n_start, n_end=n_end), float(gap)
 
 

@@ -12,8 +12,8 @@ Two clocks turn them into sample times:
   clear whether the link only stalled (a burst then catches up: no loss) or samples were
   lost (arrivals stay late: a gap of that many samples). That patience is counted in
   arrivals, not seconds: a host that stalls (a loaded machine) delays every arrival at
-  once, and only the packets queued behind the stall can show that nothing was lost. A connection's first packets are held for ``anchor_s`` and its grid anchored on
-  the least-delayed of them, not on the first, which may have waited behind the set-up.
+  once; only the packets queued behind the stall can show nothing was lost. A connection's
+  grid is anchored on its least-delayed packet of the first ``anchor_s``, not the first.
 - ``DeviceClock`` for devices with timestamps: device times plus an offset anchored on the
   least-delayed packet of the first second, then following the lower envelope of
   ``arrival - device time`` with a bounded slew, so device-clock drift is absorbed without
