@@ -146,8 +146,10 @@ class TiltFilter:
         self._b_lp, self._a_lp = butter(2, lp_hz, fs=rate_hz)
         self._zi_lp: np.ndarray | None = None
         self.alpha = fusion_tau_s / (fusion_tau_s + self.dt)
-        self._zi_fuse: np.ndarray | None = None
-        self._e_acc_prev: float | None = None
+        self._y: float | None = None  # the last fused elevation
+        self._e_last = 0.0  # the accelerometer's elevation at the last real sample
+        self._var = 0.0  # the accelerometer elevation's scatter about the fused one (rad^2)
+        self._var_a = float(np.exp(-1.0 / (2.0 * rate_hz)))
         self.mounting = default_mounting(mount)
         self.gyro_bias = np.zeros(3)
         # The gyro's bias is followed while the sensor is still (a hobby IMU's drifts by
@@ -173,7 +175,7 @@ class TiltFilter:
         if cal.from_stand:  # a walking calibration measured no bias: keep the one followed so far
             self.gyro_bias = cal.gyro_bias.copy()
         self._zi_lp = None  # restart in the body frame
-        self._zi_fuse = None
+        self._y = None
         self._up_hist = None
 
     def feed(self, x: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -191,17 +193,29 @@ class TiltFilter:
         # complementary filter fuses them without the accelerometer low-pass lag.
         e_acc = np.arcsin(np.clip(acc[:, 1] / row_norm(acc), -1.0, 1.0))
         e_rate = elevation_rate(up, gyr)
-        if filled.any():
-            # Across a dropout the interpolated gyro is a guess (integrating it invents
-            # rotation); there the accelerometer's own change of elevation is used.
-            prev = np.concatenate(([self._e_acc_prev if self._e_acc_prev is not None else e_acc[0]], e_acc[:-1]))
-            e_rate = np.where(filled, (e_acc - prev) / self.dt, e_rate)
-        self._e_acc_prev = float(e_acc[-1])
+        if self._y is None:
+            self._y, self._e_last = float(e_acc[0]), float(e_acc[0])
+        elev = np.empty_like(e_acc)
         a = self.alpha
-        v = a * e_rate * self.dt + (1.0 - a) * e_acc
-        if self._zi_fuse is None:
-            self._zi_fuse = np.array([a * e_acc[0]])
-        elev, self._zi_fuse = lfilter([1.0], [1.0, -a], v, zi=self._zi_fuse)
+        edges = np.flatnonzero(np.diff(filled.astype(np.int8))) + 1
+        for lo, hi in zip([0, *edges], [*edges, e_acc.size]):
+            # Across a dropout both sensors are a line between the dropout's two ends. The
+            # accelerometer's two end samples carry their own noise whole (tremor shakes a
+            # phone's elevation by 5-10 deg per sample), which ended held side planks at
+            # every dropout; so the line is believed only when the change across the
+            # dropout stands out of that noise (a movement: 3 sigma), else the gyro alone.
+            seen = float(e_acc[min(hi, e_acc.size - 1)]) - self._e_last
+            if filled[lo] and seen * seen <= 9.0 * 2.0 * self._var:
+                elev[lo:hi] = self._y + np.cumsum(e_rate[lo:hi]) * self.dt
+            else:
+                v = a * e_rate[lo:hi] * self.dt + (1.0 - a) * e_acc[lo:hi]
+                elev[lo:hi] = lfilter([1.0], [1.0, -a], v, zi=[a * self._y])[0]
+                if not filled[lo]:
+                    r2 = (e_acc[lo:hi] - elev[lo:hi]) ** 2
+                    f, _ = first_order(1.0 - self._var_a, -self._var_a, r2, self._var_a * self._var)
+                    self._var = float(f[-1])
+                    self._e_last = float(e_acc[hi - 1])
+            self._y = float(elev[hi - 1])
         return up, gyr, elev
 
 
