@@ -70,6 +70,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "detector.hold_move_deg": (0.5, 45.0, "a departure that ends a hold: above sway (about 1° RMS), under a whole pose change"),
     "detector.hold_level_tau_s": (0.1, 60.0, "how fast a hold's level follows sway and sag: a sample to a minute"),
     "detector.hold_rock_deg": (0.5, 45.0, "a departure counted as rocking: above sway (about 1° RMS), a rep of a few degrees"),
+    "detector.hold_way_in_s": (0.0, 60.0, "a first level left this soon was the way into the hold (on the hands, then the forearms)"),
     "detector.hold_rock_window_s": (0.5, 120.0, "two departures this close are rocking, not a shift of the hips"),
     "detector.hold_rock_min_s": (0.0, 60.0, "a pause before rocking reps, not a plank: up to a minute"),
     "detector.hold_move_wait_s": (0.1, 30.0, "how long a departure may go on before the hold is ended anyway"),

@@ -88,6 +88,9 @@ class DetectorSettings:
     hold_rock_deg: float = 2.5
     hold_rock_window_s: float = 10.0
     hold_rock_min_s: float = 5.0  # a "hold" rocked out of sooner was the pause before a set of reps
+    # A level held first, hold_move_deg off the one held after, is the way in if it was left
+    # within this long (1-3 s on the hands, then onto one forearm and the other).
+    hold_way_in_s: float = 8.0
     settle_window_s: float = 0.25
     settle_tol_deg: float = 0.6
     settle_turn_deg: float = 1.5  # the gravity direction may turn this much over the settle window

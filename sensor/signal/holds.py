@@ -189,13 +189,38 @@ def hold_end_s(t: np.ndarray, d: np.ndarray, q: np.ndarray) -> float:
     return ft[0] if ft else tc
 
 
+def held_from(t: np.ndarray, d: np.ndarray, start: float, end: float, move_deg: float, way_in_s: float, step_s: float) -> float:
+    """Where the level a hold is held at was reached. A pose held briefly first, more than
+    ``move_deg`` off that level within the first ``way_in_s`` and left for it within
+    ``step_s`` (on the hands, then down onto the forearms in stages the watch's level
+    follows; not a fatigue sag, which takes tens of seconds), was the way in."""
+    ref = (t >= start + way_in_s) & (t <= min(end, start + way_in_s + 5.0))
+    if ref.sum() < 3:
+        return start
+    level = median(d[ref])
+    early = np.flatnonzero((t >= start) & (t < start + way_in_s))
+    far = early[np.abs(d[early] - level) > move_deg]
+    if far.size == 0:
+        return start
+    near = np.flatnonzero((t > t[far[-1]]) & (np.abs(d - level) <= 0.25 * move_deg))
+    return float(t[near[0]]) if near.size and t[near[0]] - t[far[-1]] <= step_s else start
+
+
 def make_hold(
-    h: ActiveHold, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, end: float, tremor_ba: Coefficients, s_min: float = 2.0
+    h: ActiveHold,
+    t: np.ndarray,
+    d: np.ndarray,
+    up: np.ndarray,
+    gyr: np.ndarray,
+    end: float,
+    tremor_ba: Coefficients,
+    s_min: float = 2.0,
+    way_in: tuple[float, float, float] = (math.inf, 0.0, 0.0),
 ) -> Hold:
     """The finished hold with its stability, measured away from its first and last
     half second (the getting in and out); ``s_min`` is the shortest hold reported (one
-    barely longer is less certain)."""
-    start = h.start_s
+    barely longer is less certain); ``way_in``: (move_deg, way_in_s, step_s) of ``held_from``."""
+    start = held_from(t, d, h.start_s, end, *way_in)
     m = (t >= start + 0.5) & (t <= end - 0.5)
     if m.sum() < 4:
         m = (t >= start) & (t <= end)
