@@ -19,8 +19,10 @@ import numpy as np
 
 from sensor.errors import InputError
 from sensor.events import Analysis, Event, Gap, Hold, Rep
+from sensor.routine import SET_PAUSE_S
 from sensor.samples import Samples
 from sensor.settings import PipelineSettings
+from sensor.signal.lone_reps import reps_in_sets
 from sensor.stream import Header, LinkStatus, SourceItem
 
 if TYPE_CHECKING:
@@ -292,7 +294,7 @@ class SessionRunner:
         p = self.pipeline
         first = self.first_time_s
         a = Analysis(
-            reps=[e for e in self.events if isinstance(e, Rep)],
+            reps=reps_in_sets([e for e in self.events if isinstance(e, Rep)], SET_PAUSE_S)[0],
             holds=[e for e in self.events if isinstance(e, Hold)],
             gaps=merge_gaps(e for e in self.events if isinstance(e, Gap)),
             calibrated=p.calibration is not None and p.calibration.from_stand,

@@ -1,0 +1,43 @@
+"""A session's reps are counted in sets: one with no other of its kind within a set's pause
+before or after it is no rep (a shift on the elbows, one pelvic tilt)."""
+
+from __future__ import annotations
+
+from sensor.analyze import analyze_samples
+from sensor.events import Rep
+from sensor.routine import SET_PAUSE_S
+from sensor.settings import PipelineSettings
+from sensor.signal.lone_reps import reps_in_sets
+from sensor.signal.pipeline import Pipeline
+from sensor.sim.simulate import SimOptions, simulate_session
+from tests.conftest import sim
+
+
+def _rep(ex: str, start: float, dur: float = 2.0) -> Rep:
+    return Rep(ex, start, start + dur, 0.0, start + dur + 0.2, 10.0)
+
+
+def test_a_rep_alone_is_none_and_a_set_keeps_its_first_and_last() -> None:
+    bx = [_rep("back_extension", 100.0 + 4.0 * k) for k in range(3)]  # ends 110 s
+    late = _rep("back_extension", 110.0 + SET_PAUSE_S + 0.5)  # just past the pause: alone
+    pair = [_rep("bridge", 300.0), _rep("bridge", 302.0 + SET_PAUSE_S)]  # exactly the pause apart
+    tilt = _rep("bridge", 500.0)
+    reps = [tilt, *pair, late, *bx]
+    kept, lone = reps_in_sets(reps, SET_PAUSE_S)
+    assert kept == [*pair, *bx]
+    assert lone == [tilt, late]
+    # A rep of another exercise between two of a set does not split it.
+    mixed = [bx[0], _rep("bridge", 103.0), bx[1]]
+    assert reps_in_sets(mixed, SET_PAUSE_S) == ([bx[0], bx[1]], [mixed[1]])
+
+
+def test_a_sessions_analysis_keeps_the_reps_in_sets_of_what_live_showed() -> None:
+    # Daily life with pelvic tilts (seed 1): live, one tilt reads as a bridge.
+    s = simulate_session(1, SimOptions(classes=("pelvic_tilts",), daily_life=True))
+    live = [e for e in Pipeline(PipelineSettings(mount=s.header.mount)).process(s.samples) if isinstance(e, Rep)]
+    kept, lone = reps_in_sets(live, SET_PAUSE_S)
+    assert lone and not s.truth["reps"]
+    assert analyze_samples(s.samples, s.gaps, s.header).reps == kept == []
+    # A workout loses none: every true rep is in a set.
+    w = sim(41, rate_hz=100.0)
+    assert len(analyze_samples(w.samples, w.gaps).reps) == len(w.truth["reps"]) > 0
