@@ -71,7 +71,7 @@ def records_html(streaks: Streaks, bests: list[Best]) -> str:
         ui.card("days", days, "Training days to target, in a row", f"best {streaks.best_days}"),
     ]
     for b in bests:
-        value = f"{b.value:.0f} s" if b.unit == "s" else f"{b.value:.0f} reps"
+        value = f"{b.value:.0f} s" if b.unit == "s" else f"{b.value:.0f} rep{'' if round(b.value) == 1 else 's'}"
         cards.append(ui.card(b.key, value, b.label, f"personal best, {ui.day(b.local_date)}", f"session?id={b.session_id}"))
     return f'<div class="ht-records" data-testid="ht-records">{"".join(cards)}</div>'
 

@@ -12,8 +12,10 @@ from store_builders import analysis, hold, reps, session
 from streamlit.testing.v1 import AppTest
 from test_dashboard_apptest import APP, TIMEOUT, app, cards, grid, noon
 
+from dashboard.history_parts import records_html
 from sensor.store import SessionInfo, Store, notes, queries
-from sensor.store.weeks import week_start
+from sensor.store.bests import Best
+from sensor.store.weeks import Streaks, week_start
 
 THIS_MONDAY = week_start(date.today())
 
@@ -113,3 +115,10 @@ def test_the_calendar_opens_a_days_first_session(store: dict[str, int]) -> None:
     assert f'href="session?id={store["1.0"]}"' in body and f'href="session?id={store["1.2"]}"' in body
     monday_cell = re.search(rf'<a class="c dark" style="background:#3B8B5A" href="session\?id={store["1.0"]}"', body)
     assert monday_cell, "a day with every goal to target is drawn dark green and opens its session"
+
+
+def test_one_rep_is_one_rep() -> None:
+    # A first session with one bridge held to target: the records card says "1 rep".
+    best = Best("bridges_held", "Most bridges held to target in a session", 1.0, "reps", 7, date(2026, 12, 6))
+    html = records_html(Streaks(0, 0, 0, 0), [best])
+    assert '<div class="v">1 rep</div>' in html
