@@ -85,11 +85,6 @@ class DetectorState:
         """The shortest hold reported: no one planks for under ``plank_min_s``."""
         return max(self.s.hold_min_s, self.s.plank_min_s) if self.posture == PRONE else self.s.hold_min_s
 
-    def _way_in(self) -> tuple[float, float, float]:
-        """(move_deg, way_in_s, step_s) for ``holds.held_from``: a step is a movement that
-        comes to rest within ``hold_move_wait_s``."""
-        return self.s.hold_move_deg, self.s.hold_way_in_s, self.s.hold_move_wait_s
-
     def _end_thresholds(self, run_peak: np.ndarray) -> np.ndarray:
         s = self.s
         if self._hold is not None:

@@ -212,7 +212,7 @@ class HoldRules(RepEndings):
             self._hold = None
             return []
         t, d, up, gyr = self._trace.arrays()[:4]
-        ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba, self.s.hold_min_s, self._way_in())
+        ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba, self.s)
         rocked = self._watch is not None and self._watch.rock_start_s is not None
         self._hold = None
         self._trace = None

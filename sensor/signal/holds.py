@@ -207,20 +207,14 @@ def held_from(t: np.ndarray, d: np.ndarray, start: float, end: float, move_deg: 
 
 
 def make_hold(
-    h: ActiveHold,
-    t: np.ndarray,
-    d: np.ndarray,
-    up: np.ndarray,
-    gyr: np.ndarray,
-    end: float,
-    tremor_ba: Coefficients,
-    s_min: float = 2.0,
-    way_in: tuple[float, float, float] = (math.inf, 0.0, 0.0),
+    h: ActiveHold, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, end: float, tremor_ba: Coefficients, s: DetectorSettings
 ) -> Hold:
     """The finished hold with its stability, measured away from its first and last
-    half second (the getting in and out); ``s_min`` is the shortest hold reported (one
-    barely longer is less certain); ``way_in``: (move_deg, way_in_s, step_s) of ``held_from``."""
-    start = held_from(t, d, h.start_s, end, *way_in)
+    half second (the getting in and out), timed from where its level was reached
+    (``held_from``); ``s.hold_min_s`` is the shortest hold reported (one barely longer
+    is less certain)."""
+    s_min = s.hold_min_s
+    start = held_from(t, d, h.start_s, end, s.hold_move_deg, s.hold_way_in_s, s.hold_move_wait_s)
     m = (t >= start + 0.5) & (t <= end - 0.5)
     if m.sum() < 4:
         m = (t >= start) & (t <= end)

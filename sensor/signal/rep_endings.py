@@ -133,9 +133,7 @@ class RepEndings(DetectorState):
         assert self._trace is not None
         t, d, up, gyr, acc, q, span = self._trace.arrays()[:7]
         if self._hold is not None:
-            ev = make_hold(
-                self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba, self.s.hold_min_s, self._way_in()
-            )
+            ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba, self.s)
             self._hold = None
             if self.posture == PRONE and ev.duration_s < self.s.plank_min_s:
                 # Up and back to the rest it left, held no longer than a back extension's
