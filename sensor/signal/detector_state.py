@@ -56,7 +56,7 @@ class DetectorState:
     _fall_speed: float
     _left_plank: tuple[float, float] | None
     _lowered: bool
-    _last_rep_s: float
+    _last_move_s: float
     _lift_conf: float
     _t0: float
     _height: HeightTracker

@@ -85,7 +85,7 @@ class ExcursionDetector(RestRules):
         self._fall_speed = 0.0  # the fastest the rep fell, deg/s
         self._left_plank: tuple[float, float] | None = None  # a plank the rest pose was, found as it was left
         self._lowered = False  # the settle just found came down from all fours to the floor
-        self._last_rep_s = -math.inf  # when the last rep ended: a plank found when left held no reps
+        self._last_move_s = -math.inf  # when the last rep (or swing through rest) ended: a plank found when left held none
         self._lift_conf = 1.0
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0
@@ -183,7 +183,7 @@ class ExcursionDetector(RestRules):
                     k2 += 1
                 self._record(t[k:k2], frozen, state)
             events.extend(ev)
-            self._last_rep_s = max([self._last_rep_s, *(x.end_s for x in ev if isinstance(x, Rep))])
+            self._last_move_s = max([self._last_move_s, *(x.end_s for x in ev if isinstance(x, Rep))])
             win = 2 * win if k2 == lim else WINDOW
             k = k2
         if self._trace is not None:

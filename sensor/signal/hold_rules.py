@@ -28,8 +28,10 @@ class HoldRules(RepEndings):
         rest = self.poses.rest
         if self.posture == PRONE and rest is not None and lower_pose_ends_plank(self.s, self.poses, h_now, e_now, self.calibrated):
             left = self._height_left_at(t_now, rest.since_s)
-            if left - rest.since_s >= self._shortest_hold() and self._last_rep_s < rest.since_s:
+            if left - rest.since_s >= self._shortest_hold() and self._last_move_s < rest.since_s:
                 events.append(self._plank_after(rest.since_s, left))
+        if not events:
+            self.poses.keep(h_now, self.s.plank_min_lift_m)
         self._trace = None
         self.base = None  # found again at the next quiet sample, with the pose
         return events
@@ -182,7 +184,7 @@ class HoldRules(RepEndings):
         if self.posture == PRONE:
             de = self._dir * float(d[c] - d[i0])
             e_abs = self._frozen + self._dir * float(d[c]) if self.calibrated else float("nan")  # needs the stand
-            held = rest is not None and float(t[i0]) - rest.since_s >= self._shortest_hold() and self._last_rep_s < rest.since_s
+            held = rest is not None and float(t[i0]) - rest.since_s >= self._shortest_hold() and self._last_move_s < rest.since_s
             if held and rest is not None and came_down_from_plank(self.s, lift, de, e_abs):
                 ts = step_times(t[: c + 1], d[: c + 1], float(d[i0]), float(d[c]))
                 self._left_plank = (rest.since_s, ts[0] if ts else float(t[i0]))

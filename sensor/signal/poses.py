@@ -40,12 +40,30 @@ class PoseBook:
         # The height of the last still level seen at rest: a new pose is a step from it in
         # one movement (levels chained over many movements drift: the error of each adds).
         self.level_h = NAN
+        # The pose a re-levelled rest came from (``keep``): the same pose if the pelvis'
+        # elevation stayed within ``start_rest``'s ``same_deg`` of it.
+        self.carry: Pose | None = None
 
     def reset(self) -> None:
         self.rest = None
         self.level_h = NAN
+        self.carry = None
 
-    def start_rest(self, since_s: float, e: float, h: float = NAN) -> None:
+    def keep(self, h_new: float, min_drop_m: float) -> None:
+        """The rest level is about to be found again at height ``h_new``: if that is not
+        ``min_drop_m`` lower than the rest pose, the pelvis may still be in it (a plank
+        gone up into straight after lying down is a rest pose; a shift within it reads as
+        a few centimetres up), and the pose keeps its start (``start_rest`` decides)."""
+        r = self.rest
+        ok = r is not None and math.isfinite(r.h) and math.isfinite(h_new) and comparable(r.h, h_new) and h_new > r.h - min_drop_m
+        self.carry = r if ok else None
+
+    def start_rest(self, since_s: float, e: float, h: float = NAN, same_deg: float = 0.0) -> None:
+        """A rest pose from ``since_s`` at elevation ``e`` and height ``h``; the one kept
+        (``keep``) if ``e`` is within ``same_deg`` of it, from that one's start."""
+        c, self.carry = self.carry, None
+        if c is not None and abs(e - c.e) < same_deg:
+            since_s = min(since_s, c.since_s)
         self.rest = Pose(since_s, e, h)
         self.level_h = h
 
@@ -83,14 +101,16 @@ def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float
     held off the floor, the body sloping head-up from the feet, neither on all fours nor
     folded back on the heels? ``e_abs``: the pose's elevation (standing is 90°; NaN when
     not known, without the opening stand)."""
+    was = e_abs - de_rest if math.isfinite(e_abs) else NAN  # the elevation it came from
     if -s.plank_max_drop_m <= dh_rest <= -s.plank_min_lift_m:
         # Down from all fours (or a push-up position): a plank if the body now slopes up
         # from the feet; lying down or sitting back on the heels does not tip it head-up,
         # and lying down out of child's pose starts head-down (not level, as all fours is).
-        was_folded = math.isfinite(e_abs) and e_abs - de_rest < -s.plank_max_head_down_deg
-        return s.plank_drop_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg and not was_folded
+        return s.plank_drop_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg and not was < -s.plank_max_head_down_deg
     if not (s.plank_min_lift_m <= dh_rest <= s.plank_max_raise_m):
         return False
+    if was < -s.childs_pose_min_deg:
+        return False  # up out of child's pose: onto all fours (a slipped belt tilts the floor less)
     if not s.plank_lift_min_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg:
         return False  # child's pose (tipped head-down), or coming up out of it (or a plank) onto all fours
     # As high as all fours: a plank only if the body slopes up from the feet as in a

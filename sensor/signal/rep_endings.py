@@ -114,6 +114,12 @@ class RepEndings(DetectorState):
         if i < 0:
             return t.size, []
         events = [] if swing[i] else self._finish()
+        if swing[i] and self._peak >= s.hold_move_deg:
+            # Cat-cow passes through rest every few seconds, 10-18 deg each way: the pose it
+            # swings through is no held one (a plank found only when left began after the
+            # last such swing; a plank's own sway of a degree or two through its level is
+            # no move off it).
+            self._last_move_s = max(self._last_move_s, float(t[k + i]))
         self._tail_t = None
         self._trace = None
         self.base = self._swing_rest() if swing[i] else self._frozen

@@ -83,7 +83,7 @@ class RestRules(HoldRules):
             # A level waited for is a pose since the pelvis got there (a plank gone up into
             # right after lying down is timed from there, not from when the level was taken).
             since = self._arrived_at(float(t[stop]), self.base) if waited else float(t[stop])
-            self.poses.start_rest(since, self.base, float(hgt[stop]))
+            self.poses.start_rest(since, self.base, float(hgt[stop]), self.s.hold_move_deg)
             if first > 0:
                 return stop, []
         b = self._beta
