@@ -35,7 +35,10 @@ class DetectorSettings:
     # calibrated): what is beyond that is a change of pose, whatever the sensor.
     backext_max_lift_m: float = 0.25
     backext_timeout_s: float = 20.0  # longest rep (backext_max_s) and two seconds to spare: longer is a new pose
-    backext_min_s: float = 0.8  # a lift and a lowering take 0.4-0.5 s each at the briskest (a phone carried flat makes 0.76-s "reps")
+    # A lift and a lowering take 0.5 s each at the briskest, and the rep is timed between
+    # its crossings of partial levels: 0.6-0.8 s. (A phone carried flat made 0.76-s "reps";
+    # the jolt and turn checks remove those: the real walks and bus ride give none at 0.6.)
+    backext_min_s: float = 0.6
     backext_max_s: float = 18.0  # two slowest movements and the longest top
     backext_max_hold_s: float = 8.0  # people hold 0-5 s at the top (the "superman hold" 3-4 s); a longer pose is not a rep
     backext_max_move_s: float = 5.0  # lifting or lowering (also a bridge's) takes 0.5-1.5 s, 2-4 s in a slow ("3 up, 3 down") or tired set
