@@ -339,3 +339,28 @@ def test_a_verity_and_an_h10_stream_at_once_through_bleak(bus: str) -> None:
     assert len(got_h.samples) == len(sent_h)
     assert np.abs(got_h.samples.acc - sent_h.acc).max() <= MG + 1e-5
     assert np.all(got_h.samples.gyro == 0)
+
+
+def test_acc_from_before_the_gyro_started_is_dropped_not_given_a_gyro() -> None:
+    """GYRO starts a control-point round trip after ACC (longer on a busy host): ACC frames
+    sent before then have no gyroscope reading. They were given the first gyro value held
+    back in time (a CI run under load caught 72 such samples after a reconnect)."""
+    dec = P.PolarDecoder(52.0, has_gyro=True)
+    period = 1e9 / 52.0
+    n = 6  # samples per frame
+    acc_counts = np.array([[0, 0, 1000]] * n)
+    out = []
+    for f in range(4):  # ACC frames 0-3; GYRO from frame 2 on
+        ts = TS0 + int(round((f + 1) * n * period))
+        out.append(dec.decode(frame(P.MEAS_ACC, ts, 0x81, PMD.encode_delta(acc_counts, 16))))
+        if f >= 2:
+            gyro = np.array([[1000 * (f * n + i), 0, 0] for i in range(n)])
+            out.append(dec.decode(frame(P.MEAS_GYRO, ts, 0x80, PMD.encode_delta(gyro, 16))))
+    imu = np.concatenate([d.imu for d in out])
+    t = np.concatenate([d.time_s for d in out if d.time_s is not None])
+    assert sum(d.lost for d in out) == 2 * n  # frames 0-1: no gyro running
+    assert len(imu) == 2 * n
+    # Every sample out has its own gyro reading: counts 1000 per sample index, from frame 2.
+    idx = np.rint((t * 1e9 - TS0) / period).astype(int) - 1
+    np.testing.assert_array_equal(idx, np.arange(2 * n, 4 * n))
+    np.testing.assert_allclose(imu[:, 3], np.radians(1000 * idx * P.GYRO_DPS_PER_COUNT[2000]), rtol=1e-4)

@@ -91,7 +91,9 @@ class PolarDecoder:
 
     GYRO samples are linearly interpolated onto ACC sample times (held at the ends). ACC
     samples wait up to ``max_wait_s`` for the GYRO frame covering them; after that they go
-    out with the last gyro value held. With ``has_gyro=False`` (the H10 has no gyroscope)
+    out with the last gyro value held. ACC samples from before the first GYRO sample (GYRO
+    starts a control-point round trip after ACC) had no gyroscope running: dropped and
+    counted lost, not given a gyro value the sensor never measured. With ``has_gyro=False`` (the H10 has no gyroscope)
     gyro is reported as 0 rad/s: a placeholder, not a measurement. With ``has_gyro=None``
     the decoder waits ``max_wait_s`` for a first GYRO frame and, if none comes, assumes
     there is no gyroscope.
@@ -116,6 +118,7 @@ class PolarDecoder:
         self._gyro_t = np.empty(0)
         self._gyro_v = np.empty((0, 3))
         self._first_acc_ns: float | None = None
+        self._gyro_seen = False
 
     def decode(self, data: bytes) -> Decoded:
         frame = self._frame(bytes(data))
@@ -129,9 +132,14 @@ class PolarDecoder:
                 self._first_acc_ns = float(t_ns[0])
             return self._emit(bad=0, lost=lost)
         self.has_gyro = True  # a GYRO frame settles it, whatever was assumed
+        before = 0
+        if not len(self._gyro_t) and not self._gyro_seen:
+            self._gyro_seen = True
+            before = int(np.searchsorted(self._acc_t, t_ns[0] - 0.5 * self._clocks[MEAS_GYRO].period_ns))
+            self._acc_t, self._acc_v = self._acc_t[before:], self._acc_v[before:]
         self._gyro_t = np.concatenate([self._gyro_t, t_ns])
         self._gyro_v = np.concatenate([self._gyro_v, values])
-        return self._emit(bad=0, lost=0)
+        return self._emit(bad=0, lost=before)
 
     def _frame(self, data: bytes) -> tuple[int, np.ndarray, np.ndarray, int] | None:
         if len(data) < 11 or data[0] not in (MEAS_ACC, MEAS_GYRO):

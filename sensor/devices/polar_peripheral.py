@@ -74,6 +74,11 @@ class PolarPeripheral:
     def streaming(self) -> bool:
         return bool(self.active)
 
+    def decoder_params(self) -> dict[str, bool]:
+        """What a client learns at set-up and the fake's sample monitor must know too:
+        whether GYRO frames will come (ACC before the first of them is no 6-axis sample)."""
+        return {"has_gyro": MEAS_GYRO in MODELS[self.model]}
+
     @property
     def rate_hz(self) -> float:
         acc = self.active.get(MEAS_ACC)

@@ -155,8 +155,10 @@ class SimulatedSensor:
         self._fed.clear()
         if self.profile is not None:  # a device we do not support has no GATT of ours
             self.peripheral = self.profile.peripheral(self.spec.rate_hz, mtu=self.spec.mtu)
-            # The monitor only counts samples: the profile's decoder without parameters.
-            self._monitor = self.profile.decoder(self.spec.rate_hz)
+            # The monitor only counts samples: the profile's decoder, with what the client
+            # learns at set-up where that changes which samples are whole (Polar's gyro).
+            params: dict[str, bool] = getattr(self.peripheral, "decoder_params", dict)()
+            self._monitor = self.profile.decoder(self.spec.rate_hz, **params)
 
     def link_down(self) -> None:
         """The connection ended: whatever was queued on the device is lost."""
