@@ -93,3 +93,30 @@ def test_a_session_analysed_with_the_wrong_mounting_is_counted_as_worn() -> None
     assert [(r.exercise, round(r.start_s, 2)) for r in wrong.reps] == [(r.exercise, round(r.start_s, 2)) for r in right.reps]
     assert [(h.exercise, h.side) for h in wrong.holds] == [(h.exercise, h.side) for h in right.holds]
     assert len(right.reps) >= 0.8 * len(work.truth["reps"])
+
+
+def _still(u: tuple[float, float, float], seconds: float, t0: float, seed: int) -> Samples:
+    """Still for ``seconds`` with gravity along ``u`` (device frame), a little noise."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * 100)
+    g = np.asarray(u) / np.linalg.norm(u) * 9.81
+    acc = g + rng.normal(0.0, 0.02, (n, 3))
+    gyr = rng.normal(0.0, 0.002, (n, 3))
+    return Samples(t0 + np.arange(n) / 100.0, np.hstack((acc, gyr)))
+
+
+def test_lying_on_a_side_after_lying_down_is_no_stand() -> None:
+    """A session that opens without a still stand (walked to the mat, straight down): on
+    the back (a back mounting's face vertical), then on a side, where its face is horizontal
+    as when standing, then two side planks 16 deg up from there. Taken as a stand and two
+    sits, the side-lying made the back mounting 'corrected' to a hip and every rep of the
+    session was lost (a tuning session, 2129)."""
+    side = (1.0, 0.0, 0.0)
+    plank = (float(np.cos(np.radians(16))), float(np.sin(np.radians(16))), 0.0)
+    parts = [((0.0, 0.0, 1.0), 4.0), (side, 4.0), (plank, 4.0), (side, 4.0), (plank, 4.0), (side, 4.0)]
+    t, pieces = 0.0, []
+    for k, (u, secs) in enumerate(parts):
+        pieces.append(_still(u, secs, t, k))
+        t += secs
+    stream = Samples.concat(pieces)
+    assert _find(stream, "back") is None

@@ -35,6 +35,7 @@ BIN_S = 0.04  # averaging bin: 25 per second, enough for a 2 Hz step rhythm
 STILL_DPS = 8.0  # a still bin turns slower than this ...
 STILL_ACC = 0.6  # ... and |specific force| is within this of g (m/s²)
 STAND_S = 2.0  # a stand: still this long, the device's face horizontal (as every mounting has it)
+LYING_FACE = 0.8  # |gravity along the face| over this: lying with the face up or down (cos 37°)
 SIT_S = 2.5  # a sit: still this long (a stoop to pick something up is shorter, and tips the pelvis the other way)
 SIT_TILT_DEG = (15.0, 50.0)  # ... with the long axis tipped this far from standing (sitting rolls the pelvis back 15-40°)
 SIT_NEED = 2  # sits that agree before deciding
@@ -152,12 +153,20 @@ class MountFinder:
 
 
 def _stand(u: np.ndarray, still: np.ndarray) -> np.ndarray | None:
-    """The long axis from the first still stretch with the face horizontal (a stand)."""
+    """The long axis from the first still stretch with the face horizontal (a stand), if
+    no still stretch with the face vertical came first: lying on a side also holds the
+    face of a back or front mounting horizontal, and once the wearer has lain down (on the
+    back, say) a later "stand" may be that; a side plank from it then reads as a sit.
+    (Lying first with a hip mounting only leaves the mounting unfound.)"""
     ok = still & (np.abs(u[:, 2]) < 0.6)
+    lying = still & (np.abs(u[:, 2]) > LYING_FACE)
     need = int(STAND_S / BIN_S)
-    run = 0
-    for i, v in enumerate(ok.tolist()):
+    run = flat = 0
+    for i, (v, w) in enumerate(zip(ok.tolist(), lying.tolist())):
         run = run + 1 if v else 0
+        flat = flat + 1 if w else 0
+        if flat >= need:
+            return None
         if run >= need:
             m = u[i - need + 1 : i + 1].mean(axis=0)
             return np.asarray(m / np.linalg.norm(m))
