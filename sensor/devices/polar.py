@@ -93,10 +93,11 @@ class PolarDecoder:
     samples wait up to ``max_wait_s`` for the GYRO frame covering them; after that they go
     out with the last gyro value held. ACC samples from before the first GYRO sample (GYRO
     starts a control-point round trip after ACC) had no gyroscope running: dropped and
-    counted lost, not given a gyro value the sensor never measured. With ``has_gyro=False`` (the H10 has no gyroscope)
-    gyro is reported as 0 rad/s: a placeholder, not a measurement. With ``has_gyro=None``
-    the decoder waits ``max_wait_s`` for a first GYRO frame and, if none comes, assumes
-    there is no gyroscope.
+    counted lost, not given a gyro value the sensor never measured. With
+    ``has_gyro=False`` (the H10 has no gyroscope) gyro is reported as 0 rad/s: a
+    placeholder, not a measurement. With ``has_gyro=None`` the decoder waits
+    ``max_wait_s`` for a first GYRO frame and, if none comes, assumes there is no
+    gyroscope.
     """
 
     def __init__(
@@ -133,7 +134,7 @@ class PolarDecoder:
             return self._emit(bad=0, lost=lost)
         self.has_gyro = True  # a GYRO frame settles it, whatever was assumed
         before = 0
-        if not len(self._gyro_t) and not self._gyro_seen:
+        if not self._gyro_seen:  # the stream's first GYRO frame
             self._gyro_seen = True
             before = int(np.searchsorted(self._acc_t, t_ns[0] - 0.5 * self._clocks[MEAS_GYRO].period_ns))
             self._acc_t, self._acc_v = self._acc_t[before:], self._acc_v[before:]

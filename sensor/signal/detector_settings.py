@@ -56,8 +56,8 @@ class DetectorSettings:
     # More head-down than this: child's pose (20-45°), not the floor under a plank (a
     # slipped belt tilts it 5-15°).
     plank_max_head_down_deg: float = 12.0
-    # Folded back in child's pose the pelvis tips 20-45° head-down; a floor pose reads up to
-    # 15° so with a slipped belt. From a pose folded further, a lift is onto all fours.
+    # Folded back in child's pose the pelvis tips 20-45° head-down; a floor reads up to 15°
+    # head-down on a slipped belt. A lift from a pose folded further is onto all fours.
     childs_pose_min_deg: float = 18.0
     plank_max_pitch_change_deg: float = 22.0  # lying to a plank tips the pelvis 4-20° head-up; child's pose to all fours 20-45°
     # A back extension or a bridge starts lying flat: the pelvis within this of level
