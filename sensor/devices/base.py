@@ -95,6 +95,11 @@ class Peripheral(Protocol):
 
     def encode(self, samples: Samples) -> list[tuple[str, bytes]]: ...
 
+    def decoder_params(self) -> dict[str, Any]:
+        """What a client learns at set-up that changes which samples its decoder gives (the
+        profile's ``decoder`` keyword parameters): the fake's sample monitor decodes with it."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Started:

@@ -18,7 +18,7 @@ import math
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -195,6 +195,9 @@ class HoldTrackPeripheral:
     @property
     def streaming(self) -> bool:
         return self._streaming
+
+    def decoder_params(self) -> dict[str, Any]:
+        return {}  # nothing learnt at set-up changes the samples
 
     @property
     def rate_hz(self) -> float:

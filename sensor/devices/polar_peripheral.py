@@ -3,7 +3,7 @@ indications, ACC/GYRO frames from the simulated wearer's samples."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -74,9 +74,8 @@ class PolarPeripheral:
     def streaming(self) -> bool:
         return bool(self.active)
 
-    def decoder_params(self) -> dict[str, bool]:
-        """What a client learns at set-up and the fake's sample monitor must know too:
-        whether GYRO frames will come (ACC before the first of them is no 6-axis sample)."""
+    def decoder_params(self) -> dict[str, Any]:
+        """Whether GYRO frames will come (ACC before the first of them is no 6-axis sample)."""
         return {"has_gyro": MEAS_GYRO in MODELS[self.model]}
 
     @property

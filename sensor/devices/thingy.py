@@ -112,6 +112,9 @@ class ThingyPeripheral:
     def streaming(self) -> bool:
         return True  # raw data flows while notifications are enabled
 
+    def decoder_params(self) -> dict[str, Any]:
+        return {}  # nothing learnt at set-up changes the samples
+
     @property
     def rate_hz(self) -> float:
         return float(unpack_config(self.config)[3])

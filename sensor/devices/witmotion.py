@@ -166,6 +166,9 @@ class WitMotionPeripheral:
     def streaming(self) -> bool:
         return True  # the module streams whenever notifications are on
 
+    def decoder_params(self) -> dict[str, Any]:
+        return {}  # nothing learnt at set-up changes the samples
+
     @property
     def rate_hz(self) -> float:
         return CODE_RATES.get(self.registers[REG_RATE], 10.0)

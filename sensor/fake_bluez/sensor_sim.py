@@ -157,8 +157,7 @@ class SimulatedSensor:
             self.peripheral = self.profile.peripheral(self.spec.rate_hz, mtu=self.spec.mtu)
             # The monitor only counts samples: the profile's decoder, with what the client
             # learns at set-up where that changes which samples are whole (Polar's gyro).
-            params: dict[str, bool] = getattr(self.peripheral, "decoder_params", dict)()
-            self._monitor = self.profile.decoder(self.spec.rate_hz, **params)
+            self._monitor = self.profile.decoder(self.spec.rate_hz, **self.peripheral.decoder_params())
 
     def link_down(self) -> None:
         """The connection ended: whatever was queued on the device is lost."""

@@ -213,7 +213,6 @@ def make_hold(
     half second (the getting in and out), timed from where its level was reached
     (``held_from``); ``s.hold_min_s`` is the shortest hold reported (one barely longer
     is less certain)."""
-    s_min = s.hold_min_s
     start = held_from(t, d, h.start_s, end, s.hold_move_deg, s.hold_way_in_s, s.hold_move_wait_s)
     m = (t >= start + 0.5) & (t <= end - 0.5)
     if m.sum() < 4:
@@ -231,5 +230,5 @@ def make_hold(
         sag_deg=round(sag, 3),
         detected_at_s=round(h.detected_at_s, 3),
         score=stability_score(sway, tremor, sag),
-        confidence=min(h.confidence, confidence([(end - start) / s_min - 1.0])),
+        confidence=min(h.confidence, confidence([(end - start) / s.hold_min_s - 1.0])),
     )
