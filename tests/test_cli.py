@@ -96,3 +96,24 @@ def test_holdtrack_runs_as_a_process_and_loads_only_what_analyze_needs(tmp_path:
     *json_lines, last = r.stdout.strip().splitlines()
     assert last == "EXIT:0 LOADED:", last
     assert json.loads("\n".join(json_lines))["reps"] == []
+
+
+def test_simulating_a_phone_writes_a_recording_and_keeps_its_ties_in_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A phone's timestamps tie and step back (the phone_rate class). The recording holds
+    the samples as the file readers give them; simulate crashed with "recording times must
+    increase" (seen as a user: seed 2106 of tempo_fast --draw-more). The CSV keeps the ties: the reader re-spaces them."""
+    import numpy as np
+
+    from sensor.files.inputs import read_generic_csv
+    from sensor.recording import read_recording
+
+    rec, csv = tmp_path / "phone.htrec", tmp_path / "phone.csv"
+    for out in (rec, csv):
+        code, _, err = run(capsys, "simulate", "--seed", "1", "--classes", "phone_rate", "--short", "--out", str(out))
+        assert code == 0, err
+    t_rec = read_recording(rec).samples.time_s
+    assert np.all(np.diff(t_rec) > 0)
+    raw = np.loadtxt(csv, delimiter=",", skiprows=1, usecols=0)
+    assert np.any(np.diff(raw) <= 0)  # the phone's ties are in the file it wrote
+    # Read back, both are the same samples.
+    assert len(read_generic_csv(csv)) == len(t_rec)

@@ -41,7 +41,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if out.suffix == ".csv":
         write_generic_csv(out, sim.samples)
     else:
-        write_recording(out, sim.header, sim.samples, sim.gaps, replace=True)
+        write_recording(out, sim.header, sim.samples_as_read(), sim.gaps, replace=True)  # a recording's times increase
     with atomic_output(truth, "w", encoding="utf-8") as f:
         f.write(json.dumps(sim.truth, indent=1))
     t = sim.truth

@@ -279,14 +279,9 @@ def _score_seed(job: tuple[int, tuple[str, ...], bool | None, tuple[str, ...]]) 
     if classes:
         pick = (classes[int(np.random.default_rng([seed, 19]).integers(len(classes)))],)
     s = simulate_session(seed, SimOptions(classes=pick, draw_more=True, mount=None, daily_life=daily_life, exclude=exclude))
-    samples = s.samples
-    if "phone_rate" in s.truth["classes"]:
-        from sensor.files.validate import validate_samples
-
-        # A phone's export is analysed as the file readers give it (ties re-spaced).
-        samples = validate_samples(samples.time_s, samples.imu, f"simulated phone, seed {seed}")
-    # The header names the mounting the analysis is told (another than worn: mount_mismatch).
-    return f"seed {seed}", analyze_samples(samples, s.gaps, s.header), s.truth
+    # A phone's export is analysed as the file readers give it (ties re-spaced). The header
+    # names the mounting the analysis is told (another than worn: mount_mismatch).
+    return f"seed {seed}", analyze_samples(s.samples_as_read(), s.gaps, s.header), s.truth
 
 
 def run_evaluation(

@@ -42,6 +42,16 @@ class SimulatedSession:
     true_up_device: np.ndarray | None = None  # (n, 3) world "up" seen by the device, noise-free
     motion: dict[str, np.ndarray] | None = None  # the true pose at 50 Hz (sim_sensor._motion)
 
+    def samples_as_read(self) -> Samples:
+        """The samples as HoldTrack's readers give them: a phone's export (``phone_rate``)
+        has ties and steps back in its timestamps, which the file readers re-space
+        (``validate_samples``); a recording holds them so. Any other session as simulated."""
+        if "phone_rate" not in self.truth["classes"]:
+            return self.samples
+        from sensor.files.validate import validate_samples
+
+        return validate_samples(self.samples.time_s, self.samples.imu, f"simulated phone, seed {self.truth['seed']}")
+
 
 def _sets(reps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
