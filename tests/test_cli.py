@@ -117,3 +117,13 @@ def test_simulating_a_phone_writes_a_recording_and_keeps_its_ties_in_csv(tmp_pat
     assert np.any(np.diff(raw) <= 0)  # the phone's ties are in the file it wrote
     # Read back, both are the same samples.
     assert len(read_generic_csv(csv)) == len(t_rec)
+    # Batched densely, a phone's re-spaced samples are 1 ms apart within a batch: the
+    # recording reads back (its rate from the times was the median spacing, 2 kHz, refused).
+    dense = tmp_path / "dense.htrec"
+    code, _, err = run(capsys, "simulate", "--seed", "2106", "--classes", "tempo_fast", "--draw-more", "--out", str(dense))
+    assert code == 0, err
+    from sensor.sim.simulate import SimOptions, simulate_session
+
+    sim = simulate_session(2106, SimOptions(classes=("tempo_fast",), draw_more=True, mount=None, daily_life=None))
+    assert "phone_rate" in sim.truth["classes"]
+    assert len(read_recording(dense).samples) == len(sim.samples_as_read())

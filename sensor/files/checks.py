@@ -144,7 +144,13 @@ class StreamCheck:
         self._window = []
         if len(w) < 2:
             return
-        rate = 1.0 / median(np.diff(w.time_s))
+        # The mean rate over the steps of a second or less, not the median spacing: a phone
+        # stamps a batch with its delivery time, and re-spaced (as every reader does) a
+        # batch's samples are 1 ms apart; a pause (the wearer left) is no step. With no
+        # such step the times are not in seconds (ms, µs).
+        d = np.diff(w.time_s)
+        steps = d[(d > 0) & (d <= 1.0)]
+        rate = steps.size / float(steps.sum()) if steps.size else 1.0 / max(median(d), 1e-12)
         if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
             raise ValueError(f"sample rate {rate:.3g} Hz read from the times is not usable (are times in seconds?)")
         from sensor.errors import InputError
