@@ -82,6 +82,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "detector.rep_min_turn_frac": (0.0, 1.0, "a fraction of the rise and fall the gyro must see"),
     "detector.bridge_guess_min_peak_deg": (0.0, 90.0, "a turn that is a bridge without its lift: 0 (any) to a quarter turn"),
     "detector.bridge_gap_estimate_s": (0.0, 5.0, "a dropout the lift is estimated across: none to a whole movement"),
+    "detector.bridge_gap_estimate_frac": (0.0, 1.0, "the part of a rise a dropout may hide with the lift still estimated: none to all of it"),
     "detector.bridge_min_lift_m": (0.0, 0.3, "a bridge lifts the hips 8-25 cm; a pelvic tilt 0-2 cm: 0 turns the check off"),
     "detector.plank_max_raise_m": (0.1, 1.0, "a push-up position holds the pelvis up to ~35 cm over the floor; a metre is standing"),
     "detector.plank_max_drop_m": (0.05, 1.0, "from all fours to a plank the pelvis goes down 8-30 cm"),

@@ -18,7 +18,8 @@ class DetectorSettings:
     bridge_min_peak_deg: float = 7.0
     bridge_end_frac: float = 0.15
     bridge_guess_min_peak_deg: float = 11.0  # a bridge turns the pelvis 12-33°, a pelvic tilt 5-12°: when a dropout hides the lift
-    bridge_gap_estimate_s: float = 0.3  # a dropout up to this long in a bridge's rise: its lift is still estimated across it
+    bridge_gap_estimate_s: float = 0.6  # a dropout up to this long in a bridge's rise: its lift is still estimated across it ...
+    bridge_gap_estimate_frac: float = 0.3  # ... when it hides no more of the rise than this
     bridge_min_lift_m: float = 0.04  # a bridge lifts the hips 8-25 cm; a pelvic tilt or a knee hug 0-2 cm at the sacrum
     # A rise quicker than this reverses at the top too sharply for the reading there to be
     # taken for gravity (a lift's reversal accelerates ~6·h/T²; an accelerometer's scale

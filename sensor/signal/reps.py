@@ -89,13 +89,19 @@ def classify_rep(
         # in front of it sits above it lying supine, and the turn lowers it against the back.
         lift += depth_m * (1.0 - math.cos(math.radians(peak)))
         if guessed:
-            # Across a short dropout the lift is an estimate (the acceleration interpolated
-            # over the gap): at least half a bridge's, and a bridge's turn unless it is a
-            # whole lift. Across a longer one only the turn is left. A count to check.
-            short = gap <= s.bridge_gap_estimate_s
-            if short and (lift < 0.5 * s.bridge_min_lift_m or (lift < s.bridge_min_lift_m and peak < s.bridge_guess_min_peak_deg)):
-                return None
-            if not short and peak < s.bridge_guess_min_peak_deg:
+            # Across a dropout the lift is estimated (the acceleration interpolated over
+            # the gap). Over a small part of the rise it still tells a bridge from a pelvic
+            # tilt (7-26 cm read against -3 to +3 on tuning sessions): it is held to a
+            # bridge's lift as a measured one is. Not so where the gap hides much of the
+            # rise (half a second of a 1-s rise: -22 to +7 cm read), over a brisk rep, whose
+            # top is no still moment (-0.3 to +0.34 m read), nor when the estimate sinks the
+            # hips through the floor: only the turn is left then. A count to check.
+            brisk = top_end - top_start <= HELD_TOP_S and top_start - start <= s.brisk_rise_s
+            hidden = gap > min(s.bridge_gap_estimate_s, s.bridge_gap_estimate_frac * (top_start - start))
+            if hidden or brisk or lift <= -s.bridge_min_lift_m:
+                if peak < s.bridge_guess_min_peak_deg:
+                    return None
+            elif lift < s.bridge_min_lift_m:
                 return None
             margins.append(0.0)
         else:
@@ -121,6 +127,7 @@ def classify_rep(
     )
 
 
+HELD_TOP_S = 0.4  # a top held longer has a still middle (its reading is gravity alone)
 STILL_AVG_S = 0.5  # the longest still stretch averaged for a still reading (the pelvis is never still for long)
 
 
@@ -161,7 +168,7 @@ def _rise_lift(
     i0_rise = i0_rise if i0_rise >= 0 else max(0, i_start - 1)
     # (Not later into a long top: the double integral's error grows with time squared.)
     top = min(0.5 * (top_start + top_end), top_start + 1.0)
-    held = top_end - top_start > 0.4
+    held = top_end - top_start > HELD_TOP_S
     i_top = int(np.searchsorted(t, top)) if held else i_start + int(np.argmax(d[i_start:]))
     # The middle of a held top is still, and so is, nearly, the turn of a slow rep; a
     # brisk one's reverses by metres per second squared (a 15-cm lift in 0.5 s: ~3).
