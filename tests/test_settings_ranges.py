@@ -110,6 +110,19 @@ def test_every_setting_at_either_end_of_its_range_analyses() -> None:
         assert a.duration_s == pytest.approx(s.samples.time_s[-1] - s.samples.time_s[0], abs=0.1)
 
 
+@pytest.mark.timeout(120)
+def test_a_hold_whose_every_sample_departs_does_not_stall_the_detector() -> None:
+    """At the ends of their ranges (a departure of 0.5° ends a hold, a pelvis turning at
+    20°/s is quiet), a hold re-levelled at a chunk's first sample departed there again at
+    once: the detector looped on that sample for ever (a random mix of ends found it)."""
+    s = sim(7, short=True, rate_hz=100.0)
+    obj = with_setting("detector.quiet_dps", 20.0)
+    obj = with_setting("detector.hold_end_min_deg", 15.0, obj)
+    obj = with_setting("detector.hold_move_deg", 0.5, obj)
+    a = analyze_samples(s.samples, s.gaps, s.header, settings=PipelineSettings.from_json(obj))
+    assert a.duration_s == pytest.approx(s.samples.time_s[-1] - s.samples.time_s[0], abs=0.1)
+
+
 def bad_copy(path: Path, settings: dict[str, Any], seconds: float = 20.0) -> Path:
     header = {**Header(source="test").to_json(), "settings": settings}
     path.write_bytes(htrec(*sample_records(still_samples(seconds)), header=header_record(header)))

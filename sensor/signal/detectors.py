@@ -289,6 +289,21 @@ class ExcursionDetector(RestRules):
                 and abs(here - self._watch.level) <= self.s.plank_max_pitch_change_deg
             ):
                 self._watch.level, self._watch.left_s = here, None
+                if stop == 0:
+                    # Re-levelled at the chunk's first sample: take it, so that the next
+                    # step moves on (with a hold_move_deg near 0 every sample departs, and
+                    # the detector looped on this one for ever).
+                    self._trace.add(
+                        t[k : k + 1],
+                        d[:1],
+                        up[k : k + 1],
+                        gyr[k : k + 1],
+                        acc[k : k + 1],
+                        quiet[k : k + 1].astype(np.float64),
+                        span[k : k + 1],
+                        hgt[k : k + 1],
+                    )
+                    return k + 1, events
                 return k + stop, events
             events.extend(self._close_hold(self._watch.start_of(t_tr, d_tr)))
             self._trace = None
