@@ -81,7 +81,7 @@ def classify_rep(
         1.0 - jolt / s.rep_max_jolt_mps2,
     ]
     # How far the rise carried the pelvis up (or down) from the floor.
-    lift, gap = _rise_lift(t, d, acc, gyr, span, quiet, peak, start, top_start, top_end, s)
+    lift, gap, still_top = _rise_lift(t, d, acc, gyr, span, quiet, peak, start, top_start, top_end, s)
     guessed = gap > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
     if exercise == "bridge":
         # A bridge lifts the hips off the floor; a pelvic tilt or a knee hug turns the
@@ -96,9 +96,8 @@ def classify_rep(
             # rise (half a second of a 1-s rise: -22 to +7 cm read), over a brisk rep, whose
             # top is no still moment (-0.3 to +0.34 m read), nor when the estimate sinks the
             # hips through the floor: only the turn is left then. A count to check.
-            brisk = top_end - top_start <= HELD_TOP_S and top_start - start <= s.brisk_rise_s
             hidden = gap > min(s.bridge_gap_estimate_s, s.bridge_gap_estimate_frac * (top_start - start))
-            if hidden or brisk or lift <= -s.bridge_min_lift_m:
+            if hidden or not still_top or lift <= -s.bridge_min_lift_m:
                 if peak < s.bridge_guess_min_peak_deg:
                     return None
             elif lift < s.bridge_min_lift_m:
@@ -143,10 +142,11 @@ def _rise_lift(
     top_start: float,
     top_end: float,
     s: DetectorSettings,
-) -> tuple[float, float]:
+) -> tuple[float, float, bool]:
     """The height (m) a rep's rise carried the pelvis, and the longest sampling gap over it
     (s): from a still moment before the rise (its velocity is zero) to the middle of the
-    top, or its highest point (where the hips turn back down: zero velocity again)."""
+    top, or its highest point (where the hips turn back down: zero velocity again); and
+    whether that top is still (held, or reached slowly), its reading gravity alone."""
     i_start = int(np.searchsorted(t, start))
     margin = int(np.searchsorted(t, start - 0.1))  # the movement's model start is approximate
     # (At rest: in a brisk set the last quiet moment may be the previous rep's top.)
@@ -178,7 +178,7 @@ def _rise_lift(
     n_end = min(most, int(np.searchsorted(t, top_end)) - i_top) if held else None
     if n_start is not None:
         n_start = min(n_start, most)
-    return rise_m(t, acc, gyr, i0_rise, i_top, end_still=still_top, n_start=n_start, n_end=n_end), float(gap)
+    return rise_m(t, acc, gyr, i0_rise, i_top, end_still=still_top, n_start=n_start, n_end=n_end), float(gap), still_top
 
 
 def confidence(margins: list[float]) -> float:
