@@ -13,6 +13,7 @@ from sensor.routine import group_sets
 from sensor.store import edits
 from sensor.store.dates import local_time
 from sensor.store.queries import SessionDetail, SessionRow
+from sensor.vocab import counted
 
 
 def open_session(sid: int | None) -> None:
@@ -98,7 +99,7 @@ def corrections_panel(d: SessionDetail, sid: int) -> None:
         "Your corrections are kept beside what was detected (never over it): history counts your numbers, "
         "and `holdtrack evaluate --labels` scores the detector against them."
     )
-    items: list[tuple[str, int, str]] = [("set", k, f"{name}: {n} reps counted") for k, name, n in _set_names(d)]
+    items: list[tuple[str, int, str]] = [("set", k, f"{name}: {counted(n, 'rep')} counted") for k, name, n in _set_names(d)]
     items += [
         ("hold", i, f"Hold {i + 1}, {ui.hold_label(h.exercise, h.side)}: {h.duration_s:.1f} s") for i, h in enumerate(d.detected.holds)
     ]
@@ -114,7 +115,7 @@ def corrections_panel(d: SessionDetail, sid: int) -> None:
         reps = c[0].number_input("Reps you did", 0, 500, int(now), 1, key=f"fix_reps_{sid}_{idx}")
         if c[1].button("Save correction", key="fix_save", type="primary"):
             edits.correct_set(data.store(), sid, idx, int(reps))
-            st.toast(f"Saved: {int(reps)} reps")
+            st.toast(f"Saved: {counted(int(reps), 'rep')}")
             st.rerun()
     else:
         h, cur = d.detected.holds[idx], d.analysis.holds[idx]

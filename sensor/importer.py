@@ -17,6 +17,7 @@ from sensor.errors import HoldTrackError, InputError, StoreError, shown
 from sensor.events import Analysis
 from sensor.store import SessionInfo, Store
 from sensor.trace import TRACE_HZ, Trace
+from sensor.vocab import counted
 
 IMPORT_SUFFIXES = (".htrec", ".csv", ".zip")  # what a folder given to import is searched for
 
@@ -131,7 +132,7 @@ def _import_file(store: Store, path: Path, demo: bool, analyzer: Analyzer | None
         if copy is not None and not stored:
             copy.unlink(missing_ok=True)
     assert sid is not None
-    what = f"{len(analysis.reps)} reps, {len(analysis.holds)} hold{'' if len(analysis.holds) == 1 else 's'}"
+    what = _counts(analysis)
     if analysis.damaged_blocks:
         what += f"; {analysis.damaged_blocks} damaged block(s) skipped"
     if analysis.interrupted:
@@ -392,4 +393,4 @@ def _events(a: Analysis) -> tuple[object, ...]:
 
 
 def _counts(a: Analysis) -> str:
-    return f"{len(a.reps)} reps, {len(a.holds)} holds"
+    return f"{counted(len(a.reps), 'rep')}, {counted(len(a.holds), 'hold')}"

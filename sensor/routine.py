@@ -19,7 +19,7 @@ from typing import Any
 
 from sensor.errors import InputError
 from sensor.events import Analysis, Hold, Rep
-from sensor.vocab import HOLD_EXERCISES, LABELS, MOUNTS, REP_EXERCISES
+from sensor.vocab import HOLD_EXERCISES, LABELS, MOUNTS, REP_EXERCISES, counted
 
 SETTINGS_FILE = "settings.json"
 # A pause longer than this between two reps starts a new set (reps come every few
@@ -278,7 +278,7 @@ def _rep_row(exercise: str, sets: list[RepSet], target: RepTarget, met: bool) ->
         return CompareRow(exercise, LABELS[exercise], want, "not done", False)
     reps = sum(s.reps for s in sets)
     sizes = ", ".join(f"{s.reps}{'*' if s.corrected else ''}" for s in sets)
-    done = f"{len(sets)} set{'' if len(sets) == 1 else 's'} ({sizes} reps)"
+    done = f"{counted(len(sets), 'set')} ({sizes} rep{'' if reps == 1 else 's'})"
     if target.hold_s > 0:
         mean = sum(s.mean_hold_s * s.detected for s in sets) / max(1, sum(s.detected for s in sets))
         done += f"; {held_words(sum(s.held for s in sets), reps, target.hold_s)} (average {_fmt_s(mean)})"

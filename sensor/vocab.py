@@ -26,6 +26,12 @@ LABELS: dict[str, str] = {
     "plank": "Front plank",
 }
 
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and its noun, singular for one: "1 set", "3 sets" (the nouns here all take -s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 # -- where the sensor is worn (sensor.signal.body gives each its geometry) ------------------------
 
 MOUNTS: tuple[str, ...] = ("back", "front", "left", "right")

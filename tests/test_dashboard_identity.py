@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from store_builders import analysis, reps, session
+from store_builders import analysis, hold, reps, session
 from streamlit.testing.v1 import AppTest
 
 from sensor.store import Store, edits
@@ -68,3 +68,17 @@ def test_a_delete_asked_on_one_session_is_not_carried_to_another(look_alikes: tu
     assert not [w.value for w in at.warning if "Delete session" in w.value]  # no question about a session not asked for
     assert "delete_confirm_yes" not in [b.key for b in at.button]
     assert binned(st) == []
+
+
+
+def test_one_set_is_one_set_in_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session of one set of each rep exercise: the figures say "in 1 set" for both (back
+    extensions read "in 1 sets"), the picker "1 hold"."""
+    monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path))
+    st = Store(tmp_path)
+    two = [*reps("bridge", 12), *reps("back_extension", 10, start=300.0)]
+    sid = session(st, datetime(2025, 3, 3, 8, tzinfo=UTC), analysis(two, [hold("plank", None, 500.0, 40.0)]))
+    at = session_page(sid)
+    figures = next(h.proto.body for h in at.get("html") if "ht-figures" in h.proto.body)
+    assert figures.count("in 1 set<") == 2 and "1 sets" not in figures
+    assert at.selectbox(key="session_pick").options == [f"Session {sid} · Mon 03 Mar 2025 · 22 reps, 1 hold"]

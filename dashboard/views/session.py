@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import bars, charts, data, exports, session_edit, timeline, ui
 from sensor.routine import compare, reaches
-from sensor.vocab import MOUNT_PLACES, REP_EXERCISES, UNSURE_MARK, UNSURE_TIP, damage_warning, unsure
+from sensor.vocab import MOUNT_PLACES, REP_EXERCISES, UNSURE_MARK, UNSURE_TIP, counted, damage_warning, unsure
 
 rows = data.sessions(include_demo=True)
 st.title("Session")
@@ -34,7 +34,7 @@ def _option(sid: int) -> str:
     # Streamlit keeps a picker's state by its label, so every label starts with its session's
     # id: two sessions of one day with the same counts must never collapse into one.
     s = by_id[sid]
-    what = f"{s.reps} reps, {s.holds} holds"
+    what = f"{counted(s.reps, 'rep')}, {counted(s.holds, 'hold')}"
     return f"Session {sid} · {ui.day(s.local_date)} · {what}" + (" · demo" if s.demo else "")
 
 
@@ -96,8 +96,8 @@ sides = (
     else (f"{row.side_unknown} side ?" if not row.side_left + row.side_right else f"{row.side_left}L {row.side_right}R {row.side_unknown}?")
 )
 figures = [
-    ui.card("bridge", str(row.bridge_reps), "Hip bridge reps", f"in {row.bridge_sets} set{'' if row.bridge_sets == 1 else 's'}"),
-    ui.card("back_extension", str(row.back_extension_reps), "Back extension reps", f"in {row.back_extension_sets} sets"),
+    ui.card("bridge", str(row.bridge_reps), "Hip bridge reps", f"in {counted(row.bridge_sets, 'set')}"),
+    ui.card("back_extension", str(row.back_extension_reps), "Back extension reps", f"in {counted(row.back_extension_sets, 'set')}"),
     ui.card("side_plank", sides, "Side plank holds", "left · right" + (" · ?: side unknown, set it below" if row.side_unknown else "")),
     ui.card("plank", str(row.planks), "Front plank holds"),
     ui.card(
@@ -191,7 +191,7 @@ for ex in REP_EXERCISES:
         )
     else:
         st.caption(
-            f"{len(points)} reps in {sets} {'set' if sets == 1 else 'sets'}; target {target.sets_per_session} × {target.reps_per_set}.{fixed}"
+            f"{counted(len(points), 'rep')} in {counted(sets, 'set')}; target {target.sets_per_session} × {target.reps_per_set}.{fixed}"
         )
 
 # -- holds -----------------------------------------------------------------------------------

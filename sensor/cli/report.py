@@ -7,7 +7,7 @@ from typing import Any
 
 from sensor.events import Analysis, Gap, Hold, Rep
 from sensor.routine import Routine
-from sensor.vocab import LABELS, damage_warning, stability_label
+from sensor.vocab import LABELS, counted, damage_warning, stability_label
 
 
 def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) -> str:
@@ -33,7 +33,7 @@ def format_summary(a: Analysis, name: str = "", routine: Routine | None = None) 
         reps = [a.reps[i] for i in idx]
         ex = reps[0].exercise
         target = routine.rep_target(ex)
-        line = f"  {LABELS[ex]}, set at {(reps[0].start_s - t0) / 60:.1f} min: {len(reps)} reps (target {target.reps_per_set})"
+        line = f"  {LABELS[ex]}, set at {(reps[0].start_s - t0) / 60:.1f} min: {counted(len(reps), 'rep')} (target {target.reps_per_set})"
         out.append(line)
         if target.hold_s > 0:
             holds = " ".join(f"{r.hold_s:.1f}" for r in reps)
@@ -70,7 +70,7 @@ def print_record_summary(
         by_exercise.setdefault(r.exercise, []).append(r)
     for exercise, rs in by_exercise.items():
         mean_hold = sum(r.hold_s for r in rs) / len(rs)
-        print(f"{LABELS.get(exercise, exercise)}: {len(rs)} reps, mean hold {mean_hold:.1f} s")
+        print(f"{LABELS.get(exercise, exercise)}: {counted(len(rs), 'rep')}, mean hold {mean_hold:.1f} s")
     for h in holds:
         side = f" ({h.side})" if h.side else ""
         print(f"{LABELS.get(h.exercise, h.exercise)}{side}: {h.duration_s:.1f} s, stability {h.score:.0f} ({stability_label(h.score)})")
