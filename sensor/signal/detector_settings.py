@@ -51,6 +51,9 @@ class DetectorSettings:
     # No one planks for less (a cut-short plank lasts 5-10 s); a prone hold back to rest
     # sooner may be a back extension held at the top (0-5 s).
     plank_min_s: float = 5.0
+    # Up out of a plank within this of leaving it is onto all fours (the knees set down and
+    # the hips pushed back: 1-2 s), not a new plank: that starts from the floor or all fours.
+    plank_again_s: float = 2.0
     # Lifted into a plank the pelvis tips head-up, or a little down; more is all fours out
     # of child's pose or out of a plank.
     plank_lift_min_pitch_deg: float = -8.0

@@ -55,8 +55,9 @@ class DetectorState:
     _tail_prev: np.ndarray
     _fall_speed: float
     _left_plank: tuple[float, float] | None
-    _lowered: bool
+    _new_rest: bool
     _last_move_s: float
+    _plank_left_s: float
     _lift_conf: float
     _t0: float
     _height: HeightTracker

@@ -84,8 +84,9 @@ class ExcursionDetector(RestRules):
         self._tail_prev = np.zeros(1)  # the last samples before the tail's (its speed is taken over them)
         self._fall_speed = 0.0  # the fastest the rep fell, deg/s
         self._left_plank: tuple[float, float] | None = None  # a plank the rest pose was, found as it was left
-        self._lowered = False  # the settle just found came down from all fours to the floor
+        self._new_rest = False  # the settle just found is a new rest pose (down from all fours to the floor; up out of a plank)
         self._last_move_s = -math.inf  # when the last rep (or swing through rest) ended: a plank found when left held none
+        self._plank_left_s = -math.inf  # when the last plank ended off the floor (not by falling back to rest)
         self._lift_conf = 1.0
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0

@@ -66,14 +66,14 @@ class HoldRules(RepEndings):
             return None
         t, d, up, gyr, acc, q, _, hgt = self._trace.arrays()
         self._left_plank = None
-        self._lowered = False
+        self._new_rest = False
         i = self._settle.find(t, d, up, q, lambda i0, c: self._lifted(t, d, up, gyr, acc, hgt, i0, c))
         if i < 0:
             return None
         if self._left_plank is not None:
             start, end = self._left_plank
             return self._plank_after(start, end, float(t[i]))
-        if self._lowered:
+        if self._new_rest:
             return float(t[i])
         level = median(d[max(0, i - self._settle.w) : i + 1])
         rt = rise_times(t[: i + 1], d[: i + 1], level)
@@ -189,10 +189,16 @@ class HoldRules(RepEndings):
                 ts = step_times(t[: c + 1], d[: c + 1], float(d[i0]), float(d[c]))
                 self._left_plank = (rest.since_s, ts[0] if ts else float(t[i0]))
                 return True
+            if lift > 0.0 and float(t[i0]) - self._plank_left_s < self.s.plank_again_s:
+                # Up out of a plank just left: onto all fours (the knees down), never into a
+                # new plank (one is entered from the floor or from all fours, seconds later).
+                # No rep and no hold: a new rest level from here.
+                self._new_rest = True
+                return True
             if lift <= -self.s.all_fours_min_m and abs(de) < self.s.all_fours_pitch_deg:
                 # Down from all fours (or a kneel) to the floor: no rep and no hold, a new
                 # rest level from here (reps start from it at once, not after rest_shift_s).
-                self._lowered = True
+                self._new_rest = True
                 return True
             return plank_pose(self.s, lift, de, e_abs)
         return bool(lift >= self.s.side_min_lift_m)
@@ -216,6 +222,8 @@ class HoldRules(RepEndings):
         t, d, up, gyr = self._trace.arrays()[:4]
         ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba, self.s)
         rocked = self._watch is not None and self._watch.rock_start_s is not None
+        if self._hold.exercise == "plank" and ev.duration_s >= self.s.plank_min_s:
+            self._plank_left_s = float(ev.end_s)
         self._hold = None
         self._trace = None
         return [ev] if ev.duration_s >= (max(self._shortest_hold(), self.s.hold_rock_min_s) if rocked else self._shortest_hold()) else []

@@ -141,6 +141,8 @@ class RepEndings(DetectorState):
         if self._hold is not None:
             ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba, self.s)
             self._hold = None
+            if ev.exercise == "plank" and ev.duration_s >= self.s.plank_min_s:
+                self._plank_left_s = float(ev.end_s)
             if self.posture == PRONE and ev.duration_s < self.s.plank_min_s:
                 # Up and back to the rest it left, held no longer than a back extension's
                 # top (0-5 s; no one planks that briefly): a rep held at the top, if it
