@@ -37,6 +37,18 @@ def test_a_lift_out_of_childs_pose_is_no_plank() -> None:
     assert plank_pose(S, 0.20, 17.6, math.nan)
 
 
+
+def test_as_high_as_all_fours_the_slope_decides_where_it_is_known() -> None:
+    # A push-up plank of a tuning session (103349): 30 cm up, sloping 9.4 deg head-up, from
+    # a floor that read 4.9 deg head-up, so only 4.5 deg of pitch change: a plank (it was
+    # taken for all fours by the pitch change). Level at that height is all fours.
+    assert plank_pose(S, 0.30, 4.5, 9.4)
+    assert not plank_pose(S, 0.30, 4.5, 2.0)
+    assert not plank_pose(S, 0.30, -3.0, 1.5)
+    # Without the opening stand only the pitch change is known: small, all fours.
+    assert not plank_pose(S, 0.30, 4.5, math.nan)
+    assert plank_pose(S, 0.30, 12.0, math.nan)
+
 def test_a_rest_pose_found_again_at_its_level_keeps_its_start() -> None:
     book = PoseBook()
     book.start_rest(20.0, 15.0, -1.13)

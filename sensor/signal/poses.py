@@ -114,8 +114,11 @@ def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float
     if not s.plank_lift_min_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg:
         return False  # child's pose (tipped head-down), or coming up out of it (or a plank) onto all fours
     # As high as all fours: a plank only if the body slopes up from the feet as in a
-    # push-up position (all fours is level).
-    return not (dh_rest >= s.all_fours_min_m and (abs(de_rest) < s.all_fours_pitch_deg or e_abs < s.all_fours_max_elev_deg))
+    # push-up position (all fours is level). With the stand the slope itself is known; the
+    # change of pitch from the floor misleads where the floor reads tilted (a prone pelvis
+    # or a belt tipping it 5 deg head-up), so it decides only without the stand.
+    level = e_abs < s.all_fours_max_elev_deg if math.isfinite(e_abs) else abs(de_rest) < s.all_fours_pitch_deg
+    return not (dh_rest >= s.all_fours_min_m and level)
 
 
 def came_down_from_plank(s: DetectorSettings, dh: float, de: float, e_abs: float = NAN) -> bool:
