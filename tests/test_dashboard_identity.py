@@ -70,7 +70,6 @@ def test_a_delete_asked_on_one_session_is_not_carried_to_another(look_alikes: tu
     assert binned(st) == []
 
 
-
 def test_one_set_is_one_set_in_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A session of one set of each rep exercise: the figures say "in 1 set" for both (back
     extensions read "in 1 sets"), the picker "1 hold"."""

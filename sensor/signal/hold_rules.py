@@ -189,7 +189,7 @@ class HoldRules(RepEndings):
                 ts = step_times(t[: c + 1], d[: c + 1], float(d[i0]), float(d[c]))
                 self._left_plank = (rest.since_s, ts[0] if ts else float(t[i0]))
                 return True
-            if lift > 0.0 and float(t[i0]) - self._plank_left_s < self.s.plank_again_s:
+            if lift >= self.s.plank_min_lift_m and float(t[i0]) - self._plank_left_s < self.s.plank_again_s:
                 # Up out of a plank just left: onto all fours (the knees down), never into a
                 # new plank (one is entered from the floor or from all fours, seconds later).
                 # No rep and no hold: a new rest level from here.
