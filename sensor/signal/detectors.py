@@ -86,7 +86,7 @@ class ExcursionDetector(RestRules):
         self._left_plank: tuple[float, float] | None = None  # a plank the rest pose was, found as it was left
         self._new_rest = False  # the settle just found is a new rest pose (down from all fours to the floor; up out of a plank)
         self._last_move_s = -math.inf  # when the last rep (or swing through rest) ended: a plank found when left held none
-        self._plank_left_s = -math.inf  # when the last plank ended off the floor (not by falling back to rest)
+        self._plank_left_s = -math.inf  # when the last plank reported (plank_min_s or more) ended, however it was left
         self._lift_conf = 1.0
         self._t0 = 0.0  # when the excursion crossed its start threshold
         self.last_d = 0.0

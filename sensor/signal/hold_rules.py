@@ -60,7 +60,8 @@ class HoldRules(RepEndings):
     def _try_confirm_hold(self) -> HoldStarted | Hold | float | None:
         """A hold confirmed where the excursion settled; or, where it settled after coming
         down out of a plank the rest pose was, that plank (reported now); or the time where
-        it settled after coming down from all fours (a new rest level)."""
+        it settled after coming down from all fours, or up out of a plank just left (a new
+        rest level)."""
         assert self._trace is not None and self._settle is not None
         if self._trace.n == 0:
             return None
