@@ -113,3 +113,16 @@ def test_a_plank_left_without_rising_is_not_followed_by_another() -> None:
     found = [h for h in a.holds if h.exercise == "plank"]
     assert len(truth) == 1 and len(found) == 1, found
     assert found[0].start_s == pytest.approx(truth[0]["start_s"], abs=1.0)
+
+
+@pytest.mark.slow
+def test_down_from_all_fours_into_a_sloping_pose_is_a_plank_not_the_floor() -> None:
+    """From all fours down into a 7-s plank: the drop read 28 cm (true 10-30) with the
+    pitch changing 4 deg, which is how lying down from all fours reads, so the plank was
+    missed; it ended sloping 8.8 deg head-up, as no floor pose does (tuning session 103324)."""
+    s, a = _session(103324, None, False)
+    (truth,) = [h for h in s.truth["holds"] if h["exercise"] == "plank"]
+    found = [h for h in a.holds if h.exercise == "plank" and h.end_s > truth["start_s"] and h.start_s < truth["end_s"]]
+    assert len(found) == 1, a.holds
+    assert found[0].start_s == pytest.approx(truth["start_s"], abs=1.0)
+    assert found[0].end_s == pytest.approx(truth["end_s"], abs=1.0)

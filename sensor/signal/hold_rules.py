@@ -196,9 +196,12 @@ class HoldRules(RepEndings):
                 # No rep and no hold: a new rest level from here.
                 self._new_rest = True
                 return True
-            if lift <= -self.s.all_fours_min_m and abs(de) < self.s.all_fours_pitch_deg:
+            sloped = e_abs >= self.s.all_fours_max_elev_deg + self.s.plank_drop_pitch_deg  # no floor pose slopes so (the stand tells)
+            if lift <= -self.s.all_fours_min_m and abs(de) < self.s.all_fours_pitch_deg and not sloped:
                 # Down from all fours (or a kneel) to the floor: no rep and no hold, a new
                 # rest level from here (reps start from it at once, not after rest_shift_s).
+                # Not if it ends sloping head-up as no floor pose does: down into a plank,
+                # judged as one (the drop reads long: 28 cm for 10-30).
                 self._new_rest = True
                 return True
             return plank_pose(self.s, lift, de, e_abs)
