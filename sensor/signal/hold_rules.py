@@ -10,7 +10,7 @@ from sensor.signal.height import comparable, rise_m
 from sensor.signal.holds import ActiveHold, HoldWatch, make_hold
 from sensor.signal.iir import lfilter
 from sensor.signal.movement import median, rise_times, step_times
-from sensor.signal.poses import came_down_from_plank, lower_pose_ends_plank, plank_pose
+from sensor.signal.poses import came_down_from_plank, lower_pose_ends_plank, off_floor_slope, plank_pose
 from sensor.signal.posture import PRONE, SIDE_LEFT
 from sensor.signal.rep_endings import RepEndings
 from sensor.signal.reps import confidence
@@ -196,8 +196,7 @@ class HoldRules(RepEndings):
                 # No rep and no hold: a new rest level from here.
                 self._new_rest = True
                 return True
-            sloped = e_abs >= self.s.all_fours_max_elev_deg + self.s.plank_drop_pitch_deg  # no floor pose slopes so (the stand tells)
-            if lift <= -self.s.all_fours_min_m and abs(de) < self.s.all_fours_pitch_deg and not sloped:
+            if lift <= -self.s.all_fours_min_m and abs(de) < self.s.all_fours_pitch_deg and not off_floor_slope(self.s, e_abs):
                 # Down from all fours (or a kneel) to the floor: no rep and no hold, a new
                 # rest level from here (reps start from it at once, not after rest_shift_s).
                 # Not if it ends sloping head-up as no floor pose does: down into a plank,
@@ -226,8 +225,7 @@ class HoldRules(RepEndings):
         t, d, up, gyr = self._trace.arrays()[:4]
         ev = make_hold(self._hold, t, d, up, gyr, min(t_end, float(t[-1])), self._tremor_ba, self.s)
         rocked = self._watch is not None and self._watch.rock_start_s is not None
-        if self._hold.exercise == "plank" and ev.duration_s >= self.s.plank_min_s:
-            self._plank_left_s = float(ev.end_s)
+        self._note_plank_end(ev)
         self._hold = None
         self._trace = None
         return [ev] if ev.duration_s >= (max(self._shortest_hold(), self.s.hold_rock_min_s) if rocked else self._shortest_hold()) else []

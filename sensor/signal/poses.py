@@ -121,6 +121,12 @@ def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float
     return not (dh_rest >= s.all_fours_min_m and level)
 
 
+def off_floor_slope(s: DetectorSettings, e_abs: float) -> bool:
+    """Does a pose of elevation ``e_abs`` slope head-up as no floor pose does (a plank, a
+    push-up position)? False when the elevation is not known (no opening stand)."""
+    return e_abs >= s.all_fours_max_elev_deg + s.plank_drop_pitch_deg
+
+
 def came_down_from_plank(s: DetectorSettings, dh: float, de: float, e_abs: float = NAN) -> bool:
     """Did a movement of ``dh`` metres and ``de`` degrees (between two still moments) bring
     the pelvis out of a plank: down onto the floor, lowered by a plank's height, and from a
@@ -138,7 +144,7 @@ def came_down_from_plank(s: DetectorSettings, dh: float, de: float, e_abs: float
         s.plank_min_lift_m <= dh <= s.plank_max_drop_m
         and math.isfinite(e_abs)
         and abs(e_abs) < s.all_fours_max_elev_deg
-        and e_abs - de >= s.all_fours_max_elev_deg + s.plank_drop_pitch_deg
+        and off_floor_slope(s, e_abs - de)
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sensor.events import Event
+from sensor.events import Event, Hold
 from sensor.signal.detector_state import DetectorState
 from sensor.signal.holds import hold_end_s, make_hold
 from sensor.signal.movement import first_true, steady_run
@@ -134,6 +134,12 @@ class RepEndings(DetectorState):
         self._tail_t = None
         return self._finish()
 
+    def _note_plank_end(self, ev: Hold) -> None:
+        """Remember when a plank worth reporting ended, however it was left (a rise soon
+        after is onto all fours: ``HoldRules._lifted``)."""
+        if ev.exercise == "plank" and ev.duration_s >= self.s.plank_min_s:
+            self._plank_left_s = float(ev.end_s)
+
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
         assert self._trace is not None
@@ -141,8 +147,7 @@ class RepEndings(DetectorState):
         if self._hold is not None:
             ev = make_hold(self._hold, t, d, up, gyr, max(hold_end_s(t, d, q), self._hold.start_s), self._tremor_ba, self.s)
             self._hold = None
-            if ev.exercise == "plank" and ev.duration_s >= self.s.plank_min_s:
-                self._plank_left_s = float(ev.end_s)
+            self._note_plank_end(ev)
             if self.posture == PRONE and ev.duration_s < self.s.plank_min_s:
                 # Up and back to the rest it left, held no longer than a back extension's
                 # top (0-5 s; no one planks that briefly): a rep held at the top, if it
