@@ -163,12 +163,13 @@ class RestRules(HoldRules):
             return first_true(q)
         n = int(np.searchsorted(t, self._steady_until))
         hit, self._first_run = steady_run(q[:n], e[:n], int(self.s.rest_first_s * self.rate_hz), self.s.rest_first_tol_deg, self._first_run)
-        if hit >= 0 or n < t.size:
-            self._steady_until = None  # found, or waited long enough: the next quiet sample
-        if hit >= 0:
-            return hit
-        later = first_true(q[n:])
-        return n + later if n < t.size and later >= 0 else -1
+        later = first_true(q[n:]) if hit < 0 and n < t.size else -1
+        if hit >= 0 or later >= 0:
+            # Found, or waited long enough: the next quiet sample. Not cleared before one is
+            # found: the level is then still one waited for (timed from where the pelvis got
+            # there), in whichever chunk its first quiet sample comes.
+            self._steady_until = None
+        return hit if hit >= 0 else (n + later if later >= 0 else -1)
 
     def _level_moved(self, t: np.ndarray, hgt: np.ndarray) -> int:
         """Index of the first sample whose known height is a new level for the rest pose
