@@ -85,6 +85,8 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "detector.bridge_gap_estimate_s": (0.0, 5.0, "a dropout the lift is estimated across: none to a whole movement"),
     "detector.bridge_gap_estimate_frac": (0.0, 1.0, "the part of a rise a dropout may hide with the lift still estimated: none to all of it"),
     "detector.bridge_min_lift_m": (0.0, 0.3, "a bridge lifts the hips 8-25 cm; a pelvic tilt 0-2 cm: 0 turns the check off"),
+    "detector.bridge_min_pivot_m": (-10.0, 1.0, "a bridge turns the pelvis about the shoulders, 20-50 cm away; a pelvic tilt about the sacrum: -10 turns the check off"),
+    "detector.bridge_pivot_alone_m": (0.0, 10.0, "a turn about an axis this far off is a bridge whatever the lift reads: 10 (never) down to 0"),
     "detector.plank_max_raise_m": (0.1, 1.0, "a push-up position holds the pelvis up to ~35 cm over the floor; a metre is standing"),
     "detector.plank_max_drop_m": (0.05, 1.0, "from all fours to a plank the pelvis goes down 8-30 cm"),
     "detector.plank_drop_pitch_deg": (0.0, 30.0, "the head-up tilt a plank takes on over the pose before it"),

@@ -88,7 +88,18 @@ def classify_rep(
         # pelvis as much but leaves it there. The lift is the back's: a sensor ``depth_m``
         # in front of it sits above it lying supine, and the turn lowers it against the back.
         lift += depth_m * (1.0 - math.cos(math.radians(peak)))
-        if guessed:
+        # The second cue, which needs no still moment: what the pelvis turned about.
+        pivot = pivot_m(t, d, up, gyr, acc, span, direction, start, end, depth_m)
+        if pivot is not None:
+            if pivot < s.bridge_min_pivot_m:
+                return None
+            margins.append((pivot - s.bridge_min_pivot_m) / max(s.bridge_min_pivot_m, 1e-9))
+        if pivot is not None and pivot >= s.bridge_pivot_alone_m:
+            # Turned about an axis as far off as the shoulders: a bridge, whatever the
+            # double integral says (a belt slipping as the hips rise, an uncalibrated IMU:
+            # true bridges read -0.5 to 0 m by it, 0.6-0.9 m of pivot).
+            margins.append(0.0 if lift < s.bridge_min_lift_m else 1.0)
+        elif guessed:
             # Across a dropout the lift is estimated (the acceleration interpolated over
             # the gap). Over a small part of the rise it still tells a bridge from a pelvic
             # tilt (7-26 cm read against -3 to +3 on tuning sessions): it is held to a
@@ -124,6 +135,58 @@ def classify_rep(
         peak_deg=round(peak, 2),
         confidence=confidence(margins),
     )
+
+
+PIVOT_PAD_S = 0.4  # the fit reaches this far either side of the rep: the rest around it anchors the trend
+
+
+def pivot_m(
+    t: np.ndarray,
+    d: np.ndarray,
+    up: np.ndarray,
+    gyr: np.ndarray,
+    acc: np.ndarray,
+    span: np.ndarray,
+    direction: float,
+    start: float,
+    end: float,
+    depth_m: float = 0.0,
+) -> float | None:
+    """How far (m) from the axis it turned about the back of the pelvis was carried up: the
+    vertical velocity fitted as ``r · d(sin e)/dt`` (``e`` the elevation). A bridge turns
+    the pelvis about the shoulders (r ~ 0.2-0.5 m); a pelvic tilt or a knee hug about the
+    sacrum on the floor (r ~ 0). The velocity is integrated once, from anywhere, and a
+    constant and a trend are fitted with it: an unknown start velocity or an accelerometer
+    bias does not reach r, so no still moment is needed (the lift's double integral needs
+    two). None without a gyroscope or over too few samples (``span``: see ``turn_seen``)."""
+    i0, i1 = np.searchsorted(t, [start - PIVOT_PAD_S, end + PIVOT_PAD_S]).tolist()
+    i1 = min(i1, t.size - 1)
+    if i1 - i0 < 10 or not gyr[i0 : i1 + 1].any():
+        return None
+    # Across a dropout the samples are interpolated: they are left out of the fit, and the
+    # velocity after each dropout gets its own constant (the acceleration over it is a guess).
+    trusted = span[i0 : i1 + 1] <= max(0.1, 2.5 * median(span))
+    if trusted.sum() < 10:
+        return None
+    tt = t[i0 : i1 + 1]
+    u = up[i0 : i1 + 1]
+    u = u / np.sqrt(np.einsum("ij,ij->i", u, u))[:, None]
+    a = np.einsum("ij,ij->i", acc[i0 : i1 + 1], u)  # gravity and any bias: the fitted trend
+    v = np.concatenate(([0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * np.diff(tt))))
+    e = np.radians(d[i0 : i1 + 1])
+    rate = direction * elevation_rate(u, gyr[i0 : i1 + 1])
+    # A sensor worn ``depth_m`` in front of the back swings down against it as it turns.
+    v += depth_m * np.sin(e) * rate
+    # An accelerometer bias (body axes) is seen along up by how far up has turned: one
+    # column per body axis, each that axis's turn integrated (0.45 m/s² along the long axis
+    # read 0.09 m of pivot without them).
+    dt = np.diff(tt)[:, None]
+    seen = np.vstack([np.zeros((1, 3)), np.cumsum(0.5 * ((u[1:] - u[0]) + (u[:-1] - u[0])) * dt, axis=0)])
+    after = np.flatnonzero(trusted[1:] & ~trusted[:-1]) + 1  # the first sample after each dropout
+    steps = (np.arange(tt.size)[:, None] >= after[None, :]).astype(np.float64)
+    x = np.column_stack([np.cos(e) * rate, np.ones_like(tt), tt - tt[0], seen, steps])
+    coef, *_ = np.linalg.lstsq(x[trusted], v[trusted], rcond=None)
+    return float(coef[0])
 
 
 HELD_TOP_S = 0.4  # a top held longer has a still middle (its reading is gravity alone)
