@@ -57,24 +57,6 @@ def bus() -> Iterator[str]:
                 os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
 
 
-class _LongFirst:
-    """Start the ``long`` tests first, alternately at the head of each half of the run
-    (``--dist worksteal`` hands each worker a contiguous half and steals from the ends):
-    started last, one of them ran on alone for two minutes after everything else."""
-
-    @pytest.hookimpl(trylast=True)  # after deselection and pytest's own fixture grouping
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        long = [i for i in items if i.get_closest_marker("long")]
-        rest = [i for i in items if not i.get_closest_marker("long")]
-        a, b = long[::2], long[1::2]
-        cut = max(0, len(items) // 2 - len(a))
-        items[:] = a + rest[:cut] + b + rest[cut:]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.register(_LongFirst(), "holdtrack-long-first")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what needs a D-Bus (``ble``) or Chromium (``browser``) by what it uses, so a
     new test cannot slip into ``make check`` by forgetting a marker."""

@@ -156,7 +156,6 @@ def test_the_place_follows_a_replay_at_50x(recording: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.long  # real time: 2 min
 def test_the_place_follows_a_replay_at_1x(recording: Path) -> None:
     t0 = time.monotonic()
     coach = _replay(recording, 1.0)

@@ -48,7 +48,6 @@ def test_the_streamed_row_cap_covers_the_longest_session_accepted() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.long
 @pytest.mark.timeout(1800)
 def test_a_24_hour_export_reads_back(tmp_path: Path) -> None:
     """24 h at 100 Hz (8.64 M rows; 6 M was the limit: 16.7 h) through ``export --csv`` and

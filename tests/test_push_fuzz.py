@@ -252,7 +252,6 @@ def test_push_fuzz_quick(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.long
 def test_push_fuzz_ten_thousand_batches_in_bounded_memory(tmp_path: Path) -> None:
     sent, phone, src, result, peak = run_fuzz(10_000, 1, tmp_path, trace=True)
     check(sent, phone, src, result, tmp_path / "fuzz.htrec")

@@ -24,8 +24,6 @@ pytestmark = pytest.mark.slow  # a minute of pushes in real time
 OFFLINE = (36.0, 46.0)  # seconds into the workout: between the 2nd and the 4th bridge
 
 
-@pytest.mark.slow
-@pytest.mark.long  # real time: a minute
 def test_ten_seconds_of_wifi_lost_mid_set(tmp_path: Path) -> None:
     workout = sim(21, short=True, rate_hz=100.0, exercises=("bridge",), link_losses=0, dropouts=False)
     s = workout.samples[: int(np.searchsorted(workout.samples.time_s, workout.samples.time_s[0] + 60.0))]

@@ -92,7 +92,6 @@ def test_display_switches_in_a_header_are_ignored() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.long
 def test_every_setting_at_either_end_of_its_range_analyses() -> None:
     """Each setting at its lowest and highest, the others at their defaults, then random
     mixes of ends and middles: every analysis finishes (no division by zero, no filter
