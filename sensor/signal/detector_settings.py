@@ -22,8 +22,8 @@ class DetectorSettings:
     bridge_gap_estimate_frac: float = 0.3  # ... when it hides no more of the rise than this
     bridge_min_lift_m: float = 0.04  # a bridge lifts the hips 8-25 cm; a pelvic tilt or a knee hug 0-2 cm at the sacrum
     # A bridge turns the pelvis about the shoulders, a pelvic tilt about the sacrum: how far
-    # from its axis the pelvis turned (``reps.pivot_m``) read 0.24-0.55 m on bridges (5-95 %)
-    # and -0.22 to 0.13 m on pelvic tilts and other supine turns (tuning 103700-103829).
+    # from its axis the pelvis turned (``reps.pivot_m``) read 0.23-0.88 m on bridges (5-95 %)
+    # and -0.14 to 0.2 m on pelvic tilts and other supine turns (tuning 103700-103859).
     bridge_min_pivot_m: float = 0.1
     # ... and one this far is a bridge whatever the lift's integral reads (other supine
     # turns reached 0.2 m at most, an uncalibrated IMU's, of ~700 on tuning sessions).

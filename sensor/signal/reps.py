@@ -82,7 +82,7 @@ def classify_rep(
     ]
     # How far the rise carried the pelvis up (or down) from the floor.
     lift, gap, still_top = _rise_lift(t, d, acc, gyr, span, quiet, peak, start, top_start, top_end, s)
-    guessed = gap > max(0.1, 2.5 * median(span))  # a dropout: the lift is a guess
+    guessed = gap > longest_step_s(span)  # a dropout: the lift is a guess
     if exercise == "bridge":
         # A bridge lifts the hips off the floor; a pelvic tilt or a knee hug turns the
         # pelvis as much but leaves it there. The lift is the back's: a sensor ``depth_m``
@@ -137,6 +137,12 @@ def classify_rep(
     )
 
 
+def longest_step_s(span: np.ndarray) -> float:
+    """The longest sampling step (s) still taken as measured, not bridged by interpolation:
+    2.5 times the trace's usual one (dropouts are rare), and never under 0.1 s."""
+    return max(0.1, 2.5 * median(span))
+
+
 PIVOT_PAD_S = 0.4  # the fit reaches this far either side of the rep: the rest around it anchors the trend
 
 
@@ -165,7 +171,7 @@ def pivot_m(
         return None
     # Across a dropout the samples are interpolated: they are left out of the fit, and the
     # velocity after each dropout gets its own constant (the acceleration over it is a guess).
-    trusted = span[i0 : i1 + 1] <= max(0.1, 2.5 * median(span))
+    trusted = span[i0 : i1 + 1] <= longest_step_s(span)
     if trusted.sum() < 10:
         return None
     tt = t[i0 : i1 + 1]
@@ -292,7 +298,7 @@ def _turn_ratio(
     change = np.diff(d[i_s : i_e + 1])
     sp = span[i_s : i_e + 1]
     if sp.max() > 0.1:  # a dropout somewhere (or a slow sensor): leave out the guessed steps
-        trusted = sp <= max(0.1, 2.5 * median(span))  # the whole trace: dropouts are rare
+        trusted = sp <= longest_step_s(span)
         ok = trusted[1:] & trusted[:-1]
         turned, change = np.where(ok, turned, 0.0), np.where(ok, change, 0.0)
     ratio = math.inf
