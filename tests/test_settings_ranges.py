@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from conftest import sim
-from sensor.analyze import analyze_samples
+from sensor.analyze import analyze_samples, analyze_stream
 from sensor.cli import main
 from sensor.recording import read_header, write_recording
+from sensor.samples import interleave
 from sensor.settings import DISPLAY_ONLY, PipelineSettings
 from sensor.settings_ranges import CHOICES, RANGES, leaves
 from sensor.stream import Header
@@ -92,21 +93,28 @@ def test_display_switches_in_a_header_are_ignored() -> None:
 
 
 @pytest.mark.slow
-def test_every_setting_at_either_end_of_its_range_analyses() -> None:
+@pytest.mark.parametrize("part", range(4))  # four quarters of the cases: the two workers share them
+def test_every_setting_at_either_end_of_its_range_analyses(part: int) -> None:
     """Each setting at its lowest and highest, the others at their defaults, then random
     mixes of ends and middles: every analysis finishes (no division by zero, no filter
-    that cannot be designed), on a calibrated 100 Hz session and a 25 Hz one with gaps."""
+    that cannot be designed), on a calibrated 100 Hz session and a 25 Hz one with gaps. A
+    single setting at an end runs the pipeline once; the mixes run the whole analysis,
+    which may try the other mountings too (three more runs)."""
     sessions = [sim(7, short=True, rate_hz=100.0), sim(11, short=True, rate_hz=25.0)]
-    cases = [with_setting(n, v) for n, (lo, hi, _) in sorted(RANGES.items()) for v in (lo, hi)]
+    cases = [(with_setting(n, v), False) for n, (lo, hi, _) in sorted(RANGES.items()) for v in (lo, hi)]
     rng = random.Random(5)
     for _ in range(30):
         obj = PipelineSettings().to_json()
         for n, (lo, hi, _) in RANGES.items():
             obj = with_setting(n, rng.choice([lo, hi, rng.uniform(lo, hi)]), obj)
-        cases.append(obj)
-    for k, obj in enumerate(cases):
+        cases.append((obj, True))
+    for k, (obj, whole) in list(enumerate(cases))[part::4]:
         s = sessions[k % 2]
-        a = analyze_samples(s.samples, s.gaps, s.header, settings=PipelineSettings.from_json(obj))
+        settings = PipelineSettings.from_json(obj)
+        if whole:
+            a = analyze_samples(s.samples, s.gaps, s.header, settings=settings)
+        else:
+            a = analyze_stream(interleave(s.samples, list(s.gaps)), settings=settings, header=s.header)
         assert a.duration_s == pytest.approx(s.samples.time_s[-1] - s.samples.time_s[0], abs=0.1)
 
 
