@@ -77,7 +77,7 @@ def adherence(include_demo: bool = True, since: date | None = None, until: date 
     """Adherence per week, oldest first: from the first session to this week, or the whole
     weeks from ``since`` to ``until``."""
     path, rev = _key()
-    return _adherence(path, rev, _routine_key(routine()), include_demo, date.today(), since, until)
+    return _adherence(path, rev, _routine_key(routine()), include_demo, weeks.current_day(), since, until)
 
 
 def trends(include_demo: bool = True, since: date | None = None, until: date | None = None) -> list[weeks.WeekTrend]:
@@ -88,7 +88,7 @@ def trends(include_demo: bool = True, since: date | None = None, until: date | N
 
 def streaks(include_demo: bool = True) -> weeks.Streaks:
     """Weeks and training days in a row meeting the routine, over all of the history."""
-    return weeks.streaks(adherence(include_demo), sessions(include_demo), routine(), date.today())
+    return weeks.streaks(adherence(include_demo), sessions(include_demo), routine(), weeks.current_day())
 
 
 def bests(include_demo: bool = True) -> list[Best]:

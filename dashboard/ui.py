@@ -11,6 +11,7 @@ import streamlit as st
 from sensor.routine import HOLD_TOLERANCE_S as TOLERANCE_S  # shown on the pages
 from sensor.routine import held_words
 from sensor.store.notes import NOTE_MAX_CHARS
+from sensor.store.weeks import current_day
 from sensor.vocab import EXERCISES, LABELS, stability_words  # the CLI's words, on the pages
 
 __all__ = [
@@ -86,7 +87,7 @@ def day(d: date | str) -> str:
 
 def week_of(start: date) -> str:
     """A week by its Monday, in words ("week of 12 Oct")."""
-    return f"week of {start.day} {start.strftime('%b')}" + (f" {start.year}" if start.year != date.today().year else "")
+    return f"week of {start.day} {start.strftime('%b')}" + (f" {start.year}" if start.year != current_day().year else "")
 
 
 def short(exercise: str) -> str:

@@ -33,6 +33,7 @@ from sensor import importer
 from sensor.events import Analysis
 from sensor.importer import ImportResult
 from sensor.store import Store
+from sensor.store.weeks import current_day
 from sensor.trace import Trace
 from sensor.vocab import EXERCISES, RECORDING_SUFFIX
 
@@ -146,7 +147,8 @@ def generate_demo(
     from concurrent.futures import ProcessPoolExecutor
 
     if plan is None:
-        plan = demo_plan(today or date.today(), now=None if today else datetime.now())
+        day = today or current_day()
+        plan = demo_plan(day, now=datetime.now() if day == date.today() else None)
     out = []
     workers = max(1, min(jobs or 2, os.cpu_count() or 1, len(plan)))
     with ExitStack() as stack:

@@ -90,7 +90,7 @@ def history(
     elif weeks_with_sessions is not None and with_sessions:
         first = with_sessions[-min(weeks_with_sessions, len(with_sessions))]
     else:
-        first = with_sessions[0] if with_sessions else weeks.week_start(today or date.today())
+        first = with_sessions[0] if with_sessions else weeks.week_start(today or weeks.current_day())
     return {
         "routine": routine.to_json(),
         "range": {

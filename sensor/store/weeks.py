@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -12,6 +13,20 @@ from sensor.store.dates import plausible_day
 from sensor.store.queries import SessionRow, sessions
 from sensor.store.writes import Store
 from sensor.vocab import EXERCISES, REP_EXERCISES
+
+TODAY_ENV = "HOLDTRACK_TODAY"  # a day (YYYY-MM-DD) that stands for today: reproducible pages and tests
+
+
+def current_day() -> date:
+    """Today where the user is, or the day ``HOLDTRACK_TODAY`` names: what "this week" is
+    must not change under a page or a test that runs across a Sunday midnight."""
+    pinned = os.environ.get(TODAY_ENV)
+    if not pinned:
+        return date.today()
+    try:
+        return date.fromisoformat(pinned)
+    except ValueError:
+        raise ValueError(f"{TODAY_ENV}={pinned!r} is not a date (YYYY-MM-DD)") from None
 
 
 def iso_week(d: date) -> str:
@@ -98,7 +113,7 @@ def weekly_adherence(
     """
     routine = routine or Routine()
     rows = sessions(store, routine, include_demo=include_demo) if rows is None else rows
-    today = today or date.today()
+    today = today or current_day()
     # Rows stored before dates were checked may say 9999 or year 1: listed, never spanned.
     rows = [r for r in rows if plausible_day(r.local_date, today)]
     days = day_outcomes(rows)
@@ -212,7 +227,7 @@ def streaks(weeks: list[WeekAdherence], rows: list[SessionRow], routine: Routine
     """The streaks of ``weeks`` (``weekly_adherence``, oldest first) and of the sessions ``rows``
     (duplicates left out: ``day_outcomes``), from the corrected counts."""
     routine = routine or Routine()
-    this = week_start(today or date.today())
+    this = week_start(today or current_day())
     done = [w for w in weeks if w.start < this]
     met = [w.goals > 0 and w.goals_met == w.goals for w in done]
     current_weeks, best_weeks = _runs(met)
@@ -221,7 +236,7 @@ def streaks(weeks: list[WeekAdherence], rows: list[SessionRow], routine: Routine
         current_weeks += 1
         best_weeks = max(best_weeks, current_weeks)
     goal = [ex for ex in EXERCISES if (routine.rep_target(ex) if ex in REP_EXERCISES else routine.hold_target(ex)).sessions_per_week > 0]
-    today = today or date.today()
+    today = today or current_day()
     by_day = {d: o for d, o in day_outcomes(rows).items() if plausible_day(d, today)}
     day_met: list[bool] = []
     previous: date | None = None
