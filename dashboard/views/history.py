@@ -3,14 +3,13 @@ picks, a calendar, adherence per week (Monday to Sunday), progress and the sessi
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import data, exports, grids, history_parts, ui
 from sensor.store.dates import plausible_day
 from sensor.store.history import demo_by_default
+from sensor.store.weeks import current_day
 
 st.title("History")
 r = data.routine()
@@ -43,11 +42,15 @@ st.html(history_parts.week_html(this) + history_parts.records_html(data.streaks(
 
 # -- the range the rest of the page shows ------------------------------------------------------
 first_day = min(s.local_date for s in rows)
-since, until = history_parts.pick_range(first_day, date.today())
+today = current_day()
+# The weeks shown end today, or on the latest day a session is dated if that is later (a
+# start up to two days ahead is accepted: a clock or time zone a little ahead).
+shown_to = max([today, *(s.local_date for s in rows if plausible_day(s.local_date, today))])
+since, until = history_parts.pick_range(first_day, shown_to)
 weeks = data.adherence(include_demo, since, until)
 # Sessions whose date cannot be right (year 1, 9999: stored before dates were checked) are
 # listed whatever the range, for the user to fix or delete.
-in_range = [s for s in rows if since <= s.local_date <= until or not plausible_day(s.local_date, date.today())]
+in_range = [s for s in rows if since <= s.local_date <= until or not plausible_day(s.local_date, today)]
 st.caption(history_parts.range_summary(weeks, r))
 
 # -- calendar and adherence ---------------------------------------------------------------------
