@@ -7,10 +7,19 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 
 from sensor.sim.simulate import SimOptions, SimulatedSession, simulate_session
+from sensor.store.weeks import TODAY_ENV
+
+# "Today" for the product (``sensor.store.weeks.current_day``) and for the tests that lay out
+# weeks around it, fixed when the tests start: a run across midnight keeps one day, so "this
+# week" cannot move under a test (it did, a Sunday night). Set here, every process the tests
+# start inherits it; set beforehand, the suite runs as on that day (a past one: the importer
+# still refuses starts ahead of the real clock).
+os.environ.setdefault(TODAY_ENV, date.today().isoformat())
 
 
 @functools.lru_cache(maxsize=32)

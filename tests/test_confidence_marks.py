@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from store_builders import analysis, database_at_step, hold, reps, session
 from test_dashboard_apptest import app, noon
 
 from sensor.store import SCHEMA_VERSION, Store, exports, queries
+from sensor.store.weeks import current_day
 from sensor.vocab import UNSURE_BELOW, UNSURE_MARK, UNSURE_TIP, unsure
 
 UNSURE_REP = 3  # the fourth bridge
@@ -29,7 +30,7 @@ def unsure_session(st: Store) -> int:
         replace(hold("side_plank", "left", 300, 33.0), confidence=0.62),
         replace(hold("side_plank", "right", 400, 31.0), confidence=0.95),
     ]
-    return session(st, noon(date.today() - timedelta(days=1)), analysis(bridges, holds, duration=500.0))
+    return session(st, noon(current_day() - timedelta(days=1)), analysis(bridges, holds, duration=500.0))
 
 
 def test_each_reps_and_holds_confidence_is_stored_read_back_and_exported(tmp_path: Path) -> None:

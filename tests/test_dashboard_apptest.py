@@ -18,7 +18,7 @@ from sensor.analyze import analyze_path
 from sensor.routine import load_routine
 from sensor.store import Store
 from sensor.store.queries import recording_paths
-from sensor.store.weeks import week_start
+from sensor.store.weeks import current_day, week_start
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 TIMEOUT = 30
@@ -38,7 +38,7 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     back extensions. Last week: 10 bridges (short of a set). Plus one demo session."""
     monkeypatch.setenv("HOLDTRACK_DATA_DIR", str(tmp_path))
     st = Store(tmp_path)
-    mon = week_start(date.today())
+    mon = week_start(current_day())
     a = session(
         st,
         noon(mon),
@@ -373,7 +373,7 @@ def test_cli_routine_table_and_chart_judge_holds_alike(data: dict[str, object]) 
     rs = reps("bridge", 12, hold=5.5)
     rs = [*rs[:10], replace(rs[10], hold_s=4.9), replace(rs[11], hold_s=4.5)]
     a = analysis(rs)
-    sid = session(st, noon(date.today()), a, tag="tolerance")
+    sid = session(st, noon(current_day()), a, tag="tolerance")
     at = app()
     at.switch_page("views/session.py").run()
     at.selectbox(key="session_pick").set_value(sid).run()

@@ -18,7 +18,7 @@ from store_builders import analysis, hold, reps, session, sim_recording
 
 from sensor import importer
 from sensor.store import Store
-from sensor.store.weeks import week_start
+from sensor.store.weeks import current_day, week_start
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -40,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``holdtrack dashboard`` on a free localhost port over a temp data folder; killed at the end."""
     folder = tmp_path_factory.mktemp("dashboard-data")
     st = Store(folder)
-    mon = week_start(date.today())
+    mon = week_start(current_day())
     for k in range(4):  # a few weeks of history
         day = mon - timedelta(days=7 * k)
         ext = [r for j in range(3) for r in reps("back_extension", 10, start=j * 160, every=4)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from store_builders import analysis, hold, reps, session
 from test_dashboard_browser import no_errors, noon, open_page, shot
 
 from sensor.store import Store, edits, queries
-from sensor.store.weeks import week_start
+from sensor.store.weeks import current_day, week_start
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Stor
     st = Store(folder)
     sid = session(
         st,
-        noon(week_start(date.today()) - timedelta(days=7)),
+        noon(week_start(current_day()) - timedelta(days=7)),
         analysis(
             reps("bridge", 11, hold=5.5),
             [hold("side_plank", None, 200, 32.0), hold("side_plank", None, 300, 31.0)],

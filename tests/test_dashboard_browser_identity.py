@@ -20,6 +20,7 @@ from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, no_errors, noon, ope
 from test_dashboard_browser_corrections import metric, wait_until
 
 from sensor.store import Store, edits
+from sensor.store.weeks import current_day
 
 SESSIONS = 4
 
@@ -30,7 +31,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Stor
     "<day> · 11 reps, 0 holds" to the eye."""
     folder = tmp_path_factory.mktemp("identity-data")
     st = Store(folder)
-    day = noon(date.today() - timedelta(days=3))
+    day = noon(current_day() - timedelta(days=3))
     ids = [
         session(st, day + timedelta(hours=k - 2), analysis(reps("bridge", 11, hold=5.5), duration=200.0), tag=str(k))
         for k in range(SESSIONS)

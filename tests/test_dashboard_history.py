@@ -15,9 +15,9 @@ from test_dashboard_apptest import APP, TIMEOUT, app, cards, grid, noon
 from dashboard.history_parts import records_html
 from sensor.store import SessionInfo, Store, notes, queries
 from sensor.store.bests import Best
-from sensor.store.weeks import Streaks, week_start
+from sensor.store.weeks import Streaks, current_day, week_start
 
-THIS_MONDAY = week_start(date.today())
+THIS_MONDAY = week_start(current_day())
 
 
 def routine_done(plank_s: float = 40.0) -> list:

@@ -19,7 +19,7 @@ from store_builders import analysis, hold, reps, session
 from test_dashboard_browser import browser, no_errors, noon, open_page, shot  # noqa: F401 - browser: the imported fixture
 
 from sensor.store import Store, notes
-from sensor.store.weeks import week_start
+from sensor.store.weeks import current_day, week_start
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -74,12 +74,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     chart a phone once shrank to 4-px text), a session with a long note."""
     folder = tmp_path_factory.mktemp("phone-data")
     st = Store(folder)
-    mon = week_start(date.today())
+    mon = week_start(current_day())
     newest: tuple[date, int] = (date.min, 0)
     for w in range(12):
         for k in range(3):
             d = mon - timedelta(weeks=w) + timedelta(days=2 * k)
-            if d > date.today():
+            if d > current_day():
                 continue
             ext = [r for j in range(3) for r in reps("back_extension", 10, start=j * 160, every=4, hold=1.0)]
             sides = [hold("side_plank", s, 800 + 60 * i, 28.0 + w % 4 * 2) for i, s in enumerate(("left", "left", "right", "right"))]

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from sensor.cli import main
 from sensor.store import Store
+from sensor.store.weeks import current_day
 from sensor.stream import Header
 from tests.malformed import header_record, htrec, sample_records, still_samples
 
@@ -64,7 +65,7 @@ def test_impossible_dates_are_refused_in_any_time_zone(tmp_path: Path, tz: str) 
     assert h.returncode == 0, h.stderr
     obj = json.loads(h.stdout)
     assert [s["date"] for s in obj["sessions"]] == ["2025-01-15" if tz != "Pacific/Kiritimati" else "2025-01-16"]
-    assert len(obj["weeks"]) <= (date.today() - date(2025, 1, 13)).days // 7 + 2
+    assert len(obj["weeks"]) <= (current_day() - date(2025, 1, 13)).days // 7 + 2
 
 
 def test_a_clock_a_little_ahead_is_accepted(tmp_path: Path) -> None:
@@ -102,7 +103,7 @@ def bad_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # A day ago, not noon UTC today: rows are written with this machine's (UTC) local date,
     # which west of UTC in the evening is tomorrow, outside History's range (a fixture's
     # session from the future: this failed between 00:00 and 05:00 UTC).
-    recent = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    recent = datetime.combine(current_day(), datetime.now(UTC).time().replace(microsecond=0), UTC) - timedelta(days=1)
     for k, when in enumerate((recent, recent - timedelta(days=21), recent, recent, recent, recent)):
         session(st, when, analysis(reps("bridge", 12, hold=6.0)), tag=str(k))
     with st.transaction() as con:

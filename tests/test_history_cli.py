@@ -15,10 +15,20 @@ from store_builders import analysis, hold, reps, session
 from sensor.cli import main
 from sensor.store import Store
 from sensor.store.history import WEEKS_WITH_SESSIONS, demo_by_default
-from sensor.store.weeks import week_start
+from sensor.store.weeks import TODAY_ENV, current_day, week_start
 
-TODAY = date.today()
+TODAY = current_day()
 MON = week_start(TODAY)
+
+
+def test_a_pinned_today_is_today_and_a_bad_one_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TODAY_ENV, "2026-12-07")
+    assert current_day() == date(2026, 12, 7) and week_start(current_day()) == date(2026, 12, 7)
+    monkeypatch.setenv(TODAY_ENV, "7.12.2026")
+    with pytest.raises(ValueError, match=r"HOLDTRACK_TODAY='7.12.2026' is not a date \(YYYY-MM-DD\)"):
+        current_day()
+    monkeypatch.delenv(TODAY_ENV)
+    assert current_day() == date.today()
 
 
 def full(st: Store, day: date, tag: str, *, demo: bool = False) -> int:

@@ -17,12 +17,24 @@ from test_dashboard_apptest import cards, grid
 from sensor import importer
 from sensor.cli import main
 from sensor.store import Store, edits
-from sensor.store.weeks import week_start
+from sensor.store.weeks import TODAY_ENV, current_day, week_start
 
 pytestmark = pytest.mark.slow  # the whole dashboard, several times per test
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-MON = week_start(date.today())
+# The week laid out is the last whole one, and its Sunday stands for today (pages and
+# command): sessions from Monday to Friday of the current week were in the future early in
+# the week (the importer refuses a start more than two days ahead), and a run across a
+# Sunday midnight moved "this week".
+TODAY = week_start(current_day()) - timedelta(days=1)
+MON = week_start(TODAY)
+
+
+@pytest.fixture(autouse=True)
+def _today_stays(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TODAY_ENV, TODAY.isoformat())
+
+
 PARTS_OF_ROWS = {
     "Hip bridge": "bridge",
     "Back extension": "back_extension",
