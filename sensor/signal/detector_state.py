@@ -10,7 +10,7 @@ from sensor.signal.detector_settings import DetectorSettings
 from sensor.signal.height import HeightTracker
 from sensor.signal.holds import ActiveHold, HoldWatch, SettleSearch
 from sensor.signal.iir import Coefficients
-from sensor.signal.movement import Run, Trace
+from sensor.signal.movement import RecentSamples, Run, Trace
 from sensor.signal.poses import PoseBook
 from sensor.signal.posture import PRONE, SIDE_LEFT, SIDE_RIGHT, SUPINE
 
@@ -40,6 +40,7 @@ class DetectorState:
     _hist_n: int
     _keep: int
     _trace: Trace | None
+    _recent: RecentSamples
     _frozen: float
     _peak: float
     _hold: ActiveHold | None

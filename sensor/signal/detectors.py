@@ -27,7 +27,7 @@ from sensor.signal.detector_state import STATE_EXCURSION, STATE_HOLD, STATE_REST
 from sensor.signal.height import HeightTracker
 from sensor.signal.holds import ActiveHold, HoldWatch, SettleSearch
 from sensor.signal.iir import butter
-from sensor.signal.movement import Run, Trace, first_true
+from sensor.signal.movement import RecentSamples, Run, Trace, first_true
 from sensor.signal.poses import PoseBook
 from sensor.signal.posture import LYING, PRONE, SIDE_LEFT, SIDE_RIGHT, SITTING, STANDING, SUPINE
 from sensor.signal.rest_rules import RestRules
@@ -37,6 +37,7 @@ __all__ = ["STATES", "ActiveHold", "DetectorSettings", "ExcursionDetector"]
 WINDOW = 512  # grid samples the machine first looks ahead for its next transition
 
 
+RECENT_S = 900.0  # seconds of a posture kept (a plank longer than this is measured over its end)
 SPEED_SPAN_S = 0.1  # a rep's speeds are measured over this span (a fall takes 0.4 s or more)
 
 
@@ -66,6 +67,9 @@ class ExcursionDetector(RestRules):
         self._hist_n = 0
         self._keep = int(settings.history_s * rate_hz)
         self._trace: Trace | None = None
+        # The posture's last minutes (t, e, up, body rates): a plank found only once it was
+        # left is measured over them.
+        self._recent = RecentSamples(RECENT_S)
         self._frozen = 0.0
         self._peak = 0.0
         self._hold: ActiveHold | None = None
@@ -117,6 +121,7 @@ class ExcursionDetector(RestRules):
         self._swing_levels = []
         self._trace = None
         self._hist, self._hist_n = [], 0
+        self._recent.clear()
         return events
 
     @property
@@ -145,6 +150,7 @@ class ExcursionDetector(RestRules):
             self.last_h = float(hgt[known[-1]])
         if self.posture not in (SUPINE, PRONE, SIDE_LEFT, SIDE_RIGHT):
             return events
+        self._recent.add(t.copy(), e.copy(), up.copy(), gyr.copy())
         away = np.flatnonzero(raw != self.posture)
         k = 0
         n = t.size

@@ -7,14 +7,16 @@ import numpy as np
 
 from sensor.events import Event, Hold, HoldExercise, HoldStarted, Side
 from sensor.signal.height import comparable, rise_m
-from sensor.signal.holds import ActiveHold, HoldWatch, make_hold
+from sensor.signal.holds import ActiveHold, HoldWatch, hold_stability, make_hold
 from sensor.signal.iir import lfilter
 from sensor.signal.movement import median, rise_times, step_times
 from sensor.signal.poses import came_down_from_plank, lower_pose_ends_plank, off_floor_slope, plank_pose
 from sensor.signal.posture import PRONE, SIDE_LEFT
 from sensor.signal.rep_endings import RepEndings
 from sensor.signal.reps import confidence
-from sensor.signal.stability import measure_stability
+from sensor.signal.stability import measure_stability, stability_score
+
+TREMOR_LEAD_S = 2.0  # samples taken before a plank found late: the tremor band filter settles on them
 
 
 class HoldRules(RepEndings):
@@ -42,18 +44,26 @@ class HoldRules(RepEndings):
         return float(left) if np.isfinite(left) and since <= left <= t_now else t_now
 
     def _plank_after(self, start: float, end: float, now: float | None = None) -> Hold:
-        """A plank known only once it was over (no stability: its samples are gone)."""
+        """A plank known only once it was over, its stability measured over the samples
+        kept of the posture (``_recent``: the last ``RECENT_S``; a plank longer than that
+        over its end)."""
+        stab = None
+        cols = self._recent.window(start - TREMOR_LEAD_S, end)
+        if cols is not None and np.count_nonzero(cols[0] >= start) >= 4:
+            t, e, up, gyr = cols
+            stab = hold_stability(t, self.sign * e, up, gyr, max(start, float(t[0]) + TREMOR_LEAD_S), end, self._tremor_ba)
+        sway, tremor, sag = stab or (0.0, 0.0, 0.0)
         return Hold(
             exercise="plank",
             side=None,
             start_s=round(start, 3),
             end_s=round(end, 3),
             duration_s=round(end - start, 3),
-            sway_deg=0.0,
-            tremor_dps=0.0,
-            sag_deg=0.0,
+            sway_deg=round(sway, 3),
+            tremor_dps=round(tremor, 3),
+            sag_deg=round(sag, 3),
             detected_at_s=round(end if now is None else now, 3),
-            score=0.0,
+            score=stability_score(sway, tremor, sag) if stab else 0.0,
             confidence=0.6,  # seen only as it was left: check it
         )
 

@@ -206,6 +206,19 @@ def held_from(t: np.ndarray, d: np.ndarray, start: float, end: float, move_deg: 
     return float(t[near[0]]) if near.size and t[near[0]] - t[far[-1]] <= step_s else start
 
 
+def hold_stability(
+    t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, start: float, end: float, tremor_ba: Coefficients
+) -> tuple[float, float, float]:
+    """(sway, tremor, sag) of a hold from ``start`` to ``end``, measured away from its first
+    and last half second (the getting in and out) when it is long enough. The samples should
+    begin before ``start``: the tremor band filter starts from rest there."""
+    m = (t >= start + 0.5) & (t <= end - 0.5)
+    if m.sum() < 4:
+        m = (t >= start) & (t <= end)
+    band = lfilter(tremor_ba[0], tremor_ba[1], gyr, axis=0)
+    return measure_stability(t[m], up[m], band[m], d[m])
+
+
 def make_hold(
     h: ActiveHold, t: np.ndarray, d: np.ndarray, up: np.ndarray, gyr: np.ndarray, end: float, tremor_ba: Coefficients, s: DetectorSettings
 ) -> Hold:
@@ -214,11 +227,7 @@ def make_hold(
     (``held_from``); ``s.hold_min_s`` is the shortest hold reported (one barely longer
     is less certain)."""
     start = held_from(t, d, h.start_s, end, s.hold_move_deg, s.hold_way_in_s, s.hold_move_wait_s)
-    m = (t >= start + 0.5) & (t <= end - 0.5)
-    if m.sum() < 4:
-        m = (t >= start) & (t <= end)
-    band = lfilter(tremor_ba[0], tremor_ba[1], gyr, axis=0)
-    sway, tremor, sag = measure_stability(t[m], up[m], band[m], d[m])
+    sway, tremor, sag = hold_stability(t, d, up, gyr, start, end, tremor_ba)
     return Hold(
         exercise=h.exercise,
         side=h.side,

@@ -168,3 +168,32 @@ class Trace:
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Views of the columns; valid until the next ``add``."""
         return tuple(b[: self.n] for b in self._bufs)
+
+
+class RecentSamples:
+    """The last ``keep_s`` seconds of some per-sample columns (time first), kept as the
+    chunks they came in: adding costs an append, reading a window a concatenation."""
+
+    def __init__(self, keep_s: float) -> None:
+        self.keep_s = keep_s
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, *cols: np.ndarray) -> None:
+        if cols[0].size == 0:
+            return
+        self._chunks.append(cols)
+        newest = float(cols[0][-1])
+        while len(self._chunks) > 1 and float(self._chunks[1][0][0]) <= newest - self.keep_s:
+            self._chunks.pop(0)
+
+    def clear(self) -> None:
+        self._chunks = []
+
+    def window(self, t0: float, t1: float) -> tuple[np.ndarray, ...] | None:
+        """The columns of the samples in [t0, t1] (None: none kept there)."""
+        parts = [c for c in self._chunks if c[0][-1] >= t0 and c[0][0] <= t1]
+        if not parts:
+            return None
+        cols = tuple(np.concatenate(c) for c in zip(*parts)) if len(parts) > 1 else parts[0]
+        m = (cols[0] >= t0) & (cols[0] <= t1)
+        return tuple(c[m] for c in cols) if m.any() else None
