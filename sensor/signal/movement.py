@@ -3,6 +3,8 @@ begins and ends, and how far the pelvis moved up (used by ``sensor.signal.detect
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from sensor.samples import median as median  # bit-exact np.median, re-exported for the detector
@@ -176,7 +178,7 @@ class RecentSamples:
 
     def __init__(self, keep_s: float) -> None:
         self.keep_s = keep_s
-        self._chunks: list[tuple[np.ndarray, ...]] = []
+        self._chunks: deque[tuple[np.ndarray, ...]] = deque()  # live feeds come a few samples at a time
 
     def add(self, *cols: np.ndarray) -> None:
         if cols[0].size == 0:
@@ -184,10 +186,10 @@ class RecentSamples:
         self._chunks.append(cols)
         newest = float(cols[0][-1])
         while len(self._chunks) > 1 and float(self._chunks[1][0][0]) <= newest - self.keep_s:
-            self._chunks.pop(0)
+            self._chunks.popleft()
 
     def clear(self) -> None:
-        self._chunks = []
+        self._chunks.clear()
 
     def window(self, t0: float, t1: float) -> tuple[np.ndarray, ...] | None:
         """The columns of the samples in [t0, t1] (None: none kept there)."""
