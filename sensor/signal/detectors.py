@@ -150,6 +150,7 @@ class ExcursionDetector(RestRules):
             self.last_h = float(hgt[known[-1]])
         if self.posture not in (SUPINE, PRONE, SIDE_LEFT, SIDE_RIGHT):
             return events
+        # Copies: these are slices of the caller's chunk, which would be kept whole otherwise.
         self._recent.add(t.copy(), e.copy(), up.copy(), gyr.copy())
         away = np.flatnonzero(raw != self.posture)
         k = 0

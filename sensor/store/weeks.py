@@ -227,7 +227,8 @@ def streaks(weeks: list[WeekAdherence], rows: list[SessionRow], routine: Routine
     """The streaks of ``weeks`` (``weekly_adherence``, oldest first) and of the sessions ``rows``
     (duplicates left out: ``day_outcomes``), from the corrected counts."""
     routine = routine or Routine()
-    this = week_start(today or current_day())
+    today = today or current_day()  # read once: both streaks end on the same day
+    this = week_start(today)
     done = [w for w in weeks if w.start < this]
     met = [w.goals > 0 and w.goals_met == w.goals for w in done]
     current_weeks, best_weeks = _runs(met)
@@ -236,7 +237,6 @@ def streaks(weeks: list[WeekAdherence], rows: list[SessionRow], routine: Routine
         current_weeks += 1
         best_weeks = max(best_weeks, current_weeks)
     goal = [ex for ex in EXERCISES if (routine.rep_target(ex) if ex in REP_EXERCISES else routine.hold_target(ex)).sessions_per_week > 0]
-    today = today or current_day()
     by_day = {d: o for d, o in day_outcomes(rows).items() if plausible_day(d, today)}
     day_met: list[bool] = []
     previous: date | None = None
