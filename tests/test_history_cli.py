@@ -13,6 +13,7 @@ import pytest
 from store_builders import analysis, hold, reps, session
 
 from sensor.cli import main
+from sensor.errors import UsageError
 from sensor.store import Store
 from sensor.store.history import WEEKS_WITH_SESSIONS, demo_by_default
 from sensor.store.weeks import TODAY_ENV, current_day, week_start
@@ -21,12 +22,14 @@ TODAY = current_day()
 MON = week_start(TODAY)
 
 
-def test_a_pinned_today_is_today_and_a_bad_one_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pinned_today_is_today_and_a_bad_one_says_so(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv(TODAY_ENV, "2026-12-07")
     assert current_day() == date(2026, 12, 7) and week_start(current_day()) == date(2026, 12, 7)
     monkeypatch.setenv(TODAY_ENV, "7.12.2026")
-    with pytest.raises(ValueError, match=r"HOLDTRACK_TODAY='7.12.2026' is not a date \(YYYY-MM-DD\)"):
+    with pytest.raises(UsageError, match=r"HOLDTRACK_TODAY='7.12.2026' is not a date \(YYYY-MM-DD\)"):
         current_day()
+    assert main(["history"]) == 2  # the command says it in one line, as a usage error
+    assert capsys.readouterr().err.strip() == "holdtrack: error: HOLDTRACK_TODAY='7.12.2026' is not a date (YYYY-MM-DD)"
     monkeypatch.delenv(TODAY_ENV)
     assert current_day() == date.today()
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sensor.errors import UsageError
 from sensor.routine import PARTS, Outcome, Routine
 from sensor.store.dates import plausible_day
 from sensor.store.queries import SessionRow, sessions
@@ -26,7 +27,7 @@ def current_day() -> date:
     try:
         return date.fromisoformat(pinned)
     except ValueError:
-        raise ValueError(f"{TODAY_ENV}={pinned!r} is not a date (YYYY-MM-DD)") from None
+        raise UsageError(f"{TODAY_ENV}={pinned!r} is not a date (YYYY-MM-DD)") from None
 
 
 def iso_week(d: date) -> str:
