@@ -18,7 +18,9 @@ test: setup-test
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
-	$(UV) run --frozen pytest -n 2 --dist worksteal  # both cores; every test is load-robust
+	# Three workers on two cores: a part of the suite waits on real time (pushes, browsers,
+	# BLE links), and every test is load-robust (it waits on conditions, not sleeps).
+	$(UV) run --frozen pytest -n 3 --dist worksteal
 
 # The fast set: no Bluetooth stack, no browser, nothing marked slow.
 check: setup-test

@@ -114,7 +114,7 @@ def test_reconnects_for_every_profile(bus: str, profile: str) -> None:
 
 
 async def _with_fault(
-    bus: str, spec: SensorSpec, speed: float, fault: Callable[[FakeControl, str], Awaitable[None]]
+    bus: str, spec: SensorSpec, speed: float, fault: Callable[[FakeControl, str], Awaitable[None]], out: Collected | None = None
 ) -> tuple[Collected, BleSource]:
     from sensor.sources.ble_source import BleSource
 
@@ -130,7 +130,7 @@ async def _with_fault(
             while not (await ctl.stats(spec.address))["present"]:
                 await asyncio.sleep(0.05)
 
-        return await stream_through_fake(src, ctl, spec.address, faults), src
+        return await stream_through_fake(src, ctl, spec.address, faults, out=out), src
 
 
 @pytest.mark.parametrize("profile", ("witmotion", "holdtrack"))
@@ -191,12 +191,17 @@ def test_adapter_power_cycle_mid_stream(bus: str) -> None:
     speed = 4.0
     spec = spec_for("holdtrack", speed=speed, seed=6, duration_s=12.0)
 
+    seen = Collected()
+
     async def power_cycle(ctl: FakeControl, address: str) -> None:
         await ctl.set_powered(False)
-        await asyncio.sleep(1.0)
+        # Off until the client has found it off (a loaded host may take over a second to try
+        # again: powered on sooner, it would only see the link come back).
+        await _wait_for(lambda: any("adapter is off" in link.message for link in seen.links))
+        await asyncio.sleep(0.5)
         await ctl.set_powered(True)
 
-    got, src = asyncio.run(_with_fault(bus, spec, speed, power_cycle))
+    got, src = asyncio.run(_with_fault(bus, spec, speed, power_cycle, seen))
     assert src.stats.reconnects == 1
     assert any("adapter is off" in link.message for link in got.links)
     assert_same_samples(got.samples, delivered_samples(spec, got.fake_stats["delivered_runs"]), "holdtrack")

@@ -93,7 +93,7 @@ def test_display_switches_in_a_header_are_ignored() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("part", range(4))  # four quarters of the cases: the two workers share them
+@pytest.mark.parametrize("part", range(4))  # four quarters of the cases: the workers share them
 def test_every_setting_at_either_end_of_its_range_analyses(part: int) -> None:
     """Each setting at its lowest and highest, the others at their defaults, then random
     mixes of ends and middles: every analysis finishes (no division by zero, no filter

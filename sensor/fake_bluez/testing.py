@@ -103,12 +103,14 @@ async def stream_through_fake(
     faults: Callable[[], Awaitable[None]] | None = None,
     *,
     settle_timeout_s: float = 20.0,
+    out: Collected | None = None,
 ) -> Collected:
     """Run ``source`` while ``faults()`` runs; then wait until the sensor's feed has ended
     (or the device is gone for good) and the client has every delivered sample (or has
-    received nothing new for a second), and stop.
+    received nothing new for a second), and stop. ``out``: filled as items arrive (a fault
+    may wait on what the client has said so far).
     """
-    out = Collected()
+    out = Collected() if out is None else out
     t0 = time.monotonic()
 
     async def drive() -> None:
