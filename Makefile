@@ -14,12 +14,12 @@ unexport PYTHONDONTWRITEBYTECODE
 run: setup
 	$(UV) run --frozen --no-dev holdtrack dashboard
 
+# Three pytest workers on two cores: a part of the suite waits on real time (pushes,
+# browsers, BLE links), and every test is load-robust (it waits on conditions, not sleeps).
 test: setup-test
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
-	# Three workers on two cores: a part of the suite waits on real time (pushes, browsers,
-	# BLE links), and every test is load-robust (it waits on conditions, not sleeps).
 	$(UV) run --frozen pytest -n 3 --dist worksteal
 
 # The fast set: no Bluetooth stack, no browser, nothing marked slow.
