@@ -27,6 +27,9 @@ SETTINGS_FILE = "settings.json"
 SET_PAUSE_S = 15.0
 MIN_SET_PAUSE_S = 8.0  # ...and so does a pause over this, when it is several times the set's own pauses
 SET_PAUSE_FACTOR = 3.0
+# Fewest reps a set has: the routine's sets are 10-12, nobody's set is one or two (a pair of
+# "reps" is a stretch's two half cycles, two shifts onto the elbows with a phone).
+MIN_SET_REPS = 3
 
 
 @dataclass(slots=True)

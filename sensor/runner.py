@@ -19,7 +19,7 @@ import numpy as np
 
 from sensor.errors import InputError
 from sensor.events import Analysis, Event, Gap, Hold, Rep
-from sensor.routine import SET_PAUSE_S
+from sensor.routine import MIN_SET_REPS, SET_PAUSE_S
 from sensor.samples import Samples
 from sensor.settings import PipelineSettings
 from sensor.signal.lone_reps import reps_in_sets
@@ -294,7 +294,7 @@ class SessionRunner:
         p = self.pipeline
         first = self.first_time_s
         a = Analysis(
-            reps=reps_in_sets([e for e in self.events if isinstance(e, Rep)], SET_PAUSE_S)[0],
+            reps=reps_in_sets([e for e in self.events if isinstance(e, Rep)], SET_PAUSE_S, MIN_SET_REPS)[0],
             holds=[e for e in self.events if isinstance(e, Hold)],
             gaps=merge_gaps(e for e in self.events if isinstance(e, Gap)),
             calibrated=p.calibration is not None and p.calibration.from_stand,

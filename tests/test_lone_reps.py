@@ -3,9 +3,12 @@ before or after it is no rep (a shift on the elbows, one pelvic tilt)."""
 
 from __future__ import annotations
 
+import pytest
+
+from sensor import runner
 from sensor.analyze import analyze_samples
 from sensor.events import Rep
-from sensor.routine import SET_PAUSE_S
+from sensor.routine import MIN_SET_REPS, SET_PAUSE_S
 from sensor.settings import PipelineSettings
 from sensor.signal.lone_reps import reps_in_sets
 from sensor.signal.pipeline import Pipeline
@@ -29,6 +32,34 @@ def test_a_rep_alone_is_none_and_a_set_keeps_its_first_and_last() -> None:
     # A rep of another exercise between two of a set does not split it.
     mixed = [bx[0], _rep("bridge", 103.0), bx[1]]
     assert reps_in_sets(mixed, SET_PAUSE_S) == ([bx[0], bx[1]], [mixed[1]])
+
+
+def test_a_pair_is_no_set_and_three_are() -> None:
+    pair = [_rep("back_extension", 50.0), _rep("back_extension", 60.0)]  # 8 s apart
+    three = [_rep("bridge", 200.0 + 4.0 * k) for k in range(3)]
+    late = _rep("bridge", 210.0 + SET_PAUSE_S + 0.5)  # past the pause after the three
+    kept, lone = reps_in_sets([*three, *pair, late], SET_PAUSE_S, MIN_SET_REPS)
+    assert kept == three
+    assert lone == [*pair, late]
+    # A rep past the pause starts a new set: the three and the next two are not one set of five.
+    after = [_rep("bridge", 210.0 + SET_PAUSE_S + 0.5 + 4.0 * k) for k in range(2)]
+    assert reps_in_sets([*three, *after], SET_PAUSE_S, MIN_SET_REPS) == (three, after)
+
+
+def test_two_moves_onto_the_elbows_with_a_phone_are_no_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Lying prone with a phone, worn on the front (seed 104064, a tuning session of the
+    # evaluation): twice the phone's reader lay flat 5 s and went back up onto the elbows,
+    # 8.6 s apart. Live, both read as back extensions; the analysis keeps neither.
+    held_out = ("single_leg_bridge", "side_plank_from_forearm", "backext_forearm_rest", "tired_set")
+    held_out += ("knee_hugs", "cobra", "floor_sitting", "phone_rate", "mount_mismatch")
+    s = simulate_session(104064, SimOptions(classes=None, draw_more=True, mount=None, daily_life=True, exclude=held_out))
+    assert "prone_phone" in s.truth["classes"] and s.header.mount == "front" and not s.truth["reps"]
+    samples = s.samples_as_read()
+    assert analyze_samples(samples, s.gaps, s.header).reps == []
+    with monkeypatch.context() as m:
+        m.setattr(runner, "MIN_SET_REPS", 2)  # were a pair a set
+        pair = analyze_samples(samples, s.gaps, s.header).reps
+    assert [r.exercise for r in pair] == ["back_extension"] * 2 and pair[1].start_s - pair[0].end_s < SET_PAUSE_S
 
 
 def test_a_sessions_analysis_keeps_the_reps_in_sets_of_what_live_showed() -> None:
