@@ -90,13 +90,49 @@ def test_the_fit_asks_again_only_when_nothing_checked_the_mounting() -> None:
     assert sorted(asked) == ["front", "left", "right"]
 
 
-@pytest.mark.parametrize(("bridges", "ext", "fits"), [(6, 12, True), (5, 30, False), (14, 11, False)])
-def test_a_routine_needs_both_exercises(bridges: int, ext: int, fits: bool) -> None:
+@pytest.mark.parametrize(
+    ("bridges", "ext", "given", "fits"),
+    [
+        (6, 12, 0, "routine"),
+        (14, 11, 0, "bridges"),  # no routine: a set of bridges, found as worn only
+        (3, 0, 0, "bridges"),
+        (5, 30, 0, "bridges"),
+        (0, 30, 0, None),  # back extensions alone: the mirror of pelvic tilts or bridges
+        (14, 11, 3, None),  # the mounting given found bridges too: no guess
+    ],
+)
+def test_a_mounting_is_found_from_a_routine_or_a_set_of_bridges(bridges: int, ext: int, given: int, fits: str | None) -> None:
     def analyse_as(m: str) -> Analysis:
         return Analysis(reps=_reps(bridges, ext) if m == "front" else [], mount=m, duration_s=600.0)
 
-    a = fit_mount(Analysis(mount="back", duration_s=600.0), analyse_as)
-    assert (a.mount == "front") is fits
+    a = fit_mount(Analysis(reps=_reps(given, 0), mount="back", duration_s=600.0), analyse_as)
+    assert (a.mount == "front") is (fits is not None)
+    if fits == "routine":
+        assert "only that fits the exercises" in a.mount_note
+    elif fits == "bridges":
+        assert a.mount_check == "corrected" and "only that finds bridges" in a.mount_note, a.mount_note
+
+
+def test_two_mountings_that_find_bridges_are_no_guess() -> None:
+    def analyse_as(m: str) -> Analysis:
+        return Analysis(reps=_reps(4, 10) if m in ("front", "left") else [], mount=m, duration_s=600.0)
+
+    first = Analysis(mount="back", duration_s=600.0)
+    assert fit_mount(first, analyse_as) is first and first.mount_check == "unchecked"
+
+
+def test_single_leg_bridges_told_worn_on_the_front_are_found_on_the_back() -> None:
+    # Reporting seed 1160050 of `evaluate --simulate 60 --seed-start 1160000 --hold-out ...`
+    # (read once, no threshold set from it): worn on the back, told "front", from the stand
+    # straight down; single-leg bridges (held out of tuning) read 4 of 19, so as worn the
+    # session is no routine (4 bridges, 40 back extensions), and as told it had 4 reps.
+    s = simulate_session(1160050, SimOptions(classes=None, draw_more=True, mount=None, daily_life=None, exclude=()))
+    assert s.header.mount == "front" and s.truth["mount"] == "back" and "single_leg_bridge" in s.truth["classes"]
+    a = analyze_samples(s.samples_as_read(), s.gaps, s.header)
+    assert (a.mount, a.mount_check) == ("back", "corrected"), a.mount_note
+    assert "only that finds bridges" in a.mount_note
+    true_ext = sum(r["exercise"] == "back_extension" for r in s.truth["reps"])
+    assert sum(r.exercise == "back_extension" for r in a.reps) >= 0.9 * true_ext
 
 
 def test_a_live_session_is_stored_as_worn_where_the_exercises_fit(tmp_path: Path) -> None:
