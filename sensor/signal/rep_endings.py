@@ -113,7 +113,12 @@ class RepEndings(DetectorState):
         self._tail_prev = np.concatenate((self._tail_prev, d[:n]))[-m:]
         if i < 0:
             return t.size, []
+        holding = self._hold is not None
         events = [] if swing[i] else self._finish()
+        if not swing[i] and not holding and not events and self._peak >= s.hold_move_deg:
+            # Off and back, as no hold moves, and no rep (cat-cow from a level taken at the
+            # top of its cow swing): the pose it came back to was not held through it.
+            self._last_move_s = max(self._last_move_s, float(t[k + i]))
         if swing[i] and self._peak >= s.hold_move_deg:
             # Cat-cow passes through rest every few seconds, 10-18 deg each way: the pose it
             # swings through is no held one (a plank found only when left began after the
