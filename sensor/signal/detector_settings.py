@@ -72,8 +72,9 @@ class DetectorSettings:
     childs_pose_min_deg: float = 18.0
     plank_max_pitch_change_deg: float = 22.0  # lying to a plank tips the pelvis 4-20° head-up; child's pose to all fours 20-45°
     # A back extension or a bridge starts lying flat: the pelvis within this of level
-    # (child's pose is 20-45° head-down).
-    back_lying_max_deg: float = 22.0
+    # (child's pose is 20-45° head-down; a floor reads up to 15° on a slipped belt, as for
+    # childs_pose_min_deg: at 22° breaths in a child's pose of 21° were back extensions).
+    back_lying_max_deg: float = 18.0
     all_fours_min_m: float = 0.24  # all fours: the pelvis 24-42 cm over its prone height ...
     all_fours_pitch_deg: float = 8.0  # ... and level with the floor pose (a push-up position slopes 12-20°)
     all_fours_max_elev_deg: float = 5.0  # ... the pelvis level within ±5° (a plank slopes 4-15° head-up)
