@@ -26,12 +26,12 @@ def test_a_rep_alone_is_none_and_a_set_keeps_its_first_and_last() -> None:
     pair = [_rep("bridge", 300.0), _rep("bridge", 302.0 + SET_PAUSE_S)]  # exactly the pause apart
     tilt = _rep("bridge", 500.0)
     reps = [tilt, *pair, late, *bx]
-    kept, lone = reps_in_sets(reps, SET_PAUSE_S)
+    kept, lone = reps_in_sets(reps, SET_PAUSE_S, 2)
     assert kept == [*pair, *bx]
     assert lone == [tilt, late]
     # A rep of another exercise between two of a set does not split it.
     mixed = [bx[0], _rep("bridge", 103.0), bx[1]]
-    assert reps_in_sets(mixed, SET_PAUSE_S) == ([bx[0], bx[1]], [mixed[1]])
+    assert reps_in_sets(mixed, SET_PAUSE_S, 2) == ([bx[0], bx[1]], [mixed[1]])
 
 
 def test_a_pair_is_no_set_and_three_are() -> None:
@@ -67,7 +67,7 @@ def test_a_sessions_analysis_keeps_the_reps_in_sets_of_what_live_showed() -> Non
     # extension. (Seed 1's pelvic tilt that read as a bridge no longer does.)
     s = simulate_session(4, SimOptions(classes=("prone_phone",), daily_life=True))
     live = [e for e in Pipeline(PipelineSettings(mount=s.header.mount)).process(s.samples) if isinstance(e, Rep)]
-    kept, lone = reps_in_sets(live, SET_PAUSE_S)
+    kept, lone = reps_in_sets(live, SET_PAUSE_S, MIN_SET_REPS)
     assert lone and not s.truth["reps"]
     assert analyze_samples(s.samples, s.gaps, s.header).reps == kept == []
     # A workout loses none: every true rep is in a set.

@@ -18,18 +18,17 @@ from collections.abc import Sequence
 from sensor.events import Rep
 
 
-def reps_in_sets(reps: Sequence[Rep], pause_s: float, min_reps: int = 2) -> tuple[list[Rep], list[Rep]]:
+def reps_in_sets(reps: Sequence[Rep], pause_s: float, min_reps: int) -> tuple[list[Rep], list[Rep]]:
     """(reps in sets of at least ``min_reps``, the others), each in the order given. A set:
-    reps of one exercise, each within ``pause_s`` of the one before."""
+    reps of one exercise, each within ``pause_s`` of the one before (a rep of another
+    exercise between them does not split it, unlike ``sensor.routine.group_sets``)."""
     lone: set[int] = set()
     for ex in {r.exercise for r in reps}:
-        idx = sorted((i for i, r in enumerate(reps) if r.exercise == ex), key=lambda i: reps[i].start_s)
-        run: list[int] = []
-        for i in [*idx, -1]:
-            if run and (i < 0 or reps[i].start_s - reps[run[-1]].end_s > pause_s):
-                if len(run) < min_reps:
-                    lone.update(run)
-                run = []
-            if i >= 0:
-                run.append(i)
+        runs: list[list[int]] = []
+        for i in sorted((i for i, r in enumerate(reps) if r.exercise == ex), key=lambda i: reps[i].start_s):
+            if runs and reps[i].start_s - reps[runs[-1][-1]].end_s <= pause_s:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        lone.update(i for run in runs if len(run) < min_reps for i in run)
     return [r for i, r in enumerate(reps) if i not in lone], [reps[i] for i in sorted(lone)]
