@@ -61,26 +61,20 @@ def still_reading(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, lo: int, hi: 
     return np.asarray((f - np.cross(theta, f)).mean(axis=0))
 
 
-def vertical_path(
+def _vertical_acceleration(
     t: np.ndarray,
     acc: np.ndarray,
     gyr: np.ndarray,
     i0: int,
     i1: int,
-    causal: bool = False,
-    end_still: bool = True,
-    n_start: int | None = None,
-    n_end: int | None = None,
-) -> np.ndarray:
-    """Height (m, up positive) of the sensor at samples ``i0..i1`` relative to ``i0``,
-    both ends at zero velocity. ``acc`` is specific force (m/s²) and ``gyr`` body rates
-    (rad/s) in one frame (any: body or device). Empty when the span is too short.
-    ``end_still``: the end is still, its reading gravity alone; else (the top of a brisk
-    rep, turning back) it is not, and up is carried forward from the start only. The still
-    readings average ``n_start`` samples up to ``i0`` and ``n_end`` from ``i1`` on (or up to
-    it, ``causal``): as many as are known to be still (``ANCHOR_N`` each if not said)."""
-    if i1 - i0 < 3:
-        return np.zeros(max(0, i1 - i0 + 1))
+    causal: bool,
+    end_still: bool,
+    n_start: int | None,
+    n_end: int | None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Times and vertical acceleration (m/s², gravity and the still readings' error taken
+    out) at samples ``i0..i1`` (see ``vertical_path``); None when a still reading is no
+    gravity at all."""
     tt = t[i0 : i1 + 1]
     f = acc[i0 : i1 + 1]
     g = gyr[i0 : i1 + 1]
@@ -93,7 +87,7 @@ def vertical_path(
     f1 = still_reading(t, acc, gyr, max(i0 + 1, i1 - a1 + 1), i1 + 1, i1) if causal else still_reading(t, acc, gyr, i1, i1 + a1, i1)
     n0, n1 = float(np.linalg.norm(f0)), float(np.linalg.norm(f1))
     if n0 < 1.0 or n1 < 1.0:
-        return np.zeros(tt.size)
+        return tt, None
     s = ((tt - tt[0]) / max(float(tt[-1] - tt[0]), 1e-9))[:, None]
     if not end_still and g.any():
         # At a brisk rep's top the pelvis reverses: the reading there is gravity plus metres
@@ -115,6 +109,46 @@ def vertical_path(
         # No gyroscope (a stream of zeros): |f| instead, whose error from a turn is second order.
         p = s[:, 0]
         a = np.sqrt(np.einsum("ij,ij->i", f, f)) - (n0 + (n1 - n0) * p)
+    return tt, a
+
+
+def arrival_speed(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, n_start: int, n_end: int) -> float:
+    """Vertical speed (m/s) at ``i1`` integrated from rest at ``i0``: near zero when the
+    pelvis has come to rest there, the speed of the movement when ``i1`` only looked still
+    (the middle of a slow lowering accelerates at nothing, and turns at nothing, for a
+    moment). ``n_end`` still samples from ``i1`` on give the reading expected there."""
+    if i1 - i0 < 3:
+        return 0.0
+    tt, a = _vertical_acceleration(t, acc, gyr, i0, i1, False, True, n_start, n_end)
+    if a is None:
+        return 0.0
+    return float(np.sum(0.5 * (a[1:] + a[:-1]) * np.diff(tt)))
+
+
+def vertical_path(
+    t: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    i0: int,
+    i1: int,
+    causal: bool = False,
+    end_still: bool = True,
+    n_start: int | None = None,
+    n_end: int | None = None,
+) -> np.ndarray:
+    """Height (m, up positive) of the sensor at samples ``i0..i1`` relative to ``i0``,
+    both ends at zero velocity. ``acc`` is specific force (m/s²) and ``gyr`` body rates
+    (rad/s) in one frame (any: body or device). Empty when the span is too short.
+    ``end_still``: the end is still, its reading gravity alone; else (the top of a brisk
+    rep, turning back) it is not, and up is carried forward from the start only. The still
+    readings average ``n_start`` samples up to ``i0`` and ``n_end`` from ``i1`` on (or up to
+    it, ``causal``): as many as are known to be still (``ANCHOR_N`` each if not said)."""
+    if i1 - i0 < 3:
+        return np.zeros(max(0, i1 - i0 + 1))
+    tt, a = _vertical_acceleration(t, acc, gyr, i0, i1, causal, end_still, n_start, n_end)
+    if a is None:
+        return np.zeros(tt.size)
+    dt = np.diff(tt)
     v = np.concatenate(([0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)))
     v -= v[-1] * (tt - tt[0]) / max(float(tt[-1] - tt[0]), 1e-9)
     h: np.ndarray = np.concatenate(([0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * dt)))
