@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sensor.sources import Source
 
 CHUNK = 8192  # samples per feed when nothing asks for finer steps (results do not depend on it)
-UNCHECKED_NOTE = "mounting {mount}, as given: nothing in the recording (sitting, walking) could check it"
+UNCHECKED_NOTE = "mounting {mount}, as given: nothing in the recording (sitting, walking, the way down to the floor) could check it"
 HOLD_FOR_CHECK_S = 600.0  # stream kept for the frame check to be fed again corrected (≈ 15 MB at 400 Hz)
 
 
@@ -187,7 +187,7 @@ class SessionRunner:
                     return self._fed_again()
                 self.handle(LinkStatus(True, self.last_time_s, f"note: {found.message}"))
             late = self.last_time_s - (self.first_time_s or 0.0) > HOLD_FOR_CHECK_S
-            if (self.frame.verdict is not None or late) and (self.mount.finding is not None or late):
+            if (self.frame.verdict is not None or late) and (self.mount.decided or late):
                 self._held = None  # both decided, or no verdict in time: stop keeping
         from sensor.signal.frame_check import corrected
 
@@ -201,7 +201,7 @@ class SessionRunner:
         from sensor.signal.pipeline import Pipeline
 
         held = self._held or []
-        if self.frame.verdict is not None and self.mount.finding is not None:
+        if self.frame.verdict is not None and self.mount.decided:
             self._held = None  # nothing left to find
         verdict = self.frame.verdict
         self.pipeline = Pipeline(self.settings)

@@ -60,14 +60,18 @@ def test_a_file_says_how_its_mounting_was_found_in_the_json(tmp_path: Path) -> N
 
 def test_stretching_is_never_corrected_to_a_mounting_that_makes_reps_of_it() -> None:
     """Pelvic tilts read from the mirrored mounting are back extensions; one kind of rep is
-    no routine, so the mounting given stays (unchecked or doubted, and said)."""
+    no routine, so the exercises never move the mounting given (unchecked or doubted, and
+    said). Only the way down to the floor may, and only to where the sensor is worn."""
     held_out = frozenset(("knee_hugs", "cobra", "floor_sitting", "phone_rate"))  # never run while tuning
     for seed, cls in ((734, "pelvic_tilts"), (735, "cat_cow"), (736, "prone_phone")):
         opt = SimOptions(classes=(cls,), draw_more=True, daily_life=True, mount="left", rate_hz=100.0, exclude=held_out)
         s = simulate_session(seed, opt)
         for given in MOUNTS:
             a = analyze_samples(s.samples, s.gaps, replace(s.header, mount=given))
-            assert a.mount == given and a.mount_check in ("unchecked", "doubt", "confirmed"), (seed, given, a.mount_note)
+            if a.mount != given:
+                assert (a.mount, a.mount_check) == ("left", "corrected") and "way down" in a.mount_note, (seed, given, a.mount_note)
+            else:
+                assert a.mount_check in ("unchecked", "doubt", "confirmed"), (seed, given, a.mount_note)
             assert a.mount_note
 
 
@@ -130,7 +134,7 @@ def test_single_leg_bridges_told_worn_on_the_front_are_found_on_the_back() -> No
     assert s.header.mount == "front" and s.truth["mount"] == "back" and "single_leg_bridge" in s.truth["classes"]
     a = analyze_samples(s.samples_as_read(), s.gaps, s.header)
     assert (a.mount, a.mount_check) == ("back", "corrected"), a.mount_note
-    assert "only that finds bridges" in a.mount_note
+    assert "only that finds bridges" in a.mount_note or "way down" in a.mount_note
     true_ext = sum(r["exercise"] == "back_extension" for r in s.truth["reps"])
     assert sum(r.exercise == "back_extension" for r in a.reps) >= 0.9 * true_ext
 
@@ -142,7 +146,7 @@ def test_a_live_session_is_stored_as_worn_where_the_exercises_fit(tmp_path: Path
     from sensor.samples import interleave
     from sensor.store import Store, queries
 
-    s = _routine(731, "left")
+    s = _routine(736, "left")  # its way down to the floor tells nothing either
     header = replace(s.header, mount="back")
     path = tmp_path / "live.htrec"
     write_recording(path, header, s.samples, s.gaps)

@@ -194,7 +194,8 @@ def test_rest_without_samples_is_not_interpolated_over_long_holes() -> None:
 def test_other_mountings_work_when_said(mount: str, tmp_path) -> None:
     """Worn on the front of the belt or on a hip: the recording says so and analysis
     follows it. Told the wrong mounting, a short routine (4 bridges, 5 back extensions: no
-    whole routine) is found where it is worn from its bridges, and says so."""
+    whole routine) is found where it is worn from its bridges or its way down to the floor,
+    and says so."""
     from sensor.analyze import analyze_path
     from sensor.recording import write_recording
 
@@ -204,5 +205,6 @@ def test_other_mountings_work_when_said(mount: str, tmp_path) -> None:
     a = analyze_path(p)
     assert counts([*a.reps, *a.holds]) == truth_counts(s.truth)
     wrong = analyze_path(p, mount="back")
-    assert (wrong.mount, wrong.mount_check) == (mount, "corrected") and "only that finds bridges" in wrong.mount_note
+    assert (wrong.mount, wrong.mount_check) == (mount, "corrected")
+    assert "only that finds bridges" in wrong.mount_note or "way down" in wrong.mount_note
     assert counts([*wrong.reps, *wrong.holds]) == truth_counts(s.truth)

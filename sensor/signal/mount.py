@@ -2,7 +2,7 @@
 the belt, or either hip.
 
 Standing still, gravity tells the body's long axis in the device frame but not which way
-the device faces: every mounting has its face horizontal then. Two things a person does
+the device faces: every mounting has its face horizontal then. Three things a person does
 around a session tell the rest:
 
 - Sitting down (a chair, the floor) rolls the pelvis back: the long axis tips 10-40° with
@@ -13,11 +13,14 @@ around a session tell the rest:
   swing side) and about its left-right axis once a step: the axis the device's face lies
   along is told by which rhythm its rotation follows (a hip mounting faces across the
   body, the others along it).
+- Getting down to the floor: lying still cannot tell lying on the back with the sensor
+  there from lying on the front with it on the belt, or on a side with it on a hip; but
+  sitting on the floor before lying back, or a descent from all fours to the stomach,
+  tells which way the body faced (``sensor.signal.way_down``).
 
-Sitting decides; walking alone can only tell a hip from the back or front. Nothing is
-found from lying, which cannot tell lying on the back with the sensor there from lying on
-a side with it on a hip. ``MountFinder`` is fed the stream's samples (device frame) and
-gives its finding once it is sure, or never.
+Sitting and the way down decide; walking alone can only tell a hip from the back or
+front. ``MountFinder`` is fed the stream's samples (device frame) and gives its finding
+once it is sure, or never.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import numpy as np
 
 from sensor.samples import STANDARD_GRAVITY, Samples
 from sensor.signal.body import mounting_from_standing
+from sensor.signal.way_down import WaysDown
 from sensor.vocab import MOUNTS
 
 BIN_S = 0.04  # averaging bin: 25 per second, enough for a 2 Hz step rhythm
@@ -54,24 +58,33 @@ class MountFinding:
 
 
 class MountFinder:
-    """Fed samples in order; ``finding`` is set once sitting (or walking, for the hip /
-    back-front question) has decided, and stays."""
+    """Fed samples in order; ``finding`` is set once sitting or the way down (or walking,
+    for the hip / back-front question) has decided, and stays; a doubt from walking alone
+    may be followed by a finding."""
 
     def __init__(self, declared: str = "back") -> None:
         self.declared = declared
         self.finding: MountFinding | None = None
         self._t0: float | None = None
-        self._acc: list[np.ndarray] = []  # bin means, device frame
-        self._gyr: list[np.ndarray] = []
+        self._bins = np.zeros((MAX_BINS, 6))  # bin means (acc, gyr), device frame
+        self._nb = 0  # bins taken
         self._pending = np.zeros((0, 7))  # samples of the bin in progress: t, acc, gyr
         self._done = 0  # examinations so far
         self._last_k: int | None = None  # the last bin taken
         self._sits: list[str] = []
+        self._ways = WaysDown()
+        self._downs: list[tuple[str, str]] = []  # (mounting, which way down)
         self._walks: list[bool] = []  # True: a hip mounting (face across the body)
+
+    @property
+    def decided(self) -> bool:
+        """A mounting is found (a doubt is not: the search goes on, a later sit or way down
+        may still tell where the sensor is)."""
+        return self.finding is not None and self.finding.kind != "doubt"
 
     def feed(self, samples: Samples) -> MountFinding | None:
         """Take samples; returns the finding when these decide it."""
-        if self.finding is not None or len(samples) == 0:
+        if self.decided or len(samples) == 0:
             return None
         x = np.column_stack((samples.time_s, samples.imu.astype(np.float64)))
         if self._t0 is None:
@@ -90,13 +103,14 @@ class MountFinder:
             first = self._last_k if self._last_k is not None else int(kk[starts[0]]) - 1
             gaps = np.diff(np.concatenate(([first], kk[starts])))
             self._last_k = int(kk[starts[-1]])
-            for m, g in zip(means, gaps):
-                for _ in range(min(int(g) - 1, 25)):
-                    if self._acc:
-                        self._acc.append(self._acc[-1])
-                        self._gyr.append(self._gyr[-1])
-                self._acc.append(m[:3])
-                self._gyr.append(m[3:])
+            prev = np.vstack((self._bins[max(self._nb - 1, 0)], means[:-1]))
+            fills = np.minimum(gaps - 1, 25)
+            if self._nb == 0:
+                fills[0] = 0  # nothing to repeat before the first bin
+            rows = np.repeat(np.stack((prev, means), axis=1).reshape(-1, 6), np.stack((fills, np.ones_like(fills)), axis=1).ravel(), axis=0)
+            take = min(rows.shape[0], MAX_BINS - self._nb)  # bins past MAX_BINS are never looked at
+            self._bins[self._nb : self._nb + take] = rows[:take]
+            self._nb += take
         self._pending = x[~done]
         return self._examine()
 
@@ -104,13 +118,13 @@ class MountFinder:
     def _examine(self) -> MountFinding | None:
         """Look at the bins so far, every ``EXAMINE_BINS`` of them (so the answer does not
         depend on how the stream was cut), up to ``MAX_BINS``."""
-        n = min(len(self._acc), MAX_BINS)
+        n = self._nb
         if n // EXAMINE_BINS <= self._done:
             return None
         self._done = n // EXAMINE_BINS
         n = self._done * EXAMINE_BINS
-        acc = np.array(self._acc[:n])
-        gyr = np.array(self._gyr[:n])
+        acc = self._bins[:n, :3]
+        gyr = self._bins[:n, 3:]
         norm = np.linalg.norm(acc, axis=1)
         still = (np.degrees(np.linalg.norm(gyr, axis=1)) < STILL_DPS) & (np.abs(norm - STANDARD_GRAVITY) < STILL_ACC)
         u = acc / np.maximum(norm, 1e-9)[:, None]
@@ -119,6 +133,8 @@ class MountFinder:
             return None
         self._sits = _sits(u, still, y)
         self._walks = _walks(u, norm, gyr, y)
+        frames = {m: mounting_from_standing(y, m) for m in MOUNTS}
+        self._downs = self._ways.find(np.arange(n) * BIN_S, acc, gyr, u, still, y, frames)
         return self._decide()
 
     def _decide(self) -> MountFinding | None:
@@ -126,16 +142,23 @@ class MountFinder:
         if len(self._walks) >= WALK_NEED:
             share = sum(self._walks) / len(self._walks)
             hip = True if share >= 0.8 else False if share <= 0.2 else None
-        found = None
-        if self._sits:
-            # Sits decide: two that agree, or one that agrees with the walking.
-            top = max(set(self._sits), key=self._sits.count)
-            agree = self._sits.count(top) >= 0.8 * len(self._sits)
-            if agree and (len(self._sits) >= SIT_NEED or hip is not None) and (hip is None or hip == (top in ("left", "right"))):
+        found, why = None, ""
+        votes = self._sits + [m for m, _ in self._downs]
+        if votes:
+            # Sits decide: two that agree, or one that agrees with the walking. A way down
+            # to the floor is surer than a sit (its height rules out a stoop): one decides.
+            top = max(set(votes), key=votes.count)
+            agree = votes.count(top) >= 0.8 * len(votes)
+            downs = [how for m, how in self._downs if m == top]
+            enough = len(self._sits) >= SIT_NEED or bool(downs) or hip is not None
+            if agree and enough and (hip is None or hip == (top in ("left", "right"))):
                 found = top
-        if found is None and hip is not None and (self.declared in ("left", "right")) != hip and len(self._sits) == 0:
+                why = f"the way down to the floor ({downs[0]})" if downs else "sitting"
+        if found is None and hip is not None and (self.declared in ("left", "right")) != hip and not votes:
             # Walking alone: the declared side of the question it answers is wrong, the
-            # other side is not known (say so, keep the declared mounting).
+            # other side is not known (say so once, keep the declared mounting).
+            if self.finding is not None:
+                return None
             what = "a hip (left or right)" if hip else "the back or the front of the belt"
             self.finding = MountFinding(
                 self.declared, f"the sensor seems worn on {what}, not {self.declared}: set the mounting to where it is", "doubt"
@@ -144,10 +167,12 @@ class MountFinder:
         if found is None:
             return None
         if found == self.declared:
-            self.finding = MountFinding(found, f"mounting {found} confirmed from the data", "confirmed")
+            self.finding = MountFinding(found, f"mounting {found} confirmed from the data ({why})", "confirmed")
         else:
             self.finding = MountFinding(
-                found, f"the sensor is worn on the {found}, not the {self.declared}: analysed as worn on the {found}", "corrected"
+                found,
+                f"the sensor is worn on the {found}, not the {self.declared} (from {why}): analysed as worn on the {found}",
+                "corrected",
             )
         return self.finding
 

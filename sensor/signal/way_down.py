@@ -1,0 +1,237 @@
+"""Which way the body faced, from how the person got down to the floor.
+
+Lying still, gravity cannot tell lying on the back with the sensor on the back of the
+pelvis from lying on the front with it on the belt (nor either from lying on a side with
+it on a hip): the device sees the same. The way down can, as it is told by heights
+(``sensor.signal.height``), which no mounting changes:
+
+- Sitting, then lying back: a still with the pelvis rolled 10-40° from upright, at least
+  ``SIT_BELOW_STAND_M`` below the stand before it (the seat is on the floor), then lying
+  within seconds. Nothing else rests that low with the pelvis that upright, and it rolled
+  back: gravity, seen from the pelvis, leans towards the body's front.
+- On all fours, then down to the stomach: a still with the trunk level, reached from
+  upright (kneeling onto the hands) with nothing lying lower on the way, then a descent of
+  at least ``FACE_DOWN_DROP_M`` while still facing as on all fours. Only a body facing the
+  floor sinks that far while level, and from above all it lay on before: a bridge lowers
+  8-20 cm and a side plank 10-35 cm, each to where it was lying. Up is then the body's back.
+
+Heights come from the movements between stills, each integrated alone; the stills are the
+height tracker's, cut where a slow level descent hides in one (``_split_slow``). On
+tuning sessions (seeds 104860-104959 and 105000-105099, routines and daily life, every
+mounting, every class) it decided 59-99 of 200 a run, never for a mounting other than
+the one worn.
+
+Each way down found gives the mounting that fits it (``frames``: the device-to-body
+rotation of each mounting, from the stand), or nothing when none fits well.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sensor.signal.height import HeightTracker, arrival_speed, rise_m
+
+RUN_S = 0.3  # a still: this long (a pause kneeling or on all fours on the way down is brief)
+UPRIGHT_DEG = 10.0  # standing or kneeling: the long axis within this of the stand's
+SIT_TILT_DEG = (10.0, 40.0)  # sitting on the floor rolls the pelvis back 10-30°
+SIT_BELOW_STAND_M = 0.65  # ... 0.7-0.95 m below standing (a deep squat, its pelvis tipped forward
+# as much, is 0.4-0.6 m below)
+LIE_AFTER_S = 6.0  # lying back follows the sit within this
+LEVEL_DEG = 60.0  # the trunk level: the long axis this far or more from upright
+FACE_DOWN_DROP_M = 0.28  # all fours (0.5-0.6 m) down to the stomach (0.2 m): 0.3-0.4 m
+SAME_FACE_DEG = 30.0  # ... while gravity stays within this of where it was on all fours
+MOVE_DV = 0.1  # a still gains less velocity than this (m/s) ...
+MOVE_WINDOW_S = 1.0  # ... within any window this long ...
+MOVE_REF_S = 4.0  # ... against the median |f| over this long around
+JOIN_S = 0.12  # stills this close are one (a bin over a threshold is noise)
+CHAIN_GAP_S = 4.0  # heights are chained over movements at most this long
+REST_SPEED = 0.2  # m/s: a still arrived at faster than this is the middle of a movement (0.25-0.5 m/s)
+ANCHOR_MAX = 25  # bins averaged for a still reading next to a movement (1 s)
+NEVER_LOWER_M = 0.1  # all fours: no still lying flat since upright was lower than this under it
+# (a bridge's or a side plank's top is reached from lying, 8-24 cm lower; child's pose, on
+# the way, is lower but pitched 20-45° head-down)
+FLAT_DEG = 15.0  # lying flat: the long axis this close to level (a slipped belt tips it up to 15°)
+# A mounting fits when gravity leans within 33° of the body axis it should (cos - sin of the
+# angle at least this): the mounting's frame is known from the stand up to a turn about the
+# vertical (a device worn a little round the belt).
+FIT = 0.4
+
+
+def _runs(still: np.ndarray, need: int) -> list[tuple[int, int]]:
+    e = np.flatnonzero(np.diff(np.concatenate(([0], still.astype(np.int8), [0]))))
+    return [(int(a), int(b)) for a, b in zip(e[::2], e[1::2]) if b - a >= need]
+
+
+def _split_slow(
+    runs: list[tuple[int, int]], acc: np.ndarray, dt: float, need: int, cache: dict[tuple[int, int], list[tuple[int, int]]]
+) -> list[tuple[int, int]]:
+    """Stills without the slow movements they may take in: a level lowering of 0.3 m in
+    2-3 s (all fours to the stomach) turns nothing and moves |f| by 0.1-0.4 m/s², as much
+    as a hobby IMU's noise, but gains 0.15-0.25 m/s within a second and loses it again,
+    which noise does not (0.1 m/s² a bin: 0.02 m/s a second). |f| is compared with its
+    median over ``MOVE_REF_S`` around (nothing turns within a still, so its level holds;
+    a lowering's push and brake are the minority); what gains ``MOVE_DV`` within
+    ``MOVE_WINDOW_S`` is a movement, and the stills are what is left."""
+    w = max(2, round(MOVE_WINDOW_S / dt))
+    half = max(w, round(MOVE_REF_S / dt)) // 2
+    joined: list[tuple[int, int]] = []
+    for a, b in runs:  # a bin of noise does not part two stills (nor hide a lowering between them)
+        if joined and (a - joined[-1][1]) * dt <= JOIN_S:
+            joined[-1] = (joined[-1][0], b)
+        else:
+            joined.append((a, b))
+    out: list[tuple[int, int]] = []
+    ahead = 2 * half + w  # bins a piece's edge depends on after it
+    for a, b in joined:
+        key = (a, b)
+        if b >= acc.shape[0] - 1:
+            # Not over: its first stills are known once far enough behind its end (someone
+            # who lies down and stays still to the end of the recording lay down).
+            if b - a < 2 * ahead:
+                continue
+            key, b = (a, -1), a + 2 * ahead
+        if key not in cache:
+            got = _pieces(np.linalg.norm(acc[a:b], axis=1), dt, need, w, half)
+            cache[key] = got if key[1] != -1 else [(p, min(q, ahead)) for p, q in got if p < ahead and min(q, ahead) - p >= need]
+        out += [(a + p, a + q) for p, q in cache[key]]
+    return out
+
+
+def _pieces(f: np.ndarray, dt: float, need: int, w: int, half: int) -> list[tuple[int, int]]:
+    """The stills within one (``_split_slow``), as offsets into it."""
+    n = f.size
+    if n <= w:
+        return [(0, n)] if n >= need else []
+    span = min(n, 2 * half + 1)
+    med = np.median(np.lib.stride_tricks.sliding_window_view(f, span), axis=1)
+    ref = med[np.clip(np.arange(n) - span // 2, 0, med.size - 1)]
+    v = np.concatenate(([0.0], np.cumsum(f - ref))) * dt
+    # A window that gained velocity holds a push or a brake; the middle half of each is
+    # marked (overlapping windows cover a movement, and a still next to one is kept).
+    gained = np.flatnonzero(np.abs(v[w:] - v[:-w]) > MOVE_DV)
+    moving = np.zeros(n + 1)
+    np.add.at(moving, gained + w // 4, 1.0)
+    np.add.at(moving, gained + w - w // 4, -1.0)
+    return _runs(np.cumsum(moving)[:-1] == 0, need)
+
+
+def _best(frames: dict[str, np.ndarray], up: np.ndarray, axis: float) -> str | None:
+    """The mounting whose body frame leans ``up`` (its part across the long axis) along
+    ``axis`` × body z (+1: the back, -1: the front), not across the body."""
+    score = {}
+    for k, M in frames.items():
+        x, _, z = M @ up
+        n = math.hypot(x, z)
+        score[k] = float((axis * z - abs(x)) / n) if n > 1e-6 else -1.0
+    best = max(score, key=lambda k: score[k])
+    return best if score[best] >= FIT else None
+
+
+class WaysDown:
+    """Finds ways down in bins (``t`` s, ``acc`` m/s², ``gyr`` rad/s, device frame) given
+    the unit specific force ``u``, the still mask and the stand's up ``y``. Heights of
+    movements between stills that are over are kept, so looking again as bins arrive
+    costs little."""
+
+    def __init__(self) -> None:
+        self._rises: dict[tuple[int, int], float] = {}
+        self._pieces: dict[tuple[int, int], list[tuple[int, int]]] = {}
+
+    def find(
+        self,
+        t: np.ndarray,
+        acc: np.ndarray,
+        gyr: np.ndarray,
+        u: np.ndarray,
+        still: np.ndarray,
+        y: np.ndarray,
+        frames: dict[str, np.ndarray],
+    ) -> list[tuple[str, str]]:
+        """(mounting, which way down) for each way down found, in time order."""
+        dt = float(np.median(np.diff(t))) if t.size > 1 else 1.0
+        # Heights need the velocity zero at each still: the finder's stills (slow turns,
+        # |f| near g) take in a slow sit-down or a lowering; the tracker's do not.
+        need = max(2, round(RUN_S / dt))
+        strict = _runs(still & HeightTracker(1.0 / dt).still_mask(acc, gyr), 1)
+        runs = self._at_rest(t, acc, gyr, _split_slow(strict, acc, dt, need, self._pieces))  # over: they stay as bins arrive
+        tilt = np.degrees(np.arccos(np.clip(u @ y, -1.0, 1.0)))
+        # Means over each still by cumulative sums (one pass, however many stills).
+        ab = np.array(runs, dtype=np.int64).reshape(-1, 2)
+        cnt = (ab[:, 1] - ab[:, 0]).astype(np.float64)
+        ct = np.concatenate(([0.0], np.cumsum(tilt)))
+        mean_tilt = ((ct[ab[:, 1]] - ct[ab[:, 0]]) / np.maximum(cnt, 1.0)).tolist()
+        cu = np.vstack((np.zeros((1, 3)), np.cumsum(u, axis=0)))
+        up = cu[ab[:, 1]] - cu[ab[:, 0]]
+        ups = list(up / np.maximum(np.linalg.norm(up, axis=1), 1e-12)[:, None])
+        h = self._heights(t, acc, gyr, runs, mean_tilt)
+        same_face = math.cos(math.radians(SAME_FACE_DEG))
+        out: list[tuple[str, str]] = []
+        low = 0.0  # the lowest of the last upright still and those lying flat since, before this one
+        bottoms: set[int] = set()
+        for i, (_, b) in enumerate(runs):
+            hi = h[i]
+            if hi is None:
+                continue
+            if mean_tilt[i] < UPRIGHT_DEG:
+                low = hi
+                continue
+            nxt = i + 1 if i + 1 < len(runs) else None
+            if (
+                SIT_TILT_DEG[0] <= mean_tilt[i] <= SIT_TILT_DEG[1]
+                and hi <= -SIT_BELOW_STAND_M
+                and nxt is not None
+                and t[runs[nxt][0]] - t[b - 1] <= LIE_AFTER_S
+                and mean_tilt[nxt] >= LEVEL_DEG
+                and (m := _best(frames, ups[i], -1.0)) is not None
+            ):
+                out.append((m, "sitting, then lying back"))
+            if LEVEL_DEG <= mean_tilt[i] <= 180.0 - LEVEL_DEG and hi - low <= NEVER_LOWER_M:
+                # Down from here, facing as here: the lowest still reached before turning.
+                sunk, j, bottom = 0.0, i, i
+                while j < len(runs) and (hj := h[j]) is not None and float(ups[j] @ ups[i]) >= same_face:
+                    if hi - hj > sunk:
+                        sunk, bottom = hi - hj, j
+                    j += 1
+                if sunk >= FACE_DOWN_DROP_M and bottom not in bottoms and (m := _best(frames, ups[i], 1.0)) is not None:
+                    bottoms.add(bottom)  # one way down, however many stills on all fours before it
+                    out.append((m, "on all fours, then down to the stomach"))
+            if abs(mean_tilt[i] - 90.0) <= FLAT_DEG:
+                low = min(low, hi)
+        return out
+
+    def _at_rest(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The stills the pelvis came to rest in: the middle of a slow lowering also looks
+        still for a moment (it accelerates at nothing and turns at nothing), but moves at
+        0.2-0.4 m/s, which the speed integrated from the still before tells."""
+        kept: list[tuple[int, int]] = []
+        for a, b in runs:
+            if kept and t[a] - t[kept[-1][1] - 1] <= CHAIN_GAP_S:
+                key = (-kept[-1][1] - 1, a)
+                if key not in self._rises:
+                    n0, n1 = min(kept[-1][1] - kept[-1][0], ANCHOR_MAX), min(b - a, ANCHOR_MAX)
+                    self._rises[key] = arrival_speed(t, acc, gyr, kept[-1][1] - 1, a, n0, n1)
+                if abs(self._rises[key]) > REST_SPEED:
+                    continue
+            kept.append((a, b))
+        return kept
+
+    def _heights(
+        self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, runs: list[tuple[int, int]], mean_tilt: list[float]
+    ) -> list[float | None]:
+        """Each still's height (m) from the upright still its chain began at (a stand, as a
+        rule), chained over the movements between stills (``CHAIN_GAP_S``; each integrated
+        alone, as its error grows with the square of its length); None where it broke."""
+        h: list[float | None] = []
+        for i, (a, b) in enumerate(runs):
+            prev = h[-1] if h else None
+            if prev is None or t[a] - t[runs[i - 1][1] - 1] > CHAIN_GAP_S:
+                h.append(0.0 if mean_tilt[i] < UPRIGHT_DEG else None)  # upright: a new origin
+                continue
+            key = (runs[i - 1][1], a)
+            if key not in self._rises:
+                n0, n1 = min(runs[i - 1][1] - runs[i - 1][0], ANCHOR_MAX), min(b - a, ANCHOR_MAX)
+                self._rises[key] = rise_m(t, acc, gyr, runs[i - 1][1] - 1, a, n_start=n0, n_end=n1)
+            h.append(prev + self._rises[key])
+        return h
