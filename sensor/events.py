@@ -90,6 +90,9 @@ class Analysis:
     mount: str = "back"
     mount_check: str = "unchecked"
     mount_note: str = ""
+    # Reps found that were no set (alone or in pairs, ``sensor.routine.MIN_SET_REPS``): shown
+    # live as they came, not counted.
+    lone_reps: int = 0
     # (time_s, pelvis elevation deg) at a low rate for charts; not part of the JSON.
     trace: tuple[Any, Any] | None = None
 
@@ -106,6 +109,7 @@ class Analysis:
             "interrupted": self.interrupted,
             "start_s": self.start_s,
             "mount": {"analysed_as": self.mount, "check": self.mount_check, "note": self.mount_note},
+            "lone_reps": self.lone_reps,
         }
 
     @staticmethod
@@ -126,4 +130,5 @@ class Analysis:
             mount=str(m.get("analysed_as", "back")),
             mount_check=str(m.get("check", "unchecked")),
             mount_note=str(m.get("note", "")),
+            lone_reps=int(obj.get("lone_reps", 0)),
         )

@@ -293,8 +293,10 @@ class SessionRunner:
         """What the run found so far (after ``finish``: the session's analysis)."""
         p = self.pipeline
         first = self.first_time_s
+        in_sets, lone = reps_in_sets([e for e in self.events if isinstance(e, Rep)], SET_PAUSE_S, MIN_SET_REPS)
         a = Analysis(
-            reps=reps_in_sets([e for e in self.events if isinstance(e, Rep)], SET_PAUSE_S, MIN_SET_REPS)[0],
+            reps=in_sets,
+            lone_reps=len(lone),
             holds=[e for e in self.events if isinstance(e, Hold)],
             gaps=merge_gaps(e for e in self.events if isinstance(e, Gap)),
             calibrated=p.calibration is not None and p.calibration.from_stand,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sensor.errors import ExitCode, HoldTrackError, exit_code
 from sensor.events import Analysis
+from sensor.routine import MIN_SET_REPS
 from sensor.store import Store
 
 
@@ -34,7 +35,7 @@ def save_run(store: Store, path: Path, analysis: Analysis | None, *, discard: bo
     from sensor.importer import analyze_file, import_file, import_recording
 
     if analysis is not None and not analysis.reps and not analysis.holds:
-        return _nothing(path, analysis, discard)  # a Stop after a few seconds
+        return _nothing(path, analysis, discard)  # a Stop after a few seconds, or reps that made no set
     if analysis is not None:
         result = import_recording(store, path, analysis=analysis)
     else:
@@ -46,7 +47,7 @@ def save_run(store: Store, path: Path, analysis: Analysis | None, *, discard: bo
         raise HoldTrackError(result.message)
     sid = result.session_id
     if result.status == "added" or store.session_of_file(path) == sid:
-        return Saved(sid, f"saved as session {sid}")
+        return Saved(sid, f"saved as session {sid}{_no_set(analysis)}")
     if discard:  # its samples are in session sid's own file
         path.unlink(missing_ok=True)
     return Saved(None, f"not saved: this run holds the same samples as session {sid}, saved before", same_as=sid)
@@ -55,7 +56,23 @@ def save_run(store: Store, path: Path, analysis: Analysis | None, *, discard: bo
 def _nothing(path: Path, analysis: Analysis, discard: bool) -> Saved:
     if discard:
         path.unlink(missing_ok=True)
+    if analysis.lone_reps:
+        return Saved(None, f"not saved: {_reps(analysis.lone_reps)} made no set in {analysis.duration_s:.0f} s ({NO_SET})")
     return Saved(None, f"not saved: nothing was detected in {analysis.duration_s:.0f} s")
+
+
+NO_SET = f"a set is {MIN_SET_REPS} reps or more: fewer are not counted"
+
+
+def _reps(n: int) -> str:
+    return f"{n} rep{'s' if n != 1 else ''} found live"
+
+
+def _no_set(analysis: Analysis | None) -> str:
+    """What the live count showed that the session does not count, said."""
+    if analysis is None or not analysis.lone_reps:
+        return ""
+    return f"; {_reps(analysis.lone_reps)} made no set and {'are' if analysis.lone_reps != 1 else 'is'} not counted ({NO_SET})"
 
 
 def save_recorded(data_dir: str | None, path: Path, analysis: Analysis) -> ExitCode:

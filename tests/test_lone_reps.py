@@ -3,16 +3,24 @@ before or after it is no rep (a shift on the elbows, one pelvic tilt)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from sensor import runner
 from sensor.analyze import analyze_samples
-from sensor.events import Rep
+from sensor.events import Analysis, Hold, Rep
+from sensor.recording import write_recording
 from sensor.routine import MIN_SET_REPS, SET_PAUSE_S
+from sensor.runner import SessionRunner
+from sensor.samples import interleave
+from sensor.saving import save_run
 from sensor.settings import PipelineSettings
 from sensor.signal.lone_reps import reps_in_sets
 from sensor.signal.pipeline import Pipeline
 from sensor.sim.simulate import SimOptions, simulate_session
+from sensor.store import Store
 from tests.conftest import sim
 
 
@@ -73,3 +81,28 @@ def test_a_sessions_analysis_keeps_the_reps_in_sets_of_what_live_showed() -> Non
     # A workout loses none: every true rep is in a set.
     w = sim(41, rate_hz=100.0)
     assert len(analyze_samples(w.samples, w.gaps).reps) == len(w.truth["reps"]) > 0
+
+
+def test_a_live_pair_that_made_no_set_is_said_when_the_run_is_saved(tmp_path: Path) -> None:
+    """Live shows every rep as it comes; the session counts sets. Saving says what the live
+    count showed that the session does not count, instead of letting a count drop silently."""
+    held_out = ("single_leg_bridge", "side_plank_from_forearm", "backext_forearm_rest", "tired_set")
+    held_out += ("knee_hugs", "cobra", "floor_sitting", "phone_rate", "mount_mismatch")
+    s = simulate_session(104064, SimOptions(classes=None, draw_more=True, mount=None, daily_life=True, exclude=held_out))
+    path = tmp_path / "phone.htrec"
+    write_recording(path, s.header, s.samples_as_read(), s.gaps)
+    run = SessionRunner(s.header)
+    a = run.run_items(interleave(s.samples_as_read(), s.gaps)).analysis
+    n = len([e for e in run.events if isinstance(e, Rep)])  # what live showed
+    assert a.reps == [] and a.lone_reps == n >= 2 and Analysis.from_json(a.to_json()).lone_reps == n
+    done = save_run(Store(tmp_path / "data"), path, a, discard=False)
+    assert done.session_id is None
+    assert (
+        done.message
+        == f"not saved: {n} reps found live made no set in {a.duration_s:.0f} s (a set is 3 reps or more: fewer are not counted)"
+    )
+    # With a hold beside them the run is saved, and the message says the same of them.
+    hold = Hold("plank", None, 10.0, 40.0, 30.0, 1.0, 2.0, 0.5, 10.5)
+    done = save_run(Store(tmp_path / "data"), path, replace(a, holds=[hold]), discard=False)
+    assert done.session_id is not None
+    assert done.message.endswith(f"; {n} reps found live made no set and are not counted (a set is 3 reps or more: fewer are not counted)")
