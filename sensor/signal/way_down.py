@@ -10,19 +10,16 @@ it on a hip): the device sees the same. The way down can, as it is told by heigh
   within seconds. Nothing else rests that low with the pelvis that upright, and it rolled
   back: gravity, seen from the pelvis, leans towards the body's front.
 - On all fours, then down to the stomach: a still with the trunk level, reached from
-  upright (kneeling onto the hands) with nothing lying lower on the way, then a descent of
+  upright (kneeling onto the hands) with nothing lower on the way, then a descent of
   at least ``FACE_DOWN_DROP_M`` while still facing as on all fours. Only a body facing the
   floor sinks that far while level, and from above all it lay on before: a bridge lowers
   8-20 cm and a side plank 10-35 cm, each to where it was lying. Up is then the body's back.
 
 Heights come from the movements between stills, each integrated alone; the stills are the
-height tracker's, cut where a slow level descent hides in one (``_split_slow``). On
-tuning sessions (seeds 104860-104959 and 105000-105099, routines and daily life, every
-mounting, every class) it decided 59-99 of 200 a run, never for a mounting other than
-the one worn.
-
-Each way down found gives the mounting that fits it (``frames``: the device-to-body
-rotation of each mounting, from the stand), or nothing when none fits well.
+height tracker's, cut where a slow level descent hides in one (``_split_slow``) and dropped
+where reached at speed (``WaysDown._at_rest``). Tuning sessions (seeds 105000-105099, every
+class and mounting, fed as a live stream): it decided 54 of 100 routines and 34 of 100 days
+of stretching and daily life, never for a mounting other than the one worn.
 """
 
 from __future__ import annotations
@@ -49,10 +46,10 @@ JOIN_S = 0.12  # stills this close are one (a bin over a threshold is noise)
 CHAIN_GAP_S = 4.0  # heights are chained over movements at most this long
 REST_SPEED = 0.2  # m/s: a still arrived at faster than this is the middle of a movement (0.25-0.5 m/s)
 ANCHOR_MAX = 25  # bins averaged for a still reading next to a movement (1 s)
-NEVER_LOWER_M = 0.1  # all fours: no still lying flat since upright was lower than this under it
-# (a bridge's or a side plank's top is reached from lying, 8-24 cm lower; child's pose, on
-# the way, is lower but pitched 20-45° head-down)
-FLAT_DEG = 15.0  # lying flat: the long axis this close to level (a slipped belt tips it up to 15°)
+NEVER_LOWER_M = 0.1  # all fours: no still since upright was lower than this under it (a bridge's or
+# a side plank's top is reached from lying, 8-35 cm lower; so is all fours after child's pose,
+# which then tells nothing: the stand's long axis, which would tell child's pose from lying,
+# is not always right, as a session begun without a stand shows)
 # A mounting fits when gravity leans within 33° of the body axis it should (cos - sin of the
 # angle at least this): the mounting's frame is known from the stand up to a turn about the
 # vertical (a device worn a little round the belt).
@@ -168,7 +165,7 @@ class WaysDown:
         h = self._heights(t, acc, gyr, runs, mean_tilt)
         same_face = math.cos(math.radians(SAME_FACE_DEG))
         out: list[tuple[str, str]] = []
-        low = 0.0  # the lowest of the last upright still and those lying flat since, before this one
+        low = 0.0  # the lowest of the last upright still and those since, before this one
         bottoms: set[int] = set()
         for i, (_, b) in enumerate(runs):
             hi = h[i]
@@ -197,8 +194,7 @@ class WaysDown:
                 if sunk >= FACE_DOWN_DROP_M and bottom not in bottoms and (m := _best(frames, ups[i], 1.0)) is not None:
                     bottoms.add(bottom)  # one way down, however many stills on all fours before it
                     out.append((m, "on all fours, then down to the stomach"))
-            if abs(mean_tilt[i] - 90.0) <= FLAT_DEG:
-                low = min(low, hi)
+            low = min(low, hi)
         return out
 
     def _at_rest(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
