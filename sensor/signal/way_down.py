@@ -18,7 +18,7 @@ it on a hip): the device sees the same. The way down can, as it is told by heigh
 Heights come from the movements between stills, each integrated alone; the stills are the
 height tracker's, cut where a slow level descent hides in one (``_split_slow``) and dropped
 where reached at speed (``WaysDown._at_rest``). Tuning sessions (seeds 105000-105099, every
-class and mounting, fed as a live stream): it decided 54 of 100 routines and 34 of 100 days
+class and mounting, fed as a live stream): it decided 54 of 100 routines and 33 of 100 days
 of stretching and daily life, never for a mounting other than the one worn.
 """
 
