@@ -175,3 +175,16 @@ def test_a_doubt_from_walking_is_settled_by_the_way_down() -> None:
     assert len(notes) == 2 and "seems worn on a hip" in notes[0] and "worn on the left, not the back" in notes[1]
     right = analyze_samples(s.samples_as_read(), s.gaps, replace(s.header, mount="left"))
     assert [(r.exercise, round(r.start_s, 2)) for r in a.reps] == [(r.exercise, round(r.start_s, 2)) for r in right.reps]
+
+
+@pytest.mark.slow
+def test_a_set_of_bridges_on_a_hobby_imu_tells_no_way_down() -> None:
+    """Seed 105278 (read while checking the rule on sessions with every class, after it was
+    set): ten bridges on an uncalibrated IMU, each movement's height off by a few
+    centimetres the same way, so the rests read 0.45 m lower by the last; from one rest to
+    another far on that was a descent "facing the same way". A way down is over in seconds."""
+    s = simulate_session(105278, SimOptions(classes=None, draw_more=True, mount=None, daily_life=None, exclude=()))
+    assert s.truth["mount"] == s.header.mount == "back" and "uncalibrated_imu" in s.truth["classes"]
+    f = MountFinder("back")
+    f.feed(s.samples_as_read())
+    assert {m for m, _ in f._downs} <= {"back"}, f._downs

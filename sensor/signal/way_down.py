@@ -15,11 +15,15 @@ it on a hip): the device sees the same. The way down can, as it is told by heigh
   floor sinks that far while level, and from above all it lay on before: a bridge lowers
   8-20 cm and a side plank 10-35 cm, each to where it was lying. Up is then the body's back.
 
+Both are over within ``WAY_DOWN_S``: over a set of reps a hobby IMU's heights drift a few
+centimetres a movement, and a rest far on reads tenths of a metre below one before it.
+
 Heights come from the movements between stills, each integrated alone; the stills are the
 height tracker's, cut where a slow level descent hides in one (``_split_slow``) and dropped
 where reached at speed (``WaysDown._at_rest``). Tuning sessions (seeds 105000-105099, every
-class and mounting, fed as a live stream): it decided 54 of 100 routines and 33 of 100 days
-of stretching and daily life, never for a mounting other than the one worn.
+class and mounting, fed as a live stream): it decided 45 of 100 routines and 31 of 100 days
+of stretching and daily life (105250-105399: 47 and 49 of 150), never for a mounting other
+than the one worn.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ MOVE_WINDOW_S = 1.0  # ... within any window this long ...
 MOVE_REF_S = 4.0  # ... against the median |f| over this long around
 JOIN_S = 0.12  # stills this close are one (a bin over a threshold is noise)
 CHAIN_GAP_S = 4.0  # heights are chained over movements at most this long
+WAY_DOWN_S = 10.0  # a way down (stand to sit, all fours to the stomach) is over within this
 REST_SPEED = 0.2  # m/s: a still arrived at faster than this is the middle of a movement (0.25-0.5 m/s)
 ANCHOR_MAX = 25  # bins averaged for a still reading next to a movement (1 s)
 NEVER_LOWER_M = 0.1  # all fours: no still since upright was lower than this under it (a bridge's or
@@ -175,9 +180,12 @@ class WaysDown:
                 low = hi
                 continue
             nxt = i + 1 if i + 1 < len(runs) else None
+            # Below the stand it came down from: the highest upright still of the last
+            # seconds (a chain drifts a few centimetres a movement on a hobby IMU).
             if (
                 SIT_TILT_DEG[0] <= mean_tilt[i] <= SIT_TILT_DEG[1]
-                and hi <= -SIT_BELOW_STAND_M
+                and (stand := self._stand_before(t, runs, h, mean_tilt, i)) is not None
+                and hi - stand <= -SIT_BELOW_STAND_M
                 and nxt is not None
                 and t[runs[nxt][0]] - t[b - 1] <= LIE_AFTER_S
                 and mean_tilt[nxt] >= LEVEL_DEG
@@ -186,8 +194,15 @@ class WaysDown:
                 out.append((m, "sitting, then lying back"))
             if LEVEL_DEG <= mean_tilt[i] <= 180.0 - LEVEL_DEG and hi - low <= NEVER_LOWER_M:
                 # Down from here, facing as here: the lowest still reached before turning.
+                # Within one way down: over a set of reps the chain drifts, and a rest far on
+                # may read tenths of a metre lower than one before it.
                 sunk, j, bottom = 0.0, i, i
-                while j < len(runs) and (hj := h[j]) is not None and float(ups[j] @ ups[i]) >= same_face:
+                while (
+                    j < len(runs)
+                    and t[runs[j][0]] - t[b - 1] <= WAY_DOWN_S
+                    and (hj := h[j]) is not None
+                    and float(ups[j] @ ups[i]) >= same_face
+                ):
                     if hi - hj > sunk:
                         sunk, bottom = hi - hj, j
                     j += 1
@@ -196,6 +211,18 @@ class WaysDown:
                     out.append((m, "on all fours, then down to the stomach"))
             low = min(low, hi)
         return out
+
+    @staticmethod
+    def _stand_before(t: np.ndarray, runs: list[tuple[int, int]], h: list[float | None], mean_tilt: list[float], i: int) -> float | None:
+        """Height of the highest upright still ending within ``WAY_DOWN_S`` before still ``i``."""
+        best: float | None = None
+        k = i - 1
+        while k >= 0 and t[runs[i][0]] - t[runs[k][1] - 1] <= WAY_DOWN_S:
+            hk = h[k]
+            if hk is not None and mean_tilt[k] < UPRIGHT_DEG and (best is None or hk > best):
+                best = hk
+            k -= 1
+        return best
 
     def _at_rest(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """The stills the pelvis came to rest in: the middle of a slow lowering also looks
