@@ -131,9 +131,9 @@ class MountFinder:
         y = _stand(u, still)
         if y is None:
             return None
-        self._sits = _sits(u, still, y)
-        self._walks = _walks(u, norm, gyr, y)
         frames = {m: mounting_from_standing(y, m) for m in MOUNTS}
+        self._sits = _sits(u, still, y, frames)
+        self._walks = _walks(u, norm, gyr, y)
         self._downs = self._ways.find(np.arange(n) * BIN_S, acc, gyr, u, still, y, frames)
         return self._decide()
 
@@ -198,14 +198,14 @@ def _stand(u: np.ndarray, still: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _sits(u: np.ndarray, still: np.ndarray, y: np.ndarray) -> list[str]:
-    """The mounting each long still stretch tipped back from standing points to."""
+def _sits(u: np.ndarray, still: np.ndarray, y: np.ndarray, frames: dict[str, np.ndarray]) -> list[str]:
+    """The mounting each long still stretch tipped back from standing points to (``frames``:
+    each mounting's device-to-body rotation, from the stand)."""
     out: list[str] = []
     tilt = np.degrees(np.arccos(np.clip(u @ y, -1.0, 1.0)))
     ok = still & (tilt >= SIT_TILT_DEG[0]) & (tilt <= SIT_TILT_DEG[1])
     need = int(SIT_S / BIN_S)
     edges = np.flatnonzero(np.diff(np.concatenate(([0], ok.astype(np.int8), [0]))))
-    frames = {m: mounting_from_standing(y, m) for m in MOUNTS}
     for a, b in zip(edges[::2], edges[1::2]):
         if b - a < need or b == u.shape[0]:
             continue  # too short, or maybe not over yet (seen again with the next batch)

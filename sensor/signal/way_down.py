@@ -138,7 +138,8 @@ class WaysDown:
     costs little."""
 
     def __init__(self) -> None:
-        self._rises: dict[tuple[int, int], float] = {}
+        self._rises: dict[tuple[int, int], float] = {}  # (end of a still, start of the next): m
+        self._speeds: dict[tuple[int, int], float] = {}  # the same: m/s on arrival
         self._pieces: dict[tuple[int, int], list[tuple[int, int]]] = {}
 
     def find(
@@ -231,11 +232,11 @@ class WaysDown:
         kept: list[tuple[int, int]] = []
         for a, b in runs:
             if kept and t[a] - t[kept[-1][1] - 1] <= CHAIN_GAP_S:
-                key = (-kept[-1][1] - 1, a)
-                if key not in self._rises:
+                key = (kept[-1][1], a)
+                if key not in self._speeds:
                     n0, n1 = min(kept[-1][1] - kept[-1][0], ANCHOR_MAX), min(b - a, ANCHOR_MAX)
-                    self._rises[key] = arrival_speed(t, acc, gyr, kept[-1][1] - 1, a, n0, n1)
-                if abs(self._rises[key]) > REST_SPEED:
+                    self._speeds[key] = arrival_speed(t, acc, gyr, kept[-1][1] - 1, a, n0, n1)
+                if abs(self._speeds[key]) > REST_SPEED:
                     continue
             kept.append((a, b))
         return kept
