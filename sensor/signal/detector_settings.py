@@ -70,6 +70,7 @@ class DetectorSettings:
     # Folded back in child's pose the pelvis tips 20-45° head-down; a floor reads up to 15°
     # head-down on a slipped belt. A lift from a pose folded further is onto all fours.
     childs_pose_min_deg: float = 18.0
+    slipped_floor_max_deg: float = 15.0  # the floor, read after a belt slipped (5-15°) since the stand
     plank_max_pitch_change_deg: float = 22.0  # lying to a plank tips the pelvis 4-20° head-up; child's pose to all fours 20-45°
     # A back extension or a bridge starts lying flat: the pelvis within this of level
     # (child's pose is 20-45° head-down; a floor reads up to 15° on a slipped belt, as for

@@ -184,11 +184,18 @@ class ExcursionDetector(RestRules):
                 self._record(t[k:k2], frozen, STATE_EXCURSION)
             else:
                 state, frozen = (STATE_HOLD if self._hold is not None else STATE_EXCURSION), self._frozen
-                step = self._late_plank_left(t, hgt, k, lim)
+                level_h, looked = self.poses.level_h, self._hold is not None and self.posture == PRONE
+                step = self._hold_left_at(t, hgt, k, lim)
                 k2, ev = self._feed_active(t[:step], e[:step], up[:step], gyr[:step], acc[:step], quiet[:step], span[:step], hgt[:step], k)
                 if k2 == step < lim and self._hold is not None:
-                    ev.extend(self._end_late_plank(t, e, up, gyr, acc, quiet, span, hgt, k2))
+                    ev.extend(self._end_at_new_height(t, e, up, gyr, acc, quiet, span, hgt, k2))
                     k2 += 1
+                elif looked and k2 < lim:
+                    # Stopped short of the window's end (waiting for where a departure goes,
+                    # or the hold ended by its own rule): the levels from k2 on are seen
+                    # again, from the last one before k2, whatever the window was.
+                    seen = np.flatnonzero(np.isfinite(hgt[k:k2]))
+                    self.poses.level_h = float(hgt[k + seen[-1]]) if seen.size else level_h
                 self._record(t[k:k2], frozen, state)
             events.extend(ev)
             self._last_move_s = max([self._last_move_s, *(x.end_s for x in ev if isinstance(x, Rep))])
@@ -288,13 +295,16 @@ class ExcursionDetector(RestRules):
             t_tr, d_tr = self._trace.arrays()[:2]
             here = float(d_tr[-1])
             # (Not a plank found late, long on the forearms: its baseline is the pose it
-            # came from, so the floor it goes down to can look held up.)
+            # came from, so the floor it goes down to can look held up. Nor, with the
+            # stand, a prone pose that no longer slopes head-up: a plank entered from a
+            # push-up position, lowered to the floor, is further from that rest.)
             if (
                 self._watch.rock_start_s is None
                 and not (self._hold is not None and self._hold.found_late)
                 and bool(quiet[k + stop])
                 and here >= float(self._end_thresholds(np.array([0.0]))[0])
                 and abs(here - self._watch.level) <= self.s.plank_max_pitch_change_deg
+                and not (self.posture == PRONE and self.calibrated and self._frozen + self._dir * here < self.s.plank_drop_pitch_deg)
             ):
                 self._watch.level, self._watch.left_s = here, None
                 if stop == 0:

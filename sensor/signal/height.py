@@ -343,6 +343,14 @@ class HeightTracker:
                 return tk - since - STILL_RUN_S
         return float("inf")
 
+    def moved_into(self, t: float) -> float:
+        """When the movement into the level known at ``t`` began (NaN when that level is
+        no longer among those kept)."""
+        for tk, since in reversed(self.arrivals):
+            if tk <= t:
+                return since
+        return float("nan")
+
     def _arrive(self, upright: bool) -> None:
         """A still run is long enough: the movement into it is complete."""
         if self._anchor and self._move.n <= self._max_n:

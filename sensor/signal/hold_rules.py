@@ -3,6 +3,8 @@ pose was one): the excursion detector's hold rules."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sensor.events import Event, Hold, HoldExercise, HoldStarted, Side
@@ -30,13 +32,18 @@ class HoldRules(RepEndings):
         rest = self.poses.rest
         if self.posture == PRONE and rest is not None and lower_pose_ends_plank(self.s, self.poses, h_now, e_now, self.calibrated):
             left = self._height_left_at(t_now, rest.since_s)
-            if left - rest.since_s >= self._shortest_hold() and self._last_move_s < rest.since_s:
+            if left - rest.since_s >= self._shortest_hold() and self._rest_held_alone(rest.since_s):
                 events.append(self._plank_after(rest.since_s, left))
         if not events:
             self.poses.keep(h_now, self.s.plank_min_lift_m)
         self._trace = None
         self.base = None  # found again at the next quiet sample, with the pose
         return events
+
+    def _rest_held_alone(self, since: float) -> bool:
+        """Was the rest pose held since ``since`` with no rep in it, and not entered as a
+        reported plank was left (the knees down onto all fours, held from there)?"""
+        return self._last_move_s < since and self._plank_left_s < since
 
     def _height_left_at(self, t_now: float, since: float) -> float:
         """When the pelvis left its last level (the height tracker's movement start)."""
@@ -94,6 +101,9 @@ class HoldRules(RepEndings):
         if exercise == "side_plank" and self.calibrated:
             side = "left" if self.posture == SIDE_LEFT else "right"
         h = self._hold = ActiveHold(exercise, side, round(min(start, float(t[i])), 3), round(float(t[i]), 3), level, self._lift_conf)
+        known = np.flatnonzero(np.isfinite(hgt[: i + 1]))
+        # The hold's height (NaN until known): leaving it for another far enough ends it.
+        self.poses.level_h = float(hgt[known[-1]]) if known.size and float(t[known[-1]]) >= start else float("nan")
         self._watch = HoldWatch(self.s, self.rate_hz, level)
         return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
 
@@ -133,21 +143,33 @@ class HoldRules(RepEndings):
         self._watch = HoldWatch(self.s, self.rate_hz, level)
         return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
 
-    def _late_plank_left(self, t: np.ndarray, hgt: np.ndarray, k: int, lim: int) -> int:
-        """A plank found late is measured from the pose it came from, whose pitch may be
-        anything (the forearms on all fours tip the pelvis head-down, the floor is level):
-        it ends where the pelvis is still at a new height, ``pose_step_m`` off the plank's,
-        reached in one movement. Index of that sample in ``[k, lim)``, or ``lim``."""
-        if self._hold is None or not self._hold.found_late:
+    def _hold_left_at(self, t: np.ndarray, hgt: np.ndarray, k: int, lim: int) -> int:
+        """A prone hold ends where the pelvis is still at a new height reached in one
+        movement, whatever its pitch did. A plank found late is measured from the pose it
+        came from, whose pitch may be anything (the forearms on all fours tip the pelvis
+        head-down, the floor is level): ``pose_step_m`` off the plank's height either way.
+        Any other: ``plank_min_lift_m`` higher (up onto all fours or the knees; within a
+        plank the hips only go down, from the hands onto the forearms) or ``all_fours_min_m``
+        lower (down to the floor from all fours: no plank is that high over a pose it is
+        lowered into). Index of that sample in ``[k, lim)``, or ``lim``."""
+        h = self._hold
+        if h is None or self.posture != PRONE:
             return lim
-        j = self._new_level_at(t[k:lim], hgt[k:lim])
+        if h.found_late:
+            j = self._new_level_at(t[k:lim], hgt[k:lim])
+        else:
+            j = self.poses.step_at(hgt[k:lim], self.s.plank_min_lift_m, self._sure_step(t[k:lim]), self.s.all_fours_min_m)
         return k + j if j >= 0 else lim
+
+    def _sure_step(self, t: np.ndarray) -> Callable[[int], bool]:
+        """Whether the movement into the level known at ``t[j]`` was short enough to integrate well."""
+        return lambda j: self._height.move_s(float(t[j])) <= self.s.pose_move_max_s
 
     def _new_level_at(self, t: np.ndarray, hgt: np.ndarray) -> int:
         """Index of the first sample whose known height is ``pose_step_m`` off the level
         before it, or -1. Over a long movement (a set of brisk reps with no still moment
         between) the integral drifts by tenths of a metre: no new level is known from it."""
-        return self.poses.step_at(hgt, self.s.pose_step_m, lambda j: self._height.move_s(float(t[j])) <= self.s.pose_move_max_s)
+        return self.poses.step_at(hgt, self.s.pose_step_m, self._sure_step(t))
 
     def _await_steady(self, t_now: float) -> None:
         """Lying down (or rolling back) the pelvis is still settling: slow drifts of a few
@@ -157,7 +179,7 @@ class HoldRules(RepEndings):
         self._steady_until = t_now + self.s.rest_first_wait_s
         self._first_run = (0, 0.0, 0.0)
 
-    def _end_late_plank(
+    def _end_at_new_height(
         self,
         t: np.ndarray,
         e: np.ndarray,
@@ -169,15 +191,21 @@ class HoldRules(RepEndings):
         hgt: np.ndarray,
         i: int,
     ) -> list[Event]:
-        """The found-late plank left for another height at sample ``i``: it ends where the
-        movement there left its level; the rest level is found again once the pelvis is
-        steady (from a plank people come down in stages: knees, then hips)."""
-        assert self._trace is not None and self._watch is not None
+        """The prone hold left for another height at sample ``i``: it ends where the
+        movement there left its level (a plank found late: as the pitch tells; any other:
+        as the height tracker does, the pitch may have re-levelled the watch on the way);
+        the rest level is found again once the pelvis is steady (from a plank people come
+        down in stages: knees, then hips)."""
+        assert self._trace is not None and self._watch is not None and self._hold is not None
         sl = slice(i, i + 1)
         d = self._dir * (e[sl] - self._frozen)
         self._trace.add(t[sl], d, up[sl], gyr[sl], acc[sl], quiet[sl].astype(np.float64), span[sl], hgt[sl])
         t_tr, d_tr = self._trace.arrays()[:2]
-        events = self._close_hold(self._watch.start_of(t_tr, d_tr))
+        end = self._watch.start_of(t_tr, d_tr)
+        if not self._hold.found_late:
+            moved = self._height.moved_into(float(t[i]))
+            end = max(moved, self._hold.start_s) if np.isfinite(moved) else end
+        events = self._close_hold(end)
         self._trace = None
         self.base = None
         self._await_steady(float(t[i]))
@@ -195,7 +223,7 @@ class HoldRules(RepEndings):
         if self.posture == PRONE:
             de = self._dir * float(d[c] - d[i0])
             e_abs = self._frozen + self._dir * float(d[c]) if self.calibrated else float("nan")  # needs the stand
-            held = rest is not None and float(t[i0]) - rest.since_s >= self._shortest_hold() and self._last_move_s < rest.since_s
+            held = rest is not None and float(t[i0]) - rest.since_s >= self._shortest_hold() and self._rest_held_alone(rest.since_s)
             if held and rest is not None and came_down_from_plank(self.s, lift, de, e_abs):
                 ts = step_times(t[: c + 1], d[: c + 1], float(d[i0]), float(d[c]))
                 self._left_plank = (rest.since_s, ts[0] if ts else float(t[i0]))

@@ -67,19 +67,20 @@ class PoseBook:
         self.rest = Pose(since_s, e, h)
         self.level_h = h
 
-    def step_at(self, h: np.ndarray, step_m: float, sure: Callable[[int], bool]) -> int:
+    def step_at(self, h: np.ndarray, step_m: float, sure: Callable[[int], bool], down_m: float | None = None) -> int:
         """Index of the first sample of ``h`` (levels known at rest, NaN while moving) that
-        is ``step_m`` or more from the level before it and ``sure`` (the movement into it
-        was short enough to integrate well), or -1; the levels are seen either way (up to
-        and including that sample)."""
+        is ``step_m`` or more above the level before it (or ``down_m``, default ``step_m``,
+        below it) and ``sure`` (the movement into it was short enough to integrate well),
+        or -1; the levels are seen either way (up to and including that sample)."""
         known = np.flatnonzero(np.isfinite(h))
         if known.size == 0:
             return -1
         lv = h[known]
         before = np.concatenate(([self.level_h], lv[:-1]))
-        diff = np.abs(lv - before)
+        diff = lv - before
+        down = step_m if down_m is None else down_m
         # (NaN before: the first level known. A lost level starts EPOCH_M away: no step.)
-        for j in np.flatnonzero((diff >= step_m) & (diff < 1.0)).tolist():
+        for j in np.flatnonzero(((diff >= step_m) | (diff <= -down)) & (np.abs(diff) < 1.0)).tolist():
             if sure(int(known[j])):
                 self.level_h = float(lv[j])
                 return int(known[j])
@@ -103,11 +104,23 @@ def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float
     not known, without the opening stand)."""
     was = e_abs - de_rest if math.isfinite(e_abs) else NAN  # the elevation it came from
     if -s.plank_max_drop_m <= dh_rest <= -s.plank_min_lift_m:
+        if off_floor_slope(s, was) and e_abs >= s.plank_drop_pitch_deg:
+            return True  # from a push-up position down onto the forearms: still held, sloping head-up
         # Down from all fours (or a push-up position): a plank if the body now slopes up
         # from the feet; lying down or sitting back on the heels does not tip it head-up,
         # and lying down out of child's pose starts head-down (not level, as all fours is).
-        return s.plank_drop_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg and not was < -s.plank_max_head_down_deg
+        # With the stand the slope itself is known: a pose that ends level is the floor.
+        return s.plank_drop_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg and not (
+            was < -s.plank_max_head_down_deg or e_abs < s.plank_drop_pitch_deg
+        )
     if not (s.plank_min_lift_m <= dh_rest <= s.plank_max_raise_m):
+        return False
+    if e_abs < s.plank_drop_pitch_deg and not (
+        -s.slipped_floor_max_deg <= was < -s.plank_max_head_down_deg and de_rest >= s.plank_drop_pitch_deg
+    ):
+        # With the stand the slope is known: a pose that does not slope head-up is no
+        # plank. Unless it was lifted, tipping head-up, from a floor reading more
+        # head-down than a floor does (a belt slipped since the stand).
         return False
     if was < -s.childs_pose_min_deg:
         return False  # up out of child's pose: onto all fours (a slipped belt tilts the floor less)

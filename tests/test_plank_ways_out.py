@@ -1,0 +1,66 @@
+"""How a plank ends and what is no plank, on tuning sessions (105400+100, 105400+200 of
+daily life) where each went wrong: a hold ends where the pelvis rests at a new height
+(up onto all fours, or down from all fours to the floor), whatever its pitch did; with
+the opening stand a pose that does not slope head-up is no plank; from a push-up position
+down onto the forearms, still sloping head-up, is one."""
+
+from __future__ import annotations
+
+import pytest
+
+from sensor.analyze import analyze_samples
+from sensor.events import Analysis
+from sensor.sim.simulate import SimOptions, SimulatedSession, simulate_session
+
+HELD_OUT = (
+    "single_leg_bridge",
+    "side_plank_from_forearm",
+    "backext_forearm_rest",
+    "tired_set",
+    "knee_hugs",
+    "cobra",
+    "floor_sitting",
+    "phone_rate",
+)
+
+
+def _session(seed: int, daily: bool) -> tuple[SimulatedSession, Analysis]:
+    s = simulate_session(seed, SimOptions(classes=None, draw_more=True, mount=None, daily_life=daily or None, exclude=HELD_OUT))
+    return s, analyze_samples(s.samples_as_read(), s.gaps, s.header)
+
+
+def _planks(s: SimulatedSession, a: Analysis) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    truth = [(h["start_s"], h["end_s"]) for h in s.truth["holds"] if h["exercise"] == "plank"]
+    return truth, [(h.start_s, h.end_s) for h in a.holds if h.exercise == "plank"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("seed", "why"),
+    [
+        (105416, "push-up plank, knees down to all fours after: the pitch fell 10 deg and came to rest 'held up'"),
+        (105457, "plank from all fours and back up: the all fours after it was timed as the plank (38-55 s)"),
+        (105447, "push-up plank lowered to the floor: the floor is further from the push-up rest, 'held'"),
+        (105421, "plank from all fours: the all fours before and after it was found as a second plank"),
+    ],
+)
+def test_a_plank_ends_where_it_is_left(seed: int, why: str) -> None:
+    s, a = _session(seed, False)
+    truth, found = _planks(s, a)
+    assert len(truth) == 1 and len(found) == 1, (why, found)
+    assert found[0][0] == pytest.approx(truth[0][0], abs=1.0), why
+    assert found[0][1] == pytest.approx(truth[0][1], abs=1.0), why
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("seed", "daily", "why"),
+    [
+        (105438, False, "child's pose up onto all fours (a lift of 18 cm), then lying prone with a phone: a 311-s plank"),
+        (105495, True, "down from all fours and propped on the elbows (the drop read 9 cm): two planks of 42 and 53 s"),
+    ],
+)
+def test_lying_prone_after_all_fours_or_childs_pose_is_no_plank(seed: int, daily: bool, why: str) -> None:
+    s, a = _session(seed, daily)
+    truth, found = _planks(s, a)
+    assert truth == [] and found == [], (why, found)
