@@ -94,7 +94,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "detector.plank_lift_min_pitch_deg": (-45.0, 10.0, "how far head-down a lift into a plank may turn the pelvis: up to child's pose"),
     "detector.plank_max_head_down_deg": (0.0, 90.0, "how far head-down a plank may tip: child's pose is 20-45°"),
     "detector.childs_pose_min_deg": (0.0, 90.0, "how far head-down a pose is child's pose (20-45°), not a floor on a slipped belt (up to 15°)"),
-    "detector.slipped_floor_max_deg": (0.0, 90.0, "how far head-down a floor reads after the belt slipped since the stand (5-15°)"),
+    "detector.plank_min_elev_deg": (-90.0, 90.0, "the least slope a plank reads with the stand (true 3-16° head-up, less the sensor's error)"),
     "detector.plank_max_pitch_change_deg": (1.0, 90.0, "the most a plank tips the pelvis from the pose before it"),
     "detector.back_lying_max_deg": (1.0, 90.0, "how far from level the pelvis rests when a rep may start"),
     "detector.all_fours_min_m": (0.05, 1.0, "all fours holds the pelvis 24-42 cm over its prone height"),

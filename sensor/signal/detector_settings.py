@@ -54,6 +54,10 @@ class DetectorSettings:
     plank_min_lift_m: float = 0.07  # a forearm plank holds the pelvis 9-22 cm over its prone height; a back extension lifts it 0-2 cm
     plank_max_raise_m: float = 0.40  # a push-up position 18-34 cm; higher is standing up, not a plank
     plank_max_drop_m: float = 0.30  # all fours to a plank: down 8-30 cm (to the floor: 25-42 cm, with no tilt)
+    # A plank slopes head-up from the feet (the pelvis 3-16°); the stand's calibration, a
+    # hobby IMU's tilt error (up to 2.6°) and a sag take a few degrees off: a pose reading
+    # further head-down than this is none (lying propped on the elbows, all fours).
+    plank_min_elev_deg: float = 3.0
     plank_drop_pitch_deg: float = 3.0  # ... and the pelvis tips head-up, the body now sloping from the feet
     # No one planks for less (a cut-short plank lasts 5-10 s); a prone hold back to rest
     # sooner may be a back extension held at the top (0-5 s).
@@ -67,10 +71,10 @@ class DetectorSettings:
     # More head-down than this: child's pose (20-45°), not the floor under a plank (a
     # slipped belt tilts it 5-15°).
     plank_max_head_down_deg: float = 12.0
-    # Folded back in child's pose the pelvis tips 20-45° head-down; a floor reads up to 15°
-    # head-down on a slipped belt. A lift from a pose folded further is onto all fours.
-    childs_pose_min_deg: float = 18.0
-    slipped_floor_max_deg: float = 15.0  # the floor, read after a belt slipped (5-15°) since the stand
+    # Folded back in child's pose the pelvis tips 20-45° head-down (read from 17.8°, the
+    # stand's zero a few degrees off); a floor reads up to 15° head-down on a slipped belt.
+    # A lift from a pose folded further is onto all fours.
+    childs_pose_min_deg: float = 15.0
     plank_max_pitch_change_deg: float = 22.0  # lying to a plank tips the pelvis 4-20° head-up; child's pose to all fours 20-45°
     # A back extension or a bridge starts lying flat: the pelvis within this of level
     # (child's pose is 20-45° head-down; a floor reads up to 15° on a slipped belt, as for

@@ -185,7 +185,7 @@ class ExcursionDetector(RestRules):
             else:
                 state, frozen = (STATE_HOLD if self._hold is not None else STATE_EXCURSION), self._frozen
                 level_h, looked = self.poses.level_h, self._hold is not None and self.posture == PRONE
-                step = self._hold_left_at(t, hgt, k, lim)
+                step = self._hold_left_at(t, e, hgt, k, lim)
                 k2, ev = self._feed_active(t[:step], e[:step], up[:step], gyr[:step], acc[:step], quiet[:step], span[:step], hgt[:step], k)
                 if k2 == step < lim and self._hold is not None:
                     ev.extend(self._end_at_new_height(t, e, up, gyr, acc, quiet, span, hgt, k2))
@@ -304,7 +304,7 @@ class ExcursionDetector(RestRules):
                 and bool(quiet[k + stop])
                 and here >= float(self._end_thresholds(np.array([0.0]))[0])
                 and abs(here - self._watch.level) <= self.s.plank_max_pitch_change_deg
-                and not (self.posture == PRONE and self.calibrated and self._frozen + self._dir * here < self.s.plank_drop_pitch_deg)
+                and not (self.posture == PRONE and self.calibrated and self._frozen + self._dir * here < self.s.plank_min_elev_deg)
             ):
                 self._watch.level, self._watch.left_s = here, None
                 if stop == 0:

@@ -143,23 +143,33 @@ class HoldRules(RepEndings):
         self._watch = HoldWatch(self.s, self.rate_hz, level)
         return HoldStarted(h.exercise, h.side, h.start_s, h.detected_at_s)
 
-    def _hold_left_at(self, t: np.ndarray, hgt: np.ndarray, k: int, lim: int) -> int:
+    def _hold_left_at(self, t: np.ndarray, e: np.ndarray, hgt: np.ndarray, k: int, lim: int) -> int:
         """A prone hold ends where the pelvis is still at a new height reached in one
-        movement, whatever its pitch did. A plank found late is measured from the pose it
-        came from, whose pitch may be anything (the forearms on all fours tip the pelvis
-        head-down, the floor is level): ``pose_step_m`` off the plank's height either way.
-        Any other: ``plank_min_lift_m`` higher (up onto all fours or the knees; within a
-        plank the hips only go down, from the hands onto the forearms) or ``all_fours_min_m``
-        lower (down to the floor from all fours: no plank is that high over a pose it is
-        lowered into). Index of that sample in ``[k, lim)``, or ``lim``."""
+        movement. A plank found late is measured from the pose it came from, whose pitch
+        may be anything (the forearms on all fours tip the pelvis head-down, the floor is
+        level): ``pose_step_m`` off the plank's height either way. Any other: up by
+        ``plank_min_lift_m`` with the pelvis ``plank_drop_pitch_deg`` off the level it was
+        held at (up onto all fours or the knees, which level it; a shift within a long plank
+        reads 5-10 cm either way, and does not turn it), or down by ``all_fours_min_m``
+        (down to the floor from all fours: no plank is that high over a pose it is lowered
+        into). Index of that sample in ``[k, lim)``, or ``lim``."""
         h = self._hold
         if h is None or self.posture != PRONE:
             return lim
         if h.found_late:
             j = self._new_level_at(t[k:lim], hgt[k:lim])
-        else:
-            j = self.poses.step_at(hgt[k:lim], self.s.plank_min_lift_m, self._sure_step(t[k:lim]), self.s.all_fours_min_m)
-        return k + j if j >= 0 else lim
+            return k + j if j >= 0 else lim
+        i = k
+        while i < lim:
+            before = self.poses.level_h
+            j = self.poses.step_at(hgt[i:lim], self.s.plank_min_lift_m, self._sure_step(t[i:lim]), self.s.all_fours_min_m)
+            if j < 0:
+                return lim
+            turned = abs(self._dir * (float(e[i + j]) - self._frozen) - h.level) >= self.s.plank_drop_pitch_deg
+            if self.poses.level_h < before or turned:
+                return i + j
+            i += j + 1
+        return lim
 
     def _sure_step(self, t: np.ndarray) -> Callable[[int], bool]:
         """Whether the movement into the level known at ``t[j]`` was short enough to integrate well."""

@@ -104,19 +104,19 @@ def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float
     not known, without the opening stand)."""
     was = e_abs - de_rest if math.isfinite(e_abs) else NAN  # the elevation it came from
     if -s.plank_max_drop_m <= dh_rest <= -s.plank_min_lift_m:
-        if off_floor_slope(s, was) and e_abs >= s.plank_drop_pitch_deg:
+        if off_floor_slope(s, was) and e_abs >= s.plank_min_elev_deg:
             return True  # from a push-up position down onto the forearms: still held, sloping head-up
         # Down from all fours (or a push-up position): a plank if the body now slopes up
         # from the feet; lying down or sitting back on the heels does not tip it head-up,
         # and lying down out of child's pose starts head-down (not level, as all fours is).
         # With the stand the slope itself is known: a pose that ends level is the floor.
         return s.plank_drop_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg and not (
-            was < -s.plank_max_head_down_deg or e_abs < s.plank_drop_pitch_deg
+            was < -s.plank_max_head_down_deg or e_abs < s.plank_min_elev_deg
         )
     if not (s.plank_min_lift_m <= dh_rest <= s.plank_max_raise_m):
         return False
-    if e_abs < s.plank_drop_pitch_deg and not (
-        -s.slipped_floor_max_deg <= was < -s.plank_max_head_down_deg and de_rest >= s.plank_drop_pitch_deg
+    if e_abs < s.plank_min_elev_deg and not (
+        -s.childs_pose_min_deg <= was < -s.plank_max_head_down_deg and de_rest >= s.plank_drop_pitch_deg
     ):
         # With the stand the slope is known: a pose that does not slope head-up is no
         # plank. Unless it was lifted, tipping head-up, from a floor reading more
