@@ -94,6 +94,8 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "detector.plank_lift_min_pitch_deg": (-45.0, 10.0, "how far head-down a lift into a plank may turn the pelvis: up to child's pose"),
     "detector.plank_max_head_down_deg": (0.0, 90.0, "how far head-down a plank may tip: child's pose is 20-45°"),
     "detector.childs_pose_min_deg": (0.0, 90.0, "how far head-down a pose is child's pose (20-45°), not a floor on a slipped belt (up to 15°)"),
+    "detector.stand_zero_error_deg": (0.0, 45.0, "how far the stand's zero may be off a person's pelvis (standing tilt, a tucked plank)"),
+    "detector.plank_sure_lift_m": (0.0, 1.0, "a lift into a plank no tilt reads as one (those read under 0.1 m)"),
     "detector.plank_min_elev_deg": (-90.0, 90.0, "the least slope a plank reads with the stand (true 3-16° head-up, less the sensor's error)"),
     "detector.plank_max_pitch_change_deg": (1.0, 90.0, "the most a plank tips the pelvis from the pose before it"),
     "detector.back_lying_max_deg": (1.0, 90.0, "how far from level the pelvis rests when a rep may start"),

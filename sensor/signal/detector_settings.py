@@ -58,6 +58,11 @@ class DetectorSettings:
     # hobby IMU's tilt error (up to 2.6°) and a sag take a few degrees off: a pose reading
     # further head-down than this is none (lying propped on the elbows, all fours).
     plank_min_elev_deg: float = 3.0
+    # ... or this much less where the movement into it was sure (plank_sure_lift_m): the
+    # stand's zero is a person's standing pelvic tilt, a few degrees either way, and a
+    # plank tucks the pelvis.
+    stand_zero_error_deg: float = 4.5
+    plank_sure_lift_m: float = 0.12  # a lift or drop this large is no tilt read as one (those read under 0.1 m)
     plank_drop_pitch_deg: float = 3.0  # ... and the pelvis tips head-up, the body now sloping from the feet
     # No one planks for less (a cut-short plank lasts 5-10 s); a prone hold back to rest
     # sooner may be a back extension held at the top (0-5 s).

@@ -110,16 +110,15 @@ def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float
         # from the feet; lying down or sitting back on the heels does not tip it head-up,
         # and lying down out of child's pose starts head-down (not level, as all fours is).
         # With the stand the slope itself is known: a pose that ends level is the floor.
-        return s.plank_drop_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg and not (
-            was < -s.plank_max_head_down_deg or e_abs < s.plank_min_elev_deg
-        )
+        least = s.plank_min_elev_deg if -dh_rest < s.plank_sure_lift_m else s.plank_min_elev_deg - s.stand_zero_error_deg
+        return s.plank_drop_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg and not (was < -s.plank_max_head_down_deg or e_abs < least)
     if not (s.plank_min_lift_m <= dh_rest <= s.plank_max_raise_m):
         return False
-    if e_abs < s.plank_min_elev_deg and not (
-        -s.childs_pose_min_deg <= was < -s.plank_max_head_down_deg and de_rest >= s.plank_drop_pitch_deg
-    ):
+    least = s.plank_min_elev_deg if dh_rest < s.plank_sure_lift_m else s.plank_min_elev_deg - s.stand_zero_error_deg
+    if e_abs < least and not (-s.childs_pose_min_deg <= was < -s.plank_max_head_down_deg and de_rest >= s.plank_drop_pitch_deg):
         # With the stand the slope is known: a pose that does not slope head-up is no
-        # plank. Unless it was lifted, tipping head-up, from a floor reading more
+        # plank (a lift well over the floor may read a few degrees less: the stand's zero
+        # is as far off). Unless it was lifted, tipping head-up, from a floor reading more
         # head-down than a floor does (a belt slipped since the stand).
         return False
     if was < -s.childs_pose_min_deg:
