@@ -10,18 +10,8 @@ import pytest
 
 from sensor.analyze import analyze_samples
 from sensor.events import Analysis
+from sensor.sim.classes import HELD_OUT
 from sensor.sim.simulate import SimOptions, SimulatedSession, simulate_session
-
-HELD_OUT = (
-    "single_leg_bridge",
-    "side_plank_from_forearm",
-    "backext_forearm_rest",
-    "tired_set",
-    "knee_hugs",
-    "cobra",
-    "floor_sitting",
-    "phone_rate",
-)
 
 
 def _session(seed: int, daily: bool) -> tuple[SimulatedSession, Analysis]:
