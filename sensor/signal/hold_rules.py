@@ -41,8 +41,10 @@ class HoldRules(RepEndings):
         return events
 
     def _rest_held_alone(self, since: float) -> bool:
-        """Was the rest pose held since ``since`` with no rep in it, and not entered as a
-        reported plank was left (the knees down onto all fours, held from there)?"""
+        """Was the rest pose held since ``since`` with no rep and no reported plank in it?
+        (The pose a plank was entered from, found again after it as the knees come down
+        onto all fours, keeps its start: a plank found when it is left would span the one
+        reported.)"""
         return self._last_move_s < since and self._plank_left_s < since
 
     def _height_left_at(self, t_now: float, since: float) -> float:

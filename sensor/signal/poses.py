@@ -110,12 +110,14 @@ def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float
         # from the feet; lying down or sitting back on the heels does not tip it head-up,
         # and lying down out of child's pose starts head-down (not level, as all fours is).
         # With the stand the slope itself is known: a pose that ends level is the floor.
-        least = s.plank_min_elev_deg if -dh_rest < s.plank_sure_lift_m else s.plank_min_elev_deg - s.stand_zero_error_deg
-        return s.plank_drop_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg and not (was < -s.plank_max_head_down_deg or e_abs < least)
+        return s.plank_drop_pitch_deg <= de_rest <= s.plank_max_pitch_change_deg and not (
+            was < -s.plank_max_head_down_deg or e_abs < _least_slope(s, dh_rest)
+        )
     if not (s.plank_min_lift_m <= dh_rest <= s.plank_max_raise_m):
         return False
-    least = s.plank_min_elev_deg if dh_rest < s.plank_sure_lift_m else s.plank_min_elev_deg - s.stand_zero_error_deg
-    if e_abs < least and not (-s.childs_pose_min_deg <= was < -s.plank_max_head_down_deg and de_rest >= s.plank_drop_pitch_deg):
+    if e_abs < _least_slope(s, dh_rest) and not (
+        -s.childs_pose_min_deg <= was < -s.plank_max_head_down_deg and de_rest >= s.plank_drop_pitch_deg
+    ):
         # With the stand the slope is known: a pose that does not slope head-up is no
         # plank (a lift well over the floor may read a few degrees less: the stand's zero
         # is as far off). Unless it was lifted, tipping head-up, from a floor reading more
@@ -131,6 +133,12 @@ def plank_pose(s: DetectorSettings, dh_rest: float, de_rest: float, e_abs: float
     # or a belt tipping it 5 deg head-up), so it decides only without the stand.
     level = e_abs < s.all_fours_max_elev_deg if math.isfinite(e_abs) else abs(de_rest) < s.all_fours_pitch_deg
     return not (dh_rest >= s.all_fours_min_m and level)
+
+
+def _least_slope(s: DetectorSettings, dh: float) -> float:
+    """The least elevation a plank reaches by a movement of ``dh`` metres reads with the
+    stand: less by the stand's error where the movement was sure (``plank_sure_lift_m``)."""
+    return s.plank_min_elev_deg - (s.stand_zero_error_deg if abs(dh) >= s.plank_sure_lift_m else 0.0)
 
 
 def off_floor_slope(s: DetectorSettings, e_abs: float) -> bool:

@@ -144,11 +144,6 @@ class RepEndings(DetectorState):
         after is onto all fours: ``HoldRules._lifted``)."""
         if ev.exercise == "plank" and ev.duration_s >= self.s.plank_min_s:
             self._plank_left_s = float(ev.end_s)
-            rest = self.poses.rest
-            if rest is not None and rest.since_s < ev.end_s:
-                # The pose the plank was entered from, found again after it, is held from
-                # there: a plank found when it is left must not span the one reported.
-                rest.since_s = float(ev.end_s)
 
     def _finish(self) -> list[Event]:
         """The excursion fell back below its end threshold: what was it?"""
