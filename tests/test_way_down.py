@@ -188,3 +188,16 @@ def test_a_set_of_bridges_on_a_hobby_imu_tells_no_way_down() -> None:
     f = MountFinder("back")
     f.feed(s.samples_as_read())
     assert {m for m, _ in f._downs} <= {"back"}, f._downs
+
+
+@pytest.mark.slow
+def test_a_brief_sit_before_lying_back_is_a_way_down() -> None:
+    """Seed 105539 (tuning, daily life told the front, worn on the back): down to sit on the
+    floor and straight on to lie back for pelvic tilts; the sit is held so briefly that only
+    0.2-0.3 s of it is still. Judged from the stand before it (``SHORT_S``), it says which
+    way the body faced; read as told, the tilts were 17 back extensions."""
+    s = _drawn(105539)
+    assert (s.truth["mount"], s.header.mount) == ("back", "front") and "pelvic_tilts" in s.truth["classes"]
+    a = analyze_samples(s.samples_as_read(), s.gaps, s.header)
+    assert (a.mount, a.mount_check) == ("back", "corrected") and "sitting, then lying back" in a.mount_note
+    assert not a.reps and not a.holds

@@ -20,7 +20,10 @@ centimetres a movement, and a rest far on reads tenths of a metre below one befo
 
 Heights come from the movements between stills, each integrated alone; the stills are the
 height tracker's, cut where a slow level descent hides in one (``_split_slow``) and dropped
-where reached at speed (``WaysDown._at_rest``). Tuning sessions (seeds 105000-105099, every
+where reached at speed (``WaysDown._at_rest``). A still of ``SHORT_S`` (a sit held so
+briefly on the way to lying back that only 0.2-0.3 s of it is still) counts when judged from
+one of ``RUN_S`` before it, and is chained from, never to: the slow start of a movement is
+as short and as quiet, and would pass its own speed on as rest. Tuning sessions (seeds 105000-105099, every
 class and mounting, fed as a live stream): it decided 45 of 100 routines and 31 of 100 days
 of stretching and daily life (105250-105399: 47 and 49 of 150), never for a mounting other
 than the one worn.
@@ -34,7 +37,9 @@ import numpy as np
 
 from sensor.signal.height import HeightTracker, arrival_speed, rise_m
 
-RUN_S = 0.3  # a still: this long (a pause kneeling or on all fours on the way down is brief)
+RUN_S = 0.3  # a still: this long (a pause kneeling or on all fours on the way down is brief) ...
+SHORT_S = 0.2  # ... or this long, judged from a still of RUN_S before it: the sit on the way to lying
+# back is held 0.3-1.5 s, and the height tracker calls only 0.2-0.3 s of it still
 UPRIGHT_DEG = 10.0  # standing or kneeling: the long axis within this of the stand's
 SIT_TILT_DEG = (10.0, 40.0)  # sitting on the floor rolls the pelvis back 10-30°
 SIT_BELOW_STAND_M = 0.65  # ... 0.7-0.95 m below standing (a deep squat, its pelvis tipped forward
@@ -156,9 +161,9 @@ class WaysDown:
         dt = float(np.median(np.diff(t))) if t.size > 1 else 1.0
         # Heights need the velocity zero at each still: the finder's stills (slow turns,
         # |f| near g) take in a slow sit-down or a lowering; the tracker's do not.
-        need = max(2, round(RUN_S / dt))
+        need, full = max(2, round(SHORT_S / dt)), max(2, round(RUN_S / dt))
         strict = _runs(still & HeightTracker(1.0 / dt).still_mask(acc, gyr), 1)
-        runs = self._at_rest(t, acc, gyr, _split_slow(strict, acc, dt, need, self._pieces))  # over: they stay as bins arrive
+        runs = self._at_rest(t, acc, gyr, _split_slow(strict, acc, dt, need, self._pieces), full)  # over: they stay as bins arrive
         tilt = np.degrees(np.arccos(np.clip(u @ y, -1.0, 1.0)))
         # Means over each still by cumulative sums (one pass, however many stills).
         ab = np.array(runs, dtype=np.int64).reshape(-1, 2)
@@ -168,7 +173,7 @@ class WaysDown:
         cu = np.vstack((np.zeros((1, 3)), np.cumsum(u, axis=0)))
         up = cu[ab[:, 1]] - cu[ab[:, 0]]
         ups = list(up / np.maximum(np.linalg.norm(up, axis=1), 1e-12)[:, None])
-        h = self._heights(t, acc, gyr, runs, mean_tilt)
+        h = self._heights(t, acc, gyr, runs, mean_tilt, full)
         same_face = math.cos(math.radians(SAME_FACE_DEG))
         out: list[tuple[str, str]] = []
         low = 0.0  # the lowest of the last upright still and those since, before this one
@@ -225,37 +230,50 @@ class WaysDown:
             k -= 1
         return best
 
-    def _at_rest(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    def _at_rest(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, runs: list[tuple[int, int]], full: int) -> list[tuple[int, int]]:
         """The stills the pelvis came to rest in: the middle of a slow lowering also looks
         still for a moment (it accelerates at nothing and turns at nothing), but moves at
-        0.2-0.4 m/s, which the speed integrated from the still before tells."""
+        0.2-0.4 m/s, which the speed integrated from the still before tells. The speed is
+        integrated from a still of ``full`` bins: a shorter one may be the slow start of a
+        movement, which would carry its speed on as rest; with nothing so long in reach,
+        a short still is not judged and not kept."""
         kept: list[tuple[int, int]] = []
+        anchor: tuple[int, int] | None = None
         for a, b in runs:
-            if kept and t[a] - t[kept[-1][1] - 1] <= CHAIN_GAP_S:
-                key = (kept[-1][1], a)
+            if anchor is not None and t[a] - t[anchor[1] - 1] <= CHAIN_GAP_S:
+                key = (anchor[1], a)
                 if key not in self._speeds:
-                    n0, n1 = min(kept[-1][1] - kept[-1][0], ANCHOR_MAX), min(b - a, ANCHOR_MAX)
-                    self._speeds[key] = arrival_speed(t, acc, gyr, kept[-1][1] - 1, a, n0, n1)
+                    n0, n1 = min(anchor[1] - anchor[0], ANCHOR_MAX), min(b - a, ANCHOR_MAX)
+                    self._speeds[key] = arrival_speed(t, acc, gyr, anchor[1] - 1, a, n0, n1)
                 if abs(self._speeds[key]) > REST_SPEED:
                     continue
+            elif b - a < full:
+                continue
             kept.append((a, b))
+            if b - a >= full:
+                anchor = (a, b)
         return kept
 
     def _heights(
-        self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, runs: list[tuple[int, int]], mean_tilt: list[float]
+        self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, runs: list[tuple[int, int]], mean_tilt: list[float], full: int
     ) -> list[float | None]:
         """Each still's height (m) from the upright still its chain began at (a stand, as a
-        rule), chained over the movements between stills (``CHAIN_GAP_S``; each integrated
-        alone, as its error grows with the square of its length); None where it broke."""
+        rule), chained over the movements between stills of ``full`` bins or more
+        (``CHAIN_GAP_S``; each integrated alone, as its error grows with the square of its
+        length; a shorter still is read from the one before it, not chained from); None
+        where it broke."""
         h: list[float | None] = []
+        anchor: int | None = None  # the last still chained from
         for i, (a, b) in enumerate(runs):
-            prev = h[-1] if h else None
-            if prev is None or t[a] - t[runs[i - 1][1] - 1] > CHAIN_GAP_S:
+            prev = h[anchor] if anchor is not None else None
+            if prev is None or anchor is None or t[a] - t[runs[anchor][1] - 1] > CHAIN_GAP_S:
                 h.append(0.0 if mean_tilt[i] < UPRIGHT_DEG else None)  # upright: a new origin
-                continue
-            key = (runs[i - 1][1], a)
-            if key not in self._rises:
-                n0, n1 = min(runs[i - 1][1] - runs[i - 1][0], ANCHOR_MAX), min(b - a, ANCHOR_MAX)
-                self._rises[key] = rise_m(t, acc, gyr, runs[i - 1][1] - 1, a, n_start=n0, n_end=n1)
-            h.append(prev + self._rises[key])
+            else:
+                key = (runs[anchor][1], a)
+                if key not in self._rises:
+                    n0, n1 = min(runs[anchor][1] - runs[anchor][0], ANCHOR_MAX), min(b - a, ANCHOR_MAX)
+                    self._rises[key] = rise_m(t, acc, gyr, runs[anchor][1] - 1, a, n_start=n0, n_end=n1)
+                h.append(prev + self._rises[key])
+            if b - a >= full:
+                anchor = i
         return h
