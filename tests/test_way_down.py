@@ -201,3 +201,39 @@ def test_a_brief_sit_before_lying_back_is_a_way_down() -> None:
     a = analyze_samples(s.samples_as_read(), s.gaps, s.header)
     assert (a.mount, a.mount_check) == ("back", "corrected") and "sitting, then lying back" in a.mount_note
     assert not a.reps and not a.holds
+
+
+@pytest.mark.parametrize("declared", ["front", "left"])
+def test_a_sit_reached_from_kneeling_is_told_by_the_floor_it_lies_back_on(declared: str) -> None:
+    """Kneeling upright first (to gravity, a stand; the sit is only 0.43 m below it), then
+    sitting on the floor and lying back: the sit is 0.09 m above the lying that follows, so
+    its seat is on the floor (a squat's pelvis is 0.35-0.55 m above it)."""
+    kneel, sit = _pitch(2), _pitch(-20)
+    keys = [(0.0, kneel, KNEELING), (4.0, kneel, KNEELING), (2.0, sit, SITTING), (1.0, sit, SITTING)]
+    s = _move([*keys, (2.0, _pitch(-90), SUPINE), (20.0, _pitch(-90), SUPINE)], seed=6)
+    f = _find(s, declared)
+    assert f.finding is not None and f.finding.mount == "back", f.finding
+    assert "sitting, then lying back" in f.finding.message
+
+
+def test_a_squat_then_down_onto_all_fours_is_no_sit() -> None:
+    """A squat tips the pelvis forward 10-40° too, 0.45 m above the floor; all fours after
+    it is level with it or higher: not a seat on the floor, no vote."""
+    squat, fours = _pitch(25), _pitch(90)
+    keys = [*_opening()[:2], (2.0, squat, 0.45), (1.5, squat, 0.45), (1.5, fours, ALL_FOURS), (20.0, fours, ALL_FOURS)]
+    f = MountFinder("back")
+    f.feed(_move(keys, seed=7))
+    assert not [how for _, how in f._downs if how.startswith("sitting")], f._downs
+
+
+@pytest.mark.slow
+def test_pelvic_tilts_after_a_walk_and_a_kneel_are_no_back_extensions() -> None:
+    """Seed 105452 (tuning workouts, worn on the back, told the front): after walking, the
+    heights start again kneeling, so the sit reads 0.44 m below that "stand"; 0.07 m above
+    the lying after it, it is a sit on the floor, and the 20 pelvic tilts that follow are not
+    the 15 back extensions they read as told."""
+    s = _drawn(105452, daily_life=None)
+    assert (s.truth["mount"], s.header.mount) == ("back", "front") and "pelvic_tilts" in s.truth["classes"]
+    a = analyze_samples(s.samples_as_read(), s.gaps, s.header)
+    assert (a.mount, a.mount_check) == ("back", "corrected") and "sitting, then lying back" in a.mount_note
+    assert not [r for r in a.reps if r.exercise == "back_extension"]

@@ -6,8 +6,8 @@ it on a hip): the device sees the same. The way down can, as it is told by heigh
 (``sensor.signal.height``), which no mounting changes:
 
 - Sitting, then lying back: a still with the pelvis rolled 10-40° from upright, at least
-  ``SIT_BELOW_STAND_M`` below the stand before it (the seat is on the floor), then lying
-  within seconds. Nothing else rests that low with the pelvis that upright, and it rolled
+  ``SIT_BELOW_STAND_M`` below the stand before it or at most ``SIT_ABOVE_LYING_M`` above
+  the lying after it (the seat is on the floor), then lying within seconds. Nothing else rests that low with the pelvis that upright, and it rolled
   back: gravity, seen from the pelvis, leans towards the body's front.
 - On all fours, then down to the stomach: a still with the trunk level, reached from
   upright (kneeling onto the hands) with nothing lower on the way, then a descent of
@@ -44,6 +44,10 @@ UPRIGHT_DEG = 10.0  # standing or kneeling: the long axis within this of the sta
 SIT_TILT_DEG = (10.0, 40.0)  # sitting on the floor rolls the pelvis back 10-30°
 SIT_BELOW_STAND_M = 0.65  # ... 0.7-0.95 m below standing (a deep squat, its pelvis tipped forward
 # as much, is 0.4-0.6 m below)
+SIT_ABOVE_LYING_M = 0.25  # ... or at most this above lying, which follows within seconds (the seat
+# is on the floor: 0.07-0.13 m above the sacrum lying; a squat's pelvis is 0.35-0.55 m above it, and
+# all fours after a squat is level with it or higher, not lower). The stand may be out of reach: a
+# chain that began kneeling reads a sit 0.4-0.5 m below its "stand"
 LIE_AFTER_S = 6.0  # lying back follows the sit within this
 LEVEL_DEG = 60.0  # the trunk level: the long axis this far or more from upright
 FACE_DOWN_DROP_M = 0.28  # all fours (0.5-0.6 m) down to the stomach (0.2 m): 0.3-0.4 m
@@ -190,11 +194,13 @@ class WaysDown:
             # seconds (a chain drifts a few centimetres a movement on a hobby IMU).
             if (
                 SIT_TILT_DEG[0] <= mean_tilt[i] <= SIT_TILT_DEG[1]
-                and (stand := self._stand_before(t, runs, h, mean_tilt, i)) is not None
-                and hi - stand <= -SIT_BELOW_STAND_M
                 and nxt is not None
                 and t[runs[nxt][0]] - t[b - 1] <= LIE_AFTER_S
                 and mean_tilt[nxt] >= LEVEL_DEG
+                and (
+                    ((stand := self._stand_before(t, runs, h, mean_tilt, i)) is not None and hi - stand <= -SIT_BELOW_STAND_M)
+                    or ((lie := h[nxt]) is not None and 0.0 <= hi - lie <= SIT_ABOVE_LYING_M)
+                )
                 and (m := _best(frames, ups[i], -1.0)) is not None
             ):
                 out.append((m, "sitting, then lying back"))
