@@ -32,6 +32,7 @@ def _planks(s: SimulatedSession, a: Analysis) -> tuple[list[tuple[float, float]]
         (105457, "plank from all fours and back up: the all fours after it was timed as the plank (38-55 s)"),
         (105447, "push-up plank lowered to the floor: the floor is further from the push-up rest, 'held'"),
         (105421, "plank from all fours: the all fours before and after it was found as a second plank"),
+        (105404, "all fours, down onto the forearms (9 cm), then the plank: all fours, 4 deg head-down, was 'come down from' as a plank"),
     ],
 )
 def test_a_plank_ends_where_it_is_left(seed: int, why: str) -> None:

@@ -157,6 +157,8 @@ def came_down_from_plank(s: DetectorSettings, dh: float, de: float, e_abs: float
     if math.isfinite(e_abs) and e_abs < -s.plank_max_head_down_deg:
         return False  # down into child's pose
     if -s.plank_max_raise_m <= dh <= -s.plank_min_lift_m:
+        if math.isfinite(e_abs) and e_abs - de < _least_slope(s, dh):
+            return False  # with the stand: what it came down from did not slope head-up (all fours onto the forearms)
         return not (-dh >= s.all_fours_min_m and abs(de) < s.all_fours_pitch_deg)
     # Or back up onto all fours out of a plank entered from there: the hips rise and the
     # pelvis levels, from a head-up slope no floor pose has (known only with the stand).
