@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sensor.signal.detector_settings import DetectorSettings
-from sensor.signal.height import rise_m, still_reading
+from sensor.signal.height import arrival_speed, rise_m, still_reading
 from sensor.signal.posture import SUPINE
 from sensor.signal.reps import classify_rep
 
@@ -132,3 +132,22 @@ def test_a_bridge_seen_from_the_front_of_the_belt_is_judged_by_the_backs_lift() 
     # A pelvic tilt (12°, the back not lifted) stays no bridge wherever it is worn.
     t, d, up, gyr, f, span, quiet = _front_bridge(0.0, 12.0, 0.22)
     assert classify_rep(t, d, up, gyr, f, span, -1.0, SUPINE, s, quiet, depth_m=0.22) is None
+
+
+def test_an_end_read_while_moving_does_not_take_its_acceleration_for_the_sensor_error() -> None:
+    """A lowering of 0.4 m in 3 s without a turn, read at a moment still accelerating
+    (0.25 m/s², 0.14 m/s down): its reading is gravity plus that, and taken for the still
+    reading the speed comes out near rest. Without a turn the still reading cannot change
+    (``READING_ERROR`` along the turned up bounds it): the speed comes out right."""
+    dt = 1.0 / RATE_HZ
+    t = np.arange(0.0, 6.0, dt)
+    s = _min_jerk(np.clip((t - 1.0) / 3.0, 0.0, 1.0))
+    z = -0.4 * s
+    v = np.gradient(z, t)
+    az = np.gradient(v, t)
+    f = np.stack([np.zeros_like(t), np.zeros_like(t), az + G], axis=1)
+    g = np.zeros_like(f)
+    i0, i1 = int(np.searchsorted(t, 0.9)), int(np.searchsorted(t, 1.74))
+    assert az[i1] == pytest.approx(-0.25, abs=0.03) and v[i1] == pytest.approx(-0.14, abs=0.01)
+    assert arrival_speed(t, f, g, i0, i1, 25, 5, bounded=True) == pytest.approx(v[i1], abs=0.02)
+    assert abs(arrival_speed(t, f, g, i0, i1, 25, 5) - v[i1]) > 0.05

@@ -71,6 +71,7 @@ def _vertical_acceleration(
     end_still: bool,
     n_start: int | None,
     n_end: int | None,
+    bounded: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Times and vertical acceleration (m/s², gravity and the still readings' error taken
     out) at samples ``i0..i1`` (see ``vertical_path``); None when a still reading is no
@@ -88,6 +89,12 @@ def _vertical_acceleration(
     n0, n1 = float(np.linalg.norm(f0)), float(np.linalg.norm(f1))
     if n0 < 1.0 or n1 < 1.0:
         return tt, None
+    # The still reading changes between the ends only as much as the sensor's own error
+    # seen along a turned up can change it: an end read while still slowing reads its
+    # acceleration too, which is no error of the sensor's.
+    if bounded:
+        lim = READING_ERROR * float(np.linalg.norm(f1 / n1 - f0 / n0))
+        n1 = n0 + min(lim, max(-lim, n1 - n0))
     s = ((tt - tt[0]) / max(float(tt[-1] - tt[0]), 1e-9))[:, None]
     if not end_still and g.any():
         # At a brisk rep's top the pelvis reverses: the reading there is gravity plus metres
@@ -112,14 +119,16 @@ def _vertical_acceleration(
     return tt, a
 
 
-def arrival_speed(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, n_start: int, n_end: int) -> float:
+def arrival_speed(
+    t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, n_start: int, n_end: int, bounded: bool = False
+) -> float:
     """Vertical speed (m/s) at ``i1`` integrated from rest at ``i0``: near zero when the
     pelvis has come to rest there, the speed of the movement when ``i1`` only looked still
     (the middle of a slow lowering accelerates at nothing, and turns at nothing, for a
     moment). ``n_end`` still samples from ``i1`` on give the reading expected there."""
     if i1 - i0 < 3:
         return 0.0
-    tt, a = _vertical_acceleration(t, acc, gyr, i0, i1, False, True, n_start, n_end)
+    tt, a = _vertical_acceleration(t, acc, gyr, i0, i1, False, True, n_start, n_end, bounded)
     if a is None:
         return 0.0
     return float(np.sum(0.5 * (a[1:] + a[:-1]) * np.diff(tt)))
@@ -135,6 +144,7 @@ def vertical_path(
     end_still: bool = True,
     n_start: int | None = None,
     n_end: int | None = None,
+    bounded: bool = False,
 ) -> np.ndarray:
     """Height (m, up positive) of the sensor at samples ``i0..i1`` relative to ``i0``,
     both ends at zero velocity. ``acc`` is specific force (m/s²) and ``gyr`` body rates
@@ -142,10 +152,13 @@ def vertical_path(
     ``end_still``: the end is still, its reading gravity alone; else (the top of a brisk
     rep, turning back) it is not, and up is carried forward from the start only. The still
     readings average ``n_start`` samples up to ``i0`` and ``n_end`` from ``i1`` on (or up to
-    it, ``causal``): as many as are known to be still (``ANCHOR_N`` each if not said)."""
+    it, ``causal``): as many as are known to be still (``ANCHOR_N`` each if not said).
+    ``bounded``: the end's reading may differ from the start's only by ``READING_ERROR``
+    along the turn between them (an end that may still be slowing: its acceleration stays
+    in, and is not taken for the sensor's error)."""
     if i1 - i0 < 3:
         return np.zeros(max(0, i1 - i0 + 1))
-    tt, a = _vertical_acceleration(t, acc, gyr, i0, i1, causal, end_still, n_start, n_end)
+    tt, a = _vertical_acceleration(t, acc, gyr, i0, i1, causal, end_still, n_start, n_end, bounded)
     if a is None:
         return np.zeros(tt.size)
     dt = np.diff(tt)
@@ -165,10 +178,11 @@ def rise_m(
     end_still: bool = True,
     n_start: int | None = None,
     n_end: int | None = None,
+    bounded: bool = False,
 ) -> float:
     """Net height change (m) between two samples at zero velocity ``i0 < i1`` (the other
     arguments: see ``vertical_path``)."""
-    h = vertical_path(t, acc, gyr, i0, i1, causal=causal, end_still=end_still, n_start=n_start, n_end=n_end)
+    h = vertical_path(t, acc, gyr, i0, i1, causal=causal, end_still=end_still, n_start=n_start, n_end=n_end, bounded=bounded)
     return float(h[-1]) if h.size else 0.0
 
 
@@ -183,6 +197,7 @@ MAX_MOVE_S = 8.0  # a longer movement (walking, a long fidget) is not integrated
 EPOCH_M = 100.0  # levels after a lost one start this far away, so no difference across them looks real
 
 
+READING_ERROR = 0.5  # m/s²: an uncalibrated IMU's bias and scale errors, at most, along any axis
 ANCHOR_N = 5  # still samples kept on each side of a movement (their mean is the still reading)
 
 

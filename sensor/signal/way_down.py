@@ -20,7 +20,9 @@ centimetres a movement, and a rest far on reads tenths of a metre below one befo
 
 Heights come from the movements between stills, each integrated alone; the stills are the
 height tracker's, cut where a slow level descent hides in one (``_split_slow``) and dropped
-where reached at speed (``WaysDown._at_rest``). A still of ``SHORT_S`` (a sit held so
+where reached at speed (``WaysDown._at_rest``; the reading at a still may differ from the
+one before only by the sensor's error along the turn: one still slowing is not taken for
+gravity, ``height.READING_ERROR``). A still of ``SHORT_S`` (a sit held so
 briefly on the way to lying back that only 0.2-0.3 s of it is still) counts when judged from
 one of ``RUN_S`` before it, and is chained from, never to: the slow start of a movement is
 as short and as quiet, and would pass its own speed on as rest. Tuning sessions (seeds 105000-105099, every
@@ -250,7 +252,7 @@ class WaysDown:
                 key = (anchor[1], a)
                 if key not in self._speeds:
                     n0, n1 = min(anchor[1] - anchor[0], ANCHOR_MAX), min(b - a, ANCHOR_MAX)
-                    self._speeds[key] = arrival_speed(t, acc, gyr, anchor[1] - 1, a, n0, n1)
+                    self._speeds[key] = arrival_speed(t, acc, gyr, anchor[1] - 1, a, n0, n1, bounded=True)
                 if abs(self._speeds[key]) > REST_SPEED:
                     continue
             elif b - a < full:
@@ -278,7 +280,7 @@ class WaysDown:
                 key = (runs[anchor][1], a)
                 if key not in self._rises:
                     n0, n1 = min(runs[anchor][1] - runs[anchor][0], ANCHOR_MAX), min(b - a, ANCHOR_MAX)
-                    self._rises[key] = rise_m(t, acc, gyr, runs[anchor][1] - 1, a, n_start=n0, n_end=n1)
+                    self._rises[key] = rise_m(t, acc, gyr, runs[anchor][1] - 1, a, n_start=n0, n_end=n1, bounded=True)
                 h.append(prev + self._rises[key])
             if b - a >= full:
                 anchor = i
