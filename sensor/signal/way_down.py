@@ -7,8 +7,9 @@ it on a hip): the device sees the same. The way down can, as it is told by heigh
 
 - Sitting, then lying back: a still with the pelvis rolled 10-40° from upright, at least
   ``SIT_BELOW_STAND_M`` below the stand before it or at most ``SIT_ABOVE_LYING_M`` above
-  the lying after it (the seat is on the floor), then lying within seconds. Nothing else rests that low with the pelvis that upright, and it rolled
-  back: gravity, seen from the pelvis, leans towards the body's front.
+  the lying after it (the seat is on the floor), then lying within seconds. Nothing else
+  rests that low with the pelvis that upright, and it rolled back: gravity, seen from the
+  pelvis, leans towards the body's front.
 - On all fours, then down to the stomach: a still with the trunk level, reached from
   upright (kneeling onto the hands) with nothing lower on the way, then a descent of
   at least ``FACE_DOWN_DROP_M`` while still facing as on all fours. Only a body facing the
@@ -21,14 +22,14 @@ centimetres a movement, and a rest far on reads tenths of a metre below one befo
 Heights come from the movements between stills, each integrated alone; the stills are the
 height tracker's, cut where a slow level descent hides in one (``_split_slow``) and dropped
 where reached at speed (``WaysDown._at_rest``; the reading at a still may differ from the
-one before only by the sensor's error along the turn: one still slowing is not taken for
-gravity, ``height.READING_ERROR``). A still of ``SHORT_S`` (a sit held so
-briefly on the way to lying back that only 0.2-0.3 s of it is still) counts when judged from
-one of ``RUN_S`` before it, and is chained from, never to: the slow start of a movement is
-as short and as quiet, and would pass its own speed on as rest. Tuning sessions (seeds 105000-105099, every
-class and mounting, fed as a live stream): it decided 45 of 100 routines and 31 of 100 days
-of stretching and daily life (105250-105399: 47 and 49 of 150), never for a mounting other
-than the one worn.
+one before only by the sensor's error along the turn, ``height.READING_ERROR``: a still
+that is still slowing is not taken for gravity). A still of ``SHORT_S`` (a sit held so
+briefly on the way to lying back that only 0.2-0.3 s of it is still) counts when judged
+from one of ``RUN_S`` before it, and is chained from, never to: the slow start of a
+movement is as short and as quiet, and would pass its own speed on as rest. Tuning
+sessions (every class and mounting, fed as a live stream): it decides 52 of 100 routines
+(seeds 105000-105099) and 54 of 150 days of stretching and daily life (105250-105399),
+never for a mounting other than the one worn.
 """
 
 from __future__ import annotations
