@@ -119,19 +119,14 @@ def _vertical_acceleration(
     return tt, a
 
 
-def arrival_speed(
+def rise_and_speed(
     t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, i0: int, i1: int, n_start: int, n_end: int, bounded: bool = False
-) -> float:
-    """Vertical speed (m/s) at ``i1`` integrated from rest at ``i0``: near zero when the
-    pelvis has come to rest there, the speed of the movement when ``i1`` only looked still
-    (the middle of a slow lowering accelerates at nothing, and turns at nothing, for a
-    moment). ``n_end`` still samples from ``i1`` on give the reading expected there."""
-    if i1 - i0 < 3:
-        return 0.0
-    tt, a = _vertical_acceleration(t, acc, gyr, i0, i1, False, True, n_start, n_end, bounded)
-    if a is None:
-        return 0.0
-    return float(np.sum(0.5 * (a[1:] + a[:-1]) * np.diff(tt)))
+) -> tuple[float, float]:
+    """``rise_m`` and the vertical speed (m/s) at ``i1`` from rest at ``i0``: near zero if the
+    pelvis came to rest there, the movement's when ``i1`` only looked still (the middle of a
+    slow lowering accelerates and turns at nothing for a moment)."""
+    h, speed = _path(t, acc, gyr, i0, i1, False, True, n_start, n_end, bounded)
+    return (float(h[-1]) if h.size else 0.0), speed
 
 
 def vertical_path(
@@ -156,16 +151,34 @@ def vertical_path(
     ``bounded``: the end's reading may differ from the start's only by ``READING_ERROR``
     along the turn between them (an end that may still be slowing: its acceleration stays
     in, and is not taken for the sensor's error)."""
+    return _path(t, acc, gyr, i0, i1, causal, end_still, n_start, n_end, bounded)[0]
+
+
+def _path(
+    t: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    i0: int,
+    i1: int,
+    causal: bool,
+    end_still: bool,
+    n_start: int | None,
+    n_end: int | None,
+    bounded: bool,
+) -> tuple[np.ndarray, float]:
+    """``vertical_path``, and the speed at ``i1`` before it is taken as zero there."""
     if i1 - i0 < 3:
-        return np.zeros(max(0, i1 - i0 + 1))
+        return np.zeros(max(0, i1 - i0 + 1)), 0.0
     tt, a = _vertical_acceleration(t, acc, gyr, i0, i1, causal, end_still, n_start, n_end, bounded)
     if a is None:
-        return np.zeros(tt.size)
+        return np.zeros(tt.size), 0.0
     dt = np.diff(tt)
-    v = np.concatenate(([0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)))
+    step = 0.5 * (a[1:] + a[:-1]) * dt
+    speed = float(np.sum(step))
+    v = np.concatenate(([0.0], np.cumsum(step)))
     v -= v[-1] * (tt - tt[0]) / max(float(tt[-1] - tt[0]), 1e-9)
     h: np.ndarray = np.concatenate(([0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * dt)))
-    return h
+    return h, speed
 
 
 def rise_m(

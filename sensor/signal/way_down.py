@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-from sensor.signal.height import HeightTracker, arrival_speed, rise_m
+from sensor.signal.height import HeightTracker, rise_and_speed
 
 RUN_S = 0.3  # a still: this long (a pause kneeling or on all fours on the way down is brief) ...
 SHORT_S = 0.2  # ... or this long, judged from a still of RUN_S before it: the sit on the way to lying
@@ -150,8 +150,7 @@ class WaysDown:
     costs little."""
 
     def __init__(self) -> None:
-        self._rises: dict[tuple[int, int], float] = {}  # (end of a still, start of the next): m
-        self._speeds: dict[tuple[int, int], float] = {}  # the same: m/s on arrival
+        self._moves: dict[tuple[int, int], tuple[float, float]] = {}  # (end of a still, start of the next): m, m/s on arrival
         self._pieces: dict[tuple[int, int], list[tuple[int, int]]] = {}
 
     def find(
@@ -250,11 +249,7 @@ class WaysDown:
         anchor: tuple[int, int] | None = None
         for a, b in runs:
             if anchor is not None and t[a] - t[anchor[1] - 1] <= CHAIN_GAP_S:
-                key = (anchor[1], a)
-                if key not in self._speeds:
-                    n0, n1 = min(anchor[1] - anchor[0], ANCHOR_MAX), min(b - a, ANCHOR_MAX)
-                    self._speeds[key] = arrival_speed(t, acc, gyr, anchor[1] - 1, a, n0, n1, bounded=True)
-                if abs(self._speeds[key]) > REST_SPEED:
+                if abs(self._move(t, acc, gyr, anchor, (a, b))[1]) > REST_SPEED:
                     continue
             elif b - a < full:
                 continue
@@ -262,6 +257,16 @@ class WaysDown:
             if b - a >= full:
                 anchor = (a, b)
         return kept
+
+    def _move(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, frm: tuple[int, int], to: tuple[int, int]) -> tuple[float, float]:
+        """Rise (m) and arrival speed (m/s) of the movement from still ``frm`` to still
+        ``to``, each still's reading over at most ``ANCHOR_MAX`` bins next to it (kept: a
+        movement between stills that are over stays as bins arrive)."""
+        key = (frm[1], to[0])
+        if key not in self._moves:
+            n0, n1 = min(frm[1] - frm[0], ANCHOR_MAX), min(to[1] - to[0], ANCHOR_MAX)
+            self._moves[key] = rise_and_speed(t, acc, gyr, frm[1] - 1, to[0], n0, n1, bounded=True)
+        return self._moves[key]
 
     def _heights(
         self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, runs: list[tuple[int, int]], mean_tilt: list[float], full: int
@@ -278,11 +283,7 @@ class WaysDown:
             if prev is None or anchor is None or t[a] - t[runs[anchor][1] - 1] > CHAIN_GAP_S:
                 h.append(0.0 if mean_tilt[i] < UPRIGHT_DEG else None)  # upright: a new origin
             else:
-                key = (runs[anchor][1], a)
-                if key not in self._rises:
-                    n0, n1 = min(runs[anchor][1] - runs[anchor][0], ANCHOR_MAX), min(b - a, ANCHOR_MAX)
-                    self._rises[key] = rise_m(t, acc, gyr, runs[anchor][1] - 1, a, n_start=n0, n_end=n1, bounded=True)
-                h.append(prev + self._rises[key])
+                h.append(prev + self._move(t, acc, gyr, runs[anchor], (a, b))[0])
             if b - a >= full:
                 anchor = i
         return h
