@@ -94,7 +94,11 @@ class DetectorState:
             # fatigue sag must not end a hold that is still going.
             if self.posture == PRONE:
                 return np.full(run_peak.shape, max(s.plank_end_min_deg, s.plank_end_frac * self._hold.level))
-            return np.full(run_peak.shape, max(s.hold_end_min_deg, s.hold_end_frac * self._hold.level))
+            lo = max(s.hold_end_min_deg, s.hold_end_frac * self._hold.level)
+            if self._hold.base >= s.side_start_deg:
+                # Lifted off the forearm (propped 3-10° up): over once halfway back down to it.
+                lo = max(lo, self._hold.base + 0.5 * (self._hold.level - self._hold.base))
+            return np.full(run_peak.shape, lo)
         if self.posture in (SIDE_LEFT, SIDE_RIGHT):
             return np.maximum(s.hold_end_min_deg, s.hold_end_frac * run_peak)
         if self.posture == SUPINE:

@@ -351,9 +351,11 @@ class ExcursionDetector(RestRules):
             self._fall_speed = float(np.max(np.abs(fall[m:] - fall[:-m]), initial=0.0)) * self.rate_hz / m
             self._tail_prev = dd[-m:].copy()
             return k + stop + 1, events
+        # A side plank lifted off the forearm is back on it: the rest level is found there again.
+        propped = self._hold is not None and self._hold.base >= self.s.side_start_deg
         events.extend(self._finish())
         self._trace = None
-        self.base = self._frozen
+        self.base = None if propped else self._frozen
         return k + stop + 1, events
 
     def finish(self, t_end: float) -> list[Event]:

@@ -102,7 +102,9 @@ class HoldRules(RepEndings):
         side: Side = None
         if exercise == "side_plank" and self.calibrated:
             side = "left" if self.posture == SIDE_LEFT else "right"
-        h = self._hold = ActiveHold(exercise, side, round(min(start, float(t[i])), 3), round(float(t[i]), 3), level, self._lift_conf)
+        h = self._hold = ActiveHold(
+            exercise, side, round(min(start, float(t[i])), 3), round(float(t[i]), 3), level, self._lift_conf, base=self._settle.base_d
+        )
         known = np.flatnonzero(np.isfinite(hgt[: i + 1]))
         # The hold's height (NaN until known): leaving it for another far enough ends it.
         self.poses.level_h = float(hgt[known[-1]]) if known.size and float(t[known[-1]]) >= start else float("nan")

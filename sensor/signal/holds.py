@@ -33,6 +33,7 @@ class ActiveHold:
     level: float  # elevation above rest when it was confirmed, degrees
     confidence: float = 1.0  # how clearly the movement into it was a lift (see reps.confidence)
     found_late: bool = False  # found at rest there (not as it settled): a movement that comes to rest ends it
+    base: float = 0.0  # the level (above rest) it was lifted from: a side plank lifted off the forearm
 
 
 class SettleSearch:
@@ -53,6 +54,10 @@ class SettleSearch:
         self.next = self.w  # first trace index not judged yet
         self.over = False  # settling now would be too late: a slow change of pose
         self._i0: int | None = None  # the still moment before t0 (fixed: the trace before t0 is)
+        # On a side, a stage judged on the floor (propped on the forearm) is a pose the next
+        # stage is lifted from: judged in turn, from the still moment before it.
+        self.stages = not prone
+        self.base_d = 0.0  # the level of the stage the one judged was lifted from (0: rest)
 
     def find(self, t: np.ndarray, d: np.ndarray, up: np.ndarray, q: np.ndarray, lifted: Callable[[int, int], bool]) -> int:
         """Trace index where the hold is confirmed, or -1 (not yet, or never); ``lifted(i0,
@@ -67,7 +72,11 @@ class SettleSearch:
         still = np.einsum("ij,ij->i", up[a:], up[a - w : n - w]) >= self.cos_turn
         # ... and the angle not changing at that moment (the start of a quick lowering can
         # look settled over the window; the lift integral needs the pelvis at rest there).
-        ok = np.flatnonzero((cur >= self.min_deg) & (np.abs(cur - past) <= tol) & still & (q[a:] > 0.5))
+        settled = (np.abs(cur - past) <= tol) & still & (q[a:] > 0.5)
+        high = cur >= self.min_deg
+        # On a side every settled stage counts, the ones too low to be a hold too (a
+        # forearm prop 3-10° up): the next is lifted from it.
+        ok = np.flatnonzero(settled if self.stages else settled & high)
         late = self.t0 + self.s.lift_settle_s
         for c in (ok + a).tolist():
             # Settled: did getting here lift the pelvis off the floor? (Checked at most
@@ -76,8 +85,14 @@ class SettleSearch:
             if self.first_t == math.inf or abs(float(d[c]) - self.first_d) > 3.0 * self.s.settle_tol_deg:
                 # The first settled moment, or a new stage (all fours, hips shifted back,
                 # then down into the plank): judged within settle_judge_s of it.
+                if self.stages and self.first_t != math.inf:
+                    self.base_d = self.first_d
+                    self._next_stage(t, d, q, c)
+                    late = self.t0 + self.s.lift_settle_s
                 self.first_t, self.first_d, self.tried_t = tc, float(d[c]), -math.inf
-            if tc > late or tc > self.first_t + self.s.settle_judge_s:
+            if not high[c - a] or tc > late or tc > self.first_t + self.s.settle_judge_s:
+                if self.stages:
+                    continue  # a pose on the floor: the next stage is judged from it
                 self.over = True  # settling this late is a slow change of pose (and the integral drifts)
                 return -1
             if tc < self.tried_t + 0.5:
@@ -88,6 +103,14 @@ class SettleSearch:
             if lifted(self._i0, c):
                 return c
         return -1
+
+    def _next_stage(self, t: np.ndarray, d: np.ndarray, q: np.ndarray, c: int) -> None:
+        """A new stage settled at ``c``: its movement left the last stage's level where the
+        angle was last within the settle tolerance of it; the lift is integrated from the
+        still moment before that."""
+        off = np.flatnonzero(np.abs(d[: c + 1] - self.first_d) <= 3.0 * self.s.settle_tol_deg)
+        self.t0 = float(t[off[-1]]) if off.size else float(t[c])
+        self._i0 = still_before(t, q, self.t0, self.s.lift_window_s, int(0.3 * self.rate_hz))
 
 
 class HoldWatch:
