@@ -26,11 +26,13 @@ def _session(seed: int) -> tuple[SimulatedSession, Analysis]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [2141, 2143, 2145, 2146, 2149, 2151])
+@pytest.mark.parametrize("seed", [2141, 2143, 2145, 2146, 2149, 2151, 2155, 2164, 2173])
 def test_side_planks_lifted_off_the_forearm_are_found_and_timed(seed: int) -> None:
     """Straight side planks from the forearm, some repeated on a side with the rest on the
-    forearm between: every hold found once, its duration within 1 s (11 of these 24 were
-    found before)."""
+    forearm between: every hold found once, its duration within 1 s (11 of the first 24
+    were found before). In 2164, 2155 and 2173 the prop's lift reads as a side plank's: the
+    hold that rises off it by a side plank's lift starts again there (18 s too long, one
+    hold missed, 2-5 s off before)."""
     s, a = _session(seed)
     truth = [h for h in s.truth["holds"] if h["exercise"] == "side_plank"]
     assert truth and all(CLS in h["classes"] for h in truth)

@@ -96,8 +96,8 @@ class DetectorState:
                 return np.full(run_peak.shape, max(s.plank_end_min_deg, s.plank_end_frac * self._hold.level))
             lo = max(s.hold_end_min_deg, s.hold_end_frac * self._hold.level)
             if self._hold.base >= s.side_start_deg:
-                # Lifted off the forearm (propped 3-10° up): over once halfway back down to it.
-                lo = max(lo, self._hold.base + 0.5 * (self._hold.level - self._hold.base))
+                # Lifted off the forearm (propped 3-10° up): over once most of the way back down to it.
+                lo = max(lo, self._hold.base + 0.3 * (self._hold.level - self._hold.base))
             return np.full(run_peak.shape, lo)
         if self.posture in (SIDE_LEFT, SIDE_RIGHT):
             return np.maximum(s.hold_end_min_deg, s.hold_end_frac * run_peak)

@@ -306,6 +306,8 @@ class ExcursionDetector(RestRules):
                 and abs(here - self._watch.level) <= self.s.plank_max_pitch_change_deg
                 and not (self.posture == PRONE and self.calibrated and self._frozen + self._dir * here < self.s.plank_min_elev_deg)
             ):
+                if (up_again := self._lifted_off_stage(here)) is not None:
+                    events.append(up_again)
                 self._watch.level, self._watch.left_s = here, None
                 if stop == 0:
                     # Re-levelled at the chunk's first sample: take it, so that the next

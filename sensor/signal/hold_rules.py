@@ -11,7 +11,7 @@ from sensor.events import Event, Hold, HoldExercise, HoldStarted, Side
 from sensor.signal.height import comparable, rise_m
 from sensor.signal.holds import ActiveHold, HoldWatch, hold_stability, make_hold
 from sensor.signal.iir import lfilter
-from sensor.signal.movement import median, rise_times, step_times
+from sensor.signal.movement import median, rise_times, step_times, still_before
 from sensor.signal.poses import came_down_from_plank, lower_pose_ends_plank, off_floor_slope, plank_pose
 from sensor.signal.posture import PRONE, SIDE_LEFT
 from sensor.signal.rep_endings import RepEndings
@@ -174,6 +174,23 @@ class HoldRules(RepEndings):
                 return i + j
             i += j + 1
         return lim
+
+    def _lifted_off_stage(self, here: float) -> HoldStarted | None:
+        """On a side, a hold that rose ``hold_move_deg`` or more and came to rest there,
+        lifted by a side plank's lift: what was held was a stage on the floor (propped on
+        the forearm, its lift misread) and the side plank starts now, lifted from it."""
+        h, w = self._hold, self._watch
+        if h is None or w is None or w.left_s is None or self.posture == PRONE or here - w.level < self.s.hold_move_deg:
+            return None
+        assert self._trace is not None
+        t, d, _, gyr, acc, q = self._trace.arrays()[:6]
+        i0 = still_before(t, q, w.left_s, self.s.lift_window_s, int(0.3 * self.rate_hz))
+        if rise_m(t, acc, gyr, i0, t.size - 1, causal=True) < self.s.side_min_lift_m:
+            return None
+        ts = step_times(t, d, w.level, here)
+        start = ts[1] if ts else float(t[-1])
+        self._hold = ActiveHold(h.exercise, h.side, round(start, 3), round(float(t[-1]), 3), here, h.confidence, base=w.level)
+        return HoldStarted(h.exercise, h.side, self._hold.start_s, self._hold.detected_at_s)
 
     def _sure_step(self, t: np.ndarray) -> Callable[[int], bool]:
         """Whether the movement into the level known at ``t[j]`` was short enough to integrate well."""
