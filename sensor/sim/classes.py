@@ -73,7 +73,9 @@ CLASSES: dict[str, ClassInfo] = {
 }
 CATEGORIES: tuple[Category, ...] = ("technique", "entry", "sensor", "slip", "stretch", "mount")
 STRETCHES = tuple(c for c, i in CLASSES.items() if i.category == "stretch")
-# Frozen as held out before any was written, never run while tuning (README: "the honest state").
+# Frozen as held out before any was written, never run while tuning (README: "the honest state");
+# side_plank_from_forearm was read and tuned on from 4c157ba (kept here: the sessions that
+# tests draw with these excluded stay the same).
 HELD_OUT = (
     "single_leg_bridge",
     "side_plank_from_forearm",
