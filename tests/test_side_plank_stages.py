@@ -41,3 +41,17 @@ def test_side_planks_lifted_off_the_forearm_are_found_and_timed(seed: int) -> No
     for h in truth:
         (f,) = [x for x in found if min(x.end_s, h["end_s"]) > max(x.start_s, h["start_s"])]
         assert f.duration_s == pytest.approx(h["end_s"] - h["start_s"], abs=1.0), (seed, h, f)
+
+
+@pytest.mark.slow
+def test_a_side_plank_lifted_off_a_prop_taken_for_rest_is_not_ended_by_its_sag() -> None:
+    """Propped long enough for the rest level to move there, then lifted a few degrees
+    more (knee side planks): a sag of 2-3 degrees ended the first hold of seed 2273 6.6 s
+    early under the floor's 2.5-deg end threshold. Lifted off a prop, a hold is over once
+    most of the way back down to it."""
+    s, a = _session(2273)
+    truth = [h for h in s.truth["holds"] if h["exercise"] == "side_plank"]
+    found = [h for h in a.holds if h.exercise == "side_plank"]
+    assert len(truth) == len(found) == 4, (truth, found)
+    for h, f in zip(truth, found, strict=True):
+        assert f.duration_s == pytest.approx(h["end_s"] - h["start_s"], abs=1.0), (h, f)

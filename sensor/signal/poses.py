@@ -43,11 +43,15 @@ class PoseBook:
         # The pose a re-levelled rest came from (``keep``): the same pose if the pelvis'
         # elevation stayed within ``start_rest``'s ``same_deg`` of it.
         self.carry: Pose | None = None
+        # The elevation of the posture's first rest pose (on a side: lying on the floor, a
+        # prop on the forearm is higher).
+        self.floor_e = NAN
 
     def reset(self) -> None:
         self.rest = None
         self.level_h = NAN
         self.carry = None
+        self.floor_e = NAN
 
     def keep(self, h_new: float, min_drop_m: float) -> None:
         """The rest level is about to be found again at height ``h_new``: if that is not
@@ -66,6 +70,8 @@ class PoseBook:
             since_s = min(since_s, c.since_s)
         self.rest = Pose(since_s, e, h)
         self.level_h = h
+        if math.isnan(self.floor_e):
+            self.floor_e = e
 
     def step_at(self, h: np.ndarray, step_m: float, sure: Callable[[int], bool], down_m: float | None = None) -> int:
         """Index of the first sample of ``h`` (levels known at rest, NaN while moving) that
