@@ -12,6 +12,7 @@ import streamlit as st
 # editable install `uv sync` makes), never through a sys.path edit.
 from dashboard import data, phone, ui
 from sensor.errors import StoreError
+from sensor.vocab import counted
 
 st.set_page_config(page_title="HoldTrack", page_icon=":material/accessibility_new:", layout="wide")
 ui.style()
@@ -48,7 +49,7 @@ with st.sidebar:
     try:
         n = data.store().session_count()
         n_demo = n - data.store().session_count(include_demo=False)
-        st.caption(f"{n} sessions" + (f" ({n_demo} demo)" if n_demo else "") + f" · data in `{data.folder()}`")
+        st.caption(counted(n, "session") + (f" ({n_demo} demo)" if n_demo else "") + f" · data in `{data.folder()}`")
     except StoreError as e:
         st.error(str(e))
         st.stop()

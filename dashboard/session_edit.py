@@ -26,8 +26,11 @@ def open_session(sid: int | None) -> None:
         st.query_params["id"] = str(sid)
 
 
-def bin_notice() -> None:
-    """After a delete: say where the session went, with an undo."""
+def bin_notice(newest: int | None) -> None:
+    """After a delete: say where the session went, with an undo. Right after it (no session
+    asked for by the link) nothing else is shown until the user opens one: two sessions of
+    one day look alike, and one shown in place of the deleted one, scrolled to where its
+    delete button was, is the next one deleted by mistake."""
     gone = st.session_state.get("deleted_session")
     if gone is None:
         return
@@ -38,6 +41,13 @@ def bin_notice() -> None:
         st.session_state.pop("deleted_session", None)
         open_session(int(gone))
         st.rerun()
+    if "id" in st.query_params:
+        return
+    if newest is not None and c.button(f"Open session {newest}", key="open_after_delete", icon=":material/arrow_forward:"):
+        st.session_state.pop("deleted_session", None)
+        open_session(newest)
+        st.rerun()
+    st.stop()
 
 
 def unknown_session(wanted: str, newest: int) -> None:

@@ -49,12 +49,28 @@ def test_each_look_alike_is_deleted_by_its_link(look_alikes: tuple[Store, list[i
     at.button(key="delete_confirm_yes").click().run()
     assert not at.exception, at.exception
     assert binned(st) == [sid]
-    shown = at.selectbox(key="session_pick").value
-    assert shown != sid and at.query_params["id"] == str(shown)  # the picker and the link agree
+    # No look-alike is put in its place (a second click where the delete button was would
+    # delete it): the notice, its undo and a way on, nothing else.
+    keys = [b.key for b in at.button]
+    assert "delete_ask" not in keys and "undo_delete" in keys and "open_after_delete" in keys
+    assert not [s for s in at.selectbox if s.key == "session_pick"] and "id" not in at.query_params
     at.button(key="undo_delete").click().run()
     assert binned(st) == [] and at.selectbox(key="session_pick").value == sid and at.query_params["id"] == str(sid)
     # Each label names its session (the picker keeps its state by label).
     assert at.selectbox(key="session_pick").options == [f"Session {i} · Mon 03 Mar 2025 · 12 reps, 0 holds" for i in ids[::-1]]
+
+
+def test_after_a_delete_the_next_session_is_opened_only_when_asked(look_alikes: tuple[Store, list[int]]) -> None:
+    st, ids = look_alikes
+    at = session_page(ids[2])
+    at.button(key="delete_ask").click().run()
+    at.button(key="delete_confirm_yes").click().run()
+    assert binned(st) == [ids[2]]
+    at.button(key="open_after_delete").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="session_pick").value == ids[1] and at.query_params["id"] == str(ids[1])  # the newest left
+    assert not [w.value for w in at.warning if "moved to the bin" in w.value]  # the notice is done with
+    assert binned(st) == [ids[2]]
 
 
 def test_a_delete_asked_on_one_session_is_not_carried_to_another(look_alikes: tuple[Store, list[int]]) -> None:

@@ -13,7 +13,7 @@ from sensor.vocab import MOUNT_PLACES, REP_EXERCISES, UNSURE_MARK, UNSURE_TIP, c
 
 rows = data.sessions(include_demo=True)
 st.title("Session")
-session_edit.bin_notice()
+session_edit.bin_notice(rows[0].id if rows else None)
 if not rows:
     st.info("No sessions yet. Record one on the **Live** page or import recordings.", icon=":material/info:")
     st.stop()
