@@ -62,6 +62,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "detector.side_start_deg": (0.5, 30.0, "a side plank tilts the pelvis 5-20°"),
     "detector.side_min_deg": (0.5, 45.0, "the least tilt of a side plank"),
     "detector.side_min_lift_m": (0.0, 0.5, "a side plank lifts the pelvis 10-25 cm; no body lifts it 50 cm"),
+    "detector.side_prop_end_frac": (0.0, 0.9, "a fraction of the way from the forearm prop up to the hold's level"),
     "detector.plank_again_s": (0.0, 30.0, "seconds after a plank in which a lift is onto all fours, not a new plank"),
     "detector.lift_window_s": (0.5, 10.0, "how far before a hold the lift is integrated from: seconds, within the history kept"),
     "detector.lift_settle_s": (0.5, 20.0, "a lift settles within seconds (longer, the integral drifts)"),

@@ -95,6 +95,9 @@ class DetectorSettings:
     side_start_deg: float = 4.0
     side_min_deg: float = 5.5
     side_min_lift_m: float = 0.06
+    # A side plank lifted off a forearm prop is over this fraction of the way back up from
+    # the prop (most of the way down to it): its sag (2-3° over a 30-s hold) is not its end.
+    side_prop_end_frac: float = 0.3
     lift_window_s: float = 2.5  # how far before the start crossing the lift is integrated from
     settle_judge_s: float = (
         1.0  # a hold is judged at its first settled moments: later ones are the top of a rep or the start of its lowering

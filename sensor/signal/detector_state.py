@@ -97,11 +97,11 @@ class DetectorState:
             lo = max(s.hold_end_min_deg, s.hold_end_frac * self._hold.level)
             if self._hold.base >= s.side_start_deg:
                 # Lifted off the forearm (propped 3-10° up): over once most of the way back down to it.
-                lo = max(lo, self._hold.base + 0.3 * (self._hold.level - self._hold.base))
+                lo = max(lo, self._hold.base + s.side_prop_end_frac * (self._hold.level - self._hold.base))
             elif self.sign * (self._frozen - self.poses.floor_e) >= s.side_start_deg:
                 # Lifted off a prop held long enough to be the rest: a side plank 4-5° above
                 # it sags by as much; over once most of the way back down to it.
-                lo = 0.3 * self._hold.level
+                lo = s.side_prop_end_frac * self._hold.level
             return np.full(run_peak.shape, lo)
         if self.posture in (SIDE_LEFT, SIDE_RIGHT):
             return np.maximum(s.hold_end_min_deg, s.hold_end_frac * run_peak)
