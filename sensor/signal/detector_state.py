@@ -73,6 +73,10 @@ class DetectorState:
             r = np.nan if rest is None else rest
             self.recorder.append((t, np.broadcast_to(np.asarray(r, float), t.shape).copy(), np.full(t.size, state, np.int8)))
 
+    def _off_prop(self) -> bool:
+        """Is the hold in progress a side plank lifted off a forearm prop (a stage above rest)?"""
+        return self._hold is not None and self._hold.base >= self.s.side_start_deg
+
     def _holdable(self) -> bool:
         return self.posture in (PRONE, SIDE_LEFT, SIDE_RIGHT)
 
@@ -95,7 +99,7 @@ class DetectorState:
             if self.posture == PRONE:
                 return np.full(run_peak.shape, max(s.plank_end_min_deg, s.plank_end_frac * self._hold.level))
             lo = max(s.hold_end_min_deg, s.hold_end_frac * self._hold.level)
-            if self._hold.base >= s.side_start_deg:
+            if self._off_prop():
                 # Lifted off the forearm (propped 3-10° up): over once most of the way back down to it.
                 lo = max(lo, self._hold.base + s.side_prop_end_frac * (self._hold.level - self._hold.base))
             elif self.sign * (self._frozen - self.poses.floor_e) >= s.side_start_deg:

@@ -354,7 +354,7 @@ class ExcursionDetector(RestRules):
             self._tail_prev = dd[-m:].copy()
             return k + stop + 1, events
         # A side plank lifted off the forearm is back on it: the rest level is found there again.
-        propped = self._hold is not None and self._hold.base >= self.s.side_start_deg
+        propped = self._off_prop()
         events.extend(self._finish())
         self._trace = None
         self.base = None if propped else self._frozen
