@@ -83,11 +83,12 @@ class RepEndings(DetectorState):
         prev = np.concatenate((self._tail_prev, d))[: d.size]  # m samples before each
         speed = np.abs(d - prev) * self.rate_hz / m
         slowed = quiet[k:] | (speed < s.rep_stop_frac * self._fall_speed)
-        # A rep stops at rest, overshooting it a little: slowing half a swing's depth past
-        # it is no stop at rest at once (a cat-cow turning on a shallow side), nor a swing
-        # (a rest level taken while the pelvis settled is that far off): rep_tail_s decides.
+        # A rep stops at rest, overshooting it a little. Half a swing's depth past it is
+        # neither at once: a stop there (the rest level taken off, as while the pelvis
+        # settled) if it stays until rep_tail_max_s; the far side of a swing if it turns back
+        # first (cat-cow on a shallow side, turning at once or after a moment's pause).
         beyond = d < -0.5 * depth
-        swing = d < -depth
+        swing = (d < -depth) | ((low < -0.5 * depth) & (d > low + self._start_thr()))
         # Stopping at rest: near it and slowed to a fraction of the fall's speed (a swing
         # passes rest at its fastest), or quiet there.
         near = (d <= s.backext_end_frac * self._peak) & ~beyond
@@ -96,7 +97,7 @@ class RepEndings(DetectorState):
         # rest, it is on its way to the other side (a slow cat-cow passes rest at 10-15°/s
         # and takes a second to get a swing's depth past it), decided by rep_tail_max_s.
         late = t[k:] - self._tail_t
-        done = stopped | (d > low + self._start_thr()) | ((late > s.rep_tail_s) & slowed) | (late > s.rep_tail_max_s)
+        done = stopped | (d > low + self._start_thr()) | ((late > s.rep_tail_s) & slowed & ~beyond) | (late > s.rep_tail_max_s)
         i = first_true(swing | done)
         n = i + 1 if i >= 0 else d.size
         self._trace.add(
