@@ -55,3 +55,24 @@ def test_lying_prone_after_all_fours_or_childs_pose_is_no_plank(seed: int, daily
     s, a = _session(seed, daily)
     truth, found = _planks(s, a)
     assert truth == [] and found == [], (why, found)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("seed", "why"),
+    [
+        (106849, "push-up 15 deg up, then on the forearms 5 deg up: ended at 0.3 of the push-up's level, 9.5 s early"),
+        (106847, "the same, the forearm plank sagging through that threshold: split in two, the first ending 35 s early"),
+    ],
+)
+def test_a_plank_from_a_push_up_ends_as_the_forearm_plank_it_became(seed: int, why: str) -> None:
+    """The hold was confirmed on the hands and followed down onto the forearms; its end
+    was still judged from the hands' level (tuning sessions 106800+60, drawn as
+    ``holdtrack evaluate --classes plank_from_floor,plank_from_all_fours,plank_from_pushup``)."""
+    exclude = tuple(c for c in HELD_OUT if c != "side_plank_from_forearm")
+    s = simulate_session(seed, SimOptions(classes=("plank_from_pushup",), draw_more=True, mount=None, daily_life=None, exclude=exclude))
+    a = analyze_samples(s.samples_as_read(), s.gaps, s.header)
+    truth, found = _planks(s, a)
+    assert len(truth) == 1 and len(found) == 1, (why, found)
+    assert found[0][0] == pytest.approx(truth[0][0], abs=1.0), why
+    assert found[0][1] == pytest.approx(truth[0][1], abs=1.0), why

@@ -308,6 +308,10 @@ class ExcursionDetector(RestRules):
             ):
                 if (up_again := self._lifted_off_stage(here)) is not None:
                     events.append(up_again)
+                if self.posture == PRONE and self._hold is not None and here <= self._hold.level - self.s.hold_move_deg:
+                    # Down from the hands onto the forearms and held there: the plank's end
+                    # and its way out are judged from this level, not the hands'.
+                    self._hold.level = here
                 self._watch.level, self._watch.left_s = here, None
                 if stop == 0:
                     # Re-levelled at the chunk's first sample: take it, so that the next
