@@ -255,7 +255,7 @@ class HoldRules(RepEndings):
             de = self._dir * float(d[c] - d[i0])
             e_abs = self._frozen + self._dir * float(d[c]) if self.calibrated else float("nan")  # needs the stand
             held = rest is not None and float(t[i0]) - rest.since_s >= self._shortest_hold() and self._rest_held_alone(rest.since_s)
-            if held and rest is not None and came_down_from_plank(self.s, lift, de, e_abs):
+            if held and rest is not None and came_down_from_plank(self.s, lift, de, e_abs) and not self._stayed_up(t, hgt, i0, c):
                 ts = step_times(t[: c + 1], d[: c + 1], float(d[i0]), float(d[c]))
                 self._left_plank = (rest.since_s, ts[0] if ts else float(t[i0]))
                 return True
@@ -274,6 +274,19 @@ class HoldRules(RepEndings):
                 return True
             return plank_pose(self.s, lift, de, e_abs)
         return bool(lift >= self.s.side_min_lift_m)
+
+    def _stayed_up(self, t: np.ndarray, hgt: np.ndarray, i0: int, c: int) -> bool:
+        """Does the height tracker, where it already knows the level the movement from
+        ``i0`` to ``c`` came to, place it no lower than the rest pose (less than half a
+        plank's least height below)? Then the pelvis did not come down out of a plank,
+        whatever the movement's own integral says (a tilt off the elbows on an
+        uncalibrated IMU reads as an 8-cm drop)."""
+        rest = self.poses.rest
+        if rest is None or not np.isfinite(hgt[c]) or not comparable(rest.h, float(hgt[c])):
+            return False
+        if self._height.moved_into(float(t[c])) < float(t[i0]) - 0.5:
+            return False  # the level known at c is still the one before this movement
+        return float(hgt[c]) - rest.h > -0.5 * self.s.plank_min_lift_m
 
     def stability_so_far(self) -> tuple[float, float, float] | None:
         """(sway, tremor, sag) of the hold in progress, once it has lasted a second."""
