@@ -10,7 +10,7 @@ import pytest
 
 from sensor.analyze import analyze_samples
 from sensor.events import Analysis
-from sensor.sim.classes import HELD_OUT
+from sensor.sim.classes import HELD_OUT, STILL_HELD_OUT
 from sensor.sim.simulate import SimOptions, SimulatedSession, simulate_session
 
 
@@ -22,6 +22,14 @@ def _session(seed: int, daily: bool) -> tuple[SimulatedSession, Analysis]:
 def _planks(s: SimulatedSession, a: Analysis) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
     truth = [(h["start_s"], h["end_s"]) for h in s.truth["holds"] if h["exercise"] == "plank"]
     return truth, [(h.start_s, h.end_s) for h in a.holds if h.exercise == "plank"]
+
+
+def _one_plank_as_true(s: SimulatedSession, a: Analysis, why: str) -> None:
+    """The session's one plank found once, its start and end within a second."""
+    truth, found = _planks(s, a)
+    assert len(truth) == 1 and len(found) == 1, (why, found)
+    assert found[0][0] == pytest.approx(truth[0][0], abs=1.0), why
+    assert found[0][1] == pytest.approx(truth[0][1], abs=1.0), why
 
 
 @pytest.mark.slow
@@ -37,10 +45,7 @@ def _planks(s: SimulatedSession, a: Analysis) -> tuple[list[tuple[float, float]]
 )
 def test_a_plank_ends_where_it_is_left(seed: int, why: str) -> None:
     s, a = _session(seed, False)
-    truth, found = _planks(s, a)
-    assert len(truth) == 1 and len(found) == 1, (why, found)
-    assert found[0][0] == pytest.approx(truth[0][0], abs=1.0), why
-    assert found[0][1] == pytest.approx(truth[0][1], abs=1.0), why
+    _one_plank_as_true(s, a, why)
 
 
 @pytest.mark.slow
@@ -69,13 +74,10 @@ def test_a_plank_from_a_push_up_ends_as_the_forearm_plank_it_became(seed: int, w
     """The hold was confirmed on the hands and followed down onto the forearms; its end
     was still judged from the hands' level (tuning sessions 106800+60, drawn as
     ``holdtrack evaluate --classes plank_from_floor,plank_from_all_fours,plank_from_pushup``)."""
-    exclude = tuple(c for c in HELD_OUT if c != "side_plank_from_forearm")
-    s = simulate_session(seed, SimOptions(classes=("plank_from_pushup",), draw_more=True, mount=None, daily_life=None, exclude=exclude))
-    a = analyze_samples(s.samples_as_read(), s.gaps, s.header)
-    truth, found = _planks(s, a)
-    assert len(truth) == 1 and len(found) == 1, (why, found)
-    assert found[0][0] == pytest.approx(truth[0][0], abs=1.0), why
-    assert found[0][1] == pytest.approx(truth[0][1], abs=1.0), why
+    s = simulate_session(
+        seed, SimOptions(classes=("plank_from_pushup",), draw_more=True, mount=None, daily_life=None, exclude=STILL_HELD_OUT)
+    )
+    _one_plank_as_true(s, analyze_samples(s.samples_as_read(), s.gaps, s.header), why)
 
 
 @pytest.mark.slow
@@ -92,8 +94,7 @@ def test_no_plank_is_found_when_left_if_the_height_tracker_saw_no_way_down(seed:
     already knows the level the movement came to, and it is no lower, the pelvis did not
     come down (tuning workouts 106400+150, drawn as ``holdtrack evaluate --simulate`` with
     the seven held-out classes excluded)."""
-    exclude = tuple(c for c in HELD_OUT if c != "side_plank_from_forearm")
-    s = simulate_session(seed, SimOptions(classes=None, draw_more=True, mount=None, daily_life=None, exclude=exclude))
+    s = simulate_session(seed, SimOptions(classes=None, draw_more=True, mount=None, daily_life=None, exclude=STILL_HELD_OUT))
     a = analyze_samples(s.samples_as_read(), s.gaps, s.header)
     truth, found = _planks(s, a)
     # The false plank read there before (others in these sessions are other stories).
