@@ -88,7 +88,8 @@ class RepEndings(DetectorState):
         # settled) if it stays until rep_tail_max_s; the far side of a swing if it turns back
         # first (cat-cow on a shallow side, turning at once or after a moment's pause).
         beyond = d < -0.5 * depth
-        swing = (d < -depth) | ((low < -0.5 * depth) & (d > low + self._start_thr()))
+        rose = d > low + self._start_thr()  # back up from the lowest point of the tail
+        swing = (d < -depth) | ((low < -0.5 * depth) & rose)
         # Stopping at rest: near it and slowed to a fraction of the fall's speed (a swing
         # passes rest at its fastest), or quiet there.
         near = (d <= s.backext_end_frac * self._peak) & ~beyond
@@ -97,7 +98,7 @@ class RepEndings(DetectorState):
         # rest, it is on its way to the other side (a slow cat-cow passes rest at 10-15°/s
         # and takes a second to get a swing's depth past it), decided by rep_tail_max_s.
         late = t[k:] - self._tail_t
-        done = stopped | (d > low + self._start_thr()) | ((late > s.rep_tail_s) & slowed & ~beyond) | (late > s.rep_tail_max_s)
+        done = stopped | rose | ((late > s.rep_tail_s) & slowed & ~beyond) | (late > s.rep_tail_max_s)
         i = first_true(swing | done)
         n = i + 1 if i >= 0 else d.size
         self._trace.add(
